@@ -1,0 +1,1 @@
+"""The `connectless` command line."""

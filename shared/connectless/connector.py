@@ -1,0 +1,188 @@
+"""The connector SPI: Connector splits the work, Task does it. Kafka Connect's shapes, made Pythonic.
+
+Example:
+    class MySource(SourceConnector):
+        CONFIG_DEF = ConfigDef().define("topic", ConfigType.STRING, importance=Importance.HIGH)
+
+        def task_class(self) -> type[SourceTask]:
+            return MySourceTask
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from connectless.config import ConfigDef
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from connectless.config import ConfigValue
+    from connectless.records import SinkRecord, SourceRecord
+
+VERSION = "0.1.0"
+
+
+class TopicPartition(tuple[str, int]):
+    """(topic, partition), hashable and printable as `topic-partition`."""
+
+    __slots__ = ()
+
+    def __new__(cls, topic: str, partition: int) -> TopicPartition:
+        return super().__new__(cls, (topic, partition))
+
+    @property
+    def topic(self) -> str:
+        return self[0]
+
+    @property
+    def partition(self) -> int:
+        return self[1]
+
+    def __str__(self) -> str:
+        return f"{self[0]}-{self[1]}"
+
+
+class OffsetStorageReader(Protocol):
+    """What a source task sees of the offsets store: the last committed offset per source partition."""
+
+    def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None: ...
+
+    def offsets(self, partitions: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any] | None]: ...
+
+
+class ErrantRecordReporter(Protocol):
+    """Lets a sink task hand a record it cannot write to the error pipeline (DLQ/log) and go on."""
+
+    def report(self, record: SinkRecord, error: BaseException) -> None: ...
+
+
+class ConnectorContext(Protocol):
+    def request_task_reconfiguration(self) -> None: ...
+
+    def raise_error(self, error: BaseException) -> None: ...
+
+
+class SourceTaskContext(Protocol):
+    def configs(self) -> Mapping[str, str]: ...
+
+    @property
+    def offset_storage_reader(self) -> OffsetStorageReader: ...
+
+
+class SinkTaskContext(Protocol):
+    def configs(self) -> Mapping[str, str]: ...
+
+    def offset(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Ask the framework to rewind/advance these partitions before the next batch."""
+
+    def timeout(self, timeout_ms: int) -> None: ...
+
+    def assignment(self) -> set[TopicPartition]: ...
+
+    def request_commit(self) -> None: ...
+
+    def errant_record_reporter(self) -> ErrantRecordReporter | None: ...
+
+
+class Task(ABC):
+    """A unit of work. `start` gets the task's own config; `stop` releases what `start` took."""
+
+    def version(self) -> str:
+        return VERSION
+
+    @abstractmethod
+    def start(self, props: Mapping[str, str]) -> None: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+
+class SourceTask(Task):
+    """Pulls records from an external system. `poll` returns a batch, or None/[] when there is nothing now."""
+
+    context: SourceTaskContext
+
+    def initialize(self, context: SourceTaskContext) -> None:
+        self.context = context
+
+    @abstractmethod
+    def poll(self) -> list[SourceRecord] | None: ...
+
+    def commit(self) -> None:
+        """Called after the offsets of everything polled so far are durably stored."""
+
+    def commit_record(self, record: SourceRecord, metadata: Any) -> None:
+        """Called when one record is acknowledged by Kafka (metadata None when it was filtered out)."""
+
+
+class SinkTask(Task):
+    """Writes records to an external system. The framework commits offsets after `flush` returns."""
+
+    context: SinkTaskContext
+
+    def initialize(self, context: SinkTaskContext) -> None:
+        self.context = context
+
+    @abstractmethod
+    def put(self, records: Sequence[SinkRecord]) -> None: ...
+
+    def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
+        """Make everything `put` so far durable."""
+
+    def pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> Mapping[TopicPartition, int]:
+        """The offsets safe to commit (next offset to read per partition). Default: flush, then all of them."""
+        self.flush(current_offsets)
+        return current_offsets
+
+    def open(self, partitions: Sequence[TopicPartition]) -> None:
+        """Partitions newly assigned to this task."""
+
+    def close(self, partitions: Sequence[TopicPartition]) -> None:
+        """Partitions taken away from this task; flush their data."""
+
+
+class Connector(ABC):
+    """Splits a job into task configs. Subclasses declare CONFIG_DEF; validation comes from it."""
+
+    CONFIG_DEF: ClassVar[ConfigDef] = ConfigDef()
+    context: ConnectorContext | None = None
+
+    def initialize(self, context: ConnectorContext) -> None:
+        self.context = context
+
+    def version(self) -> str:
+        return VERSION
+
+    @classmethod
+    def config_def(cls) -> ConfigDef:
+        return cls.CONFIG_DEF
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    @abstractmethod
+    def task_class(self) -> type[Task]: ...
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        """One config per task, at most `max_tasks`. Default: a single task with the connector's config."""
+        return [dict(self.props)]
+
+    def stop(self) -> None:
+        """Release what `start` took."""
+
+    def validate(self, props: Mapping[str, Any]) -> list[ConfigValue]:
+        return self.config_def().validate(props)
+
+
+class SourceConnector(Connector):
+    """A connector whose tasks are SourceTasks."""
+
+    def exactly_once_support(self, props: Mapping[str, str]) -> bool | None:
+        """True/False when the connector knows; None when it cannot tell (KIP-618)."""
+        return None
+
+
+class SinkConnector(Connector):
+    """A connector whose tasks are SinkTasks. `topics` or `topics.regex` name what it reads."""
