@@ -1,0 +1,53 @@
+"""Where Kafka is and how to talk to it: one object handed to every component that needs a client."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from confluent_kafka import Consumer, Producer
+    from confluent_kafka.admin import AdminClient
+
+BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+
+
+class KafkaSettingsError(ValueError):
+    """Kafka's location is unknown or malformed."""
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """Bootstrap servers plus librdkafka settings common to all clients (security, client.id, ...)."""
+
+    bootstrap_servers: str
+    client_config: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, bootstrap_servers: str | None = None, **client_config: Any) -> KafkaSettings:
+        servers = bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
+        if not servers:
+            raise KafkaSettingsError(f"No Kafka bootstrap servers: pass --bootstrap-servers or set {BOOTSTRAP_ENV}")
+        return cls(servers, dict(client_config))
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        return {"bootstrap.servers": self.bootstrap_servers, **self.client_config, **overrides}
+
+    def producer(self, **overrides: Any) -> Producer:
+        from confluent_kafka import Producer
+
+        return Producer(self.config(**overrides))
+
+    def consumer(self, group_id: str, **overrides: Any) -> Consumer:
+        from confluent_kafka import Consumer
+
+        defaults = {"group.id": group_id, "enable.auto.commit": False, "auto.offset.reset": "earliest"}
+        return Consumer(self.config(**(defaults | overrides)))
+
+    def admin(self) -> AdminClient:
+        from confluent_kafka.admin import AdminClient
+
+        return AdminClient(self.config())
