@@ -1,0 +1,48 @@
+"""Session fixtures shared by every test directory: one real Apache Kafka per test session.
+
+KAFKA_BOOTSTRAP_SERVERS points the whole session at another broker instead.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from connectless_local.embedded_kafka import EmbeddedKafka, bootstrap_from_env
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """bootstrap.servers of the session's broker, started on first use and stopped at the end."""
+    existing = bootstrap_from_env()
+    if existing:
+        yield existing
+        return
+    with EmbeddedKafka() as kafka:
+        yield kafka.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def kafka_admin(kafka_bootstrap: str) -> AdminClient:
+    return AdminClient({"bootstrap.servers": kafka_bootstrap})
+
+
+@pytest.fixture
+def unique_topic(request: pytest.FixtureRequest) -> Callable[..., str]:
+    """Factory of topic names never used before, even against a long-lived external broker.
+
+    The test's name is part of the topic so a leftover topic tells which test made it.
+    """
+    test = re.sub(r"[^a-zA-Z0-9._-]+", "-", request.node.name).strip("-")[:80]
+
+    def make(prefix: str = "t") -> str:
+        return f"{prefix}-{test}-{uuid.uuid4().hex[:10]}"
+
+    return make
