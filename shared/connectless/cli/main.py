@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from connectless.cli import transform_cmd
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -24,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev_sub = dev.add_subparsers(dest="dev_command", required=True)
     kafka = dev_sub.add_parser("kafka", help="run a single-node Apache Kafka on 127.0.0.1 in the foreground")
     kafka.set_defaults(func=_cmd_dev_kafka)
+
+    transform_cmd.add_parser(sub)
     return parser
 
 
