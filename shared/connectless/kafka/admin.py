@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,8 @@ def ensure_topic(settings: KafkaSettings, spec: TopicSpec, timeout: float = 30.0
         if cache_key in _known:
             return False
     admin = settings.admin()
-    metadata = admin.list_topics(topic=spec.name, timeout=timeout)
+    # Listing all topics: a metadata request naming the topic would auto-create it with default configs.
+    metadata = admin.list_topics(timeout=timeout)
     existing = metadata.topics.get(spec.name)
     if existing is not None and existing.error is None:
         with _known_lock:
@@ -53,6 +55,20 @@ def ensure_topic(settings: KafkaSettings, spec: TopicSpec, timeout: float = 30.0
         if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
             raise
         created = False
+    _wait_for_leaders(settings, spec, timeout)
     with _known_lock:
         _known.add(cache_key)
     return created
+
+
+def _wait_for_leaders(settings: KafkaSettings, spec: TopicSpec, timeout: float) -> None:
+    """A new topic answers 'not leader' until its partitions have leaders; wait for that."""
+    admin = settings.admin()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        topic = admin.list_topics(timeout=timeout).topics.get(spec.name)
+        if topic is not None and topic.error is None and topic.partitions:
+            if all(p.leader >= 0 and p.error is None for p in topic.partitions.values()):
+                return
+        time.sleep(0.1)
+    raise KafkaException(KafkaError(KafkaError._TIMED_OUT, f"topic {spec.name} has no leaders after {timeout}s"))

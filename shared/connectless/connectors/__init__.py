@@ -1,0 +1,1 @@
+"""Built-in connectors. Each module registers its plugins when imported."""

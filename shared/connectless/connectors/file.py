@@ -1,0 +1,157 @@
+"""File source and sink, accepting Kafka Connect's FileStreamSource/FileStreamSink configs.
+
+The source reads lines and records the byte position after each one as its offset
+(partition {"filename": path}, offset {"position": n}), as FileStreamSource does. The sink writes one
+line per record: compact JSON for structured values, the plain string otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from connectless.config import ConfigDef, ConfigType, Importance, Range
+from connectless.connector import SinkConnector, SinkTask, SourceConnector, SourceTask
+from connectless.data import STRING_SCHEMA
+from connectless.data.json_values import to_json_text
+from connectless.plugins import PluginKind, register
+from connectless.records import SourceRecord
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from connectless.connector import TopicPartition
+    from connectless.records import SinkRecord
+
+FILE = "file"
+TOPIC = "topic"
+TOPICS = "topics"
+BATCH_SIZE = "batch.size"
+
+SOURCE_CONFIG_DEF = (
+    ConfigDef()
+    .define(FILE, ConfigType.STRING, None, None, Importance.HIGH, "Source filename. If not specified, stdin is used.")
+    .define(TOPIC, ConfigType.LIST, validator=None, importance=Importance.HIGH,
+            documentation="The topic to publish data to")
+    .define(BATCH_SIZE, ConfigType.INT, 2000, Range.at_least(1), Importance.LOW,
+            "The maximum number of records the source task can read from the file each time it is polled")
+)  # fmt: skip
+
+SINK_CONFIG_DEF = ConfigDef().define(
+    FILE, ConfigType.STRING, None, None, Importance.HIGH, "Destination filename. If not specified, stdout is used."
+)
+
+
+@register(PluginKind.SOURCE, "org.apache.kafka.connect.file.FileStreamSourceConnector",
+          "FileStreamSourceConnector", "FileStreamSource")  # fmt: skip
+class FileStreamSourceConnector(SourceConnector):
+    CONFIG_DEF = SOURCE_CONFIG_DEF
+
+    def start(self, props: Mapping[str, str]) -> None:
+        parsed = SOURCE_CONFIG_DEF.parse(props)
+        if len(parsed[TOPIC]) != 1:
+            from connectless.config import ConfigError
+
+            raise ConfigError(TOPIC, props.get(TOPIC), "'topic' in FileStreamSourceConnector configuration requires "
+                              "definition of a single topic")  # fmt: skip
+        self.props = dict(props)
+
+    def task_class(self) -> type[SourceTask]:
+        return FileStreamSourceTask
+
+    def exactly_once_support(self, props: Mapping[str, str]) -> bool | None:
+        return props.get(FILE) not in (None, "")  # stdin cannot be rewound
+
+
+class FileStreamSourceTask(SourceTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        parsed = SOURCE_CONFIG_DEF.parse(props)
+        self.filename: str | None = parsed[FILE] or None
+        self.topic: str = parsed[TOPIC][0]
+        self.batch_size: int = parsed[BATCH_SIZE]
+        self.partition = {"filename": self.filename or "stdin"}
+        self._stream: Any = None
+        self._position = 0
+        self._pending = b""
+
+    def _open(self) -> bool:
+        if self._stream is not None:
+            return True
+        if self.filename is None:
+            self._stream = sys.stdin.buffer
+            return True
+        try:
+            self._stream = Path(self.filename).open("rb")  # noqa: SIM115 - kept open across polls
+        except FileNotFoundError:
+            return False
+        stored = self.context.offset_storage_reader.offset(self.partition) if hasattr(self, "context") else None
+        if stored and "position" in stored:
+            self._position = int(stored["position"])
+            self._stream.seek(self._position)
+        return True
+
+    def poll(self) -> list[SourceRecord] | None:
+        if not self._open():
+            return None
+        records: list[SourceRecord] = []
+        while len(records) < self.batch_size:
+            line = self._stream.readline()
+            if not line:
+                break
+            if not line.endswith(b"\n"):
+                # a partial last line: keep it until the writer finishes it
+                self._pending += line
+                break
+            full = self._pending + line
+            self._pending = b""
+            self._position += len(full)
+            text = full.rstrip(b"\r\n").decode("utf-8", "replace")
+            records.append(
+                SourceRecord(
+                    topic=self.topic,
+                    kafka_partition=None,
+                    key_schema=None,
+                    key=None,
+                    value_schema=STRING_SCHEMA,
+                    value=text,
+                    source_partition=self.partition,
+                    source_offset={"position": self._position},
+                )
+            )
+        return records or None
+
+    def stop(self) -> None:
+        if self._stream is not None and self._stream is not sys.stdin.buffer:
+            self._stream.close()
+        self._stream = None
+
+
+@register(PluginKind.SINK, "org.apache.kafka.connect.file.FileStreamSinkConnector",
+          "FileStreamSinkConnector", "FileStreamSink")  # fmt: skip
+class FileStreamSinkConnector(SinkConnector):
+    CONFIG_DEF = SINK_CONFIG_DEF
+
+    def task_class(self) -> type[SinkTask]:
+        return FileStreamSinkTask
+
+
+class FileStreamSinkTask(SinkTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        self.filename: str | None = SINK_CONFIG_DEF.parse(props)[FILE] or None
+        self._out: TextIO = (
+            Path(self.filename).open("a", encoding="utf-8")  # noqa: SIM115 - kept open while the task runs
+            if self.filename
+            else sys.stdout
+        )
+
+    def put(self, records: Sequence[SinkRecord]) -> None:
+        self._out.write("".join(to_json_text(r.value) + "\n" for r in records))
+
+    def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
+        self._out.flush()
+
+    def stop(self) -> None:
+        self._out.flush()
+        if self._out is not sys.stdout:
+            self._out.close()
