@@ -1,0 +1,146 @@
+"""The SMT SPI: `Transformation` and `Predicate`, plus the Key/Value variant machinery.
+
+A transformation never mutates its input: `apply` returns a new record, the same record when there is
+nothing to change, or None to drop it. Predicates and `negate` belong to the chain, not to transforms.
+
+Example:
+    class Upper(ValueTransformation):
+        def apply(self, record):
+            return self.new_record(record, record.value_schema, record.value.upper())
+
+Transforms that work on either side of a record are written once against three hooks
+(`operating_schema`, `operating_value`, `new_record`) and become `$Key`/`$Value` classes by mixing in
+`KeyOperand` or `ValueOperand`; `register_variants` registers both under Kafka's class names.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from connectless.config import ConfigDef
+from connectless.plugins import PluginKind, register
+from connectless.records import ConnectRecord
+from connectless.transforms.util import with_key, with_value
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from connectless.data import Schema
+
+R = TypeVar("R", bound=ConnectRecord)
+T = TypeVar("T", bound=type)
+
+KAFKA_TRANSFORMS = "org.apache.kafka.connect.transforms."
+KAFKA_PREDICATES = "org.apache.kafka.connect.transforms.predicates."
+
+
+class Transformation(ABC):
+    """One single message transform. Subclasses declare CONFIG_DEF and implement configure/apply."""
+
+    CONFIG_DEF: ClassVar[ConfigDef] = ConfigDef()
+    OVERVIEW_DOC: ClassVar[str] = ""
+    VERSION: ClassVar[str] = "0.1.0"
+
+    def configure(self, props: Mapping[str, Any]) -> None:
+        """Parse and validate `props` against CONFIG_DEF; raises ConfigError naming the bad key."""
+        self.CONFIG_DEF.parse(props)
+
+    @abstractmethod
+    def apply(self, record: R) -> R | None:
+        """The transformed record, `record` itself when unchanged, or None to drop it."""
+
+    def config(self) -> ConfigDef:
+        return self.CONFIG_DEF
+
+    def close(self) -> None:
+        """Release resources; the instance is not used afterwards."""
+
+
+class Predicate(ABC):
+    """A condition on a record, deciding whether a chain stage applies its transform."""
+
+    CONFIG_DEF: ClassVar[ConfigDef] = ConfigDef()
+    OVERVIEW_DOC: ClassVar[str] = ""
+    VERSION: ClassVar[str] = "0.1.0"
+
+    def configure(self, props: Mapping[str, Any]) -> None:
+        self.CONFIG_DEF.parse(props)
+
+    @abstractmethod
+    def test(self, record: ConnectRecord) -> bool: ...
+
+    def config(self) -> ConfigDef:
+        return self.CONFIG_DEF
+
+    def close(self) -> None:
+        """Release resources; the instance is not used afterwards."""
+
+
+class OperandTransformation(Transformation):
+    """A transform written once for key or value; a `KeyOperand`/`ValueOperand` mixin picks the side."""
+
+    @staticmethod
+    @abstractmethod
+    def operating_schema(record: ConnectRecord) -> Schema | None: ...
+
+    @staticmethod
+    @abstractmethod
+    def operating_value(record: ConnectRecord) -> Any: ...
+
+    @staticmethod
+    @abstractmethod
+    def new_record(record: R, schema: Schema | None, value: Any) -> R: ...
+
+
+class KeyOperand(OperandTransformation):
+    """Mixin: operate on the record key."""
+
+    @staticmethod
+    def operating_schema(record: ConnectRecord) -> Schema | None:
+        return record.key_schema
+
+    @staticmethod
+    def operating_value(record: ConnectRecord) -> Any:
+        return record.key
+
+    @staticmethod
+    def new_record(record: R, schema: Schema | None, value: Any) -> R:
+        return with_key(record, schema, value)
+
+
+class ValueOperand(OperandTransformation):
+    """Mixin: operate on the record value."""
+
+    @staticmethod
+    def operating_schema(record: ConnectRecord) -> Schema | None:
+        return record.value_schema
+
+    @staticmethod
+    def operating_value(record: ConnectRecord) -> Any:
+        return record.value
+
+    @staticmethod
+    def new_record(record: R, schema: Schema | None, value: Any) -> R:
+        return with_value(record, schema, value)
+
+
+def register_transformation(simple_name: str) -> Callable[[T], T]:
+    """Register a transform under Kafka's class name and its simple name."""
+    return register(PluginKind.TRANSFORMATION, KAFKA_TRANSFORMS + simple_name, simple_name)
+
+
+def register_predicate(simple_name: str) -> Callable[[T], T]:
+    return register(PluginKind.PREDICATE, KAFKA_PREDICATES + simple_name, simple_name)
+
+
+def register_variants(base: type, key_cls: type, value_cls: type) -> None:
+    """Register `<base>$Key`/`<base>$Value` (full Kafka name and short alias) and expose base.Key/base.Value.
+
+    The attributes make Python paths such as `connectless.transforms.cast.Cast$Value` resolve too.
+    """
+    simple = base.__name__
+    for side, cls in (("Key", key_cls), ("Value", value_cls)):
+        cls.__doc__ = cls.__doc__ or f"{simple} applied to the record {side.lower()}."
+        register(PluginKind.TRANSFORMATION, f"{KAFKA_TRANSFORMS}{simple}${side}", f"{simple}${side}")(cls)
+        setattr(base, side, cls)

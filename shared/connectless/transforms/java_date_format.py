@@ -1,0 +1,280 @@
+"""`java.text.SimpleDateFormat` patterns (English locale, UTC) for TimestampConverter and TimestampRouter.
+
+Users copy these patterns from their Kafka Connect configs, so they are interpreted as Java does:
+letters are fields (`yyyy-MM-dd'T'HH:mm:ss.SSSZ`), text in single quotes is literal and `''` is a
+quote. Parsing is lenient like Java's default (out-of-range fields roll over, trailing text is
+ignored); numeric fields directly followed by another numeric field are read at their pattern width.
+Times are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_LETTERS = frozenset("GyYMLwWDdFEuaHkKhmsSzZX")
+_TEXT_LETTERS = frozenset("GEaz")
+_NUMERIC_LETTERS = frozenset("yYwWDdFuHkKhmsS")
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    letter: str  # "" for literal text
+    count: int
+    text: str = ""
+
+    def is_numeric(self) -> bool:
+        return self.letter in _NUMERIC_LETTERS or (self.letter in "ML" and self.count < 3)
+
+
+def _tokenize(pattern: str) -> tuple[_Token, ...]:
+    tokens: list[_Token] = []
+    literal: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "'":
+            if i + 1 < n and pattern[i + 1] == "'":
+                literal.append("'")
+                i += 2
+                continue
+            end = i + 1
+            while True:
+                end = pattern.find("'", end)
+                if end < 0:
+                    raise ValueError(f"Unterminated quote in pattern {pattern!r}")
+                if end + 1 < n and pattern[end + 1] == "'":  # '' inside quotes
+                    literal.append(pattern[i + 1 : end] + "'")
+                    i = end + 1
+                    end += 2
+                    continue
+                literal.append(pattern[i + 1 : end])
+                i = end + 1
+                break
+            continue
+        if ("a" <= ch <= "z") or ("A" <= ch <= "Z"):
+            if ch not in _LETTERS:
+                raise ValueError(f"Illegal pattern character '{ch}'")
+            j = i
+            while j < n and pattern[j] == ch:
+                j += 1
+            if literal:
+                tokens.append(_Token("", 0, "".join(literal)))
+                literal = []
+            if ch == "X" and j - i > 3:
+                raise ValueError("invalid ISO 8601 format: length=" + str(j - i))
+            tokens.append(_Token(ch, j - i))
+            i = j
+            continue
+        literal.append(ch)
+        i += 1
+    if literal:
+        tokens.append(_Token("", 0, "".join(literal)))
+    return tuple(tokens)
+
+
+def _week_of_year(moment: dt.datetime) -> int:
+    # en-US rules: weeks start on Sunday and week 1 is the week holding January 1st, so the last days
+    # of December can already belong to week 1 of the next year.
+    week_start = moment - dt.timedelta(days=(moment.weekday() + 1) % 7)
+    if (week_start + dt.timedelta(days=6)).year > moment.year:
+        return 1
+    jan1 = moment.replace(month=1, day=1)
+    return (moment.timetuple().tm_yday - 1 + (jan1.weekday() + 1) % 7) // 7 + 1
+
+
+def _format_field(token: _Token, moment: dt.datetime, millis_of_second: int) -> str:  # noqa: C901
+    letter, count = token.letter, token.count
+    if letter in "yY":
+        year = moment.year
+        return f"{year % 100:02d}" if count == 2 else str(year).zfill(count)
+    if letter in "ML":
+        if count >= 4:
+            return _MONTHS[moment.month - 1]
+        if count == 3:
+            return _MONTHS[moment.month - 1][:3]
+        return str(moment.month).zfill(count)
+    if letter == "E":
+        name = _DAYS[moment.weekday()]
+        return name if count >= 4 else name[:3]
+    if letter == "a":
+        return "AM" if moment.hour < 12 else "PM"
+    if letter == "G":
+        return "AD"
+    if letter == "z":
+        return "Coordinated Universal Time" if count >= 4 else "UTC"
+    if letter == "Z":
+        return "+0000"
+    if letter == "X":
+        return "Z"
+    number = {
+        "d": moment.day,
+        "H": moment.hour,
+        "k": moment.hour or 24,
+        "K": moment.hour % 12,
+        "h": moment.hour % 12 or 12,
+        "m": moment.minute,
+        "s": moment.second,
+        "S": millis_of_second,
+        "D": moment.timetuple().tm_yday,
+        "F": (moment.day - 1) // 7 + 1,
+        "u": moment.isoweekday(),
+    }.get(letter)
+    if number is None:
+        number = _week_of_year(moment) if letter == "w" else _week_of_month(moment)
+    return str(number).zfill(count)
+
+
+def _week_of_month(moment: dt.datetime) -> int:
+    first = moment.replace(day=1)
+    offset = (first.weekday() + 1) % 7
+    return (moment.day - 1 + offset) // 7 + 1
+
+
+class JavaDateFormat:
+    """A compiled SimpleDateFormat pattern in UTC: `format(millis)` and `parse(text) -> millis`."""
+
+    __slots__ = ("_parse_regex", "_tokens", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._tokens = _tokenize(pattern)
+        self._parse_regex: re.Pattern[str] | None = None
+
+    def format(self, millis: int) -> str:
+        moment = _EPOCH + dt.timedelta(milliseconds=millis)
+        millis_of_second = moment.microsecond // 1000
+        parts = []
+        for token in self._tokens:
+            parts.append(token.text if not token.letter else _format_field(token, moment, millis_of_second))
+        return "".join(parts)
+
+    # -- parsing -----------------------------------------------------------------------------------
+    def _regex(self) -> re.Pattern[str]:
+        if self._parse_regex is None:
+            pieces = []
+            tokens = self._tokens
+            for i, token in enumerate(tokens):
+                following = tokens[i + 1] if i + 1 < len(tokens) else None
+                pieces.append(_token_regex(i, token, following is not None and following.is_numeric()))
+            self._parse_regex = re.compile("".join(pieces), re.IGNORECASE)
+        return self._parse_regex
+
+    def parse(self, text: str) -> int:
+        """Epoch millis of `text`; raises ValueError when it does not match the pattern."""
+        match = self._regex().match(text)
+        if match is None:
+            raise ValueError(f"Unparseable date: {text!r}")
+        fields: dict[str, int] = {}
+        offset_minutes = 0
+        pm: bool | None = None
+        for i, token in enumerate(self._tokens):
+            raw = match.group(f"t{i}") if token.letter else None
+            if raw is None:
+                continue
+            letter = token.letter
+            if letter == "a":
+                pm = raw.upper() == "PM"
+            elif letter in "zZX":
+                offset_minutes = _offset_minutes(raw)
+            elif letter in "ML" and token.count >= 3:
+                fields["M"] = _month_number(raw)
+            elif letter in "EG":
+                continue  # informative only, as in Java
+            else:
+                value = int(raw)
+                if letter in "yY" and token.count <= 2 and len(raw.lstrip("+-")) == 2:
+                    value = _two_digit_year(value)
+                fields["y" if letter == "Y" else letter] = value
+        return _to_millis(fields, pm) - offset_minutes * 60_000
+
+
+def _token_regex(index: int, token: _Token, fixed_width: bool) -> str:
+    if not token.letter:
+        return re.escape(token.text)
+    name = f"(?P<t{index}>"
+    letter, count = token.letter, token.count
+    if token.is_numeric():
+        return name + (rf"\d{{{count}}})" if fixed_width else r"[+-]?\d+)")
+    if letter in "ML":
+        return name + "|".join([*_MONTHS, *(m[:3] for m in _MONTHS)]) + ")"
+    if letter == "E":
+        return name + "|".join([*_DAYS, *(d[:3] for d in _DAYS)]) + ")"
+    if letter == "a":
+        return name + "AM|PM)"
+    if letter == "G":
+        return name + "AD|BC)"
+    # z, Z, X: a zone name, Z, or a numeric offset
+    return name + r"Z|UTC|GMT|Coordinated Universal Time|[+-]\d{2}(?::?\d{2})?)"
+
+
+def _offset_minutes(raw: str) -> int:
+    if raw.upper() in ("Z", "UTC", "GMT", "COORDINATED UNIVERSAL TIME"):
+        return 0
+    sign = -1 if raw[0] == "-" else 1
+    digits = raw[1:].replace(":", "")
+    hours = int(digits[:2])
+    minutes = int(digits[2:4]) if len(digits) >= 4 else 0
+    return sign * (hours * 60 + minutes)
+
+
+def _month_number(raw: str) -> int:
+    probe = raw.lower()
+    for i, name in enumerate(_MONTHS):
+        if name.lower().startswith(probe[:3]):
+            return i + 1
+    raise ValueError(f"Unknown month {raw!r}")  # pragma: no cover - the regex only lets known names through
+
+
+def _two_digit_year(value: int) -> int:
+    # Java resolves yy to the century window [now - 80 years, now + 20 years).
+    start = dt.datetime.now(dt.UTC).year - 80
+    year = (start // 100) * 100 + value
+    return year + 100 if year < start else year
+
+
+def _to_millis(fields: dict[str, int], pm: bool | None) -> int:
+    year = fields.get("y", 1970)
+    hour = fields.get("H", 0)
+    if "k" in fields:
+        hour = fields["k"] % 24
+    if "h" in fields:
+        hour = fields["h"] % 12
+    if "K" in fields:
+        hour = fields["K"]
+    if pm is not None and ("h" in fields or "K" in fields):
+        hour += 12 if pm else 0
+    # Lenient rollover: start from the first of the (normalised) month and add the rest as durations.
+    if "M" in fields:
+        years_extra, month_index = divmod(fields["M"] - 1, 12)
+        day_zero = dt.datetime(year + years_extra, month_index + 1, 1, tzinfo=dt.UTC)
+        days = fields.get("d", 1) - 1
+    else:
+        day_zero = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+        days = fields["D"] - 1 if "D" in fields else fields.get("d", 1) - 1
+    moment = day_zero + dt.timedelta(
+        days=days,
+        hours=hour,
+        minutes=fields.get("m", 0),
+        seconds=fields.get("s", 0),
+        milliseconds=fields.get("S", 0),
+    )
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000

@@ -1,0 +1,169 @@
+"""MaskField: replace field values with their type's "zero" (0, false, "", empty list/map) or a replacement."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import TYPE_CHECKING, Any
+
+from connectless.config import ConfigDef, ConfigType, Importance, NonEmptyString
+from connectless.data import DataError, Type, logical
+from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.util import (
+    NON_EMPTY_LIST,
+    require_map,
+    require_struct,
+    struct_of,
+    struct_values_with_defaults,
+    type_name,
+)
+from connectless.transforms.values_literal import convert_number
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from connectless.data import Schema
+    from connectless.records import ConnectRecord
+
+FIELDS_CONFIG = "fields"
+REPLACEMENT_CONFIG = "replacement"
+PURPOSE = "mask fields"
+
+CONFIG_DEF = (
+    ConfigDef()
+    .define(
+        FIELDS_CONFIG,
+        ConfigType.LIST,
+        validator=NON_EMPTY_LIST,
+        importance=Importance.HIGH,
+        documentation="Names of fields to mask.",
+    )
+    .define(
+        REPLACEMENT_CONFIG,
+        ConfigType.STRING,
+        None,
+        NonEmptyString(),
+        Importance.LOW,
+        "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string values "
+        "only).",
+    )
+)
+
+_EPOCH_VALUES: dict[type, Any] = {
+    dt.datetime: logical.EPOCH,
+    dt.date: logical.EPOCH_DATE,
+    dt.time: dt.time(0),
+}
+
+
+def null_value(value: Any) -> Any:
+    """The "null" of the value's type, as Kafka's MaskField chooses it by class."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0
+    if isinstance(value, float):
+        return 0.0
+    if isinstance(value, decimal.Decimal):
+        return decimal.Decimal(0)
+    if isinstance(value, str):
+        return ""
+    if isinstance(value, list):
+        return []
+    if isinstance(value, dict):
+        return {}
+    epoch = _EPOCH_VALUES.get(type(value))
+    if epoch is not None:
+        return epoch
+    raise DataError(f"Cannot mask value of type: {type_name(value)}")
+
+
+def _number_type(value: Any, schema: Schema | None) -> Type | None:
+    """The numeric type a replacement must be converted to, or None when numbers do not apply."""
+    if isinstance(value, bool):
+        return None
+    if (
+        schema is not None
+        and schema.name is None
+        and schema.type
+        in (
+            Type.INT8,
+            Type.INT16,
+            Type.INT32,
+            Type.INT64,
+            Type.FLOAT32,
+            Type.FLOAT64,
+        )
+    ):
+        return schema.type
+    if isinstance(value, int):
+        return Type.INT64  # a schemaless integer is a Java Long
+    if isinstance(value, float):
+        return Type.FLOAT64
+    return None
+
+
+class MaskField(OperandTransformation):
+    OVERVIEW_DOC = (
+        "Mask specified fields with a valid null value for the field type (i.e. 0, false, empty string, and so on). "
+        "For numeric and string fields, an optional replacement value can be specified that is converted to the "
+        "correct type. Use the concrete transformation type designed for the record key "
+        "(`org.apache.kafka.connect.transforms.MaskField$Key`) or value "
+        "(`org.apache.kafka.connect.transforms.MaskField$Value`)."
+    )
+    CONFIG_DEF = CONFIG_DEF
+
+    def configure(self, props: Mapping[str, Any]) -> None:
+        config = CONFIG_DEF.parse(props)
+        self.fields = frozenset(config[FIELDS_CONFIG])
+        self.replacement: str | None = config[REPLACEMENT_CONFIG]
+
+    def masked(self, value: Any, schema: Schema | None = None) -> Any:
+        if value is None:
+            return None
+        if self.replacement is None:
+            return null_value(value)
+        return self._replacement_for(value, schema)
+
+    def _replacement_for(self, value: Any, schema: Schema | None) -> Any:
+        replacement = self.replacement
+        assert replacement is not None
+        if isinstance(value, str):
+            return replacement
+        try:
+            if isinstance(value, decimal.Decimal):
+                return decimal.Decimal(replacement)
+            number_type = _number_type(value, schema)
+            if number_type is not None:
+                return convert_number(replacement, number_type)
+        except (ValueError, ArithmeticError):
+            raise DataError(f"Unable to convert {replacement} (class java.lang.String) to number") from None
+        raise DataError(f"Cannot mask value of type {type_name(value)} with custom replacement.")
+
+    def apply(self, record: ConnectRecord) -> Any:
+        value = self.operating_value(record)
+        if value is None:
+            return record
+        if self.operating_schema(record) is None:
+            updated = dict(require_map(value, PURPOSE))
+            for name in self.fields:
+                updated[name] = self.masked(updated.get(name))
+            return self.new_record(record, None, updated)
+        struct = require_struct(value, PURPOSE)
+        values = struct_values_with_defaults(struct, True)
+        for f in struct.schema.fields:
+            if f.name in self.fields:
+                values[f.index] = self.masked(values[f.index], f.schema)
+        # The schema is unchanged, so the original one is kept.
+        return self.new_record(record, self.operating_schema(record), struct_of(struct.schema, values))
+
+
+class MaskFieldKey(KeyOperand, MaskField):
+    pass
+
+
+class MaskFieldValue(ValueOperand, MaskField):
+    pass
+
+
+register_variants(MaskField, MaskFieldKey, MaskFieldValue)

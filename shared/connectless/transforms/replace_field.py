@@ -1,0 +1,175 @@
+"""ReplaceField: keep, drop or rename top-level fields."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
+from connectless.config.validators import LambdaValidator
+from connectless.data import SchemaBuilder
+from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.cache import SchemaUpdateCache
+from connectless.transforms.util import (
+    REPLACE_NULL_WITH_DEFAULT_CONFIG,
+    copy_schema_basics,
+    define_replace_null_with_default,
+    require_map,
+    require_struct,
+    struct_of,
+    struct_values,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from connectless.data import Schema
+    from connectless.records import ConnectRecord
+
+EXCLUDE = "exclude"
+INCLUDE = "include"
+RENAMES = "renames"
+# Deprecated since Kafka 2.7 (KIP-629) and dropped from Kafka 4's docs; still read so old configs keep working.
+BLACKLIST = "blacklist"
+WHITELIST = "whitelist"
+PURPOSE = "field replacement"
+# (updated schema, source index of each new field, (new position, default) pairs)
+_Plan = tuple["Schema", tuple[int, ...], tuple[tuple[int, Any], ...]]
+
+
+def parse_rename_mappings(mappings: list[str], name: str = RENAMES) -> dict[str, str]:
+    renames: dict[str, str] = {}
+    for mapping in mappings:
+        parts = mapping.split(":")
+        if len(parts) != 2:
+            raise ConfigError(name, mappings, f"Invalid rename mapping: {mapping}")
+        renames[parts[0]] = parts[1]
+    return renames
+
+
+def _check_renames(value: Any) -> bool:
+    parse_rename_mappings(value or [])
+    return True
+
+
+CONFIG_DEF = (
+    ConfigDef()
+    .define(
+        EXCLUDE,
+        ConfigType.LIST,
+        [],
+        importance=Importance.MEDIUM,
+        documentation="Fields to exclude. This takes precedence over the fields to include.",
+    )
+    .define(
+        INCLUDE,
+        ConfigType.LIST,
+        [],
+        importance=Importance.MEDIUM,
+        documentation="Fields to include. If specified, only these fields will be used.",
+    )
+    .define(
+        RENAMES,
+        ConfigType.LIST,
+        [],
+        LambdaValidator(_check_renames, "list of colon-delimited pairs, e.g. `foo:bar,abc:xyz`"),
+        Importance.MEDIUM,
+        "Field rename mappings.",
+    )
+    .define(
+        BLACKLIST,
+        ConfigType.LIST,
+        None,
+        importance=Importance.LOW,
+        documentation=f"Deprecated. Use {EXCLUDE} instead.",
+    )
+    .define(
+        WHITELIST,
+        ConfigType.LIST,
+        None,
+        importance=Importance.LOW,
+        documentation=f"Deprecated. Use {INCLUDE} instead.",
+    )
+)
+define_replace_null_with_default(CONFIG_DEF)
+
+
+class ReplaceField(OperandTransformation):
+    OVERVIEW_DOC = (
+        "Filter or rename fields. Use the concrete transformation type designed for the record key "
+        "(`org.apache.kafka.connect.transforms.ReplaceField$Key`) or value "
+        "(`org.apache.kafka.connect.transforms.ReplaceField$Value`)."
+    )
+    CONFIG_DEF = CONFIG_DEF
+
+    def configure(self, props: Mapping[str, Any]) -> None:
+        # The deprecated names are used only when the new ones are absent, as Kafka's ConfigUtils does.
+        props = dict(props)
+        for old, new in ((BLACKLIST, EXCLUDE), (WHITELIST, INCLUDE)):
+            if old in props and new not in props:
+                props[new] = props[old]
+        config = CONFIG_DEF.parse(props)
+        self.exclude = frozenset(config[EXCLUDE])
+        self.include = frozenset(config[INCLUDE])
+        self.renames = parse_rename_mappings(config[RENAMES])
+        self.replace_null_with_default: bool = config[REPLACE_NULL_WITH_DEFAULT_CONFIG]
+        self._cache: SchemaUpdateCache[_Plan] = SchemaUpdateCache()
+
+    def keeps(self, name: str) -> bool:
+        return name not in self.exclude and (not self.include or name in self.include)
+
+    def renamed(self, name: str) -> str:
+        return self.renames.get(name, name)
+
+    def apply(self, record: ConnectRecord) -> Any:
+        value = self.operating_value(record)
+        if value is None:
+            return record
+        if self.operating_schema(record) is None:
+            mapping = require_map(value, PURPOSE)
+            renames, exclude, include = self.renames, self.exclude, self.include
+            if not exclude and not include:
+                updated = {renames.get(k, k): v for k, v in mapping.items()}
+            else:
+                updated = {
+                    renames.get(k, k): v
+                    for k, v in mapping.items()
+                    if k not in exclude and (not include or k in include)
+                }
+            return self.new_record(record, None, updated)
+        struct = require_struct(value, PURPOSE)
+        schema = struct.schema
+        plan = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
+        updated_schema, indices, defaults = plan
+        old = struct_values(struct)
+        values = [old[i] for i in indices]
+        for position, default in defaults:
+            if values[position] is None:
+                values[position] = default
+        return self.new_record(record, updated_schema, struct_of(updated_schema, values))
+
+    def _plan(self, schema: Schema) -> _Plan:
+        """The new schema, which old field feeds each new one, and (new position, default) pairs."""
+        builder = copy_schema_basics(schema, SchemaBuilder.struct())
+        indices: list[int] = []
+        defaults: list[tuple[int, Any]] = []
+        for f in schema.fields:
+            if self.keeps(f.name):
+                builder.field(self.renamed(f.name), f.schema)
+                if f.schema.default is not None and self.replace_null_with_default:
+                    defaults.append((len(indices), f.schema.default))
+                indices.append(f.index)
+        return builder.build(), tuple(indices), tuple(defaults)
+
+    def close(self) -> None:
+        self._cache.clear()
+
+
+class ReplaceFieldKey(KeyOperand, ReplaceField):
+    pass
+
+
+class ReplaceFieldValue(ValueOperand, ReplaceField):
+    pass
+
+
+register_variants(ReplaceField, ReplaceFieldKey, ReplaceFieldValue)

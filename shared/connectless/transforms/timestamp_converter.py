@@ -1,0 +1,302 @@
+"""TimestampConverter: convert a timestamp field (or the whole key/value) between representations.
+
+Every conversion goes through epoch milliseconds: string (SimpleDateFormat pattern, UTC), unix (an
+integer in `unix.precision` units), and Connect's Date, Time and Timestamp logical types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from connectless.config import ConfigDef, ConfigType, Importance, ValidString
+from connectless.data import (
+    INT64_SCHEMA,
+    OPTIONAL_INT64_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    SchemaBuilder,
+    logical,
+)
+from connectless.data.errors import DataError
+from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.cache import SchemaUpdateCache
+from connectless.transforms.java_date_format import JavaDateFormat
+from connectless.transforms.util import (
+    REPLACE_NULL_WITH_DEFAULT_CONFIG,
+    config_error,
+    copy_schema_basics,
+    default_positions,
+    define_replace_null_with_default,
+    require_map,
+    require_struct_or_null,
+    struct_of,
+    struct_values_with_defaults,
+    type_name,
+    values_with_defaults,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from connectless.data import Schema
+    from connectless.records import ConnectRecord
+
+FIELD_CONFIG = "field"
+TARGET_TYPE_CONFIG = "target.type"
+FORMAT_CONFIG = "format"
+UNIX_PRECISION_CONFIG = "unix.precision"
+PURPOSE = "converting timestamp formats"
+
+TYPE_STRING, TYPE_UNIX, TYPE_DATE, TYPE_TIME, TYPE_TIMESTAMP = "string", "unix", "Date", "Time", "Timestamp"
+SECONDS, MILLISECONDS, MICROSECONDS, NANOSECONDS = "seconds", "milliseconds", "microseconds", "nanoseconds"
+_MILLIS_PER_DAY = logical.MILLIS_PER_DAY
+_FORMAT_REQUIRED = "TimestampConverter requires format option to be specified when using string timestamps"
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+
+CONFIG_DEF = (
+    ConfigDef()
+    .define(
+        FIELD_CONFIG,
+        ConfigType.STRING,
+        "",
+        importance=Importance.HIGH,
+        documentation="The field containing the timestamp, or empty if the entire value is a timestamp",
+    )
+    .define(
+        TARGET_TYPE_CONFIG,
+        ConfigType.STRING,
+        validator=ValidString([TYPE_STRING, TYPE_UNIX, TYPE_DATE, TYPE_TIME, TYPE_TIMESTAMP]),
+        importance=Importance.HIGH,
+        documentation="The desired timestamp representation: string, unix, Date, Time, or Timestamp",
+    )
+    .define(
+        FORMAT_CONFIG,
+        ConfigType.STRING,
+        "",
+        importance=Importance.MEDIUM,
+        documentation="A SimpleDateFormat-compatible format for the timestamp. Used to generate the output when "
+        "type=string or used to parse the input if the input is a string.",
+    )
+    .define(
+        UNIX_PRECISION_CONFIG,
+        ConfigType.STRING,
+        MILLISECONDS,
+        ValidString([NANOSECONDS, MICROSECONDS, MILLISECONDS, SECONDS]),
+        Importance.LOW,
+        "The desired Unix precision for the timestamp: seconds, milliseconds, microseconds, or nanoseconds. "
+        "Used to generate the output when type=unix or used to parse the input if the input is a Long. "
+        "Note: This SMT will cause precision loss during conversions from, and to, values with sub-millisecond "
+        "components.",
+    )
+)
+define_replace_null_with_default(CONFIG_DEF)
+
+# unix precision -> how many units make one millisecond (negative: how many milliseconds make one unit)
+_UNITS_PER_MILLI = {SECONDS: -1000, MILLISECONDS: 1, MICROSECONDS: 1000, NANOSECONDS: 1_000_000}
+
+
+def _trunc_div(value: int, divisor: int) -> int:
+    """Java's long division (truncates toward zero)."""
+    quotient = abs(value) // divisor
+    return quotient if value >= 0 else -quotient
+
+
+def _saturate(value: int) -> int:
+    return max(_LONG_MIN, min(_LONG_MAX, value))
+
+
+class _Translators:
+    """Conversions to and from epoch millis for each representation, bound to one configuration."""
+
+    def __init__(self, date_format: JavaDateFormat | None, precision: str) -> None:
+        self.date_format = date_format
+        self.units = _UNITS_PER_MILLI[precision]
+
+    def to_millis(self, kind: str, value: Any) -> int:
+        if kind == TYPE_TIMESTAMP:
+            if not isinstance(value, dt.datetime):
+                raise DataError(f"Expected Timestamp to be a java.util.Date, but found {type_name(value)}")
+            return logical.timestamp_to_millis(value)
+        if kind == TYPE_UNIX:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise DataError(f"Expected Unix timestamp to be a Long, but found {type_name(value)}")
+            units = self.units
+            return value * -units if units < 0 else _trunc_div(value, units)
+        if kind == TYPE_STRING:
+            if not isinstance(value, str):
+                raise DataError(f"Expected string timestamp to be a String, but found {type_name(value)}")
+            if self.date_format is None:
+                raise DataError(_FORMAT_REQUIRED)
+            try:
+                return self.date_format.parse(value)
+            except (ValueError, OverflowError):
+                raise DataError(
+                    f"Could not parse timestamp: value ({value}) does not match pattern ({self.date_format.pattern})"
+                ) from None
+        if kind == TYPE_DATE:
+            if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+                raise DataError(f"Expected Date to be a java.util.Date, but found {type_name(value)}")
+            return logical.date_to_days(value) * _MILLIS_PER_DAY
+        if not isinstance(value, dt.time):
+            raise DataError(f"Expected Time to be a java.util.Date, but found {type_name(value)}")
+        return logical.time_to_millis(value)
+
+    def from_millis(self, kind: str, millis: int) -> Any:
+        if kind == TYPE_TIMESTAMP:
+            return logical.timestamp_from_millis(millis)
+        if kind == TYPE_UNIX:
+            units = self.units
+            return _trunc_div(millis, -units) if units < 0 else _saturate(millis * units)
+        if kind == TYPE_STRING:
+            if self.date_format is None:  # pragma: no cover - configure() rejects this combination
+                raise DataError(_FORMAT_REQUIRED)
+            return self.date_format.format(millis)
+        if kind == TYPE_DATE:
+            return logical.date_from_days(millis // _MILLIS_PER_DAY)
+        return logical.time_from_millis(millis % _MILLIS_PER_DAY)
+
+
+_TARGET_SCHEMAS: dict[str, tuple[Schema, Schema]] = {
+    TYPE_STRING: (STRING_SCHEMA, OPTIONAL_STRING_SCHEMA),
+    TYPE_UNIX: (INT64_SCHEMA, OPTIONAL_INT64_SCHEMA),
+    TYPE_DATE: (logical.DATE_SCHEMA, logical.OPTIONAL_DATE_SCHEMA),
+    TYPE_TIME: (logical.TIME_SCHEMA, logical.OPTIONAL_TIME_SCHEMA),
+    TYPE_TIMESTAMP: (logical.TIMESTAMP_SCHEMA, logical.OPTIONAL_TIMESTAMP_SCHEMA),
+}
+_LOGICAL_KINDS = {logical.TIMESTAMP_NAME: TYPE_TIMESTAMP, logical.DATE_NAME: TYPE_DATE, logical.TIME_NAME: TYPE_TIME}
+
+
+# (updated schema, index of the converted field or -1, converter, default positions)
+_Plan = tuple["Schema", int, "Callable[[Any], Any]", tuple[tuple[int, Any], ...]]
+
+
+def kind_from_schema(schema: Schema) -> str:
+    """The representation a schema implies: a logical type, else string or int64 (unix)."""
+    kind = _LOGICAL_KINDS.get(schema.name) if schema.name else None
+    if kind is not None:
+        return kind
+    if schema.type.value == "string":
+        return TYPE_STRING
+    if schema.type.value == "int64":
+        return TYPE_UNIX
+    raise DataError(f"Schema {schema!r} does not correspond to a known timestamp type format")
+
+
+def infer_kind(value: Any) -> str:
+    """The representation of a schemaless value (Kafka can only tell Date objects, longs and strings apart)."""
+    if isinstance(value, dt.datetime):
+        return TYPE_TIMESTAMP
+    if isinstance(value, int) and not isinstance(value, bool):
+        return TYPE_UNIX
+    if isinstance(value, str):
+        return TYPE_STRING
+    if isinstance(value, dt.date):
+        return TYPE_DATE
+    if isinstance(value, dt.time):
+        return TYPE_TIME
+    raise DataError(f"TimestampConverter does not support {type_name(value)} objects as timestamps")
+
+
+class TimestampConverter(OperandTransformation):
+    OVERVIEW_DOC = (
+        "Convert timestamps between different formats such as Unix epoch, strings, and Connect Date/Timestamp "
+        "types. Applies to individual fields or to the entire value. Use the concrete transformation type designed "
+        "for the record key (`org.apache.kafka.connect.transforms.TimestampConverter$Key`) or value "
+        "(`org.apache.kafka.connect.transforms.TimestampConverter$Value`)."
+    )
+    CONFIG_DEF = CONFIG_DEF
+
+    def configure(self, props: Mapping[str, Any]) -> None:
+        config = CONFIG_DEF.parse(props)
+        self.field: str = config[FIELD_CONFIG]
+        self.target_type: str = config[TARGET_TYPE_CONFIG]
+        pattern: str = config[FORMAT_CONFIG]
+        self.replace_null_with_default: bool = config[REPLACE_NULL_WITH_DEFAULT_CONFIG]
+        if self.target_type == TYPE_STRING and not pattern.strip():
+            raise config_error(
+                FORMAT_CONFIG,
+                _FORMAT_REQUIRED,
+                pattern,
+            )
+        date_format = None
+        if pattern.strip():
+            try:
+                date_format = JavaDateFormat(pattern)
+            except ValueError:
+                raise config_error(
+                    FORMAT_CONFIG,
+                    f"TimestampConverter requires a SimpleDateFormat-compatible pattern for string timestamps: "
+                    f"{pattern}",
+                    pattern,
+                ) from None
+        self._translators = _Translators(date_format, config[UNIX_PRECISION_CONFIG])
+        self._cache: SchemaUpdateCache[_Plan] = SchemaUpdateCache()
+
+    def convert(self, value: Any, kind: str | None = None) -> Any:
+        """`value` (of representation `kind`, inferred when None) in the target representation."""
+        if value is None:
+            return None
+        translators = self._translators
+        millis = translators.to_millis(kind or infer_kind(value), value)
+        return translators.from_millis(self.target_type, millis)
+
+    def apply(self, record: ConnectRecord) -> Any:
+        schema = self.operating_schema(record)
+        value = self.operating_value(record)
+        if schema is None:
+            if value is None or not self.field:
+                return self.new_record(record, None, self.convert(value))
+            updated = dict(require_map(value, PURPOSE))
+            updated[self.field] = self.convert(updated.get(self.field))
+            return self.new_record(record, None, updated)
+        if not self.field:
+            target = _TARGET_SCHEMAS[self.target_type][1 if schema.optional else 0]
+            return self.new_record(record, target, self.convert(value, kind_from_schema(schema)))
+        struct = require_struct_or_null(value, PURPOSE)
+        plan = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
+        updated_schema, index, convert, defaults = plan
+        if struct is None:
+            return self.new_record(record, updated_schema, None)
+        values = values_with_defaults(struct, defaults)
+        if index >= 0:
+            values[index] = convert(values[index])
+        return self.new_record(record, updated_schema, struct_of(updated_schema, values))
+
+    def _plan(self, schema: Schema) -> _Plan:
+        """The converted struct schema, the converted field's index (-1: absent), its converter, and defaults."""
+        builder = copy_schema_basics(schema, SchemaBuilder.struct())
+        index, kind = -1, TYPE_UNIX
+        for f in schema.fields:
+            if f.name == self.field:
+                index, kind = f.index, kind_from_schema(f.schema)
+                builder.field(f.name, _TARGET_SCHEMAS[self.target_type][1 if f.schema.optional else 0])
+            else:
+                builder.field(f.name, f.schema)
+        if schema.optional:
+            builder.optional()
+        updated = builder.build()
+        if schema.default is not None:
+            values = struct_values_with_defaults(schema.default, True)
+            if index >= 0:
+                values[index] = self.convert(values[index], kind)
+            object.__setattr__(updated, "default", struct_of(updated, values))
+
+        def convert(value: Any) -> Any:
+            return self.convert(value, kind)
+
+        return updated, index, convert, default_positions(schema) if self.replace_null_with_default else ()
+
+    def close(self) -> None:
+        self._cache.clear()
+
+
+class TimestampConverterKey(KeyOperand, TimestampConverter):
+    pass
+
+
+class TimestampConverterValue(ValueOperand, TimestampConverter):
+    pass
+
+
+register_variants(TimestampConverter, TimestampConverterKey, TimestampConverterValue)
