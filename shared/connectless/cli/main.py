@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from connectless.cli import transform_cmd
+from connectless.cli import standalone_cmd, transform_cmd
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     kafka.set_defaults(func=_cmd_dev_kafka)
 
     transform_cmd.add_parser(sub)
+    standalone_cmd.add_parser(sub)
     return parser
 
 

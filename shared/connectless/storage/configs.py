@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from connectless.storage import codec
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from connectless.storage.log import KeyValueLog
 
@@ -161,7 +161,7 @@ class ConfigStore:
     def put_connector_config(self, name: str, properties: Mapping[str, str]) -> None:
         self._write([(CONNECTOR_PREFIX + name, {"properties": dict(properties)})])
 
-    def put_task_configs(self, name: str, configs: list[Mapping[str, str]]) -> None:
+    def put_task_configs(self, name: str, configs: Sequence[Mapping[str, str]]) -> None:
         records: list[tuple[str, Any]] = [
             (f"{TASK_PREFIX}{name}-{i}", {"properties": dict(c)}) for i, c in enumerate(configs)
         ]

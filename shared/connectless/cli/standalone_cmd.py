@@ -1,0 +1,84 @@
+"""`connectless standalone CONNECTOR.json...`: Kafka Connect's standalone worker, state kept on Kafka."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+    from types import FrameType
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "standalone",
+        help="run connectors in one process (Kafka Connect's standalone mode)",
+        description="Run the given connectors until SIGINT/SIGTERM, which flushes and commits before exiting. "
+        'Connector files are Kafka Connect JSON ({"name", "config"}) or .properties.',
+    )
+    parser.add_argument("connectors", nargs="+", metavar="CONNECTOR.json")
+    parser.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS)")
+    parser.add_argument("--rest-port", type=int, default=8083, help="REST port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--offsets-topic", default="connect-offsets")
+    parser.add_argument("--config-topic", default="connect-configs")
+    parser.add_argument("--status-topic", default="connect-status")
+    parser.add_argument(
+        "--offset-flush-interval-ms", type=int, default=1000, help="how often tasks commit offsets (default 1000)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from connectless.cli.connector_file import ConnectorFileError, load_connector_file
+    from connectless.config import ConfigError
+    from connectless.kafka.settings import KafkaSettings, KafkaSettingsError
+    from connectless.runtime.rest_basic import BasicRestServer
+    from connectless.runtime.standalone import StandaloneWorker, WorkerOptions
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        files = [load_connector_file(path) for path in args.connectors]
+        settings = KafkaSettings.from_env(args.bootstrap_servers)
+    except (ConnectorFileError, KafkaSettingsError) as exc:
+        print(f"connectless standalone: {exc}", file=sys.stderr)
+        return 2
+    options = WorkerOptions(
+        offsets_topic=args.offsets_topic,
+        configs_topic=args.config_topic,
+        status_topic=args.status_topic,
+        commit_interval_s=args.offset_flush_interval_ms / 1000,
+        rest_port=args.rest_port,
+        worker_id=f"{socket.gethostname()}:{args.rest_port}",
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker = StandaloneWorker(settings, options)
+    worker.start()
+    rest = BasicRestServer(worker, args.rest_port)
+    rest.start()
+    print(f"REST API on http://127.0.0.1:{rest.port}", file=sys.stderr, flush=True)
+    exit_code = 0
+    try:
+        for connector in files:
+            worker.add_connector(connector.name, connector.config)
+        while not stop.wait(0.5):
+            pass
+    except ConfigError as exc:
+        print(f"connectless standalone: {exc}", file=sys.stderr)
+        exit_code = 2
+    finally:
+        worker.stop()
+        rest.stop()
+    if worker.failed_tasks():
+        exit_code = exit_code or 1
+    return exit_code

@@ -1,0 +1,157 @@
+"""The standalone worker: Kafka Connect's standalone mode, with its state on Kafka topics.
+
+One process runs every connector given to it. Each task gets a thread that drives a SourceTaskRunner or a
+SinkTaskRunner; both commit in the order their module docstrings give, so stopping (SIGTERM) flushes and
+commits, and a kill -9 at any moment loses nothing: the next start resumes from the committed offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from connectless.connector import SinkTask, SourceTask
+from connectless.errors.exceptions import ConnectError
+from connectless.runtime.connector_config import TASKS_MAX, check_connector_config
+from connectless.runtime.sink_runner import SinkTaskRunner
+from connectless.runtime.source_runner import SourceTaskRunner
+from connectless.storage import ConfigStore, KafkaLog, OffsetStore, State, Status, StatusStore, TargetState
+from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
+from connectless.storage.status import STATUS_TOPIC_PARTITIONS
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from connectless.connector import Connector
+    from connectless.kafka.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    offsets_topic: str = "connect-offsets"
+    configs_topic: str = "connect-configs"
+    status_topic: str = "connect-status"
+    commit_interval_s: float = 1.0
+    rest_port: int | None = 8083
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:8083")
+
+
+class TaskThread(threading.Thread):
+    """Runs one task until stopped; a failure marks the task FAILED with its trace and ends the thread."""
+
+    def __init__(
+        self, worker: StandaloneWorker, connector: str, task_id: int, runner: SourceTaskRunner | SinkTaskRunner
+    ):
+        super().__init__(name=f"task-{connector}-{task_id}", daemon=True)
+        self.worker = worker
+        self.connector = connector
+        self.task_id = task_id
+        self.runner = runner
+        self.stopping = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.runner.start()
+            self.worker.set_task_status(self.connector, self.task_id, State.RUNNING)
+            if isinstance(self.runner, SourceTaskRunner):
+                while not self.stopping.is_set():
+                    self.runner.run(time.monotonic() + 3600, should_stop=self.stopping.is_set)
+            else:
+                self.runner.run(self.stopping.is_set)
+        except BaseException as exc:
+            self.error = exc
+            log.exception("task %s-%d failed", self.connector, self.task_id)
+            self.worker.set_task_status(self.connector, self.task_id, State.FAILED, traceback.format_exc())
+            return
+        finally:
+            try:
+                self.runner.stop()
+            except Exception:
+                log.exception("stopping task %s-%d", self.connector, self.task_id)
+        self.worker.set_task_status(self.connector, self.task_id, State.UNASSIGNED)
+
+
+class StandaloneWorker:
+    def __init__(self, settings: KafkaSettings, options: WorkerOptions | None = None) -> None:
+        self.settings = settings
+        self.options = options or WorkerOptions()
+        opts = self.options
+        self.offsets = OffsetStore(KafkaLog(settings, opts.offsets_topic, partitions=OFFSETS_TOPIC_PARTITIONS))
+        self.configs = ConfigStore(KafkaLog(settings, opts.configs_topic, partitions=1))
+        self.statuses = StatusStore(KafkaLog(settings, opts.status_topic, partitions=STATUS_TOPIC_PARTITIONS))
+        self.connectors: dict[str, Connector] = {}
+        self.threads: dict[str, list[TaskThread]] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for store in (self.offsets, self.configs, self.statuses):
+            store.start()
+
+    def set_task_status(self, connector: str, task: int, state: State, trace: str | None = None) -> None:
+        self.statuses.put_task(connector, task, Status(state, self.options.worker_id, 0, trace))
+
+    def add_connector(self, name: str, config: Mapping[str, str]) -> None:
+        """Validate, store the config, plan the tasks and start them. Raises ConnectorConfigError when invalid."""
+        config = {**config, "name": name}
+        result = check_connector_config(config, name)
+        assert result.plugin is not None
+        connector: Connector = result.plugin.cls()
+        connector.start(config)
+        task_class = connector.task_class()
+        max_tasks = int(config.get(TASKS_MAX, "1"))
+        task_configs = connector.task_configs(max_tasks)[:max_tasks]
+        self.configs.put_connector_config(name, config)
+        self.configs.put_task_configs(name, task_configs)
+        if self.configs.target_state(name) is None:
+            self.configs.put_target_state(name, TargetState.STARTED)
+        self.statuses.put_connector(name, Status(State.RUNNING, self.options.worker_id))
+        threads = [
+            TaskThread(self, name, i, self._runner(name, i, task_class, task_config, config))
+            for i, task_config in enumerate(task_configs)
+        ]
+        with self._lock:
+            self.connectors[name] = connector
+            self.threads[name] = threads
+        for thread in threads:
+            thread.start()
+
+    def _runner(
+        self, name: str, task_id: int, task_class: type, task_config: Mapping[str, str], config: Mapping[str, str]
+    ) -> SourceTaskRunner | SinkTaskRunner:
+        task = task_class()
+        interval = self.options.commit_interval_s
+        if isinstance(task, SourceTask):
+            return SourceTaskRunner(
+                name, task_id, task, task_config, config, self.settings, self.offsets, commit_interval_s=interval
+            )
+        if isinstance(task, SinkTask):
+            return SinkTaskRunner(name, task_id, task, task_config, config, self.settings, commit_interval_s=interval)
+        raise ConnectError(f"{task_class.__name__} is neither a SourceTask nor a SinkTask")
+
+    def failed_tasks(self) -> list[TaskThread]:
+        with self._lock:
+            return [t for threads in self.threads.values() for t in threads if t.error is not None]
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop every task (each flushes and commits), then every connector."""
+        with self._lock:
+            all_threads = [t for threads in self.threads.values() for t in threads]
+            connectors = dict(self.connectors)
+        for thread in all_threads:
+            thread.stopping.set()
+        deadline = time.monotonic() + timeout
+        for thread in all_threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        for name, connector in connectors.items():
+            try:
+                connector.stop()
+            finally:
+                self.statuses.put_connector(name, Status(State.UNASSIGNED, self.options.worker_id))
