@@ -261,6 +261,8 @@ def cast_value(schema: Schema | None, value: Any, target: Type) -> Any:
         value = _encode_logical(schema, value)
     try:
         return _CASTS[target](value, schema.type if schema is not None else None)
+    except DataError:
+        raise
     except (ValueError, OverflowError):
         raise DataError(f"Value ({value}) was out of range for requested data type") from None
 

@@ -89,7 +89,7 @@ def _parse_v2(path: str) -> tuple[str, ...]:
             idx += 2
             break
         steps.append("".join(parts))
-    if path.endswith(_DOT):
+    if path.endswith(_DOT) or not steps:
         steps.append("")
     return tuple(steps)
 
