@@ -37,14 +37,17 @@ def run(args: argparse.Namespace) -> int:
     from connectless.cli.connector_file import ConnectorFileError, load_connector_file
     from connectless.config import ConfigError
     from connectless.kafka.settings import KafkaSettings, KafkaSettingsError
+    from connectless.runtime.connector_config import check_connector_config
     from connectless.runtime.rest_basic import BasicRestServer
     from connectless.runtime.standalone import StandaloneWorker, WorkerOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         files = [load_connector_file(path) for path in args.connectors]
+        for connector in files:  # every file is checked before anything starts
+            check_connector_config({**connector.config, "name": connector.name}, connector.name)
         settings = KafkaSettings.from_env(args.bootstrap_servers)
-    except (ConnectorFileError, KafkaSettingsError) as exc:
+    except (ConnectorFileError, KafkaSettingsError, ConfigError) as exc:
         print(f"connectless standalone: {exc}", file=sys.stderr)
         return 2
     options = WorkerOptions(
@@ -73,9 +76,6 @@ def run(args: argparse.Namespace) -> int:
             worker.add_connector(connector.name, connector.config)
         while not stop.wait(0.5):
             pass
-    except ConfigError as exc:
-        print(f"connectless standalone: {exc}", file=sys.stderr)
-        exit_code = 2
     finally:
         worker.stop()
         rest.stop()

@@ -1,0 +1,147 @@
+"""Standalone mode on the real broker: kill -9 at random moments, restart, and no record is ever lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+pytestmark = pytest.mark.kafka
+
+TOTAL = 6000
+
+
+def _write_connectors(tmp: Path, topic: str, sink_file: Path, rate: int) -> list[Path]:
+    source = {
+        "name": f"gen-{topic}",
+        "config": {
+            "connector.class": "Datagen",
+            "kafka.topic": topic,
+            "max.records": str(TOTAL),
+            "records.per.second": str(rate),
+            "batch.size": "200",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+        },
+    }
+    sink = {
+        "name": f"sink-{topic}",
+        "config": {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "topics": topic,
+            "file": str(sink_file),
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+        },
+    }
+    paths = [tmp / "source.json", tmp / "sink.json"]
+    for path, doc in zip(paths, (source, sink), strict=True):
+        path.write_text(json.dumps(doc))
+    return paths
+
+
+def _start(bootstrap: str, files: list[Path], topics: str) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "connectless.cli.main", "standalone", *map(str, files)]
+    cmd += ["--bootstrap-servers", bootstrap, "--rest-port", "0", "--offset-flush-interval-ms", "300"]
+    cmd += ["--offsets-topic", f"{topics}-offsets", "--config-topic", f"{topics}-configs"]
+    cmd += ["--status-topic", f"{topics}-status"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+
+
+def _ids(path: Path) -> list[int]:
+    if not path.exists():
+        return []
+    ids = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            ids.append(json.loads(line)["id"])
+    return ids
+
+
+def _wait_for_all(path: Path, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if set(range(TOTAL)) <= set(_ids(path)):
+            return
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            pytest.fail(f"standalone exited early with {proc.returncode}: {err[-3000:]}")
+        time.sleep(0.3)
+
+
+def test_kill_minus_nine_at_random_points_loses_nothing(
+    kafka_bootstrap: str, unique_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    topic = unique_topic("crash")
+    sink_file = tmp_path / "out.jsonl"
+    files = _write_connectors(tmp_path, topic, sink_file, rate=1500)
+    rng = random.Random(20261125)
+    kills = 0
+    for _ in range(5):
+        proc = _start(kafka_bootstrap, files, topic)
+        time.sleep(rng.uniform(2.5, 5.0))  # includes ~2 s of startup, so kills land mid-stream
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            pytest.fail(f"standalone exited early with {proc.returncode}: {err[-3000:]}")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        kills += 1
+    produced_before_final_run = len(set(_ids(sink_file)))
+    assert 0 < produced_before_final_run < TOTAL, "kills should land mid-stream"
+
+    final = _start(kafka_bootstrap, files, topic)
+    try:
+        _wait_for_all(sink_file, final, timeout=120)
+    finally:
+        final.send_signal(signal.SIGTERM)
+        final.wait(60)
+    ids = _ids(sink_file)
+    missing = sorted(set(range(TOTAL)) - set(ids))
+    assert kills == 5
+    assert missing == [], f"{len(missing)} ids lost, first: {missing[:10]}"
+    assert final.returncode == 0
+
+
+def test_sigterm_commits_so_a_restart_redelivers_nothing(
+    kafka_bootstrap: str, unique_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    topic = unique_topic("graceful")
+    sink_file = tmp_path / "out.jsonl"
+    files = _write_connectors(tmp_path, topic, sink_file, rate=0)
+    first = _start(kafka_bootstrap, files, topic)
+    _wait_for_all(sink_file, first, timeout=90)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(60) == 0
+    lines_after_first = len(_ids(sink_file))
+
+    second = _start(kafka_bootstrap, files, topic)
+    time.sleep(6)
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(60) == 0
+    ids = _ids(sink_file)
+    assert len(ids) == lines_after_first, "records committed at SIGTERM were delivered again"
+    assert sorted(set(ids)) == list(range(TOTAL))
+
+
+def test_bad_connector_file_is_rejected_naming_the_field(kafka_bootstrap: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "bad", "config": {"connector.class": "Datagen", "tasks.max": "lots"}}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "connectless.cli.main", "standalone", str(bad), "--bootstrap-servers",
+         kafka_bootstrap, "--rest-port", "0", "--config-topic", "bad-configs-topic"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "tasks.max" in proc.stderr
+    assert "kafka.topic" in proc.stderr
