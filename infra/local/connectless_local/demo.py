@@ -7,6 +7,7 @@ worker, shows produced/delivered progress, then compares what the source produce
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import tempfile
 import time
@@ -63,6 +64,8 @@ def count_lines(path: Path) -> int:
 
 def main() -> int:
     console = Console()
+    # Client disconnect notices at shutdown are expected here; keep the display clean.
+    logging.getLogger("connectless.librdkafka").setLevel(logging.CRITICAL)
     source = load_connector_file(EXAMPLES / "datagen-source.json")
     sink = load_connector_file(EXAMPLES / "file-sink.json")
     total = int(source.config["max.records"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from confluent_kafka.admin import AdminClient
 
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+CLIENT_LOGGER = logging.getLogger("connectless.librdkafka")
 
 
 class KafkaSettingsError(ValueError):
@@ -34,7 +36,9 @@ class KafkaSettings:
         return cls(servers, dict(client_config))
 
     def config(self, **overrides: Any) -> dict[str, Any]:
-        return {"bootstrap.servers": self.bootstrap_servers, **self.client_config, **overrides}
+        # librdkafka's own log lines go through Python logging, so applications decide what is shown.
+        base = {"bootstrap.servers": self.bootstrap_servers, "logger": CLIENT_LOGGER}
+        return {**base, **self.client_config, **overrides}
 
     def producer(self, **overrides: Any) -> Producer:
         from confluent_kafka import Producer

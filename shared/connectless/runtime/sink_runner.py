@@ -118,7 +118,11 @@ class SinkTaskRunner:
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         revoked = [TopicPartition(p.topic, p.partition) for p in partitions]
-        self.commit(only=set(revoked))
+        try:
+            self.commit(only=set(revoked))
+        except Exception:
+            # An exception cannot cross librdkafka's callback boundary; the records are simply redelivered.
+            log.exception("commit on partition revocation failed for %s", revoked)
         self.task.close(revoked)
         self.context.current_assignment.difference_update(revoked)
         for tp in revoked:
@@ -212,15 +216,19 @@ class SinkTaskRunner:
             consumer.commit(offsets=offsets, asynchronous=False)
 
     def stop(self) -> None:
+        """Commit, leave the group (revocation closes the partitions in the task), then stop the task."""
+        consumer, closed = self.consumer, False
         try:
-            if self.consumer is not None:
+            if consumer is not None:
                 self.commit()
+                consumer.close()
+                closed = True
         finally:
+            self.consumer = None
+            if consumer is not None and not closed:
+                consumer.close()
             self.task.stop()
             self.pipeline.close()
-            if self.consumer is not None:
-                self.consumer.close()
-                self.consumer = None
 
     def describe(self) -> dict[str, Any]:
         return {"records_in": self.records_in, "records_put": self.records_put}

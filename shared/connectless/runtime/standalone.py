@@ -155,3 +155,5 @@ class StandaloneWorker:
                 connector.stop()
             finally:
                 self.statuses.put_connector(name, Status(State.UNASSIGNED, self.options.worker_id))
+        for store in (self.offsets, self.configs, self.statuses):
+            store.log.stop()

@@ -225,6 +225,7 @@ class KafkaLog(KeyValueLog):
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+        self._admin = None
 
     def _end_offsets(self, timeout: float) -> dict[int, int]:
         """Last stable offset of every partition, in one request (read_committed: open transactions excluded)."""
@@ -239,6 +240,20 @@ class KafkaLog(KeyValueLog):
                 )
                 return {tp.partition: int(f.result(timeout).offset) for tp, f in futures.items()}
             except KafkaException as exc:
-                if time.monotonic() > deadline or not exc.args[0].retriable():
+                if time.monotonic() > deadline or not _transient(exc.args[0]):
                     raise StoreError(f"reading the end of {self.topic}: {exc}") from exc
                 time.sleep(0.2)
+
+
+_TRANSIENT = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError._TRANSPORT,
+    KafkaError._TIMED_OUT,
+}
+
+
+def _transient(error: KafkaError) -> bool:
+    """Errors a new topic or a moving leader gives for a moment; the next attempt succeeds."""
+    return bool(error.retriable()) or error.code() in _TRANSIENT
