@@ -272,8 +272,6 @@ def _alias_config_def(
 
     class _TypeValidator(Validator):
         def ensure_valid(self, name: str, value: Any) -> None:
-            if base is Transformation:
-                _check_negate(config, prefix)
             resolve_class(name, value, kind, base)
 
         def __str__(self) -> str:
@@ -304,6 +302,7 @@ def _alias_config_def(
             prefix + NEGATE_CONFIG,
             ConfigType.BOOLEAN,
             None,
+            _NegateNeedsPredicate(config, prefix),
             importance=Importance.MEDIUM,
             documentation="Whether the configured predicate should be negated.",
             group=group,
@@ -335,6 +334,18 @@ class _PredicateAlias(Validator):
 
     def __str__(self) -> str:
         return "a predicate alias"
+
+
+class _NegateNeedsPredicate(Validator):
+    def __init__(self, config: Mapping[str, Any], prefix: str) -> None:
+        self.config = config
+        self.prefix = prefix
+
+    def ensure_valid(self, name: str, value: Any) -> None:
+        _check_negate(self.config, self.prefix)
+
+    def __str__(self) -> str:
+        return "requires a predicate"
 
 
 def _check_negate(config: Mapping[str, Any], prefix: str) -> None:

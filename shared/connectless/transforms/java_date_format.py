@@ -41,7 +41,7 @@ class _Token:
     text: str = ""
 
     def is_numeric(self) -> bool:
-        return self.letter in _NUMERIC_LETTERS or (self.letter in "ML" and self.count < 3)
+        return self.letter in _NUMERIC_LETTERS or (self.letter in ("M", "L") and self.count < 3)
 
 
 def _tokenize(pattern: str) -> tuple[_Token, ...]:
@@ -102,10 +102,10 @@ def _week_of_year(moment: dt.datetime) -> int:
 
 def _format_field(token: _Token, moment: dt.datetime, millis_of_second: int) -> str:  # noqa: C901
     letter, count = token.letter, token.count
-    if letter in "yY":
+    if letter in ("y", "Y"):
         year = moment.year
         return f"{year % 100:02d}" if count == 2 else str(year).zfill(count)
-    if letter in "ML":
+    if letter in ("M", "L"):
         if count >= 4:
             return _MONTHS[moment.month - 1]
         if count == 3:
@@ -192,15 +192,15 @@ class JavaDateFormat:
             letter = token.letter
             if letter == "a":
                 pm = raw.upper() == "PM"
-            elif letter in "zZX":
+            elif letter in ("z", "Z", "X"):
                 offset_minutes = _offset_minutes(raw)
-            elif letter in "ML" and token.count >= 3:
+            elif letter in ("M", "L") and token.count >= 3:
                 fields["M"] = _month_number(raw)
-            elif letter in "EG":
+            elif letter in ("E", "G"):
                 continue  # informative only, as in Java
             else:
                 value = int(raw)
-                if letter in "yY" and token.count <= 2 and len(raw.lstrip("+-")) == 2:
+                if letter in ("y", "Y") and token.count <= 2 and len(raw.lstrip("+-")) == 2:
                     value = _two_digit_year(value)
                 fields["y" if letter == "Y" else letter] = value
         return _to_millis(fields, pm) - offset_minutes * 60_000
@@ -213,7 +213,7 @@ def _token_regex(index: int, token: _Token, fixed_width: bool) -> str:
     letter, count = token.letter, token.count
     if token.is_numeric():
         return name + (rf"\d{{{count}}})" if fixed_width else r"[+-]?\d+)")
-    if letter in "ML":
+    if letter in ("M", "L"):
         return name + "|".join([*_MONTHS, *(m[:3] for m in _MONTHS)]) + ")"
     if letter == "E":
         return name + "|".join([*_DAYS, *(d[:3] for d in _DAYS)]) + ")"

@@ -107,10 +107,11 @@ def test_tombstone_passes_through(record: Any) -> None:
 
 
 def test_schema_metadata_kept_and_cached() -> None:
-    schema = SchemaBuilder.struct().name("n").version(2).field("a", struct_schema(("b", INT32_SCHEMA))).build()
+    inner = struct_schema(("b", INT32_SCHEMA))
+    schema = SchemaBuilder.struct().name("n").version(2).field("a", inner).build()
     smt = configured(FlattenValue)
-    first = smt.apply(sink(struct(schema, a=struct(schema.field("a").schema, b=1)), schema))
-    second = smt.apply(sink(struct(schema, a=struct(schema.field("a").schema, b=2)), schema))
+    first = smt.apply(sink(struct(schema, a=struct(inner, b=1)), schema))
+    second = smt.apply(sink(struct(schema, a=struct(inner, b=2)), schema))
     assert (first.value_schema.name, first.value_schema.version, first.value_schema is second.value_schema) == (
         "n",
         2,
