@@ -1,0 +1,132 @@
+"""The converter SPI, as small as Kafka Connect's: `Converter` for keys and values, `HeaderConverter` for headers.
+
+A converter turns Connect data (schema + value) into the bytes of a Kafka record and back. Failures raise
+`connectless.data.DataError` with Kafka Connect's messages. Kafka's stock converters serve both roles;
+`DataAndHeaderConverter` is their base: a header is converted exactly like a value.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, ValidString
+from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndValue
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from connectless.data.schema import Schema
+    from connectless.records import Headers
+
+TYPE_CONFIG = "converter.type"
+KEY, VALUE, HEADER = "key", "value", "header"
+
+
+def converter_config_def() -> ConfigDef:
+    """ConverterConfig.newConfigDef(): every converter's `converter.type`, set by the runtime."""
+    return ConfigDef().define(
+        TYPE_CONFIG,
+        ConfigType.STRING,
+        None,
+        ValidString([KEY, VALUE, HEADER], allow_null=True),
+        Importance.LOW,
+        "How this converter will be used.",
+    )
+
+
+def with_type(configs: Mapping[str, Any], is_key: bool | None) -> dict[str, Any]:
+    """`configs` with `converter.type` set for `is_key` (None: header use, unless the configs say otherwise)."""
+    props = dict(configs)
+    if is_key is not None:
+        props[TYPE_CONFIG] = KEY if is_key else VALUE
+    elif props.get(TYPE_CONFIG) is None:
+        props[TYPE_CONFIG] = HEADER
+    return props
+
+
+class Converter(ABC):
+    """Connect data <-> bytes for record keys and values (org.apache.kafka.connect.storage.Converter)."""
+
+    CONFIG_DEF: ClassVar[ConfigDef] = converter_config_def()
+    VERSION: ClassVar[str] = "4.1.0"
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:  # noqa: B027 - optional hook
+        """Apply this converter's configuration (the worker strips the `key.converter.` prefix first)."""
+
+    @abstractmethod
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
+        """The bytes of `value`, or None for a null key/value (a tombstone)."""
+
+    @abstractmethod
+    def to_connect_data(self, topic: str, data: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
+        """The schema and value read from `data` (NULL_SCHEMA_AND_VALUE for a tombstone where Kafka returns it)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; called once, when the task stops."""
+
+
+class HeaderConverter(ABC):
+    """Connect header values <-> bytes (org.apache.kafka.connect.storage.HeaderConverter)."""
+
+    CONFIG_DEF: ClassVar[ConfigDef] = converter_config_def()
+    VERSION: ClassVar[str] = "4.1.0"
+
+    def configure(self, configs: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Apply this converter's configuration (the worker strips the `header.converter.` prefix first)."""
+
+    @abstractmethod
+    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+        """The bytes of one header's value (None for a null value)."""
+
+    @abstractmethod
+    def to_connect_header(self, topic: str, header_key: str, data: bytes | None) -> SchemaAndValue:
+        """The schema and value of one header's bytes."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; called once, when the task stops."""
+
+
+class DataAndHeaderConverter(Converter, HeaderConverter):
+    """A converter that also serves as a header converter, converting a header as it converts a value.
+
+    Subclasses implement `_configure(props)`; `props["converter.type"]` says key, value or header.
+    """
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool | None = None) -> None:
+        """As a key/value converter pass `is_key`; as a header converter leave it out."""
+        self._configure(self._parse(with_type(configs, is_key)))
+
+    def _parse(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        parsed = self.CONFIG_DEF.parse(props)
+        return {**props, **parsed}
+
+    def _configure(self, props: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Take the parsed configuration (unknown keys are kept, as Kafka passes originals on)."""
+
+    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+        return self.from_connect_data(topic, schema, value)
+
+    def to_connect_header(self, topic: str, header_key: str, data: bytes | None) -> SchemaAndValue:
+        return self.to_connect_data(topic, data)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+__all__ = [
+    "HEADER",
+    "KEY",
+    "NULL_SCHEMA_AND_VALUE",
+    "TYPE_CONFIG",
+    "VALUE",
+    "ConfigError",
+    "Converter",
+    "DataAndHeaderConverter",
+    "HeaderConverter",
+    "SchemaAndValue",
+    "converter_config_def",
+    "with_type",
+]

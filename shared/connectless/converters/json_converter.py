@@ -1,0 +1,356 @@
+"""JsonConverter (org.apache.kafka.connect.json.JsonConverter): JSON with or without the schema envelope.
+
+With `schemas.enable=true` every record is `{"schema":{...},"payload":...}`; the schema text repeats in every
+record, so decoded schemas (with their compiled decoders) are cached by the schema's exact bytes, and a record
+whose schema bytes equal the previous record's skips straight to parsing the payload. Encoding caches the schema's
+JSON bytes and compiled encoder by schema identity. Output matches Jackson's byte for byte, except where noted.
+
+Deviations from Kafka 4.x, all at the edges:
+- schemaless values are written by orjson directly: doubles outside [1e-3, 1e7) print as `1e+22`, not `1.0E22`,
+  and NaN/infinities as `null`, not `"NaN"` (values with a schema print exactly as Jackson's);
+- `"NaN"`, `"Infinity"` and `"-Infinity"` strings in a float field read back as those floats (Kafka reads 0.0);
+- a schemaless integer beyond the long range is not wrapped into a long as in Kafka: up to 2**64-1 it stays
+  exact, beyond that orjson reads it as the nearest double.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import re
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+import orjson
+
+from connectless.config import ConfigError, ConfigType, Importance, Range, ValidString, Width
+from connectless.converters.base import DataAndHeaderConverter, converter_config_def, with_type
+from connectless.converters.json_codec import (
+    CodecOptions,
+    NeedExactNumbersError,
+    compile_decoder,
+    compile_encoder,
+    decode_schemaless,
+    encode_schemaless,
+    orjson_default,
+)
+from connectless.converters.json_schema import json_to_schema, schema_to_json
+from connectless.data.errors import DataError
+from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndValue
+from connectless.plugins import PluginKind, default_aliases, register
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from connectless.converters.json_codec import Codec
+    from connectless.data.schema import Schema
+    from connectless.records import Headers
+
+CLASS_NAME = "org.apache.kafka.connect.json.JsonConverter"
+SCHEMAS_ENABLE = "schemas.enable"
+SCHEMAS_CACHE_SIZE = "schemas.cache.size"
+SCHEMA_CONTENT = "schema.content"
+DECIMAL_FORMAT = "decimal.format"
+REPLACE_NULL_WITH_DEFAULT = "replace.null.with.default"
+
+CONFIG_DEF = (
+    converter_config_def()
+    .define(
+        SCHEMAS_ENABLE,
+        ConfigType.BOOLEAN,
+        True,
+        None,
+        Importance.HIGH,
+        "Include schemas within each of the serialized values and keys.",
+        group="Schemas",
+        order_in_group=0,
+        width=Width.MEDIUM,
+        display_name="Enable Schemas",
+    )
+    .define(
+        SCHEMAS_CACHE_SIZE,
+        ConfigType.INT,
+        1000,
+        Range.at_least(0),
+        Importance.HIGH,
+        "The maximum number of schemas that can be cached in this converter instance.",
+        group="Schemas",
+        order_in_group=1,
+        width=Width.MEDIUM,
+        display_name="Schema Cache Size",
+    )
+    .define(
+        SCHEMA_CONTENT,
+        ConfigType.STRING,
+        None,
+        None,
+        Importance.HIGH,
+        "When set, this is used as the schema for all messages, and the schemas within each of the message will "
+        "be ignored. Otherwise, the schema will be included in the content of each message. This configuration "
+        "applies only 'schemas.enable' is true, and it exclusively affects the sink connector.",
+        group="Schemas",
+        order_in_group=2,
+        width=Width.MEDIUM,
+        display_name="Schema Content",
+    )
+    .define(
+        DECIMAL_FORMAT,
+        ConfigType.STRING,
+        "BASE64",
+        ValidString.in_ignore_case("BASE64", "NUMERIC"),
+        Importance.LOW,
+        "Controls which format this converter will serialize decimals in. This value is case insensitive and "
+        "can be either 'BASE64' (default) or 'NUMERIC'",
+        group="Serialization",
+        order_in_group=0,
+        width=Width.MEDIUM,
+        display_name="Decimal Format",
+    )
+    .define(
+        REPLACE_NULL_WITH_DEFAULT,
+        ConfigType.BOOLEAN,
+        True,
+        None,
+        Importance.LOW,
+        "Whether to replace fields that have a default value and that are null to the default value. When set "
+        "to true, the default value is used, otherwise null is used.",
+        group="Serialization",
+        order_in_group=1,
+        width=Width.MEDIUM,
+        display_name="Replace null with default",
+    )
+)
+
+ENVELOPE_REQUIRED = (
+    'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional '
+    "fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter "
+    "configuration."
+)
+_READ_FAILED = "Converting byte[] to Kafka Connect data failed due to serialization error: "
+_WRITE_FAILED = "Converting Kafka Connect data to byte[] failed due to serialization error: "
+_SCHEMA_KEY, _PAYLOAD_KEY = b'{"schema":', b',"payload":'
+_NULL_ENVELOPE = b'{"schema":null,"payload":'
+# orjson writes control characters as \u001f; Jackson as \u001F. Match only real escapes (even backslash runs).
+_LOWER_HEX_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
+_MISSING: Any = object()  # Jackson's MissingNode: no JSON value at all in the input
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"Non-standard token '{name}'")
+
+
+_EXACT = json.JSONDecoder(parse_float=decimal.Decimal, parse_constant=_reject_constant)
+
+
+def _jackson_escapes(body: bytes) -> bytes:
+    if b"\\u00" not in body:
+        return body
+    return _LOWER_HEX_ESCAPE.sub(lambda m: m.group(1) + b"\\u00" + m.group(2).upper(), body)
+
+
+def _loads_lenient(data: bytes, exact: bool = False) -> Any:
+    """Parse as Jackson's readTree would: exact decimals, trailing content ignored, empty input -> _MISSING."""
+    if not exact:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        text = data.decode("utf-8").lstrip(" \t\r\n")
+        if not text:
+            return _MISSING
+        return _EXACT.raw_decode(text)[0]
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise DataError(_READ_FAILED + str(exc)) from exc
+
+
+class _Encoding(NamedTuple):
+    schema: Schema
+    prefix: bytes  # b'{"schema":<schema json>,"payload":'
+    encode: Codec
+
+
+class _Decoding(NamedTuple):
+    schema: Schema | None
+    decode: Codec
+
+
+_SCHEMALESS = _Decoding(None, decode_schemaless)
+
+
+@register(PluginKind.HEADER_CONVERTER, CLASS_NAME, *default_aliases(CLASS_NAME, "HeaderConverter"))
+@register(PluginKind.CONVERTER, CLASS_NAME, *default_aliases(CLASS_NAME, "Converter"))
+class JsonConverter(DataAndHeaderConverter):
+    """Kafka Connect's JsonConverter. Unconfigured it behaves as configured with no properties (a value converter).
+
+    Example:
+        converter = JsonConverter()
+        converter.configure({"schemas.enable": "false"}, is_key=False)
+        converter.to_connect_data("orders", b'{"id": 1}')  # SchemaAndValue(schema=None, value={'id': 1})
+    """
+
+    CONFIG_DEF: ClassVar = CONFIG_DEF
+
+    def __init__(self) -> None:
+        self._configure(self._parse(with_type({}, is_key=False)))
+
+    def _configure(self, props: Mapping[str, Any]) -> None:
+        self.schemas_enabled: bool = props[SCHEMAS_ENABLE]
+        self.options = CodecOptions(
+            decimal_numeric=props[DECIMAL_FORMAT].upper() == "NUMERIC",
+            replace_null_with_default=props[REPLACE_NULL_WITH_DEFAULT],
+        )
+        self._cache_size: int = props[SCHEMAS_CACHE_SIZE]
+        self._decodings: dict[bytes, _Decoding] = {}
+        self._encodings: dict[Schema, _Encoding] = {}
+        self._encodings_by_id: dict[int, _Encoding] = {}
+        # The previous record's schema bytes followed by ',"payload":', and what they decode to.
+        self._last_head = b"null" + _PAYLOAD_KEY
+        self._last_decoding = _SCHEMALESS
+        self._content: _Decoding | None = None
+        content = props.get(SCHEMA_CONTENT)
+        if content and self.schemas_enabled:
+            try:
+                schema = json_to_schema(_loads_lenient(str(content).encode("utf-8"), exact=True), self.options)
+            except (DataError, NeedExactNumbersError) as exc:
+                raise ConfigError(SCHEMA_CONTENT, content, f"Invalid schema: {exc}") from exc
+            if schema is not None:
+                self._content = _Decoding(schema, compile_decoder(schema, self.options))
+
+    # -- Connect -> bytes -----------------------------------------------------------------------
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
+        if schema is None:
+            if value is None:
+                return None
+            body = self._dumps_schemaless(value)
+            return _NULL_ENVELOPE + body + b"}" if self.schemas_enabled else body
+        encoding = self._encodings_by_id.get(id(schema))
+        if encoding is None or encoding.schema is not schema:
+            encoding = self._encoding(schema)
+        try:
+            body = orjson.dumps(encoding.encode(value))
+        except orjson.JSONEncodeError as exc:
+            raise DataError(_WRITE_FAILED + str(exc)) from exc
+        if b"\\u00" in body:
+            body = _jackson_escapes(body)
+        return encoding.prefix + body + b"}" if self.schemas_enabled else body
+
+    def _encoding(self, schema: Schema) -> _Encoding:
+        encoding = self._encodings.get(schema)
+        if encoding is None:
+            try:
+                schema_json = _jackson_escapes(orjson.dumps(schema_to_json(schema, self.options)))
+            except orjson.JSONEncodeError as exc:
+                raise DataError(_WRITE_FAILED + str(exc)) from exc
+            encoding = _Encoding(
+                schema, _SCHEMA_KEY + schema_json + _PAYLOAD_KEY, compile_encoder(schema, self.options)
+            )
+            if len(self._encodings) >= max(self._cache_size, 1):
+                self._encodings.clear()
+                self._encodings_by_id.clear()
+            self._encodings[schema] = encoding
+        self._encodings_by_id[id(schema)] = encoding = encoding._replace(schema=schema)
+        return encoding
+
+    def _dumps_schemaless(self, value: Any) -> bytes:
+        try:
+            body = orjson.dumps(value, default=orjson_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        except orjson.JSONEncodeError as exc:
+            if isinstance(exc.__cause__, DataError):
+                raise exc.__cause__ from None
+            try:  # non-string map keys (written as pairs) or a number orjson refuses
+                body = orjson.dumps(encode_schemaless(value))
+            except orjson.JSONEncodeError as again:
+                raise DataError(_WRITE_FAILED + str(again)) from again
+        return _jackson_escapes(body)
+
+    # -- bytes -> Connect -----------------------------------------------------------------------
+    def to_connect_data(self, topic: str, data: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
+        if data is None:
+            return NULL_SCHEMA_AND_VALUE  # a tombstone
+        if type(data) is not bytes:
+            data = bytes(data)
+        if self._content is not None:
+            return self._decode_with(self._content, data)
+        if not self.schemas_enabled:
+            tree = _loads_lenient(data)
+            return NULL_SCHEMA_AND_VALUE if tree is _MISSING else SchemaAndValue(None, decode_schemaless(tree))
+        if data.startswith(_SCHEMA_KEY) and data.endswith(b"}"):
+            decoding, start = self._cached_decoding(data)
+            if decoding is not None:
+                try:
+                    payload = orjson.loads(memoryview(data)[start:-1])
+                except orjson.JSONDecodeError:
+                    pass  # the slow path explains the problem
+                else:
+                    try:
+                        return SchemaAndValue(decoding.schema, decoding.decode(payload))
+                    except NeedExactNumbersError:
+                        exact = _loads_lenient(data[start:-1], exact=True)
+                        return SchemaAndValue(decoding.schema, decoding.decode(exact))
+        return self._decode_envelope(data)
+
+    def _cached_decoding(self, data: bytes) -> tuple[_Decoding | None, int]:
+        """The decoding of a record whose schema bytes were seen before, and where its payload starts."""
+        head = self._last_head
+        if data.startswith(head, 10):
+            return self._last_decoding, 10 + len(head)
+        end = data.find(_PAYLOAD_KEY, 10)
+        decoding = self._decodings.get(data[10:end]) if end > 0 else None
+        if decoding is None:
+            return None, 0
+        self._last_head, self._last_decoding = data[10:end] + _PAYLOAD_KEY, decoding
+        return decoding, end + len(_PAYLOAD_KEY)
+
+    def _decode_envelope(self, data: bytes, exact: bool = False) -> SchemaAndValue:
+        tree = _loads_lenient(data, exact)
+        if type(tree) is not dict or len(tree) != 2 or "schema" not in tree or "payload" not in tree:
+            raise DataError(ENVELOPE_REQUIRED)
+        try:
+            decoding = self._decoding(tree["schema"], data)
+            return SchemaAndValue(decoding.schema, decoding.decode(tree["payload"]))
+        except NeedExactNumbersError:
+            if exact:
+                raise DataError(_READ_FAILED + "a number could not be read exactly") from None
+            return self._decode_envelope(data, exact=True)
+
+    def _decoding(self, schema_tree: Any, data: bytes) -> _Decoding:
+        key = _schema_key(schema_tree, data)
+        decoding = self._decodings.get(key) if key is not None else None
+        if decoding is None:
+            schema = json_to_schema(schema_tree, self.options)
+            decoding = _SCHEMALESS if schema is None else _Decoding(schema, compile_decoder(schema, self.options))
+            if key is not None and self._cache_size > 0:
+                if len(self._decodings) >= self._cache_size:
+                    del self._decodings[next(iter(self._decodings))]
+                self._decodings[key] = decoding
+        return decoding
+
+    def _decode_with(self, decoding: _Decoding, data: bytes) -> SchemaAndValue:
+        # schema.content: the whole record is the payload of that schema.
+        tree = _loads_lenient(data)
+        if tree is _MISSING:
+            tree = None
+        try:
+            return SchemaAndValue(decoding.schema, decoding.decode(tree))
+        except NeedExactNumbersError:
+            return SchemaAndValue(decoding.schema, decoding.decode(_loads_lenient(data, exact=True)))
+
+
+def _schema_key(schema_tree: Any, data: bytes) -> bytes | None:
+    """Cache key of a schema: its bytes as they stand in the record when that slice is exactly the schema,
+    else a canonical re-serialisation (None when that is impossible: exactly parsed decimals)."""
+    if data.startswith(_SCHEMA_KEY):
+        end = data.find(_PAYLOAD_KEY, 10)
+        if end > 0:
+            candidate = data[10:end]
+            try:
+                if orjson.loads(candidate) == schema_tree:
+                    return candidate
+            except orjson.JSONDecodeError:
+                pass
+    try:
+        return orjson.dumps(schema_tree)
+    except orjson.JSONEncodeError:
+        return None
