@@ -83,11 +83,12 @@ def run(args: argparse.Namespace) -> int:
     except (ConnectorFileError, ConfigError, PluginNotFoundError) as exc:
         print(f"connectless transform: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    partition = -1 if args.side == "source" else 0  # a source record without one lets the producer choose
     try:
         if args.input:
             with open(args.input, encoding="utf-8") as stream:  # noqa: PTH123 - a text stream, like stdin
-                return _run(process, connector.config, stream, sys.stdout, collector)
-        return _run(process, connector.config, sys.stdin, sys.stdout, collector)
+                return _run(process, connector.config, stream, sys.stdout, collector, partition)
+        return _run(process, connector.config, sys.stdin, sys.stdout, collector, partition)
     except (OSError, InputError) as exc:
         print(f"connectless transform: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -142,7 +143,7 @@ def _run(process: Process, config: Mapping[str, str], stream: TextIO, out: TextI
 
     default_topic = _default_topic(config)
     for index, (line_no, document) in enumerate(_documents(stream)):
-        raw = _raw_record(document, line_no, index, default_topic)
+        raw = _raw_record(document, line_no, index, default_topic, default_partition)
         collector.last = None
         try:
             result = process(raw, line_no)
@@ -197,14 +198,16 @@ class _Field:
         return InputError(f"input line {self.line_no}: field '{self.name}' {why}")
 
 
-def _raw_record(document: Mapping[str, Any], line_no: int, index: int, default_topic: str | None) -> RawRecord:
+def _raw_record(
+    document: Mapping[str, Any], line_no: int, index: int, default_topic: str | None, default_partition: int
+) -> RawRecord:
     from connectless.pipeline.raw import RawRecord
     from connectless.records import TimestampType
 
     topic = document.get("topic", default_topic)
     if not isinstance(topic, str) or not topic:
         raise _Field("topic", line_no).fail("must be a non-empty string (the connector names no topic to default to)")
-    partition = _int(document, "partition", 0, line_no)
+    partition = _int(document, "partition", default_partition, line_no)
     offset = _int(document, "offset", index, line_no)
     timestamp = _int(document, "timestamp", None, line_no)
     return RawRecord(

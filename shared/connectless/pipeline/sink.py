@@ -1,0 +1,181 @@
+"""The sink side: a consumed Kafka record -> header, key, value converters -> transforms -> SinkRecord for put().
+
+Each step runs through the connector's RetryWithToleranceOperator, so `errors.*` decides what a failure
+means. The batch protocol of a sink runtime, in order:
+1. `process(raw)` for every consumed record; None means dropped (a transform) or failed and tolerated;
+2. `SinkTask.put(records)`; a record put cannot write goes through `report(...)` or the errant reporter;
+3. `flush(timeout)`: every dead-lettered record acknowledged, or it raises and the batch fails;
+4. `SinkTask.flush/pre_commit`, then the consumer offsets are committed (by the event-source mapping).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from connectless.connector import SinkTask
+from connectless.converters.factory import converters_from_config
+from connectless.errors.config import ErrorsConfig
+from connectless.errors.errant import SinkErrantRecordReporter
+from connectless.errors.retry import RetryWithToleranceOperator
+from connectless.errors.stage import Stage
+from connectless.pipeline.common import best_effort_bytes, build_reporters, close_all, plain_bytes
+from connectless.pipeline.raw import RawRecord
+from connectless.records import EMPTY_HEADERS, Header, Headers, SinkRecord
+from connectless.transforms.chain import TransformationChain
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from concurrent.futures import Future
+
+    from connectless.errors.reporters import ErrorReporter
+    from connectless.kafka.settings import KafkaSettings
+    from connectless.pipeline.raw import RawHeaders
+
+    RawLookup = Callable[[str, int, int], RawRecord | None]
+
+
+class SinkPipeline:
+    """Turns consumed records into the SinkRecords a task's put() receives, under the connector's errors.*.
+
+    `settings` locates the Kafka cluster of the dead letter queue; None (offline tools) produces nothing.
+    `reporters` are extra error reporters (after the DLQ and log ones); `clock`/`sleep` drive retries.
+
+    Example:
+        pipeline = SinkPipeline("pg-sink", 0, connector_config, KafkaSettings.from_env())
+        records = [r for r in map(pipeline.process, batch) if r is not None]
+        task.put(records)
+        pipeline.flush(30)
+    """
+
+    def __init__(
+        self,
+        connector_name: str,
+        task_id: int,
+        config: Mapping[str, str],
+        settings: KafkaSettings | None = None,
+        *,
+        reporters: Sequence[ErrorReporter] = (),
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.connector_name = connector_name
+        self.task_id = task_id
+        self.errors = ErrorsConfig.from_config(config)
+        self.key_converter, self.value_converter, self.header_converter = converters_from_config(config)
+        self.chain = TransformationChain.from_config(config)
+        all_reporters = [*build_reporters(connector_name, task_id, self.errors, settings), *reporters]
+        self.operator = RetryWithToleranceOperator(self.errors, all_reporters, clock=clock, sleep=sleep)
+        # Bound once: the per-record path then allocates nothing but the records themselves.
+        self._key_to_connect = self.key_converter.to_connect_data
+        self._value_to_connect = self.value_converter.to_connect_data
+        self._header_to_connect = self.header_converter.to_connect_header
+        self._key_class = type(self.key_converter)
+        self._value_class = type(self.value_converter)
+        self._header_class = type(self.header_converter)
+        self._apply_chain = self.chain.apply if len(self.chain) else None
+
+    def process(self, raw: RawRecord) -> SinkRecord | None:
+        """The record put() gets, or None when a transform dropped it or it failed under errors.tolerance=all.
+
+        Raises ToleranceExceededError when it failed and the failure is not tolerated.
+        """
+        operator = self.operator
+        operator.consumer_record = raw
+        topic = raw.topic
+        headers = EMPTY_HEADERS
+        if raw.headers:
+            converted = operator.execute(self._convert_headers, Stage.HEADER_CONVERTER, self._header_class, raw)
+            if converted is None:
+                return None
+            headers = converted
+        key = operator.execute(self._key_to_connect, Stage.KEY_CONVERTER, self._key_class, topic, raw.key)
+        if key is None:
+            return None
+        value = operator.execute(self._value_to_connect, Stage.VALUE_CONVERTER, self._value_class, topic, raw.value)
+        if value is None:
+            return None
+        record = SinkRecord(
+            topic,
+            raw.partition,
+            key.schema,
+            key.value,
+            value.schema,
+            value.value,
+            raw.timestamp,
+            headers,
+            raw.offset,
+            raw.timestamp_type,
+        )
+        if self._apply_chain is None:
+            return record
+        return self._apply_chain(record, operator)
+
+    def _convert_headers(self, raw: RawRecord) -> Headers:
+        to_connect, topic = self._header_to_connect, raw.topic
+        items = []
+        for name, data in raw.headers:
+            converted = to_connect(topic, name, data)
+            items.append(Header(name, converted.value, converted.schema))
+        return Headers(items)
+
+    def report(self, raw: RawRecord, stage: Stage, klass: type, error: BaseException) -> list[Future[None]]:
+        """Hand a record that failed outside `process` (put could not write it) to the error reporters.
+
+        Raises ToleranceExceededError unless errors.tolerance=all; the DLQ acknowledgement is awaited by `flush`.
+        """
+        return self.operator.execute_failed(stage, klass, error, consumer_record=raw)
+
+    def errant_record_reporter(
+        self, task_class: type = SinkTask, lookup: RawLookup | None = None
+    ) -> SinkErrantRecordReporter:
+        """The reporter for `SinkTaskContext.errant_record_reporter()`.
+
+        `lookup(topic, partition, offset)` finds the consumed bytes of a record of the current batch; when it
+        is missing or finds nothing, the record is re-serialised with this pipeline's converters.
+        """
+
+        def resolve(record: SinkRecord) -> RawRecord:
+            topic = record.original_topic or record.topic
+            partition = record.original_kafka_partition
+            offset = record.original_kafka_offset
+            if lookup is not None and partition is not None and offset is not None:
+                found = lookup(topic, partition, offset)
+                if found is not None:
+                    return found
+            return self.reserialize(record)
+
+        return SinkErrantRecordReporter(self.operator, resolve, task_class)
+
+    def reserialize(self, record: SinkRecord) -> RawRecord:
+        """A sink record back in Kafka form, as best the converters can (Kafka Connect does the same)."""
+        topic = record.topic
+        headers: RawHeaders = tuple(
+            (h.key, _header_bytes(self.header_converter.from_connect_header, topic, h)) for h in record.headers
+        )
+        partition = record.original_kafka_partition
+        offset = record.original_kafka_offset
+        return RawRecord(
+            record.original_topic or topic,
+            -1 if partition is None else partition,
+            -1 if offset is None else offset,
+            record.timestamp,
+            record.timestamp_type,
+            best_effort_bytes(self.key_converter.from_connect_data, topic, record.key_schema, record.key),
+            best_effort_bytes(self.value_converter.from_connect_data, topic, record.value_schema, record.value),
+            headers,
+        )
+
+    def flush(self, timeout: float) -> None:
+        """Wait until every dead-lettered record is acknowledged; raises DeadLetterQueueError otherwise."""
+        self.operator.flush(timeout)
+
+    def close(self) -> None:
+        close_all(self.chain, self.key_converter, self.value_converter, self.header_converter, self.operator)
+
+
+def _header_bytes(convert: Callable[[str, str, Any, Any], bytes | None], topic: str, header: Header) -> bytes | None:
+    try:
+        return convert(topic, header.key, header.schema, header.value)
+    except Exception:
+        return plain_bytes(header.value)

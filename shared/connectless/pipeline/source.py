@@ -1,0 +1,145 @@
+"""The source side: a polled SourceRecord -> transforms -> header, key, value converters -> bytes to produce.
+
+Each step runs through the connector's RetryWithToleranceOperator. Unlike Kafka Connect, a failure that
+errors.tolerance=all skips also reaches the dead letter queue when `errors.deadletterqueue.topic.name` is
+set: there are no consumed bytes on this side, so the record as polled (before any transform) is
+serialised with the connector's converters, or as plain bytes/UTF-8/JSON where they fail.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from connectless.converters.factory import converters_from_config
+from connectless.errors.config import ErrorsConfig
+from connectless.errors.retry import RetryWithToleranceOperator
+from connectless.errors.stage import Stage
+from connectless.pipeline.common import best_effort_bytes, build_reporters, close_all, plain_bytes
+from connectless.pipeline.raw import RawRecord
+from connectless.records import TimestampType
+from connectless.transforms.chain import TransformationChain
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from connectless.errors.reporters import ErrorReporter
+    from connectless.kafka.settings import KafkaSettings
+    from connectless.pipeline.raw import RawHeaders
+    from connectless.records import Headers, SourceRecord
+
+
+class SourcePipeline:
+    """Turns polled records into Kafka records to produce, under the connector's errors.*.
+
+    Example:
+        pipeline = SourcePipeline("datagen", 0, connector_config, KafkaSettings.from_env())
+        for record in task.poll() or []:
+            raw = pipeline.process(record)
+            if raw is not None:
+                producer.produce(raw.topic, raw.value, raw.key, partition=raw.partition, headers=raw.headers)
+        pipeline.flush(30)
+    """
+
+    def __init__(
+        self,
+        connector_name: str,
+        task_id: int,
+        config: Mapping[str, str],
+        settings: KafkaSettings | None = None,
+        *,
+        reporters: Sequence[ErrorReporter] = (),
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.connector_name = connector_name
+        self.task_id = task_id
+        self.errors = ErrorsConfig.from_config(config)
+        self.key_converter, self.value_converter, self.header_converter = converters_from_config(config)
+        self.chain = TransformationChain.from_config(config)
+        own = build_reporters(connector_name, task_id, self.errors, settings, source_serializer=self.serialize_for_dlq)
+        self.operator = RetryWithToleranceOperator(self.errors, [*own, *reporters], clock=clock, sleep=sleep)
+        self._key_from_connect = self.key_converter.from_connect_data
+        self._value_from_connect = self.value_converter.from_connect_data
+        self._key_class = type(self.key_converter)
+        self._value_class = type(self.value_converter)
+        self._header_class = type(self.header_converter)
+        self._apply_chain = self.chain.apply if len(self.chain) else None
+
+    def process(self, record: SourceRecord) -> RawRecord | None:
+        """The record to produce, or None when a transform dropped it or it failed under errors.tolerance=all.
+
+        Raises ToleranceExceededError when it failed and the failure is not tolerated.
+        """
+        operator = self.operator
+        operator.source_record = record
+        if self._apply_chain is not None:
+            transformed = self._apply_chain(record, operator)
+            if transformed is None:
+                return None
+            record = transformed
+        errors_before = operator.total_errors
+        topic = record.topic
+        headers: RawHeaders = ()
+        if record.headers:
+            converted = operator.execute(self._convert_headers, Stage.HEADER_CONVERTER, self._header_class, record)
+            if converted is None:
+                return None
+            headers = converted
+        # A converter may return None for a null key or value: only the error count tells a failure apart.
+        key = operator.execute(
+            self._key_from_connect, Stage.KEY_CONVERTER, self._key_class, topic, record.key_schema, record.key
+        )
+        if key is None and operator.total_errors != errors_before:
+            return None
+        value = operator.execute(
+            self._value_from_connect, Stage.VALUE_CONVERTER, self._value_class, topic, record.value_schema, record.value
+        )
+        if value is None and operator.total_errors != errors_before:
+            return None
+        timestamp = record.timestamp
+        return RawRecord(
+            topic,
+            -1 if record.kafka_partition is None else record.kafka_partition,
+            -1,
+            timestamp,
+            TimestampType.NO_TIMESTAMP_TYPE if timestamp is None else TimestampType.CREATE_TIME,
+            key,
+            value,
+            headers,
+        )
+
+    def _convert_headers(self, record: SourceRecord) -> RawHeaders:
+        convert, topic = self.header_converter.from_connect_header, record.topic
+        return tuple((h.key, convert(topic, h.key, h.schema, h.value)) for h in record.headers)
+
+    def serialize_for_dlq(
+        self, record: SourceRecord
+    ) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes | None]]]:
+        """The polled record in Kafka form for the dead letter queue, as best the converters can."""
+        topic = record.topic
+        return (
+            best_effort_bytes(self._key_from_connect, topic, record.key_schema, record.key),
+            best_effort_bytes(self._value_from_connect, topic, record.value_schema, record.value),
+            _headers_bytes(self.header_converter.from_connect_header, topic, record.headers),
+        )
+
+    def flush(self, timeout: float) -> None:
+        """Wait until every dead-lettered record is acknowledged; raises DeadLetterQueueError otherwise."""
+        self.operator.flush(timeout)
+
+    def close(self) -> None:
+        close_all(self.chain, self.key_converter, self.value_converter, self.header_converter, self.operator)
+
+
+def _headers_bytes(
+    convert: Callable[..., bytes | None], topic: str, headers: Headers
+) -> list[tuple[str, bytes | None]]:
+    out: list[tuple[str, bytes | None]] = []
+    for header in headers:
+        try:
+            data = convert(topic, header.key, header.schema, header.value)
+        except Exception:
+            data = plain_bytes(header.value)
+        out.append((header.key, data))
+    return out
