@@ -1,0 +1,144 @@
+"""Records per second per core through decode -> 3 transforms -> encode (issue 3's benchmark).
+
+Workload: JSON records of about 300 bytes through the sink pipeline exactly as a task runs it
+(SinkPipeline: converters, the transform chain under errors.*), then re-encoded by the JsonConverter:
+InsertField$Value (static field), ReplaceField$Value (rename), TimestampConverter$Value (epoch ms -> string).
+Run once with schemas.enable=false and once with the JSON envelope (schemas.enable=true).
+
+    python bench/pipeline_throughput.py [--records 1000000]
+
+One thread, so records/s of CPU time is records/s per core. Targets: 150,000 schemaless, 60,000 envelope.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import platform
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from connectless.converters.json_converter import JsonConverter
+from connectless.data import INT64_SCHEMA, STRING_SCHEMA, Struct, struct_schema
+from connectless.pipeline.raw import RawRecord
+from connectless.pipeline.sink import SinkPipeline
+
+TARGETS = {"schemaless": 150_000, "envelope": 60_000}
+
+CHAIN = {
+    "transforms": "insert,rename,ts",
+    "transforms.insert.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+    "transforms.insert.static.field": "pipeline",
+    "transforms.insert.static.value": "bench",
+    "transforms.rename.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+    "transforms.rename.renames": "email:contact_email,city:town",
+    "transforms.ts.type": "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+    "transforms.ts.field": "created_at",
+    "transforms.ts.target.type": "string",
+    "transforms.ts.format": "yyyy-MM-dd'T'HH:mm:ss.SSS",
+}
+
+FIELDS = [
+    ("id", INT64_SCHEMA),
+    ("name", STRING_SCHEMA),
+    ("email", STRING_SCHEMA),
+    ("street", STRING_SCHEMA),
+    ("city", STRING_SCHEMA),
+    ("country", STRING_SCHEMA),
+    ("status", STRING_SCHEMA),
+    ("note", STRING_SCHEMA),
+    ("created_at", INT64_SCHEMA),
+]
+SCHEMA = struct_schema(FIELDS, name="bench.Customer")
+
+
+def make_value(i: int) -> dict[str, object]:
+    return {
+        "id": i,
+        "name": f"Customer Number {i}",
+        "email": f"customer.{i}@example.com",
+        "street": f"{i % 999} Long Example Street, Building {i % 17}",
+        "city": ("Amsterdam", "Berlin", "Lisbon", "Dublin")[i % 4],
+        "country": ("NL", "DE", "PT", "IE")[i % 4],
+        "status": ("active", "suspended", "closed")[i % 3],
+        "note": "x" * 60,
+        "created_at": 1_764_000_000_000 + i,
+    }
+
+
+def make_inputs(count: int, envelope: bool) -> list[RawRecord]:
+    """Distinct serialized records (a pool reused cyclically keeps memory flat for a million)."""
+    pool = min(count, 10_000)
+    encoder = JsonConverter()
+    encoder.configure({"schemas.enable": "true"}, is_key=False)
+    raws = []
+    for i in range(pool):
+        value = make_value(i)
+        if envelope:
+            struct = Struct(SCHEMA)
+            for name, item in value.items():
+                struct.put(name, item)
+            data = encoder.from_connect_data("bench", SCHEMA, struct)
+        else:
+            data = orjson.dumps(value)
+        raws.append(RawRecord("bench", 0, i, 1_764_000_000_000 + i, "CreateTime", None, data, ()))
+    return raws
+
+
+def run(count: int, envelope: bool) -> dict[str, float]:
+    mode = "envelope" if envelope else "schemaless"
+    config = {
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "true" if envelope else "false",
+        **CHAIN,
+    }
+    pipeline = SinkPipeline("bench", 0, config, None)
+    encode = pipeline.value_converter.from_connect_data
+    raws = make_inputs(count, envelope)
+    pool = len(raws)
+    size = sum(len(r.value or b"") for r in raws) / pool
+    sample = pipeline.process(raws[0])
+    assert sample is not None
+    out_sample = encode("bench", sample.value_schema, sample.value)
+    gc.collect()
+    gc.disable()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    process = pipeline.process
+    out_bytes = 0
+    for i in range(count):
+        record = process(raws[i % pool])
+        out_bytes += len(encode("bench", record.value_schema, record.value) or b"")  # type: ignore[union-attr]
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    gc.enable()
+    pipeline.close()
+    rate = count / cpu
+    print(f"{mode:11s} {count:>9,} records  {size:5.0f} B in  {rate:>10,.0f} rec/s per core (CPU)"
+          f"  {count / wall:>10,.0f} rec/s wall  target {TARGETS[mode]:,}  {'OK' if rate >= TARGETS[mode] else 'MISSED'}")  # fmt: skip
+    print(f"            output sample: {(out_sample or b'')[:160].decode()}...")
+    return {"records": count, "input_bytes": size, "cpu_s": cpu, "wall_s": wall, "records_per_cpu_s": rate,
+            "target": TARGETS[mode], "output_bytes": out_bytes}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args()
+    results = {"schemaless": run(args.records, envelope=False), "envelope": run(args.records, envelope=True)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    path = args.out / f"pipeline-{stamp}.json"
+    meta = {"python": sys.version.split()[0], "machine": platform.machine(), "command": " ".join(sys.argv)}
+    path.write_bytes(orjson.dumps({"benchmark": "pipeline_throughput", **meta, "results": results},
+                                  option=orjson.OPT_INDENT_2))  # fmt: skip
+    print(f"written {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
