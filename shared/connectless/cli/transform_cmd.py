@@ -138,7 +138,14 @@ class _Collector:
         return None
 
 
-def _run(process: Process, config: Mapping[str, str], stream: TextIO, out: TextIO, collector: _Collector) -> int:
+def _run(
+    process: Process,
+    config: Mapping[str, str],
+    stream: TextIO,
+    out: TextIO,
+    collector: _Collector,
+    default_partition: int,
+) -> int:
     from connectless.errors.exceptions import ToleranceExceededError
 
     default_topic = _default_topic(config)
