@@ -117,8 +117,9 @@ def run(count: int, envelope: bool) -> dict[str, float]:
     gc.enable()
     pipeline.close()
     rate = count / cpu
+    verdict = "OK" if rate >= TARGETS[mode] else "MISSED"
     print(f"{mode:11s} {count:>9,} records  {size:5.0f} B in  {rate:>10,.0f} rec/s per core (CPU)"
-          f"  {count / wall:>10,.0f} rec/s wall  target {TARGETS[mode]:,}  {'OK' if rate >= TARGETS[mode] else 'MISSED'}")  # fmt: skip
+          f"  {count / wall:>10,.0f} rec/s wall  target {TARGETS[mode]:,}  {verdict}")  # fmt: skip
     print(f"            output sample: {(out_sample or b'')[:160].decode()}...")
     return {"records": count, "input_bytes": size, "cpu_s": cpu, "wall_s": wall, "records_per_cpu_s": rate,
             "target": TARGETS[mode], "output_bytes": out_bytes}  # fmt: skip
