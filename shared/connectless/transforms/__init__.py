@@ -6,6 +6,7 @@ Importing this package registers every built-in under its Kafka class name
 
 from connectless.transforms.base import (
     KeyOperand,
+    OperandRewrite,
     OperandTransformation,
     Predicate,
     Transformation,
@@ -69,6 +70,7 @@ __all__ = [
     "MaskField",
     "MaskFieldKey",
     "MaskFieldValue",
+    "OperandRewrite",
     "OperandTransformation",
     "Predicate",
     "RecordIsTombstone",

@@ -93,6 +93,27 @@ class OperandTransformation(Transformation):
     def new_record(record: R, schema: Schema | None, value: Any) -> R: ...
 
 
+class OperandRewrite(OperandTransformation):
+    """A transform whose only effect is a new schema and value on its side of the record.
+
+    It implements `transform_operand`; `record` is passed for its metadata (topic, partition, offset,
+    timestamp) only, never for the operand, so the chain may run several rewrites of the same side
+    back to back and build a single record at the end.
+    """
+
+    def apply(self, record: R) -> R | None:
+        schema = self.operating_schema(record)
+        value = self.operating_value(record)
+        new_schema, new_value = self.transform_operand(record, schema, value)
+        if new_schema is schema and new_value is value:
+            return record
+        return self.new_record(record, new_schema, new_value)
+
+    @abstractmethod
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
+        """The operated side's new (schema, value); return them unchanged (same objects) for no change."""
+
+
 class KeyOperand(OperandTransformation):
     """Mixin: operate on the record key."""
 

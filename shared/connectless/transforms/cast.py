@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import Validator
 from connectless.data import DataError, SchemaBuilder, Struct, Type, logical
-from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
     REPLACE_NULL_WITH_DEFAULT_CONFIG,
@@ -286,7 +286,7 @@ _CASTS: dict[Type, Any] = {
 }
 
 
-class Cast(OperandTransformation):
+class Cast(OperandRewrite):
     OVERVIEW_DOC = (
         "Cast fields or the entire key or value to a specific type, e.g. to force an integer field to a smaller "
         "width. Cast from integers, floats, boolean and string to any other type, and cast binary to string (base64 "
@@ -302,28 +302,26 @@ class Cast(OperandTransformation):
         self.replace_null_with_default: bool = config[REPLACE_NULL_WITH_DEFAULT_CONFIG]
         self._cache: SchemaUpdateCache[Schema] = SchemaUpdateCache()
 
-    def apply(self, record: ConnectRecord) -> Any:
-        value = self.operating_value(record)
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:
-            return record
-        schema = self.operating_schema(record)
+            return schema, value
         if schema is None:
             if self.whole_value_type is not None:
-                return self.new_record(record, None, cast_value(None, value, self.whole_value_type))
+                return None, cast_value(None, value, self.whole_value_type)
             updated = dict(require_map(value, PURPOSE))
             for name, target in self.casts.items():
                 updated[name] = cast_value(None, updated.get(name), target)
-            return self.new_record(record, None, updated)
+            return None, updated
         updated_schema = self._cache.get(schema) or self._cache.put(schema, self._updated_schema(schema))
         if self.whole_value_type is not None:
-            return self.new_record(record, updated_schema, cast_value(schema, value, self.whole_value_type))
+            return updated_schema, cast_value(schema, value, self.whole_value_type)
         struct = require_struct(value, PURPOSE)
         values = struct_values_with_defaults(struct, self.replace_null_with_default)
         for f in struct.schema.fields:
             cast_to = self.casts.get(f.name)
             if cast_to is not None:
                 values[f.index] = cast_value(f.schema, values[f.index], cast_to)
-        return self.new_record(record, updated_schema, struct_of(updated_schema, values))
+        return updated_schema, struct_of(updated_schema, values)
 
     def _updated_schema(self, schema: Schema) -> Schema:
         whole = self.whole_value_type

@@ -20,14 +20,14 @@ import inspect
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, Validator, Width
 from connectless.config.configdef import parse_type
 from connectless.errors.stage import Stage
 from connectless.plugins import REGISTRY, PluginKind, PluginNotFoundError
 from connectless.records import ConnectRecord
-from connectless.transforms.base import Predicate, Transformation
+from connectless.transforms.base import KeyOperand, OperandRewrite, Predicate, Transformation, ValueOperand
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -77,6 +77,83 @@ class ChainStage:
                 component.close()
             except Exception:  # a failing close must not stop the others, as Kafka's closeQuietly
                 log.exception("Failed to close %s of transform stage %s", type(component).__name__, self.alias)
+
+
+class _FusedRewrites:
+    """Back-to-back, predicate-free OperandRewrites of one side: the (schema, value) pair is passed from one to
+    the next and a single record is built at the end, instead of one record per stage. The result is the same,
+    as each rewrite reads only the operand it is given and the record's unchanged metadata."""
+
+    __slots__ = ("first", "rewrites")
+
+    def __init__(self, rewrites: list[OperandRewrite]) -> None:
+        self.rewrites = tuple(rewrites)
+        self.first = rewrites[0]
+
+    def __call__(self, record: Any) -> Any:
+        first = self.first
+        schema = first.operating_schema(record)
+        value = first.operating_value(record)
+        new_schema, new_value = schema, value
+        for rewrite in self.rewrites:
+            new_schema, new_value = rewrite.transform_operand(record, new_schema, new_value)
+        if new_schema is schema and new_value is value:
+            return record
+        return first.new_record(record, new_schema, new_value)
+
+    def apply_with(self, record: Any, executor: Executor) -> Any:
+        """As __call__, with each rewrite run (and its failures handled) by `executor`."""
+        first = self.first
+        schema = first.operating_schema(record)
+        value = first.operating_value(record)
+        operand: Any = (schema, value)
+        for rewrite in self.rewrites:
+            operand = executor.execute(
+                partial(rewrite.transform_operand, record, *operand), Stage.TRANSFORMATION, type(rewrite)
+            )
+            if operand is None:
+                return None
+        if operand[0] is schema and operand[1] is value:
+            return record
+        return first.new_record(record, *operand)
+
+
+def _rewrite_side(stage: ChainStage) -> type | None:
+    """KeyOperand/ValueOperand when the stage can join a fused run, else None."""
+    transformation = stage.transformation
+    if stage.predicate is not None or not isinstance(transformation, OperandRewrite):
+        return None
+    if type(transformation).apply is not OperandRewrite.apply:  # a subclass with its own apply()
+        return None
+    for side in (KeyOperand, ValueOperand):
+        if isinstance(transformation, side):
+            return side
+    return None
+
+
+def _plan_steps(stages: list[ChainStage]) -> list[ChainStage | _FusedRewrites]:
+    steps: list[ChainStage | _FusedRewrites] = []
+    run: list[ChainStage] = []
+    run_side: type | None = None
+
+    def flush() -> None:
+        if len(run) > 1:
+            steps.append(_FusedRewrites([cast("OperandRewrite", stage.transformation) for stage in run]))
+        else:
+            steps.extend(run)
+        run.clear()
+
+    for stage in stages:
+        side = _rewrite_side(stage)
+        if side is None or side is not run_side:
+            flush()
+        if side is None:
+            steps.append(stage)
+        else:
+            run.append(stage)
+        run_side = side
+    flush()
+    return steps
 
 
 class _UniqueAliases(Validator):
@@ -187,8 +264,8 @@ class TransformationChain:
 
     def __init__(self, stages: list[ChainStage] | None = None) -> None:
         self.stages: list[ChainStage] = list(stages or [])
-        # Stages without a predicate call the transform directly: one call less per record.
-        self._appliers = [s.transformation.apply if s.predicate is None else s.apply for s in self.stages]
+        self._steps = _plan_steps(self.stages)
+        self._appliers = [step if isinstance(step, _FusedRewrites) else step.apply for step in self._steps]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TransformationChain:
@@ -216,8 +293,11 @@ class TransformationChain:
                     return None
             return current
         result: Any = record
-        for stage in self.stages:
-            result = executor.execute(partial(stage.apply, result), Stage.TRANSFORMATION, type(stage.transformation))
+        for step in self._steps:
+            if isinstance(step, _FusedRewrites):
+                result = step.apply_with(result, executor)
+            else:
+                result = executor.execute(partial(step.apply, result), Stage.TRANSFORMATION, type(step.transformation))
             if result is None:
                 return None
         return result

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigType, Importance
 from connectless.data import DataError
-from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.field_path import (
     FIELD_SYNTAX_VERSION_CONFIG,
     FieldSyntaxVersion,
@@ -23,6 +23,7 @@ from connectless.transforms.util import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from connectless.data import Schema
     from connectless.records import ConnectRecord
 
 FIELD_CONFIG = "field"
@@ -35,7 +36,7 @@ append_field_syntax_config(CONFIG_DEF)
 define_replace_null_with_default(CONFIG_DEF)
 
 
-class ExtractField(OperandTransformation):
+class ExtractField(OperandRewrite):
     OVERVIEW_DOC = (
         "Extract the specified field from a Struct when schema present, or a Map in the case of schemaless data. "
         "Any null values are passed through unmodified. Use the concrete transformation type designed for the record "
@@ -51,18 +52,16 @@ class ExtractField(OperandTransformation):
         self.path = SingleFieldPath(self.original_path, version)
         self.replace_null_with_default: bool = config[REPLACE_NULL_WITH_DEFAULT_CONFIG]
 
-    def apply(self, record: ConnectRecord) -> Any:
-        schema = self.operating_schema(record)
-        value = self.operating_value(record)
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if schema is None:
             mapping = require_map_or_null(value, PURPOSE)
-            return self.new_record(record, None, None if mapping is None else self.path.value_from_map(mapping))
+            return None, None if mapping is None else self.path.value_from_map(mapping)
         struct = require_struct_or_null(value, PURPOSE)
         field = self.path.field_from(schema)
         if field is None:
             raise DataError(f"Unknown field: {self.original_path}")
         extracted = None if struct is None else self.path.value_from_struct(struct, self.replace_null_with_default)
-        return self.new_record(record, field.schema, extracted)
+        return field.schema, extracted
 
 
 class ExtractFieldKey(KeyOperand, ExtractField):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigType, Importance
 from connectless.data import DataError, SchemaBuilder, Struct, Type
-from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
     copy_schema_basics,
@@ -35,7 +35,7 @@ CONFIG_DEF = ConfigDef().define(
 )
 
 
-class Flatten(OperandTransformation):
+class Flatten(OperandRewrite):
     OVERVIEW_DOC = (
         "Flatten a nested data structure, generating names for each field by concatenating the field names at each "
         "level with a configurable delimiter character. Applies to Struct when schema present, or a Map in the case "
@@ -52,21 +52,19 @@ class Flatten(OperandTransformation):
     def _name(self, prefix: str, name: str) -> str:
         return f"{prefix}{self.delimiter}{name}" if prefix else name
 
-    def apply(self, record: ConnectRecord) -> Any:
-        value = self.operating_value(record)
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:
-            return record
-        schema = self.operating_schema(record)
+            return schema, value
         if schema is None:
             flat: dict[str, Any] = {}
             self._flatten_map(require_map(value, PURPOSE), "", flat)
-            return self.new_record(record, None, flat)
+            return None, flat
         struct = require_struct_or_null(value, PURPOSE)
         updated_schema = self._cache.get(schema) or self._cache.put(schema, self._flat_schema(schema))
         values: list[Any] = []
         if struct is not None:
             self._flatten_struct(struct, values)
-        return self.new_record(record, updated_schema, struct_of(updated_schema, values))
+        return updated_schema, struct_of(updated_schema, values)
 
     # -- schemaless -----------------------------------------------------------------------------------
     def _flatten_map(self, value: Mapping[str, Any], prefix: str, flat: dict[str, Any]) -> None:

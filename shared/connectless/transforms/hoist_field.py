@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigType, Importance
 from connectless.data import SchemaBuilder, Struct
-from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ CONFIG_DEF = ConfigDef().define(
 )
 
 
-class HoistField(OperandTransformation):
+class HoistField(OperandRewrite):
     OVERVIEW_DOC = (
         "Wrap data using the specified field name in a Struct when schema present, or a Map in the case of "
         "schemaless data. Use the concrete transformation type designed for the record key "
@@ -38,16 +38,14 @@ class HoistField(OperandTransformation):
         self.field_name: str = CONFIG_DEF.parse(props)[FIELD_CONFIG]
         self._cache: SchemaUpdateCache[Schema] = SchemaUpdateCache()
 
-    def apply(self, record: ConnectRecord) -> Any:
-        schema = self.operating_schema(record)
-        value = self.operating_value(record)
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if schema is None:
-            return self.new_record(record, None, {self.field_name: value})
+            return None, {self.field_name: value}
         updated_schema = self._cache.get(schema) or self._cache.put(
             schema, SchemaBuilder.struct().field(self.field_name, schema).build()
         )
         # Struct.put validates, so a null in a required schema fails here as it does in Kafka.
-        return self.new_record(record, updated_schema, Struct(updated_schema).put(self.field_name, value))
+        return updated_schema, Struct(updated_schema).put(self.field_name, value)
 
     def close(self) -> None:
         self._cache.clear()

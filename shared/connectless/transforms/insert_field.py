@@ -16,7 +16,7 @@ from connectless.data import (
     SchemaBuilder,
 )
 from connectless.data.logical import OPTIONAL_TIMESTAMP_SCHEMA, TIMESTAMP_SCHEMA, timestamp_from_millis
-from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
     REPLACE_NULL_WITH_DEFAULT_CONFIG,
@@ -84,7 +84,7 @@ class InsertionSpec:
         return cls(spec, True)
 
 
-class InsertField(OperandTransformation):
+class InsertField(OperandRewrite):
     OVERVIEW_DOC = (
         "Insert field(s) using attributes from the record metadata or a configured static value. "
         "Use the concrete transformation type designed for the record key "
@@ -117,18 +117,17 @@ class InsertField(OperandTransformation):
         self._static_only = (self._slots[0][1], self.static_value) if only_static else None
         self._cache: SchemaUpdateCache[tuple[Schema, tuple[tuple[int, Any], ...]]] = SchemaUpdateCache()
 
-    def apply(self, record: ConnectRecord) -> Any:
-        value = self.operating_value(record)
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:
-            return record
-        if self.operating_schema(record) is None:
+            return schema, value
+        if schema is None:
             updated = dict(require_map(value, PURPOSE))
             if self._static_only is not None:
                 updated[self._static_only[0]] = self._static_only[1]
             else:
                 for _position, name, field_value in self._insertions(record, False):
                     updated[name] = field_value
-            return self.new_record(record, None, updated)
+            return None, updated
         struct = require_struct(value, PURPOSE)
         schema = struct.schema
         updated_schema, defaults = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
@@ -140,7 +139,7 @@ class InsertField(OperandTransformation):
             values.extend(self._padding)
             for position, _name, field_value in self._insertions(record, True):
                 values[base + position] = field_value
-        return self.new_record(record, updated_schema, struct_of(updated_schema, values))
+        return updated_schema, struct_of(updated_schema, values)
 
     def _insertions(self, record: ConnectRecord, with_schema: bool) -> list[tuple[int, str, Any]]:
         """(position among inserted fields, name, value); a missing partition or timestamp is skipped."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigType, Importance, NonEmptyString
 from connectless.data import DataError, Type, logical
-from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.util import (
     NON_EMPTY_LIST,
     require_map,
@@ -103,7 +103,7 @@ def _number_type(value: Any, schema: Schema | None) -> Type | None:
     return None
 
 
-class MaskField(OperandTransformation):
+class MaskField(OperandRewrite):
     OVERVIEW_DOC = (
         "Mask specified fields with a valid null value for the field type (i.e. 0, false, empty string, and so on). "
         "For numeric and string fields, an optional replacement value can be specified that is converted to the "
@@ -140,22 +140,21 @@ class MaskField(OperandTransformation):
             raise DataError(f"Unable to convert {replacement} (class java.lang.String) to number") from None
         raise DataError(f"Cannot mask value of type {type_name(value)} with custom replacement.")
 
-    def apply(self, record: ConnectRecord) -> Any:
-        value = self.operating_value(record)
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:
-            return record
-        if self.operating_schema(record) is None:
+            return schema, value
+        if schema is None:
             updated = dict(require_map(value, PURPOSE))
             for name in self.fields:
                 updated[name] = self.masked(updated.get(name))
-            return self.new_record(record, None, updated)
+            return None, updated
         struct = require_struct(value, PURPOSE)
         values = struct_values_with_defaults(struct, True)
         for f in struct.schema.fields:
             if f.name in self.fields:
                 values[f.index] = self.masked(values[f.index], f.schema)
         # The schema is unchanged, so the original one is kept.
-        return self.new_record(record, self.operating_schema(record), struct_of(struct.schema, values))
+        return schema, struct_of(struct.schema, values)
 
 
 class MaskFieldKey(KeyOperand, MaskField):

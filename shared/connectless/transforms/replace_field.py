@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import LambdaValidator
 from connectless.data import SchemaBuilder
-from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
     REPLACE_NULL_WITH_DEFAULT_CONFIG,
@@ -93,7 +93,7 @@ CONFIG_DEF = (
 define_replace_null_with_default(CONFIG_DEF)
 
 
-class ReplaceField(OperandTransformation):
+class ReplaceField(OperandRewrite):
     OVERVIEW_DOC = (
         "Filter or rename fields. Use the concrete transformation type designed for the record key "
         "(`org.apache.kafka.connect.transforms.ReplaceField$Key`) or value "
@@ -120,11 +120,10 @@ class ReplaceField(OperandTransformation):
     def renamed(self, name: str) -> str:
         return self.renames.get(name, name)
 
-    def apply(self, record: ConnectRecord) -> Any:
-        value = self.operating_value(record)
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:
-            return record
-        if self.operating_schema(record) is None:
+            return schema, value
+        if schema is None:
             mapping = require_map(value, PURPOSE)
             renames, exclude, include = self.renames, self.exclude, self.include
             if not exclude and not include:
@@ -135,7 +134,7 @@ class ReplaceField(OperandTransformation):
                     for k, v in mapping.items()
                     if k not in exclude and (not include or k in include)
                 }
-            return self.new_record(record, None, updated)
+            return None, updated
         struct = require_struct(value, PURPOSE)
         schema = struct.schema
         plan = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
@@ -145,7 +144,7 @@ class ReplaceField(OperandTransformation):
         for position, default in defaults:
             if values[position] is None:
                 values[position] = default
-        return self.new_record(record, updated_schema, struct_of(updated_schema, values))
+        return updated_schema, struct_of(updated_schema, values)
 
     def _plan(self, schema: Schema) -> _Plan:
         """The new schema, which old field feeds each new one, and (new position, default) pairs."""

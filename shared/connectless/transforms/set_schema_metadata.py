@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigType, Importance
 from connectless.data import Schema, Struct
-from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
     REPLACE_NULL_WITH_DEFAULT_CONFIG,
@@ -33,7 +33,7 @@ CONFIG_DEF = (
 define_replace_null_with_default(CONFIG_DEF)
 
 
-class SetSchemaMetadata(OperandTransformation):
+class SetSchemaMetadata(OperandRewrite):
     OVERVIEW_DOC = (
         "Set the schema name, version or both on the record's key "
         "(`org.apache.kafka.connect.transforms.SetSchemaMetadata$Key`) or value "
@@ -50,17 +50,15 @@ class SetSchemaMetadata(OperandTransformation):
             raise config_error(SCHEMA_NAME, "Neither schema name nor version configured")
         self._cache: SchemaUpdateCache[Schema] = SchemaUpdateCache()
 
-    def apply(self, record: ConnectRecord) -> Any:
-        value = self.operating_value(record)
-        schema = self.operating_schema(record)
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None and schema is None:
-            return record
+            return schema, value
         schema = require_schema(schema, "updating schema metadata")
         updated_schema = self._cache.get(schema) or self._cache.put(schema, self._renamed(schema))
         if isinstance(value, Struct):
             # Structs reference their schema, so they are rebuilt against the renamed one.
             value = struct_of(updated_schema, struct_values_with_defaults(value, self.replace_null_with_default))
-        return self.new_record(record, updated_schema, value)
+        return updated_schema, value
 
     def _renamed(self, schema: Schema) -> Schema:
         return Schema(

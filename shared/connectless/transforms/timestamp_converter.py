@@ -19,7 +19,7 @@ from connectless.data import (
     logical,
 )
 from connectless.data.errors import DataError
-from connectless.transforms.base import KeyOperand, OperandTransformation, ValueOperand, register_variants
+from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.java_date_format import JavaDateFormat
 from connectless.transforms.util import (
@@ -112,49 +112,65 @@ class _Translators:
     def __init__(self, date_format: JavaDateFormat | None, precision: str) -> None:
         self.date_format = date_format
         self.units = _UNITS_PER_MILLI[precision]
+        self.to_millis: dict[str, Callable[[Any], int]] = {
+            TYPE_TIMESTAMP: self._timestamp_to_millis,
+            TYPE_UNIX: self._unix_to_millis,
+            TYPE_STRING: self._string_to_millis,
+            TYPE_DATE: self._date_to_millis,
+            TYPE_TIME: self._time_to_millis,
+        }
+        self.from_millis: dict[str, Callable[[int], Any]] = {
+            TYPE_TIMESTAMP: logical.timestamp_from_millis,
+            TYPE_UNIX: self._millis_to_unix,
+            TYPE_STRING: self._millis_to_string,
+            TYPE_DATE: lambda millis: logical.date_from_days(millis // _MILLIS_PER_DAY),
+            TYPE_TIME: lambda millis: logical.time_from_millis(millis % _MILLIS_PER_DAY),
+        }
 
-    def to_millis(self, kind: str, value: Any) -> int:
-        if kind == TYPE_TIMESTAMP:
-            if not isinstance(value, dt.datetime):
-                raise DataError(f"Expected Timestamp to be a java.util.Date, but found {type_name(value)}")
-            return logical.timestamp_to_millis(value)
-        if kind == TYPE_UNIX:
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise DataError(f"Expected Unix timestamp to be a Long, but found {type_name(value)}")
-            units = self.units
-            return value * -units if units < 0 else _trunc_div(value, units)
-        if kind == TYPE_STRING:
-            if not isinstance(value, str):
-                raise DataError(f"Expected string timestamp to be a String, but found {type_name(value)}")
-            if self.date_format is None:
-                raise DataError(_FORMAT_REQUIRED)
-            try:
-                return self.date_format.parse(value)
-            except (ValueError, OverflowError):
-                raise DataError(
-                    f"Could not parse timestamp: value ({value}) does not match pattern ({self.date_format.pattern})"
-                ) from None
-        if kind == TYPE_DATE:
-            if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-                raise DataError(f"Expected Date to be a java.util.Date, but found {type_name(value)}")
-            return logical.date_to_days(value) * _MILLIS_PER_DAY
+    @staticmethod
+    def _timestamp_to_millis(value: Any) -> int:
+        if not isinstance(value, dt.datetime):
+            raise DataError(f"Expected Timestamp to be a java.util.Date, but found {type_name(value)}")
+        return logical.timestamp_to_millis(value)
+
+    def _unix_to_millis(self, value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise DataError(f"Expected Unix timestamp to be a Long, but found {type_name(value)}")
+        units = self.units
+        return value * -units if units < 0 else _trunc_div(value, units)
+
+    def _string_to_millis(self, value: Any) -> int:
+        if not isinstance(value, str):
+            raise DataError(f"Expected string timestamp to be a String, but found {type_name(value)}")
+        if self.date_format is None:
+            raise DataError(_FORMAT_REQUIRED)
+        try:
+            return self.date_format.parse(value)
+        except (ValueError, OverflowError):
+            raise DataError(
+                f"Could not parse timestamp: value ({value}) does not match pattern ({self.date_format.pattern})"
+            ) from None
+
+    @staticmethod
+    def _date_to_millis(value: Any) -> int:
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise DataError(f"Expected Date to be a java.util.Date, but found {type_name(value)}")
+        return logical.date_to_days(value) * _MILLIS_PER_DAY
+
+    @staticmethod
+    def _time_to_millis(value: Any) -> int:
         if not isinstance(value, dt.time):
             raise DataError(f"Expected Time to be a java.util.Date, but found {type_name(value)}")
         return logical.time_to_millis(value)
 
-    def from_millis(self, kind: str, millis: int) -> Any:
-        if kind == TYPE_TIMESTAMP:
-            return logical.timestamp_from_millis(millis)
-        if kind == TYPE_UNIX:
-            units = self.units
-            return _trunc_div(millis, -units) if units < 0 else _saturate(millis * units)
-        if kind == TYPE_STRING:
-            if self.date_format is None:  # pragma: no cover - configure() rejects this combination
-                raise DataError(_FORMAT_REQUIRED)
-            return self.date_format.format(millis)
-        if kind == TYPE_DATE:
-            return logical.date_from_days(millis // _MILLIS_PER_DAY)
-        return logical.time_from_millis(millis % _MILLIS_PER_DAY)
+    def _millis_to_unix(self, millis: int) -> int:
+        units = self.units
+        return _trunc_div(millis, -units) if units < 0 else _saturate(millis * units)
+
+    def _millis_to_string(self, millis: int) -> str:
+        if self.date_format is None:  # pragma: no cover - configure() rejects this combination
+            raise DataError(_FORMAT_REQUIRED)
+        return self.date_format.format(millis)
 
 
 _TARGET_SCHEMAS: dict[str, tuple[Schema, Schema]] = {
@@ -185,6 +201,8 @@ def kind_from_schema(schema: Schema) -> str:
 
 def infer_kind(value: Any) -> str:
     """The representation of a schemaless value (Kafka can only tell Date objects, longs and strings apart)."""
+    if type(value) is int:
+        return TYPE_UNIX
     if isinstance(value, dt.datetime):
         return TYPE_TIMESTAMP
     if isinstance(value, int) and not isinstance(value, bool):
@@ -198,7 +216,7 @@ def infer_kind(value: Any) -> str:
     raise DataError(f"TimestampConverter does not support {type_name(value)} objects as timestamps")
 
 
-class TimestampConverter(OperandTransformation):
+class TimestampConverter(OperandRewrite):
     OVERVIEW_DOC = (
         "Convert timestamps between different formats such as Unix epoch, strings, and Connect Date/Timestamp "
         "types. Applies to individual fields or to the entire value. Use the concrete transformation type designed "
@@ -230,38 +248,36 @@ class TimestampConverter(OperandTransformation):
                     f"{pattern}",
                     pattern,
                 ) from None
-        self._translators = _Translators(date_format, config[UNIX_PRECISION_CONFIG])
+        translators = _Translators(date_format, config[UNIX_PRECISION_CONFIG])
+        self._to_millis = translators.to_millis
+        self._to_target = translators.from_millis[self.target_type]
         self._cache: SchemaUpdateCache[_Plan] = SchemaUpdateCache()
 
     def convert(self, value: Any, kind: str | None = None) -> Any:
         """`value` (of representation `kind`, inferred when None) in the target representation."""
         if value is None:
             return None
-        translators = self._translators
-        millis = translators.to_millis(kind or infer_kind(value), value)
-        return translators.from_millis(self.target_type, millis)
+        return self._to_target(self._to_millis[kind or infer_kind(value)](value))
 
-    def apply(self, record: ConnectRecord) -> Any:
-        schema = self.operating_schema(record)
-        value = self.operating_value(record)
+    def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if schema is None:
             if value is None or not self.field:
-                return self.new_record(record, None, self.convert(value))
+                return None, self.convert(value)
             updated = dict(require_map(value, PURPOSE))
             updated[self.field] = self.convert(updated.get(self.field))
-            return self.new_record(record, None, updated)
+            return None, updated
         if not self.field:
             target = _TARGET_SCHEMAS[self.target_type][1 if schema.optional else 0]
-            return self.new_record(record, target, self.convert(value, kind_from_schema(schema)))
+            return target, self.convert(value, kind_from_schema(schema))
         struct = require_struct_or_null(value, PURPOSE)
         plan = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
         updated_schema, index, convert, defaults = plan
         if struct is None:
-            return self.new_record(record, updated_schema, None)
+            return updated_schema, None
         values = values_with_defaults(struct, defaults)
         if index >= 0:
             values[index] = convert(values[index])
-        return self.new_record(record, updated_schema, struct_of(updated_schema, values))
+        return updated_schema, struct_of(updated_schema, values)
 
     def _plan(self, schema: Schema) -> _Plan:
         """The converted struct schema, the converted field's index (-1: absent), its converter, and defaults."""
