@@ -22,12 +22,13 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from connectless.connector import TopicPartition
-from connectless.errors.exceptions import ConnectError, RetriableError
+from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
 from connectless.pipeline.raw import RawRecord
 from connectless.pipeline.sink import SinkPipeline
 from connectless.records import TimestampType
 from connectless.runtime.contexts import RuntimeSinkTaskContext
+from connectless.runtime.sink_batch import write_batch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -176,27 +177,11 @@ class SinkTaskRunner:
         self.records_put += len(records)
 
     def _put(self, records: list[SinkRecord], raws: list[RawRecord]) -> None:
-        delay = 0.3
-        while True:
-            try:
-                self.task.put(records)
-                return
-            except RetriableError as exc:
-                log.warning("put failed with a retriable error, retrying in %.1fs: %s", delay, exc)
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
-            except Exception as exc:
-                if len(records) <= 1:
-                    if records:
-                        self.pipeline.report(raws[0], Stage.TASK_PUT, type(self.task), exc)
-                    return
-                break
-        # The batch failed as a whole: find the bad records one by one, report each, keep the good ones.
-        for record, raw in zip(records, raws, strict=True):
-            try:
-                self.task.put([record])
-            except Exception as exc:
-                self.pipeline.report(raw, Stage.TASK_PUT, type(self.task), exc)
+        def report(raw: RawRecord, error: BaseException) -> bool:
+            self.pipeline.report(raw, Stage.TASK_PUT, type(self.task), error)  # raises unless tolerated
+            return True
+
+        write_batch(self.task, records, raws, report)
 
     def _apply_rewinds(self, consumer: Consumer) -> None:
         for tp, offset in self.context.take_requested_offsets().items():

@@ -1,0 +1,74 @@
+"""Lambda handler: a Kafka event-source-mapping batch -> one sink connector (parse -> library -> response).
+
+Invoked through an alias named after the connector (or with CONNECTLESS_CONNECTOR set). The library does the
+work (connectless.lambda_sink.handler); this module adds Powertools logging, metrics and tracing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from connectless.lambda_sink.handler import BatchResult, SinkBatchHandler
+from connectless.lambda_sink.target import connector_name
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+metrics = Metrics(namespace="Connectless")
+tracer = Tracer()
+
+_handler: SinkBatchHandler | None = None  # warm state: stores, cached configs, started tasks
+
+
+def _batch_handler() -> SinkBatchHandler:
+    global _handler
+    if _handler is None:
+        _handler = SinkBatchHandler.from_env()
+    return _handler
+
+
+def _record_metrics(result: BatchResult | None, records_in: int, duration_s: float) -> None:
+    metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=records_in)
+    metrics.add_metric(name="RecordsOut", unit=MetricUnit.Count, value=result.records_written if result else 0)
+    metrics.add_metric(
+        name="RecordsDeadLettered", unit=MetricUnit.Count, value=result.records_dead_lettered if result else 0
+    )
+    metrics.add_metric(name="BatchDuration", unit=MetricUnit.Milliseconds, value=round(duration_s * 1000, 3))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    connector = connector_name(context.invoked_function_arn)
+    metrics.add_dimension(name="connector", value=connector)
+    logger.append_keys(connector=connector)
+    tracer.put_annotation(key="connector", value=connector)
+    records_in = sum(len(v) for v in (event.get("records") or {}).values())
+    start = time.perf_counter()
+    result: BatchResult | None = None
+    try:
+        result = _batch_handler().handle(
+            event, connector, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000
+        )
+    except Exception:
+        logger.exception("batch failed; the event-source mapping retries it")
+        raise
+    finally:
+        _record_metrics(result, records_in, time.perf_counter() - start)
+    response = result.response()
+    logger.info(
+        "batch done",
+        extra={
+            "records_in": result.records_in,
+            "records_out": result.records_written,
+            "records_dead_lettered": result.records_dead_lettered,
+            "partitions_failed": len(response["batchItemFailures"]),
+        },
+    )
+    return response

@@ -1,0 +1,8 @@
+"""The serverless sink: the Lambda Kafka event, the batch handler behind functions/sink_task, and a local
+event-source-mapping emulator that feeds it from a real broker."""
+
+from connectless.lambda_sink.events import build_event, parse_event
+from connectless.lambda_sink.handler import BatchResult, SinkBatchHandler
+from connectless.lambda_sink.target import connector_name
+
+__all__ = ["BatchResult", "SinkBatchHandler", "build_event", "connector_name", "parse_event"]

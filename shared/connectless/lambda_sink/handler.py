@@ -1,0 +1,334 @@
+"""One Lambda Kafka batch through a sink connector: parse -> pipeline -> put -> flush -> DLQ acknowledged.
+
+The order, per invocation (offsets are committed by the event-source mapping, never here):
+1. the connector is the alias of the invoked ARN (or CONNECTLESS_CONNECTOR); its config comes from the config
+   topic and is cached while the container is warm (re-read every `config_ttl_s`); a changed config restarts
+   the task;
+2. each partition's records, in offset order, go through converters and transforms (`SinkPipeline.process`);
+3. `SinkTask.put` then `flush` for the whole batch; when that fails, record by record (runtime/sink_batch);
+4. `pipeline.flush`: every dead-lettered record is acknowledged by Kafka, else the invocation fails;
+5. the response: success, or under errors.tolerance=none `batchItemFailures` naming the first failed record of
+   each failed partition, with the task set FAILED (and its trace) in the status topic.
+Anything else that goes wrong raises: the mapping retries the whole batch, and the sinks are idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from connectless.connector import SinkTask, TopicPartition
+from connectless.errors.exceptions import ConnectError, ToleranceExceededError
+from connectless.errors.stage import Stage
+from connectless.lambda_sink.events import parse_event, partition_key
+from connectless.pipeline.sink import SinkPipeline
+from connectless.runtime.connector_config import CONNECTOR_CLASS, find_connector
+from connectless.runtime.contexts import RuntimeSinkTaskContext
+from connectless.runtime.sink_batch import RetryBudget, write_batch
+from connectless.storage import State, Status, TargetState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from connectless.kafka.settings import KafkaSettings
+    from connectless.pipeline.raw import RawRecord
+    from connectless.records import SinkRecord
+    from connectless.storage import ConfigStore, StatusStore
+
+log = logging.getLogger(__name__)
+
+CONFIG_TOPIC_ENV: Final = "CONNECTLESS_CONFIG_TOPIC"
+STATUS_TOPIC_ENV: Final = "CONNECTLESS_STATUS_TOPIC"
+TASK_ID_ENV: Final = "CONNECTLESS_TASK_ID"
+# Set to "false" when the mapping lacks FunctionResponseTypes=ReportBatchItemFailures: a failure then raises,
+# since a mapping that ignores batchItemFailures would commit the failed records.
+REPORT_ITEM_FAILURES_ENV: Final = "CONNECTLESS_REPORT_BATCH_ITEM_FAILURES"
+SAFETY_MARGIN_S: Final = 10.0  # left for the DLQ flush and the status write at the end of a batch
+
+
+class ConnectorNotRunnableError(ConnectError):
+    """The connector is unknown, not a sink, or its target state is PAUSED/STOPPED: the batch is retried later."""
+
+
+@dataclass
+class BatchResult:
+    """What one invocation did; the function turns it into the response and the metrics."""
+
+    connector: str
+    records_in: int = 0
+    records_written: int = 0
+    records_dead_lettered: int = 0
+    records_dropped: int = 0  # filtered out by a transform
+    failures: list[RawRecord] = field(default_factory=list)  # first failed record of each failed partition
+    duration_s: float = 0.0
+
+    def response(self) -> dict[str, Any]:
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": {"partition": partition_key(r.topic, r.partition), "offset": r.offset}}
+                for r in self.failures
+            ]
+        }
+
+
+class _RunningTask:
+    """A started task and its pipeline, kept while the container is warm and its config unchanged."""
+
+    def __init__(
+        self,
+        connector: str,
+        task_id: int,
+        config: dict[str, str],
+        task_config: dict[str, str],
+        settings: KafkaSettings | None,
+    ) -> None:
+        self.config = config
+        self.task_config = task_config
+        plugin = find_connector(config[CONNECTOR_CLASS])
+        task_class = plugin.cls().task_class()
+        if not issubclass(task_class, SinkTask):
+            raise ConnectorNotRunnableError(f"connector {connector!r} is not a sink connector")
+        self.pipeline = SinkPipeline(connector, task_id, config, settings)
+        self.task: SinkTask = task_class()
+        self.batch_raw: dict[tuple[str, int, int], RawRecord] = {}
+        reporter = self.pipeline.errant_record_reporter(task_class, self._lookup)
+        self.context = RuntimeSinkTaskContext(task_config, reporter)
+        self.task.initialize(self.context)
+        self.task.start(task_config)
+
+    def _lookup(self, topic: str, partition: int, offset: int) -> RawRecord | None:
+        return self.batch_raw.get((topic, partition, offset))
+
+    def open(self, partitions: set[TopicPartition]) -> None:
+        new = partitions - self.context.current_assignment
+        if new:
+            self.context.current_assignment.update(new)
+            self.task.open(sorted(new))
+
+    def reset(self) -> None:
+        """After a failed write: the task drops what it buffered (close + open), so a retry starts clean."""
+        assigned = sorted(self.context.current_assignment)
+        self.task.close(assigned)
+        self.task.open(assigned)
+
+    def stop(self) -> None:
+        try:
+            self.task.close(sorted(self.context.current_assignment))
+            self.task.stop()
+        finally:
+            self.pipeline.close()
+
+
+class SinkBatchHandler:
+    """The warm state of a sink function: stores, cached configs and started tasks, one per connector.
+
+    `settings` locates Kafka for the dead letter queue (None: no DLQ); `worker_id` goes into status records.
+
+    Example:
+        handler = SinkBatchHandler.from_env()
+        result = handler.handle(event, "pg-sink", remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+        return result.response()
+    """
+
+    def __init__(
+        self,
+        configs: ConfigStore,
+        statuses: StatusStore | None,
+        settings: KafkaSettings | None,
+        *,
+        worker_id: str = "lambda",
+        task_id: int = 0,
+        config_ttl_s: float = 30.0,
+        report_item_failures: bool = True,
+        dlq_flush_timeout_s: float = 30.0,
+        single_attempts: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.configs = configs
+        self.statuses = statuses
+        self.settings = settings
+        self.worker_id = worker_id
+        self.task_id = task_id
+        self.config_ttl_s = config_ttl_s
+        self.report_item_failures = report_item_failures
+        self.dlq_flush_timeout_s = dlq_flush_timeout_s
+        self.single_attempts = single_attempts
+        self._clock = clock
+        self._sleep = sleep
+        self._tasks: dict[str, _RunningTask] = {}
+        self._last_status: dict[str, State] = {}
+        self._refreshed_at = -float("inf")
+        self._lock = threading.Lock()  # one batch at a time per container, as Lambda runs them
+
+    @classmethod
+    def from_env(
+        cls, settings: KafkaSettings | None = None, environ: Mapping[str, str] | None = None
+    ) -> SinkBatchHandler:
+        """Stores on the config and status topics named by the environment (the SAM template sets them)."""
+        from connectless.kafka.settings import KafkaSettings
+        from connectless.storage import ConfigStore, KafkaLog, StatusStore
+        from connectless.storage.status import STATUS_TOPIC_PARTITIONS
+
+        env = os.environ if environ is None else environ
+        settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
+        configs = ConfigStore(KafkaLog(settings, env.get(CONFIG_TOPIC_ENV, "connect-configs"), partitions=1))
+        statuses = StatusStore(
+            KafkaLog(settings, env.get(STATUS_TOPIC_ENV, "connect-status"), partitions=STATUS_TOPIC_PARTITIONS)
+        )
+        configs.start()
+        statuses.start()
+        worker = env.get("AWS_LAMBDA_FUNCTION_NAME", "connectless-sink")
+        return cls(
+            configs,
+            statuses,
+            settings,
+            worker_id=f"lambda:{worker}",
+            task_id=int(env.get(TASK_ID_ENV, "0")),
+            report_item_failures=env.get(REPORT_ITEM_FAILURES_ENV, "true").lower() != "false",
+        )
+
+    # -- config ------------------------------------------------------------------------------------
+    def _running_task(self, connector: str) -> _RunningTask:
+        now = self._clock()
+        if now - self._refreshed_at >= self.config_ttl_s or connector not in self._tasks:
+            self.configs.refresh()
+            self._refreshed_at = now
+        config = self.configs.connector_config(connector)
+        if config is None:
+            raise ConnectorNotRunnableError(f"connector {connector!r} is not in the config topic")
+        state = self.configs.target_state(connector) or TargetState.STARTED
+        if state is not TargetState.STARTED:
+            raise ConnectorNotRunnableError(f"connector {connector!r} is {state.value}; the batch waits")
+        task_config = self.configs.snapshot().task_config(connector, self.task_id) or config
+        running = self._tasks.get(connector)
+        if running is not None and (running.config != config or running.task_config != task_config):
+            log.info("config of connector %s changed: restarting its task", connector)
+            self._tasks.pop(connector).stop()
+            running = None
+        if running is None:
+            running = _RunningTask(connector, self.task_id, config, task_config, self.settings)
+            self._tasks[connector] = running
+        return running
+
+    # -- one batch ---------------------------------------------------------------------------------
+    def handle(
+        self, event: Mapping[str, Any], connector: str, remaining_s: Callable[[], float] | None = None
+    ) -> BatchResult:
+        """Run one Lambda Kafka event through `connector`. Raises when the whole batch must be retried."""
+        with self._lock:
+            start = time.perf_counter()
+            result = self._handle(event, connector, remaining_s)
+            result.duration_s = time.perf_counter() - start
+            return result
+
+    def _handle(self, event: Mapping[str, Any], connector: str, remaining_s: Callable[[], float] | None) -> BatchResult:
+        partitions = parse_event(event)
+        result = BatchResult(connector, records_in=sum(len(v) for v in partitions.values()))
+        running = self._running_task(connector)
+        try:
+            self._run(running, partitions, result, remaining_s)
+        except BaseException as exc:
+            # The task may hold half a batch: start it afresh on the next invocation.
+            self._set_status(connector, State.FAILED, traceback.format_exc())
+            self._drop_task(connector)
+            raise ConnectError(f"batch failed for connector {connector!r}: {exc}") from exc
+        if result.failures:
+            if not self.report_item_failures:
+                self._drop_task(connector)
+                raise ConnectError(f"{len(result.failures)} partition(s) failed for connector {connector!r}")
+        elif self._last_status.get(connector) is not State.RUNNING:
+            self._set_status(connector, State.RUNNING)
+        return result
+
+    def _run(
+        self,
+        running: _RunningTask,
+        partitions: Mapping[str, list[RawRecord]],
+        result: BatchResult,
+        remaining_s: Callable[[], float] | None,
+    ) -> None:
+        pipeline, task = running.pipeline, running.task
+        running.batch_raw = {(r.topic, r.partition, r.offset): r for raws in partitions.values() for r in raws}
+        running.open({TopicPartition(r.topic, r.partition) for raws in partitions.values() for r in raws[:1]})
+        skipped_before = pipeline.operator.total_skipped
+        traces: list[str] = []
+        stopped: dict[TopicPartition, RawRecord] = {}
+        records: list[SinkRecord] = []
+        by_record: list[RawRecord] = []
+        for raws in partitions.values():
+            for raw in raws:
+                try:
+                    record = pipeline.process(raw)
+                except ToleranceExceededError:
+                    traces.append(traceback.format_exc())
+                    stopped[TopicPartition(raw.topic, raw.partition)] = raw
+                    break
+                if record is None:
+                    result.records_dropped += 1  # a transform's drop, or a tolerated failure (taken off below)
+                    continue
+                records.append(record)
+                by_record.append(raw)
+        result.records_dropped -= pipeline.operator.total_skipped - skipped_before
+
+        def report(raw: RawRecord, error: BaseException) -> bool:
+            try:
+                pipeline.report(raw, Stage.TASK_PUT, type(task), error)
+                return True
+            except ToleranceExceededError:
+                traces.append(traceback.format_exc())
+                return False
+
+        budget = RetryBudget(timeout_s=self._retry_seconds(pipeline, remaining_s), single_attempts=self.single_attempts,
+                             sleep=self._sleep)  # fmt: skip
+        outcome = write_batch(task, records, by_record, report, budget=budget, flush=True, reset=running.reset)
+        pipeline.flush(self.dlq_flush_timeout_s)  # every dead-lettered record acknowledged, or raise
+        for tp, raw in outcome.stopped.items():
+            stopped.setdefault(tp, raw)
+        dead = pipeline.operator.total_skipped - skipped_before
+        result.records_written = outcome.written
+        result.records_dead_lettered = dead
+        result.failures = [stopped[tp] for tp in sorted(stopped)]
+        if result.failures:
+            self._set_status(result.connector, State.FAILED, "\n".join(traces) or None)
+
+    def _retry_seconds(self, pipeline: SinkPipeline, remaining_s: Callable[[], float] | None) -> float | None:
+        """How long a RetriableError from put/flush is retried within this invocation.
+
+        As Kafka Connect retries a retriable put until it works, the budget is the invocation's remaining time
+        less a margin for the DLQ flush, capped by errors.retry.timeout when that is positive; then the batch
+        fails and the mapping retries it. Without a deadline (offline use) errors.retry.timeout alone decides.
+        """
+        configured = pipeline.errors.retry_timeout_ms
+        limit = configured / 1000 if configured > 0 else None
+        if remaining_s is None:
+            return 0.0 if configured == 0 else limit
+        left = max(0.0, remaining_s() - SAFETY_MARGIN_S)
+        return left if limit is None else min(limit, left)
+
+    # -- status ------------------------------------------------------------------------------------
+    def _set_status(self, connector: str, state: State, trace: str | None = None) -> None:
+        self._last_status[connector] = state
+        if self.statuses is None:
+            return
+        try:
+            self.statuses.put_task(connector, self.task_id, Status(state, self.worker_id, 0, trace))
+        except Exception:
+            log.exception("could not write the status of connector %s", connector)
+
+    def _drop_task(self, connector: str) -> None:
+        running = self._tasks.pop(connector, None)
+        if running is not None:
+            try:
+                running.stop()
+            except Exception:
+                log.warning("stopping the task of connector %s", connector, exc_info=True)
+
+    def close(self) -> None:
+        for connector in list(self._tasks):
+            self._drop_task(connector)

@@ -1,0 +1,149 @@
+"""Writing one batch to a SinkTask: put the batch, and when that fails, find the bad records one by one.
+
+Shared by the long-lived sink runner and the Lambda sink handler, so both treat a failed write alike:
+1. `put(batch)` (then `flush`, when the caller writes batch by batch); a RetriableError is retried with
+   backoff within the retry budget;
+2. a RetriableError that outlasts the budget fails the whole write (an outage: nothing is dead-lettered);
+   any other failure: `reset()` lets the task drop what it buffered, then each record is written alone
+   (`put([record])`, then `flush`), tried `single_attempts` times;
+3. a record that still fails goes to `report(raw, error)`: the DLQ under errors.tolerance=all. `report`
+   raises ToleranceExceededError to fail the task, or returns False to skip the rest of that partition
+   (the Lambda handler: ReportBatchItemFailures names that record).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from connectless.connector import TopicPartition
+from connectless.errors.exceptions import RetriableError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from connectless.connector import SinkTask
+    from connectless.pipeline.raw import RawRecord
+    from connectless.records import SinkRecord
+
+    # report(raw, error) -> True to go on with the partition, False to stop it there
+    Report = Callable[[RawRecord, BaseException], bool]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryBudget:
+    """How long to retry a batch write. `timeout_s` None retries RetriableErrors forever; `single_attempts` is how
+    often a single record is tried whatever its error (a flaky write deserves a second chance before the DLQ)."""
+
+    timeout_s: float | None = None
+    delay_min_s: float = 0.3
+    delay_max_s: float = 10.0
+    single_attempts: int = 1
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+
+@dataclass
+class WriteOutcome:
+    """What a batch write did: records written, records reported, and where each stopped partition stopped."""
+
+    written: int = 0
+    reported: int = 0
+    stopped: dict[TopicPartition, RawRecord] = field(default_factory=dict)
+
+
+def next_offsets(raws: Sequence[RawRecord]) -> dict[TopicPartition, int]:
+    """The offsets to commit once `raws` are handled: the last offset + 1 of each partition."""
+    offsets: dict[TopicPartition, int] = {}
+    for raw in raws:
+        offsets[TopicPartition(raw.topic, raw.partition)] = raw.offset + 1
+    return offsets
+
+
+def write_batch(
+    task: SinkTask,
+    records: Sequence[SinkRecord],
+    raws: Sequence[RawRecord],
+    report: Report,
+    *,
+    budget: RetryBudget | None = None,
+    flush: bool = False,
+    reset: Callable[[], None] | None = None,
+) -> WriteOutcome:
+    """Write `records` (with `raws[i]` the consumed form of `records[i]`) as the module docstring says."""
+    budget = budget or RetryBudget()
+    outcome = WriteOutcome()
+    if not records:
+        return outcome
+    single = len(records) == 1
+    deadline = None if budget.timeout_s is None else budget.clock() + budget.timeout_s
+    try:
+        _attempt(
+            task, records, raws, budget, flush, attempts=budget.single_attempts if single else 1, deadline=deadline
+        )
+        outcome.written = len(records)
+        return outcome
+    except RetriableError:
+        raise  # an outage outlasted the budget: the whole batch fails and comes back
+    except Exception as exc:
+        if reset is not None:
+            reset()
+        if single:
+            _report(outcome, raws[0], exc, report)
+            return outcome
+        log.warning("writing a batch of %d records failed, writing them one by one: %s", len(records), exc)
+    for record, raw in zip(records, raws, strict=True):
+        if TopicPartition(raw.topic, raw.partition) in outcome.stopped:
+            continue
+        try:
+            _attempt(task, [record], [raw], budget, flush, attempts=budget.single_attempts, deadline=deadline)
+            outcome.written += 1
+        except RetriableError:
+            raise
+        except Exception as exc:
+            if reset is not None:
+                reset()
+            _report(outcome, raw, exc, report)
+    return outcome
+
+
+def _report(outcome: WriteOutcome, raw: RawRecord, error: BaseException, report: Report) -> None:
+    outcome.reported += 1
+    if not report(raw, error):
+        outcome.stopped[TopicPartition(raw.topic, raw.partition)] = raw
+
+
+def _attempt(
+    task: SinkTask,
+    records: Sequence[SinkRecord],
+    raws: Sequence[RawRecord],
+    budget: RetryBudget,
+    flush: bool,
+    *,
+    attempts: int,
+    deadline: float | None,
+) -> None:
+    """put (+ flush): RetriableErrors retried within the budget, any error retried up to `attempts` times."""
+    offsets: Mapping[TopicPartition, int] = next_offsets(raws) if flush else {}
+    delay = budget.delay_min_s
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            task.put(list(records))
+            if flush:
+                task.flush(offsets)
+            return
+        except RetriableError as exc:
+            if deadline is not None and budget.clock() + delay > deadline:
+                raise
+            log.warning("write failed with a retriable error, retrying in %.1fs: %s", delay, exc)
+        except Exception:
+            if tries >= attempts:
+                raise
+        budget.sleep(delay)
+        delay = min(delay * 2, budget.delay_max_s)
