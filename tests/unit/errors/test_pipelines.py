@@ -1,0 +1,235 @@
+"""The sink and source pipelines under errors.*, with the real converters and transforms."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from connectless.data import INT8_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA
+from connectless.errors import (
+    DeadLetterQueueReporter,
+    LogReporter,
+    ProcessingContext,
+    RetriableError,
+    Stage,
+    ToleranceExceededError,
+)
+from connectless.kafka import KafkaSettings
+from connectless.pipeline import RawRecord
+from connectless.pipeline.sink import SinkPipeline
+from connectless.pipeline.source import SourcePipeline
+from connectless.records import Header, Headers, SinkRecord, SourceRecord
+from connectless.transforms.base import Transformation
+
+if TYPE_CHECKING:
+    from connectless.records import ConnectRecord
+
+JSON = "org.apache.kafka.connect.json.JsonConverter"
+STRING = "org.apache.kafka.connect.storage.StringConverter"
+INSERT_VALUE = "org.apache.kafka.connect.transforms.InsertField$Value"
+
+BASE = {
+    "key.converter": STRING,
+    "value.converter": JSON,
+    "value.converter.schemas.enable": "false",
+    "transforms": "ins",
+    "transforms.ins.type": INSERT_VALUE,
+    "transforms.ins.static.field": "via",
+    "transforms.ins.static.value": "pipeline",
+}
+
+
+class Collecting:
+    def __init__(self) -> None:
+        self.contexts: list[ProcessingContext] = []
+
+    def report(self, context: ProcessingContext) -> None:
+        self.contexts.append(context)
+
+    def flush(self, timeout: float) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class BusyTwice(Transformation):
+    """Raises RetriableError on its first two calls (per instance), then passes records through."""
+
+    def configure(self, props: Any) -> None:
+        self.calls = 0
+
+    def apply(self, record: ConnectRecord) -> ConnectRecord:
+        self.calls += 1
+        if self.calls <= 2:
+            raise RetriableError("busy")
+        return record
+
+
+def sink(extra: dict[str, str] | None = None, **kwargs: Any) -> tuple[SinkPipeline, Collecting]:
+    reporter = Collecting()
+    return SinkPipeline("orders-sink", 1, {**BASE, **(extra or {})}, None, reporters=[reporter], **kwargs), reporter
+
+
+def source(extra: dict[str, str] | None = None) -> tuple[SourcePipeline, Collecting]:
+    reporter = Collecting()
+    return SourcePipeline("orders-src", 0, {**BASE, **(extra or {})}, None, reporters=[reporter]), reporter
+
+
+def raw(value: bytes | None, key: bytes | None = b"k", headers: tuple[tuple[str, bytes | None], ...] = ()) -> RawRecord:
+    return RawRecord("orders", 2, 17, 1_700_000_000_000, "CreateTime", key, value, headers)
+
+
+def test_sink_converts_headers_key_value_then_transforms() -> None:
+    pipeline, reporter = sink()
+    record = pipeline.process(raw(b'{"id": 1}', headers=(("retries", b"3"), ("n", None))))
+    assert record == SinkRecord(
+        "orders",
+        2,
+        OPTIONAL_STRING_SCHEMA,
+        "k",
+        None,
+        {"id": 1, "via": "pipeline"},
+        1_700_000_000_000,
+        Headers([Header("retries", 3, INT8_SCHEMA), Header("n", None, None)]),
+        17,
+        "CreateTime",
+    )
+    assert reporter.contexts == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "record", "stage", "class_name"),
+    [
+        ({}, raw(b"{not json"), Stage.VALUE_CONVERTER, JSON),
+        (
+            {"key.converter": JSON, "key.converter.schemas.enable": "false"},
+            raw(b"{}", key=b"{oops"),
+            Stage.KEY_CONVERTER,
+            JSON,
+        ),
+        ({"header.converter": JSON}, raw(b"{}", headers=(("h", b"{x"),)), Stage.HEADER_CONVERTER, JSON),
+        ({}, raw(b"[1, 2]"), Stage.TRANSFORMATION, INSERT_VALUE),
+    ],
+)
+def test_sink_failure_stages_under_tolerance_all(
+    extra: dict[str, str], record: RawRecord, stage: Stage, class_name: str
+) -> None:
+    pipeline, reporter = sink({"errors.tolerance": "all", **extra})
+    assert pipeline.process(record) is None
+    (context,) = reporter.contexts
+    assert (context.stage, context.executing_class_name, context.consumer_record) == (stage, class_name, record)
+    # the next record is unaffected
+    assert pipeline.process(raw(b'{"ok": true}', key=b'"k"')) is not None
+
+
+def test_sink_tolerance_none_raises_naming_stage_and_converter() -> None:
+    pipeline, _ = sink()
+    with pytest.raises(ToleranceExceededError, match=f"stage 'VALUE_CONVERTER' with class '{JSON}'"):
+        pipeline.process(raw(b"{not json"))
+
+
+def test_dropped_by_a_transform_is_not_a_failure() -> None:
+    pipeline, reporter = sink(
+        {
+            "transforms": "drop",
+            "transforms.drop.type": "Filter",
+            "transforms.drop.predicate": "tomb",
+            "predicates": "tomb",
+            "predicates.tomb.type": "RecordIsTombstone",
+        }
+    )
+    assert pipeline.process(raw(None)) is None
+    assert pipeline.process(raw(b"1")) is not None
+    assert reporter.contexts == []
+
+
+def test_sink_retries_a_retriable_transform_with_backoff() -> None:
+    sleeps: list[float] = []
+    pipeline, reporter = sink(
+        {"transforms": "busy", "transforms.busy.type": f"{__name__}.BusyTwice", "errors.retry.timeout": "10000"},
+        sleep=sleeps.append,
+    )
+    assert pipeline.process(raw(b"{}")) is not None
+    assert sleeps == [0.3, 0.6]
+    assert reporter.contexts == []
+
+
+def test_put_failure_report_follows_tolerance() -> None:
+    tolerant, reporter = sink({"errors.tolerance": "all"})
+    failed = raw(b"{}")
+    tolerant.report(failed, Stage.TASK_PUT, BusyTwice, OSError("disk full"))
+    assert reporter.contexts[0].stage is Stage.TASK_PUT
+    assert reporter.contexts[0].consumer_record is failed
+
+    strict, _ = sink()
+    with pytest.raises(ToleranceExceededError, match="TASK_PUT"):
+        strict.report(failed, Stage.TASK_PUT, BusyTwice, OSError("disk full"))
+
+
+def test_errant_record_reporter_finds_the_consumed_bytes_or_reserialises() -> None:
+    pipeline, reporter = sink({"errors.tolerance": "all"})
+    consumed = raw(b'{"id":1}', headers=(("h", b"x"),))
+    record = pipeline.process(consumed)
+    assert record is not None
+
+    found = pipeline.errant_record_reporter(
+        BusyTwice, lambda t, p, o: consumed if (t, p, o) == ("orders", 2, 17) else None
+    )
+    found.report(record, ValueError("rejected"))
+    assert reporter.contexts[-1].consumer_record is consumed
+    assert reporter.contexts[-1].executing_class is BusyTwice
+
+    rebuilt = pipeline.errant_record_reporter()
+    rebuilt.report(record, ValueError("rejected"))
+    assert reporter.contexts[-1].consumer_record == RawRecord(
+        "orders", 2, 17, 1_700_000_000_000, "CreateTime", b"k", b'{"id":1,"via":"pipeline"}', (("h", b"x"),)
+    )
+
+
+def test_source_transforms_then_converts() -> None:
+    pipeline, reporter = source()
+    record = SourceRecord("orders", None, None, None, None, {"id": 7}, None, Headers.of({"n": 5}))
+    assert pipeline.process(record) == RawRecord(
+        "orders", -1, -1, None, "NoTimestampType", None, b'{"id":7,"via":"pipeline"}', (("n", b"5"),)
+    )
+    assert reporter.contexts == []
+
+
+def test_source_failure_is_tolerated_and_names_the_polled_record() -> None:
+    polled = SourceRecord("orders", 1, None, "k", STRING_SCHEMA, 42, 1_700_000_000_000)
+    transformed, reporter = source({"errors.tolerance": "all"})
+    assert transformed.process(polled) is None  # InsertField cannot add a field to an int
+    converted, converter_reporter = source(
+        {"transforms": "", "errors.tolerance": "all", "value.converter.schemas.enable": "true"}
+    )
+    assert converted.process(polled) is None  # 42 is not a string
+    assert [(c.stage, c.source_record) for c in reporter.contexts + converter_reporter.contexts] == [
+        (Stage.TRANSFORMATION, polled),
+        (Stage.VALUE_CONVERTER, polled),
+    ]
+
+
+def test_source_tolerance_none_raises() -> None:
+    pipeline, _ = source({"transforms": "", "value.converter.schemas.enable": "true"})
+    with pytest.raises(ToleranceExceededError, match="VALUE_CONVERTER"):
+        pipeline.process(SourceRecord("orders", 1, None, "k", STRING_SCHEMA, 42))
+
+
+def test_source_serialises_the_polled_record_for_the_dlq_as_best_it_can() -> None:
+    pipeline, _ = source({"value.converter.schemas.enable": "true"})
+    polled = SourceRecord("orders", 1, None, "k", STRING_SCHEMA, {"not": "a string"}, None, Headers.of({"h": "v"}))
+    key, value, headers = pipeline.serialize_for_dlq(polled)
+    assert key == b"k"
+    assert value == b'{"not":"a string"}'  # the converter refused it: plain JSON instead
+    assert headers == [("h", b"v")]
+
+
+def test_reporters_built_from_errors_config() -> None:
+    config = {"errors.log.enable": "true", "errors.deadletterqueue.topic.name": "dlq"}
+    offline, _ = sink(config)
+    assert [type(r) for r in offline.operator.reporters] == [LogReporter, Collecting]
+    online = SinkPipeline("c", 0, {**BASE, **config}, KafkaSettings("127.0.0.1:1"))
+    assert [type(r) for r in online.operator.reporters] == [DeadLetterQueueReporter, LogReporter]
+    online.close()
