@@ -29,7 +29,6 @@ from connectless.data import (
     logical,
 )
 
-_INTEGER = re.compile(r"[+-]?\d+")
 _FLOATING = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z")
@@ -77,22 +76,28 @@ def _parse_scalar(text: str) -> tuple[Schema | None, Any] | None:
         return BOOLEAN_SCHEMA, lowered == "true"
     if len(text) >= 2 and text[0] == text[-1] == '"':
         return STRING_SCHEMA, text[1:-1]
-    if _INTEGER.fullmatch(text):
-        number = int(text)
-        for schema, bound in _INT_SCHEMAS:
-            if -bound <= number < bound:
-                return schema, number
-        return logical.decimal_schema(0), decimal.Decimal(number)
     if _FLOATING.fullmatch(text):
-        dec = decimal.Decimal(text)
-        as_float = float(dec)
-        if abs(to_float32(as_float)) != float("inf"):
-            return FLOAT32_SCHEMA, to_float32(as_float)
-        if abs(as_float) != float("inf"):
-            return FLOAT64_SCHEMA, as_float
-        exponent = dec.as_tuple().exponent
-        return logical.decimal_schema(-exponent if isinstance(exponent, int) else 0), dec
+        return _parse_number(decimal.Decimal(text))
     return _parse_temporal(text)
+
+
+def _parse_number(number: decimal.Decimal) -> tuple[Schema, Any]:
+    # As Values.parseAsNumber: an integral value takes the narrowest integer type ("1.0" is int8 1), otherwise
+    # float32, float64 or a Decimal, whichever first holds it.
+    if number == number.to_integral_value():
+        integral = int(number)
+        for schema, bound in _INT_SCHEMAS:
+            if -bound <= integral < bound:
+                return schema, integral
+    exponent = number.as_tuple().exponent
+    scale = -exponent if isinstance(exponent, int) else 0
+    if scale != 0:
+        as_float = float(number)
+        if not math.isinf(to_float32(as_float)):
+            return FLOAT32_SCHEMA, to_float32(as_float)
+        if not math.isinf(as_float):
+            return FLOAT64_SCHEMA, as_float
+    return logical.decimal_schema(scale), number
 
 
 def _parse_temporal(text: str) -> tuple[Schema, Any] | None:

@@ -13,6 +13,7 @@ from connectless.config import ConfigError
 from connectless.data import (
     BOOLEAN_SCHEMA,
     FLOAT32_SCHEMA,
+    FLOAT64_SCHEMA,
     INT8_SCHEMA,
     INT16_SCHEMA,
     INT64_SCHEMA,
@@ -34,6 +35,10 @@ from connectless.transforms import DropHeaders, InsertHeader
         ("9000000000", INT64_SCHEMA, 9000000000),
         ("true", BOOLEAN_SCHEMA, True),
         ("1.5", FLOAT32_SCHEMA, 1.5),
+        ("1.0", INT8_SCHEMA, 1),  # integral numbers take the narrowest integer type
+        ("1e3", INT16_SCHEMA, 1000),
+        ("1e39", FLOAT64_SCHEMA, 1e39),
+        ('"quoted"', STRING_SCHEMA, "quoted"),
         ("2021-05-06", logical.DATE_SCHEMA, dt.date(2021, 5, 6)),
         ("99999999999999999999", logical.decimal_schema(0), decimal.Decimal("99999999999999999999")),
         ("null", None, None),
@@ -51,6 +56,12 @@ def test_insert_header_array_literal() -> None:
         .headers.last_with_name("h")
     )
     assert (header.value, header.schema.type, header.schema.value_schema) == ([1, 2, 3], Type.ARRAY, INT8_SCHEMA)
+
+
+def test_insert_header_map_literal() -> None:
+    smt = configured(InsertHeader, {"header": "h", "value.literal": "{a: 1, b: 2}"})
+    header = smt.apply(sink("v")).headers.last_with_name("h")
+    assert (header.value, header.schema.type, header.schema.key_schema) == ({"a": 1, "b": 2}, Type.MAP, STRING_SCHEMA)
 
 
 def test_insert_header_appends_even_when_name_exists() -> None:
