@@ -20,6 +20,9 @@ from connectless.errors import (
 )
 from connectless.kafka import KafkaSettings
 from connectless.pipeline import RawRecord
+from connectless.pipeline.sink import SinkPipeline
+from connectless.pipeline.source import SourcePipeline
+from connectless.records import Headers, SourceRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -168,3 +171,71 @@ def test_an_unreachable_cluster_makes_flush_raise() -> None:
     reporter.report(failed_context(RAW))
     with pytest.raises(DeadLetterQueueError, match="1 record\\(s\\) failed"):
         reporter.flush(1)
+
+
+PIPELINE_CONFIG = {
+    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "value.converter.schemas.enable": "false",
+    "errors.tolerance": "all",
+    "errors.deadletterqueue.context.headers.enable": "true",
+    "transforms": "ins",
+    "transforms.ins.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+    "transforms.ins.static.field": "via",
+    "transforms.ins.static.value": "dlq-test",
+}
+
+
+def test_sink_pipeline_dead_letters_the_bad_record_in_the_middle(
+    kafka_bootstrap: str, unique_topic: Callable[..., str]
+) -> None:
+    dlq = unique_topic("dlq")
+    config = {**PIPELINE_CONFIG, "errors.deadletterqueue.topic.name": dlq}
+    pipeline = SinkPipeline("orders-sink", 0, config, KafkaSettings(kafka_bootstrap))
+    batch = [
+        RawRecord("orders", 0, 10, 1_600_000_000_000, "CreateTime", b"a", b'{"n": 1}', ()),
+        RawRecord("orders", 0, 11, 1_600_000_000_001, "CreateTime", b"b", b"{broken", (("src", b"x"),)),
+        RawRecord("orders", 0, 12, 1_600_000_000_002, "CreateTime", b"c", b'{"n": 3}', ()),
+    ]
+    out = [pipeline.process(raw) for raw in batch]
+    pipeline.flush(30)
+    assert [None if r is None else r.value for r in out] == [
+        {"n": 1, "via": "dlq-test"},
+        None,
+        {"n": 3, "via": "dlq-test"},
+    ]
+
+    (msg,) = consume(kafka_bootstrap, dlq, 1)
+    assert (msg.key(), msg.value(), msg.timestamp()) == (b"b", b"{broken", (TIMESTAMP_CREATE_TIME, 1_600_000_000_001))
+    headers = dict((msg.headers() or [])[:9])
+    assert headers["src"] == b"x"
+    assert headers["__connect.errors.offset"] == b"11"
+    assert headers["__connect.errors.stage"] == b"VALUE_CONVERTER"
+    assert headers["__connect.errors.class.name"] == b"org.apache.kafka.connect.json.JsonConverter"
+    assert len(consume(kafka_bootstrap, dlq, 2, timeout=3)) == 1  # only the bad record
+    pipeline.close()
+
+
+def test_source_pipeline_dead_letters_a_record_it_cannot_transform(
+    kafka_bootstrap: str, unique_topic: Callable[..., str]
+) -> None:
+    dlq = unique_topic("dlq")
+    config = {**PIPELINE_CONFIG, "errors.deadletterqueue.topic.name": dlq}
+    pipeline = SourcePipeline("orders-src", 3, config, KafkaSettings(kafka_bootstrap))
+    polled = SourceRecord("orders", None, None, "k", None, [1, 2], 1_600_000_000_005, Headers.of({"h": "v"}))
+    assert pipeline.process(polled) is None  # InsertField cannot add a field to a list
+    pipeline.flush(30)
+
+    (msg,) = consume(kafka_bootstrap, dlq, 1)
+    assert (msg.key(), msg.value(), msg.timestamp()) == (b"k", b"[1,2]", (TIMESTAMP_CREATE_TIME, 1_600_000_000_005))
+    headers = msg.headers() or []
+    assert headers[:7] == [
+        ("h", b"v"),
+        ("__connect.errors.topic", b"orders"),
+        ("__connect.errors.partition", b"-1"),
+        ("__connect.errors.offset", b"-1"),
+        ("__connect.errors.connector.name", b"orders-src"),
+        ("__connect.errors.task.id", b"3"),
+        ("__connect.errors.stage", b"TRANSFORMATION"),
+    ]
+    pipeline.close()
