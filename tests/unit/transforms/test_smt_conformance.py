@@ -87,11 +87,14 @@ def test_transform_documents_its_config(class_name: str) -> None:
     )
 
 
-@pytest.mark.parametrize("class_name", TRANSFORMS)
+def _one_sided(class_name: str) -> bool:
+    cls = REGISTRY.find(PluginKind.TRANSFORMATION, class_name).cls
+    return issubclass(cls, OperandTransformation) and simple_name(class_name) != "HeaderFrom"
+
+
+@pytest.mark.parametrize("class_name", [c for c in TRANSFORMS if _one_sided(c)])
 def test_variants_touch_only_their_side(class_name: str) -> None:
     smt = instance(class_name)
-    if not isinstance(smt, OperandTransformation) or simple_name(class_name) == "HeaderFrom":
-        pytest.skip("not a key/value variant that leaves the other side alone")
     record = records(class_name)[0]
     result = smt.apply(record)
     other = ("value", "value_schema") if class_name.endswith("$Key") else ("key", "key_schema")
