@@ -11,12 +11,13 @@ import orjson
 from connectless.errors.reporters import DeadLetterQueueReporter, LogReporter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from connectless.data.schema import Schema
     from connectless.errors.config import ErrorsConfig
     from connectless.errors.reporters import ErrorReporter, SourceSerializer
     from connectless.kafka.settings import KafkaSettings
+    from connectless.records import Header
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,20 @@ def best_effort_bytes(
         return convert(topic, schema, value)
     except Exception:
         return plain_bytes(value)
+
+
+def headers_bytes(
+    convert: Callable[[str, str, Schema | None, Any], bytes | None], topic: str, headers: Iterable[Header]
+) -> list[tuple[str, bytes | None]]:
+    """Connect headers as Kafka headers for the dead letter queue, each as best it can be."""
+    out: list[tuple[str, bytes | None]] = []
+    for header in headers:
+        try:
+            data = convert(topic, header.key, header.schema, header.value)
+        except Exception:
+            data = plain_bytes(header.value)
+        out.append((header.key, data))
+    return out
 
 
 def plain_bytes(value: Any) -> bytes | None:

@@ -11,7 +11,7 @@ means. The batch protocol of a sink runtime, in order:
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from connectless.connector import SinkTask
 from connectless.converters.factory import converters_from_config
@@ -19,7 +19,7 @@ from connectless.errors.config import ErrorsConfig
 from connectless.errors.errant import SinkErrantRecordReporter
 from connectless.errors.retry import RetryWithToleranceOperator
 from connectless.errors.stage import Stage
-from connectless.pipeline.common import best_effort_bytes, build_reporters, close_all, plain_bytes
+from connectless.pipeline.common import best_effort_bytes, build_reporters, close_all, headers_bytes
 from connectless.pipeline.raw import RawRecord
 from connectless.records import EMPTY_HEADERS, Header, Headers, SinkRecord
 from connectless.transforms.chain import TransformationChain
@@ -150,9 +150,7 @@ class SinkPipeline:
     def reserialize(self, record: SinkRecord) -> RawRecord:
         """A sink record back in Kafka form, as best the converters can (Kafka Connect does the same)."""
         topic = record.topic
-        headers: RawHeaders = tuple(
-            (h.key, _header_bytes(self.header_converter.from_connect_header, topic, h)) for h in record.headers
-        )
+        headers: RawHeaders = tuple(headers_bytes(self.header_converter.from_connect_header, topic, record.headers))
         partition = record.original_kafka_partition
         offset = record.original_kafka_offset
         return RawRecord(
@@ -172,10 +170,3 @@ class SinkPipeline:
 
     def close(self) -> None:
         close_all(self.chain, self.key_converter, self.value_converter, self.header_converter, self.operator)
-
-
-def _header_bytes(convert: Callable[[str, str, Any, Any], bytes | None], topic: str, header: Header) -> bytes | None:
-    try:
-        return convert(topic, header.key, header.schema, header.value)
-    except Exception:
-        return plain_bytes(header.value)

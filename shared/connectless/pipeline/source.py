@@ -15,7 +15,7 @@ from connectless.converters.factory import converters_from_config
 from connectless.errors.config import ErrorsConfig
 from connectless.errors.retry import RetryWithToleranceOperator
 from connectless.errors.stage import Stage
-from connectless.pipeline.common import best_effort_bytes, build_reporters, close_all, plain_bytes
+from connectless.pipeline.common import best_effort_bytes, build_reporters, close_all, headers_bytes
 from connectless.pipeline.raw import RawRecord
 from connectless.records import TimestampType
 from connectless.transforms.chain import TransformationChain
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from connectless.errors.reporters import ErrorReporter
     from connectless.kafka.settings import KafkaSettings
     from connectless.pipeline.raw import RawHeaders
-    from connectless.records import Headers, SourceRecord
+    from connectless.records import SourceRecord
 
 
 class SourcePipeline:
@@ -121,7 +121,7 @@ class SourcePipeline:
         return (
             best_effort_bytes(self._key_from_connect, topic, record.key_schema, record.key),
             best_effort_bytes(self._value_from_connect, topic, record.value_schema, record.value),
-            _headers_bytes(self.header_converter.from_connect_header, topic, record.headers),
+            headers_bytes(self.header_converter.from_connect_header, topic, record.headers),
         )
 
     def flush(self, timeout: float) -> None:
@@ -130,16 +130,3 @@ class SourcePipeline:
 
     def close(self) -> None:
         close_all(self.chain, self.key_converter, self.value_converter, self.header_converter, self.operator)
-
-
-def _headers_bytes(
-    convert: Callable[..., bytes | None], topic: str, headers: Headers
-) -> list[tuple[str, bytes | None]]:
-    out: list[tuple[str, bytes | None]] = []
-    for header in headers:
-        try:
-            data = convert(topic, header.key, header.schema, header.value)
-        except Exception:
-            data = plain_bytes(header.value)
-        out.append((header.key, data))
-    return out
