@@ -1,0 +1,407 @@
+"""A local Lambda Kafka event-source mapping: consume, batch, invoke the handler, commit what succeeded.
+
+It does what the AWS poller does, on a real broker, so standalone mode, local mode and the tests run the same
+handler as Lambda:
+- consumer group `connect-<connector>` (or ConsumerGroupId); an existing group's offsets win over
+  StartingPosition (TRIM_HORIZON, LATEST or AT_TIMESTAMP);
+- a batch closes at BatchSize records, after MaximumBatchingWindowInSeconds, or before the event would pass
+  6 MB (measured on the JSON the handler receives);
+- the event is the byte-exact Lambda Kafka event, and the handler gets it through a JSON round trip;
+- a function error retries the batch (MaximumRetryAttempts, -1 = until it works; capped at 10 when an
+  on-failure destination is set, as Lambda does), halving it first with BisectBatchOnFunctionError;
+- with ReportBatchItemFailures, each partition is committed up to its failed record and retried from there;
+- a batch that exhausts its retries goes to the `kafka://<topic>` on-failure destination (the records
+  themselves, with failure headers) or is discarded, and is committed past;
+- offsets are committed only for records that succeeded or were given up on, after the invocation returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+from connectless.lambda_sink.context import EmulatedLambdaContext
+from connectless.lambda_sink.events import SELF_MANAGED_EVENT_SOURCE, event_record, partition_key
+from connectless.runtime.sink_runner import consumer_group, raw_from_message
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from confluent_kafka import Consumer, Producer
+
+    from connectless.kafka.settings import KafkaSettings
+    from connectless.pipeline.raw import RawRecord
+
+    Invoke = Callable[[dict[str, Any], Any], Any]
+
+log = logging.getLogger(__name__)
+
+MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
+MAX_RETRIES_WITH_DESTINATION: Final = 10
+FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
+_EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
+
+
+class MappingConfigError(ValueError):
+    """A setting is outside what Lambda accepts."""
+
+
+@dataclass(frozen=True)
+class MappingConfig:
+    """The event-source mapping's settings, with Lambda's names and defaults for Kafka."""
+
+    connector: str
+    topics: Sequence[str]
+    function_name: str = "connectless-sink"
+    batch_size: int = 100
+    maximum_batching_window_s: float = 0.5
+    starting_position: str = "TRIM_HORIZON"
+    starting_position_timestamp_ms: int | None = None
+    maximum_retry_attempts: int = -1
+    bisect_batch_on_function_error: bool = False
+    report_batch_item_failures: bool = False
+    on_failure_destination: str | None = None
+    consumer_group_id: str | None = None
+    event_source: str = SELF_MANAGED_EVENT_SOURCE
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES
+    function_timeout_s: float = 300.0
+    retry_delay_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= 10000:
+            raise MappingConfigError("BatchSize must be between 1 and 10000")
+        if not 0 <= self.maximum_batching_window_s <= 300:
+            raise MappingConfigError("MaximumBatchingWindowInSeconds must be between 0 and 300")
+        if self.starting_position not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
+            raise MappingConfigError("StartingPosition must be TRIM_HORIZON, LATEST or AT_TIMESTAMP")
+        if self.starting_position == "AT_TIMESTAMP" and self.starting_position_timestamp_ms is None:
+            raise MappingConfigError("StartingPosition AT_TIMESTAMP needs StartingPositionTimestamp")
+        if not -1 <= self.maximum_retry_attempts <= 10000:
+            raise MappingConfigError("MaximumRetryAttempts must be between -1 and 10000")
+        if self.on_failure_destination and not self.on_failure_destination.startswith("kafka://"):
+            raise MappingConfigError("only kafka://<topic> on-failure destinations are emulated")
+        if self.destination_topic in self.topics:
+            raise MappingConfigError("the on-failure destination may not be a source topic")
+
+    @property
+    def group_id(self) -> str:
+        return self.consumer_group_id or consumer_group(self.connector)
+
+    @property
+    def destination_topic(self) -> str | None:
+        dest = self.on_failure_destination
+        return dest.removeprefix("kafka://") if dest else None
+
+    @property
+    def retry_limit(self) -> int | None:
+        """Retries after the first attempt; None = until it works."""
+        if self.maximum_retry_attempts >= 0:
+            return self.maximum_retry_attempts
+        return MAX_RETRIES_WITH_DESTINATION if self.on_failure_destination else None
+
+
+@dataclass
+class MappingStats:
+    batches: int = 0
+    invocations: int = 0
+    function_errors: int = 0
+    records_succeeded: int = 0
+    records_to_destination: int = 0
+    records_discarded: int = 0
+    payload_sizes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    """Records still to deliver, with their JSON form and size, and how often they were retried."""
+
+    raws: list[RawRecord]
+    attempts: int = 0
+    last_error: str = ""
+
+
+class EventSourceMappingEmulator:
+    """Runs one mapping: `run_once()` delivers one batch; `run(should_stop)` loops.
+
+    Example:
+        esm = EventSourceMappingEmulator(settings, MappingConfig("s3-sink", ["orders"]), app.lambda_handler)
+        esm.start()
+        esm.run_until_idle()
+        esm.stop()
+    """
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        config: MappingConfig,
+        invoke: Invoke,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        json_round_trip: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.invoke = invoke
+        self.stats = MappingStats()
+        self._sleep = sleep
+        self._json_round_trip = json_round_trip
+        self._consumer: Consumer | None = None
+        self._producer: Producer | None = None
+        self._carry: list[tuple[RawRecord, bytes]] = []  # polled but not fitting the last batch
+
+    # -- consuming -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        reset = "latest" if self.config.starting_position == "LATEST" else "earliest"
+        self._consumer = self.settings.consumer(
+            self.config.group_id,
+            **{"enable.auto.commit": False, "auto.offset.reset": reset, "enable.partition.eof": False},
+        )
+        self._consumer.subscribe(list(self.config.topics), on_assign=self._on_assign)
+
+    def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        """AT_TIMESTAMP applies only where the group has no committed offset: an existing group's offsets win."""
+        self._carry = [(r, b) for r, b in self._carry if any(r.topic == p.topic and r.partition == p.partition
+                                                                for p in partitions)]  # fmt: skip
+        if self.config.starting_position != "AT_TIMESTAMP":
+            return
+        committed = consumer.committed(partitions, timeout=30)
+        fresh = [KafkaTopicPartition(p.topic, p.partition, self.config.starting_position_timestamp_ms or 0)
+                 for p in committed if p.offset < 0]  # fmt: skip
+        if not fresh:
+            return
+        positions = {(p.topic, p.partition): p.offset for p in consumer.offsets_for_times(fresh, timeout=30)}
+        for p in partitions:
+            offset = positions.get((p.topic, p.partition))
+            if offset is not None:
+                p.offset = offset if offset >= 0 else -1  # -1: past the end (no record that new yet)
+        consumer.assign(partitions)
+
+    def poll_batch(self, idle_timeout: float = 1.0) -> list[RawRecord]:
+        """One batch: up to BatchSize records, within the batching window and the payload limit."""
+        consumer = self._require_consumer()
+        cfg = self.config
+        batch: list[RawRecord] = []
+        size = _EVENT_OVERHEAD + len(self.settings.bootstrap_servers)
+        keys: set[str] = set()
+        window_end: float | None = None
+        first_wait_end = time.monotonic() + idle_timeout
+        while len(batch) < cfg.batch_size:
+            if self._carry:
+                items = self._carry
+                self._carry = []
+            else:
+                now = time.monotonic()
+                end = window_end if window_end is not None else first_wait_end
+                if now >= end:
+                    break
+                wanted = cfg.batch_size - len(batch)
+                items = [(raw_from_message(m), b"") for m in self._consume(consumer, wanted, min(0.1, end - now))]
+            for index, (raw, encoded) in enumerate(items):
+                data = encoded or orjson.dumps(event_record(raw))
+                key = partition_key(raw.topic, raw.partition)
+                extra = len(data) + 1 + (0 if key in keys else len(key) + 6)
+                if len(batch) >= cfg.batch_size or (batch and size + extra > cfg.max_payload_bytes):
+                    self._carry = [(raw, data), *items[index + 1 :]]
+                    return batch
+                batch.append(raw)
+                keys.add(key)
+                size += extra
+            if batch and window_end is None:
+                window_end = time.monotonic() + cfg.maximum_batching_window_s
+        return batch
+
+    def _consume(self, consumer: Consumer, count: int, timeout: float) -> list[Any]:
+        messages = []
+        for msg in consumer.consume(count, max(timeout, 0.0)):
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise KafkaException(err)
+            messages.append(msg)
+        return messages
+
+    # -- delivering ------------------------------------------------------------------------------------
+    def run_once(self, idle_timeout: float = 1.0) -> int:
+        """Poll and deliver one batch (with its retries); returns how many records it held."""
+        batch = self.poll_batch(idle_timeout)
+        if not batch:
+            return 0
+        self.stats.batches += 1
+        self._deliver(_Pending(batch))
+        return len(batch)
+
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        while not should_stop():
+            self.run_once(0.2)
+
+    def run_until_idle(self, idle_timeout: float = 1.0, max_batches: int = 100000) -> int:
+        """Deliver batches until none arrives within `idle_timeout`; returns the records delivered."""
+        total = 0
+        for _ in range(max_batches):
+            count = self.run_once(idle_timeout)
+            if count == 0:
+                break
+            total += count
+        return total
+
+    def _deliver(self, first: _Pending) -> None:
+        queue = [first]
+        while queue:
+            pending = queue.pop(0)
+            if self._too_large(pending):
+                self._give_up(pending, "payload larger than the invocation limit")
+                continue
+            failed_error, failures = self._invoke(pending.raws)
+            if failed_error is None and not failures:
+                self._commit(pending.raws)
+                self.stats.records_succeeded += len(pending.raws)
+                continue
+            if failed_error is None:  # ReportBatchItemFailures: commit each partition up to its failure
+                done = [r for r in pending.raws if r.offset < failures.get((r.topic, r.partition), 1 << 62)]
+                retry = [r for r in pending.raws if r.offset >= failures.get((r.topic, r.partition), 1 << 62)]
+                self._commit(done)
+                self.stats.records_succeeded += len(done)
+                pending = _Pending(retry, pending.attempts, "batch item failures reported")
+            else:
+                pending.last_error = failed_error
+            limit = self.config.retry_limit
+            if limit is not None and pending.attempts >= limit:
+                self._give_up(pending, pending.last_error)
+                continue
+            pending.attempts += 1
+            self._sleep(self.config.retry_delay_s)
+            if failed_error is not None and self.config.bisect_batch_on_function_error and len(pending.raws) > 1:
+                half = len(pending.raws) // 2
+                # Splitting does not count as a retry: each half starts with the attempts the batch had.
+                queue[:0] = [
+                    _Pending(pending.raws[:half], pending.attempts - 1, pending.last_error),
+                    _Pending(pending.raws[half:], pending.attempts - 1, pending.last_error),
+                ]
+            else:
+                queue.insert(0, pending)
+
+    def _invoke(self, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
+        """(function error text or None, {(topic, partition): first failed offset})."""
+        event = self._event(raws)
+        context = EmulatedLambdaContext(
+            self.config.function_name, self.config.connector, timeout_s=self.config.function_timeout_s
+        )
+        self.stats.invocations += 1
+        try:
+            response = self.invoke(event, context)
+        except Exception as exc:
+            self.stats.function_errors += 1
+            log.warning("function error for a batch of %d records: %s", len(raws), exc)
+            return f"{type(exc).__name__}: {exc}", {}
+        if not self.config.report_batch_item_failures:
+            return None, {}
+        return self._item_failures(response, raws)
+
+    def _event(self, raws: list[RawRecord]) -> dict[str, Any]:
+        grouped: dict[str, list[bytes]] = {}
+        for raw in raws:
+            grouped.setdefault(partition_key(raw.topic, raw.partition), []).append(orjson.dumps(event_record(raw)))
+        head: dict[str, Any] = {"eventSource": self.config.event_source}
+        if self.config.event_source == "aws:kafka":
+            head["eventSourceArn"] = "arn:aws:kafka:us-east-1:000000000000:cluster/local/local"
+        head["bootstrapServers"] = self.settings.bootstrap_servers
+        records = b",".join(orjson.dumps(k) + b":[" + b",".join(v) + b"]" for k, v in grouped.items())
+        payload = orjson.dumps(head)[:-1] + b',"records":{' + records + b"}}"
+        self.stats.payload_sizes.append(len(payload))
+        if self._json_round_trip:
+            event: dict[str, Any] = orjson.loads(payload)
+            return event
+        return {**head, "records": {k: [orjson.loads(v) for v in vs] for k, vs in grouped.items()}}
+
+    def _item_failures(self, response: Any, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
+        """Lambda treats a malformed response, or one naming a record not in the batch, as a failed batch."""
+        if response is None:
+            return None, {}
+        items = response.get("batchItemFailures") if isinstance(response, dict) else None
+        if items is None or not isinstance(items, list):
+            return None, {}
+        offsets: dict[tuple[Any, Any], tuple[str, int]] = {
+            (partition_key(r.topic, r.partition), r.offset): (r.topic, r.partition) for r in raws
+        }
+        failures: dict[tuple[str, int], int] = {}
+        for item in items:
+            ident = item.get("itemIdentifier") if isinstance(item, dict) else None
+            if not isinstance(ident, dict):
+                return "malformed batchItemFailures", {}
+            tp = offsets.get((ident.get("partition"), ident.get("offset")))
+            if tp is None:
+                return f"batchItemFailures names a record not in the batch: {ident}", {}
+            failures[tp] = min(int(ident["offset"]), failures.get(tp, 1 << 62))
+        return None, failures
+
+    def _too_large(self, pending: _Pending) -> bool:
+        return (
+            len(pending.raws) == 1 and len(orjson.dumps(event_record(pending.raws[0]))) > self.config.max_payload_bytes
+        )
+
+    def _give_up(self, pending: _Pending, reason: str) -> None:
+        topic = self.config.destination_topic
+        if topic:
+            self._send_to_destination(topic, pending, reason)
+            self.stats.records_to_destination += len(pending.raws)
+        else:
+            log.error("discarding %d records after %d retries: %s", len(pending.raws), pending.attempts, reason)
+            self.stats.records_discarded += len(pending.raws)
+        self._commit(pending.raws)
+
+    def _send_to_destination(self, topic: str, pending: _Pending, reason: str) -> None:
+        from connectless.kafka.admin import TopicSpec, ensure_topic
+
+        ensure_topic(self.settings, TopicSpec(topic))
+        if self._producer is None:
+            self._producer = self.settings.producer(**{"acks": "all", "enable.idempotence": True})
+        errors: list[Any] = []
+
+        def delivered(err: Any, _msg: Any) -> None:
+            if err is not None:
+                errors.append(err)
+
+        for raw in pending.raws:
+            headers = [
+                *raw.headers,
+                (FAILURE_HEADER_PREFIX + "reason", reason.encode()),
+                (FAILURE_HEADER_PREFIX + "attempts", str(pending.attempts + 1).encode()),
+                (FAILURE_HEADER_PREFIX + "function", self.config.function_name.encode()),
+                (FAILURE_HEADER_PREFIX + "topic", raw.topic.encode()),
+                (FAILURE_HEADER_PREFIX + "partition", str(raw.partition).encode()),
+                (FAILURE_HEADER_PREFIX + "offset", str(raw.offset).encode()),
+            ]
+            extra = {"timestamp": raw.timestamp} if raw.timestamp is not None else {}
+            self._producer.produce(topic, raw.value, raw.key, headers=headers, on_delivery=delivered, **extra)  # type: ignore[arg-type]
+        if self._producer.flush(30) > 0 or errors:
+            raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, f"on-failure destination {topic}: {errors}"))
+
+    def _commit(self, raws: Sequence[RawRecord]) -> None:
+        if not raws:
+            return
+        offsets: dict[tuple[str, int], int] = {}
+        for raw in raws:
+            key = (raw.topic, raw.partition)
+            offsets[key] = max(offsets.get(key, -1), raw.offset + 1)
+        consumer = self._require_consumer()
+        consumer.commit(offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
+
+    def _require_consumer(self) -> Consumer:
+        if self._consumer is None:
+            raise RuntimeError("the event-source mapping emulator is not started")
+        return self._consumer
+
+    def stop(self) -> None:
+        if self._producer is not None:
+            self._producer.flush(10)
+            self._producer = None
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None

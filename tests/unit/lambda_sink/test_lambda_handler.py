@@ -1,0 +1,193 @@
+"""The sink batch handler's errors.* semantics, with the config and status topics in memory and a memory sink.
+
+The dead letter queue itself needs Kafka: tests/integration/test_lambda_sink_esm.py covers it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sink_fakes
+from connectless.errors import ConnectError
+from connectless.lambda_sink.context import EmulatedLambdaContext
+from connectless.lambda_sink.events import build_event
+from connectless.lambda_sink.handler import SinkBatchHandler
+from connectless.pipeline.raw import RawRecord
+from connectless.storage import ConfigStore, MemoryLog, State, StatusStore, TargetState
+
+NAME = "mem"
+BASE = {
+    "name": NAME,
+    "connector.class": "MemorySink",
+    "topics": "orders",
+    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "value.converter.schemas.enable": "false",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_sink() -> None:
+    sink_fakes.reset(NAME)
+
+
+def make_handler(**config: str) -> SinkBatchHandler:
+    configs = ConfigStore(MemoryLog())
+    configs.start()
+    configs.put_connector_config(NAME, {**BASE, **config})
+    statuses = StatusStore(MemoryLog())
+    return SinkBatchHandler(configs, statuses, None, worker_id="test", sleep=lambda _s: None)
+
+
+def event(*values: bytes | None, partition: int = 0, more: list[RawRecord] | None = None) -> dict[str, Any]:
+    raws = [RawRecord("orders", partition, i, 1000 + i, "CreateTime", b"k", v) for i, v in enumerate(values)]
+    return build_event([*raws, *(more or [])], "localhost:9092")
+
+
+def written() -> dict[tuple[str, int, int], Any]:
+    return sink_fakes.WRITTEN[NAME]
+
+
+def test_every_record_is_written_and_the_task_is_running() -> None:
+    handler = make_handler()
+    result = handler.handle(event(b'{"a":1}', b'{"a":2}'), NAME)
+    assert result.response() == {"batchItemFailures": []}
+    assert written() == {("orders", 0, 0): {"a": 1}, ("orders", 0, 1): {"a": 2}}
+    assert (result.records_in, result.records_written, result.records_dead_lettered) == (2, 2, 0)
+    status = handler.statuses.task(NAME, 0)  # type: ignore[union-attr]
+    assert status is not None and status.state is State.RUNNING
+
+
+def test_tolerance_none_names_the_first_failed_record_of_each_partition() -> None:
+    handler = make_handler()
+    other = [RawRecord("orders", 1, i, 5, "CreateTime", b"k", v) for i, v in enumerate([b"1", b"oops", b"3"])]
+    result = handler.handle(event(b"1", b"2", b"not json", b"4", more=other), NAME)
+    assert result.response() == {
+        "batchItemFailures": [
+            {"itemIdentifier": {"partition": "orders-0", "offset": 2}},
+            {"itemIdentifier": {"partition": "orders-1", "offset": 1}},
+        ]
+    }
+    assert sorted(written()) == [("orders", 0, 0), ("orders", 0, 1), ("orders", 1, 0)]
+    status = handler.statuses.task(NAME, 0)  # type: ignore[union-attr]
+    assert status is not None and status.state is State.FAILED
+    assert status.trace is not None and "Tolerance exceeded" in status.trace
+
+
+def test_tolerance_none_put_failure_stops_its_partition_at_that_record() -> None:
+    handler = make_handler(**{"reject.values": "13"})
+    result = handler.handle(event(b"11", b"12", b"13", b"14"), NAME)
+    assert result.response()["batchItemFailures"] == [{"itemIdentifier": {"partition": "orders-0", "offset": 2}}]
+    assert sorted(k[2] for k in written()) == [0, 1]
+
+
+def test_tolerance_all_skips_a_record_put_cannot_write_and_keeps_the_rest() -> None:
+    handler = make_handler(**{"errors.tolerance": "all", "reject.values": "13"})
+    result = handler.handle(event(b"11", b"12", b"13", b"14"), NAME)
+    assert result.response() == {"batchItemFailures": []}
+    assert sorted(k[2] for k in written()) == [0, 1, 3]
+    assert result.records_dead_lettered == 1
+    assert result.records_written == 3
+
+
+def test_tolerance_all_skips_a_record_flush_cannot_write() -> None:
+    handler = make_handler(**{"errors.tolerance": "all", "fail.flush.values": "12"})
+    result = handler.handle(event(b"11", b"12", b"13"), NAME)
+    assert sorted(k[2] for k in written()) == [0, 2]
+    assert result.records_dead_lettered == 1
+
+
+def test_tolerance_all_skips_records_the_converter_cannot_read() -> None:
+    handler = make_handler(**{"errors.tolerance": "all"})
+    result = handler.handle(event(b"1", b"{broken", b"3"), NAME)
+    assert sorted(k[2] for k in written()) == [0, 2]
+    assert (result.records_dead_lettered, result.records_dropped) == (1, 0)
+
+
+def test_a_transient_failure_is_retried_within_the_invocation() -> None:
+    handler = make_handler(**{"fail.retriable.times": "2"})
+    context = EmulatedLambdaContext("f", NAME, timeout_s=60)
+    result = handler.handle(event(b"1", b"2"), NAME, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+    assert result.records_written == 2
+    assert sink_fakes.PUT_CALLS[NAME] == 3
+
+
+def test_an_outage_longer_than_the_invocation_fails_the_whole_batch() -> None:
+    handler = make_handler(**{"fail.retriable.times": "1000", "errors.tolerance": "all"})
+    with pytest.raises(ConnectError, match="briefly unavailable"):
+        handler.handle(event(b"1", b"2"), NAME, remaining_s=lambda: 10.5)
+    assert written() == {}
+    status = handler.statuses.task(NAME, 0)  # type: ignore[union-attr]
+    assert status is not None and status.state is State.FAILED
+
+
+def test_filtered_records_count_as_dropped() -> None:
+    handler = make_handler(
+        **{"transforms": "drop", "transforms.drop.type": "org.apache.kafka.connect.transforms.Filter",
+           "transforms.drop.predicate": "tomb", "predicates": "tomb",
+           "predicates.tomb.type": "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone"}
+    )  # fmt: skip
+    result = handler.handle(event(b"1", None, b"3"), NAME)
+    assert (result.records_written, result.records_dropped, result.records_dead_lettered) == (2, 1, 0)
+
+
+def test_without_report_batch_item_failures_a_failure_raises() -> None:
+    handler = make_handler()
+    handler.report_item_failures = False
+    with pytest.raises(ConnectError):
+        handler.handle(event(b"nope"), NAME)
+
+
+def test_a_paused_connector_leaves_the_batch_for_later() -> None:
+    handler = make_handler()
+    handler.configs.put_target_state(NAME, TargetState.PAUSED)
+    with pytest.raises(ConnectError, match="PAUSED"):
+        handler.handle(event(b"1"), NAME)
+    assert written() == {}
+
+
+def test_an_unknown_connector_raises() -> None:
+    with pytest.raises(ConnectError, match="not in the config topic"):
+        make_handler().handle(event(b"1"), "nobody")
+
+
+def test_the_task_is_kept_while_warm_and_restarted_when_its_config_changes() -> None:
+    handler = make_handler()
+    handler.handle(event(b"1"), NAME)
+    first = handler._tasks[NAME].task
+    handler.handle(event(b"2"), NAME)
+    assert handler._tasks[NAME].task is first
+    handler.configs.put_connector_config(NAME, {**BASE, "reject.values": "9"})
+    handler._refreshed_at = -1e9  # the cache's time to live has passed
+    handler.handle(event(b"3"), NAME)
+    assert handler._tasks[NAME].task is not first
+
+
+def load_app() -> Any:
+    path = Path(__file__).parents[3] / "functions" / "sink_task" / "app.py"
+    spec = importlib.util.spec_from_file_location("sink_task_app", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sink_task_app"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_function_reports_metrics_per_connector(capsys: pytest.CaptureFixture[str]) -> None:
+    app = load_app()
+    app._handler = make_handler(**{"errors.tolerance": "all", "reject.values": "2"})
+    context = EmulatedLambdaContext("connectless-sink", NAME, timeout_s=60)
+    response = app.lambda_handler(event(b"1", b"2", b"3"), context)
+    assert response == {"batchItemFailures": []}
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emf = next(line for line in lines if "_aws" in line)
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Connectless"
+    assert emf["connector"] == NAME
+    assert (emf["RecordsIn"], emf["RecordsOut"], emf["RecordsDeadLettered"]) == ([3.0], [2.0], [1.0])
+    assert emf["BatchDuration"] >= 0
