@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MONTHS = (
@@ -148,23 +153,75 @@ def _week_of_month(moment: dt.datetime) -> int:
     return (moment.day - 1 + offset) // 7 + 1
 
 
+_SIMPLE_NUMBERS: dict[str, Callable[[dt.datetime, int], int]] = {
+    "y": lambda m, _ms: m.year,
+    "d": lambda m, _ms: m.day,
+    "H": lambda m, _ms: m.hour,
+    "m": lambda m, _ms: m.minute,
+    "s": lambda m, _ms: m.second,
+    "S": lambda _m, ms: ms,
+}
+
+
+def _compile_token(token: _Token) -> Callable[[dt.datetime, int], str]:
+    """One formatter per token, chosen once per pattern so formatting a record does no dispatch."""
+    if not token.letter:
+        text = token.text
+        return lambda _m, _ms: text
+    count = token.count
+    number = _SIMPLE_NUMBERS.get(token.letter)
+    if token.letter == "M" and count <= 2:
+        number = _month_number_of
+    if number is not None and not (token.letter == "y" and count == 2):
+        width = f"0{count}d"
+        return lambda m, ms: format(number(m, ms), width)
+    return lambda m, ms: _format_field(token, m, ms)
+
+
+def _month_number_of(moment: dt.datetime, _ms: int) -> int:
+    return moment.month
+
+
+# Letters a str.format template can render straight from time.gmtime(): index into (*gmtime[:6], millis).
+_TEMPLATE_INDEX = {"y": 0, "M": 1, "d": 2, "H": 3, "m": 4, "s": 5, "S": 6}
+
+
+def _template(tokens: tuple[_Token, ...]) -> str | None:
+    """A str.format template for the common all-numeric patterns, or None when a token needs more."""
+    parts = []
+    for token in tokens:
+        if not token.letter:
+            parts.append(token.text.replace("{", "{{").replace("}", "}}"))
+            continue
+        if token.letter in ("Z", "X"):  # always UTC here
+            parts.append("+0000" if token.letter == "Z" else "Z")
+            continue
+        index = _TEMPLATE_INDEX.get(token.letter)
+        if index is None or (token.letter == "y" and token.count == 2) or (token.letter == "M" and token.count > 2):
+            return None
+        parts.append(f"{{{index}:0{token.count}d}}")
+    return "".join(parts)
+
+
 class JavaDateFormat:
     """A compiled SimpleDateFormat pattern in UTC: `format(millis)` and `parse(text) -> millis`."""
 
-    __slots__ = ("_parse_regex", "_tokens", "pattern")
+    __slots__ = ("_formatters", "_parse_regex", "_template", "_tokens", "pattern")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._tokens = _tokenize(pattern)
+        self._formatters = tuple(_compile_token(t) for t in self._tokens)
+        self._template = _template(self._tokens)
         self._parse_regex: re.Pattern[str] | None = None
 
     def format(self, millis: int) -> str:
-        moment = _EPOCH + dt.timedelta(milliseconds=millis)
-        millis_of_second = moment.microsecond // 1000
-        parts = []
-        for token in self._tokens:
-            parts.append(token.text if not token.letter else _format_field(token, moment, millis_of_second))
-        return "".join(parts)
+        seconds, millis_of_second = divmod(millis, 1000)
+        if self._template is not None and seconds >= -62135596800:  # gmtime covers years 1..9999
+            t = time.gmtime(seconds)
+            return self._template.format(t[0], t[1], t[2], t[3], t[4], t[5], millis_of_second)
+        moment = _EPOCH + dt.timedelta(seconds=seconds)
+        return "".join([f(moment, millis_of_second) for f in self._formatters])
 
     # -- parsing -----------------------------------------------------------------------------------
     def _regex(self) -> re.Pattern[str]:
