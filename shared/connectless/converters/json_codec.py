@@ -82,6 +82,8 @@ def _new_struct(schema: Schema, values: list[Any]) -> Struct:
 
 # -- encoding: Connect value -> JSON tree --------------------------------------------------------
 def _memo_fragment(memo: dict[float, Any], value: float, render: Callable[[float], str]) -> Any:
+    if value == 0.0:  # 0.0 and -0.0 are one dict key but print differently
+        return _Fragment(render(value))
     fragment = memo.get(value)
     if fragment is None:
         text = render(value)

@@ -308,15 +308,15 @@ class JsonConverter(DataAndHeaderConverter):
         if type(tree) is not dict or len(tree) != 2 or "schema" not in tree or "payload" not in tree:
             raise DataError(ENVELOPE_REQUIRED)
         try:
-            decoding = self._decoding(tree["schema"], data)
+            decoding = self._decoding(tree["schema"], data, exact)
             return SchemaAndValue(decoding.schema, decoding.decode(tree["payload"]))
         except NeedExactNumbersError:
             if exact:
                 raise DataError(_READ_FAILED + "a number could not be read exactly") from None
             return self._decode_envelope(data, exact=True)
 
-    def _decoding(self, schema_tree: Any, data: bytes) -> _Decoding:
-        key = _schema_key(schema_tree, data)
+    def _decoding(self, schema_tree: Any, data: bytes, exact: bool) -> _Decoding:
+        key = _schema_key(schema_tree, data, exact)
         decoding = self._decodings.get(key) if key is not None else None
         if decoding is None:
             schema = json_to_schema(schema_tree, self.options)
@@ -338,7 +338,7 @@ class JsonConverter(DataAndHeaderConverter):
             return SchemaAndValue(decoding.schema, decoding.decode(_loads_lenient(data, exact=True)))
 
 
-def _schema_key(schema_tree: Any, data: bytes) -> bytes | None:
+def _schema_key(schema_tree: Any, data: bytes, exact: bool) -> bytes | None:
     """Cache key of a schema: its bytes as they stand in the record when that slice is exactly the schema,
     else a canonical re-serialisation (None when that is impossible: exactly parsed decimals)."""
     if data.startswith(_SCHEMA_KEY):
@@ -346,9 +346,9 @@ def _schema_key(schema_tree: Any, data: bytes) -> bytes | None:
         if end > 0:
             candidate = data[10:end]
             try:
-                if orjson.loads(candidate) == schema_tree:
+                if _loads_lenient(candidate, exact) == schema_tree:
                     return candidate
-            except orjson.JSONDecodeError:
+            except DataError:
                 pass
     try:
         return orjson.dumps(schema_tree)
