@@ -74,12 +74,45 @@ class SinkPipeline:
         self._value_class = type(self.value_converter)
         self._header_class = type(self.header_converter)
         self._apply_chain = self.chain.apply if len(self.chain) else None
+        # With retries on, every attempt must go through the operator so its backoff schedule holds.
+        self._optimistic = self.errors.retry_timeout_ms == 0
 
     def process(self, raw: RawRecord) -> SinkRecord | None:
         """The record put() gets, or None when a transform dropped it or it failed under errors.tolerance=all.
 
         Raises ToleranceExceededError when it failed and the failure is not tolerated.
+        Converters and transforms are pure functions of the record, so the common case runs them without the
+        per-stage bookkeeping; only a record that fails is run again stage by stage under errors.*
+        (with errors.retry.timeout set, every record takes the staged path).
         """
+        if not self._optimistic:
+            return self._process_staged(raw)
+        try:
+            return self._process_fast(raw)
+        except Exception:
+            return self._process_staged(raw)
+
+    def _process_fast(self, raw: RawRecord) -> SinkRecord | None:
+        topic = raw.topic
+        headers = self._convert_headers(raw) if raw.headers else EMPTY_HEADERS
+        key = self._key_to_connect(topic, raw.key)
+        value = self._value_to_connect(topic, raw.value)
+        record = SinkRecord(
+            topic,
+            raw.partition,
+            key.schema,
+            key.value,
+            value.schema,
+            value.value,
+            raw.timestamp,
+            headers,
+            raw.offset,
+            raw.timestamp_type,
+        )
+        return record if self._apply_chain is None else self._apply_chain(record)
+
+    def _process_staged(self, raw: RawRecord) -> SinkRecord | None:
+        """Each stage through the RetryWithToleranceOperator: retries, tolerance and error reports."""
         operator = self.operator
         operator.consumer_record = raw
         topic = raw.topic

@@ -65,12 +65,45 @@ class SourcePipeline:
         self._value_class = type(self.value_converter)
         self._header_class = type(self.header_converter)
         self._apply_chain = self.chain.apply if len(self.chain) else None
+        # With retries on, every attempt must go through the operator so its backoff schedule holds.
+        self._optimistic = self.errors.retry_timeout_ms == 0
 
     def process(self, record: SourceRecord) -> RawRecord | None:
         """The record to produce, or None when a transform dropped it or it failed under errors.tolerance=all.
 
         Raises ToleranceExceededError when it failed and the failure is not tolerated.
+        Transforms and converters are pure functions of the record, so the common case runs them without the
+        per-stage bookkeeping; only a record that fails is run again stage by stage under errors.*
+        (with errors.retry.timeout set, every record takes the staged path).
         """
+        if not self._optimistic:
+            return self._process_staged(record)
+        try:
+            return self._process_fast(record)
+        except Exception:
+            return self._process_staged(record)
+
+    def _process_fast(self, record: SourceRecord) -> RawRecord | None:
+        if self._apply_chain is not None:
+            transformed = self._apply_chain(record)
+            if transformed is None:
+                return None
+            record = transformed
+        topic = record.topic
+        timestamp = record.timestamp
+        return RawRecord(
+            topic,
+            -1 if record.kafka_partition is None else record.kafka_partition,
+            -1,
+            timestamp,
+            TimestampType.NO_TIMESTAMP_TYPE if timestamp is None else TimestampType.CREATE_TIME,
+            self._key_from_connect(topic, record.key_schema, record.key),
+            self._value_from_connect(topic, record.value_schema, record.value),
+            self._convert_headers(record) if record.headers else (),
+        )
+
+    def _process_staged(self, record: SourceRecord) -> RawRecord | None:
+        """Each stage through the RetryWithToleranceOperator: retries, tolerance and error reports."""
         operator = self.operator
         operator.source_record = record
         if self._apply_chain is not None:
