@@ -51,7 +51,7 @@ class Converter(ABC):
     CONFIG_DEF: ClassVar[ConfigDef] = converter_config_def()
     VERSION: ClassVar[str] = "4.1.0"
 
-    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:  # noqa: B027 - optional hook
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         """Apply this converter's configuration (the worker strips the `key.converter.` prefix first)."""
 
     @abstractmethod
@@ -64,7 +64,7 @@ class Converter(ABC):
     def to_connect_data(self, topic: str, data: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
         """The schema and value read from `data` (NULL_SCHEMA_AND_VALUE for a tombstone where Kafka returns it)."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release resources; called once, when the task stops."""
 
 
@@ -74,7 +74,7 @@ class HeaderConverter(ABC):
     CONFIG_DEF: ClassVar[ConfigDef] = converter_config_def()
     VERSION: ClassVar[str] = "4.1.0"
 
-    def configure(self, configs: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+    def configure(self, configs: Mapping[str, Any]) -> None:
         """Apply this converter's configuration (the worker strips the `header.converter.` prefix first)."""
 
     @abstractmethod
@@ -85,7 +85,7 @@ class HeaderConverter(ABC):
     def to_connect_header(self, topic: str, header_key: str, data: bytes | None) -> SchemaAndValue:
         """The schema and value of one header's bytes."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release resources; called once, when the task stops."""
 
 
@@ -103,7 +103,7 @@ class DataAndHeaderConverter(Converter, HeaderConverter):
         parsed = self.CONFIG_DEF.parse(props)
         return {**props, **parsed}
 
-    def _configure(self, props: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+    def _configure(self, props: Mapping[str, Any]) -> None:
         """Take the parsed configuration (unknown keys are kept, as Kafka passes originals on)."""
 
     def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:

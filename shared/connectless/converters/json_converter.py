@@ -250,6 +250,8 @@ class JsonConverter(DataAndHeaderConverter):
                 self._encodings.clear()
                 self._encodings_by_id.clear()
             self._encodings[schema] = encoding
+        if len(self._encodings_by_id) >= 4 * max(self._cache_size, 1):  # many equal copies of one schema
+            self._encodings_by_id.clear()
         self._encodings_by_id[id(schema)] = encoding = encoding._replace(schema=schema)
         return encoding
 
@@ -274,7 +276,10 @@ class JsonConverter(DataAndHeaderConverter):
         if self._content is not None:
             return self._decode_with(self._content, data)
         if not self.schemas_enabled:
-            tree = _loads_lenient(data)
+            try:
+                return SchemaAndValue(None, orjson.loads(data))
+            except orjson.JSONDecodeError:
+                tree = _loads_lenient(data, exact=True)
             return NULL_SCHEMA_AND_VALUE if tree is _MISSING else SchemaAndValue(None, decode_schemaless(tree))
         if data.startswith(_SCHEMA_KEY) and data.endswith(b"}"):
             decoding, start = self._cached_decoding(data)

@@ -11,7 +11,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from connectless.converters.base import HeaderConverter, converter_config_def
-from connectless.data.errors import DataError
 from connectless.data.schema import BYTES_SCHEMA
 from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndValue
 from connectless.data.values_convert import convert_to_string
@@ -54,7 +53,7 @@ class SimpleHeaderConverter(HeaderConverter):
             return NULL_SCHEMA_AND_VALUE
         try:
             return parse_string(bytes(data).decode("utf-8", "replace"))
-        except (DataError, ValueError, RecursionError) as exc:
+        except Exception as exc:  # Kafka catches any Throwable here (a stack overflow included)
             log.warning(
                 "Failed to deserialize value for header '%s' on topic '%s', so using byte array", header_key, topic
             )

@@ -498,6 +498,16 @@ def test_write_errors(schema: Schema | None, value: Any, message: str) -> None:
         write(schema, value)
 
 
+def test_only_real_control_escapes_are_upper_cased() -> None:
+    # "\\u001f" in a string is a backslash then the text u001f: no escape to touch
+    assert write(STRING_SCHEMA, "\\u001f\x1f", schemas_enable="false") == b'"\\\\u001f\\u001F"'
+
+
+def test_float32_zero_keeps_its_sign() -> None:
+    assert write(FLOAT32_SCHEMA, -0.0, schemas_enable="false") == b"-0.0"
+    assert write(FLOAT32_SCHEMA, 0.0, schemas_enable="false") == b"0.0"
+
+
 def test_struct_of_equal_schema_is_accepted() -> None:
     twin = (
         SchemaBuilder.struct().name("com.example.User").field("id", INT32_SCHEMA).field("name", OPTIONAL_STRING_SCHEMA)
@@ -553,3 +563,11 @@ def test_output_is_valid_json_with_expected_bytes_payload() -> None:
     data = write(BYTES_SCHEMA, bytes(range(256)))
     assert data is not None
     assert base64.b64decode(orjson.loads(data)["payload"]) == bytes(range(256))
+
+
+def test_encoding_cache_stays_bounded_with_fresh_equal_schemas() -> None:
+    conv = converter(schemas_cache_size="2")
+    for _ in range(50):
+        twin = SchemaBuilder.struct().field("id", INT32_SCHEMA).build()
+        assert conv.from_connect_data(TOPIC, twin, Struct(twin).put("id", 1)) is not None
+    assert len(conv._encodings_by_id) <= 8
