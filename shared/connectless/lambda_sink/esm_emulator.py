@@ -271,21 +271,21 @@ class EventSourceMappingEmulator:
                 pending = _Pending(retry, pending.attempts, "batch item failures reported")
             else:
                 pending.last_error = failed_error
+            if failed_error is not None and self.config.bisect_batch_on_function_error and len(pending.raws) > 1:
+                # Splitting does not count against the retry quota: each half keeps the batch's attempts.
+                half = len(pending.raws) // 2
+                queue[:0] = [
+                    _Pending(pending.raws[:half], pending.attempts, pending.last_error),
+                    _Pending(pending.raws[half:], pending.attempts, pending.last_error),
+                ]
+                continue
             limit = self.config.retry_limit
             if limit is not None and pending.attempts >= limit:
                 self._give_up(pending, pending.last_error)
                 continue
             pending.attempts += 1
             self._sleep(self.config.retry_delay_s)
-            if failed_error is not None and self.config.bisect_batch_on_function_error and len(pending.raws) > 1:
-                half = len(pending.raws) // 2
-                # Splitting does not count as a retry: each half starts with the attempts the batch had.
-                queue[:0] = [
-                    _Pending(pending.raws[:half], pending.attempts - 1, pending.last_error),
-                    _Pending(pending.raws[half:], pending.attempts - 1, pending.last_error),
-                ]
-            else:
-                queue.insert(0, pending)
+            queue.insert(0, pending)
 
     def _invoke(self, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
         """(function error text or None, {(topic, partition): first failed offset})."""
