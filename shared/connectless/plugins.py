@@ -43,6 +43,10 @@ class PluginNotFoundError(LookupError):
 BUILTIN_MODULES: list[str] = [
     "connectless.connectors.datagen",
     "connectless.connectors.file",
+    "connectless.connectors.jdbc_sink",
+    "connectless.connectors.s3_sink",
+    "connectless.connectors.dynamodb_sink",
+    "connectless.connectors.http_sink",
     "connectless.converters",
     "connectless.transforms",
 ]

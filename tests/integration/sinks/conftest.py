@@ -1,0 +1,30 @@
+"""Real sink targets, started once per session: PostgreSQL and MariaDB from Debian's packages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+import db_servers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[db_servers.PostgresServer]:
+    db_servers.ensure_installed()
+    server = db_servers.PostgresServer()
+    server.start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[db_servers.MariaDBServer]:
+    db_servers.ensure_installed()
+    server = db_servers.MariaDBServer()
+    server.start()
+    yield server
+    server.destroy()
