@@ -8,6 +8,11 @@ The commit order, for every run and every periodic commit:
 4. call `SourceTask.commit()`.
 A crash anywhere before 3 completes leaves the old offsets, so the records are produced again on restart:
 at-least-once, never a gap. The standalone worker and the Lambda handler both drive this class.
+
+With `DeliveryOptions` (runtime/source_transactions) step 3 is a Kafka transaction of a producer whose
+transactional.id is fixed per task, which fences any older runner of the same task; with exactly-once the
+records of 1 join that transaction too, and 2-3 become one `commit_transaction()` at each transaction boundary.
+Crash points (runtime/crashpoints) mark each step for the fault tests; they do nothing in production.
 """
 
 from __future__ import annotations
@@ -17,12 +22,21 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from confluent_kafka import KafkaException
+
 from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
 from connectless.pipeline.source import SourcePipeline
-from connectless.runtime.contexts import RuntimeSourceTaskContext
+from connectless.runtime.crashpoints import crash_point
+from connectless.runtime.source_transactions import (
+    TaskFencedError,
+    TransactionalSourceTaskContext,
+    TransactionBoundary,
+    WorkerTransactionContext,
+    is_fenced,
+)
 from connectless.storage import codec
-from connectless.storage.offsets import TaskOffsetReader
+from connectless.storage.offsets import TaskOffsetReader, offset_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -31,6 +45,7 @@ if TYPE_CHECKING:
 
     from connectless.connector import SourceTask
     from connectless.kafka.settings import KafkaSettings
+    from connectless.runtime.source_transactions import DeliveryOptions
     from connectless.storage.offsets import OffsetStore
 
 log = logging.getLogger(__name__)
@@ -47,6 +62,8 @@ class SourceRunStats:
     dropped: int = 0
     offsets_committed: int = 0
     bytes_out: int = 0
+    transactions: int = 0
+    aborted: int = 0
 
 
 class SourceTaskRunner:
@@ -64,6 +81,7 @@ class SourceTaskRunner:
         *,
         producer: Producer | None = None,
         commit_interval_s: float = 1.0,
+        delivery: DeliveryOptions | None = None,
     ) -> None:
         self.connector = connector
         self.task_id = task_id
@@ -71,22 +89,40 @@ class SourceTaskRunner:
         self.task_config = dict(task_config)
         self.offsets = offsets
         self.commit_interval_s = commit_interval_s
+        self.delivery = delivery
+        self.exactly_once = delivery is not None and delivery.exactly_once
         self.pipeline = SourcePipeline(connector, task_id, connector_config, settings)
-        self.tolerate_produce_errors = self.pipeline.errors.tolerates_all
-        # Idempotent: a retried produce never duplicates; murmur2 places keys as Kafka Connect does.
-        self.producer = producer or settings.producer(
-            **{"enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random"}
-        )
+        self.tolerate_produce_errors = self.pipeline.errors.tolerates_all and not self.exactly_once
+        self._fence: Producer | None = None
+        if delivery is not None and delivery.exactly_once:
+            self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5})
+            self._fence = self.producer
+        else:
+            # Idempotent: a retried produce never duplicates; murmur2 places keys as Kafka Connect does.
+            self.producer = producer or settings.producer(
+                **{"enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random"}
+            )
+            if delivery is not None:
+                self._fence = settings.producer(**delivery.producer_config(), **{"linger.ms": 0})
+        boundary = delivery.boundary if delivery is not None and delivery.exactly_once else None
+        self.transaction_context = WorkerTransactionContext() if boundary is TransactionBoundary.CONNECTOR else None
         self.stats = SourceRunStats()
         self._pending: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
         self._failures: list[tuple[str, KafkaError]] = []
         self._sent = 0
         self._started = False
+        self._in_transaction = False
+        self._last_transaction = time.monotonic()
         self._on_delivery = self._delivery_callback()
 
     def start(self) -> None:
+        """Claim the task (fence older runners), restore its offsets, start it."""
+        if self._fence is not None:
+            self._kafka(self._fence.init_transactions, 30)
+            self.offsets.refresh()  # after the fence: whatever a fenced runner committed is visible now
         reader = TaskOffsetReader(self.offsets, self.connector)
-        self.task.initialize(RuntimeSourceTaskContext(self.task_config, reader))
+        context = TransactionalSourceTaskContext(self.task_config, reader, self.transaction_context)
+        self.task.initialize(context)
         self.task.start(self.task_config)
         self._started = True
 
@@ -106,20 +142,28 @@ class SourceTaskRunner:
         should_stop: Callable[[], bool] = lambda: False,
         max_records: int | None = None,
         max_bytes: int | None = None,
+        max_idle_s: float | None = None,
     ) -> SourceRunStats:
-        """Poll until `deadline` (time.monotonic), a stop request or a budget; commit at least once at the end."""
+        """Poll until `deadline` (time.monotonic), a stop request, a budget or `max_idle_s` without records;
+        commit at the end (exactly-once: as the transaction boundary says)."""
         next_commit = time.monotonic() + self.commit_interval_s
         start_polled, start_bytes = self.stats.polled, self.stats.bytes_out
+        last_records = time.monotonic()
         while not should_stop() and time.monotonic() < deadline:
             if max_records is not None and self.stats.polled - start_polled >= max_records:
                 break
             if max_bytes is not None and self.stats.bytes_out - start_bytes >= max_bytes:
                 break
-            self.poll_once()
-            if time.monotonic() >= next_commit:
+            if self.poll_once():
+                last_records = time.monotonic()
+            elif max_idle_s is not None and time.monotonic() - last_records >= max_idle_s:
+                break
+            if self.exactly_once:
+                self._maybe_commit_transaction()
+            elif time.monotonic() >= next_commit:
                 self.commit()
                 next_commit = time.monotonic() + self.commit_interval_s
-        self.commit()
+        self._finish()
         return self.stats
 
     def poll_once(self) -> int:
@@ -128,25 +172,36 @@ class SourceTaskRunner:
             self.producer.poll(0)
             return 0
         produce, process, pending = self.producer.produce, self.pipeline.process, self._pending
-        for record in records:
+        transactions, half = self.transaction_context, len(records) // 2
+        for index, record in enumerate(records):
+            if index == half:
+                crash_point("mid_poll")
             raw = process(record)
             if record.source_partition is not None and record.source_offset is not None:
                 pending[codec.canonical(record.source_partition)] = (record.source_partition, record.source_offset)
             if raw is None:
                 self.stats.dropped += 1
-                continue
-            kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": self._on_delivery}
-            if raw.partition >= 0:
-                kwargs["partition"] = raw.partition
-            if raw.timestamp is not None:
-                kwargs["timestamp"] = raw.timestamp
-            if raw.headers:
-                kwargs["headers"] = list(raw.headers)
-            self._produce(produce, raw.topic, kwargs)
-            self._sent += 1
-            self.stats.bytes_out += len(raw.value or b"") + len(raw.key or b"")
+            else:
+                kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": self._on_delivery}
+                if raw.partition >= 0:
+                    kwargs["partition"] = raw.partition
+                if raw.timestamp is not None:
+                    kwargs["timestamp"] = raw.timestamp
+                if raw.headers:
+                    kwargs["headers"] = list(raw.headers)
+                if self.exactly_once:
+                    self._begin()
+                self._produce(produce, raw.topic, kwargs)
+                self._sent += 1
+                self.stats.bytes_out += len(raw.value or b"") + len(raw.key or b"")
+            if transactions is not None:
+                if transactions.should_abort_on(record):
+                    self._abort(keep_offsets=True)
+                elif transactions.should_commit_on(record):
+                    self.commit()
         self.stats.polled += len(records)
         self.producer.poll(0)
+        crash_point("after_produce")
         return len(records)
 
     def _produce(self, produce: Callable[..., None], topic: str, kwargs: dict[str, Any]) -> None:
@@ -156,38 +211,155 @@ class SourceTaskRunner:
                 return
             except BufferError:
                 self.producer.poll(0.1)  # local queue full: let deliveries drain, then retry
+            except KafkaException as exc:
+                if is_fenced(exc):
+                    raise TaskFencedError(f"task {self.connector}-{self.task_id} was fenced") from exc
+                raise
 
+    def _kafka(self, call: Callable[..., Any], *args: Any) -> Any:
+        """A transactional call; a fenced producer becomes TaskFencedError."""
+        try:
+            return call(*args)
+        except KafkaException as exc:
+            if is_fenced(exc):
+                raise TaskFencedError(
+                    f"task {self.connector}-{self.task_id} was fenced by a newer invocation of itself"
+                ) from exc
+            raise
+
+    # -- commit --------------------------------------------------------------------------------
     def commit(self) -> int:
         """Steps 2-4 of the commit order. Returns the number of source partitions whose offsets were written."""
+        if self.exactly_once:
+            return self._commit_transaction()
         remaining = self.producer.flush(60)
         if remaining:
             raise ProduceError(f"{remaining} records still unacknowledged after 60s; offsets not committed")
-        if self._failures:
-            failures, self._failures[:] = list(self._failures), []
-            if not self.tolerate_produce_errors:
-                self._pending.clear()
-                topic, err = failures[0]
-                raise ProduceError(
-                    f"Unrecoverable exception from producer send callback ({Stage.KAFKA_PRODUCE.name}) on topic "
-                    f"{topic}: {err.str()}; offsets of this batch are not committed"
-                )
-            log.warning("skipped %d records Kafka refused (errors.tolerance=all)", len(failures))
+        self._check_failures(tolerate=self.tolerate_produce_errors)
         self.stats.produced += self._sent
         self._sent = 0
+        crash_point("after_flush")
         self.pipeline.flush(60)
         if not self._pending:
             return 0
         pending, self._pending = self._pending, {}
-        self.offsets.write(self.connector, pending.values())
+        self._write_offsets(pending.values())
+        crash_point("after_offset_write")
         self.stats.offsets_committed += len(pending)
         self.task.commit()
         return len(pending)
+
+    def _check_failures(self, *, tolerate: bool) -> None:
+        if not self._failures:
+            return
+        failures, self._failures[:] = list(self._failures), []
+        if not tolerate:
+            self._pending.clear()
+            topic, err = failures[0]
+            raise ProduceError(
+                f"Unrecoverable exception from producer send callback ({Stage.KAFKA_PRODUCE.name}) on topic "
+                f"{topic}: {err.str()}; offsets of this batch are not committed"
+            )
+        log.warning("skipped %d records Kafka refused (errors.tolerance=all)", len(failures))
+
+    def _write_offsets(self, offsets: Any) -> None:
+        if self._fence is None:
+            offsets_log = self.offsets.log
+            handles = [offsets_log.send(offset_key(self.connector, p), codec.encode(o)) for p, o in offsets]
+            crash_point("offset_write")
+            offsets_log.flush()
+            for handle in handles:
+                handle.wait()
+            return
+        self._kafka(self._fence.begin_transaction)
+        self._produce_offsets(self._fence, offsets)
+        crash_point("offset_write")
+        self._kafka(self._fence.commit_transaction, 60)
+        self.stats.transactions += 1
+
+    def _produce_offsets(self, producer: Producer, offsets: Any) -> None:
+        assert self.delivery is not None
+        topic = self.delivery.offsets_topic
+        for partition, offset in offsets:
+            kwargs = {"key": offset_key(self.connector, partition), "value": codec.encode(offset)}
+            self._produce(producer.produce, topic, kwargs)
+
+    # -- exactly-once transactions -------------------------------------------------------------
+    def _begin(self) -> None:
+        if not self._in_transaction:
+            self._kafka(self.producer.begin_transaction)
+            self._in_transaction = True
+
+    def _commit_transaction(self) -> int:
+        if not self._in_transaction and not self._pending:
+            self.pipeline.flush(60)
+            return 0
+        self._begin()
+        self._kafka(self.producer.flush, 60)
+        if self._failures:
+            self._abort(keep_offsets=False)
+            self._check_failures(tolerate=False)
+        crash_point("after_flush")
+        self.pipeline.flush(60)
+        pending, self._pending = self._pending, {}
+        self._produce_offsets(self.producer, pending.values())
+        crash_point("offset_write")
+        try:
+            self._kafka(self.producer.commit_transaction, 60)
+        finally:
+            self._in_transaction = False
+        crash_point("after_offset_write")
+        self._last_transaction = time.monotonic()
+        self.stats.transactions += 1
+        self.stats.produced += self._sent
+        self._sent = 0
+        self.stats.offsets_committed += len(pending)
+        self.task.commit()
+        return len(pending)
+
+    def _abort(self, *, keep_offsets: bool) -> None:
+        """Drop the open transaction's records; with `keep_offsets` commit their offsets alone (Kafka Connect's
+        abort on a connector's request, so the task does not see the same records again)."""
+        if self._in_transaction:
+            self._kafka(self.producer.abort_transaction, 60)
+            self._in_transaction = False
+            self.stats.aborted += 1
+        self._sent = 0
+        self.producer.poll(0)
+        self._failures.clear()  # purged by the abort
+        if keep_offsets:
+            self._commit_transaction()
+        else:
+            self._pending.clear()
+
+    def _maybe_commit_transaction(self) -> None:
+        assert self.delivery is not None
+        boundary = self.delivery.boundary
+        if boundary is TransactionBoundary.POLL:
+            self._commit_transaction()
+        elif boundary is TransactionBoundary.INTERVAL:
+            if time.monotonic() >= self._last_transaction + self.delivery.interval_s:
+                self._commit_transaction()
+        elif self.transaction_context is not None:
+            if self.transaction_context.should_abort_batch():
+                self._abort(keep_offsets=True)
+            elif self.transaction_context.should_commit_batch():
+                self._commit_transaction()
+
+    def _finish(self) -> None:
+        """End of a run: commit; for connector-defined boundaries only what the task asked to commit."""
+        if self.transaction_context is None:
+            self.commit()
+            return
+        self._maybe_commit_transaction()
+        if self._in_transaction or self._pending:
+            self._abort(keep_offsets=False)  # never asked to commit: polled again next time
 
     def stop(self) -> None:
         """Stop the task; pending offsets are committed first when the producer can still deliver."""
         try:
             if self._started:
-                self.commit()
+                self._finish()
         finally:
             self._started = False
             self.task.stop()

@@ -1,0 +1,62 @@
+"""Lambda handler: an EventBridge Scheduler event {"connector", "task"} -> one run of that source task.
+
+The library does the work (connectless.lambda_source.handler); this module adds Powertools logging, metrics
+(the sink's: RecordsIn, RecordsOut, BatchDuration, per connector) and tracing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from connectless.lambda_source.handler import SourceInvocationResult, SourceTaskHandler
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+metrics = Metrics(namespace="Connectless")
+tracer = Tracer()
+
+_handler: SourceTaskHandler | None = None  # warm state: Kafka settings and the state stores
+
+
+def _source_handler() -> SourceTaskHandler:
+    global _handler
+    if _handler is None:
+        _handler = SourceTaskHandler.from_env()
+    return _handler
+
+
+def _record_metrics(result: SourceInvocationResult | None, duration_s: float) -> None:
+    metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=result.records_in if result else 0)
+    metrics.add_metric(name="RecordsOut", unit=MetricUnit.Count, value=result.records_out if result else 0)
+    metrics.add_metric(name="RecordsDropped", unit=MetricUnit.Count, value=result.records_dropped if result else 0)
+    metrics.add_metric(name="BytesOut", unit=MetricUnit.Bytes, value=result.bytes_out if result else 0)
+    metrics.add_metric(name="BatchDuration", unit=MetricUnit.Milliseconds, value=round(duration_s * 1000, 3))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    connector, task = str(event["connector"]), int(event.get("task", 0))
+    metrics.add_dimension(name="connector", value=connector)
+    logger.append_keys(connector=connector, task=task)
+    tracer.put_annotation(key="connector", value=connector)
+    start = time.perf_counter()
+    result: SourceInvocationResult | None = None
+    try:
+        result = _source_handler().handle(
+            connector, task, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000
+        )
+    except Exception:
+        logger.exception("source task failed; its status is FAILED")
+        raise
+    finally:
+        _record_metrics(result, time.perf_counter() - start)
+    logger.info("source run done", extra=result.response())
+    return result.response()

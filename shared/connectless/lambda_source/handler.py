@@ -1,0 +1,323 @@
+"""One scheduled run of a source task: the library behind functions/source_task (and the local scheduler).
+
+The order, per invocation of `{"connector": C, "task": N}`:
+1. read the config topic to its end; a connector that is unknown, PAUSED or STOPPED returns at once;
+2. claim the task: `init_transactions()` on the producer whose transactional.id is `<cluster>-<C>-<N>`
+   (Kafka Connect's naming). The broker bumps that id's epoch, so every older invocation of the task is fenced;
+3. read the offsets topic to its end (read_committed) and start the task, which restores its offsets;
+4. poll until the remaining Lambda time falls under the safety margin, a record/byte budget is spent or the
+   task stays idle for `max_idle_s`; every record goes through transforms then converters and is produced;
+5. commit (runtime/source_runner): at-least-once by default, exactly-once with exactly.once.support=required;
+6. status: RUNNING once the task started; FAILED with the trace when anything failed (the invocation raises).
+
+Why a fence and not a lease. A lease record on a compacted topic can only be checked, not compared-and-set,
+and it trusts clocks: two invocations may both believe they hold it. The transactional fence is enforced by the
+broker itself: after the newer invocation's `init_transactions()`, the older one's next offset commit fails with
+PRODUCER_FENCED, whatever the clocks say, and the newer one reads the offsets only after it fenced, so offsets
+never go back. At-least-once mode uses that producer for the offset writes alone (records go through a plain
+idempotent producer, without transaction overhead); exactly-once mode sends records and offsets through it.
+A fenced invocation stops quietly (outcome FENCED): the records it produced but could not commit are produced
+again by its successor (at-least-once) or were never visible to read_committed consumers (exactly-once).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from connectless.connector import SourceConnector, SourceTask
+from connectless.errors.exceptions import ConnectError
+from connectless.runtime.connector_config import CONNECTOR_CLASS, find_connector
+from connectless.runtime.source_runner import SourceTaskRunner
+from connectless.runtime.source_transactions import (
+    OFFSETS_STORAGE_TOPIC,
+    DeliveryOptions,
+    TaskFencedError,
+    TransactionBoundary,
+    transactional_id,
+)
+from connectless.storage import OffsetStore, State, Status, TargetState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from connectless.kafka.settings import KafkaSettings
+    from connectless.storage import ConfigStore, StatusStore
+
+log = logging.getLogger(__name__)
+
+CONFIG_TOPIC_ENV: Final = "CONNECTLESS_CONFIG_TOPIC"
+STATUS_TOPIC_ENV: Final = "CONNECTLESS_STATUS_TOPIC"
+OFFSETS_TOPIC_ENV: Final = "CONNECTLESS_OFFSETS_TOPIC"
+CLUSTER_ENV: Final = "CONNECTLESS_CLUSTER_ID"  # the transactional.id prefix (Kafka Connect's group.id)
+MARGIN_ENV: Final = "CONNECTLESS_SOURCE_SAFETY_MARGIN_MS"
+MAX_RECORDS_ENV: Final = "CONNECTLESS_SOURCE_MAX_RECORDS"
+MAX_BYTES_ENV: Final = "CONNECTLESS_SOURCE_MAX_BYTES"
+MAX_IDLE_ENV: Final = "CONNECTLESS_SOURCE_MAX_IDLE_MS"
+COMMIT_INTERVAL_ENV: Final = "CONNECTLESS_SOURCE_COMMIT_INTERVAL_MS"
+DEFAULT_MARGIN_S: Final = 10.0
+
+
+class SourceTaskFailedError(ConnectError):
+    """The task failed; its status is FAILED with the trace. The invocation fails so that Lambda counts it."""
+
+
+@dataclass
+class SourceInvocationResult:
+    """What one invocation did; the function turns it into its response and metrics."""
+
+    connector: str
+    task: int
+    outcome: str = "RAN"  # RAN, PAUSED, STOPPED, UNKNOWN, FENCED, FAILED
+    records_in: int = 0  # polled
+    records_out: int = 0  # produced and acknowledged (committed, with exactly-once)
+    records_dropped: int = 0
+    bytes_out: int = 0
+    offsets_committed: int = 0
+    transactions: int = 0
+    duration_s: float = 0.0
+
+    def response(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SourceBudget:
+    """Where one invocation stops: the safety margin before the Lambda deadline, and optional budgets."""
+
+    safety_margin_s: float = DEFAULT_MARGIN_S
+    max_records: int | None = None
+    max_bytes: int | None = None
+    max_idle_s: float | None = None
+    default_run_s: float = 60.0  # when no Lambda deadline is known
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SourceBudget:
+        def number(name: str) -> int | None:
+            raw = env.get(name, "").strip()
+            return int(raw) if raw else None
+
+        margin, idle = number(MARGIN_ENV), number(MAX_IDLE_ENV)
+        return cls(
+            safety_margin_s=DEFAULT_MARGIN_S if margin is None else margin / 1000,
+            max_records=number(MAX_RECORDS_ENV),
+            max_bytes=number(MAX_BYTES_ENV),
+            max_idle_s=None if idle is None else idle / 1000,
+        )
+
+
+class SourceTaskHandler:
+    """The warm state of a source function: Kafka settings and the three state stores, started once.
+
+    Example:
+        handler = SourceTaskHandler.from_env()
+        result = handler.handle("orders", 0, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+    """
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        configs: ConfigStore,
+        offsets: OffsetStore,
+        statuses: StatusStore | None,
+        *,
+        worker_id: str = "lambda",
+        cluster_id: str = "connectless",
+        budget: SourceBudget | None = None,
+        commit_interval_s: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.configs = configs
+        self.offsets = offsets
+        self.statuses = statuses
+        self.worker_id = worker_id
+        self.cluster_id = cluster_id
+        self.budget = budget or SourceBudget()
+        self.commit_interval_s = commit_interval_s
+        self._offset_stores: dict[str, OffsetStore] = {}
+        self._last_status: dict[tuple[str, int], State] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(
+        cls, settings: KafkaSettings | None = None, environ: Mapping[str, str] | None = None
+    ) -> SourceTaskHandler:
+        """Stores on the topics the environment names (the SAM template sets them)."""
+        from connectless.kafka.settings import KafkaSettings
+        from connectless.storage import ConfigStore, KafkaLog, StatusStore
+        from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
+        from connectless.storage.status import STATUS_TOPIC_PARTITIONS
+
+        env = os.environ if environ is None else environ
+        settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
+        configs = ConfigStore(KafkaLog(settings, env.get(CONFIG_TOPIC_ENV, "connect-configs"), partitions=1))
+        offsets = OffsetStore(
+            KafkaLog(settings, env.get(OFFSETS_TOPIC_ENV, "connect-offsets"), partitions=OFFSETS_TOPIC_PARTITIONS)
+        )
+        statuses = StatusStore(
+            KafkaLog(settings, env.get(STATUS_TOPIC_ENV, "connect-status"), partitions=STATUS_TOPIC_PARTITIONS)
+        )
+        for store in (configs, offsets, statuses):
+            store.start()
+        interval = env.get(COMMIT_INTERVAL_ENV, "").strip()
+        return cls(
+            settings,
+            configs,
+            offsets,
+            statuses,
+            worker_id=f"lambda:{env.get('AWS_LAMBDA_FUNCTION_NAME', 'connectless-source')}",
+            cluster_id=env.get(CLUSTER_ENV, "connectless"),
+            budget=SourceBudget.from_env(env),
+            commit_interval_s=int(interval) / 1000 if interval else 5.0,
+        )
+
+    def handle(
+        self, connector: str, task: int, remaining_s: Callable[[], float] | None = None
+    ) -> SourceInvocationResult:
+        """Run task `task` of `connector` once. Raises SourceTaskFailedError when the task failed."""
+        with self._lock:  # Lambda runs one invocation per container at a time; so does this object
+            start = time.perf_counter()
+            result = SourceInvocationResult(connector, task)
+            try:
+                self._handle(result, remaining_s)
+            finally:
+                result.duration_s = time.perf_counter() - start
+            return result
+
+    def _handle(self, result: SourceInvocationResult, remaining_s: Callable[[], float] | None) -> None:
+        connector, task_id = result.connector, result.task
+        self.configs.refresh()
+        config = self.configs.connector_config(connector)
+        task_config = self.configs.snapshot().task_config(connector, task_id)
+        if config is None or task_config is None:
+            log.warning("source task %s-%d is not in the config topic; nothing to run", connector, task_id)
+            result.outcome = "UNKNOWN"
+            return
+        state = self.configs.target_state(connector) or TargetState.STARTED
+        if state is not TargetState.STARTED:
+            result.outcome = state.value
+            return
+        deadline = time.monotonic() + self._run_seconds(remaining_s)
+        runner: SourceTaskRunner | None = None
+        try:
+            runner = self._runner(connector, task_id, config, task_config)
+            runner.start()
+            self._set_status(connector, task_id, State.RUNNING)
+            budget = self.budget
+            runner.run(
+                deadline, max_records=budget.max_records, max_bytes=budget.max_bytes, max_idle_s=budget.max_idle_s
+            )
+            runner.stop()
+        except TaskFencedError:
+            log.warning("source task %s-%d was fenced by a newer invocation; stopping", connector, task_id)
+            result.outcome = "FENCED"
+            _stop_quietly(runner)
+        except Exception as exc:
+            result.outcome = "FAILED"
+            self._set_status(connector, task_id, State.FAILED, traceback.format_exc())
+            _stop_quietly(runner)
+            raise SourceTaskFailedError(f"source task {connector}-{task_id} failed: {exc}") from exc
+        finally:
+            if runner is not None:
+                _copy_stats(runner, result)
+
+    def _run_seconds(self, remaining_s: Callable[[], float] | None) -> float:
+        if remaining_s is None:
+            return self.budget.default_run_s
+        return max(0.0, remaining_s() - self.budget.safety_margin_s)
+
+    def _runner(
+        self, connector: str, task_id: int, config: Mapping[str, str], task_config: Mapping[str, str]
+    ) -> SourceTaskRunner:
+        plugin = find_connector(config[CONNECTOR_CLASS])
+        instance = plugin.cls()
+        if not isinstance(instance, SourceConnector):
+            raise ConnectError(f"connector {connector!r} is not a source connector")
+        offsets = self._offsets_for(config)
+        offsets_topic = getattr(offsets.log, "topic", "connect-offsets")
+        txn_id = transactional_id(self.cluster_id, connector, task_id)
+        delivery = DeliveryOptions.from_config(config, txn_id, offsets_topic)
+        if delivery.exactly_once:
+            _check_exactly_once(instance, config, delivery)
+        task_class = instance.task_class()
+        if not issubclass(task_class, SourceTask):
+            raise ConnectError(f"{task_class.__name__} is not a SourceTask")
+        return SourceTaskRunner(
+            connector,
+            task_id,
+            task_class(),
+            task_config,
+            config,
+            self.settings,
+            offsets,
+            commit_interval_s=self.commit_interval_s,
+            delivery=delivery,
+        )
+
+    def _offsets_for(self, config: Mapping[str, str]) -> OffsetStore:
+        """The connector's own offsets topic (offsets.storage.topic) when it names one, else the worker's."""
+        topic = (config.get(OFFSETS_STORAGE_TOPIC) or "").strip()
+        if not topic or topic == getattr(self.offsets.log, "topic", None):
+            return self.offsets
+        store = self._offset_stores.get(topic)
+        if store is None:
+            from connectless.storage import KafkaLog
+            from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
+
+            store = OffsetStore(KafkaLog(self.settings, topic, partitions=OFFSETS_TOPIC_PARTITIONS))
+            store.start()
+            self._offset_stores[topic] = store
+        return store
+
+    def _set_status(self, connector: str, task: int, state: State, trace: str | None = None) -> None:
+        if state is State.RUNNING and self._last_status.get((connector, task)) is State.RUNNING:
+            return
+        self._last_status[(connector, task)] = state
+        if self.statuses is None:
+            return
+        try:
+            self.statuses.put_task(connector, task, Status(state, self.worker_id, 0, trace))
+        except Exception:
+            log.exception("could not write the status of task %s-%d", connector, task)
+
+
+def _check_exactly_once(connector: SourceConnector, config: Mapping[str, str], delivery: DeliveryOptions) -> None:
+    """Kafka Connect refuses exactly.once.support=required unless the connector says it supports it."""
+    if connector.exactly_once_support(config) is not True:
+        raise ConnectError(
+            f"exactly.once.support=required but connector {type(connector).__name__} does not declare exactly-once "
+            "support"
+        )
+    if delivery.boundary is TransactionBoundary.CONNECTOR:
+        can_define = getattr(connector, "can_define_transaction_boundaries", None)
+        if not callable(can_define) or can_define(config) is not True:
+            raise ConnectError(
+                f"transaction.boundary=connector but connector {type(connector).__name__} cannot define "
+                "transaction boundaries"
+            )
+
+
+def _copy_stats(runner: SourceTaskRunner, result: SourceInvocationResult) -> None:
+    stats = runner.stats
+    result.records_in = stats.polled
+    result.records_out = stats.produced
+    result.records_dropped = stats.dropped
+    result.bytes_out = stats.bytes_out
+    result.offsets_committed = stats.offsets_committed
+    result.transactions = stats.transactions
+
+
+def _stop_quietly(runner: SourceTaskRunner | None) -> None:
+    """Release the task without committing anything: whatever is uncommitted is produced again next time."""
+    if runner is None:
+        return
+    for release in (runner.task.stop, runner.pipeline.close):
+        try:
+            release()
+        except Exception:
+            log.warning("releasing source task %s-%d", runner.connector, runner.task_id, exc_info=True)

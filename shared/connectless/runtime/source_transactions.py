@@ -1,0 +1,158 @@
+"""Kafka transactions for source tasks: exactly-once (KIP-618) and the fence that keeps one invocation in charge.
+
+`DeliveryOptions` says how a SourceTaskRunner commits:
+- no options: records through an idempotent producer, offsets through the offsets store (standalone default);
+- `exactly_once=False`: the same, but the offsets are written in a transaction of a producer whose
+  `transactional.id` is fixed per task. Its `init_transactions()` bumps the producer epoch on the broker, so
+  an older invocation of the same task can no longer commit offsets: at most one invocation makes progress;
+- `exactly_once=True`: records and offsets go in one transaction of that producer, whose boundaries follow
+  `transaction.boundary` (poll, interval, connector) as Kafka Connect's ExactlyOnceWorkerSourceTask defines them.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import KafkaError, KafkaException
+
+from connectless.errors.exceptions import ConnectError
+from connectless.runtime.contexts import RuntimeSourceTaskContext
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from connectless.connector import OffsetStorageReader
+    from connectless.records import SourceRecord
+
+EXACTLY_ONCE_SUPPORT = "exactly.once.support"
+TRANSACTION_BOUNDARY = "transaction.boundary"
+TRANSACTION_BOUNDARY_INTERVAL_MS = "transaction.boundary.interval.ms"
+OFFSETS_STORAGE_TOPIC = "offsets.storage.topic"
+MAX_TRANSACTION_TIMEOUT_MS = 900_000  # the broker's default transaction.max.timeout.ms
+
+
+class TransactionBoundary(enum.Enum):
+    POLL = "poll"
+    INTERVAL = "interval"
+    CONNECTOR = "connector"
+
+
+class TaskFencedError(ConnectError):
+    """A newer invocation of the same task claimed its transactional.id: this one must stop, unfailed."""
+
+
+def transactional_id(cluster: str, connector: str, task: int) -> str:
+    """Kafka Connect's `<group.id>-<connector>-<task>`, fixed per task so that a restart fences its zombie."""
+    return f"{cluster}-{connector}-{task}"
+
+
+def is_fenced(exc: BaseException) -> bool:
+    if not isinstance(exc, KafkaException) or not exc.args or not isinstance(exc.args[0], KafkaError):
+        return False
+    code = exc.args[0].code()
+    return code in {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH} or (
+        code == KafkaError._FATAL and "fenced" in exc.args[0].str().lower()
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    transactional_id: str
+    offsets_topic: str
+    exactly_once: bool = False
+    boundary: TransactionBoundary = TransactionBoundary.POLL
+    interval_s: float = 60.0
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, str], transactional_id: str, offsets_topic: str, *, default_interval_s: float = 60.0
+    ) -> DeliveryOptions:
+        """From a connector config: exactly-once when `exactly.once.support=required`."""
+        exactly_once = config.get(EXACTLY_ONCE_SUPPORT, "requested").strip().lower() == "required"
+        boundary = TransactionBoundary(config.get(TRANSACTION_BOUNDARY, "poll").strip().lower())
+        interval_ms = config.get(TRANSACTION_BOUNDARY_INTERVAL_MS, "").strip()
+        interval_s = int(interval_ms) / 1000 if interval_ms else default_interval_s
+        return cls(transactional_id, offsets_topic, exactly_once, boundary, interval_s)
+
+    @property
+    def transaction_timeout_ms(self) -> int:
+        """Long enough for one interval transaction, within the broker's maximum."""
+        wanted = int(self.interval_s * 1000) + 60_000 if self.boundary is TransactionBoundary.INTERVAL else 60_000
+        return min(MAX_TRANSACTION_TIMEOUT_MS, wanted)
+
+    def producer_config(self) -> dict[str, Any]:
+        return {
+            "transactional.id": self.transactional_id,
+            "transaction.timeout.ms": self.transaction_timeout_ms,
+            "enable.idempotence": True,
+            "acks": "all",
+            "partitioner": "murmur2_random",
+        }
+
+
+class WorkerTransactionContext:
+    """Kafka Connect's TransactionContext: a task with connector-defined boundaries asks for commits and aborts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._commit_batch = False
+        self._abort_batch = False
+        self._commit_records: set[int] = set()
+        self._abort_records: set[int] = set()
+
+    def commit_transaction(self, record: SourceRecord | None = None) -> None:
+        """Commit after the current batch, or right after `record` is dispatched."""
+        with self._lock:
+            if record is None:
+                self._commit_batch = True
+            else:
+                self._commit_records.add(id(record))
+
+    def abort_transaction(self, record: SourceRecord | None = None) -> None:
+        """Abort after the current batch, or right after `record` (its offsets are still committed)."""
+        with self._lock:
+            if record is None:
+                self._abort_batch = True
+            else:
+                self._abort_records.add(id(record))
+
+    def should_commit_on(self, record: SourceRecord) -> bool:
+        with self._lock:
+            return _take(self._commit_records, id(record))
+
+    def should_abort_on(self, record: SourceRecord) -> bool:
+        with self._lock:
+            return _take(self._abort_records, id(record))
+
+    def should_commit_batch(self) -> bool:
+        with self._lock:
+            found, self._commit_batch = self._commit_batch, False
+            return found
+
+    def should_abort_batch(self) -> bool:
+        with self._lock:
+            found, self._abort_batch = self._abort_batch, False
+            return found
+
+
+def _take(items: set[int], item: int) -> bool:
+    if item in items:
+        items.discard(item)
+        return True
+    return False
+
+
+class TransactionalSourceTaskContext(RuntimeSourceTaskContext):
+    """The task context plus `transaction_context()`, which is None unless boundaries are connector-defined."""
+
+    def __init__(
+        self, configs: Mapping[str, str], reader: OffsetStorageReader, transactions: WorkerTransactionContext | None
+    ) -> None:
+        super().__init__(configs, reader)
+        self._transactions = transactions
+
+    def transaction_context(self) -> WorkerTransactionContext | None:
+        return self._transactions
