@@ -21,7 +21,7 @@ def add_parser(sub: Any) -> None:
         description="Run the given connectors until SIGINT/SIGTERM, which flushes and commits before exiting. "
         'Connector files are Kafka Connect JSON ({"name", "config"}) or .properties.',
     )
-    parser.add_argument("connectors", nargs="+", metavar="CONNECTOR.json")
+    parser.add_argument("connectors", nargs="*", metavar="CONNECTOR.json")
     parser.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS)")
     parser.add_argument("--rest-port", type=int, default=8083, help="REST port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--offsets-topic", default="connect-offsets")
@@ -37,8 +37,10 @@ def run(args: argparse.Namespace) -> int:
     from connectless.cli.connector_file import ConnectorFileError, load_connector_file
     from connectless.config import ConfigError
     from connectless.kafka.settings import KafkaSettings, KafkaSettingsError
+    from connectless.rest.api import make_handler
+    from connectless.rest.local_server import LocalApiServer
+    from connectless.rest.wiring import standalone_service
     from connectless.runtime.connector_config import check_connector_config
-    from connectless.runtime.rest_basic import BasicRestServer
     from connectless.runtime.standalone import StandaloneWorker, WorkerOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -66,19 +68,21 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     worker = StandaloneWorker(settings, options)
+    service = standalone_service(worker)  # the connector manager's steps, run in-process
     worker.start()
-    rest = BasicRestServer(worker, args.rest_port)
+    rest = LocalApiServer(make_handler(lambda: service), args.rest_port)
     rest.start()
-    print(f"REST API on http://127.0.0.1:{rest.port}", file=sys.stderr, flush=True)
     exit_code = 0
     try:
+        service.resume_stored(exclude={connector.name for connector in files})
         for connector in files:
-            worker.add_connector(connector.name, connector.config)
+            service.put_config(connector.name, dict(connector.config))
+        print(f"REST API on http://127.0.0.1:{rest.port}", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass
     finally:
-        worker.stop()
         rest.stop()
+        worker.stop()
     if worker.failed_tasks():
         exit_code = exit_code or 1
     return exit_code

@@ -136,6 +136,31 @@ class StandaloneWorker:
             return SinkTaskRunner(name, task_id, task, task_config, config, self.settings, commit_interval_s=interval)
         raise ConnectError(f"{task_class.__name__} is neither a SourceTask nor a SinkTask")
 
+    # -- the local runtime's registry, driven by the connector manager's Apply step ---------------
+    def start_task(self, name: str, task_id: int, task_config: Mapping[str, str], config: Mapping[str, str]) -> None:
+        plugin = check_connector_config({**config, "name": name}, name).plugin
+        assert plugin is not None
+        task_class = plugin.cls().task_class()
+        thread = TaskThread(self, name, task_id, self._runner(name, task_id, task_class, task_config, config))
+        with self._lock:
+            self.threads.setdefault(name, []).append(thread)
+        thread.start()
+
+    def task_running(self, name: str, task_id: int) -> bool:
+        with self._lock:
+            return any(t.task_id == task_id and t.is_alive() for t in self.threads.get(name, []))
+
+    def stop_task(self, name: str, task_id: int, timeout: float = 60.0) -> None:
+        """Stop a task's thread (it flushes and commits) and forget it."""
+        with self._lock:
+            threads = self.threads.get(name, [])
+            found = [t for t in threads if t.task_id == task_id]
+            self.threads[name] = [t for t in threads if t.task_id != task_id]
+        for thread in found:
+            thread.stopping.set()
+        for thread in found:
+            thread.join(timeout)
+
     def failed_tasks(self) -> list[TaskThread]:
         with self._lock:
             return [t for threads in self.threads.values() for t in threads if t.error is not None]
@@ -155,5 +180,9 @@ class StandaloneWorker:
                 connector.stop()
             finally:
                 self.statuses.put_connector(name, Status(State.UNASSIGNED, self.options.worker_id))
+        with self._lock:
+            managed = [name for name in self.threads if name not in connectors]
+        for name in managed:  # connectors started through the manager
+            self.statuses.put_connector(name, Status(State.UNASSIGNED, self.options.worker_id))
         for store in (self.offsets, self.configs, self.statuses):
             store.log.stop()

@@ -1,0 +1,40 @@
+"""Errors of the connector manager; the REST API maps each to Kafka Connect's status code."""
+
+from __future__ import annotations
+
+
+class ManagerError(Exception):
+    """Base class. `status` is the HTTP status the REST API answers with."""
+
+    status = 500
+
+
+class ConnectorNotFoundError(ManagerError):
+    status = 404
+
+    def __init__(self, connector: str) -> None:
+        super().__init__(f"Connector {connector} not found")
+        self.connector = connector
+
+
+class ChangeInFlightError(ManagerError):
+    """Another change of the same connector is running (Kafka Connect's 'rebalance in progress')."""
+
+    status = 409
+
+
+class ConnectorExistsError(ManagerError):
+    status = 409
+
+    def __init__(self, connector: str) -> None:
+        super().__init__(f"Connector {connector} already exists")
+
+
+class BadRequestError(ManagerError):
+    status = 400
+
+
+class ExecutionFailedError(ManagerError):
+    """The manager's workflow ran and failed; the message is its cause."""
+
+    status = 500

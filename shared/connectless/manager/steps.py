@@ -1,0 +1,179 @@
+"""The connector manager's steps, in the state machine's order:
+
+Validate -> Plan -> Write configs -> Map over task units: Apply -> Record status (Catch: Record failure).
+
+Each step takes and returns JSON-ready dicts, so the same functions run as Lambda tasks of the state machine
+(functions/manager) and in-process in standalone mode (executor.run_steps). Every execution ends by
+writing the connector's target state: that record moves the connector's generation (see generation.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from connectless.manager import lambda_config
+from connectless.manager.backends.base import Op, TaskUnit
+from connectless.manager.errors import BadRequestError, ConnectorNotFoundError
+from connectless.manager.request import Action, ManagerRequest
+from connectless.runtime.connector_config import (
+    CONNECTOR_CLASS,
+    TASKS_MAX,
+    ConnectorConfigError,
+    check_connector_config,
+    connector_type,
+    find_connector,
+)
+from connectless.storage import State, Status, TargetState
+from connectless.storage.status import TASK_STATUS_PREFIX
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from connectless.connector import Connector
+    from connectless.manager.backends.base import Backend
+    from connectless.manager.state import ConnectState
+
+_CONNECTOR_STATE = {
+    TargetState.STARTED: State.RUNNING,
+    TargetState.PAUSED: State.PAUSED,
+    TargetState.STOPPED: State.STOPPED,
+}
+_INITIAL_STATE = {"RUNNING": TargetState.STARTED, "PAUSED": TargetState.PAUSED, "STOPPED": TargetState.STOPPED}
+
+
+def check_config(name: str, config: Mapping[str, str]) -> str:
+    """Validate a whole connector config (Connectless's own keys too); returns "source" or "sink"."""
+    full = {**config, "name": name}
+    result = check_connector_config(full, name)
+    bad = {v.name: v.errors for v in lambda_config.CONFIG_DEF.validate(full) if v.errors}
+    if bad:
+        raise ConnectorConfigError(name, bad)
+    assert result.plugin is not None
+    return connector_type(result.plugin)
+
+
+def validate(state: ConnectState, request: ManagerRequest) -> dict[str, Any]:
+    state.configs.refresh()
+    if request.action is Action.PUT:
+        if request.config is None:
+            raise BadRequestError("a config is required")
+        return {"type": check_config(request.connector, request.config)}
+    existing = state.configs.connector_config(request.connector)
+    if existing is None:
+        raise ConnectorNotFoundError(request.connector)
+    return {"type": connector_type(find_connector(existing.get(CONNECTOR_CLASS, "")))}
+
+
+def generate_task_configs(name: str, config: Mapping[str, str]) -> list[dict[str, str]]:
+    """Connector.task_configs(tasks.max), from a connector started for the purpose and stopped after."""
+    full = {**config, "name": name}
+    connector: Connector = find_connector(full[CONNECTOR_CLASS]).cls()
+    connector.start(full)
+    try:
+        max_tasks = int(full.get(TASKS_MAX, "1"))
+        return [{k: str(v) for k, v in c.items()} for c in connector.task_configs(max_tasks)[:max_tasks]]
+    finally:
+        connector.stop()
+
+
+def plan(state: ConnectState, request: ManagerRequest, validation: Mapping[str, Any]) -> dict[str, Any]:
+    """Decide the target state, the new task configs (None: unchanged) and what to do with each task."""
+    snapshot = state.configs.snapshot()
+    name, action = request.connector, request.action
+    old_count = len(snapshot.tasks.get(name, []))
+    current = snapshot.target_states.get(name) if name in snapshot.connectors else None
+    target: TargetState | None = current or TargetState.STARTED
+    task_configs: list[dict[str, str]] | None = None
+    units: list[tuple[int, Op]] = []
+    if action is Action.PUT:
+        assert request.config is not None
+        if current is None:
+            target = _INITIAL_STATE.get((request.initial_state or "RUNNING").upper(), TargetState.STARTED)
+        running = target is not TargetState.STOPPED
+        task_configs = generate_task_configs(name, request.config) if running else []
+        op = Op.RESTART if target is TargetState.STARTED else Op.PAUSE
+        units = [(i, op) for i in range(len(task_configs))]
+    elif action is Action.PAUSE:
+        target = TargetState.PAUSED
+        units = [(i, Op.PAUSE) for i in range(old_count)]
+    elif action is Action.RESUME:
+        target = TargetState.STARTED
+        if current is TargetState.STOPPED:
+            task_configs = generate_task_configs(name, snapshot.connectors[name])
+        units = [(i, Op.START) for i in range(old_count if task_configs is None else len(task_configs))]
+    elif action is Action.STOP:
+        target, task_configs = TargetState.STOPPED, []
+    elif action is Action.RESTART:
+        units = _restart_units(state, request, old_count) if current is TargetState.STARTED else []
+    else:  # DELETE
+        target = None
+        units = [(i, Op.REMOVE) for i in range(old_count)]
+    if task_configs is not None:
+        units += [(i, Op.REMOVE) for i in range(len(task_configs), old_count)]
+    return {
+        "type": validation["type"],
+        "target_state": None if target is None else target.value,
+        "task_configs": task_configs,
+        "units": [{"task": i, "op": op.value} for i, op in units],
+    }
+
+
+def _restart_units(state: ConnectState, request: ManagerRequest, count: int) -> list[tuple[int, Op]]:
+    if request.task is not None:
+        return [(request.task, Op.RESTART)] if 0 <= request.task < count else []
+    if not request.include_tasks:
+        return []
+    state.statuses.refresh()
+    failed = {i for i, s in state.statuses.tasks(request.connector).items() if s.state is State.FAILED}
+    return [(i, Op.RESTART) for i in range(count) if not request.only_failed or i in failed]
+
+
+def write_configs(state: ConnectState, request: ManagerRequest, planned: Mapping[str, Any]) -> dict[str, Any]:
+    name = request.connector
+    if request.action is Action.PUT:
+        assert request.config is not None
+        state.configs.put_connector_config(name, {**request.config, "name": name})
+    if planned.get("task_configs") is not None:
+        state.configs.put_task_configs(name, planned["task_configs"])
+    return {"written": planned.get("task_configs") is not None or request.action is Action.PUT}
+
+
+def apply(state: ConnectState, backend: Backend, request: ManagerRequest, unit: Mapping[str, Any],
+          kind: str) -> dict[str, Any]:  # fmt: skip
+    """One Map item: the backend puts one task where the plan says."""
+    state.configs.refresh()
+    snapshot = state.configs.snapshot()
+    name, task, op = request.connector, int(unit["task"]), Op(unit["op"])
+    found = backend.apply(
+        TaskUnit(name, task, op, kind, snapshot.connectors.get(name, {}), snapshot.task_config(name, task))
+    )
+    return {"task": task, "op": op.value, "state": None if found is None else found.value}
+
+
+def record_status(state: ConnectState, request: ManagerRequest, planned: Mapping[str, Any],
+                  applied: Sequence[Mapping[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    name, worker = request.connector, state.worker_id
+    removed = [int(a["task"]) for a in applied if a["op"] == Op.REMOVE.value]
+    for task in removed:
+        state.statuses.log.send(f"{TASK_STATUS_PREFIX}{name}-{task}".encode(), None).wait()
+    if planned["target_state"] is None:  # deleted
+        state.statuses.remove(name, 0)
+        state.configs.remove_connector(name)
+        return {"connector": name, "state": None}
+    for entry in applied:
+        if entry["state"] is not None:
+            state.statuses.put_task(name, int(entry["task"]), Status(State(entry["state"]), worker))
+    target = TargetState(planned["target_state"])
+    if request.action is not Action.RESTART or request.task is None:
+        state.statuses.put_connector(name, Status(_CONNECTOR_STATE[target], worker))
+    state.configs.put_target_state(name, target)
+    return {"connector": name, "state": _CONNECTOR_STATE[target].value}
+
+
+def record_failure(state: ConnectState, request: ManagerRequest, error: Mapping[str, Any]) -> dict[str, Any]:
+    """The Catch path: the connector (when it exists) is FAILED with the error as its trace."""
+    cause = str(error.get("Cause") or error.get("Error") or "unknown error")
+    state.configs.refresh()
+    if state.configs.connector_config(request.connector) is not None:
+        state.statuses.put_connector(request.connector, Status(State.FAILED, state.worker_id, 0, cause))
+    return {"connector": request.connector, "state": State.FAILED.value, "error": error.get("Error")}

@@ -1,0 +1,123 @@
+"""A small local HTTP adapter: each request becomes an API Gateway REST proxy event for the same handler
+that serves AWS, and the handler's proxy response becomes the HTTP response."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class LocalContext:
+    function_name = "connectless-api-local"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:connectless-api-local"
+    memory_limit_in_mb = 1024
+    log_group_name = "/local/connectless-api"
+    log_stream_name = "local"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
+
+
+def proxy_event(
+    method: str, raw_path: str, headers: dict[str, list[str]], body: bytes, source_ip: str
+) -> dict[str, Any]:
+    """The API Gateway (REST, proxy integration) event for one HTTP request; the path is decoded, as
+    API Gateway does."""
+    parts = urlsplit(raw_path)
+    path = unquote(parts.path) or "/"
+    query = parse_qs(parts.query, keep_blank_values=True)
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {k: v[-1] for k, v in headers.items()},
+        "multiValueHeaders": headers,
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "httpMethod": method,
+            "path": path,
+            "resourcePath": path,
+            "stage": "local",
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": source_ip},
+        },
+        "body": text if body else None,
+        "isBase64Encoded": encoded,
+    }
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    handler: Handler
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers: dict[str, list[str]] = {}
+        for key, value in self.headers.items():
+            headers.setdefault(key, []).append(value)
+        event = proxy_event(self.command, self.path, headers, body, self.client_address[0])
+        response = self.handler(event, LocalContext())
+        payload = response.get("body") or ""
+        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
+        self.send_response(int(response.get("statusCode", 500)))
+        sent = {"content-length"}
+        for key, values in (response.get("multiValueHeaders") or {}).items():
+            for value in values:
+                self.send_header(key, str(value))
+            sent.add(key.lower())
+        for key, value in (response.get("headers") or {}).items():
+            if key.lower() not in sent:
+                self.send_header(key, str(value))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+
+class LocalApiServer:
+    """Serves `handler` on host:port (0: any free port) in a background thread."""
+
+    def __init__(self, handler: Handler, port: int = 8083, host: str = "127.0.0.1") -> None:
+        request_handler = type("RequestHandler", (_RequestHandler,), {"handler": staticmethod(handler)})
+        self.server = ThreadingHTTPServer((host, port), request_handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="rest", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,256 @@
+"""The Kafka Connect REST API's logic, over the state topics and a manager executor.
+
+Reads come from the config, status and offsets topics. Changes are checked first (unknown connector: 404,
+invalid config: 400, so a bad config never reaches the state machine), then handed to the executor.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from connectless.connector import VERSION
+from connectless.manager.errors import BadRequestError, ConnectorExistsError, ConnectorNotFoundError
+from connectless.manager.request import Action, ManagerRequest
+from connectless.manager.steps import check_config
+from connectless.plugins import PluginNotFoundError
+from connectless.rest import masking
+from connectless.rest.errors import NotFoundError
+from connectless.rest.offsets import GroupOffsets, parse_offsets_body, parse_sink_offsets
+from connectless.rest.plugins_view import string_map
+from connectless.runtime.connector_config import CONNECTOR_CLASS, connector_type, find_connector
+from connectless.runtime.sink_runner import consumer_group
+from connectless.storage import State, TargetState
+
+if TYPE_CHECKING:
+    from connectless.manager.executor import Executor
+    from connectless.manager.state import ConnectState
+    from connectless.storage import ConfigSnapshot, Status
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_INITIAL_STATES = ("RUNNING", "PAUSED", "STOPPED")
+STOPPED_REQUIRED = (
+    "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the "
+    "specified connector by issuing a 'PUT' request to the '/connectors/{}/stop' endpoint"
+)
+
+
+class ConnectService:
+    def __init__(self, state: ConnectState, executor: Executor, kafka_cluster_id: str | None = None) -> None:
+        self.state = state
+        self.executor = executor
+        self.kafka_cluster_id = kafka_cluster_id
+        self.groups = GroupOffsets(state.settings)
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.state.refresh()
+
+    def _snapshot(self) -> ConfigSnapshot:
+        return self.state.configs.snapshot()
+
+    def _config(self, name: str) -> dict[str, str]:
+        config = self.state.configs.connector_config(name)
+        if config is None:
+            raise ConnectorNotFoundError(name)
+        return config
+
+    @staticmethod
+    def _type(config: dict[str, str]) -> str:
+        try:
+            return connector_type(find_connector(config.get(CONNECTOR_CLASS, "")))
+        except PluginNotFoundError:
+            return "unknown"
+
+    def _submit(self, request: ManagerRequest) -> dict[str, Any]:
+        return self.executor.submit(request)
+
+    # -- server ------------------------------------------------------------------------------------
+    def server_info(self) -> dict[str, Any]:
+        return {"version": VERSION, "commit": "connectless", "kafka_cluster_id": self.kafka_cluster_id}
+
+    # -- connectors --------------------------------------------------------------------------------
+    def list_connectors(self, expand: list[str]) -> Any:
+        names = sorted(self._snapshot().connectors)
+        wanted = [e for e in expand if e in ("status", "info")]
+        if not wanted:
+            return names
+        out: dict[str, dict[str, Any]] = {}
+        for name in names:
+            entry: dict[str, Any] = {}
+            if "info" in wanted:
+                entry["info"] = self.connector_info(name)
+            if "status" in wanted:
+                entry["status"] = self.status(name)
+            out[name] = entry
+        return out
+
+    def connector_info(self, name: str) -> dict[str, Any]:
+        config = self._config(name)
+        count = len(self._snapshot().tasks.get(name, []))
+        return {
+            "name": name,
+            "config": masking.mask(config),
+            "tasks": [{"connector": name, "task": i} for i in range(count)],
+            "type": self._type(config),
+        }
+
+    def connector_config(self, name: str) -> dict[str, str]:
+        return masking.mask(self._config(name))
+
+    def create(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise BadRequestError("The request body must be a JSON object with 'name' and 'config'")
+        config = string_map(body.get("config") if body.get("config") is not None else {})
+        name = body.get("name", config.get("name"))
+        if not isinstance(name, str):
+            raise BadRequestError("Connector name must be specified")
+        initial = body.get("initial_state")
+        if initial is not None and (not isinstance(initial, str) or initial.upper() not in _INITIAL_STATES):
+            raise BadRequestError(f"Invalid initial state {initial}; use one of {', '.join(_INITIAL_STATES)}")
+        self._check_name(name, config)
+        if name in self._snapshot().connectors:
+            raise ConnectorExistsError(name)
+        self._put(name, config, initial.upper() if initial else None)
+        return self.connector_info(name)
+
+    def put_config(self, name: str, body: Any) -> tuple[bool, dict[str, Any]]:
+        """PUT /connectors/{c}/config: (created, info)."""
+        config = string_map(body)
+        self._check_name(name, config)
+        stored = self.state.configs.connector_config(name)
+        self._put(name, masking.restore_hidden(config, stored), None)
+        return stored is None, self.connector_info(name)
+
+    def patch_config(self, name: str, body: Any) -> dict[str, Any]:
+        stored = self._config(name)
+        if not isinstance(body, dict):
+            raise BadRequestError("The request body must be a JSON object of configuration properties")
+        removed = {k for k, v in body.items() if v is None}
+        merged = {k: v for k, v in stored.items() if k not in removed}
+        merged.update(string_map(body))
+        self._check_name(name, merged)
+        self._put(name, masking.restore_hidden(merged, stored), None)
+        return self.connector_info(name)
+
+    @staticmethod
+    def _check_name(name: str, config: dict[str, str]) -> None:
+        if not name.strip() or _CONTROL.search(name):
+            raise BadRequestError("Connector name must not be empty and must not contain ISO control characters")
+        if config.get("name", name) != name:
+            raise BadRequestError(
+                f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})"
+            )
+
+    def _put(self, name: str, config: dict[str, str], initial_state: str | None) -> None:
+        config = {**config, "name": name}
+        check_config(name, config)  # ConnectorConfigError -> 400, before any execution starts
+        self._submit(ManagerRequest(Action.PUT, name, config, initial_state))
+
+    def delete(self, name: str) -> None:
+        self._config(name)
+        self._submit(ManagerRequest(Action.DELETE, name))
+
+    def change_state(self, name: str, action: Action) -> None:
+        self._config(name)
+        self._submit(ManagerRequest(action, name))
+
+    def restart(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any] | None:
+        """Connector only: None (204). With tasks or only failed ones: the status (202)."""
+        self._config(name)
+        self._submit(ManagerRequest(Action.RESTART, name, include_tasks=include_tasks, only_failed=only_failed))
+        if not include_tasks and not only_failed:
+            return None
+        self.state.statuses.refresh()
+        return self.status(name)
+
+    def restart_task(self, name: str, task: int) -> None:
+        self._task_count_check(name, task)
+        self._submit(ManagerRequest(Action.RESTART, name, task=task))
+
+    def resume_stored(self, exclude: set[str]) -> None:
+        """Start again the tasks of the running connectors the config topic holds (a restarted worker)."""
+        snapshot = self._snapshot()
+        for name in sorted(set(snapshot.connectors) - exclude):
+            if snapshot.target_states.get(name) is TargetState.STARTED:
+                self._submit(ManagerRequest(Action.RESTART, name, include_tasks=True))
+
+    # -- status and tasks --------------------------------------------------------------------------
+    def _status_json(self, status: Status | None, **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {**extra, "state": State.UNASSIGNED.value, "worker_id": self.state.worker_id}
+        if status is not None:
+            body.update(state=status.state.value, worker_id=status.worker_id)
+            if status.trace:
+                body["trace"] = status.trace
+        return body
+
+    def status(self, name: str) -> dict[str, Any]:
+        config = self._config(name)
+        count = len(self._snapshot().tasks.get(name, []))
+        statuses = self.state.statuses
+        return {
+            "name": name,
+            "connector": self._status_json(statuses.connector(name)),
+            "tasks": [self._status_json(statuses.task(name, i), id=i) for i in range(count)],
+            "type": self._type(config),
+        }
+
+    def _task_count_check(self, name: str, task: int) -> None:
+        self._config(name)
+        if not 0 <= task < len(self._snapshot().tasks.get(name, [])):
+            raise NotFoundError(f"Task {name}-{task} not found")
+
+    def task_status(self, name: str, task: int) -> dict[str, Any]:
+        self._task_count_check(name, task)
+        return self._status_json(self.state.statuses.task(name, task), id=task)
+
+    def tasks(self, name: str) -> list[dict[str, Any]]:
+        secret = masking.password_keys(self._config(name))
+        configs = self._snapshot().tasks.get(name, [])
+        return [
+            {"id": {"connector": name, "task": i}, "config": masking.mask(c, secret | masking.password_keys(c))}
+            for i, c in enumerate(configs)
+        ]
+
+    def tasks_config(self, name: str) -> dict[str, dict[str, str]]:
+        return {f"{name}-{t['id']['task']}": t["config"] for t in self.tasks(name)}
+
+    def topics(self, name: str) -> dict[str, Any]:
+        """Sinks: the topics they read; sources: none known (Connectless does not track produced topics)."""
+        config = self._config(name)
+        topics = [t.strip() for t in config.get("topics", "").split(",") if t.strip()]
+        return {name: {"topics": topics if self._type(config) == "sink" else []}}
+
+    def reset_topics(self, name: str) -> None:
+        self._config(name)
+
+    # -- offsets -----------------------------------------------------------------------------------
+    def get_offsets(self, name: str) -> dict[str, Any]:
+        config = self._config(name)
+        if self._type(config) == "sink":
+            return {"offsets": self.groups.get(consumer_group(name))}
+        offsets = self.state.offsets.all(name)
+        return {"offsets": [{"partition": p, "offset": o} for p, o in offsets]}
+
+    def _require_stopped(self, name: str) -> dict[str, str]:
+        config = self._config(name)
+        if self.state.configs.target_state(name) is not TargetState.STOPPED:
+            raise BadRequestError(STOPPED_REQUIRED.format(name))
+        return config
+
+    def alter_offsets(self, name: str, body: Any) -> dict[str, str]:
+        config = self._require_stopped(name)
+        pairs = parse_offsets_body(body)
+        if self._type(config) == "sink":
+            self.groups.alter(consumer_group(name), parse_sink_offsets(pairs))
+        else:
+            self.state.offsets.write(name, pairs)
+        return {"message": "The offsets for this connector have been altered successfully"}
+
+    def reset_offsets(self, name: str) -> dict[str, str]:
+        config = self._require_stopped(name)
+        if self._type(config) == "sink":
+            self.groups.reset(consumer_group(name))
+        else:
+            self.state.offsets.delete_all(name)
+        return {"message": "The offsets for this connector have been reset successfully"}
