@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
+from connectless.config.providers import resolve_config
 from connectless.connector import TopicPartition
 from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
@@ -77,6 +78,8 @@ class SinkTaskRunner:
         commit_interval_s: float = 1.0,
         max_batch: int = 500,
     ) -> None:
+        # ${provider:[path:]key} references are resolved here, at task start; the stored configs keep them.
+        task_config, connector_config = resolve_config(task_config), resolve_config(connector_config)
         self.connector = connector
         self.task_id = task_id
         self.task = task

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaException
 
+from connectless.config.providers import resolve_config
 from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
 from connectless.pipeline.source import SourcePipeline
@@ -83,6 +84,8 @@ class SourceTaskRunner:
         commit_interval_s: float = 1.0,
         delivery: DeliveryOptions | None = None,
     ) -> None:
+        # ${provider:[path:]key} references are resolved here, at task start; the stored configs keep them.
+        task_config, connector_config = resolve_config(task_config), resolve_config(connector_config)
         self.connector = connector
         self.task_id = task_id
         self.task = task
