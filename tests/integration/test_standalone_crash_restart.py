@@ -145,3 +145,44 @@ def test_bad_connector_file_is_rejected_naming_the_field(kafka_bootstrap: str, t
     assert proc.returncode == 2
     assert "tasks.max" in proc.stderr
     assert "kafka.topic" in proc.stderr
+
+
+def test_rest_port_answers_health_and_task_status(
+    kafka_bootstrap: str, unique_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    import re
+    import urllib.error
+    import urllib.request
+
+    topic = unique_topic("rest")
+    files = _write_connectors(tmp_path, topic, tmp_path / "out.jsonl", rate=100)
+    proc = _start(kafka_bootstrap, files, topic)
+    try:
+        assert proc.stderr is not None
+        port = None
+        deadline = time.monotonic() + 60
+        while port is None and time.monotonic() < deadline:
+            line = proc.stderr.readline().decode()
+            found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+            port = int(found.group(1)) if found else None
+        assert port, "standalone never printed its REST address"
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/health", timeout=10) as response:
+            assert json.loads(response.read())["status"] == "healthy"
+        status: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/connectors/gen-{topic}/status", timeout=10) as response:
+                    status = json.loads(response.read())
+            except urllib.error.HTTPError as exc:  # 404 until the connector is created
+                assert exc.code == 404
+                time.sleep(0.2)
+                continue
+            if status.get("tasks") and status["tasks"][0]["state"] == "RUNNING":  # type: ignore[index]
+                break
+            time.sleep(0.2)
+        assert status["connector"]["state"] == "RUNNING"  # type: ignore[index]
+        assert status["tasks"][0]["state"] == "RUNNING"  # type: ignore[index]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)

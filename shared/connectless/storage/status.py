@@ -96,11 +96,15 @@ class StatusStore:
     def refresh(self) -> None:
         self.log.read_to_end()
 
+    def _put(self, key: bytes, value: bytes) -> None:
+        self.log.send(key, value).wait()
+        self._on_record(key, value)  # our own write is visible at once, without a read of the whole topic
+
     def put_connector(self, connector: str, status: Status) -> None:
-        self.log.send(f"{CONNECTOR_STATUS_PREFIX}{connector}".encode(), codec.encode(status.to_json())).wait()
+        self._put(f"{CONNECTOR_STATUS_PREFIX}{connector}".encode(), codec.encode(status.to_json()))
 
     def put_task(self, connector: str, task: int, status: Status) -> None:
-        self.log.send(f"{TASK_STATUS_PREFIX}{connector}-{task}".encode(), codec.encode(status.to_json())).wait()
+        self._put(f"{TASK_STATUS_PREFIX}{connector}-{task}".encode(), codec.encode(status.to_json()))
 
     def remove(self, connector: str, tasks: int) -> None:
         handles = [self.log.send(f"{CONNECTOR_STATUS_PREFIX}{connector}".encode(), None)]
@@ -108,6 +112,9 @@ class StatusStore:
         self.log.flush()
         for handle in handles:
             handle.wait()
+        with self._lock:
+            self._connectors.pop(connector, None)
+            self._tasks.pop(connector, None)
 
     def connector(self, connector: str) -> Status | None:
         with self._lock:
