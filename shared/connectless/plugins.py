@@ -47,6 +47,8 @@ BUILTIN_MODULES: list[str] = [
     "connectless.connectors.s3_sink",
     "connectless.connectors.dynamodb_sink",
     "connectless.connectors.http_sink",
+    "connectless.connectors.opensearch",
+    "connectless.connectors.mysql_cdc",
     "connectless.converters",
     "connectless.transforms",
 ]
