@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from connectless.kafka.auth import security_config
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -33,7 +35,8 @@ class KafkaSettings:
         servers = bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
         if not servers:
             raise KafkaSettingsError(f"No Kafka bootstrap servers: pass --bootstrap-servers or set {BOOTSTRAP_ENV}")
-        return cls(servers, dict(client_config))
+        # Security (MSK IAM, SCRAM, mTLS) comes from the stack's CONNECTLESS_KAFKA_* variables; arguments win.
+        return cls(servers, {**security_config(), **client_config})
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         # librdkafka's own log lines go through Python logging, so applications decide what is shown.
