@@ -1,0 +1,169 @@
+"""The manager's steps in-process over memory state: what each action writes and applies."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from connectless.manager import (
+    Action,
+    ChangeInFlightError,
+    ConnectState,
+    InProcessExecutor,
+    ManagerRequest,
+    MemoryBackend,
+    execution_name,
+)
+from connectless.runtime.connector_config import ConnectorConfigError
+from connectless.storage import State, TargetState
+
+DATAGEN = {"connector.class": "Datagen", "kafka.topic": "t", "tasks.max": "2"}
+
+
+@pytest.fixture
+def state() -> ConnectState:
+    return ConnectState.in_memory()
+
+
+@pytest.fixture
+def backend() -> MemoryBackend:
+    return MemoryBackend()
+
+
+@pytest.fixture
+def run(state: ConnectState, backend: MemoryBackend):
+    executor = InProcessExecutor(state, backend)
+
+    def submit(action: Action, name: str = "gen", **kwargs):
+        return executor.submit(ManagerRequest(action, name, **kwargs))
+
+    return submit
+
+
+def test_create_writes_configs_tasks_status_and_target_state(run, state, backend) -> None:
+    run(Action.PUT, config=DATAGEN)
+    snapshot = state.configs.snapshot()
+    assert snapshot.connectors["gen"]["name"] == "gen"
+    assert [t["task.index"] for t in snapshot.tasks["gen"]] == ["0", "1"]
+    assert snapshot.target_states["gen"] is TargetState.STARTED
+    assert state.statuses.connector("gen").state is State.RUNNING
+    assert backend.applied == [("gen", 0, "restart"), ("gen", 1, "restart")]
+
+
+def test_every_execution_moves_the_generation_once(run, state) -> None:
+    assert state.generations.generation("gen") == 0
+    run(Action.PUT, config=DATAGEN)
+    run(Action.PAUSE)
+    run(Action.RESTART)
+    assert state.generations.generation("gen") == 3
+
+
+def test_pause_then_resume(run, state, backend) -> None:
+    run(Action.PUT, config=DATAGEN)
+    run(Action.PAUSE)
+    assert state.statuses.task("gen", 1).state is State.PAUSED
+    assert state.configs.target_state("gen") is TargetState.PAUSED
+    run(Action.RESUME)
+    assert backend.applied[-2:] == [("gen", 0, "start"), ("gen", 1, "start")]
+    assert state.statuses.connector("gen").state is State.RUNNING
+
+
+def test_create_paused_applies_pause(run, state, backend) -> None:
+    run(Action.PUT, config=DATAGEN, initial_state="PAUSED")
+    assert state.configs.target_state("gen") is TargetState.PAUSED
+    assert {op for _, _, op in backend.applied} == {"pause"}
+
+
+def test_stop_removes_tasks_and_resume_plans_them_again(run, state, backend) -> None:
+    run(Action.PUT, config=DATAGEN)
+    run(Action.STOP)
+    assert state.configs.snapshot().tasks["gen"] == []
+    assert state.configs.target_state("gen") is TargetState.STOPPED
+    assert backend.running == {}
+    run(Action.RESUME)
+    assert len(state.configs.snapshot().tasks["gen"]) == 2
+    assert len(backend.running) == 2
+
+
+def test_fewer_tasks_remove_the_extra_ones(run, state, backend) -> None:
+    run(Action.PUT, config=DATAGEN)
+    run(Action.PUT, config={**DATAGEN, "tasks.max": "1"})
+    assert ("gen", 1, "remove") in backend.applied
+    assert set(backend.running) == {("gen", 0)}
+    assert state.statuses.task("gen", 1) is None
+
+
+def test_restart_only_failed_tasks(run, state, backend) -> None:
+    run(Action.PUT, config=DATAGEN)
+    from connectless.storage import Status
+
+    state.statuses.put_task("gen", 1, Status(State.FAILED, "w", 0, "boom"))
+    backend.applied.clear()
+    run(Action.RESTART, include_tasks=True, only_failed=True)
+    assert backend.applied == [("gen", 1, "restart")]
+
+
+def test_delete_tombstones_everything(run, state, backend) -> None:
+    run(Action.PUT, config=DATAGEN)
+    run(Action.DELETE)
+    assert "gen" not in state.configs.snapshot().connectors
+    assert state.statuses.connector("gen") is None
+    assert state.statuses.tasks("gen") == {}
+    assert backend.running == {}
+
+
+def test_invalid_config_fails_validation_before_anything_is_written(run, state, backend) -> None:
+    with pytest.raises(ConnectorConfigError, match="kafka.topic"):
+        run(Action.PUT, config={"connector.class": "Datagen"})
+    assert state.configs.snapshot().connectors == {}
+    assert backend.applied == []
+
+
+def test_a_failing_plan_marks_the_connector_failed(run, state) -> None:
+    run(Action.PUT, config=DATAGEN)
+    failing = {"connector.class": "manager_test_plugins.FailingPlanSource"}
+    with pytest.raises(RuntimeError, match="cannot split"):
+        run(Action.PUT, config=failing)
+    status = state.statuses.connector("gen")
+    assert status.state is State.FAILED
+    assert "cannot split the work" in status.trace
+
+
+def test_a_concurrent_change_of_the_same_connector_is_refused(run, state) -> None:
+    from manager_test_plugins import BlockingSource
+
+    BlockingSource.entered.clear()
+    BlockingSource.release.clear()
+    config = {"connector.class": "manager_test_plugins.BlockingSource"}
+    first = threading.Thread(target=run, args=(Action.PUT,), kwargs={"config": config})
+    first.start()
+    assert BlockingSource.entered.wait(5)
+    try:
+        with pytest.raises(ChangeInFlightError):
+            run(Action.PAUSE)
+        run(Action.PUT, "other", config=DATAGEN)  # another connector is not blocked
+    finally:
+        BlockingSource.release.set()
+        first.join(5)
+    assert state.configs.target_state("gen") is TargetState.STARTED
+
+
+@pytest.mark.parametrize(
+    ("connector", "generation", "attempt", "expected"),
+    [
+        ("orders", 3, 1, "orders-g3"),
+        ("orders", 3, 2, "orders-g3-2"),
+    ],
+)
+def test_execution_names(connector: str, generation: int, attempt: int, expected: str) -> None:
+    assert execution_name(connector, generation, attempt) == expected
+
+
+def test_execution_names_are_safe_and_distinct() -> None:
+    a, b = execution_name("a b", 1), execution_name("a/b", 1)
+    assert a != b
+    long = execution_name("x" * 200, 12345, 7)
+    assert len(long) <= 80
+    assert long.endswith("-g12345-7")
+    assert all(c.isalnum() or c in "-_" for c in a + long)
