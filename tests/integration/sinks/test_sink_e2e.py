@@ -86,11 +86,11 @@ class Pipeline:
             producer.produce(self.topic, value, key.encode())
         assert producer.flush(30) == 0
 
-    def dead_letters(self, count: int) -> list[Message]:
+    def dead_letters(self, count: int, timeout: float = 20.0) -> list[Message]:
         consumer = self.settings.consumer(f"check-{uuid.uuid4()}")
         consumer.subscribe([self.dlq])
         found: list[Message] = []
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + timeout
         while len(found) < count and time.monotonic() < deadline:
             msg = consumer.poll(0.5)
             if msg is not None and msg.error() is None:
@@ -172,7 +172,7 @@ def test_a_database_outage_is_retried_and_recovers_without_loss(
         restart.join()
     assert pipeline.esm is not None and pipeline.esm.stats.function_errors >= 1
     assert rows(dsn) == [(i, 1) for i in range(3)] + [(i, 2) for i in range(3, 10)]
-    assert pipeline.dead_letters(1) == []
+    assert pipeline.dead_letters(1, timeout=2.0) == []
 
 
 def test_a_crash_after_writing_redelivers_without_duplicates_in_s3(
