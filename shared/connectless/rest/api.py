@@ -51,12 +51,10 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
     app = APIGatewayRestResolver()
 
     def body() -> Any:
-        raw = app.current_event.decoded_body
-        if not raw:
-            return None
         try:
-            return json.loads(raw)
-        except ValueError:
+            raw = app.current_event.decoded_body
+            return json.loads(raw) if raw else None
+        except ValueError:  # UnicodeDecodeError included
             raise BadRequestError("Request body is not valid JSON") from None
 
     def svc() -> ConnectService:

@@ -95,7 +95,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # every method goes to the handler, which answers unknown ones itself
+            return self._handle
+        raise AttributeError(name)
 
 
 class LocalApiServer:

@@ -29,7 +29,9 @@ def _error(description: str) -> dict[str, Any]:
 _NOT_FOUND = {"404": _error("Unknown connector")}
 _CONFLICT = {"409": _error("A change of this connector is in flight")}
 _BAD = {"400": _error("Invalid request or connector configuration")}
-_NAME = {"name": "connector", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+EXAMPLE_CONNECTOR = "datagen-orders"
+_NAME = {"name": "connector", "in": "path", "required": True, "example": EXAMPLE_CONNECTOR,
+         "schema": {"type": "string", "minLength": 1}}  # fmt: skip
 _TASK = {"name": "task", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
 _PLUGIN = {"name": "plugin", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 _LOGGER = {"name": "logger", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
