@@ -63,7 +63,9 @@ class ConnectService:
             return "unknown"
 
     def _submit(self, request: ManagerRequest) -> dict[str, Any]:
-        return self.executor.submit(request)
+        result = self.executor.submit(request)
+        self.refresh()  # what the execution wrote, possibly from another process
+        return result
 
     # -- server ------------------------------------------------------------------------------------
     def server_info(self) -> dict[str, Any]:
