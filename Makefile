@@ -40,6 +40,7 @@ test: install lint typecheck
 	$(VENV)/bin/pytest -q tests
 
 bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run.py
 
 clean:

@@ -1,0 +1,207 @@
+"""The Connectless side of each run, in its own process so that its CPU and memory are its own.
+
+    python -m sidebyside.children sink   STATS_JSON  # event-source-mapping emulator -> functions/sink_task
+    python -m sidebyside.children source STATS_JSON  # SourceTaskRunner over FileStreamSource, offsets committed
+    python -m sidebyside.children batch  STATS_JSON  # one ~6 MB Lambda event through the sink handler, twice
+
+Settings come from BENCH_* environment variables (see run.py); each child runs until SIGTERM (or, for
+`batch`, until done) and then writes what it measured inside the process to STATS_JSON.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+STARTED = time.time()  # before the heavy imports below: the process is as cold as it gets here
+
+REPO = Path(__file__).resolve().parents[2]
+SINK_APP = REPO / "functions" / "sink_task" / "app.py"
+
+
+def load_handler_module(path: Path) -> Any:
+    """functions/<name>/app.py as Lambda loads it: a top-level module named `app`."""
+    spec = importlib.util.spec_from_file_location("app", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _stop_event() -> threading.Event:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return stop
+
+
+def run_sink(stats_path: Path) -> None:
+    from connectless.kafka.settings import KafkaSettings
+    from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
+
+    stop = _stop_event()
+    app = load_handler_module(SINK_APP)
+    imported = time.time()
+    env = os.environ
+    settings = KafkaSettings(env["KAFKA_BOOTSTRAP_SERVERS"])
+    stats: dict[str, Any] = {
+        "started": STARTED,
+        "imported": imported,
+        "invocations": 0,
+        "records": 0,
+        "handler_cpu_s": 0.0,
+        "handler_wall_s": 0.0,
+        "first_invoke_start": None,
+        "first_invoke_end": None,
+    }
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        # Only this is what Lambda bills: the poller (consuming, batching, committing) is the service's.
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
+        if stats["first_invoke_start"] is None:
+            stats["first_invoke_start"] = time.time()
+        try:
+            return app.lambda_handler(event, context)
+        finally:
+            stats["handler_cpu_s"] += time.thread_time() - cpu0
+            stats["handler_wall_s"] += time.perf_counter() - wall0
+            stats["invocations"] += 1
+            stats["records"] += sum(len(v) for v in event["records"].values())
+            if stats["first_invoke_end"] is None:
+                stats["first_invoke_end"] = time.time()
+
+    config = MappingConfig(
+        env["BENCH_CONNECTOR"],
+        [env["BENCH_TOPIC"]],
+        function_name="connectless-sink",
+        batch_size=int(env.get("BENCH_BATCH_SIZE", "10000")),
+        maximum_batching_window_s=float(env.get("BENCH_BATCHING_WINDOW_S", "0.5")),
+    )
+    esm = EventSourceMappingEmulator(settings, config, invoke)
+    esm.start()
+    try:
+        esm.run(stop.is_set)
+    finally:
+        esm.stop()
+        payloads = esm.stats.payload_sizes
+        stats["batches"] = esm.stats.batches
+        stats["mean_payload_bytes"] = sum(payloads) / len(payloads) if payloads else 0
+        stats["max_payload_bytes"] = max(payloads, default=0)
+        if app._handler is not None:
+            app._handler.close()
+        stats_path.write_text(json.dumps(stats))
+
+
+def run_source(stats_path: Path) -> None:
+    from connectless.connectors.file import FileStreamSourceTask
+    from connectless.kafka.settings import KafkaSettings
+    from connectless.runtime.source_runner import SourceTaskRunner
+    from connectless.storage import KafkaLog, OffsetStore
+    from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
+
+    stop = _stop_event()
+    imported = time.time()
+    env = os.environ
+    settings = KafkaSettings(env["KAFKA_BOOTSTRAP_SERVERS"])
+    connector_config: dict[str, str] = json.loads(env["BENCH_CONNECTOR_CONFIG"])
+    offsets = OffsetStore(KafkaLog(settings, env["BENCH_OFFSETS_TOPIC"], partitions=OFFSETS_TOPIC_PARTITIONS))
+    offsets.start()
+    offsets_read = time.time()
+    runner = SourceTaskRunner(
+        env["BENCH_CONNECTOR"],
+        0,
+        FileStreamSourceTask(),
+        connector_config,
+        connector_config,
+        settings,
+        offsets,
+        commit_interval_s=1.0,
+    )
+    runner.start()
+    started_task = time.time()
+    try:
+        while not stop.is_set():
+            runner.run(time.monotonic() + 3600, should_stop=stop.is_set)
+    finally:
+        runner.stop()
+        offsets.log.stop()
+        s = runner.stats
+        stats_path.write_text(
+            json.dumps(
+                {
+                    "started": STARTED,
+                    "imported": imported,
+                    "offsets_read": offsets_read,
+                    "task_started": started_task,
+                    "polled": s.polled,
+                    "produced": s.produced,
+                    "offsets_committed": s.offsets_committed,
+                }
+            )
+        )
+
+
+def run_batch(stats_path: Path) -> None:
+    """Lambda's view of one big batch: the runtime receives the event as JSON bytes and parses it (stdlib json,
+    as the Python runtime interface client does), then calls the handler; memory is measured around that."""
+    from connectless.lambda_sink.context import EmulatedLambdaContext
+    from sidebyside.procstat import reset_peak_rss, sample
+
+    app = load_handler_module(SINK_APP)
+    after_import = sample()
+    payload = Path(os.environ["BENCH_EVENT_FILE"]).read_bytes()
+    runs = []
+    for name in ("cold", "warm"):
+        reset = reset_peak_rss()
+        before = sample()
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        event = json.loads(payload)
+        parsed = time.perf_counter()
+        records = sum(len(v) for v in event["records"].values())
+        context = EmulatedLambdaContext("connectless-sink", os.environ["BENCH_CONNECTOR"], timeout_s=300)
+        response = app.lambda_handler(event, context)
+        del event
+        after = sample()
+        runs.append(
+            {
+                "invocation": name,
+                "records": records,
+                "payload_bytes": len(payload),
+                "parse_s": parsed - wall0,
+                "wall_s": time.perf_counter() - wall0,
+                "cpu_s": time.process_time() - cpu0,
+                "rss_before_bytes": before.rss_bytes,
+                "peak_rss_bytes": after.peak_rss_bytes,
+                "peak_reset": reset,
+                "failures": len(response.get("batchItemFailures", [])),
+            }
+        )
+    if app._handler is not None:
+        app._handler.close()
+    stats_path.write_text(
+        json.dumps(
+            {
+                "after_import_rss_bytes": after_import.rss_bytes,
+                "process_peak_rss_bytes": sample().peak_rss_bytes,
+                "runs": runs,
+            }
+        )
+    )
+
+
+def main() -> int:
+    mode, stats = sys.argv[1], Path(sys.argv[2])
+    {"sink": run_sink, "source": run_source, "batch": run_batch}[mode](stats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

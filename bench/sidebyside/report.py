@@ -1,0 +1,349 @@
+"""From the measured runs to the cost model, the Markdown table and the chart."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# Prices (us-east-1, x86), as given in issue 8's brief; the chart and the table state them.
+LAMBDA_USD_PER_GB_S = 0.0000166667
+LAMBDA_USD_PER_REQUEST = 0.20 / 1e6
+MSK_CONNECT_USD_PER_MCU_HOUR = 0.11  # 1 MCU = 1 vCPU + 4 GiB
+ONE_VCPU_MB = 1769  # Lambda gives a function one full vCPU at 1,769 MB, proportionally less below
+HOURS_PER_MONTH = 730
+IMPORT_TARGET_MS = 300.0
+
+
+def lambda_cost(cpu_s_per_record: float, memory_mb: int, batch_size: int) -> dict[str, float]:
+    """Lambda cost per million records when the handler is CPU-bound: billed duration = CPU time scaled by the
+    share of a vCPU the memory size buys (1 below 1,769 MB is memory/1769)."""
+    duration_s = cpu_s_per_record * 1e6 * max(1.0, ONE_VCPU_MB / memory_mb)
+    gb_s = memory_mb / 1024 * duration_s
+    requests = math.ceil(1e6 / batch_size)
+    compute, request = gb_s * LAMBDA_USD_PER_GB_S, requests * LAMBDA_USD_PER_REQUEST
+    return {
+        "memory_mb": memory_mb,
+        "batch_size": batch_size,
+        "duration_s_per_million": duration_s,
+        "gb_s_per_million": gb_s,
+        "requests_per_million": requests,
+        "compute_usd": compute,
+        "request_usd": request,
+        "usd_per_million": compute + request,
+    }
+
+
+def msk_connect_cost(kc_run: dict[str, Any], throughput: float) -> dict[str, float]:
+    """MSK Connect for a sustained `throughput` (records/s), with one MCU doing what one vCPU of Kafka Connect did
+    here: its steady records/s divided by the cores it kept busy (at least one, a single task uses at most one
+    core for its own work)."""
+    span = kc_run["wall_s"] - kc_run["first_record_s"]
+    cores = (kc_run["cpu_s"] - kc_run["cpu_at_first_s"]) / span if span > 0 else 1.0
+    per_mcu = kc_run["steady_records_per_s"] / max(1.0, cores)
+    mcus = max(1, math.ceil(throughput / per_mcu))
+    hourly = mcus * MSK_CONNECT_USD_PER_MCU_HOUR
+    return {
+        "kafka_connect_cores_busy": cores,
+        "records_per_s_per_mcu": per_mcu,
+        "throughput_records_per_s": throughput,
+        "mcus": mcus,
+        "usd_per_hour": hourly,
+        "usd_per_month_always_on": hourly * HOURS_PER_MONTH,
+        "usd_per_million_at_that_throughput": hourly / (throughput * 3600 / 1e6),
+        "usd_per_million_fully_used_mcu": MSK_CONNECT_USD_PER_MCU_HOUR / (per_mcu * 3600 / 1e6),
+    }
+
+
+def cost_model(results: dict[str, Any]) -> dict[str, Any]:
+    sink = results["sink"]
+    cl, kc = sink["connectless"], sink["kafka-connect"]
+    extra = cl["extra"]
+    batch_size = extra["batch_size"]
+    records_per_invocation = extra["records"] / max(1, extra["invocations"])
+    handler_cpu = extra["handler_cpu_s"] / extra["records"]
+    # The runtime parses the event JSON inside the billed duration; measured on the ~6 MB event (warm run).
+    parse = 0.0
+    batch = results.get("cold_start", {}).get("big_batch")
+    if batch:
+        warm = batch["runs"][-1]
+        parse = warm["parse_s"] / warm["records"]
+    billed_cpu = handler_cpu + parse
+    process_cpu = cl["cpu_s"] / cl["records"]
+    throughput = cl["steady_records_per_s"]
+    lambda_rows = [lambda_cost(billed_cpu, mb, batch_size) for mb in (ONE_VCPU_MB, 512)]
+    upper_rows = [lambda_cost(process_cpu, mb, batch_size) for mb in (ONE_VCPU_MB, 512)]
+    msk = msk_connect_cost(kc, throughput)
+    for row in lambda_rows:
+        row["usd_per_hour_at_that_throughput"] = row["usd_per_million"] * throughput * 3600 / 1e6
+    peak = max((r["peak_rss_bytes"] for r in batch["runs"]), default=0) if batch else 0
+    return {
+        "prices": {
+            "lambda_x86_usd_per_gb_s": LAMBDA_USD_PER_GB_S,
+            "lambda_usd_per_million_requests": 0.20,
+            "msk_connect_usd_per_mcu_hour": MSK_CONNECT_USD_PER_MCU_HOUR,
+            "mcu": "1 vCPU + 4 GiB",
+        },
+        "assumptions": {
+            "batch_size": batch_size,
+            "measured_records_per_invocation": records_per_invocation,
+            "lambda_cpu_s_per_record": billed_cpu,
+            "of_which_handler_cpu_s_per_record": handler_cpu,
+            "of_which_event_json_parse_s_per_record": parse,
+            "billed_duration": "CPU time (the handler is CPU-bound); below 1,769 MB scaled by 1769/memory",
+            "msk_connect_throughput": "Connectless's steady sink records/s, with one MCU doing Kafka Connect's "
+            "measured steady records/s per busy core",
+            "lambda_512mb_fits_6mb_batch": peak < 512 * 2**20 if peak else None,
+        },
+        "lambda": lambda_rows,
+        "lambda_whole_process_cpu": upper_rows,
+        "msk_connect": msk,
+    }
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if not a or not b:
+        return "-"
+    return f"{a / b:.2f}"
+
+
+def _run_table(title: str, run: dict[str, Any]) -> list[str]:
+    kc, cl = run["kafka-connect"], run["connectless"]
+    rows = [
+        ("records/s, launch to last record (target: ratio >= 1.0)", "records_per_s", 0, True),
+        ("records/s, first to last record (steady)", "steady_records_per_s", 0, True),
+        ("seconds to the first record, from launch", "first_record_s", 2, False),
+        ("seconds to the last record, from launch", "wall_s", 2, False),
+        ("CPU s per million records (process, from launch)", "cpu_s_per_million", 1, False),
+        ("CPU s per million records (steady part)", "steady_cpu_s_per_million", 1, False),
+        ("peak RSS, MiB", "peak_rss_mib", 0, False),
+    ]
+    lines = [
+        f"### {title}",
+        "",
+        "| | Apache Kafka Connect 4.1.1 | Connectless | Connectless ÷ Kafka Connect |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, key, digits, _higher in rows:
+        lines.append(f"| {label} | {_fmt(kc[key], digits)} | {_fmt(cl[key], digits)} | {_ratio(cl[key], kc[key])} |")
+    if "offsets_committed_s" in kc["extra"]:
+        a, b = kc["extra"]["offsets_committed_s"], cl["extra"]["offsets_committed_s"]
+        lines.append(
+            f"| seconds to the final source offset committed, from launch | {_fmt(a, 2)} | {_fmt(b, 2)} "
+            f"| {_ratio(b, a)} |"
+        )
+    return [*lines, ""]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    out = [
+        f"# Connectless vs Apache Kafka Connect — {meta['date']}",
+        "",
+        f"`{meta['command']}` on {meta['machine']}: {meta['cpus']} cores, Python {meta['python']}, "
+        f"{meta['java']}, Apache Kafka {meta['kafka_version']} (one KRaft node on 127.0.0.1), "
+        f"commit {meta['git_commit']}. {meta['records']:,} records per run; runs one after the other. "
+        "Load averages before each run are in the JSON (the machine is shared).",
+        "",
+    ]
+    out += ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    for target in results["targets"]:
+        out.append(f"| {target['target']} | {target['measured']} | {'yes' if target['met'] else 'NO'} |")
+    out.append("")
+    if "sink" in results:
+        out += _run_table("1. Sink: topic -> InsertField, ReplaceField, TimestampConverter -> file", results["sink"])
+        cl = results["sink"]["connectless"]["extra"]
+        out += [
+            f"Kafka Connect: `connect-standalone` (ConnectStandalone, its script's JVM flags), FileStreamSink. "
+            f"Connectless: the event-source-mapping emulator invoking `functions/sink_task/app.py` "
+            f"(BatchSize {cl['batch_size']}, window {cl['batching_window_s']} s, {cl['invocations']} invocations, "
+            f"mean event {cl['mean_payload_bytes'] / 2**20:.2f} MiB); handler CPU "
+            f"{cl['handler_cpu_s']:.2f} s of the process's {results['sink']['connectless']['cpu_s']:.2f} s. "
+            "Both read the same topic (1 partition) with JsonConverter schemas.enable=false.",
+            "",
+        ]
+    if "source" in results:
+        out += _run_table("2. Source: file -> topic, offsets committed", results["source"])
+        out += [
+            "Kafka Connect: FileStreamSource, offsets in offset.storage.file.filename, flushed every 1 s. "
+            "Connectless: SourceTaskRunner over FileStreamSourceTask, offsets in an offsets topic every 1 s. "
+            "Both: JsonConverter schemas.enable=false, batch.size 2000, no transforms (the lines are strings; "
+            "the chain needs structured values).",
+            "",
+        ]
+    cold = results.get("cold_start")
+    if cold:
+        out += [
+            "### 3. Cold start",
+            "",
+            f"| handler | import ms (median) | min | max | process ms (median) | under {IMPORT_TARGET_MS:.0f} ms |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for name, row in cold.get("imports", {}).items():
+            if "error" in row:
+                out.append(f"| {name} | import failed: {row['error']} | | | | NO |")
+                continue
+            ok = "yes" if row["import_ms_median"] < IMPORT_TARGET_MS else "NO"
+            out.append(
+                f"| functions/{name}/app.py | {row['import_ms_median']:.0f} | {row['import_ms_min']:.0f} "
+                f"| {row['import_ms_max']:.0f} | {row['process_wall_ms_median']:.0f} | {ok} |"
+            )
+        out.append("")
+        for name, row in cold.get("imports", {}).items():
+            if "heaviest_imports_ms" in row:
+                heavy = ", ".join(f"{h['module']} {h['cumulative_ms']:.0f}" for h in row["heaviest_imports_ms"][:6])
+                out.append(f"Heaviest imports of {name} (cumulative ms): {heavy}.")
+        first = cold.get("first_record")
+        if first:
+            kc, cl = first["kafka-connect"], first["connectless"]
+            e = cl["extra"]
+            out += [
+                "",
+                "| cold process -> first record in the output file | seconds |",
+                "|---|---:|",
+                f"| Apache Kafka Connect (JVM start, worker, connector, consumer group, put) | "
+                f"{kc['first_record_s']:.2f} |",
+                f"| Connectless (interpreter, handler import, mapping's consumer group, first invocation) | "
+                f"{cl['first_record_s']:.2f} |",
+                f"| of which: handler imported at | {e.get('imported_s', float('nan')):.2f} |",
+                f"| of which: first invocation (cold: config topic, task start) | "
+                f"{e.get('first_invoke_start_s', float('nan')):.2f} -> "
+                f"{e.get('first_invoke_end_s', float('nan')):.2f} |",
+            ]
+        batch = cold.get("big_batch")
+        if batch:
+            out += [
+                "",
+                f"One {batch['payload_bytes'] / 2**20:.2f} MiB event ({batch['records']:,} records) through "
+                "functions/sink_task (JSON parse + handler), RSS after the handler's import "
+                f"{batch['after_import_rss_bytes'] / 2**20:.0f} MiB:",
+                "",
+                "| invocation | peak RSS MiB | RSS before MiB | parse s | handler + parse s |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            for run in batch["runs"]:
+                out.append(
+                    f"| {run['invocation']} | {run['peak_rss_bytes'] / 2**20:.0f} | "
+                    f"{run['rss_before_bytes'] / 2**20:.0f} | {run['parse_s']:.3f} | {run['wall_s']:.3f} |"
+                )
+        out.append("")
+    cost = results.get("cost")
+    if cost:
+        a = cost["assumptions"]
+        msk = cost["msk_connect"]
+        out += [
+            "### 4. Cost per million records (sink)",
+            "",
+            f"Prices: Lambda x86 ${LAMBDA_USD_PER_GB_S} per GB-s and $0.20 per million requests; MSK Connect "
+            f"${MSK_CONNECT_USD_PER_MCU_HOUR} per MCU-hour (1 MCU = 1 vCPU + 4 GiB). BatchSize {a['batch_size']} "
+            f"({a['measured_records_per_invocation']:,.0f} records per invocation measured). Lambda CPU per record "
+            f"{a['lambda_cpu_s_per_record'] * 1e6:.1f} µs = handler {a['of_which_handler_cpu_s_per_record'] * 1e6:.1f}"
+            f" + event JSON parse {a['of_which_event_json_parse_s_per_record'] * 1e6:.1f}; billed duration = "
+            "that CPU time, times 1769/memory below 1,769 MB.",
+            "",
+            "| | $ per million records | detail |",
+            "|---|---:|---|",
+        ]
+        for row, upper in zip(cost["lambda"], cost["lambda_whole_process_cpu"], strict=True):
+            out.append(
+                f"| Lambda {row['memory_mb']} MB | {row['usd_per_million']:.5f} | "
+                f"{row['gb_s_per_million']:.1f} GB-s + {row['requests_per_million']} requests; with the "
+                f"emulator's CPU counted too: {upper['usd_per_million']:.5f} |"
+            )
+        out.append(
+            f"| MSK Connect, {msk['mcus']} MCU at {msk['throughput_records_per_s']:,.0f} records/s | "
+            f"{msk['usd_per_million_at_that_throughput']:.5f} | one MCU does "
+            f"{msk['records_per_s_per_mcu']:,.0f} records/s (Kafka Connect's steady rate here per busy core, "
+            f"{msk['kafka_connect_cores_busy']:.2f} cores busy); fully used: "
+            f"{msk['usd_per_million_fully_used_mcu']:.5f}; always on: ${msk['usd_per_month_always_on']:.2f}"
+            " per month |"
+        )
+        fits = a["lambda_512mb_fits_6mb_batch"]
+        out += [
+            "",
+            f"Throughput assumption: {a['msk_connect_throughput']}. 512 MB holds the 6 MB batch's peak RSS: "
+            f"{'yes' if fits else 'no' if fits is not None else 'not measured'}.",
+            "",
+        ]
+    for note in results.get("notes", []):
+        out.append(f"- {note}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- chart
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {"kafka-connect": "#7f7f7f", "connectless": "#1f77b4"}
+    labels = {"kafka-connect": "Kafka Connect 4.1.1", "connectless": "Connectless"}
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    fig.suptitle(
+        f"Connectless vs Apache Kafka Connect — {results['meta']['records']:,} records, {results['meta']['date']}"
+    )
+    panels = [
+        ("records/s (launch to last record)", "records_per_s", 1.0),
+        ("CPU s per million records", "cpu_s_per_million", 1.0),
+        ("peak RSS, MiB", "peak_rss_mib", 1.0),
+    ]
+    runs = [name for name in ("sink", "source") if name in results]
+    for ax, (title, key, scale) in zip(axes[0], panels, strict=True):
+        width = 0.38
+        for i, runtime in enumerate(("kafka-connect", "connectless")):
+            values = [results[r][runtime][key] * scale for r in runs]
+            xs = [x + (i - 0.5) * width for x in range(len(runs))]
+            bars = ax.bar(xs, values, width, label=labels[runtime], color=colours[runtime])
+            ax.bar_label(bars, fmt="{:,.0f}", fontsize=8)
+        ax.set_xticks(range(len(runs)), runs)
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    cold = results.get("cold_start", {})
+    ax = axes[1][0]
+    imports = {k: v["import_ms_median"] for k, v in cold.get("imports", {}).items() if "import_ms_median" in v}
+    if imports:
+        bars = ax.bar(list(imports), list(imports.values()), color=colours["connectless"])
+        ax.bar_label(bars, fmt="{:,.0f}", fontsize=8)
+        ax.axhline(IMPORT_TARGET_MS, color="red", linestyle="--", label=f"target {IMPORT_TARGET_MS:.0f} ms")
+        ax.legend(fontsize=8)
+    ax.set_title("handler import time, ms (median)")
+    ax = axes[1][1]
+    first = cold.get("first_record")
+    if first:
+        values = [first[r]["first_record_s"] for r in ("kafka-connect", "connectless")]
+        bars = ax.bar(
+            [labels[r] for r in ("kafka-connect", "connectless")],
+            values,
+            color=[colours["kafka-connect"], colours["connectless"]],
+        )
+        ax.bar_label(bars, fmt="{:.2f}", fontsize=8)
+    ax.set_title("cold process -> first record, s")
+    ax = axes[1][2]
+    cost = results.get("cost")
+    if cost:
+        names = [f"Lambda {r['memory_mb']} MB" for r in cost["lambda"]] + [
+            f"MSK Connect {cost['msk_connect']['mcus']} MCU"
+        ]
+        values = [r["usd_per_million"] for r in cost["lambda"]] + [
+            cost["msk_connect"]["usd_per_million_at_that_throughput"]
+        ]
+        bars = ax.bar(names, values, color=[colours["connectless"]] * len(cost["lambda"]) + [colours["kafka-connect"]])
+        ax.bar_label(bars, fmt="${:.4f}", fontsize=8)
+        ax.set_title(f"sink $ per million records at {cost['msk_connect']['throughput_records_per_s']:,.0f} rec/s")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

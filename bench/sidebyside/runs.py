@@ -1,0 +1,544 @@
+"""Each measured run: launch a process, watch its output until every record is there, read its /proc.
+
+Both runtimes are watched the same way, by this (parent) process, from the moment the process is launched:
+- sink: the output file is read as it grows and its lines counted;
+- source: the output topic's high watermark is asked for;
+and at the moment the last record shows up, the process's CPU seconds (all its threads) and its peak RSS
+(VmHWM) are read from /proc, before it is stopped. Runs go one after the other, never side by side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sidebyside import kafka_connect as kc
+from sidebyside.procstat import loadavg, sample
+from sidebyside.workload import CHAIN, CONVERTERS, produce_records
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from connectless.kafka.settings import KafkaSettings
+
+BENCH_DIR = Path(__file__).resolve().parents[1]
+REPO = BENCH_DIR.parent
+# The code of this checkout, whatever checkout the virtualenv's editable install points at.
+PYTHONPATH = os.pathsep.join(str(p) for p in (BENCH_DIR, REPO / "shared", REPO / "infra" / "local"))
+POLL_S = 0.05
+
+
+class BenchError(RuntimeError):
+    """A run did not complete: its process died or the records never all arrived."""
+
+
+@dataclass
+class Measure:
+    """One runtime's run over `records` records."""
+
+    runtime: str
+    records: int
+    wall_s: float  # launch -> the last record is there
+    first_record_s: float  # launch -> the first record is there
+    cpu_s: float  # the process's CPU seconds at the moment the last record is there
+    cpu_at_first_s: float
+    peak_rss_bytes: int
+    loadavg_before: list[float]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def records_per_s(self) -> float:
+        return self.records / self.wall_s
+
+    @property
+    def steady_records_per_s(self) -> float:
+        """From the first record to the last: the rate once started, without process start-up."""
+        span = self.wall_s - self.first_record_s
+        return self.records / span if span > 0 else float("nan")
+
+    @property
+    def cpu_s_per_million(self) -> float:
+        return self.cpu_s / self.records * 1e6
+
+    @property
+    def steady_cpu_s_per_million(self) -> float:
+        return (self.cpu_s - self.cpu_at_first_s) / self.records * 1e6
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "records_per_s": self.records_per_s,
+            "steady_records_per_s": self.steady_records_per_s,
+            "cpu_s_per_million": self.cpu_s_per_million,
+            "steady_cpu_s_per_million": self.steady_cpu_s_per_million,
+            "peak_rss_mib": self.peak_rss_bytes / 2**20,
+        }
+
+
+class LineCounter:
+    """Lines of a file that another process appends to, read incrementally."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines = 0
+        self._fh: Any = None
+
+    def __call__(self) -> int:
+        if self._fh is None:
+            if not self.path.exists():
+                return 0
+            self._fh = self.path.open("rb")
+        while chunk := self._fh.read(8 << 20):
+            self.lines += chunk.count(b"\n")
+        return self.lines
+
+    def first_line(self) -> str:
+        with self.path.open("rb") as fh:
+            return fh.readline().decode(errors="replace").rstrip("\n")
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+class TopicCounter:
+    """Records in partition 0 of a topic, by its high watermark."""
+
+    def __init__(self, settings: KafkaSettings, topic: str) -> None:
+        from confluent_kafka import TopicPartition
+
+        self._consumer = settings.consumer(f"bench-watch-{topic}")
+        self._tp = TopicPartition(topic, 0)
+
+    def __call__(self) -> int:
+        _low, high = self._consumer.get_watermark_offsets(self._tp, timeout=10, cached=False)
+        return int(high)
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+def watch(
+    runtime: str,
+    proc: subprocess.Popen[bytes],
+    launched: float,
+    progress: Callable[[], int],
+    total: int,
+    timeout_s: float,
+    load: list[float],
+    describe: Callable[[], str],
+) -> Measure:
+    first_s: float | None = None
+    cpu_at_first = 0.0
+    deadline = launched + timeout_s
+    while True:
+        done = progress()
+        now = time.perf_counter()
+        if done > 0 and first_s is None:
+            first_s = now - launched
+            cpu_at_first = sample(proc.pid).cpu_s
+        if done >= total:
+            final = sample(proc.pid)
+            assert first_s is not None
+            return Measure(
+                runtime, total, now - launched, first_s, final.cpu_s, cpu_at_first, final.peak_rss_bytes, load
+            )
+        if proc.poll() is not None:
+            raise BenchError(f"{runtime} exited with {proc.returncode} after {done}/{total} records\n{describe()}")
+        if now > deadline:
+            raise BenchError(f"{runtime}: only {done}/{total} records after {timeout_s:.0f}s\n{describe()}")
+        time.sleep(POLL_S)
+
+
+# --------------------------------------------------------------------------- Connectless processes
+
+
+def start_child(mode: str, work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    work.mkdir(parents=True, exist_ok=True)
+    full_env = {**os.environ, "PYTHONPATH": PYTHONPATH, "POWERTOOLS_SERVICE_NAME": "connectless", **env}
+    with (work / "console.log").open("wb") as console:
+        return subprocess.Popen(
+            [sys.executable, "-m", "sidebyside.children", mode, str(work / "stats.json")],
+            cwd=work,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_child(proc: subprocess.Popen[bytes], work: Path, timeout: float = 60.0) -> dict[str, Any]:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    try:
+        stats: dict[str, Any] = json.loads((work / "stats.json").read_text())
+    except (OSError, ValueError):
+        stats = {}
+    stats["exit_code"] = proc.returncode
+    return stats
+
+
+def console_tail(work: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join((work / "console.log").read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def deploy_cl_sink(settings: KafkaSettings, name: str, config: dict[str, str]) -> dict[str, str]:
+    """What deploying the sink function does first: its state topics exist and the connector's config is in the
+    config topic. Done well before the measured launch, as in production, where they exist long before a cold
+    start. Returns the function's environment."""
+    from connectless.kafka.admin import TopicSpec, ensure_topic
+    from connectless.storage import ConfigStore, KafkaLog
+    from connectless.storage.status import STATUS_TOPIC_PARTITIONS
+
+    config_topic, status_topic = f"{name}-configs", f"{name}-status"
+    ensure_topic(settings, TopicSpec(status_topic, STATUS_TOPIC_PARTITIONS, config={"cleanup.policy": "compact"}))
+    store = ConfigStore(KafkaLog(settings, config_topic))
+    store.start()
+    try:
+        store.put_connector_config(name, config)
+    finally:
+        store.log.stop()
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "CONNECTLESS_CONFIG_TOPIC": config_topic,
+        "CONNECTLESS_STATUS_TOPIC": status_topic,
+        "BENCH_CONNECTOR": name,
+    }
+
+
+def deploy_cl_source(settings: KafkaSettings, name: str) -> None:
+    """The offsets topic and the output topic exist before the measured launch (see deploy_cl_sink)."""
+    from connectless.kafka.admin import TopicSpec, ensure_topic
+    from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
+
+    ensure_topic(settings, TopicSpec(f"{name}-offsets", OFFSETS_TOPIC_PARTITIONS, config={"cleanup.policy": "compact"}))
+    create_topic(settings, f"{name}-out")
+
+
+# --------------------------------------------------------------------------- the sink run
+
+
+def sink_connector(name: str, topic: str, out: Path) -> dict[str, str]:
+    return {
+        "name": name,
+        "connector.class": "FileStreamSink",
+        "tasks.max": "1",
+        "topics": topic,
+        "file": str(out),
+        **CHAIN,
+    }
+
+
+def cl_sink_config(name: str, topic: str, work: Path) -> dict[str, str]:
+    return {**sink_connector(name, topic, work / "out.txt"), **CONVERTERS}
+
+
+def run_kc_sink(
+    settings: KafkaSettings, libs: Path, work: Path, topic: str, total: int, timeout_s: float, name: str = "kc-sink"
+) -> Measure:
+    out = work / "out.txt"
+    counter = LineCounter(out)
+    worker = kc.worker_properties(settings.bootstrap_servers, work, CONVERTERS)
+    load = loadavg()
+    launched = time.perf_counter()
+    proc = kc.start(libs, work, worker, sink_connector(name, topic, out))
+    try:
+        measure = watch("kafka-connect", proc, launched, counter, total, timeout_s, load, lambda: kc.log_tail(work))
+    finally:
+        code = kc.stop(proc)
+    measure.extra = {
+        "lines_after_stop": counter(),
+        "exit_code": code,
+        "first_line": counter.first_line(),
+        "output_bytes": out.stat().st_size,
+    }
+    counter.close()
+    return measure
+
+
+def run_cl_sink(
+    settings: KafkaSettings,
+    work: Path,
+    topic: str,
+    total: int,
+    timeout_s: float,
+    *,
+    name: str = "cl-sink",
+    batch_size: int = 10_000,
+    window_s: float = 0.5,
+) -> Measure:
+    out = work / "out.txt"
+    counter = LineCounter(out)
+    env = {
+        **deploy_cl_sink(settings, name, cl_sink_config(name, topic, work)),
+        "BENCH_TOPIC": topic,
+        "BENCH_BATCH_SIZE": str(batch_size),
+        "BENCH_BATCHING_WINDOW_S": str(window_s),
+    }
+    load = loadavg()
+    launched_epoch, launched = time.time(), time.perf_counter()
+    proc = start_child("sink", work, env)
+    try:
+        measure = watch("connectless", proc, launched, counter, total, timeout_s, load, lambda: console_tail(work))
+    finally:
+        stats = stop_child(proc, work)
+    stats["batch_size"], stats["batching_window_s"] = batch_size, window_s
+    for key in ("started", "imported", "first_invoke_start", "first_invoke_end"):
+        if isinstance(stats.get(key), float):
+            stats[f"{key}_s"] = stats.pop(key) - launched_epoch  # seconds after the launch
+    measure.extra = {
+        **stats,
+        "lines_after_stop": counter(),
+        "first_line": counter.first_line(),
+        "output_bytes": out.stat().st_size,
+    }
+    counter.close()
+    return measure
+
+
+# --------------------------------------------------------------------------- the source run
+
+
+def create_topic(settings: KafkaSettings, topic: str) -> None:
+    from connectless.kafka.admin import TopicSpec, ensure_topic
+
+    ensure_topic(settings, TopicSpec(topic, 1))
+
+
+def run_kc_source(
+    settings: KafkaSettings, libs: Path, work: Path, infile: Path, total: int, timeout_s: float, name: str = "kc-source"
+) -> Measure:
+    topic = f"{name}-out"
+    create_topic(settings, topic)
+    counter = TopicCounter(settings, topic)
+    worker = kc.worker_properties(settings.bootstrap_servers, work, CONVERTERS)
+    connector = {
+        "name": name,
+        "connector.class": "FileStreamSource",
+        "tasks.max": "1",
+        "topic": topic,
+        "file": str(infile),
+    }
+    offsets_file = Path(worker["offset.storage.file.filename"])
+    # FileOffsetBackingStore serializes the key and value bytes as they are: the JSON offset shows verbatim.
+    final = re.compile(rb'"position":%d\b' % infile.stat().st_size)
+    load = loadavg()
+    launched = time.perf_counter()
+    proc = kc.start(libs, work, worker, connector)
+    try:
+        measure = watch("kafka-connect", proc, launched, counter, total, timeout_s, load, lambda: kc.log_tail(work))
+        measure.extra["offsets_committed_s"] = wait_until(
+            lambda: offsets_file.exists() and final.search(offsets_file.read_bytes()) is not None, 30, launched
+        )
+    finally:
+        code = kc.stop(proc)
+        counter.close()
+    measure.extra.update({"exit_code": code, "records_in_topic": count_after(settings, topic)})
+    return measure
+
+
+def run_cl_source(
+    settings: KafkaSettings, work: Path, infile: Path, total: int, timeout_s: float, name: str = "cl-source"
+) -> Measure:
+    from connectless.storage import KafkaLog, OffsetStore
+    from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
+
+    topic, offsets_topic = f"{name}-out", f"{name}-offsets"
+    deploy_cl_source(settings, name)
+    counter = TopicCounter(settings, topic)
+    offsets = OffsetStore(KafkaLog(settings, offsets_topic, partitions=OFFSETS_TOPIC_PARTITIONS))
+    offsets.start()
+    config = {
+        "name": name,
+        "connector.class": "FileStreamSource",
+        "tasks.max": "1",
+        "topic": topic,
+        "file": str(infile),
+        **CONVERTERS,
+    }
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "BENCH_CONNECTOR": name,
+        "BENCH_OFFSETS_TOPIC": offsets_topic,
+        "BENCH_CONNECTOR_CONFIG": json.dumps(config),
+    }
+    size = infile.stat().st_size
+
+    def committed() -> bool:
+        offsets.refresh()
+        return (offsets.offset(name, {"filename": str(infile)}) or {}).get("position") == size
+
+    load = loadavg()
+    launched_epoch, launched = time.time(), time.perf_counter()
+    proc = start_child("source", work, env)
+    try:
+        measure = watch("connectless", proc, launched, counter, total, timeout_s, load, lambda: console_tail(work))
+        measure.extra["offsets_committed_s"] = wait_until(committed, 30, launched)
+    finally:
+        stats = stop_child(proc, work)
+        counter.close()
+        offsets.log.stop()
+    for key in ("started", "imported", "offsets_read", "task_started"):
+        if isinstance(stats.get(key), float):
+            stats[f"{key}_s"] = stats.pop(key) - launched_epoch
+    measure.extra.update({**stats, "records_in_topic": count_after(settings, topic)})
+    return measure
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, launched: float) -> float | None:
+    """Seconds after the launch at which `check` first held, None if not within `timeout_s`."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        if check():
+            return time.perf_counter() - launched
+        time.sleep(POLL_S)
+    return None
+
+
+def count_after(settings: KafkaSettings, topic: str) -> int:
+    counter = TopicCounter(settings, topic)
+    try:
+        return counter()
+    finally:
+        counter.close()
+
+
+# --------------------------------------------------------------------------- cold start
+
+
+def cold_first_record(settings: KafkaSettings, libs: Path, work: Path, run_id: str) -> dict[str, Any]:
+    """A fresh process of each runtime, a topic holding one record: launch -> that record in the output file."""
+    topic = f"cold-in-{run_id}"
+    create_topic(settings, topic)
+    produce_records(settings, topic, 1)
+    deploy_cl_sink(settings, f"cl-cold-{run_id}", cl_sink_config(f"cl-cold-{run_id}", topic, work / "cl"))
+    kc_run = run_kc_sink(settings, libs, work / "kc", topic, 1, 120, name=f"kc-cold-{run_id}")
+    # Batching window 0: the mapping invokes as soon as it has the record (Lambda's default window is 0.5 s).
+    cl_run = run_cl_sink(settings, work / "cl", topic, 1, 120, name=f"cl-cold-{run_id}", batch_size=100, window_s=0.0)
+    return {"kafka-connect": kc_run.as_dict(), "connectless": cl_run.as_dict()}
+
+
+def import_times(repeat: int = 5) -> dict[str, Any]:
+    """`python -X importtime -c 'import app'` in each functions/*/app.py folder, as Lambda imports a handler."""
+    results: dict[str, Any] = {}
+    # shared/ on the path as the Lambda layer puts it on /opt/python.
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "shared"),
+        "POWERTOOLS_SERVICE_NAME": "connectless",
+        "AWS_LAMBDA_FUNCTION_NAME": "connectless-bench",
+    }
+    for app in sorted((REPO / "functions").glob("*/app.py")):
+        runs = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-X", "importtime", "-c", "import app"],
+                cwd=app.parent,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            wall = time.perf_counter() - start
+            if proc.returncode != 0:
+                results[app.parent.name] = {"error": proc.stderr.strip().splitlines()[-1:]}
+                break
+            runs.append((parse_importtime(proc.stderr), wall))
+        if not runs:
+            continue
+        runs.sort(key=lambda r: r[0]["app"]["cumulative_us"])
+        median_tree, _ = runs[len(runs) // 2]
+        totals = [r[0]["app"]["cumulative_us"] / 1000 for r in runs]
+        heaviest = sorted(
+            (
+                (name, v["cumulative_us"] / 1000, v["depth"])
+                for name, v in median_tree.items()
+                if name != "app" and v["depth"] <= 2
+            ),
+            key=lambda x: -x[1],
+        )[:10]
+        results[app.parent.name] = {
+            "import_ms_median": totals[len(totals) // 2],
+            "import_ms_min": totals[0],
+            "import_ms_max": totals[-1],
+            "process_wall_ms_median": sorted(r[1] for r in runs)[len(runs) // 2] * 1000,
+            "runs": repeat,
+            "heaviest_imports_ms": [{"module": n, "cumulative_ms": ms, "depth": d} for n, ms, d in heaviest],
+        }
+    return results
+
+
+def parse_importtime(stderr: str) -> dict[str, dict[str, int]]:
+    """Module -> self/cumulative microseconds and nesting depth, from `-X importtime` lines."""
+    tree: dict[str, dict[str, int]] = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        _, self_us, cumulative_us, name = (part for part in re.split(r":|\|", line, maxsplit=3))
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        tree.setdefault(name.strip(), {"self_us": int(self_us), "cumulative_us": int(cumulative_us), "depth": depth})
+    return tree
+
+
+def big_batch_memory(
+    settings: KafkaSettings, work: Path, run_id: str, target_bytes: int = 6 * 1024 * 1024 - 4096
+) -> dict[str, Any]:
+    """Peak memory of one ~6 MB Lambda event through functions/sink_task (cold, then warm)."""
+    import orjson
+
+    from connectless.lambda_sink.events import build_event, event_record
+    from connectless.pipeline.raw import RawRecord
+    from connectless.records import TimestampType
+    from sidebyside.workload import FIRST_TIMESTAMP_MS, make_value
+
+    name, topic = f"cl-batch-{run_id}", f"batch-in-{run_id}"
+    work.mkdir(parents=True, exist_ok=True)
+    raws, size = [], 200
+    while True:
+        i = len(raws)
+        raw = RawRecord(
+            topic, 0, i, FIRST_TIMESTAMP_MS + i, TimestampType.CREATE_TIME, str(i).encode(), make_value(i), ()
+        )
+        size += len(orjson.dumps(event_record(raw))) + 1
+        if size > target_bytes:
+            break
+        raws.append(raw)
+    payload = orjson.dumps(build_event(raws, settings.bootstrap_servers))
+    event_file = work / "event.json"
+    event_file.write_bytes(payload)
+    out = work / "out.txt"
+    env = {**deploy_cl_sink(settings, name, cl_sink_config(name, topic, work)), "BENCH_EVENT_FILE": str(event_file)}
+    proc = start_child("batch", work, env)
+    try:
+        proc.wait(300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    stats = stop_child(proc, work)
+    if stats.get("exit_code") != 0 or "runs" not in stats:
+        raise BenchError(f"the 6 MB batch run failed\n{console_tail(work)}")
+    stats["records"] = len(raws)
+    stats["payload_bytes"] = len(payload)
+    stats["lines_written"] = LineCounter(out)()
+    return stats
