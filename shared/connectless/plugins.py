@@ -43,12 +43,14 @@ class PluginNotFoundError(LookupError):
 BUILTIN_MODULES: list[str] = [
     "connectless.connectors.datagen",
     "connectless.connectors.file",
+    "connectless.connectors.sql",
     "connectless.connectors.jdbc_sink",
     "connectless.connectors.s3_sink",
     "connectless.connectors.dynamodb_sink",
     "connectless.connectors.http_sink",
     "connectless.connectors.opensearch",
     "connectless.connectors.mysql_cdc",
+    "connectless.transforms.extract_new_record_state",
     "connectless.converters",
     "connectless.transforms",
 ]
