@@ -48,6 +48,7 @@ BUILTIN_MODULES: list[str] = [
     "connectless.connectors.s3_sink",
     "connectless.connectors.dynamodb_sink",
     "connectless.connectors.http_sink",
+    "connectless.connectors.null_sink",
     "connectless.connectors.opensearch",
     "connectless.connectors.mysql_cdc",
     "connectless.transforms.extract_new_record_state",
