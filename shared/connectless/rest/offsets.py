@@ -6,6 +6,7 @@ A null sink offset sets the partition back to its log start (where auto.offset.r
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
@@ -14,7 +15,7 @@ from confluent_kafka.admin import OffsetSpec
 from connectless.manager.errors import BadRequestError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from connectless.kafka.settings import KafkaSettings
 
@@ -95,22 +96,35 @@ class GroupOffsets:
             listed = admin.list_offsets({tp: OffsetSpec.earliest() for tp in resets}, request_timeout=TIMEOUT_S)
             starts = {(tp.topic, tp.partition): f.result(TIMEOUT_S).offset for tp, f in listed.items()}
         partitions = [TopicPartition(t, p, starts[(t, p)] if o is None else o) for t, p, o in offsets]
-        futures = admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, partitions)])
+        request = [ConsumerGroupTopicPartitions(group, partitions)]
         try:
-            futures[group].result(TIMEOUT_S)
+            _retrying(lambda: admin.alter_consumer_group_offsets(request)[group].result(TIMEOUT_S))
         except KafkaException as exc:
             raise BadRequestError(f"Failed to alter consumer group offsets for group {group}: {exc}") from exc
 
     def reset(self, group: str) -> None:
         if self.settings is None:
             return
-        futures = self.settings.admin().delete_consumer_groups([group], request_timeout=TIMEOUT_S)
+        admin = self.settings.admin()  # kept referenced: its futures complete only while it lives
         try:
-            futures[group].result(TIMEOUT_S)
+            _retrying(lambda: admin.delete_consumer_groups([group], request_timeout=TIMEOUT_S)[group].result(TIMEOUT_S))
         except KafkaException as exc:
             if _code(exc) == KafkaError.GROUP_ID_NOT_FOUND:
                 return
             raise BadRequestError(f"Failed to reset consumer group offsets for group {group}: {exc}") from exc
+
+
+def _retrying(call: Callable[[], Any], attempts: int = 20) -> Any:
+    """Group coordinator moves and loads answer with retriable errors for a moment."""
+    for _ in range(attempts - 1):
+        try:
+            return call()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if not isinstance(error, KafkaError) or not error.retriable():
+                raise
+            time.sleep(0.5)
+    return call()
 
 
 def _code(exc: KafkaException) -> Any:
