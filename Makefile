@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test lint typecheck unit integration bench clean
+.PHONY: install system-deps demo test lint typecheck template-check unit integration bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
@@ -30,13 +30,25 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy shared/connectless infra/local/connectless_local functions
 
+# SAM tooling lives in its own venv (its boto3 pin differs from ours), kept across clones in ~/.cache.
+SAM_VENV := $(HOME)/.cache/connectless/sam-$(shell cksum < infra/sam/requirements.txt | cut -d' ' -f1)
+$(SAM_VENV)/.installed: infra/sam/requirements.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r infra/sam/requirements.txt
+	touch $@
+
+# cfn-lint, sam validate --lint, the layer build (sam build) and its import in a clean interpreter.
+template-check: $(STAMP) $(SAM_VENV)/.installed
+	SAM_VENV=$(SAM_VENV) VENV_PY=$(PY) bash infra/sam/template_check.sh
+
 unit: $(STAMP)
 	$(VENV)/bin/pytest -q tests/unit
 
 integration: install
 	$(VENV)/bin/pytest -q tests/integration
 
-test: install lint typecheck
+test: install lint typecheck template-check
 	$(VENV)/bin/pytest -q tests
 
 bench: install
