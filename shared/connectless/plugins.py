@@ -44,6 +44,8 @@ BUILTIN_MODULES: list[str] = [
     "connectless.connectors.datagen",
     "connectless.connectors.file",
     "connectless.connectors.sql",
+    "connectless.connectors.s3_source",
+    "connectless.connectors.http_source",
     "connectless.connectors.jdbc_sink",
     "connectless.connectors.s3_sink",
     "connectless.connectors.dynamodb_sink",
