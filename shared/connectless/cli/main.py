@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from connectless.cli import standalone_cmd, transform_cmd
+from connectless.cli import client, standalone_cmd, transform_cmd
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     transform_cmd.add_parser(sub)
     standalone_cmd.add_parser(sub)
+    client.add_parsers(sub)
     return parser
 
 
