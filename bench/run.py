@@ -20,6 +20,7 @@ Nothing here asserts: targets missed are reported, and the exit code is 0 unless
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import logging
 import os
@@ -53,12 +54,18 @@ PHASES = ("sink", "source", "cold")
 def git_commit() -> str:
     """The commit measured, `+dirty` when the library or the handlers differ from it (bench/ itself excluded);
     BENCH_GIT_COMMIT names it when running from an exported tree."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=runs.REPO, capture_output=True, text=True,
-                          check=False).stdout.strip()  # fmt: skip
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=runs.REPO, capture_output=True, text=True, check=False
+    ).stdout.strip()
     if not head:
         return os.environ.get("BENCH_GIT_COMMIT", "unknown")
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "shared", "functions", "infra"], cwd=runs.REPO,
-                           capture_output=True, text=True, check=False).stdout.strip()  # fmt: skip
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "shared", "functions", "infra"],
+        cwd=runs.REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     return head + ("+dirty" if dirty else "")
 
 
@@ -128,6 +135,38 @@ def phase_cold(settings: KafkaSettings, libs: Path, work: Path, run_id: str) -> 
     return out
 
 
+def phase_profile(settings: KafkaSettings, work: Path, n: int, run_id: str, timeout: float) -> str:
+    """Connectless's sink and source again, under cProfile (slower, so not measured): where the time goes."""
+    n = min(n, 200_000)
+    log.info("profiling Connectless's sink and source on %d records", n)
+    topic = f"bench-profile-in-{run_id}"
+    runs.create_topic(settings, topic)
+    produce_records(settings, topic, n)
+    name = f"cl-profile-sink-{run_id}"
+    folder = work / "profile-sink"
+    runs.run_cl_sink(settings, folder, topic, n, timeout * 3, name=name, profile=work / "sink.prof")
+    (folder / "out.txt").unlink()
+    infile = work / "profile-input.txt"
+    write_lines(infile, n)
+    runs.run_cl_source(
+        settings,
+        work / "profile-source",
+        infile,
+        n,
+        timeout * 3,
+        name=f"cl-profile-source-{run_id}",
+        profile=work / "source.prof",
+    )
+    infile.unlink()
+    return "\n".join(
+        [
+            f"cProfile of Connectless, {n:,} records each: the child's main thread (not librdkafka's threads).",
+            runs.profile_report(work / "sink.prof", "sink: event-source-mapping emulator + functions/sink_task"),
+            runs.profile_report(work / "source.prof", "source: SourceTaskRunner + FileStreamSourceTask"),
+        ]
+    )
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     found = []
     for name in ("sink", "source"):
@@ -158,6 +197,9 @@ def main() -> int:
     parser.add_argument("--only", default=",".join(PHASES), help="comma-separated phases: sink,source,cold")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, offsets) for a look")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile Connectless's sink and source into <date>-profile.txt"
+    )
     args = parser.parse_args()
     phases = [p.strip() for p in args.only.split(",") if p.strip()]
     if unknown := set(phases) - set(PHASES):
@@ -167,6 +209,9 @@ def main() -> int:
     logging.getLogger("connectless_local").setLevel(logging.WARNING)
 
     begun = time.perf_counter()
+    # Bytecode ready, as in any warm checkout: the first child must not pay for compiling the library.
+    for folder in ("shared", "functions", "infra/local", "bench"):
+        compileall.compile_dir(_REPO / folder, quiet=1)
     run_id = uuid.uuid4().hex[:8]  # in every topic and group name: a shared broker may have older runs
     work = Path(tempfile.mkdtemp(prefix="connectless-bench-"))
     libs = kc.fetch_jars()
@@ -206,6 +251,7 @@ def main() -> int:
         "errors": {},
     }
     failed = False
+    profile_text = ""
     try:
         if "sink" in phases:
             try:
@@ -228,6 +274,13 @@ def main() -> int:
                 failed = True
                 results["errors"]["cold"] = traceback.format_exc()
                 log.exception("cold-start phase failed")
+        if args.profile:
+            try:
+                profile_text = phase_profile(settings, work, args.records, run_id, timeout)
+            except Exception:
+                failed = True
+                results["errors"]["profile"] = traceback.format_exc()
+                log.exception("profile phase failed")
     finally:
         if broker is not None:
             broker.stop()
@@ -244,6 +297,8 @@ def main() -> int:
     stem.with_suffix(".json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     stem.with_suffix(".md").write_text(report.markdown(results))
     report.chart(results, stem.with_suffix(".png"))
+    if profile_text:
+        Path(f"{stem}-profile.txt").write_text(profile_text)
     print(stem.with_suffix(".md").read_text())
     log.info("written %s.{json,md,png} in %.0f s", stem, results["meta"]["total_s"])
     return 1 if failed else 0

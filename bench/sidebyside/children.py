@@ -5,7 +5,8 @@
     python -m sidebyside.children batch  STATS_JSON  # one ~6 MB Lambda event through the sink handler, twice
 
 Settings come from BENCH_* environment variables (see run.py); each child runs until SIGTERM (or, for
-`batch`, until done) and then writes what it measured inside the process to STATS_JSON.
+`batch`, until done) and then writes what it measured inside the process to STATS_JSON. With BENCH_PROFILE=FILE
+the whole run goes under cProfile, whose stats land in FILE.
 """
 
 from __future__ import annotations
@@ -199,7 +200,19 @@ def run_batch(stats_path: Path) -> None:
 
 def main() -> int:
     mode, stats = sys.argv[1], Path(sys.argv[2])
-    {"sink": run_sink, "source": run_source, "batch": run_batch}[mode](stats)
+    run = {"sink": run_sink, "source": run_source, "batch": run_batch}[mode]
+    profile_to = os.environ.get("BENCH_PROFILE")
+    if not profile_to:
+        run(stats)
+        return 0
+    import cProfile
+
+    # Every thread that matters is this one: the handler, the mapping's polling and the source loop run here.
+    profiler = cProfile.Profile()
+    try:
+        profiler.runcall(run, stats)
+    finally:
+        profiler.dump_stats(profile_to)
     return 0
 
 

@@ -162,8 +162,12 @@ def markdown(results: dict[str, Any]) -> str:
         out.append(f"| {target['target']} | {target['measured']} | {'yes' if target['met'] else 'NO'} |")
     out.append("")
     if "sink" in results:
-        out += _run_table("1. Sink: topic -> InsertField, ReplaceField, TimestampConverter -> file", results["sink"])
+        table = _run_table("1. Sink: topic -> InsertField, ReplaceField, TimestampConverter -> file", results["sink"])
         cl = results["sink"]["connectless"]["extra"]
+        inside = cl["records"] / cl["handler_wall_s"] if cl.get("handler_wall_s") else None
+        table.insert(-1, f"| records/s inside the function (Connectless: records / handler seconds; Lambda's poller "
+                         f"fetches outside it) | - | {_fmt(inside)} | - |")  # fmt: skip
+        out += table
         out += [
             f"Kafka Connect: `connect-standalone` (ConnectStandalone, its script's JVM flags), FileStreamSink. "
             f"Connectless: the event-source-mapping emulator invoking `functions/sink_task/app.py` "

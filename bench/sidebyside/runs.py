@@ -286,6 +286,7 @@ def run_cl_sink(
     name: str = "cl-sink",
     batch_size: int = 10_000,
     window_s: float = 0.5,
+    profile: Path | None = None,
 ) -> Measure:
     out = work / "out.txt"
     counter = LineCounter(out)
@@ -294,6 +295,7 @@ def run_cl_sink(
         "BENCH_TOPIC": topic,
         "BENCH_BATCH_SIZE": str(batch_size),
         "BENCH_BATCHING_WINDOW_S": str(window_s),
+        **({"BENCH_PROFILE": str(profile)} if profile else {}),
     }
     load = loadavg()
     launched_epoch, launched = time.time(), time.perf_counter()
@@ -358,7 +360,13 @@ def run_kc_source(
 
 
 def run_cl_source(
-    settings: KafkaSettings, work: Path, infile: Path, total: int, timeout_s: float, name: str = "cl-source"
+    settings: KafkaSettings,
+    work: Path,
+    infile: Path,
+    total: int,
+    timeout_s: float,
+    name: str = "cl-source",
+    profile: Path | None = None,
 ) -> Measure:
     from connectless.storage import KafkaLog, OffsetStore
     from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
@@ -381,6 +389,7 @@ def run_cl_source(
         "BENCH_CONNECTOR": name,
         "BENCH_OFFSETS_TOPIC": offsets_topic,
         "BENCH_CONNECTOR_CONFIG": json.dumps(config),
+        **({"BENCH_PROFILE": str(profile)} if profile else {}),
     }
     size = infile.stat().st_size
 
@@ -542,3 +551,18 @@ def big_batch_memory(
     stats["payload_bytes"] = len(payload)
     stats["lines_written"] = LineCounter(out)()
     return stats
+
+
+def profile_report(path: Path, title: str, lines: int = 30) -> str:
+    """The functions where a profiled run spent its time: by own time, then by cumulative time."""
+    import io
+    import pstats
+
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    stats.strip_dirs()
+    out.write(f"==== {title}: by own time ====\n")
+    stats.sort_stats("tottime").print_stats(lines)
+    out.write(f"==== {title}: by cumulative time ====\n")
+    stats.sort_stats("cumulative").print_stats(lines)
+    return out.getvalue()
