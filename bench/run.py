@@ -198,7 +198,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, offsets) for a look")
     parser.add_argument(
-        "--profile", action="store_true", help="also profile Connectless's sink and source into <date>-profile.txt"
+        "--profile",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="profile Connectless's sink and source into <date>-profile.txt (auto: when a records/s target is missed)",
     )
     args = parser.parse_args()
     phases = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -274,9 +277,14 @@ def main() -> int:
                 failed = True
                 results["errors"]["cold"] = traceback.format_exc()
                 log.exception("cold-start phase failed")
-        if args.profile:
+        missed = any(results.get(r, {}).get("ratio_records_per_s", 1.0) < 1.0 for r in ("sink", "source"))
+        if args.profile == "always" or (args.profile == "auto" and missed):
             try:
                 profile_text = phase_profile(settings, work, args.records, run_id, timeout)
+                results["profile"] = {
+                    "file": f"{results['meta']['date']}-profile.txt",
+                    "records": min(args.records, 200_000),
+                }
             except Exception:
                 failed = True
                 results["errors"]["profile"] = traceback.format_exc()

@@ -137,6 +137,12 @@ def _run_table(title: str, run: dict[str, Any]) -> list[str]:
     ]
     for label, key, digits, _higher in rows:
         lines.append(f"| {label} | {_fmt(kc[key], digits)} | {_fmt(cl[key], digits)} | {_ratio(cl[key], kc[key])} |")
+    for key, label in (
+        ("lines_after_stop", "lines in the output file after stop (no loss, no duplicate)"),
+        ("records_in_topic", "records in the topic after stop (no loss, no duplicate)"),
+    ):
+        if key in kc["extra"] and key in cl["extra"]:
+            lines.append(f"| {label} | {_fmt(kc['extra'][key])} | {_fmt(cl['extra'][key])} | - |")
     if "offsets_committed_s" in kc["extra"]:
         a, b = kc["extra"]["offsets_committed_s"], cl["extra"]["offsets_committed_s"]
         lines.append(
@@ -280,8 +286,13 @@ def markdown(results: dict[str, Any]) -> str:
             f"{'yes' if fits else 'no' if fits is not None else 'not measured'}.",
             "",
         ]
+    if "profile" in results:
+        out += [f"Where Connectless's time goes: cProfile of its sink and source on {results['profile']['records']:,} "
+                f"records in `{results['profile']['file']}`.", ""]  # fmt: skip
     for note in results.get("notes", []):
         out.append(f"- {note}")
+    for phase, error in results.get("errors", {}).items():
+        out.append(f"- The {phase} phase FAILED: {error.strip().splitlines()[-1]} (traceback in the JSON)")
     return "\n".join(out).rstrip() + "\n"
 
 
