@@ -37,12 +37,11 @@ def lambda_cost(cpu_s_per_record: float, memory_mb: int, batch_size: int) -> dic
 
 
 def msk_connect_cost(kc_run: dict[str, Any], throughput: float) -> dict[str, float]:
-    """MSK Connect for a sustained `throughput` (records/s), with one MCU doing what one vCPU of Kafka Connect did
-    here: its steady records/s divided by the cores it kept busy (at least one, a single task uses at most one
-    core for its own work)."""
+    """MSK Connect for a sustained `throughput` (records/s), one MCU (one vCPU) doing what one busy core of Kafka
+    Connect did here: records per CPU-second of its JVM in the steady part of the run."""
     span = kc_run["wall_s"] - kc_run["first_record_s"]
-    cores = (kc_run["cpu_s"] - kc_run["cpu_at_first_s"]) / span if span > 0 else 1.0
-    per_mcu = kc_run["steady_records_per_s"] / max(1.0, cores)
+    cores = (kc_run["cpu_s"] - kc_run["cpu_at_first_s"]) / span if span > 0 else float("nan")
+    per_mcu = 1e6 / kc_run["steady_cpu_s_per_million"]
     mcus = max(1, math.ceil(throughput / per_mcu))
     hourly = mcus * MSK_CONNECT_USD_PER_MCU_HOUR
     return {
@@ -93,8 +92,8 @@ def cost_model(results: dict[str, Any]) -> dict[str, Any]:
             "of_which_handler_cpu_s_per_record": handler_cpu,
             "of_which_event_json_parse_s_per_record": parse,
             "billed_duration": "CPU time (the handler is CPU-bound); below 1,769 MB scaled by 1769/memory",
-            "msk_connect_throughput": "Connectless's steady sink records/s, with one MCU doing Kafka Connect's "
-            "measured steady records/s per busy core",
+            "msk_connect_throughput": "Connectless's steady sink records/s; one MCU (1 vCPU) does as many records/s "
+            "as Kafka Connect's JVM did per CPU-second in the steady part of its run",
             "lambda_512mb_fits_6mb_batch": peak < 512 * 2**20 if peak else None,
         },
         "lambda": lambda_rows,
@@ -255,7 +254,7 @@ def markdown(results: dict[str, Any]) -> str:
         out += [
             "### 4. Cost per million records (sink)",
             "",
-            f"Prices: Lambda x86 ${LAMBDA_USD_PER_GB_S} per GB-s and $0.20 per million requests; MSK Connect "
+            f"Prices: Lambda x86 ${LAMBDA_USD_PER_GB_S:.10f} per GB-s and $0.20 per million requests; MSK Connect "
             f"${MSK_CONNECT_USD_PER_MCU_HOUR} per MCU-hour (1 MCU = 1 vCPU + 4 GiB). BatchSize {a['batch_size']} "
             f"({a['measured_records_per_invocation']:,.0f} records per invocation measured). Lambda CPU per record "
             f"{a['lambda_cpu_s_per_record'] * 1e6:.1f} µs = handler {a['of_which_handler_cpu_s_per_record'] * 1e6:.1f}"
@@ -268,13 +267,14 @@ def markdown(results: dict[str, Any]) -> str:
         for row, upper in zip(cost["lambda"], cost["lambda_whole_process_cpu"], strict=True):
             out.append(
                 f"| Lambda {row['memory_mb']} MB | {row['usd_per_million']:.5f} | "
+                f"{row['duration_s_per_million'] / row['requests_per_million']:.2f} s per batch, "
                 f"{row['gb_s_per_million']:.1f} GB-s + {row['requests_per_million']} requests; with the "
                 f"emulator's CPU counted too: {upper['usd_per_million']:.5f} |"
             )
         out.append(
             f"| MSK Connect, {msk['mcus']} MCU at {msk['throughput_records_per_s']:,.0f} records/s | "
             f"{msk['usd_per_million_at_that_throughput']:.5f} | one MCU does "
-            f"{msk['records_per_s_per_mcu']:,.0f} records/s (Kafka Connect's steady rate here per busy core, "
+            f"{msk['records_per_s_per_mcu']:,.0f} records/s (Kafka Connect's records per CPU-second here, "
             f"{msk['kafka_connect_cores_busy']:.2f} cores busy); fully used: "
             f"{msk['usd_per_million_fully_used_mcu']:.5f}; always on: ${msk['usd_per_month_always_on']:.2f}"
             " per month |"
