@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import warnings
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -349,6 +350,8 @@ class MySqlCdcSourceTask(SourceTask):
         from pymysqlreplication.event import GtidEvent, MariadbGtidEvent, QueryEvent, XidEvent
         from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
+        # pymysqlreplication still passes PyMySQL's deprecated `db` argument on every connect.
+        warnings.filterwarnings("ignore", message="'db' is deprecated", category=DeprecationWarning)
         try:
             return BinLogStreamReader(
                 connection_settings=dict(self.params),
@@ -359,6 +362,7 @@ class MySqlCdcSourceTask(SourceTask):
                 log_pos=self._pos,
                 # pymysqlreplication's MariaDB mode resumes by GTID only; file/pos works on both servers.
                 is_mariadb=False,
+                enable_logging=False,  # it logs its settings at INFO on every connect
                 only_events=[
                     GtidEvent,
                     MariadbGtidEvent,
