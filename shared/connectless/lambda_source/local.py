@@ -49,7 +49,7 @@ class LocalSourceFunctions:
 
 
 def schedule_connector(scheduler: LocalScheduler, configs: ConfigStore, connector: str) -> int:
-    """Schedule every task of `connector` at its `schedule.expression` rate; returns the number of tasks."""
+    """Schedule every task of `connector` at its `connectless.source.schedule` rate; returns the number of tasks."""
     configs.refresh()
     config = configs.connector_config(connector) or {}
     every_s = parse_rate(config.get(SCHEDULE_EXPRESSION, DEFAULT_SCHEDULE))

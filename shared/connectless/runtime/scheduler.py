@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEDULE_EXPRESSION: Final = "schedule.expression"  # connector config key; EventBridge's rate(...) syntax
+SCHEDULE_EXPRESSION: Final = "connectless.source.schedule"  # as the manager names it (manager/lambda_config)
 DEFAULT_SCHEDULE: Final = "rate(1 minute)"
 _RATE = re.compile(r"^\s*rate\(\s*(\d+(?:\.\d+)?)\s+(second|seconds|minute|minutes|hour|hours|day|days)\s*\)\s*$")
 _UNIT_S = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}

@@ -94,9 +94,9 @@ def test_overlapping_invocations_fence_the_older_one(
     first, second = world.handler(budget), world.handler(budget)
     outcomes: dict[str, str] = {}
 
-    older = threading.Thread(target=lambda: outcomes.update(older=first.handle("gen", 0, _left(4.0)).outcome))
+    older = threading.Thread(target=lambda: outcomes.update(older=first.handle("gen", 0, _left(15.0)).outcome))
     older.start()
-    time.sleep(1.5)
+    _wait_for_records(kafka_bootstrap, topic)  # the older one is making progress; the newer one fences it
     newer = threading.Thread(target=lambda: outcomes.update(newer=second.handle("gen", 0, _left(3.0)).outcome))
     newer.start()
     older.join(30)
@@ -112,6 +112,24 @@ def test_overlapping_invocations_fence_the_older_one(
     history = [v["next.id"] for k, v in _offset_records(kafka_bootstrap, world.offsets_topic) if k == key]
     assert history == sorted(history), "an offset went back"
     assert history[-1] == TOTAL
+
+
+def _wait_for_records(bootstrap: str, topic: str, timeout: float = 20.0) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks"})
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5)[1] > 0:
+                    return
+            except Exception:  # the topic is created by the first produce
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"nothing was produced to {topic}")
+    finally:
+        consumer.close()
 
 
 def _left(seconds: float) -> collections.abc.Callable[[], float]:

@@ -87,7 +87,7 @@ def test_local_scheduler_runs_the_function_at_the_connector_rate(
 ) -> None:
     world = SourceWorld(kafka_bootstrap)
     topic = unique_topic("gen")
-    config = _datagen(topic, 300, **{"schedule.expression": "rate(1 seconds)", "tasks.max": "2"})
+    config = _datagen(topic, 300, **{"connectless.source.schedule": "rate(1 seconds)", "tasks.max": "2"})
     tasks = [{**config, "task.index": str(i), "task.count": "2"} for i in range(2)]
     world.add_connector("gen", config, tasks)
     budget = SourceBudget(safety_margin_s=0.0, max_records=50)  # each run does a slice of the work

@@ -7,6 +7,7 @@ import decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from source_tasks import Offsets
 from sql_databases import Database, mariadb_database, postgres_database, sqlite_database
 
 from connectless.connectors.sql import SqlSourceConnector, SqlSourceTask
@@ -14,7 +15,7 @@ from connectless.runtime.contexts import RuntimeSourceTaskContext
 from connectless.storage import codec
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
     from pathlib import Path
 
     from connectless.records import SourceRecord
@@ -30,24 +31,6 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         database = mariadb_database(request.getfixturevalue("source_mariadb"))
     yield database
     database.close()
-
-
-class Offsets:
-    """An OffsetStorageReader over a dict: what the runner would have committed."""
-
-    def __init__(self) -> None:
-        self.data: dict[bytes, dict[str, Any]] = {}
-
-    def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
-        return self.data.get(codec.canonical(dict(partition)))
-
-    def offsets(self, partitions: Any) -> dict[str, dict[str, Any] | None]:
-        return {codec.canonical(dict(p)).decode(): self.offset(p) for p in partitions}
-
-    def commit(self, records: list[SourceRecord]) -> None:
-        for record in records:
-            if record.source_partition is not None and record.source_offset is not None:
-                self.data[codec.canonical(dict(record.source_partition))] = dict(record.source_offset)
 
 
 def drain(db: Database, offsets: Offsets, **config: str) -> list[SourceRecord]:
