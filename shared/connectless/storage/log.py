@@ -203,7 +203,8 @@ class KafkaLog(KeyValueLog):
             while remaining:
                 if time.monotonic() > deadline:
                     raise StoreError(f"timed out reading {self.topic} to its end")
-                for msg in consumer.consume(500, 0.2):
+                # Short waits: a transaction marker ends many partitions, and only the position shows it passed.
+                for msg in consumer.consume(500, 0.02):
                     err = msg.error()
                     if err is not None:
                         if err.code() == KafkaError._PARTITION_EOF:
