@@ -6,6 +6,7 @@ work (connectless.lambda_sink.handler); this module adds Powertools logging, met
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ metrics = Metrics(namespace="Connectless")
 tracer = Tracer()
 
 _handler: SinkBatchHandler | None = None  # warm state: stores, cached configs, started tasks
+_frozen = False
 
 
 def _batch_handler() -> SinkBatchHandler:
@@ -30,6 +32,17 @@ def _batch_handler() -> SinkBatchHandler:
     if _handler is None:
         _handler = SinkBatchHandler.from_env()
     return _handler
+
+
+def _freeze_warm_state() -> None:
+    """Once the first batch has loaded every module, plugin and client, move them out of the cycle collector's
+    sight: a 10,000-record batch allocates enough to trigger full collections, which would otherwise walk
+    every long-lived object of the container each time (a third of the CPU of a batch, measured)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 def _record_metrics(result: BatchResult | None, records_in: int, duration_s: float) -> None:
@@ -61,6 +74,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         raise
     finally:
         _record_metrics(result, records_in, time.perf_counter() - start)
+    _freeze_warm_state()
     response = result.response()
     logger.info(
         "batch done",

@@ -27,7 +27,7 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from connectless.lambda_sink.context import EmulatedLambdaContext
-from connectless.lambda_sink.events import SELF_MANAGED_EVENT_SOURCE, event_record, partition_key
+from connectless.lambda_sink.events import SELF_MANAGED_EVENT_SOURCE, encode_record, partition_key
 from connectless.runtime.sink_runner import consumer_group, raw_from_message
 
 if TYPE_CHECKING:
@@ -154,6 +154,7 @@ class EventSourceMappingEmulator:
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
         self._carry: list[tuple[RawRecord, bytes]] = []  # polled but not fitting the last batch
+        self._encoded: dict[int, bytes] = {}  # id(raw) -> its event JSON, for the records being delivered
 
     # -- consuming -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -187,8 +188,9 @@ class EventSourceMappingEmulator:
         consumer = self._require_consumer()
         cfg = self.config
         batch: list[RawRecord] = []
+        encoded = self._encoded
         size = _EVENT_OVERHEAD + len(self.settings.bootstrap_servers)
-        keys: set[str] = set()
+        seen: set[tuple[str, int]] = set()
         window_end: float | None = None
         first_wait_end = time.monotonic() + idle_timeout
         while len(batch) < cfg.batch_size:
@@ -202,15 +204,18 @@ class EventSourceMappingEmulator:
                     break
                 wanted = cfg.batch_size - len(batch)
                 items = [(raw_from_message(m), b"") for m in self._consume(consumer, wanted, min(0.1, end - now))]
-            for index, (raw, encoded) in enumerate(items):
-                data = encoded or orjson.dumps(event_record(raw))
-                key = partition_key(raw.topic, raw.partition)
-                extra = len(data) + 1 + (0 if key in keys else len(key) + 6)
+            for index, (raw, known) in enumerate(items):
+                data = known or encode_record(raw)
+                extra = len(data) + 1
+                tp = (raw.topic, raw.partition)
+                if tp not in seen:
+                    extra += len(partition_key(raw.topic, raw.partition)) + 6
                 if len(batch) >= cfg.batch_size or (batch and size + extra > cfg.max_payload_bytes):
                     self._carry = [(raw, data), *items[index + 1 :]]
                     return batch
                 batch.append(raw)
-                keys.add(key)
+                encoded[id(raw)] = data  # encoded once: the event is assembled from these bytes
+                seen.add(tp)
                 size += extra
             if batch and window_end is None:
                 window_end = time.monotonic() + cfg.maximum_batching_window_s
@@ -234,7 +239,10 @@ class EventSourceMappingEmulator:
         if not batch:
             return 0
         self.stats.batches += 1
-        self._deliver(_Pending(batch))
+        try:
+            self._deliver(_Pending(batch))
+        finally:
+            self._encoded.clear()
         return len(batch)
 
     def run(self, should_stop: Callable[[], bool]) -> None:
@@ -305,20 +313,27 @@ class EventSourceMappingEmulator:
         return self._item_failures(response, raws)
 
     def _event(self, raws: list[RawRecord]) -> dict[str, Any]:
-        grouped: dict[str, list[bytes]] = {}
+        grouped: dict[tuple[str, int], list[bytes]] = {}
+        encoded = self._encoded
         for raw in raws:
-            grouped.setdefault(partition_key(raw.topic, raw.partition), []).append(orjson.dumps(event_record(raw)))
+            data = encoded.get(id(raw)) or encode_record(raw)
+            tp = (raw.topic, raw.partition)
+            found = grouped.get(tp)
+            if found is None:
+                grouped[tp] = [data]
+            else:
+                found.append(data)
         head: dict[str, Any] = {"eventSource": self.config.event_source}
         if self.config.event_source == "aws:kafka":
             head["eventSourceArn"] = "arn:aws:kafka:us-east-1:000000000000:cluster/local/local"
         head["bootstrapServers"] = self.settings.bootstrap_servers
-        records = b",".join(orjson.dumps(k) + b":[" + b",".join(v) + b"]" for k, v in grouped.items())
+        records = b",".join(orjson.dumps(partition_key(*tp)) + b":[" + b",".join(v) + b"]" for tp, v in grouped.items())
         payload = orjson.dumps(head)[:-1] + b',"records":{' + records + b"}}"
         self.stats.payload_sizes.append(len(payload))
         if self._json_round_trip:
             event: dict[str, Any] = orjson.loads(payload)
             return event
-        return {**head, "records": {k: [orjson.loads(v) for v in vs] for k, vs in grouped.items()}}
+        return {**head, "records": {partition_key(*tp): [orjson.loads(v) for v in vs] for tp, vs in grouped.items()}}
 
     def _item_failures(self, response: Any, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
         """Lambda treats a malformed response, or one naming a record not in the batch, as a failed batch."""
@@ -342,9 +357,10 @@ class EventSourceMappingEmulator:
         return None, failures
 
     def _too_large(self, pending: _Pending) -> bool:
-        return (
-            len(pending.raws) == 1 and len(orjson.dumps(event_record(pending.raws[0]))) > self.config.max_payload_bytes
-        )
+        if len(pending.raws) != 1:
+            return False
+        raw = pending.raws[0]
+        return len(self._encoded.get(id(raw)) or encode_record(raw)) > self.config.max_payload_bytes
 
     def _give_up(self, pending: _Pending, reason: str) -> None:
         topic = self.config.destination_topic

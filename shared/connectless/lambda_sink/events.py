@@ -10,9 +10,10 @@ Shape (MSK: eventSource "aws:kafka" plus eventSourceArn; self-managed: "SelfMana
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools.utilities.data_classes import KafkaEvent
+import orjson
 
 from connectless.pipeline.raw import RawRecord
 from connectless.records import TimestampType
@@ -31,6 +32,9 @@ _TO_LAMBDA_TS_TYPE: Final = {
     TimestampType.NO_TIMESTAMP_TYPE: "NO_TIMESTAMP_TYPE",
 }
 _FROM_LAMBDA_TS_TYPE: Final = {v: k for k, v in _TO_LAMBDA_TS_TYPE.items()}
+_TS_TYPE_JSON: Final = {k: orjson.dumps(v) for k, v in _TO_LAMBDA_TS_TYPE.items()}
+_NO_TS_TYPE_JSON: Final = orjson.dumps("NO_TIMESTAMP_TYPE")
+_topic_json: dict[str, bytes] = {}  # a few topics per process; their JSON string form, escaped once
 
 
 class KafkaEventError(ValueError):
@@ -57,6 +61,29 @@ def event_record(raw: RawRecord) -> dict[str, Any]:
         record["value"] = base64.b64encode(raw.value).decode("ascii")
     record["headers"] = [{name: list(value or b"")} for name, value in raw.headers]
     return record
+
+
+def encode_record(raw: RawRecord) -> bytes:
+    """`orjson.dumps(event_record(raw))`, byte for byte, in a third of the time (the emulator's hot path)."""
+    topic = _topic_json.get(raw.topic)
+    if topic is None:
+        if len(_topic_json) > 1000:
+            _topic_json.clear()
+        topic = _topic_json[raw.topic] = orjson.dumps(raw.topic)
+    b64 = binascii.b2a_base64
+    key = b"" if raw.key is None else b',"key":"' + b64(raw.key, newline=False) + b'"'
+    value = b"" if raw.value is None else b',"value":"' + b64(raw.value, newline=False) + b'"'
+    headers = orjson.dumps([{name: list(v or b"")} for name, v in raw.headers]) if raw.headers else b"[]"
+    return b'{"topic":%b,"partition":%d,"offset":%d,"timestamp":%d,"timestampType":%b%b%b,"headers":%b}' % (
+        topic,
+        raw.partition,
+        raw.offset,
+        -1 if raw.timestamp is None else raw.timestamp,
+        _TS_TYPE_JSON.get(raw.timestamp_type, _NO_TS_TYPE_JSON),
+        key,
+        value,
+        headers,
+    )
 
 
 def build_event(
@@ -97,31 +124,45 @@ def parse_event(event: Mapping[str, Any]) -> dict[str, list[RawRecord]]:
     source = event.get("eventSource")
     if source not in EVENT_SOURCES:
         raise KafkaEventError(f"not a Lambda Kafka event: eventSource={source!r}")
-    kafka_event = KafkaEvent(dict(event))
+    records = event.get("records")
+    if not isinstance(records, dict):
+        raise KafkaEventError("a Lambda Kafka event holds its records in an object keyed by <topic>-<partition>")
     parsed: dict[str, list[RawRecord]] = {}
-    for record in kafka_event.records:
-        raw = _raw_from(record.raw_event)
-        parsed.setdefault(partition_key(raw.topic, raw.partition), []).append(raw)
-    for records in parsed.values():
-        records.sort(key=lambda r: r.offset)
+    for items in records.values():  # what Powertools' KafkaEvent.records walks, without a wrapper per record
+        for record in items:
+            raw = _raw_from(record)
+            key = partition_key(raw.topic, raw.partition)
+            found = parsed.get(key)
+            if found is None:
+                parsed[key] = [raw]
+            else:
+                found.append(raw)
+    for batch in parsed.values():
+        batch.sort(key=_offset)  # already in order as Lambda sends them: one linear pass
     return parsed
+
+
+def _offset(raw: RawRecord) -> int:
+    return raw.offset
 
 
 def _raw_from(record: Mapping[str, Any]) -> RawRecord:
     key, value = record.get("key"), record.get("value")
     timestamp = record.get("timestamp")
-    headers = tuple(
-        (str(name), None if data is None else bytes(data))
-        for chunk in record.get("headers") or ()
-        for name, data in chunk.items()
+    chunks = record.get("headers")
+    headers = (
+        tuple((str(name), None if data is None else bytes(data)) for chunk in chunks for name, data in chunk.items())
+        if chunks
+        else ()
     )
+    unb64 = binascii.a2b_base64  # base64.b64decode without its Python wrapper: same non-strict decoding
     return RawRecord(
         record["topic"],
         int(record["partition"]),
         int(record["offset"]),
         None if timestamp is None or timestamp < 0 else int(timestamp),
         _FROM_LAMBDA_TS_TYPE.get(record.get("timestampType", ""), TimestampType.NO_TIMESTAMP_TYPE),
-        None if key is None else base64.b64decode(key),
-        None if value is None else base64.b64decode(value),
+        None if key is None else unb64(key),
+        None if value is None else unb64(value),
         headers,
     )

@@ -14,6 +14,7 @@ Anything else that goes wrong raises: the mapping retries the whole batch, and t
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from connectless.config.providers import resolve_config
 from connectless.connector import SinkTask, TopicPartition
 from connectless.errors.exceptions import ConnectError, ToleranceExceededError
 from connectless.errors.stage import Stage
@@ -76,6 +78,10 @@ class BatchResult:
         }
 
 
+def _offset(raw: RawRecord) -> int:
+    return raw.offset
+
+
 class _RunningTask:
     """A started task and its pipeline, kept while the container is warm and its config unchanged."""
 
@@ -87,22 +93,27 @@ class _RunningTask:
         task_config: dict[str, str],
         settings: KafkaSettings | None,
     ) -> None:
-        self.config = config
+        self.config = config  # as stored: a change is seen against these, ${provider:...} references included
         self.task_config = task_config
+        # ${provider:[path:]key} references are resolved at task start, as the task runners do.
+        config, task_config = resolve_config(config), resolve_config(task_config)
         plugin = find_connector(config[CONNECTOR_CLASS])
         task_class = plugin.cls().task_class()
         if not issubclass(task_class, SinkTask):
             raise ConnectorNotRunnableError(f"connector {connector!r} is not a sink connector")
         self.pipeline = SinkPipeline(connector, task_id, config, settings)
         self.task: SinkTask = task_class()
-        self.batch_raw: dict[tuple[str, int, int], RawRecord] = {}
+        self.batch: Mapping[str, list[RawRecord]] = {}  # the current batch, per partition, in offset order
         reporter = self.pipeline.errant_record_reporter(task_class, self._lookup)
         self.context = RuntimeSinkTaskContext(task_config, reporter)
         self.task.initialize(self.context)
         self.task.start(task_config)
 
     def _lookup(self, topic: str, partition: int, offset: int) -> RawRecord | None:
-        return self.batch_raw.get((topic, partition, offset))
+        """The consumed form of a record the task reports as errant (rare: searched, not indexed per batch)."""
+        raws = self.batch.get(partition_key(topic, partition), [])
+        index = bisect.bisect_left(raws, offset, key=_offset)
+        return raws[index] if index < len(raws) and raws[index].offset == offset else None
 
     def open(self, partitions: set[TopicPartition]) -> None:
         new = partitions - self.context.current_assignment
@@ -254,7 +265,7 @@ class SinkBatchHandler:
         remaining_s: Callable[[], float] | None,
     ) -> None:
         pipeline, task = running.pipeline, running.task
-        running.batch_raw = {(r.topic, r.partition, r.offset): r for raws in partitions.values() for r in raws}
+        running.batch = partitions
         running.open({TopicPartition(r.topic, r.partition) for raws in partitions.values() for r in raws[:1]})
         skipped_before = pipeline.operator.total_skipped
         traces: list[str] = []

@@ -58,10 +58,10 @@ class WriteOutcome:
 
 def next_offsets(raws: Sequence[RawRecord]) -> dict[TopicPartition, int]:
     """The offsets to commit once `raws` are handled: the last offset + 1 of each partition."""
-    offsets: dict[TopicPartition, int] = {}
-    for raw in raws:
-        offsets[TopicPartition(raw.topic, raw.partition)] = raw.offset + 1
-    return offsets
+    last: dict[tuple[str, int], int] = {}
+    for raw in raws:  # a plain tuple per record; a TopicPartition only per partition
+        last[raw.topic, raw.partition] = raw.offset + 1
+    return {TopicPartition(topic, partition): offset for (topic, partition), offset in last.items()}
 
 
 def write_batch(

@@ -6,10 +6,13 @@ import base64
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectless.lambda_sink.events import (
     KafkaEventError,
     build_event,
+    encode_record,
     event_record,
     parse_event,
     partition_key,
@@ -76,6 +79,26 @@ def test_null_key_and_tombstone_value_are_left_out() -> None:
 
 def test_log_append_time_is_named_as_lambda_names_it() -> None:
     assert event_record(raw(timestamp_type=TimestampType.LOG_APPEND_TIME))["timestampType"] == "LOG_APPEND_TIME"
+
+
+@given(
+    topic=st.text(min_size=1, max_size=20),
+    partition=st.integers(0, 2**31 - 1),
+    offset=st.integers(0, 2**63 - 1),
+    timestamp=st.one_of(st.none(), st.integers(0, 2**63 - 1)),
+    timestamp_type=st.sampled_from(
+        [TimestampType.CREATE_TIME, TimestampType.LOG_APPEND_TIME, TimestampType.NO_TIMESTAMP_TYPE, "odd"]
+    ),
+    key=st.one_of(st.none(), st.binary(max_size=40)),
+    value=st.one_of(st.none(), st.binary(max_size=200)),
+    headers=st.lists(st.tuples(st.text(max_size=10), st.one_of(st.none(), st.binary(max_size=10))), max_size=3),
+)
+def test_the_fast_encoder_writes_the_same_bytes_as_orjson(
+    topic: str, partition: int, offset: int, timestamp: int | None, timestamp_type: str, key: bytes | None,
+    value: bytes | None, headers: list[tuple[str, bytes | None]],
+) -> None:  # fmt: skip
+    record = RawRecord(topic, partition, offset, timestamp, timestamp_type, key, value, tuple(headers))
+    assert encode_record(record) == orjson.dumps(event_record(record))
 
 
 def test_records_are_grouped_by_topic_partition() -> None:

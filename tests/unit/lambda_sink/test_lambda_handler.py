@@ -9,17 +9,24 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import sink_fakes
+from connectless.connector import SinkConnector, SinkTask
 from connectless.errors import ConnectError
 from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import build_event
 from connectless.lambda_sink.handler import SinkBatchHandler
 from connectless.pipeline.raw import RawRecord
+from connectless.plugins import PluginKind, register
 from connectless.storage import ConfigStore, MemoryLog, State, StatusStore, TargetState
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from connectless.records import SinkRecord
 
 NAME = "mem"
 BASE = {
@@ -191,3 +198,51 @@ def test_the_function_reports_metrics_per_connector(capsys: pytest.CaptureFixtur
     assert emf["connector"] == NAME
     assert (emf["RecordsIn"], emf["RecordsOut"], emf["RecordsDeadLettered"]) == ([3.0], [2.0], [1.0])
     assert emf["BatchDuration"][0] >= 0
+
+
+def test_config_provider_references_are_resolved_at_task_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONNECTLESS_TEST_REJECT", "2")
+    handler = make_handler(**{"errors.tolerance": "all", "reject.values": "${env:CONNECTLESS_TEST_REJECT}"})
+    result = handler.handle(event(b"1", b"2", b"3"), NAME)
+    assert (result.records_written, result.records_dead_lettered) == (2, 1)
+    assert handler._tasks[NAME].config["reject.values"] == "${env:CONNECTLESS_TEST_REJECT}"  # stored as written
+
+
+@register(PluginKind.SINK, "test.ErrantReportingSinkConnector", "ErrantReportingSink")
+class ErrantReportingSinkConnector(SinkConnector):
+    def task_class(self) -> type[SinkTask]:
+        return ErrantReportingSinkTask
+
+
+class ErrantReportingSinkTask(SinkTask):
+    """Hands every record whose value is {"bad": true} to the errant record reporter instead of failing."""
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.reporter = self.context.errant_record_reporter()
+
+    def put(self, records: Sequence[SinkRecord]) -> None:
+        for record in records:
+            if record.value == {"bad": True}:
+                assert self.reporter is not None
+                self.reporter.report(record, ValueError("the target refused it"))
+
+    def stop(self) -> None:
+        return None
+
+
+def test_the_errant_record_reporter_reports_the_consumed_bytes() -> None:
+    handler = make_handler(**{"connector.class": "ErrantReportingSink", "errors.tolerance": "all"})
+    handler.handle(event(b"1"), NAME)
+    operator = handler._tasks[NAME].pipeline.operator
+    reported: list[RawRecord | None] = []
+    execute_failed = operator.execute_failed
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        reported.append(kwargs.get("consumer_record"))
+        return execute_failed(*args, **kwargs)
+
+    operator.execute_failed = spy  # type: ignore[method-assign]
+    bad = [RawRecord("orders", 3, o, 7, "CreateTime", b"k", v) for o, v in ((5, b"1"), (9, b'{"bad":  true}'))]
+    result = handler.handle(event(more=bad), NAME)
+    assert result.records_dead_lettered == 1
+    assert reported == [bad[1]]  # as consumed (two spaces), not re-serialised by the converter
