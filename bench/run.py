@@ -60,7 +60,7 @@ def git_commit() -> str:
     if not head:
         return os.environ.get("BENCH_GIT_COMMIT", "unknown")
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "shared", "functions", "infra"],
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", "shared", "functions", "infra"],
         cwd=runs.REPO,
         capture_output=True,
         text=True,
