@@ -23,6 +23,10 @@ system-deps:
 demo: install
 	$(PY) -m connectless_local.demo
 
+# MariaDB (row binlog) -> MySQL CDC source -> Kafka -> OpenSearch sink; installs mariadb-server when missing.
+demo-mysql: install
+	$(PY) -m connectless_local.demo_mysql
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shared functions infra tests bench
 	$(VENV)/bin/ruff format --check shared functions infra tests bench
