@@ -18,13 +18,13 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from connectless.config.providers import resolve_config
 from connectless.connector import TopicPartition
 from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
+from connectless.kafka.errors import check_consumed
 from connectless.pipeline.raw import RawRecord
 from connectless.pipeline.sink import SinkPipeline
 from connectless.records import TimestampType
@@ -156,9 +156,8 @@ class SinkTaskRunner:
         for msg in messages:
             err = msg.error()
             if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    continue
-                raise KafkaException(err)
+                check_consumed(err)
+                continue
             raws.append(raw_from_message(msg))
         self.deliver(raws)
         return len(raws)

@@ -17,6 +17,7 @@ from confluent_kafka import IsolationLevel, KafkaError, KafkaException, TopicPar
 from confluent_kafka.admin import OffsetSpec
 
 from connectless.kafka.admin import TopicSpec, ensure_topic
+from connectless.kafka.errors import is_transient
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -241,20 +242,6 @@ class KafkaLog(KeyValueLog):
                 )
                 return {tp.partition: int(f.result(timeout).offset) for tp, f in futures.items()}
             except KafkaException as exc:
-                if time.monotonic() > deadline or not _transient(exc.args[0]):
+                if time.monotonic() > deadline or not is_transient(exc.args[0]):
                     raise StoreError(f"reading the end of {self.topic}: {exc}") from exc
                 time.sleep(0.2)
-
-
-_TRANSIENT = {
-    KafkaError.NOT_LEADER_FOR_PARTITION,
-    KafkaError.LEADER_NOT_AVAILABLE,
-    KafkaError.UNKNOWN_TOPIC_OR_PART,
-    KafkaError._TRANSPORT,
-    KafkaError._TIMED_OUT,
-}
-
-
-def _transient(error: KafkaError) -> bool:
-    """Errors a new topic or a moving leader gives for a moment; the next attempt succeeds."""
-    return bool(error.retriable()) or error.code() in _TRANSIENT
