@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from connectless.cli import client, standalone_cmd, transform_cmd
+from connectless.cli import client, local_cmd, standalone_cmd, transform_cmd
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     transform_cmd.add_parser(sub)
     standalone_cmd.add_parser(sub)
     client.add_parsers(sub)
+    local_cmd.add_parser(sub)
     return parser
 
 

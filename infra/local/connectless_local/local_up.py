@@ -1,0 +1,435 @@
+"""`connectless local up`: the SAM stack on one machine, without Docker and without an AWS account.
+
+What runs, in start order (stop undoes it in reverse):
+1. moto's server on 127.0.0.1 (every boto3 client of this process goes there, through AWS_ENDPOINT_URL),
+   with Step Functions executing state machines and Lambda invocations routed to the handlers in-process;
+2. Kafka: the broker in KAFKA_BOOTSTRAP_SERVERS, or the embedded one;
+3. the stack: template.yaml translated with aws-sam-translator and created by moto's CloudFormation; the
+   functions' environment (as the stack resolved it) becomes this process's;
+4. the connector manager: the real ASL, run by moto, calls the manager handler, whose AWS backend creates
+   schedules in moto's EventBridge Scheduler and the sink alias in moto's Lambda; Kafka event-source
+   mappings (which moto lacks) are kept by the local runtime;
+5. the local runtime: every second it reads the schedules and mappings and runs them: the source handler at
+   each schedule's rate, an event-source-mapping emulator per enabled mapping calling the sink handler;
+6. the REST API: the api handler behind the local adapter on 127.0.0.1:--rest-port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from connectless_local import stack_template
+from connectless_local.event_source_mappings import (
+    LambdaClientWithLocalMappings,
+    LocalEventSourceMappings,
+    mapping_config,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import ModuleType
+
+    from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator
+    from connectless.runtime.scheduler import LocalScheduler
+
+log = logging.getLogger("connectless.local")
+
+REGION = "us-east-1"
+STACK_NAME = "connectless-local"
+ARTIFACTS_BUCKET = "connectless-local-artifacts"
+STATE_FILE = Path(os.environ.get("CONNECTLESS_LOCAL_STATE") or Path.home() / ".cache/connectless/local-up.json")
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+@dataclass
+class LocalEndpoints:
+    """What `local status` and `local down` read from the state file."""
+
+    pid: int
+    rest_url: str
+    aws_endpoint_url: str
+    bootstrap_servers: str
+    stack_name: str
+    state_machine_arn: str
+
+    @classmethod
+    def read(cls, path: Path = STATE_FILE) -> LocalEndpoints | None:
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+def _load_handler(code_dir: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"connectless_function_{code_dir.name}", code_dir / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _RunningMapping:
+    def __init__(self, emulator: EventSourceMappingEmulator, fingerprint: str) -> None:
+        self.emulator = emulator
+        self.fingerprint = fingerprint
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"esm-{emulator.config.connector}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.emulator.start()
+            self.emulator.run(self.stopping.is_set)
+        except Exception:
+            log.exception("event-source mapping of %s stopped", self.emulator.config.connector)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(60)
+        with contextlib.suppress(Exception):
+            self.emulator.stop()
+
+
+class LocalStack:
+    """Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
+
+    def __init__(self, rest_port: int = 8083, bootstrap_servers: str | None = None, root: Path = stack_template.ROOT,
+                 state_file: Path | None = STATE_FILE, reconcile_s: float = 1.0,
+                 parameters: Mapping[str, str] | None = None) -> None:  # fmt: skip
+        self.rest_port = rest_port
+        self.parameters = dict(parameters or {})
+        self.bootstrap_servers = bootstrap_servers or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+        self.root = root
+        self.state_file = state_file
+        self.reconcile_s = reconcile_s
+        self.mappings = LocalEventSourceMappings(on_change=self._reconcile_mappings)
+        self._reconcile_lock = threading.RLock()
+        self.endpoints: LocalEndpoints | None = None
+        self._undo: list[Any] = []
+        self._stop = threading.Event()
+        self._functions: dict[str, dict[str, Any]] = {}  # logical id -> {name, arn, timeout, module}
+        self._running_mappings: dict[str, _RunningMapping] = {}
+        self._scheduler: LocalScheduler | None = None
+        self._scheduled: set[tuple[str, int]] = set()
+        self._schedule_group = "default"
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def start(self) -> LocalEndpoints:
+        try:
+            aws_url = self._start_moto()
+            bootstrap = self._start_kafka()
+            outputs = self._create_stack(bootstrap)
+            self._start_functions()
+            self._start_runtime()
+            rest_url = self._start_rest()
+        except BaseException:
+            self.stop()
+            raise
+        self.endpoints = LocalEndpoints(os.getpid(), rest_url, aws_url, bootstrap, STACK_NAME,
+                                        outputs.get("StateMachineArn", ""))  # fmt: skip
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self.state_file.write_text(json.dumps(asdict(self.endpoints), indent=2), encoding="utf-8")
+        return self.endpoints
+
+    def stop(self) -> None:
+        self._stop.set()
+        while self._undo:
+            undo = self._undo.pop()
+            try:
+                undo()
+            except Exception:
+                log.exception("while stopping the local stack")
+        if self.state_file is not None and self.endpoints is not None:
+            with contextlib.suppress(OSError):
+                if LocalEndpoints.read(self.state_file) == self.endpoints:
+                    self.state_file.unlink()
+
+    def wait(self) -> None:
+        self._stop.wait()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    # -- 1. moto ------------------------------------------------------------------------------------------
+    def _start_moto(self) -> str:
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        from connectless_local.sfn_inprocess import InProcessLambdas
+
+        names = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
+                 "AWS_PROFILE", "MOTO_PORT")  # fmt: skip
+        saved = {k: os.environ.get(k) for k in names}
+        self._undo.append(lambda: _restore_env(saved))
+        config: Any = default_user_config  # a TypedDict; updated as a plain dict
+        saved_config = {k: dict(config.get(k, {})) for k in MOTO_CONFIG}
+        self._undo.append(lambda: config.update(saved_config))
+        default_user_config["stepfunctions"] = {
+            **default_user_config.get("stepfunctions", {}),
+            **MOTO_CONFIG["stepfunctions"],
+        }
+        default_user_config["lambda"] = {**default_user_config.get("lambda", {}), **MOTO_CONFIG["lambda"]}
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        self._undo.append(server.stop)
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ["MOTO_PORT"] = str(port)  # where moto's own clients (the state machine's Lambda tasks) go
+        os.environ.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                          AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION)  # fmt: skip
+        self.lambdas = InProcessLambdas(REGION).__enter__()
+        self._undo.append(lambda: self.lambdas.__exit__(None, None, None))
+        return url
+
+    # -- 2. Kafka -----------------------------------------------------------------------------------------
+    def _start_kafka(self) -> str:
+        if self.bootstrap_servers:
+            return self.bootstrap_servers
+        from connectless_local.embedded_kafka import EmbeddedKafka
+
+        kafka = EmbeddedKafka()
+        kafka.__enter__()
+        self._undo.append(lambda: kafka.__exit__(None, None, None))
+        return str(kafka.bootstrap_servers)
+
+    # -- 3. the stack -------------------------------------------------------------------------------------
+    def _create_stack(self, bootstrap: str) -> dict[str, str]:
+        import boto3
+
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
+        parameters = {"KafkaBootstrapServers": bootstrap, "KafkaAuth": "none", "Environment": "dev", **self.parameters}
+        source = stack_template.load(self.root / "template.yaml")
+        template = stack_template.translate(source, parameters, s3, ARTIFACTS_BUCKET, self.root)
+        cfn = boto3.client("cloudformation")
+        cfn.create_stack(
+            StackName=STACK_NAME,
+            TemplateBody=json.dumps(template),
+            Capabilities=["CAPABILITY_IAM"],
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        )
+        stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise RuntimeError(f"stack {STACK_NAME}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
+        physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
+                    for r in cfn.list_stack_resources(StackName=STACK_NAME)["StackResourceSummaries"]}  # fmt: skip
+        self._create_schedule_groups(template, parameters)
+        lambda_client = boto3.client("lambda")
+        for logical, resource in template["Resources"].items():
+            if resource["Type"] != "AWS::Lambda::Function":
+                continue
+            config = lambda_client.get_function_configuration(FunctionName=physical[logical])
+            code_dir = self._code_dir(source, logical)
+            os.environ.update((config.get("Environment") or {}).get("Variables") or {})
+            self._functions[logical] = {"name": config["FunctionName"], "arn": config["FunctionArn"],
+                                        "timeout": float(config.get("Timeout", 300)), "code": code_dir}  # fmt: skip
+        if self._schedule_group != "default":
+            os.environ["CONNECTLESS_SCHEDULE_GROUP"] = self._schedule_group
+        self._create_state_machines(template, parameters, physical)
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    def _create_state_machines(self, template: dict[str, Any], parameters: dict[str, str],
+                               physical: dict[str, str]) -> None:  # fmt: skip
+        """Through the API: moto's CloudFormation puts state machines where its executor does not look."""
+        import boto3
+
+        iam = boto3.client("iam")
+
+        def resolve(value: Any) -> Any:
+            if isinstance(value, dict) and "Fn::GetAtt" in value:
+                logical = value["Fn::GetAtt"][0]
+                if logical in self._functions:
+                    return self._functions[logical]["arn"]
+                return iam.get_role(RoleName=physical[logical])["Role"]["Arn"]
+            if isinstance(value, dict) and "Fn::Sub" in value:
+                text, names = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+                for key, param in parameters.items():
+                    text = text.replace("${" + key + "}", param)
+                for key, sub in names.items():
+                    text = text.replace("${" + key + "}", str(resolve(sub)))
+                return text
+            return value
+
+        sfn = boto3.client("stepfunctions")
+        for logical, resource in template["Resources"].items():
+            if resource["Type"] == "AWS::StepFunctions::StateMachine":
+                props = resource["Properties"]
+                sfn.create_state_machine(
+                    name=resolve(props.get("StateMachineName", logical)),
+                    definition=resolve(props["DefinitionString"]),
+                    roleArn=resolve(props["RoleArn"]),
+                )
+
+    def _code_dir(self, source: dict[str, Any], logical: str) -> Path:
+        uri = source["Resources"][logical]["Properties"]["CodeUri"]
+        return self.root / uri
+
+    def _create_schedule_groups(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
+        """moto's CloudFormation has no ScheduleGroup; the scheduler API has."""
+        import boto3
+
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::Scheduler::ScheduleGroup":
+                name = resource["Properties"]["Name"]
+                if isinstance(name, dict):  # {"Fn::Sub": "connectless-${Environment}"}
+                    name = name["Fn::Sub"].replace("${Environment}", parameters["Environment"])
+                boto3.client("scheduler").create_schedule_group(Name=name)
+                self._schedule_group = name
+
+    # -- 4. functions -------------------------------------------------------------------------------------
+    def _start_functions(self) -> None:
+        import boto3
+
+        from connectless.manager import lambda_handler as manager_steps
+        from connectless.manager.backends.aws import AwsBackend, AwsTargets
+        from connectless.manager.state import ConnectState
+
+        for function in self._functions.values():
+            function["module"] = _load_handler(function["code"])
+            self.lambdas.handlers[function["name"]] = function["module"].lambda_handler
+        lambda_client = LambdaClientWithLocalMappings(boto3.client("lambda"), self.mappings)
+        backend = AwsBackend(AwsTargets.from_env(), boto3.client("scheduler"), lambda_client)
+        state = ConnectState.from_env("connectless-manager")
+        self._undo.append(state.stop)
+        manager_steps.configure(state, backend)
+
+    def _function(self, code_dir_name: str) -> dict[str, Any]:
+        return next(f for f in self._functions.values() if f["code"].name == code_dir_name)
+
+    # -- 5. the local runtime -----------------------------------------------------------------------------
+    def _start_runtime(self) -> None:
+        from connectless.runtime.scheduler import LocalScheduler
+
+        self._scheduler = LocalScheduler(self._fire_source)
+        self._scheduler.start()
+        self._undo.append(self._scheduler.stop)
+        thread = threading.Thread(target=self._reconcile_loop, name="local-runtime", daemon=True)
+        thread.start()
+        self._undo.append(lambda: thread.join(10))
+        self._undo.append(self._stop_mappings)
+        self._reconcile()
+
+    def _fire_source(self, connector: str, task: int) -> Any:
+        from connectless.lambda_sink.context import EmulatedLambdaContext
+
+        function = self._function("source_task")
+        context = EmulatedLambdaContext(function["name"], None, timeout_s=function["timeout"], region=REGION)
+        return function["module"].lambda_handler({"connector": connector, "task": task}, context)
+
+    def _reconcile_loop(self) -> None:
+        while not self._stop.wait(self.reconcile_s):
+            try:
+                self._reconcile()
+            except Exception:
+                log.exception("local runtime: reconcile failed")
+
+    def _reconcile(self) -> None:
+        with self._reconcile_lock:
+            self._reconcile_schedules()
+            self._reconcile_mappings()
+
+    def _reconcile_schedules(self) -> None:
+        import boto3
+
+        from connectless.runtime.scheduler import parse_rate
+
+        assert self._scheduler is not None
+        scheduler = boto3.client("scheduler")
+        wanted: dict[tuple[str, int], float] = {}
+        for page in scheduler.get_paginator("list_schedules").paginate(GroupName=self._schedule_group):
+            for summary in page.get("Schedules", []):
+                schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=self._schedule_group)
+                if schedule.get("State") != "ENABLED":
+                    continue
+                target = json.loads(schedule["Target"].get("Input") or "{}")
+                wanted[(str(target["connector"]), int(target.get("task", 0)))] = parse_rate(
+                    schedule["ScheduleExpression"]
+                )
+        for connector, task in list(self._scheduled):
+            if (connector, task) not in wanted:
+                self._scheduler.unschedule(connector, task)
+        for (connector, task), every_s in wanted.items():
+            self._scheduler.schedule(connector, task, every_s)
+        self._scheduled = set(wanted)
+
+    def _reconcile_mappings(self) -> None:
+        with self._reconcile_lock:
+            if self._stop.is_set():
+                return
+            self._apply_mappings({m["UUID"]: m for m in self.mappings.list() if m.get("State") == "Enabled"})
+
+    def _apply_mappings(self, enabled: dict[str, dict[str, Any]]) -> None:
+        from connectless.kafka.settings import KafkaSettings
+        from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator
+
+        sink = self._function("sink_task")
+        for key in [k for k, r in self._running_mappings.items()
+                    if k not in enabled or r.fingerprint != json.dumps(enabled[k], sort_keys=True)]:  # fmt: skip
+            self._running_mappings.pop(key).stop()
+        for key, mapping in enabled.items():
+            if key in self._running_mappings:
+                continue
+            config = mapping_config(mapping, sink["name"], sink["timeout"])
+            emulator = EventSourceMappingEmulator(KafkaSettings.from_env(), config, sink["module"].lambda_handler)
+            running = self._running_mappings[key] = _RunningMapping(emulator, json.dumps(mapping, sort_keys=True))
+            running.thread.start()
+
+    def _stop_mappings(self) -> None:
+        with self._reconcile_lock:
+            while self._running_mappings:
+                self._running_mappings.popitem()[1].stop()
+
+    # -- 6. REST ------------------------------------------------------------------------------------------
+    def _start_rest(self) -> str:
+        from connectless.rest.local_server import LocalApiServer
+
+        server = LocalApiServer(self._function("api")["module"].lambda_handler, port=self.rest_port)
+        server.start()
+        self._undo.append(server.stop)
+        self._undo.append(self._stop_api_state)
+        return str(server.url)
+
+    @staticmethod
+    def _stop_api_state() -> None:
+        from connectless.rest.wiring import aws_service
+
+        if aws_service.cache_info().currsize:
+            aws_service().state.stop()
+            aws_service.cache_clear()
+
+    def serve_forever(self) -> None:
+        """Start, wait for `request_stop()` (the command wires SIGINT/SIGTERM to it), stop."""
+        self.start()
+        try:
+            self.wait()
+        finally:
+            self.stop()
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def wait_until_stopped(pid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
