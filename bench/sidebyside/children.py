@@ -11,6 +11,7 @@ the whole run goes under cProfile, whose stats land in FILE.
 
 from __future__ import annotations
 
+import faulthandler
 import importlib.util
 import json
 import os
@@ -199,6 +200,7 @@ def run_batch(stats_path: Path) -> None:
 
 
 def main() -> int:
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the parent asks for stacks when a run stalls
     mode, stats = sys.argv[1], Path(sys.argv[2])
     run = {"sink": run_sink, "source": run_source, "batch": run_batch}[mode]
     profile_to = os.environ.get("BENCH_PROFILE")

@@ -35,6 +35,7 @@ REPO = BENCH_DIR.parent
 # The code of this checkout, whatever checkout the virtualenv's editable install points at.
 PYTHONPATH = os.pathsep.join(str(p) for p in (BENCH_DIR, REPO / "shared", REPO / "infra" / "local"))
 POLL_S = 0.05
+STALL_S = 90.0  # no new record for this long after the first one: the run is stuck, give up early
 
 
 class BenchError(RuntimeError):
@@ -140,12 +141,17 @@ def watch(
     first_s: float | None = None
     cpu_at_first = 0.0
     deadline = launched + timeout_s
+    last_done, last_change = 0, launched
     while True:
         done = progress()
         now = time.perf_counter()
         if done > 0 and first_s is None:
             first_s = now - launched
             cpu_at_first = sample(proc.pid).cpu_s
+        if done != last_done:
+            last_done, last_change = done, now
+        elif first_s is not None and now - last_change > STALL_S:
+            raise BenchError(f"{runtime}: stuck at {done}/{total} records for {STALL_S:.0f}s\n{describe()}")
         if done >= total:
             final = sample(proc.pid)
             assert first_s is not None
@@ -164,7 +170,13 @@ def watch(
 
 def start_child(mode: str, work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     work.mkdir(parents=True, exist_ok=True)
-    full_env = {**os.environ, "PYTHONPATH": PYTHONPATH, "POWERTOOLS_SERVICE_NAME": "connectless", **env}
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": PYTHONPATH,
+        "PYTHONUNBUFFERED": "1",
+        "POWERTOOLS_SERVICE_NAME": "connectless",
+        **env,
+    }
     with (work / "console.log").open("wb") as console:
         return subprocess.Popen(
             [sys.executable, "-m", "sidebyside.children", mode, str(work / "stats.json")],
@@ -193,6 +205,15 @@ def stop_child(proc: subprocess.Popen[bytes], work: Path, timeout: float = 60.0)
         stats = {}
     stats["exit_code"] = proc.returncode
     return stats
+
+
+def stacks_and_tail(proc: subprocess.Popen[bytes], work: Path) -> str:
+    """For a stuck child: its threads' stacks (faulthandler on SIGUSR1) and the end of its console."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGUSR1)
+        time.sleep(1.0)
+    return console_tail(work, 80)
 
 
 def console_tail(work: Path, lines: int = 30) -> str:
@@ -301,7 +322,9 @@ def run_cl_sink(
     launched_epoch, launched = time.time(), time.perf_counter()
     proc = start_child("sink", work, env)
     try:
-        measure = watch("connectless", proc, launched, counter, total, timeout_s, load, lambda: console_tail(work))
+        measure = watch(
+            "connectless", proc, launched, counter, total, timeout_s, load, lambda: stacks_and_tail(proc, work)
+        )
     finally:
         stats = stop_child(proc, work)
     stats["batch_size"], stats["batching_window_s"] = batch_size, window_s
@@ -324,7 +347,7 @@ def run_cl_sink(
 def create_topic(settings: KafkaSettings, topic: str) -> None:
     from connectless.kafka.admin import TopicSpec, ensure_topic
 
-    ensure_topic(settings, TopicSpec(topic, 1))
+    ensure_topic(settings, TopicSpec(topic, 1, config={"retention.ms": "-1"}))  # kept for the whole run
 
 
 def run_kc_source(
@@ -401,7 +424,9 @@ def run_cl_source(
     launched_epoch, launched = time.time(), time.perf_counter()
     proc = start_child("source", work, env)
     try:
-        measure = watch("connectless", proc, launched, counter, total, timeout_s, load, lambda: console_tail(work))
+        measure = watch(
+            "connectless", proc, launched, counter, total, timeout_s, load, lambda: stacks_and_tail(proc, work)
+        )
         measure.extra["offsets_committed_s"] = wait_until(committed, 30, launched)
     finally:
         stats = stop_child(proc, work)
