@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test lint typecheck template-check unit integration bench clean
+.PHONY: install system-deps demo demo-standalone test lint typecheck template-check unit integration bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
@@ -20,7 +20,12 @@ install: system-deps $(STAMP)
 system-deps:
 	@bash infra/local/install-system-deps.sh
 
+# The local stack (moto, Kafka, handlers in-process): SQLite -> JDBC source -> S3 sink on moto, with a DLQ.
 demo: install
+	$(PY) -m connectless_local.demo_stack
+
+# The same idea in standalone mode: datagen -> file sink, one worker process.
+demo-standalone: install
 	$(PY) -m connectless_local.demo
 
 # MariaDB (row binlog) -> MySQL CDC source -> Kafka -> OpenSearch sink; installs mariadb-server when missing.

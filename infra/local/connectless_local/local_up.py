@@ -178,6 +178,7 @@ class LocalStack:
             **MOTO_CONFIG["stepfunctions"],
         }
         default_user_config["lambda"] = {**default_user_config.get("lambda", {}), **MOTO_CONFIG["lambda"]}
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         self._undo.append(server.stop)
