@@ -240,6 +240,7 @@ def main() -> int:
             "kafka_version": KAFKA_VERSION,
             "kafka_connect_version": kc.KAFKA_CONNECT_VERSION,
             "git_commit": git_commit(),
+            "checkout": "git" if (_REPO / ".git").exists() else "exported tree (git archive), BENCH_GIT_COMMIT",
             "broker": "embedded" if broker else "KAFKA_BOOTSTRAP_SERVERS",
         },
         "notes": [
