@@ -18,7 +18,7 @@ from confluent_kafka.admin import NewTopic
 
 import sink_fakes
 from connectless.kafka import KafkaSettings
-from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
+from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig, MappingConfigError
 from connectless.lambda_sink.handler import SinkBatchHandler
 from connectless.storage import ConfigStore, KafkaLog, State
 
@@ -260,3 +260,77 @@ def test_batch_size_payload_limit_and_starting_position(deployment: Deployment) 
     assert seen == [[8, 9, 10, 11], [12, 13, 14, 15], [16]]
     assert 4 * 1024 * 1024 < max(esm.stats.payload_sizes) <= 6 * 1024 * 1024
     assert len(dep.written()) == 16
+
+
+def test_records_older_than_the_maximum_age_are_never_sent(deployment: Deployment) -> None:
+    dep = deployment
+    create_topic(dep.admin, dep.topic, 1)
+    dep.configure()
+    now_ms = int(time.time() * 1000)
+    produce(dep.bootstrap, dep.topic, [(0, b"1")], timestamp=now_ms - 3_600_000)  # an hour old
+    produce(dep.bootstrap, dep.topic, [(0, b"2"), (0, b"3")], timestamp=now_ms)
+    sent: list[list[int]] = []
+
+    def spy(event: dict[str, Any], context: Any) -> Any:
+        sent.append([r["offset"] for rs in event["records"].values() for r in rs])
+        return dep.app.lambda_handler(event, context)
+
+    esm = dep.mapping(spy, maximum_record_age_s=60, on_failure_destination=f"kafka://{dep.dlq}")
+    esm.run_until_idle(idle_timeout=1.0)
+    assert sent == [[1, 2]]
+    assert sorted(dep.written().values()) == [2, 3]
+    expired = consume_all(dep.bootstrap, dep.dlq, 1)
+    assert [m.value() for m in expired] == [b"1"]
+    assert b"MaximumRecordAgeInSeconds" in dict(expired[0].headers() or [])["__connectless.esm.reason"]
+    assert esm.stats.records_expired == 1
+    assert committed(dep.bootstrap, f"connect-{dep.name}", dep.topic, 1) == [3]
+
+
+def test_a_failing_batch_is_retried_until_its_records_expire(deployment: Deployment) -> None:
+    dep = deployment
+    create_topic(dep.admin, dep.topic, 1)
+    dep.configure()
+    produce(dep.bootstrap, dep.topic, [(0, b"1"), (0, b"2")])
+    clock = {"ms": int(time.time() * 1000)}
+    calls = {"n": 0}
+
+    def always_fails(event: dict[str, Any], context: Any) -> Any:
+        calls["n"] += 1
+        raise RuntimeError("the target is down")
+
+    def sleep(seconds: float) -> None:  # each retry waits 40 s of the mapping's clock
+        clock["ms"] += 40_000
+
+    config = MappingConfig(dep.name, [dep.topic], maximum_batching_window_s=0.2, maximum_record_age_s=60)
+    esm = EventSourceMappingEmulator(dep.settings, config, always_fails, sleep=sleep, clock_ms=lambda: clock["ms"])
+    esm.start()
+    dep.mappings.append(esm)
+    esm.run_until_idle(idle_timeout=1.0)
+    assert calls["n"] == 2  # at 0 s and 40 s; at 80 s both records are past 60 s and are given up
+    assert (esm.stats.records_expired, esm.stats.records_discarded) == (2, 2)
+    assert committed(dep.bootstrap, f"connect-{dep.name}", dep.topic, 1) == [2]
+
+
+def test_maximum_record_age_takes_lambdas_values() -> None:
+    for age in (-1, 60, 604800):
+        MappingConfig("c", ["t"], maximum_record_age_s=age)
+    for age in (0, 59, 604801, -2):
+        with pytest.raises(MappingConfigError):
+            MappingConfig("c", ["t"], maximum_record_age_s=age)
+
+
+def test_stopping_leaves_a_failing_batch_uncommitted(deployment: Deployment) -> None:
+    dep = deployment
+    create_topic(dep.admin, dep.topic, 1)
+    dep.configure()
+    produce(dep.bootstrap, dep.topic, [(0, b"1"), (0, b"2")])
+    calls = {"n": 0}
+
+    def fails(event: dict[str, Any], context: Any) -> Any:
+        calls["n"] += 1
+        raise RuntimeError("the target is down")
+
+    esm = dep.mapping(fails)
+    esm.run(lambda: calls["n"] >= 3)
+    assert calls["n"] == 3
+    assert committed(dep.bootstrap, f"connect-{dep.name}", dep.topic, 1) == [-1001]  # nothing committed

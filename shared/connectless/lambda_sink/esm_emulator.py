@@ -12,7 +12,14 @@ handler as Lambda:
 - with ReportBatchItemFailures, each partition is committed up to its failed record and retried from there;
 - a batch that exhausts its retries goes to the `kafka://<topic>` on-failure destination (the records
   themselves, with failure headers) or is discarded, and is committed past;
-- offsets are committed only for records that succeeded or were given up on, after the invocation returns.
+- with MaximumRecordAgeInSeconds (-1, or 60 to 604800), a record whose Kafka timestamp is older than that is
+  never sent to the function: at first delivery and before each retry, expired records are given up on
+  (destination or discard) and the rest of the batch goes on; a failing batch is retried until it expires;
+- offsets are committed only for records that succeeded or were given up on, after the invocation returns;
+  a commit refused because the group is rebalancing is left out (the partition's next owner gets those
+  records again: at least once);
+- `run(should_stop)` stops between invocations: a batch still being retried is left uncommitted, so the next
+  start delivers it again.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import orjson
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
+from connectless.kafka.errors import check_consumed
 from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import SELF_MANAGED_EVENT_SOURCE, encode_record, partition_key
 from connectless.runtime.sink_runner import consumer_group, raw_from_message
@@ -44,8 +52,19 @@ log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
 MAX_RETRIES_WITH_DESTINATION: Final = 10
+MIN_RECORD_AGE_S: Final = 60
+MAX_RECORD_AGE_S: Final = 604800
+# Commit errors that mean "the group moved on": the records are redelivered to the partition's new owner.
+_REBALANCE_CODES: Final = frozenset(
+    {KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION, KafkaError.UNKNOWN_MEMBER_ID,
+     KafkaError._ASSIGNMENT_LOST, KafkaError._STATE, KafkaError._NO_OFFSET}
+)  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
+
+
+def _never() -> bool:
+    return False
 
 
 class MappingConfigError(ValueError):
@@ -64,6 +83,7 @@ class MappingConfig:
     starting_position: str = "TRIM_HORIZON"
     starting_position_timestamp_ms: int | None = None
     maximum_retry_attempts: int = -1
+    maximum_record_age_s: int = -1
     bisect_batch_on_function_error: bool = False
     report_batch_item_failures: bool = False
     on_failure_destination: str | None = None
@@ -84,6 +104,11 @@ class MappingConfig:
             raise MappingConfigError("StartingPosition AT_TIMESTAMP needs StartingPositionTimestamp")
         if not -1 <= self.maximum_retry_attempts <= 10000:
             raise MappingConfigError("MaximumRetryAttempts must be between -1 and 10000")
+        age = self.maximum_record_age_s
+        if age != -1 and not MIN_RECORD_AGE_S <= age <= MAX_RECORD_AGE_S:
+            raise MappingConfigError(
+                f"MaximumRecordAgeInSeconds must be -1 or between {MIN_RECORD_AGE_S} and {MAX_RECORD_AGE_S}"
+            )
         if self.on_failure_destination and not self.on_failure_destination.startswith("kafka://"):
             raise MappingConfigError("only kafka://<topic> on-failure destinations are emulated")
         if self.destination_topic in self.topics:
@@ -114,6 +139,7 @@ class MappingStats:
     records_succeeded: int = 0
     records_to_destination: int = 0
     records_discarded: int = 0
+    records_expired: int = 0  # older than MaximumRecordAgeInSeconds (also counted where they went)
     payload_sizes: list[int] = field(default_factory=list)
 
 
@@ -144,6 +170,7 @@ class EventSourceMappingEmulator:
         *,
         sleep: Callable[[float], None] = time.sleep,
         json_round_trip: bool = True,
+        clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -151,6 +178,8 @@ class EventSourceMappingEmulator:
         self.stats = MappingStats()
         self._sleep = sleep
         self._json_round_trip = json_round_trip
+        self._clock_ms = clock_ms
+        self._should_stop: Callable[[], bool] = _never
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
         self._carry: list[tuple[RawRecord, bytes]] = []  # polled but not fitting the last batch
@@ -163,7 +192,12 @@ class EventSourceMappingEmulator:
             self.config.group_id,
             **{"enable.auto.commit": False, "auto.offset.reset": reset, "enable.partition.eof": False},
         )
-        self._consumer.subscribe(list(self.config.topics), on_assign=self._on_assign)
+        self._consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        """Records polled but not delivered from a partition that leaves: its next owner reads them again."""
+        gone = {(p.topic, p.partition) for p in partitions}
+        self._carry = [(r, b) for r, b in self._carry if (r.topic, r.partition) not in gone]
 
     def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         """AT_TIMESTAMP applies only where the group has no committed offset: an existing group's offsets win."""
@@ -226,9 +260,8 @@ class EventSourceMappingEmulator:
         for msg in consumer.consume(count, max(timeout, 0.0)):
             err = msg.error()
             if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    continue
-                raise KafkaException(err)
+                check_consumed(err)
+                continue
             messages.append(msg)
         return messages
 
@@ -245,9 +278,14 @@ class EventSourceMappingEmulator:
             self._encoded.clear()
         return len(batch)
 
-    def run(self, should_stop: Callable[[], bool]) -> None:
-        while not should_stop():
-            self.run_once(0.2)
+    def run(self, should_stop: Callable[[], bool], idle_timeout: float = 0.2) -> None:
+        """Deliver batches until `should_stop()`, which is also asked before each retry of a failing batch."""
+        self._should_stop = should_stop
+        try:
+            while not should_stop():
+                self.run_once(idle_timeout)
+        finally:
+            self._should_stop = _never
 
     def run_until_idle(self, idle_timeout: float = 1.0, max_batches: int = 100000) -> int:
         """Deliver batches until none arrives within `idle_timeout`; returns the records delivered."""
@@ -261,12 +299,21 @@ class EventSourceMappingEmulator:
 
     def _deliver(self, first: _Pending) -> None:
         queue = [first]
+        invoked = False
         while queue:
             pending = queue.pop(0)
+            if invoked and self._should_stop():
+                left = sum(len(p.raws) for p in (pending, *queue))
+                log.info("stopping with %d records of a failing batch left uncommitted", left)
+                return
+            pending = self._drop_expired(pending)
+            if not pending.raws:
+                continue
             if self._too_large(pending):
                 self._give_up(pending, "payload larger than the invocation limit")
                 continue
             failed_error, failures = self._invoke(pending.raws)
+            invoked = True
             if failed_error is None and not failures:
                 self._commit(pending.raws)
                 self.stats.records_succeeded += len(pending.raws)
@@ -292,8 +339,34 @@ class EventSourceMappingEmulator:
                 self._give_up(pending, pending.last_error)
                 continue
             pending.attempts += 1
-            self._sleep(self.config.retry_delay_s)
+            if not self._should_stop():
+                self._sleep(self.config.retry_delay_s)
             queue.insert(0, pending)
+
+    def _drop_expired(self, pending: _Pending) -> _Pending:
+        """Give up on the records older than MaximumRecordAgeInSeconds; the rest go on, keeping their attempts."""
+        age_s = self.config.maximum_record_age_s
+        if age_s < 0:
+            return pending
+        oldest_ms = self._clock_ms() - age_s * 1000
+        expired = [r for r in pending.raws if r.timestamp is not None and r.timestamp < oldest_ms]
+        if not expired:
+            return pending
+        reason = f"older than MaximumRecordAgeInSeconds ({age_s})"
+        if pending.last_error:
+            reason += f" after: {pending.last_error}"
+        self.stats.records_expired += len(expired)
+        self._give_up(_Pending(expired, pending.attempts, reason), reason, commit=False)
+        gone = {id(r) for r in expired}
+        live = [r for r in pending.raws if id(r) not in gone]
+        # Commit only the expired records no live record of their partition precedes (timestamps need not grow
+        # with offsets): the others are committed with the live ones, never ahead of them.
+        first_live: dict[tuple[str, int], int] = {}
+        for r in live:
+            tp = (r.topic, r.partition)
+            first_live[tp] = min(r.offset, first_live.get(tp, r.offset))
+        self._commit([r for r in expired if r.offset < first_live.get((r.topic, r.partition), 1 << 62)])
+        return _Pending(live, pending.attempts, pending.last_error)
 
     def _invoke(self, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
         """(function error text or None, {(topic, partition): first failed offset})."""
@@ -362,7 +435,7 @@ class EventSourceMappingEmulator:
         raw = pending.raws[0]
         return len(self._encoded.get(id(raw)) or encode_record(raw)) > self.config.max_payload_bytes
 
-    def _give_up(self, pending: _Pending, reason: str) -> None:
+    def _give_up(self, pending: _Pending, reason: str, *, commit: bool = True) -> None:
         topic = self.config.destination_topic
         if topic:
             self._send_to_destination(topic, pending, reason)
@@ -370,7 +443,8 @@ class EventSourceMappingEmulator:
         else:
             log.error("discarding %d records after %d retries: %s", len(pending.raws), pending.attempts, reason)
             self.stats.records_discarded += len(pending.raws)
-        self._commit(pending.raws)
+        if commit:
+            self._commit(pending.raws)
 
     def _send_to_destination(self, topic: str, pending: _Pending, reason: str) -> None:
         from connectless.kafka.admin import TopicSpec, ensure_topic
@@ -407,7 +481,14 @@ class EventSourceMappingEmulator:
             key = (raw.topic, raw.partition)
             offsets[key] = max(offsets.get(key, -1), raw.offset + 1)
         consumer = self._require_consumer()
-        consumer.commit(offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
+        try:
+            consumer.commit(offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if not isinstance(error, KafkaError) or error.code() not in _REBALANCE_CODES:
+                raise
+            log.warning("commit of %s refused while the group rebalances (%s): the records come again",
+                        offsets, error.str())  # fmt: skip
 
     def _require_consumer(self) -> Consumer:
         if self._consumer is None:

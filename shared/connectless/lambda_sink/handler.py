@@ -67,6 +67,7 @@ class BatchResult:
     records_dead_lettered: int = 0
     records_dropped: int = 0  # filtered out by a transform
     failures: list[RawRecord] = field(default_factory=list)  # first failed record of each failed partition
+    trace: str | None = None  # why they failed (errors.tolerance=none), as the status topic gets it
     duration_s: float = 0.0
 
     def response(self) -> dict[str, Any]:
@@ -227,6 +228,12 @@ class SinkBatchHandler:
             self._tasks[connector] = running
         return running
 
+    def warm_up(self, connector: str) -> None:
+        """Load the config and start the task now rather than at the first batch, so a task that cannot start
+        fails here (standalone mode reports it FAILED at once)."""
+        with self._lock:
+            self._running_task(connector)
+
     # -- one batch ---------------------------------------------------------------------------------
     def handle(
         self, event: Mapping[str, Any], connector: str, remaining_s: Callable[[], float] | None = None
@@ -306,7 +313,8 @@ class SinkBatchHandler:
         result.records_dead_lettered = dead
         result.failures = [stopped[tp] for tp in sorted(stopped)]
         if result.failures:
-            self._set_status(result.connector, State.FAILED, "\n".join(traces) or None)
+            result.trace = "\n".join(traces) or None
+            self._set_status(result.connector, State.FAILED, result.trace)
 
     def _retry_seconds(self, pipeline: SinkPipeline, remaining_s: Callable[[], float] | None) -> float | None:
         """How long a RetriableError from put/flush is retried within this invocation.

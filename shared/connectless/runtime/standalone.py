@@ -1,8 +1,9 @@
 """The standalone worker: Kafka Connect's standalone mode, with its state on Kafka topics.
 
-One process runs every connector given to it. Each task gets a thread that drives a SourceTaskRunner or a
-SinkTaskRunner; both commit in the order their module docstrings give, so stopping (SIGTERM) flushes and
-commits, and a kill -9 at any moment loses nothing: the next start resumes from the committed offsets.
+One process runs every connector given to it. Each task gets a thread that drives a SourceTaskRunner or, for a
+sink, an InProcessSinkRunner (the event-source-mapping emulator feeding the Lambda sink handler, in-process);
+both commit in the order their module docstrings give, so stopping (SIGTERM) flushes and commits, and a
+kill -9 at any moment loses nothing: the next start resumes from the committed offsets.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from connectless.connector import SinkTask, SourceTask
 from connectless.errors.exceptions import ConnectError
+from connectless.lambda_sink.inprocess import InProcessSinkRunner
 from connectless.runtime.connector_config import TASKS_MAX, check_connector_config
-from connectless.runtime.sink_runner import SinkTaskRunner
 from connectless.runtime.source_runner import SourceTaskRunner
 from connectless.storage import ConfigStore, KafkaLog, OffsetStore, State, Status, StatusStore, TargetState
 from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
@@ -47,7 +48,7 @@ class TaskThread(threading.Thread):
     """Runs one task until stopped; a failure marks the task FAILED with its trace and ends the thread."""
 
     def __init__(
-        self, worker: StandaloneWorker, connector: str, task_id: int, runner: SourceTaskRunner | SinkTaskRunner
+        self, worker: StandaloneWorker, connector: str, task_id: int, runner: SourceTaskRunner | InProcessSinkRunner
     ):
         super().__init__(name=f"task-{connector}-{task_id}", daemon=True)
         self.worker = worker
@@ -125,7 +126,7 @@ class StandaloneWorker:
 
     def _runner(
         self, name: str, task_id: int, task_class: type, task_config: Mapping[str, str], config: Mapping[str, str]
-    ) -> SourceTaskRunner | SinkTaskRunner:
+    ) -> SourceTaskRunner | InProcessSinkRunner:
         task = task_class()
         interval = self.options.commit_interval_s
         if isinstance(task, SourceTask):
@@ -133,8 +134,17 @@ class StandaloneWorker:
                 name, task_id, task, task_config, config, self.settings, self.offsets, commit_interval_s=interval
             )
         if isinstance(task, SinkTask):
-            return SinkTaskRunner(name, task_id, task, task_config, config, self.settings, commit_interval_s=interval)
+            return self._sink_runner(name, task_id, task_config, config)
         raise ConnectError(f"{task_class.__name__} is neither a SourceTask nor a SinkTask")
+
+    def _sink_runner(
+        self, name: str, task_id: int, task_config: Mapping[str, str], config: Mapping[str, str]
+    ) -> InProcessSinkRunner:
+        """Sink tasks run as on Lambda: the mapping emulator (group connect-<name>) feeds the sink handler, which
+        starts its own task; each batch is committed once written (see connectless.lambda_sink.inprocess)."""
+        return InProcessSinkRunner(
+            name, task_id, task_config, config, self.settings, commit_interval_s=self.options.commit_interval_s
+        )
 
     # -- the local runtime's registry, driven by the connector manager's Apply step ---------------
     def start_task(self, name: str, task_id: int, task_config: Mapping[str, str], config: Mapping[str, str]) -> None:
