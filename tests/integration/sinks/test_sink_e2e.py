@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from confluent_kafka.admin import NewTopic
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from connectless.kafka import KafkaSettings
 from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
@@ -208,3 +209,62 @@ def test_a_crash_after_writing_redelivers_without_duplicates_in_s3(
     assert sorted(lines) == list(range(10))
     prefix = f"topics/{pipeline.topic}/partition=0/{pipeline.topic}+0+"
     assert sorted(keys) == sorted(f"{prefix}{o}.json" for o in (0, 4, 7, 8))
+
+
+class _S3Server:
+    """moto's S3 on a real port, which can go away and come back on that port with its buckets intact (moto's
+    state lives in the process, not in the server thread)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.server: ThreadedMotoServer | None = None
+
+    def start(self) -> None:
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server._server.server_close()  # type: ignore[union-attr]  # stop() leaves the socket listening
+            self.server = None
+
+
+def test_an_s3_outage_is_retried_and_recovers_without_loss(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    import db_servers
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    server = _S3Server(db_servers.free_port())
+    server.start()
+    url = f"http://127.0.0.1:{server.port}"
+    try:
+        s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=url)
+        s3.create_bucket(Bucket="outage")
+        pipeline.deploy(**{"connector.class": "S3Sink", "s3.bucket.name": "outage", "store.url": url,
+                           "flush.size": "5"})  # fmt: skip
+        pipeline.produce([row(i) for i in range(5)])
+        pipeline.run()
+        server.stop()  # S3 goes away: every put fails to connect
+        restart = threading.Timer(3.0, server.start)
+        restart.start()
+        try:
+            pipeline.produce([row(i) for i in range(5, 23)])
+            pipeline.run()
+        finally:
+            restart.join()
+        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="outage")["Contents"])
+        ids = [orjson.loads(line)["id"] for key in keys
+               for line in s3.get_object(Bucket="outage", Key=key)["Body"].read().splitlines()]  # fmt: skip
+    finally:
+        server.stop()
+    assert pipeline.esm is not None and pipeline.esm.stats.function_errors >= 1
+    assert sorted(ids) == list(range(23))  # nothing lost, nothing twice
+    prefix = f"topics/{pipeline.topic}/partition=0/{pipeline.topic}+0+"
+    assert keys == sorted(f"{prefix}{o}.json" for o in (0, 5, 10, 15, 20))
+    assert pipeline.dead_letters(1, timeout=2.0) == []  # an outage is not a poison record
