@@ -356,16 +356,22 @@ def run_all(args: argparse.Namespace, bootstrap: str) -> dict[str, Any]:
     raws = [runs[k]["steady_records_per_s"] for k in ("raw", "raw_again") if k in runs]
     if raws:
         reference = max(raws)
+        cpu_reference = max(runs[k]["records_per_cpu_s"] for k in ("raw", "raw_again") if k in runs)
         results["raw_reference_records_per_s"] = reference
+        results["raw_reference_records_per_cpu_s"] = cpu_reference
         for label in ("null", "file"):
             if label in runs:
                 r = runs[label]
                 ratio = r["steady_records_per_s"] / reference
                 r["ratio_to_raw"] = ratio
+                r["ratio_to_raw_per_cpu_s"] = r["records_per_cpu_s"] / cpu_reference
+                r["emulator_cpu_s"] = r["cpu_s"] - r["handler_cpu_s"]
                 r["verdict"] = "OK" if ratio >= RATIO_TARGET else "MISSED"
                 print(f"{label:5s} sink: {r['steady_records_per_s']:>10,.0f} rec/s vs raw consume {reference:>10,.0f}"
                       f" rec/s = {ratio:.2f} (target {RATIO_TARGET})  {r['verdict']};"
-                      f" handler {r['handler_records_per_s']:,.0f} rec/s of its own time;"
+                      f" per CPU s {r['records_per_cpu_s']:,.0f} vs {cpu_reference:,.0f} ="
+                      f" {r['ratio_to_raw_per_cpu_s']:.2f}; handler {r['handler_records_per_s']:,.0f} rec/s of its"
+                      f" own time ({r['handler_cpu_s']:.1f} of {r['cpu_s']:.1f} CPU s);"
                       f" written {r['records_written']}/{r['records']}")  # fmt: skip
     if "batch" in only:
         event_file = tmp / "event.json"
