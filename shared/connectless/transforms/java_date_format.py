@@ -203,23 +203,58 @@ def _template(tokens: tuple[_Token, ...]) -> str | None:
     return "".join(parts)
 
 
+def _second_template(tokens: tuple[_Token, ...]) -> tuple[str, int]:
+    """For a pattern `_template` renders: a str.format template of the fields of one second (indexes 0-5 of
+    gmtime) that leaves a %-template of the milliseconds, and how many millisecond fields that has.
+
+    "yyyy-MM-dd'T'HH:mm:ss.SSS" -> ("{0:04d}-{1:02d}-{2:02d}T{3:02d}:{4:02d}:{5:02d}.%03d", 1)
+    """
+    parts = []
+    millis_fields = 0
+    for token in tokens:
+        if not token.letter:
+            parts.append(token.text.replace("{", "{{").replace("}", "}}").replace("%", "%%"))
+        elif token.letter in ("Z", "X"):
+            parts.append("+0000" if token.letter == "Z" else "Z")
+        elif token.letter == "S":
+            parts.append(f"%0{token.count}d")
+            millis_fields += 1
+        else:
+            parts.append(f"{{{_TEMPLATE_INDEX[token.letter]}:0{token.count}d}}")
+    return "".join(parts), millis_fields
+
+
 class JavaDateFormat:
     """A compiled SimpleDateFormat pattern in UTC: `format(millis)` and `parse(text) -> millis`."""
 
-    __slots__ = ("_formatters", "_parse_regex", "_template", "_tokens", "pattern")
+    __slots__ = ("_formatters", "_last_second", "_millis_fields", "_parse_regex", "_second_template", "_template",
+                 "_tokens", "pattern")  # fmt: skip
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._tokens = _tokenize(pattern)
         self._formatters = tuple(_compile_token(t) for t in self._tokens)
         self._template = _template(self._tokens)
+        self._second_template, self._millis_fields = (
+            _second_template(self._tokens) if self._template is not None else ("", 0)
+        )
+        # (epoch second, its %-template of the milliseconds): timestamps of consecutive records mostly share
+        # their second, so the calendar fields are rendered once per second. One tuple, replaced whole, so
+        # threads sharing the format never see a second with another second's text.
+        self._last_second: tuple[int, str] | None = None
         self._parse_regex: re.Pattern[str] | None = None
 
     def format(self, millis: int) -> str:
         seconds, millis_of_second = divmod(millis, 1000)
         if self._template is not None and seconds >= -62135596800:  # gmtime covers years 1..9999
-            t = time.gmtime(seconds)
-            return self._template.format(t[0], t[1], t[2], t[3], t[4], t[5], millis_of_second)
+            last = self._last_second
+            if last is None or last[0] != seconds:
+                t = time.gmtime(seconds)
+                last = self._last_second = (seconds, self._second_template.format(t[0], t[1], t[2], t[3], t[4], t[5]))
+            fields = self._millis_fields
+            if fields == 1:
+                return last[1] % millis_of_second
+            return last[1] % ((millis_of_second,) * fields)
         moment = _EPOCH + dt.timedelta(seconds=seconds)
         return "".join([f(moment, millis_of_second) for f in self._formatters])
 

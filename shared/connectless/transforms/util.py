@@ -157,7 +157,7 @@ def copy_schema_basics(source: Schema, builder: SchemaBuilder | None = None) -> 
 # -- records ------------------------------------------------------------------------------------------
 # ConnectRecord's first fields, in order: topic, kafka_partition, key_schema, key, value_schema, value,
 # timestamp, headers. Subclasses only append fields, so positional rebuilding is safe and fast.
-_KEY_SCHEMA, _KEY, _VALUE_SCHEMA, _VALUE, _HEADERS = 2, 3, 4, 5, 7
+_HEADERS = 7
 _GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
@@ -173,16 +173,43 @@ def _getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     return getter
 
 
+def _operand_setter(cls: type, schema_field: str, value_field: str) -> Callable[[Any, Any, Any], Any]:
+    """`(record, schema, value) -> a copy of record with those two fields replaced`, compiled for `cls` as
+    dataclasses compiles __init__: one constructor call reading each other field straight off the record (a
+    third of the time of unpacking a tuple of every field)."""
+    fields = dataclasses.fields(cls)
+    _getter(cls)  # checks the field order
+    if any(not f.init or f.kw_only for f in fields):  # pragma: no cover - no record class has such fields
+        raise TypeError(f"{cls.__name__} has fields its constructor does not take positionally")
+    args = ", ".join(
+        "schema" if f.name == schema_field else "value" if f.name == value_field else f"record.{f.name}" for f in fields
+    )
+    namespace: dict[str, Any] = {"cls": cls}
+    exec(f"def replace(record, schema, value):\n    return cls({args})", namespace)  # noqa: S102 - generated here
+    setter: Callable[[Any, Any, Any], Any] = namespace["replace"]
+    return setter
+
+
+_KEY_SETTERS: dict[type, Callable[[Any, Any, Any], Any]] = {}
+_VALUE_SETTERS: dict[type, Callable[[Any, Any, Any], Any]] = {}
+
+
 def with_key(record: R, schema: Schema | None, key: Any) -> R:
-    cls: Any = type(record)
-    values = _getter(cls)(record)
-    return cls(*values[:_KEY_SCHEMA], schema, key, *values[_VALUE_SCHEMA:])
+    cls = type(record)
+    setter = _KEY_SETTERS.get(cls)
+    if setter is None:
+        setter = _KEY_SETTERS[cls] = _operand_setter(cls, "key_schema", "key")
+    result: R = setter(record, schema, key)
+    return result
 
 
 def with_value(record: R, schema: Schema | None, value: Any) -> R:
-    cls: Any = type(record)
-    values = _getter(cls)(record)
-    return cls(*values[:_VALUE_SCHEMA], schema, value, *values[_VALUE + 1 :])
+    cls = type(record)
+    setter = _VALUE_SETTERS.get(cls)
+    if setter is None:
+        setter = _VALUE_SETTERS[cls] = _operand_setter(cls, "value_schema", "value")
+    result: R = setter(record, schema, value)
+    return result
 
 
 def with_headers(record: R, headers: Headers) -> R:
