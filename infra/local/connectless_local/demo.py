@@ -21,7 +21,7 @@ from rich.table import Table
 
 from connectless.cli.connector_file import load_connector_file
 from connectless.kafka.settings import KafkaSettings
-from connectless.runtime.source_runner import SourceTaskRunner
+from connectless.lambda_source.local import ScheduledSourceRunner
 from connectless.runtime.standalone import StandaloneWorker, WorkerOptions
 from connectless_local.embedded_kafka import EmbeddedKafka, EmbeddedKafkaError, bootstrap_from_env
 
@@ -50,7 +50,10 @@ def kafka(console: Console) -> Iterator[str]:
 
 def produced(worker: StandaloneWorker) -> int:
     return sum(
-        t.runner.stats.produced for ts in worker.threads.values() for t in ts if isinstance(t.runner, SourceTaskRunner)
+        t.runner.stats.produced
+        for ts in worker.threads.values()
+        for t in ts
+        if isinstance(t.runner, ScheduledSourceRunner)
     )
 
 

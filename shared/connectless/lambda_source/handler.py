@@ -141,6 +141,7 @@ class SourceTaskHandler:
         self.commit_interval_s = commit_interval_s
         self._offset_stores: dict[str, OffsetStore] = {}
         self._last_status: dict[tuple[str, int], State] = {}
+        self.task_failures = 0  # times a task was set FAILED
         self._lock = threading.Lock()
 
     @classmethod
@@ -177,19 +178,27 @@ class SourceTaskHandler:
         )
 
     def handle(
-        self, connector: str, task: int, remaining_s: Callable[[], float] | None = None
+        self,
+        connector: str,
+        task: int,
+        remaining_s: Callable[[], float] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> SourceInvocationResult:
-        """Run task `task` of `connector` once. Raises SourceTaskFailedError when the task failed."""
+        """Run task `task` of `connector` once. Raises SourceTaskFailedError when the task failed.
+
+        `should_stop` (standalone mode's shutdown) ends the run early, committing as at its deadline."""
         with self._lock:  # Lambda runs one invocation per container at a time; so does this object
             start = time.perf_counter()
             result = SourceInvocationResult(connector, task)
             try:
-                self._handle(result, remaining_s)
+                self._handle(result, remaining_s, should_stop or _never)
             finally:
                 result.duration_s = time.perf_counter() - start
             return result
 
-    def _handle(self, result: SourceInvocationResult, remaining_s: Callable[[], float] | None) -> None:
+    def _handle(
+        self, result: SourceInvocationResult, remaining_s: Callable[[], float] | None, should_stop: Callable[[], bool]
+    ) -> None:
         connector, task_id = result.connector, result.task
         self.configs.refresh()
         config = self.configs.connector_config(connector)
@@ -210,7 +219,11 @@ class SourceTaskHandler:
             self._set_status(connector, task_id, State.RUNNING)
             budget = self.budget
             runner.run(
-                deadline, max_records=budget.max_records, max_bytes=budget.max_bytes, max_idle_s=budget.max_idle_s
+                deadline,
+                should_stop=should_stop,
+                max_records=budget.max_records,
+                max_bytes=budget.max_bytes,
+                max_idle_s=budget.max_idle_s,
             )
             runner.stop()
         except TaskFencedError:
@@ -278,12 +291,18 @@ class SourceTaskHandler:
         if state is State.RUNNING and self._last_status.get((connector, task)) is State.RUNNING:
             return
         self._last_status[(connector, task)] = state
+        if state is State.FAILED:
+            self.task_failures += 1  # the function's TaskFailures metric
         if self.statuses is None:
             return
         try:
             self.statuses.put_task(connector, task, Status(state, self.worker_id, 0, trace))
         except Exception:
             log.exception("could not write the status of task %s-%d", connector, task)
+
+
+def _never() -> bool:
+    return False
 
 
 def _check_exactly_once(connector: SourceConnector, config: Mapping[str, str], delivery: DeliveryOptions) -> None:

@@ -2,7 +2,8 @@
 
 Each (connector, task) fires at its schedule's rate; a firing that comes while the previous run of the same
 task is still going is skipped (counted in `skipped`), so a task never runs alongside itself. Different
-tasks run in parallel on a small thread pool.
+tasks run in parallel on a small thread pool. A period of `BACK_TO_BACK` (0) fires a task again as soon as
+its previous run ends: standalone mode's default, so a source's throughput stays continuous.
 
 Example:
     scheduler = LocalScheduler(lambda c, t: handler.handle(c, t, remaining_s=...))
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 SCHEDULE_EXPRESSION: Final = "connectless.source.schedule"  # as the manager names it (manager/lambda_config)
 DEFAULT_SCHEDULE: Final = "rate(1 minute)"
+BACK_TO_BACK: Final = 0.0  # fire again as soon as the previous run ends
 _RATE = re.compile(r"^\s*rate\(\s*(\d+(?:\.\d+)?)\s+(second|seconds|minute|minutes|hour|hours|day|days)\s*\)\s*$")
 _UNIT_S = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -112,8 +114,8 @@ class LocalScheduler:
             while not self._stopping:
                 now = self._clock()
                 for entry in self._entries.values():
-                    if entry.next_at > now:
-                        continue
+                    if entry.next_at > now or (entry.running and entry.every_s <= BACK_TO_BACK):
+                        continue  # not due, or back to back: fired when its run ends
                     entry.next_at += entry.every_s
                     if entry.next_at <= now:  # fell behind: no burst of catch-up firings
                         entry.next_at = now + entry.every_s
@@ -123,7 +125,8 @@ class LocalScheduler:
                     entry.running = True
                     entry.fired += 1
                     self._pool.submit(self._run, entry)
-                wake = min((e.next_at for e in self._entries.values()), default=now + 1.0)
+                due = (e.next_at for e in self._entries.values() if not (e.running and e.every_s <= BACK_TO_BACK))
+                wake = min(due, default=now + 1.0)
                 self._lock.wait(max(0.0, min(wake - self._clock(), 1.0)))
 
     def _run(self, entry: _Entry) -> None:

@@ -1,9 +1,11 @@
 """The standalone worker: Kafka Connect's standalone mode, with its state on Kafka topics.
 
-One process runs every connector given to it. Each task gets a thread that drives a SourceTaskRunner or, for a
-sink, an InProcessSinkRunner (the event-source-mapping emulator feeding the Lambda sink handler, in-process);
-both commit in the order their module docstrings give, so stopping (SIGTERM) flushes and commits, and a
-kill -9 at any moment loses nothing: the next start resumes from the committed offsets.
+One process runs every connector given to it. Each task gets a thread that drives, for a source, a
+ScheduledSourceRunner (the local scheduler firing the Lambda source handler in-process, at the connector's
+`connectless.source.schedule` rate or by default back to back) or, for a sink, an InProcessSinkRunner (the
+event-source-mapping emulator feeding the Lambda sink handler, in-process); both commit in the order their module
+docstrings give, so stopping (SIGTERM) flushes and commits, and a kill -9 at any moment loses nothing: the next
+start resumes from the committed offsets.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from typing import TYPE_CHECKING
 from connectless.connector import SinkTask, SourceTask
 from connectless.errors.exceptions import ConnectError
 from connectless.lambda_sink.inprocess import InProcessSinkRunner
+from connectless.lambda_source.local import ScheduledSourceRunner
 from connectless.runtime.connector_config import TASKS_MAX, check_connector_config
-from connectless.runtime.source_runner import SourceTaskRunner
 from connectless.storage import ConfigStore, KafkaLog, OffsetStore, State, Status, StatusStore, TargetState
 from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
 from connectless.storage.status import STATUS_TOPIC_PARTITIONS
@@ -48,7 +50,11 @@ class TaskThread(threading.Thread):
     """Runs one task until stopped; a failure marks the task FAILED with its trace and ends the thread."""
 
     def __init__(
-        self, worker: StandaloneWorker, connector: str, task_id: int, runner: SourceTaskRunner | InProcessSinkRunner
+        self,
+        worker: StandaloneWorker,
+        connector: str,
+        task_id: int,
+        runner: ScheduledSourceRunner | InProcessSinkRunner,
     ):
         super().__init__(name=f"task-{connector}-{task_id}", daemon=True)
         self.worker = worker
@@ -62,11 +68,7 @@ class TaskThread(threading.Thread):
         try:
             self.runner.start()
             self.worker.set_task_status(self.connector, self.task_id, State.RUNNING)
-            if isinstance(self.runner, SourceTaskRunner):
-                while not self.stopping.is_set():
-                    self.runner.run(time.monotonic() + 3600, should_stop=self.stopping.is_set)
-            else:
-                self.runner.run(self.stopping.is_set)
+            self.runner.run(self.stopping.is_set)
         except BaseException as exc:
             self.error = exc
             log.exception("task %s-%d failed", self.connector, self.task_id)
@@ -126,13 +128,16 @@ class StandaloneWorker:
 
     def _runner(
         self, name: str, task_id: int, task_class: type, task_config: Mapping[str, str], config: Mapping[str, str]
-    ) -> SourceTaskRunner | InProcessSinkRunner:
+    ) -> ScheduledSourceRunner | InProcessSinkRunner:
         task = task_class()
         interval = self.options.commit_interval_s
         if isinstance(task, SourceTask):
-            return SourceTaskRunner(
-                name, task_id, task, task_config, config, self.settings, self.offsets, commit_interval_s=interval
-            )
+            # transactional.id <offsets topic>-<connector>-<task>: stable across restarts, so a new start fences
+            # (and aborts the open offset write of) a killed one
+            return ScheduledSourceRunner(
+                name, task_id, task_config, config, self.settings, self.offsets,
+                commit_interval_s=interval, cluster_id=self.options.offsets_topic,
+            )  # fmt: skip
         if isinstance(task, SinkTask):
             return self._sink_runner(name, task_id, task_config, config)
         raise ConnectError(f"{task_class.__name__} is neither a SourceTask nor a SinkTask")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from connectless.runtime.scheduler import LocalScheduler, ScheduleExpressionError, parse_rate
+from connectless.runtime.scheduler import BACK_TO_BACK, LocalScheduler, ScheduleExpressionError, parse_rate
 
 
 @pytest.mark.parametrize(
@@ -79,3 +79,27 @@ def test_a_failing_run_is_counted_and_the_schedule_goes_on() -> None:
     scheduler.stop()
     stats = scheduler.stats("bad", 0)
     assert stats["failures"] == stats["fired"] >= 3
+
+
+def test_back_to_back_fires_again_as_soon_as_a_run_ends() -> None:
+    active, peak, runs = [0], [0], [0]
+    lock = threading.Lock()
+
+    def fire(connector: str, task: int) -> None:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+            runs[0] += 1
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+
+    scheduler = LocalScheduler(fire)
+    scheduler.schedule("continuous", 0, BACK_TO_BACK)
+    scheduler.start()
+    time.sleep(0.52)
+    scheduler.stop()
+    stats = scheduler.stats("continuous", 0)
+    assert peak[0] == 1
+    assert 7 <= runs[0] <= 11  # no gap between runs, and never two at once
+    assert stats["skipped"] == 0  # waits for the run to end rather than spinning on skipped firings
