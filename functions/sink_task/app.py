@@ -45,13 +45,19 @@ def _freeze_warm_state() -> None:
         gc.freeze()
 
 
-def _record_metrics(result: BatchResult | None, records_in: int, duration_s: float) -> None:
+def _task_failures() -> int:
+    return _handler.task_failures if _handler is not None else 0
+
+
+def _record_metrics(result: BatchResult | None, records_in: int, duration_s: float, task_failures: int) -> None:
     metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=records_in)
     metrics.add_metric(name="RecordsOut", unit=MetricUnit.Count, value=result.records_written if result else 0)
     metrics.add_metric(
         name="RecordsDeadLettered", unit=MetricUnit.Count, value=result.records_dead_lettered if result else 0
     )
     metrics.add_metric(name="BatchDuration", unit=MetricUnit.Milliseconds, value=round(duration_s * 1000, 3))
+    # The task was set FAILED (the TaskFailures alarm of template.yaml sums it per service and connector).
+    metrics.add_metric(name="TaskFailures", unit=MetricUnit.Count, value=task_failures)
 
 
 @logger.inject_lambda_context
@@ -65,6 +71,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     records_in = sum(len(v) for v in (event.get("records") or {}).values())
     start = time.perf_counter()
     result: BatchResult | None = None
+    failures_before = _task_failures()
     try:
         result = _batch_handler().handle(
             event, connector, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000
@@ -73,7 +80,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.exception("batch failed; the event-source mapping retries it")
         raise
     finally:
-        _record_metrics(result, records_in, time.perf_counter() - start)
+        _record_metrics(result, records_in, time.perf_counter() - start, _task_failures() - failures_before)
     _freeze_warm_state()
     response = result.response()
     logger.info(

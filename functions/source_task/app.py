@@ -1,7 +1,7 @@
 """Lambda handler: an EventBridge Scheduler event {"connector", "task"} -> one run of that source task.
 
 The library does the work (connectless.lambda_source.handler); this module adds Powertools logging, metrics
-(the sink's: RecordsIn, RecordsOut, BatchDuration, per connector) and tracing.
+(the sink's: RecordsIn, RecordsOut, BatchDuration, TaskFailures, per connector) and tracing.
 """
 
 from __future__ import annotations
@@ -31,12 +31,18 @@ def _source_handler() -> SourceTaskHandler:
     return _handler
 
 
-def _record_metrics(result: SourceInvocationResult | None, duration_s: float) -> None:
+def _task_failures() -> int:
+    return _handler.task_failures if _handler is not None else 0
+
+
+def _record_metrics(result: SourceInvocationResult | None, duration_s: float, task_failures: int) -> None:
     metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=result.records_in if result else 0)
     metrics.add_metric(name="RecordsOut", unit=MetricUnit.Count, value=result.records_out if result else 0)
     metrics.add_metric(name="RecordsDropped", unit=MetricUnit.Count, value=result.records_dropped if result else 0)
     metrics.add_metric(name="BytesOut", unit=MetricUnit.Bytes, value=result.bytes_out if result else 0)
     metrics.add_metric(name="BatchDuration", unit=MetricUnit.Milliseconds, value=round(duration_s * 1000, 3))
+    # The task was set FAILED (the TaskFailures alarm of template.yaml sums it per service and connector).
+    metrics.add_metric(name="TaskFailures", unit=MetricUnit.Count, value=task_failures)
 
 
 @logger.inject_lambda_context
@@ -49,6 +55,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     tracer.put_annotation(key="connector", value=connector)
     start = time.perf_counter()
     result: SourceInvocationResult | None = None
+    failures_before = _task_failures()
     try:
         result = _source_handler().handle(
             connector, task, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000
@@ -57,6 +64,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.exception("source task failed; its status is FAILED")
         raise
     finally:
-        _record_metrics(result, time.perf_counter() - start)
+        _record_metrics(result, time.perf_counter() - start, _task_failures() - failures_before)
     logger.info("source run done", extra=result.response())
     return result.response()

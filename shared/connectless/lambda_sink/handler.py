@@ -175,6 +175,7 @@ class SinkBatchHandler:
         self._sleep = sleep
         self._tasks: dict[str, _RunningTask] = {}
         self._last_status: dict[str, State] = {}
+        self.task_failures = 0  # times the task was set FAILED
         self._refreshed_at = -float("inf")
         self._lock = threading.Lock()  # one batch at a time per container, as Lambda runs them
 
@@ -333,6 +334,8 @@ class SinkBatchHandler:
     # -- status ------------------------------------------------------------------------------------
     def _set_status(self, connector: str, state: State, trace: str | None = None) -> None:
         self._last_status[connector] = state
+        if state is State.FAILED:
+            self.task_failures += 1  # the function's TaskFailures metric
         if self.statuses is None:
             return
         try:

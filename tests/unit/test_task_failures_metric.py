@@ -1,0 +1,128 @@
+"""TaskFailures (namespace Connectless, dimension connector): both task functions emit it whenever their library
+set the task FAILED, as template.yaml's TaskFailuresAlarm expects. Powertools' EMF output is read from stdout;
+no AWS and no broker (the source's failure happens before it would need one)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import sink_fakes
+from connectless.errors import ConnectError
+from connectless.lambda_sink.context import EmulatedLambdaContext
+from connectless.lambda_sink.events import build_event
+from connectless.lambda_sink.handler import SinkBatchHandler
+from connectless.lambda_source.handler import SourceTaskFailedError, SourceTaskHandler
+from connectless.pipeline.raw import RawRecord
+from connectless.storage import ConfigStore, MemoryLog, OffsetStore, State, StatusStore
+
+if TYPE_CHECKING:
+    from connectless.kafka.settings import KafkaSettings
+
+ROOT = Path(__file__).parents[2]
+SINK = "metric-sink"
+SOURCE = "metric-source"
+SINK_CONFIG = {
+    "name": SINK,
+    "connector.class": "MemorySink",
+    "topics": "orders",
+    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "value.converter.schemas.enable": "false",
+}
+
+
+def load_app(function: str) -> Any:
+    path = ROOT / "functions" / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"{function}_metrics_app", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def emf(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    return next(line for line in lines if "_aws" in line)
+
+
+def assert_task_failures(document: dict[str, Any], connector: str, value: float) -> None:
+    (directive,) = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "Connectless"
+    assert any("connector" in dimensions for dimensions in directive["Dimensions"])
+    assert {"Name": "TaskFailures", "Unit": "Count"} in directive["Metrics"]
+    assert document["connector"] == connector
+    assert document["TaskFailures"] == [value]
+
+
+# -- sink ------------------------------------------------------------------------------------------------------
+def sink_handler(**config: str) -> SinkBatchHandler:
+    sink_fakes.reset(SINK)
+    configs = ConfigStore(MemoryLog())
+    configs.start()
+    configs.put_connector_config(SINK, {**SINK_CONFIG, **config})
+    return SinkBatchHandler(configs, StatusStore(MemoryLog()), None, worker_id="test", sleep=lambda _s: None)
+
+
+def sink_event(*values: bytes) -> dict[str, Any]:
+    raws = [RawRecord("orders", 0, i, 1000 + i, "CreateTime", b"k", v) for i, v in enumerate(values)]
+    return build_event(raws, "localhost:9092")
+
+
+@pytest.mark.parametrize(("values", "failures"), [((b"1", b"2"), 0.0), ((b"1", b"not json", b"3"), 1.0)])
+def test_sink_function_counts_a_task_set_failed(
+    capsys: pytest.CaptureFixture[str], values: tuple[bytes, ...], failures: float
+) -> None:
+    app = load_app("sink_task")
+    app._handler = sink_handler()
+    app.lambda_handler(sink_event(*values), EmulatedLambdaContext("connectless-sink", SINK, timeout_s=60))
+    assert_task_failures(emf(capsys), SINK, failures)
+    status = app._handler.statuses.task(SINK, 0)
+    assert status.state is (State.FAILED if failures else State.RUNNING)
+
+
+def test_sink_function_counts_a_whole_batch_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    app = load_app("sink_task")
+    app._handler = sink_handler(**{"fail.retriable.times": "1000", "errors.tolerance": "all"})
+    context = EmulatedLambdaContext("connectless-sink", SINK, timeout_s=10.5)
+    with pytest.raises(ConnectError, match="briefly unavailable"):
+        app.lambda_handler(sink_event(b"1"), context)
+    assert_task_failures(emf(capsys), SINK, 1.0)
+
+
+# -- source ----------------------------------------------------------------------------------------------------
+def source_handler(connector_class: str) -> SourceTaskHandler:
+    configs = ConfigStore(MemoryLog())
+    configs.start()
+    configs.put_connector_config(SOURCE, {"name": SOURCE, "connector.class": connector_class})
+    configs.put_task_configs(SOURCE, [{}])
+    offsets = OffsetStore(MemoryLog())
+    offsets.start()
+    settings: KafkaSettings = None  # type: ignore[assignment]  # never reached: the task fails before Kafka
+    return SourceTaskHandler(settings, configs, offsets, StatusStore(MemoryLog()), worker_id="test")
+
+
+def test_source_function_counts_a_task_set_failed(capsys: pytest.CaptureFixture[str]) -> None:
+    app = load_app("source_task")
+    app._handler = source_handler("com.example.NoSuchSourceConnector")
+    context = EmulatedLambdaContext("connectless-source", None, timeout_s=60)
+    with pytest.raises(SourceTaskFailedError):
+        app.lambda_handler({"connector": SOURCE, "task": 0}, context)
+    assert_task_failures(emf(capsys), SOURCE, 1.0)
+    status = app._handler.statuses.task(SOURCE, 0)
+    assert status.state is State.FAILED
+
+
+def test_source_function_reports_no_failure_for_an_unknown_task(capsys: pytest.CaptureFixture[str]) -> None:
+    app = load_app("source_task")
+    app._handler = source_handler("com.example.NoSuchSourceConnector")
+    context = EmulatedLambdaContext("connectless-source", None, timeout_s=60)
+    response = app.lambda_handler({"connector": SOURCE, "task": 5}, context)
+    assert response["outcome"] == "UNKNOWN"
+    assert_task_failures(emf(capsys), SOURCE, 0.0)
