@@ -9,7 +9,7 @@ from connectless.records import TimestampType
 RawHeaders = tuple[tuple[str, bytes | None], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: the guarded setattr doubled construction cost; never mutate one
 class RawRecord:
     """A Kafka record as consumed (sink side) or about to be produced (source side).
 
