@@ -87,7 +87,12 @@ def run_sink(stats_path: Path) -> None:
         batch_size=int(env.get("BENCH_BATCH_SIZE", "10000")),
         maximum_batching_window_s=float(env.get("BENCH_BATCHING_WINDOW_S", "0.5")),
     )
-    esm = EventSourceMappingEmulator(settings, config, invoke)
+    # As standalone mode runs it (InProcessSinkRunner): the event handed over in-process, without the JSON round
+    # trip (BENCH_JSON_ROUND_TRIP=1 puts it back: the cost of the Lambda runtime's JSON parse, and the poller's
+    # JSON, on top). The `batch` run measures a JSON event as Lambda delivers it.
+    round_trip = env.get("BENCH_JSON_ROUND_TRIP", "0") == "1"
+    stats["json_round_trip"] = round_trip
+    esm = EventSourceMappingEmulator(settings, config, invoke, json_round_trip=round_trip)
     esm.start()
     try:
         esm.run(stop.is_set)

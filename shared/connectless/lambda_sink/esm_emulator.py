@@ -6,7 +6,10 @@ handler as Lambda:
   StartingPosition (TRIM_HORIZON, LATEST or AT_TIMESTAMP);
 - a batch closes at BatchSize records, after MaximumBatchingWindowInSeconds, or before the event would pass
   6 MB (measured on the JSON the handler receives);
-- the event is the byte-exact Lambda Kafka event, and the handler gets it through a JSON round trip;
+- the event is the byte-exact Lambda Kafka event, and the handler gets it through a JSON round trip; with
+  `json_round_trip=False` (in-process runs: standalone mode, the benchmarks) it gets the same event as a
+  DecodedKafkaEvent, which also carries the records already decoded, so neither side encodes JSON or base64
+  per record beyond building the event's dicts;
 - a function error retries the batch (MaximumRetryAttempts, -1 = until it works; capped at 10 when an
   on-failure destination is set, as Lambda does), halving it first with BisectBatchOnFunctionError;
 - with ReportBatchItemFailures, each partition is committed up to its failed record and retried from there;
@@ -35,7 +38,13 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from connectless.kafka.errors import check_consumed
 from connectless.lambda_sink.context import EmulatedLambdaContext
-from connectless.lambda_sink.events import SELF_MANAGED_EVENT_SOURCE, encode_record, partition_key
+from connectless.lambda_sink.events import (
+    SELF_MANAGED_EVENT_SOURCE,
+    decoded_event,
+    encode_record,
+    encoded_size,
+    partition_key,
+)
 from connectless.runtime.sink_runner import consumer_group, raw_from_message
 
 if TYPE_CHECKING:
@@ -184,6 +193,7 @@ class EventSourceMappingEmulator:
         self._producer: Producer | None = None
         self._carry: list[tuple[RawRecord, bytes]] = []  # polled but not fitting the last batch
         self._encoded: dict[int, bytes] = {}  # id(raw) -> its event JSON, for the records being delivered
+        self._sizes: dict[int, int] = {}  # without the JSON round trip: id(raw) -> the length of that JSON
 
     # -- consuming -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -223,6 +233,8 @@ class EventSourceMappingEmulator:
         cfg = self.config
         batch: list[RawRecord] = []
         encoded = self._encoded
+        sizes = self._sizes
+        round_trip = self._json_round_trip
         size = _EVENT_OVERHEAD + len(self.settings.bootstrap_servers)
         seen: set[tuple[str, int]] = set()
         window_end: float | None = None
@@ -239,8 +251,12 @@ class EventSourceMappingEmulator:
                 wanted = cfg.batch_size - len(batch)
                 items = [(raw_from_message(m), b"") for m in self._consume(consumer, wanted, min(0.1, end - now))]
             for index, (raw, known) in enumerate(items):
-                data = known or encode_record(raw)
-                extra = len(data) + 1
+                if round_trip:
+                    data = known or encode_record(raw)
+                    length = len(data)
+                else:  # the same length, counted without encoding
+                    data, length = b"", encoded_size(raw)
+                extra = length + 1
                 tp = (raw.topic, raw.partition)
                 if tp not in seen:
                     extra += len(partition_key(raw.topic, raw.partition)) + 6
@@ -248,7 +264,10 @@ class EventSourceMappingEmulator:
                     self._carry = [(raw, data), *items[index + 1 :]]
                     return batch
                 batch.append(raw)
-                encoded[id(raw)] = data  # encoded once: the event is assembled from these bytes
+                if round_trip:
+                    encoded[id(raw)] = data  # encoded once: the event is assembled from these bytes
+                else:
+                    sizes[id(raw)] = length
                 seen.add(tp)
                 size += extra
             if batch and window_end is None:
@@ -276,6 +295,7 @@ class EventSourceMappingEmulator:
             self._deliver(_Pending(batch))
         finally:
             self._encoded.clear()
+            self._sizes.clear()
         return len(batch)
 
     def run(self, should_stop: Callable[[], bool], idle_timeout: float = 0.2) -> None:
@@ -386,6 +406,8 @@ class EventSourceMappingEmulator:
         return self._item_failures(response, raws)
 
     def _event(self, raws: list[RawRecord]) -> dict[str, Any]:
+        if not self._json_round_trip:
+            return self._decoded_event(raws)
         grouped: dict[tuple[str, int], list[bytes]] = {}
         encoded = self._encoded
         for raw in raws:
@@ -396,17 +418,43 @@ class EventSourceMappingEmulator:
                 grouped[tp] = [data]
             else:
                 found.append(data)
+        head = self._head()
+        records = b",".join(orjson.dumps(partition_key(*tp)) + b":[" + b",".join(v) + b"]" for tp, v in grouped.items())
+        payload = orjson.dumps(head)[:-1] + b',"records":{' + records + b"}}"
+        self.stats.payload_sizes.append(len(payload))
+        event: dict[str, Any] = orjson.loads(payload)
+        return event
+
+    def _head(self) -> dict[str, Any]:
         head: dict[str, Any] = {"eventSource": self.config.event_source}
         if self.config.event_source == "aws:kafka":
             head["eventSourceArn"] = "arn:aws:kafka:us-east-1:000000000000:cluster/local/local"
         head["bootstrapServers"] = self.settings.bootstrap_servers
-        records = b",".join(orjson.dumps(partition_key(*tp)) + b":[" + b",".join(v) + b"]" for tp, v in grouped.items())
-        payload = orjson.dumps(head)[:-1] + b',"records":{' + records + b"}}"
-        self.stats.payload_sizes.append(len(payload))
-        if self._json_round_trip:
-            event: dict[str, Any] = orjson.loads(payload)
-            return event
-        return {**head, "records": {partition_key(*tp): [orjson.loads(v) for v in vs] for tp, vs in grouped.items()}}
+        return head
+
+    def _decoded_event(self, raws: list[RawRecord]) -> dict[str, Any]:
+        """The event `_event` would deliver, as a DecodedKafkaEvent; its payload size is counted, not encoded."""
+        grouped: dict[tuple[str, int], list[RawRecord]] = {}
+        for raw in raws:
+            tp = (raw.topic, raw.partition)
+            found = grouped.get(tp)
+            if found is None:
+                grouped[tp] = [raw]
+            else:
+                found.append(raw)
+        head = self._head()
+        sizes = self._sizes
+        # orjson.dumps(head)[:-1] + ',"records":{' + the partitions, comma-separated + '}}'
+        payload = len(orjson.dumps(head)) - 1 + len(b',"records":{') + len(b"}}") + max(len(grouped) - 1, 0)
+        batches: dict[str, list[RawRecord]] = {}
+        for tp, group in grouped.items():
+            key = partition_key(*tp)
+            # "key":[record,record]
+            payload += len(orjson.dumps(key)) + len(b":[]") + len(group) - 1
+            payload += sum([sizes.get(id(raw)) or encoded_size(raw) for raw in group])
+            batches[key] = group  # a key seen twice keeps its last list, as decoding the JSON object would
+        self.stats.payload_sizes.append(payload)
+        return decoded_event(head, batches)
 
     def _item_failures(self, response: Any, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
         """Lambda treats a malformed response, or one naming a record not in the batch, as a failed batch."""
@@ -433,7 +481,8 @@ class EventSourceMappingEmulator:
         if len(pending.raws) != 1:
             return False
         raw = pending.raws[0]
-        return len(self._encoded.get(id(raw)) or encode_record(raw)) > self.config.max_payload_bytes
+        size = self._sizes.get(id(raw)) or len(self._encoded.get(id(raw)) or encode_record(raw))
+        return size > self.config.max_payload_bytes
 
     def _give_up(self, pending: _Pending, reason: str, *, commit: bool = True) -> None:
         topic = self.config.destination_topic

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
@@ -19,7 +20,7 @@ from connectless.pipeline.raw import RawRecord
 from connectless.records import TimestampType
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
 MSK_EVENT_SOURCE: Final = "aws:kafka"
 SELF_MANAGED_EVENT_SOURCE: Final = "SelfManagedKafka"
@@ -86,6 +87,97 @@ def encode_record(raw: RawRecord) -> bytes:
     )
 
 
+# len(encode_record(raw)) less its variable parts: the field names and punctuation, `,"key":""` and `,"value":""`.
+_FIXED_SIZE: Final = len(b'{"topic":,"partition":,"offset":,"timestamp":,"timestampType":,"headers":}')
+_KEY_SIZE: Final = len(b',"key":""')
+_VALUE_SIZE: Final = len(b',"value":""')
+_TS_TYPE_SIZE: Final = {k: len(v) for k, v in _TS_TYPE_JSON.items()}
+_NO_TS_TYPE_SIZE: Final = len(_NO_TS_TYPE_JSON)
+
+
+def encoded_size(raw: RawRecord) -> int:
+    """`len(encode_record(raw))`, without encoding: base64 of n bytes is 4 * ceil(n / 3) characters."""
+    topic = _topic_json.get(raw.topic)
+    if topic is None:
+        topic = orjson.dumps(raw.topic)
+    size = (
+        _FIXED_SIZE
+        + len(topic)
+        + len(str(raw.partition))
+        + len(str(raw.offset))
+        + len(str(-1 if raw.timestamp is None else raw.timestamp))
+        + _TS_TYPE_SIZE.get(raw.timestamp_type, _NO_TS_TYPE_SIZE)
+    )
+    if raw.key is not None:
+        size += _KEY_SIZE + (len(raw.key) + 2) // 3 * 4
+    if raw.value is not None:
+        size += _VALUE_SIZE + (len(raw.value) + 2) // 3 * 4
+    if raw.headers:
+        size += len(orjson.dumps([{name: list(v or b"")} for name, v in raw.headers]))
+    else:
+        size += 2  # []
+    return size
+
+
+class DecodedKafkaEvent(dict[str, Any]):
+    """A Lambda Kafka event, equal to the one Lambda delivers (it is a plain dict of it), that also carries its
+    records as `parse_event` would decode them from it: an in-process invocation is spared the JSON round trip
+    and the base64 decoding, and the handler sees the very same records. Treat it as read-only: `parse_event`
+    decodes `records` itself when that key no longer holds the object the event was built with."""
+
+    __slots__ = ("decoded", "records_built")
+
+    decoded: dict[str, list[RawRecord]]  # per key of `records`, its records decoded, item for item
+    records_built: object
+
+
+def decoded_event(head: Mapping[str, Any], batches: Mapping[str, Sequence[RawRecord]]) -> DecodedKafkaEvent:
+    """`{**head, "records": {key: [event_record(raw), ...]}}` for `batches` ({partition key: records}), with
+    each record also kept in the form `parse_event` would give it back (the same RawRecord when that is it)."""
+    b64 = binascii.b2a_base64
+    ts_types = _TO_LAMBDA_TS_TYPE
+    records: dict[str, list[dict[str, Any]]] = {}
+    decoded: dict[str, list[RawRecord]] = {}
+    for pkey, raws in batches.items():
+        items: list[dict[str, Any]] = []
+        back: list[RawRecord] = []
+        for raw in raws:
+            key, value, timestamp = raw.key, raw.value, raw.timestamp
+            record: dict[str, Any] = {
+                "topic": raw.topic,
+                "partition": raw.partition,
+                "offset": raw.offset,
+                "timestamp": -1 if timestamp is None else timestamp,
+                "timestampType": ts_types.get(raw.timestamp_type, "NO_TIMESTAMP_TYPE"),
+            }
+            if key is not None:
+                record["key"] = b64(key, newline=False).decode("ascii")
+            if value is not None:
+                record["value"] = b64(value, newline=False).decode("ascii")
+            record["headers"] = [{name: list(v or b"")} for name, v in raw.headers] if raw.headers else []
+            items.append(record)
+            # What the JSON path would give back: the record itself unless a field would come back changed
+            # (a header without a value becomes b"", a negative timestamp None, an unknown type NO_TIMESTAMP_TYPE).
+            same = (
+                not raw.headers
+                and (timestamp is None or (type(timestamp) is int and timestamp >= 0))
+                and raw.timestamp_type in ts_types
+                and (key is None or type(key) is bytes)
+                and (value is None or type(value) is bytes)
+                and type(raw.topic) is str
+                and type(raw.partition) is int
+                and type(raw.offset) is int
+            )
+            back.append(raw if same else _raw_from(record))
+        records[pkey] = items
+        decoded[pkey] = back
+    event = DecodedKafkaEvent(head)
+    event["records"] = records
+    event.decoded = decoded
+    event.records_built = records
+    return event
+
+
 def build_event(
     records: Iterable[RawRecord],
     bootstrap_servers: str,
@@ -127,10 +219,26 @@ def parse_event(event: Mapping[str, Any]) -> dict[str, list[RawRecord]]:
     records = event.get("records")
     if not isinstance(records, dict):
         raise KafkaEventError("a Lambda Kafka event holds its records in an object keyed by <topic>-<partition>")
+    if type(event) is DecodedKafkaEvent and records is event.records_built:
+        batches: Iterable[list[RawRecord]] = event.decoded.values()  # decoded when the event was built
+    else:  # what Powertools' KafkaEvent.records walks, without a wrapper per record
+        batches = ([_raw_from(record) for record in items] for items in records.values())
     parsed: dict[str, list[RawRecord]] = {}
-    for items in records.values():  # what Powertools' KafkaEvent.records walks, without a wrapper per record
-        for record in items:
-            raw = _raw_from(record)
+    for raws in batches:
+        if not raws:
+            continue
+        # Lambda sends one list per partition: a list all of one partition joins its key whole.
+        first = raws[0]
+        topic, partition = first.topic, first.partition
+        if all(raw.partition == partition and raw.topic == topic for raw in raws):
+            key = partition_key(topic, partition)
+            found = parsed.get(key)
+            if found is None:
+                parsed[key] = list(raws)
+            else:
+                found.extend(raws)
+            continue
+        for raw in raws:
             key = partition_key(raw.topic, raw.partition)
             found = parsed.get(key)
             if found is None:
@@ -142,8 +250,7 @@ def parse_event(event: Mapping[str, Any]) -> dict[str, list[RawRecord]]:
     return parsed
 
 
-def _offset(raw: RawRecord) -> int:
-    return raw.offset
+_offset = attrgetter("offset")
 
 
 def _raw_from(record: Mapping[str, Any]) -> RawRecord:

@@ -1,5 +1,6 @@
 """A sink task run in a long-lived process exactly as Lambda runs it: the event-source-mapping emulator feeding
-the sink batch handler, in-process (no Lambda, no JSON over the network; the event still makes its round trip).
+the sink batch handler, in-process (no Lambda, no JSON over the network: the handler gets the Lambda event as a
+DecodedKafkaEvent, equal to it and carrying its records already decoded, instead of a JSON round trip).
 
 Standalone mode runs every sink task this way, so the code path of a laptop is the code path of AWS:
 - consumer group `connect-<connector>` (Kafka Connect's name: an existing connector's offsets carry over);
@@ -104,7 +105,7 @@ class InProcessSinkRunner:
             function_timeout_s=function_timeout_s,
             retry_delay_s=retry_delay_s,
         )
-        self.emulator = EventSourceMappingEmulator(settings, self.mapping, self._invoke)
+        self.emulator = EventSourceMappingEmulator(settings, self.mapping, self._invoke, json_round_trip=False)
         self.failure: SinkTaskFailedError | None = None
         self.records_in = 0
         self.records_written = 0
