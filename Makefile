@@ -57,7 +57,11 @@ unit: $(STAMP)
 integration: install
 	$(VENV)/bin/pytest -q tests/integration
 
-test: install lint typecheck template-check
+# PostgreSQL and MariaDB (Debian packages) for the database tests, installed up front when missing.
+test-deps:
+	@bash infra/local/install-databases.sh
+
+test: install test-deps lint typecheck template-check
 	$(VENV)/bin/pytest -q tests
 
 bench: install
