@@ -84,22 +84,26 @@ class _FusedRewrites:
     the next and a single record is built at the end, instead of one record per stage. The result is the same,
     as each rewrite reads only the operand it is given and the record's unchanged metadata."""
 
-    __slots__ = ("first", "rewrites")
+    __slots__ = ("_new_record", "_operands", "_schema_of", "_value_of", "first", "rewrites")
 
     def __init__(self, rewrites: list[OperandRewrite]) -> None:
         self.rewrites = tuple(rewrites)
         self.first = rewrites[0]
+        # Bound once: per record, no attribute lookups beyond the record's own.
+        self._operands = tuple(rewrite.transform_operand for rewrite in rewrites)
+        self._schema_of = self.first.operating_schema
+        self._value_of = self.first.operating_value
+        self._new_record = self.first.new_record
 
     def __call__(self, record: Any) -> Any:
-        first = self.first
-        schema = first.operating_schema(record)
-        value = first.operating_value(record)
+        schema = self._schema_of(record)
+        value = self._value_of(record)
         new_schema, new_value = schema, value
-        for rewrite in self.rewrites:
-            new_schema, new_value = rewrite.transform_operand(record, new_schema, new_value)
+        for transform_operand in self._operands:
+            new_schema, new_value = transform_operand(record, new_schema, new_value)
         if new_schema is schema and new_value is value:
             return record
-        return first.new_record(record, new_schema, new_value)
+        return self._new_record(record, new_schema, new_value)
 
     def apply_with(self, record: Any, executor: Executor) -> Any:
         """As __call__, with each rewrite run (and its failures handled) by `executor`."""
