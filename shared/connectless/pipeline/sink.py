@@ -14,15 +14,12 @@ import time
 from typing import TYPE_CHECKING
 
 from connectless.connector import SinkTask
-from connectless.converters.factory import converters_from_config
-from connectless.errors.config import ErrorsConfig
 from connectless.errors.errant import SinkErrantRecordReporter
-from connectless.errors.retry import RetryWithToleranceOperator
 from connectless.errors.stage import Stage
-from connectless.pipeline.common import best_effort_bytes, build_reporters, close_all, headers_bytes
+from connectless.pipeline.base import PipelineBase
+from connectless.pipeline.common import best_effort_bytes, headers_bytes
 from connectless.pipeline.raw import RawRecord
 from connectless.records import EMPTY_HEADERS, Header, Headers, SinkRecord
-from connectless.transforms.chain import TransformationChain
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +32,7 @@ if TYPE_CHECKING:
     RawLookup = Callable[[str, int, int], RawRecord | None]
 
 
-class SinkPipeline:
+class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
     """Turns consumed records into the SinkRecords a task's put() receives, under the connector's errors.*.
 
     `settings` locates the Kafka cluster of the dead letter queue; None (offline tools) produces nothing.
@@ -59,38 +56,11 @@ class SinkPipeline:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.connector_name = connector_name
-        self.task_id = task_id
-        self.errors = ErrorsConfig.from_config(config)
-        self.key_converter, self.value_converter, self.header_converter = converters_from_config(config)
-        self.chain = TransformationChain.from_config(config)
-        all_reporters = [*build_reporters(connector_name, task_id, self.errors, settings), *reporters]
-        self.operator = RetryWithToleranceOperator(self.errors, all_reporters, clock=clock, sleep=sleep)
+        super().__init__(connector_name, task_id, config, settings, reporters=reporters, clock=clock, sleep=sleep)
         # Bound once: the per-record path then allocates nothing but the records themselves.
         self._key_to_connect = self.key_converter.to_connect_data
         self._value_to_connect = self.value_converter.to_connect_data
         self._header_to_connect = self.header_converter.to_connect_header
-        self._key_class = type(self.key_converter)
-        self._value_class = type(self.value_converter)
-        self._header_class = type(self.header_converter)
-        self._apply_chain = self.chain.apply if len(self.chain) else None
-        # With retries on, every attempt must go through the operator so its backoff schedule holds.
-        self._optimistic = self.errors.retry_timeout_ms == 0
-
-    def process(self, raw: RawRecord) -> SinkRecord | None:
-        """The record put() gets, or None when a transform dropped it or it failed under errors.tolerance=all.
-
-        Raises ToleranceExceededError when it failed and the failure is not tolerated.
-        Converters and transforms are pure functions of the record, so the common case runs them without the
-        per-stage bookkeeping; only a record that fails is run again stage by stage under errors.*
-        (with errors.retry.timeout set, every record takes the staged path).
-        """
-        if not self._optimistic:
-            return self._process_staged(raw)
-        try:
-            return self._process_fast(raw)
-        except Exception:
-            return self._process_staged(raw)
 
     def _process_fast(self, raw: RawRecord) -> SinkRecord | None:
         topic = raw.topic
@@ -196,10 +166,3 @@ class SinkPipeline:
             best_effort_bytes(self.value_converter.from_connect_data, topic, record.value_schema, record.value),
             headers,
         )
-
-    def flush(self, timeout: float) -> None:
-        """Wait until every dead-lettered record is acknowledged; raises DeadLetterQueueError otherwise."""
-        self.operator.flush(timeout)
-
-    def close(self) -> None:
-        close_all(self.chain, self.key_converter, self.value_converter, self.header_converter, self.operator)

@@ -11,14 +11,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from connectless.converters.factory import converters_from_config
-from connectless.errors.config import ErrorsConfig
-from connectless.errors.retry import RetryWithToleranceOperator
 from connectless.errors.stage import Stage
-from connectless.pipeline.common import best_effort_bytes, build_reporters, close_all, headers_bytes
+from connectless.pipeline.base import PipelineBase
+from connectless.pipeline.common import best_effort_bytes, headers_bytes
 from connectless.pipeline.raw import RawRecord
 from connectless.records import TimestampType
-from connectless.transforms.chain import TransformationChain
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +26,7 @@ if TYPE_CHECKING:
     from connectless.records import SourceRecord
 
 
-class SourcePipeline:
+class SourcePipeline(PipelineBase["SourceRecord", RawRecord]):
     """Turns polled records into Kafka records to produce, under the connector's errors.*.
 
     Example:
@@ -52,36 +49,18 @@ class SourcePipeline:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.connector_name = connector_name
-        self.task_id = task_id
-        self.errors = ErrorsConfig.from_config(config)
-        self.key_converter, self.value_converter, self.header_converter = converters_from_config(config)
-        self.chain = TransformationChain.from_config(config)
-        own = build_reporters(connector_name, task_id, self.errors, settings, source_serializer=self.serialize_for_dlq)
-        self.operator = RetryWithToleranceOperator(self.errors, [*own, *reporters], clock=clock, sleep=sleep)
+        super().__init__(
+            connector_name,
+            task_id,
+            config,
+            settings,
+            reporters=reporters,
+            clock=clock,
+            sleep=sleep,
+            source_serializer=self.serialize_for_dlq,
+        )
         self._key_from_connect = self.key_converter.from_connect_data
         self._value_from_connect = self.value_converter.from_connect_data
-        self._key_class = type(self.key_converter)
-        self._value_class = type(self.value_converter)
-        self._header_class = type(self.header_converter)
-        self._apply_chain = self.chain.apply if len(self.chain) else None
-        # With retries on, every attempt must go through the operator so its backoff schedule holds.
-        self._optimistic = self.errors.retry_timeout_ms == 0
-
-    def process(self, record: SourceRecord) -> RawRecord | None:
-        """The record to produce, or None when a transform dropped it or it failed under errors.tolerance=all.
-
-        Raises ToleranceExceededError when it failed and the failure is not tolerated.
-        Transforms and converters are pure functions of the record, so the common case runs them without the
-        per-stage bookkeeping; only a record that fails is run again stage by stage under errors.*
-        (with errors.retry.timeout set, every record takes the staged path).
-        """
-        if not self._optimistic:
-            return self._process_staged(record)
-        try:
-            return self._process_fast(record)
-        except Exception:
-            return self._process_staged(record)
 
     def _process_fast(self, record: SourceRecord) -> RawRecord | None:
         if self._apply_chain is not None:
@@ -156,10 +135,3 @@ class SourcePipeline:
             best_effort_bytes(self._value_from_connect, topic, record.value_schema, record.value),
             headers_bytes(self.header_converter.from_connect_header, topic, record.headers),
         )
-
-    def flush(self, timeout: float) -> None:
-        """Wait until every dead-lettered record is acknowledged; raises DeadLetterQueueError otherwise."""
-        self.operator.flush(timeout)
-
-    def close(self) -> None:
-        close_all(self.chain, self.key_converter, self.value_converter, self.header_converter, self.operator)
