@@ -9,8 +9,9 @@ writing the connector's target state: that record moves the connector's generati
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from connectless.config.providers import REFERENCE, ConfigProviderError, resolve_config
 from connectless.manager import lambda_config
 from connectless.manager.backends.base import Op, TaskUnit
 from connectless.manager.errors import BadRequestError, ConnectorNotFoundError
@@ -41,13 +42,49 @@ _CONNECTOR_STATE = {
 _INITIAL_STATE = {"RUNNING": TargetState.STARTED, "PAUSED": TargetState.PAUSED, "STOPPED": TargetState.STOPPED}
 
 
+def _resolved(name: str, config: Mapping[str, str]) -> dict[str, str]:
+    """`config` with its ${provider:...} references resolved, for validation and for the connector's start only:
+    the copy is never stored nor returned. A reference that cannot be resolved is a config error of its key,
+    whose message names the reference, never a value."""
+    try:
+        return resolve_config(config)
+    except ConfigProviderError as exc:
+        keys = [k for k, v in config.items() if isinstance(v, str) and REFERENCE.search(v)] or ["config"]
+        bad = [k for k in keys if any(ref in str(config[k]) for ref in _references(exc.name))] or keys[:1]
+        raise ConnectorConfigError(name, {k: [f"{exc.name}: {exc.reason}"] for k in bad}) from None
+
+
+def _references(text: str) -> list[str]:
+    return [m.group(0) for m in REFERENCE.finditer(text)] or [text]
+
+
+def _scrub(name: str, raw: Mapping[str, str], resolved: Mapping[str, str], exc: ConnectorConfigError) -> NoReturn:
+    """Re-raise `exc` with every resolved value in its messages put back as the key's reference."""
+    secrets = sorted(((resolved[k], v) for k, v in raw.items() if resolved.get(k) not in (None, "", v)),
+                     key=lambda pair: -len(pair[0]))  # fmt: skip
+
+    def clean(message: str) -> str:
+        for value, reference in secrets:
+            message = message.replace(value, reference)
+        return message
+
+    raise ConnectorConfigError(name, {k: [clean(m) for m in msgs] for k, msgs in exc.errors.items()}) from None
+
+
 def check_config(name: str, config: Mapping[str, str]) -> str:
-    """Validate a whole connector config (Connectless's own keys too); returns "source" or "sink"."""
-    full = {**config, "name": name}
-    result = check_connector_config(full, name)
-    bad = {v.name: v.errors for v in lambda_config.CONFIG_DEF.validate(full) if v.errors}
-    if bad:
-        raise ConnectorConfigError(name, bad)
+    """Validate a whole connector config (Connectless's own keys too); returns "source" or "sink".
+
+    The references of `config` are resolved first, as Kafka Connect validates the transformed config; errors
+    name the keys and references, never a resolved value."""
+    raw = {**config, "name": name}
+    full = _resolved(name, raw)
+    try:
+        result = check_connector_config(full, name)
+        bad = {v.name: v.errors for v in lambda_config.CONFIG_DEF.validate(full) if v.errors}
+        if bad:
+            raise ConnectorConfigError(name, bad)
+    except ConnectorConfigError as exc:
+        _scrub(name, raw, full, exc)
     assert result.plugin is not None
     return connector_type(result.plugin)
 
@@ -65,15 +102,22 @@ def validate(state: ConnectState, request: ManagerRequest) -> dict[str, Any]:
 
 
 def generate_task_configs(name: str, config: Mapping[str, str]) -> list[dict[str, str]]:
-    """Connector.task_configs(tasks.max), from a connector started for the purpose and stopped after."""
-    full = {**config, "name": name}
+    """Connector.task_configs(tasks.max), from a connector started for the purpose and stopped after.
+
+    The connector starts with the references of `config` resolved (Kafka Connect's ConfigTransformer); the task
+    configs it returns get the raw reference back for every key whose raw value has one (Kafka Connect's
+    AbstractHerder.reverseTransform), so what is written keeps references and each task resolves at start."""
+    raw = {**config, "name": name}
+    full = _resolved(name, raw)
     connector: Connector = find_connector(full[CONNECTOR_CLASS]).cls()
     connector.start(full)
     try:
         max_tasks = int(full.get(TASKS_MAX, "1"))
-        return [{k: str(v) for k, v in c.items()} for c in connector.task_configs(max_tasks)[:max_tasks]]
+        generated = [{k: str(v) for k, v in c.items()} for c in connector.task_configs(max_tasks)[:max_tasks]]
     finally:
         connector.stop()
+    keep = {k: v for k, v in raw.items() if isinstance(v, str) and REFERENCE.search(v)}
+    return [{**c, **{k: v for k, v in keep.items() if k in c}} for c in generated]
 
 
 def plan(state: ConnectState, request: ManagerRequest, validation: Mapping[str, Any]) -> dict[str, Any]:
