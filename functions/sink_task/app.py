@@ -10,18 +10,19 @@ import gc
 import time
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from connectless.lambda_sink.handler import BatchResult, SinkBatchHandler
 from connectless.lambda_sink.target import connector_name
+from connectless.tracing import make_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 metrics = Metrics(namespace="Connectless")
-tracer = Tracer()
+tracer = make_tracer()  # no X-Ray SDK import where Powertools would disable tracing anyway
 
 _handler: SinkBatchHandler | None = None  # warm state: stores, cached configs, started tasks
 _frozen = False

@@ -9,17 +9,18 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from connectless.lambda_source.handler import SourceInvocationResult, SourceTaskHandler
+from connectless.tracing import make_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 metrics = Metrics(namespace="Connectless")
-tracer = Tracer()
+tracer = make_tracer()  # no X-Ray SDK import where Powertools would disable tracing anyway
 
 _handler: SourceTaskHandler | None = None  # warm state: Kafka settings and the state stores
 
