@@ -3,6 +3,8 @@
 What runs, in start order (stop undoes it in reverse):
 1. moto's server on 127.0.0.1 (every boto3 client of this process goes there, through AWS_ENDPOINT_URL),
    with Step Functions executing state machines and Lambda invocations routed to the handlers in-process;
+   or, with an external endpoint (`aws_endpoint_url`: LocalStack, another moto server) or an AWS profile, no
+   moto at all: see "External endpoint" below;
 2. Kafka: the broker in KAFKA_BOOTSTRAP_SERVERS, or the embedded one;
 3. the stack: template.yaml translated with aws-sam-translator and created by moto's CloudFormation; the
    functions' environment (as the stack resolved it) becomes this process's;
@@ -12,6 +14,17 @@ What runs, in start order (stop undoes it in reverse):
 5. the local runtime: every second it reads the schedules and mappings and runs them: the source handler at
    each schedule's rate, an event-source-mapping emulator per enabled mapping calling the sink handler;
 6. the REST API: the api handler behind the local adapter on 127.0.0.1:--rest-port.
+
+External endpoint (AWS_ENDPOINT_URL, or AWS_PROFILE / the standard credential chain, given to the command):
+the same steps through boto3 against that endpoint, minus moto. The stack is created (or updated when it exists)
+there, code uploaded to an artifacts bucket there; the functions' environment is read back from there; the
+schedule group, the connectors' schedules and the sink aliases are created there by the manager's AWS backend.
+What the endpoint is not asked to run is the Lambda code: the api, manager, source and sink handlers run in
+this process, as in moto mode. The state machine is created there but its executions are not started there
+(it would invoke the endpoint's functions): each manager request runs the ASL's steps in this process, in the
+ASL's order with its Catch (executor.run_steps). Kafka event-source mappings stay in the local runtime, and
+schedules fire in it. Stopping deletes what this run created there (the stack, the artifacts bucket, the
+schedule group with its schedules); a stack that existed already is updated, and left when stopping.
 """
 
 from __future__ import annotations
@@ -103,8 +116,12 @@ class LocalStack:
 
     def __init__(self, rest_port: int = 8083, bootstrap_servers: str | None = None, root: Path = stack_template.ROOT,
                  state_file: Path | None = STATE_FILE, reconcile_s: float = 1.0,
-                 parameters: Mapping[str, str] | None = None) -> None:  # fmt: skip
+                 parameters: Mapping[str, str] | None = None, aws_endpoint_url: str | None = None,
+                 aws_profile: str | None = None) -> None:  # fmt: skip
         self.rest_port = rest_port
+        self.aws_endpoint_url = aws_endpoint_url or None
+        self.aws_profile = aws_profile or None
+        self.region = REGION
         self.parameters = dict(parameters or {})
         self.bootstrap_servers = bootstrap_servers or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
         self.root = root
@@ -124,7 +141,7 @@ class LocalStack:
     # -- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> LocalEndpoints:
         try:
-            aws_url = self._start_moto()
+            aws_url = self._use_endpoint() if self.external else self._start_moto()
             bootstrap = self._start_kafka()
             outputs = self._create_stack(bootstrap)
             self._start_functions()
@@ -159,7 +176,28 @@ class LocalStack:
     def request_stop(self) -> None:
         self._stop.set()
 
-    # -- 1. moto ------------------------------------------------------------------------------------------
+    @property
+    def external(self) -> bool:
+        """True when the stack goes to an endpoint or account of the user's rather than to a moto of ours."""
+        return self.aws_endpoint_url is not None or self.aws_profile is not None
+
+    # -- 1. moto, or the user's endpoint ------------------------------------------------------------------
+    def _use_endpoint(self) -> str:
+        """No moto: every boto3 client of this process uses the endpoint (or profile) as given."""
+        import boto3
+
+        names = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION")
+        saved = {k: os.environ.get(k) for k in names}
+        self._undo.append(lambda: _restore_env(saved))
+        if self.aws_endpoint_url:
+            os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        if self.aws_profile:
+            os.environ["AWS_PROFILE"] = self.aws_profile
+        self.region = boto3.session.Session().region_name or REGION
+        os.environ.setdefault("AWS_DEFAULT_REGION", self.region)
+        os.environ.setdefault("AWS_REGION", self.region)
+        return self.aws_endpoint_url or f"AWS profile {self.aws_profile} ({self.region})"
+
     def _start_moto(self) -> str:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
@@ -208,20 +246,12 @@ class LocalStack:
         import boto3
 
         s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
+        bucket = self._artifacts_bucket(s3)
         parameters = {"KafkaBootstrapServers": bootstrap, "KafkaAuth": "none", "Environment": "dev", **self.parameters}
         source = stack_template.load(self.root / "template.yaml")
-        template = stack_template.translate(source, parameters, s3, ARTIFACTS_BUCKET, self.root)
+        template = stack_template.translate(source, parameters, s3, bucket, self.root)
         cfn = boto3.client("cloudformation")
-        cfn.create_stack(
-            StackName=STACK_NAME,
-            TemplateBody=json.dumps(template),
-            Capabilities=["CAPABILITY_IAM"],
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-        )
-        stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
-        if stack["StackStatus"] != "CREATE_COMPLETE":
-            raise RuntimeError(f"stack {STACK_NAME}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
+        stack = self._deploy_stack(cfn, template, parameters)
         physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
                     for r in cfn.list_stack_resources(StackName=STACK_NAME)["StackResourceSummaries"]}  # fmt: skip
         self._create_schedule_groups(template, parameters)
@@ -236,8 +266,73 @@ class LocalStack:
                                         "timeout": float(config.get("Timeout", 300)), "code": code_dir}  # fmt: skip
         if self._schedule_group != "default":
             os.environ["CONNECTLESS_SCHEDULE_GROUP"] = self._schedule_group
-        self._create_state_machines(template, parameters, physical)
-        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if not self.external or not _state_machine_exists(outputs.get("StateMachineArn")):
+            self._create_state_machines(template, parameters, physical)
+        return outputs
+
+    def _artifacts_bucket(self, s3: Any) -> str:
+        """Our moto's fixed bucket; at an endpoint, one per account and region (S3 names are global)."""
+        import boto3
+        from botocore.exceptions import ClientError
+
+        if not self.external:
+            s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
+            return ARTIFACTS_BUCKET
+        account = boto3.client("sts").get_caller_identity()["Account"]
+        bucket = f"{ARTIFACTS_BUCKET}-{account}-{self.region}"
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except ClientError:
+            where = (
+                {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+            )
+            s3.create_bucket(Bucket=bucket, **where)
+            self._undo.append(lambda: _delete_bucket(s3, bucket))
+        return bucket
+
+    def _deploy_stack(self, cfn: Any, template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+        """Create the stack, or update it when it exists (an endpoint's stack outlives `local up`); wait for it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        request = {
+            "StackName": STACK_NAME,
+            "TemplateBody": json.dumps(template),
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        }
+        waiting: Any = {"WaiterConfig": {"Delay": 2, "MaxAttempts": 900}}
+        try:
+            existing = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]["StackStatus"]
+        except ClientError:
+            existing = None
+        if existing == "ROLLBACK_COMPLETE":  # a failed first create: only deleting it lets a create run again
+            cfn.delete_stack(StackName=STACK_NAME)
+            cfn.get_waiter("stack_delete_complete").wait(StackName=STACK_NAME, **waiting)
+            existing = None
+        if existing is None or existing == "DELETE_COMPLETE":
+            cfn.create_stack(**request)
+            self._undo.append(lambda: _delete_stack(cfn, waiting))
+            with contextlib.suppress(Exception):  # the status check below says what went wrong
+                cfn.get_waiter("stack_create_complete").wait(StackName=STACK_NAME, **waiting)
+        else:
+            try:
+                cfn.update_stack(**request)
+            except ClientError as exc:
+                if "No updates are to be performed" not in str(exc):
+                    raise
+            except BotoCoreError as exc:  # moto's update of a stack with a layer answers 500
+                raise RuntimeError(
+                    f"the endpoint could not update the existing stack {STACK_NAME} ({exc}); delete it "
+                    f"(aws cloudformation delete-stack --stack-name {STACK_NAME}) and run `local up` again"
+                ) from exc
+            else:
+                with contextlib.suppress(Exception):
+                    cfn.get_waiter("stack_update_complete").wait(StackName=STACK_NAME, **waiting)
+        stack: dict[str, Any] = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        if stack["StackStatus"] not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+            raise RuntimeError(f"stack {STACK_NAME}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
+        return stack
 
     def _create_state_machines(self, template: dict[str, Any], parameters: dict[str, str],
                                physical: dict[str, str]) -> None:  # fmt: skip
@@ -265,11 +360,14 @@ class LocalStack:
         for logical, resource in template["Resources"].items():
             if resource["Type"] == "AWS::StepFunctions::StateMachine":
                 props = resource["Properties"]
-                sfn.create_state_machine(
+                created = sfn.create_state_machine(
                     name=resolve(props.get("StateMachineName", logical)),
                     definition=resolve(props["DefinitionString"]),
                     roleArn=resolve(props["RoleArn"]),
                 )
+                if self.external:  # not the stack's: deleted with it
+                    arn = created["stateMachineArn"]
+                    self._undo.append(lambda arn=arn: sfn.delete_state_machine(stateMachineArn=arn))
 
     def _code_dir(self, source: dict[str, Any], logical: str) -> Path:
         uri = source["Resources"][logical]["Properties"]["CodeUri"]
@@ -284,7 +382,14 @@ class LocalStack:
                 name = resource["Properties"]["Name"]
                 if isinstance(name, dict):  # {"Fn::Sub": "connectless-${Environment}"}
                     name = name["Fn::Sub"].replace("${Environment}", parameters["Environment"])
-                boto3.client("scheduler").create_schedule_group(Name=name)
+                scheduler = boto3.client("scheduler")
+                try:
+                    scheduler.create_schedule_group(Name=name)
+                except scheduler.exceptions.ConflictException:  # an endpoint's stack made it, or a former run
+                    pass
+                else:
+                    if self.external:  # with its schedules: nothing of ours stays at the endpoint
+                        self._undo.append(lambda group=name, c=scheduler: c.delete_schedule_group(Name=group))
                 self._schedule_group = name
 
     # -- 4. functions -------------------------------------------------------------------------------------
@@ -297,12 +402,25 @@ class LocalStack:
 
         for function in self._functions.values():
             function["module"] = _load_handler(function["code"])
-            self.lambdas.handlers[function["name"]] = function["module"].lambda_handler
+            if not self.external:
+                self.lambdas.handlers[function["name"]] = function["module"].lambda_handler
         lambda_client = LambdaClientWithLocalMappings(boto3.client("lambda"), self.mappings)
         backend = AwsBackend(AwsTargets.from_env(), boto3.client("scheduler"), lambda_client)
         state = ConnectState.from_env("connectless-manager")
         self._undo.append(state.stop)
         manager_steps.configure(state, backend)
+        if self.external:
+            self._execute_in_process(state, backend)
+
+    def _execute_in_process(self, state: Any, backend: Any) -> None:
+        """The endpoint cannot run the manager function for its state machine: the api handler (its module, as
+        loaded here) runs each request's steps in this process, in the ASL's order, over the same backend."""
+        from connectless.manager.executor import InProcessExecutor
+        from connectless.rest.api import make_handler
+        from connectless.rest.service import ConnectService
+
+        service = ConnectService(state, InProcessExecutor(state, backend))
+        self._function("api")["module"].handler = make_handler(lambda: service)
 
     def _function(self, code_dir_name: str) -> dict[str, Any]:
         return next(f for f in self._functions.values() if f["code"].name == code_dir_name)
@@ -324,7 +442,7 @@ class LocalStack:
         from connectless.lambda_sink.context import EmulatedLambdaContext
 
         function = self._function("source_task")
-        context = EmulatedLambdaContext(function["name"], None, timeout_s=function["timeout"], region=REGION)
+        context = EmulatedLambdaContext(function["name"], None, timeout_s=function["timeout"], region=self.region)
         return function["module"].lambda_handler({"connector": connector, "task": task}, context)
 
     def _reconcile_loop(self) -> None:
@@ -415,6 +533,32 @@ class LocalStack:
             self.wait()
         finally:
             self.stop()
+
+
+def _delete_stack(cfn: Any, waiting: Any) -> None:
+    cfn.delete_stack(StackName=STACK_NAME)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=STACK_NAME, **waiting)
+
+
+def _delete_bucket(s3: Any, bucket: str) -> None:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    s3.delete_bucket(Bucket=bucket)
+
+
+def _state_machine_exists(arn: str | None) -> bool:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    if not arn:
+        return False
+    try:
+        boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
+    except ClientError:
+        return False
+    return True
 
 
 def _restore_env(saved: dict[str, str | None]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -10,8 +11,28 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import argparse
     from types import FrameType
+
+UP_DESCRIPTION = """\
+Translate template.yaml with aws-sam-translator, create the stack, run the Lambda handlers in this process,
+schedules and Kafka event-source mappings in the local runtime, and the REST API on 127.0.0.1:--rest-port.
+Kafka: --bootstrap-servers, $KAFKA_BOOTSTRAP_SERVERS, or an embedded broker.
+
+Where the AWS side runs:
+  default               moto's server on 127.0.0.1, started and stopped with the stack; its Step Functions
+                        runs the real ASL and its Lambda tasks call the handlers in this process.
+  $AWS_ENDPOINT_URL     (or --endpoint-url; LocalStack, another moto) no moto is started. Through that
+  or $AWS_PROFILE       endpoint, or the account of the profile / standard credential chain, boto3 creates
+                        (or updates) the stack `connectless-local`, its artifacts bucket, the schedule group,
+                        and at run time the connectors' schedules and sink aliases. Still in this process: the
+                        api, manager, source and sink handlers (the endpoint's functions are never invoked),
+                        each manager request's steps in the ASL's order (the endpoint's state machine exists
+                        but no execution is started there), the firing of the schedules it reads back from
+                        the endpoint, and the Kafka event-source mappings (kept locally, not created there).
+                        Stopping deletes what this run created there (stack, artifacts bucket, schedule
+                        group with its schedules); a stack that existed already is updated and left in place.
+  --moto                ignore $AWS_ENDPOINT_URL and $AWS_PROFILE and start moto.
+"""
 
 
 def add_parser(sub: Any) -> None:
@@ -20,12 +41,18 @@ def add_parser(sub: Any) -> None:
     up = local.add_parser(
         "up",
         help="run the stack in the foreground until SIGINT/SIGTERM",
-        description="Translate template.yaml, create it in moto (server on 127.0.0.1), run the handlers "
-        "in-process, schedules and event-source mappings in the local runtime, and the REST API on --rest-port. "
-        "Kafka: $KAFKA_BOOTSTRAP_SERVERS or an embedded broker.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=UP_DESCRIPTION,
     )
     up.add_argument("--rest-port", type=int, default=8083, help="REST API port on 127.0.0.1 (default 8083)")
     up.add_argument("--bootstrap-servers", help="Kafka to use (default: $KAFKA_BOOTSTRAP_SERVERS, else embedded)")
+    up.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL") or None,
+                    help="create the stack at this AWS endpoint, not in moto (default: $AWS_ENDPOINT_URL)")  # fmt: skip
+    up.add_argument("--profile", default=os.environ.get("AWS_PROFILE") or None,
+                    help="create the stack with this AWS profile, not in moto (default: $AWS_PROFILE)")  # fmt: skip
+    up.add_argument("--moto", action="store_true", help="start moto even when an endpoint or profile is set")
+    up.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="template parameters, as `sam deploy` takes them (e.g. SourceTaskTimeout=60)")  # fmt: skip
     up.set_defaults(func=run_up)
     down = local.add_parser("down", help="stop the stack that `local up` runs")
     down.set_defaults(func=run_down)
@@ -40,7 +67,10 @@ def run_up(args: argparse.Namespace) -> int:
     for noisy in ("werkzeug", "botocore", "moto"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
-    stack = LocalStack(rest_port=args.rest_port, bootstrap_servers=args.bootstrap_servers)
+    parameters = dict(item.split("=", 1) for item in args.parameter_overrides if "=" in item)
+    endpoint, profile = (None, None) if args.moto else (args.endpoint_url, args.profile)
+    stack = LocalStack(rest_port=args.rest_port, bootstrap_servers=args.bootstrap_servers, parameters=parameters,
+                       aws_endpoint_url=endpoint, aws_profile=profile)  # fmt: skip
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stack.request_stop()
@@ -53,7 +83,8 @@ def run_up(args: argparse.Namespace) -> int:
             f"Connectless local stack up (pid {endpoints.pid}); Ctrl-C or `connectless local down` stops it", flush=True
         )
         print(f"  REST API       {endpoints.rest_url}", flush=True)
-        print(f"  AWS (moto)     {endpoints.aws_endpoint_url}", flush=True)
+        where = "AWS (endpoint)" if stack.external else "AWS (moto)    "
+        print(f"  {where} {endpoints.aws_endpoint_url}", flush=True)
         print(f"  Kafka          {endpoints.bootstrap_servers}", flush=True)
         print(f"  state machine  {endpoints.state_machine_arn}", flush=True)
         stack.wait()
