@@ -45,6 +45,7 @@ from connectless.lambda_sink.events import (
     encoded_size,
     partition_key,
 )
+from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_runner import consumer_group, raw_from_message
 
 if TYPE_CHECKING:
@@ -287,7 +288,8 @@ class EventSourceMappingEmulator:
     # -- delivering ------------------------------------------------------------------------------------
     def run_once(self, idle_timeout: float = 1.0) -> int:
         """Poll and deliver one batch (with its retries); returns how many records it held."""
-        batch = self.poll_batch(idle_timeout)
+        with gc_paused():  # a RawRecord per message, none in a cycle (each invocation pauses it again)
+            batch = self.poll_batch(idle_timeout)
         if not batch:
             return 0
         self.stats.batches += 1
@@ -390,6 +392,10 @@ class EventSourceMappingEmulator:
 
     def _invoke(self, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
         """(function error text or None, {(topic, partition): first failed offset})."""
+        with gc_paused():  # per invocation, so a batch retried again and again has its garbage collected between
+            return self._invoke_paused(raws)
+
+    def _invoke_paused(self, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
         event = self._event(raws)
         context = EmulatedLambdaContext(
             self.config.function_name, self.config.connector, timeout_s=self.config.function_timeout_s

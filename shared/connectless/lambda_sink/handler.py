@@ -31,6 +31,7 @@ from connectless.lambda_sink.events import parse_event, partition_key
 from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.runtime.contexts import RuntimeSinkTaskContext
+from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_batch import RetryBudget, write_batch
 from connectless.storage import State, Status, TargetState
 
@@ -240,7 +241,7 @@ class SinkBatchHandler:
         self, event: Mapping[str, Any], connector: str, remaining_s: Callable[[], float] | None = None
     ) -> BatchResult:
         """Run one Lambda Kafka event through `connector`. Raises when the whole batch must be retried."""
-        with self._lock:
+        with self._lock, gc_paused():  # the batch's garbage is acyclic: no collections while it runs
             start = time.perf_counter()
             result = self._handle(event, connector, remaining_s)
             result.duration_s = time.perf_counter() - start
