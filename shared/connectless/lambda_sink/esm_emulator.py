@@ -44,9 +44,12 @@ from connectless.lambda_sink.events import (
     encode_record,
     encoded_size,
     partition_key,
+    partition_size_base,
 )
+from connectless.pipeline.raw import RawRecord
+from connectless.records import TimestampType
 from connectless.runtime.gcpause import gc_paused
-from connectless.runtime.sink_runner import consumer_group, raw_from_message
+from connectless.runtime.sink_runner import _TIMESTAMP_TYPES, consumer_group
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -54,7 +57,6 @@ if TYPE_CHECKING:
     from confluent_kafka import Consumer, Producer
 
     from connectless.kafka.settings import KafkaSettings
-    from connectless.pipeline.raw import RawRecord
 
     Invoke = Callable[[dict[str, Any], Any], Any]
 
@@ -232,58 +234,82 @@ class EventSourceMappingEmulator:
         """One batch: up to BatchSize records, within the batching window and the payload limit."""
         consumer = self._require_consumer()
         cfg = self.config
+        batch_size, max_bytes = cfg.batch_size, cfg.max_payload_bytes
         batch: list[RawRecord] = []
-        encoded = self._encoded
-        sizes = self._sizes
-        round_trip = self._json_round_trip
+        encoded, sizes, round_trip = self._encoded, self._sizes, self._json_round_trip
         size = _EVENT_OVERHEAD + len(self.settings.bootstrap_servers)
-        seen: set[tuple[str, int]] = set()
+        # (topic, partition) -> the size its records share (partition_size_base); a key's cost is counted once.
+        bases: dict[tuple[str, int], int] = {}
+        last_tp, base = ("", -1), 0
         window_end: float | None = None
         first_wait_end = time.monotonic() + idle_timeout
-        while len(batch) < cfg.batch_size:
+        while len(batch) < batch_size:
+            known: dict[int, bytes] = {}  # id(raw) -> its JSON, for records carried over already encoded
             if self._carry:
-                items = self._carry
+                items = [raw for raw, _ in self._carry]
+                known = {id(raw): data for raw, data in self._carry if data}
                 self._carry = []
             else:
                 now = time.monotonic()
                 end = window_end if window_end is not None else first_wait_end
                 if now >= end:
                     break
-                wanted = cfg.batch_size - len(batch)
-                items = [(raw_from_message(m), b"") for m in self._consume(consumer, wanted, min(0.1, end - now))]
-            for index, (raw, known) in enumerate(items):
+                items = self._consume(consumer, batch_size - len(batch), min(0.1, end - now))
+            for index, raw in enumerate(items):
+                extra = 1
+                tp = (raw.topic, raw.partition)
+                if tp != last_tp:
+                    found = bases.get(tp)
+                    if found is None:  # the partition's first record (a carried one returns the batch)
+                        base = bases[tp] = partition_size_base(*tp)
+                        extra += len(partition_key(*tp)) + 6
+                    else:
+                        base = found
+                    last_tp = tp
                 if round_trip:
-                    data = known or encode_record(raw)
+                    data = known.get(id(raw)) or encode_record(raw)
                     length = len(data)
                 else:  # the same length, counted without encoding
-                    data, length = b"", encoded_size(raw)
-                extra = length + 1
-                tp = (raw.topic, raw.partition)
-                if tp not in seen:
-                    extra += len(partition_key(raw.topic, raw.partition)) + 6
-                if len(batch) >= cfg.batch_size or (batch and size + extra > cfg.max_payload_bytes):
-                    self._carry = [(raw, data), *items[index + 1 :]]
+                    data, length = b"", encoded_size(raw, base)
+                extra += length
+                if len(batch) >= batch_size or (batch and size + extra > max_bytes):
+                    self._carry = [(raw, data), *((r, known.get(id(r), b"")) for r in items[index + 1 :])]
                     return batch
                 batch.append(raw)
                 if round_trip:
                     encoded[id(raw)] = data  # encoded once: the event is assembled from these bytes
                 else:
                     sizes[id(raw)] = length
-                seen.add(tp)
                 size += extra
             if batch and window_end is None:
                 window_end = time.monotonic() + cfg.maximum_batching_window_s
         return batch
 
-    def _consume(self, consumer: Consumer, count: int, timeout: float) -> list[Any]:
-        messages = []
+    def _consume(self, consumer: Consumer, count: int, timeout: float) -> list[RawRecord]:
+        """The consumed messages as RawRecords (raw_from_message, with its lookups bound once per call)."""
+        raws: list[RawRecord] = []
+        append = raws.append
+        new, ts_types, no_ts = RawRecord, _TIMESTAMP_TYPES, TimestampType.NO_TIMESTAMP_TYPE
         for msg in consumer.consume(count, max(timeout, 0.0)):
             err = msg.error()
             if err is not None:
                 check_consumed(err)
                 continue
-            messages.append(msg)
-        return messages
+            ts_type, ts = msg.timestamp()
+            headers: Any = msg.headers()
+            append(
+                new(
+                    msg.topic() or "",
+                    msg.partition() or 0,
+                    msg.offset() or 0,
+                    ts if ts_type else None,
+                    ts_types.get(ts_type, no_ts),
+                    msg.key(),
+                    msg.value(),
+                    tuple((str(k), None if v is None else bytes(v)) for k, v in headers) if headers else (),
+                )
+            )
+        return raws
 
     # -- delivering ------------------------------------------------------------------------------------
     def run_once(self, idle_timeout: float = 1.0) -> int:

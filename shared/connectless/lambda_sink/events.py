@@ -95,15 +95,19 @@ _TS_TYPE_SIZE: Final = {k: len(v) for k, v in _TS_TYPE_JSON.items()}
 _NO_TS_TYPE_SIZE: Final = len(_NO_TS_TYPE_JSON)
 
 
-def encoded_size(raw: RawRecord) -> int:
-    """`len(encode_record(raw))`, without encoding: base64 of n bytes is 4 * ceil(n / 3) characters."""
-    topic = _topic_json.get(raw.topic)
-    if topic is None:
-        topic = orjson.dumps(raw.topic)
+def partition_size_base(topic: str, partition: int) -> int:
+    """The part of `encoded_size` every record of one partition shares: field names, topic and partition."""
+    topic_json = _topic_json.get(topic)
+    if topic_json is None:
+        topic_json = orjson.dumps(topic)
+    return _FIXED_SIZE + len(topic_json) + len(str(partition))
+
+
+def encoded_size(raw: RawRecord, base: int | None = None) -> int:
+    """`len(encode_record(raw))`, without encoding: base64 of n bytes is 4 * ceil(n / 3) characters. `base`:
+    `partition_size_base(raw.topic, raw.partition)`, when the caller has it."""
     size = (
-        _FIXED_SIZE
-        + len(topic)
-        + len(str(raw.partition))
+        (partition_size_base(raw.topic, raw.partition) if base is None else base)
         + len(str(raw.offset))
         + len(str(-1 if raw.timestamp is None else raw.timestamp))
         + _TS_TYPE_SIZE.get(raw.timestamp_type, _NO_TS_TYPE_SIZE)
