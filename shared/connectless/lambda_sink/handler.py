@@ -45,8 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CONFIG_TOPIC_ENV: Final = "CONNECTLESS_CONFIG_TOPIC"
-STATUS_TOPIC_ENV: Final = "CONNECTLESS_STATUS_TOPIC"
 TASK_ID_ENV: Final = "CONNECTLESS_TASK_ID"
 # Set to "false" when the mapping lacks FunctionResponseTypes=ReportBatchItemFailures: a failure then raises,
 # since a mapping that ignores batchItemFailures would commit the failed records.
@@ -186,15 +184,13 @@ class SinkBatchHandler:
     ) -> SinkBatchHandler:
         """Stores on the config and status topics named by the environment (the SAM template sets them)."""
         from connectless.kafka.settings import KafkaSettings
-        from connectless.storage import ConfigStore, KafkaLog, StatusStore
-        from connectless.storage.status import STATUS_TOPIC_PARTITIONS
+        from connectless.storage.topics import StateTopics, config_store, status_store
 
         env = os.environ if environ is None else environ
         settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
-        configs = ConfigStore(KafkaLog(settings, env.get(CONFIG_TOPIC_ENV, "connect-configs"), partitions=1))
-        statuses = StatusStore(
-            KafkaLog(settings, env.get(STATUS_TOPIC_ENV, "connect-status"), partitions=STATUS_TOPIC_PARTITIONS)
-        )
+        topics = StateTopics.from_env(env)
+        configs = config_store(settings, topics.configs)
+        statuses = status_store(settings, topics.status)
         configs.start()
         statuses.start()
         worker = env.get("AWS_LAMBDA_FUNCTION_NAME", "connectless-sink")

@@ -51,9 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CONFIG_TOPIC_ENV: Final = "CONNECTLESS_CONFIG_TOPIC"
-STATUS_TOPIC_ENV: Final = "CONNECTLESS_STATUS_TOPIC"
-OFFSETS_TOPIC_ENV: Final = "CONNECTLESS_OFFSETS_TOPIC"
 CLUSTER_ENV: Final = "CONNECTLESS_CLUSTER_ID"  # the transactional.id prefix (Kafka Connect's group.id)
 MARGIN_ENV: Final = "CONNECTLESS_SOURCE_SAFETY_MARGIN_MS"
 MAX_RECORDS_ENV: Final = "CONNECTLESS_SOURCE_MAX_RECORDS"
@@ -150,19 +147,14 @@ class SourceTaskHandler:
     ) -> SourceTaskHandler:
         """Stores on the topics the environment names (the SAM template sets them)."""
         from connectless.kafka.settings import KafkaSettings
-        from connectless.storage import ConfigStore, KafkaLog, StatusStore
-        from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
-        from connectless.storage.status import STATUS_TOPIC_PARTITIONS
+        from connectless.storage.topics import StateTopics, config_store, offset_store, status_store
 
         env = os.environ if environ is None else environ
         settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
-        configs = ConfigStore(KafkaLog(settings, env.get(CONFIG_TOPIC_ENV, "connect-configs"), partitions=1))
-        offsets = OffsetStore(
-            KafkaLog(settings, env.get(OFFSETS_TOPIC_ENV, "connect-offsets"), partitions=OFFSETS_TOPIC_PARTITIONS)
-        )
-        statuses = StatusStore(
-            KafkaLog(settings, env.get(STATUS_TOPIC_ENV, "connect-status"), partitions=STATUS_TOPIC_PARTITIONS)
-        )
+        topics = StateTopics.from_env(env)
+        configs = config_store(settings, topics.configs)
+        offsets = offset_store(settings, topics.offsets)
+        statuses = status_store(settings, topics.status)
         for store in (configs, offsets, statuses):
             store.start()
         interval = env.get(COMMIT_INTERVAL_ENV, "").strip()
@@ -279,10 +271,9 @@ class SourceTaskHandler:
             return self.offsets
         store = self._offset_stores.get(topic)
         if store is None:
-            from connectless.storage import KafkaLog
-            from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
+            from connectless.storage.topics import offset_store
 
-            store = OffsetStore(KafkaLog(self.settings, topic, partitions=OFFSETS_TOPIC_PARTITIONS))
+            store = offset_store(self.settings, topic)
             store.start()
             self._offset_stores[topic] = store
         return store

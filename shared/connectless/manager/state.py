@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from connectless.manager.generation import GenerationTracker
-from connectless.storage import ConfigStore, KafkaLog, MemoryLog, OffsetStore, StatusStore
-from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
-from connectless.storage.status import STATUS_TOPIC_PARTITIONS
+from connectless.storage import ConfigStore, MemoryLog, OffsetStore, StatusStore
+from connectless.storage.topics import StateTopics, config_store, offset_store, status_store
 
 if TYPE_CHECKING:
     from connectless.kafka.settings import KafkaSettings
     from connectless.storage import KeyValueLog
-
-OFFSETS_TOPIC_ENV = "CONNECTLESS_OFFSETS_TOPIC"
-CONFIG_TOPIC_ENV = "CONNECTLESS_CONFIG_TOPIC"
-STATUS_TOPIC_ENV = "CONNECTLESS_STATUS_TOPIC"
 
 
 @dataclass
@@ -56,9 +50,9 @@ class ConnectState:
         offsets_topic: str = "connect-offsets",
     ) -> ConnectState:
         state = cls.over(
-            ConfigStore(KafkaLog(settings, configs_topic, partitions=1)),
-            StatusStore(KafkaLog(settings, status_topic, partitions=STATUS_TOPIC_PARTITIONS)),
-            OffsetStore(KafkaLog(settings, offsets_topic, partitions=OFFSETS_TOPIC_PARTITIONS)),
+            config_store(settings, configs_topic),
+            status_store(settings, status_topic),
+            offset_store(settings, offsets_topic),
             worker_id,
             settings,
         )
@@ -70,12 +64,13 @@ class ConnectState:
         """The Lambda functions' state: topics named by the stack's environment variables."""
         from connectless.kafka.settings import KafkaSettings
 
+        topics = StateTopics.from_env()
         return cls.on_kafka(
             KafkaSettings.from_env(),
             worker_id,
-            configs_topic=os.environ.get(CONFIG_TOPIC_ENV, "connect-configs"),
-            status_topic=os.environ.get(STATUS_TOPIC_ENV, "connect-status"),
-            offsets_topic=os.environ.get(OFFSETS_TOPIC_ENV, "connect-offsets"),
+            configs_topic=topics.configs,
+            status_topic=topics.status,
+            offsets_topic=topics.offsets,
         )
 
     @classmethod

@@ -23,9 +23,8 @@ from connectless.errors.exceptions import ConnectError
 from connectless.lambda_sink.inprocess import InProcessSinkRunner
 from connectless.lambda_source.local import ScheduledSourceRunner
 from connectless.runtime.connector_config import TASKS_MAX, check_connector_config
-from connectless.storage import ConfigStore, KafkaLog, OffsetStore, State, Status, StatusStore, TargetState
-from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
-from connectless.storage.status import STATUS_TOPIC_PARTITIONS
+from connectless.storage import State, Status, TargetState
+from connectless.storage.topics import config_store, offset_store, status_store
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -87,9 +86,9 @@ class StandaloneWorker:
         self.settings = settings
         self.options = options or WorkerOptions()
         opts = self.options
-        self.offsets = OffsetStore(KafkaLog(settings, opts.offsets_topic, partitions=OFFSETS_TOPIC_PARTITIONS))
-        self.configs = ConfigStore(KafkaLog(settings, opts.configs_topic, partitions=1))
-        self.statuses = StatusStore(KafkaLog(settings, opts.status_topic, partitions=STATUS_TOPIC_PARTITIONS))
+        self.offsets = offset_store(settings, opts.offsets_topic)
+        self.configs = config_store(settings, opts.configs_topic)
+        self.statuses = status_store(settings, opts.status_topic)
         self.connectors: dict[str, Connector] = {}
         self.threads: dict[str, list[TaskThread]] = {}
         self._lock = threading.Lock()
