@@ -36,7 +36,6 @@ import orjson
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
-from connectless.kafka.errors import check_consumed
 from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import (
     SELF_MANAGED_EVENT_SOURCE,
@@ -46,10 +45,9 @@ from connectless.lambda_sink.events import (
     partition_key,
     partition_size_base,
 )
-from connectless.pipeline.raw import RawRecord
-from connectless.records import TimestampType
+from connectless.pipeline.raw import RawRecord, raws_from_messages
 from connectless.runtime.gcpause import gc_paused
-from connectless.runtime.sink_runner import _TIMESTAMP_TYPES, consumer_group
+from connectless.runtime.sink_runner import consumer_group
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -286,30 +284,7 @@ class EventSourceMappingEmulator:
         return batch
 
     def _consume(self, consumer: Consumer, count: int, timeout: float) -> list[RawRecord]:
-        """The consumed messages as RawRecords (raw_from_message, with its lookups bound once per call)."""
-        raws: list[RawRecord] = []
-        append = raws.append
-        new, ts_types, no_ts = RawRecord, _TIMESTAMP_TYPES, TimestampType.NO_TIMESTAMP_TYPE
-        for msg in consumer.consume(count, max(timeout, 0.0)):
-            err = msg.error()
-            if err is not None:
-                check_consumed(err)
-                continue
-            ts_type, ts = msg.timestamp()
-            headers: Any = msg.headers()
-            append(
-                new(
-                    msg.topic() or "",
-                    msg.partition() or 0,
-                    msg.offset() or 0,
-                    ts if ts_type else None,
-                    ts_types.get(ts_type, no_ts),
-                    msg.key(),
-                    msg.value(),
-                    tuple((str(k), None if v is None else bytes(v)) for k, v in headers) if headers else (),
-                )
-            )
-        return raws
+        return raws_from_messages(consumer.consume(count, max(timeout, 0.0)))
 
     # -- delivering ------------------------------------------------------------------------------------
     def run_once(self, idle_timeout: float = 1.0) -> int:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from connectless.kafka.errors import check_consumed
 from connectless.records import TimestampType
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from confluent_kafka import Message
 
 RawHeaders = tuple[tuple[str, bytes | None], ...]
 
@@ -25,3 +32,37 @@ class RawRecord:
     key: bytes | None = None
     value: bytes | None = None
     headers: RawHeaders = ()
+
+
+# The consumer's timestamp type codes (1 create, 2 log append) in Kafka Connect's names.
+_TIMESTAMP_TYPES = {1: TimestampType.CREATE_TIME, 2: TimestampType.LOG_APPEND_TIME}
+
+
+def raws_from_messages(messages: Iterable[Message]) -> list[RawRecord]:
+    """Consumed messages as RawRecords; error events are waited out or raised (kafka.errors.check_consumed).
+
+    A per-record hot path of every sink: lookups are bound once per call.
+    """
+    raws: list[RawRecord] = []
+    append = raws.append
+    new, ts_types, no_ts = RawRecord, _TIMESTAMP_TYPES, TimestampType.NO_TIMESTAMP_TYPE
+    for msg in messages:
+        err = msg.error()
+        if err is not None:
+            check_consumed(err)
+            continue
+        ts_type, ts = msg.timestamp()
+        headers: Any = msg.headers()
+        append(
+            new(
+                msg.topic() or "",
+                msg.partition() or 0,
+                msg.offset() or 0,
+                ts if ts_type else None,
+                ts_types.get(ts_type, no_ts),
+                msg.key(),
+                msg.value(),
+                tuple((str(k), None if v is None else bytes(v)) for k, v in headers) if headers else (),
+            )
+        )
+    return raws

@@ -24,17 +24,15 @@ from connectless.config.providers import resolve_config
 from connectless.connector import TopicPartition
 from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
-from connectless.kafka.errors import check_consumed
-from connectless.pipeline.raw import RawRecord
+from connectless.pipeline.raw import RawRecord, raws_from_messages
 from connectless.pipeline.sink import SinkPipeline
-from connectless.records import TimestampType
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.sink_batch import write_batch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from confluent_kafka import Consumer, Message
+    from confluent_kafka import Consumer
 
     from connectless.connector import SinkTask
     from connectless.kafka.settings import KafkaSettings
@@ -42,27 +40,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_TIMESTAMP_TYPES = {1: TimestampType.CREATE_TIME, 2: TimestampType.LOG_APPEND_TIME}
-
 
 def consumer_group(connector: str) -> str:
     """Kafka Connect's sink group name, so an existing connector's committed offsets carry over."""
     return f"connect-{connector}"
-
-
-def raw_from_message(msg: Message) -> RawRecord:
-    ts_type, ts = msg.timestamp()
-    headers: Any = msg.headers()
-    return RawRecord(
-        msg.topic() or "",
-        msg.partition() or 0,
-        msg.offset() or 0,
-        ts if ts_type else None,
-        _TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
-        msg.key(),
-        msg.value(),
-        tuple((str(k), None if v is None else bytes(v)) for k, v in headers) if headers else (),
-    )
 
 
 class SinkTaskRunner:
@@ -152,13 +133,7 @@ class SinkTaskRunner:
         if not messages:
             self.task.put([])  # Kafka Connect calls put with an empty batch too, so tasks can flush on time
             return 0
-        raws: list[RawRecord] = []
-        for msg in messages:
-            err = msg.error()
-            if err is not None:
-                check_consumed(err)
-                continue
-            raws.append(raw_from_message(msg))
+        raws = raws_from_messages(messages)
         self.deliver(raws)
         return len(raws)
 
