@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 WRITTEN: dict[str, dict[tuple[str, int, int], Any]] = defaultdict(dict)
 PUT_CALLS: dict[str, int] = defaultdict(int)
+PUT_SIZES: dict[str, list[int]] = defaultdict(list)
+FLUSH_CALLS: dict[str, int] = defaultdict(int)
 _RETRIABLE_LEFT: dict[str, int] = {}
 
 
@@ -41,6 +43,7 @@ class MemorySinkTask(SinkTask):
 
     def put(self, records: Sequence[SinkRecord]) -> None:
         PUT_CALLS[self.name] += 1
+        PUT_SIZES[self.name].append(len(records))
         if records and _RETRIABLE_LEFT.get(self.name, 0) > 0:
             _RETRIABLE_LEFT[self.name] -= 1
             raise RetriableError("sink briefly unavailable")
@@ -50,6 +53,7 @@ class MemorySinkTask(SinkTask):
         self.buffer.extend(records)
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
+        FLUSH_CALLS[self.name] += 1
         for record in self.buffer:
             if str(record.value) in self.flush_reject:
                 raise ValueError(f"flush refuses value {record.value!r}")
@@ -67,4 +71,6 @@ class MemorySinkTask(SinkTask):
 def reset(name: str) -> None:
     WRITTEN.pop(name, None)
     PUT_CALLS.pop(name, None)
+    PUT_SIZES.pop(name, None)
+    FLUSH_CALLS.pop(name, None)
     _RETRIABLE_LEFT.pop(name, None)

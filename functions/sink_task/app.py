@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from connectless.lambda_sink.events import record_count
 from connectless.lambda_sink.handler import BatchResult, SinkBatchHandler
 from connectless.lambda_sink.target import connector_name
 from connectless.tracing import make_tracer
@@ -69,7 +70,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_dimension(name="connector", value=connector)
     logger.append_keys(connector=connector)
     tracer.put_annotation(key="connector", value=connector)
-    records_in = sum(len(v) for v in (event.get("records") or {}).values())
+    records_in = record_count(event)
     start = time.perf_counter()
     result: BatchResult | None = None
     failures_before = _task_failures()

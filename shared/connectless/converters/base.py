@@ -14,7 +14,7 @@ from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, V
 from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndValue
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from connectless.data.schema import Schema
     from connectless.records import Headers
@@ -63,6 +63,12 @@ class Converter(ABC):
     @abstractmethod
     def to_connect_data(self, topic: str, data: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
         """The schema and value read from `data` (NULL_SCHEMA_AND_VALUE for a tombstone where Kafka returns it)."""
+
+    def schemaless_reader(self) -> Callable[[bytes], Any] | None:
+        """A shortcut for the pipelines' hot path, or None: a function of non-null bytes alone that returns
+        `to_connect_data(...).value` when that schema is always None and a null gives a null. It may raise where
+        to_connect_data would not: the record is then converted again through to_connect_data."""
+        return None
 
     def close(self) -> None:
         """Release resources; called once, when the task stops."""

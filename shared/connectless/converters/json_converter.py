@@ -39,7 +39,7 @@ from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndVa
 from connectless.plugins import PluginKind, default_aliases, register
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from connectless.converters.json_codec import Codec
     from connectless.data.schema import Schema
@@ -268,6 +268,11 @@ class JsonConverter(DataAndHeaderConverter):
         return _jackson_escapes(body)
 
     # -- bytes -> Connect -----------------------------------------------------------------------
+    def schemaless_reader(self) -> Callable[[bytes], Any] | None:
+        """orjson.loads itself when schemas are off: to_connect_data's fast case (the rest raise and go the long
+        way: lenient numbers, empty bytes, non-JSON)."""
+        return orjson.loads if not self.schemas_enabled and self._content is None else None
+
     def to_connect_data(self, topic: str, data: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
         if data is None:
             return NULL_SCHEMA_AND_VALUE  # a tombstone

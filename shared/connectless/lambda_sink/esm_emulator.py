@@ -50,13 +50,13 @@ from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_runner import consumer_group
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from confluent_kafka import Consumer, Producer
 
     from connectless.kafka.settings import KafkaSettings
 
-    Invoke = Callable[[dict[str, Any], Any], Any]
+    Invoke = Callable[[Mapping[str, Any], Any], Any]
 
 log = logging.getLogger(__name__)
 
@@ -412,7 +412,7 @@ class EventSourceMappingEmulator:
             return None, {}
         return self._item_failures(response, raws)
 
-    def _event(self, raws: list[RawRecord]) -> dict[str, Any]:
+    def _event(self, raws: list[RawRecord]) -> Mapping[str, Any]:
         if not self._json_round_trip:
             return self._decoded_event(raws)
         grouped: dict[tuple[str, int], list[bytes]] = {}
@@ -439,7 +439,7 @@ class EventSourceMappingEmulator:
         head["bootstrapServers"] = self.settings.bootstrap_servers
         return head
 
-    def _decoded_event(self, raws: list[RawRecord]) -> dict[str, Any]:
+    def _decoded_event(self, raws: list[RawRecord]) -> Mapping[str, Any]:
         """The event `_event` would deliver, as a DecodedKafkaEvent; its payload size is counted, not encoded."""
         grouped: dict[tuple[str, int], list[RawRecord]] = {}
         for raw in raws:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
@@ -20,7 +21,7 @@ from connectless.pipeline.raw import RawRecord
 from connectless.records import TimestampType
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
 MSK_EVENT_SOURCE: Final = "aws:kafka"
 SELF_MANAGED_EVENT_SOURCE: Final = "SelfManagedKafka"
@@ -123,45 +124,65 @@ def encoded_size(raw: RawRecord, base: int | None = None) -> int:
     return size
 
 
-class DecodedKafkaEvent(dict[str, Any]):
-    """A Lambda Kafka event, equal to the one Lambda delivers (it is a plain dict of it), that also carries its
-    records as `parse_event` would decode them from it: an in-process invocation is spared the JSON round trip
-    and the base64 decoding, and the handler sees the very same records. Treat it as read-only: `parse_event`
-    decodes `records` itself when that key no longer holds the object the event was built with."""
+class DecodedKafkaEvent(Mapping[str, Any]):
+    """A Lambda Kafka event for an in-process invocation: a read-only mapping equal to the event Lambda delivers,
+    that also carries its records as `parse_event` would decode them from it.
 
-    __slots__ = ("decoded", "records_built")
+    The `records` entry (a dict per partition key of event-record dicts with base64 strings) is built on its first
+    read, so a handler that takes the records through `parse_event` never pays for it. It is not a dict: JSON
+    encoders refuse it rather than write it without its records; `to_dict()` is the plain event.
+    """
 
-    decoded: dict[str, list[RawRecord]]  # per key of `records`, its records decoded, item for item
-    records_built: object
+    __slots__ = ("_batches", "_head", "_records", "decoded")
+
+    def __init__(
+        self,
+        head: Mapping[str, Any],
+        batches: Mapping[str, Sequence[RawRecord]],
+        decoded: dict[str, list[RawRecord]],
+    ) -> None:
+        self._head = dict(head)
+        self._batches = batches  # the records given, per key of `records`
+        self._records: dict[str, list[dict[str, Any]]] | None = None  # built from them on first read
+        self.decoded = decoded  # per key of `records`, its records as parse_event decodes them, item for item
+
+    def _event_records(self) -> dict[str, list[dict[str, Any]]]:
+        if self._records is None:
+            self._records = {key: [event_record(raw) for raw in raws] for key, raws in self._batches.items()}
+        return self._records
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "records" and "records" not in self._head:
+            return self._event_records()
+        return self._head[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._head
+        if "records" not in self._head:
+            yield "records"
+
+    def __len__(self) -> int:
+        return len(self._head) + ("records" not in self._head)
+
+    def __repr__(self) -> str:
+        return f"DecodedKafkaEvent({self.to_dict()!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as Lambda delivers it: a plain dict, `records` included."""
+        return dict(self.items())
 
 
 def decoded_event(head: Mapping[str, Any], batches: Mapping[str, Sequence[RawRecord]]) -> DecodedKafkaEvent:
     """`{**head, "records": {key: [event_record(raw), ...]}}` for `batches` ({partition key: records}), with
     each record also kept in the form `parse_event` would give it back (the same RawRecord when that is it)."""
-    b64 = binascii.b2a_base64
     ts_types = _TO_LAMBDA_TS_TYPE
-    records: dict[str, list[dict[str, Any]]] = {}
     decoded: dict[str, list[RawRecord]] = {}
     for pkey, raws in batches.items():
-        items: list[dict[str, Any]] = []
         back: list[RawRecord] = []
         for raw in raws:
             key, value, timestamp = raw.key, raw.value, raw.timestamp
-            record: dict[str, Any] = {
-                "topic": raw.topic,
-                "partition": raw.partition,
-                "offset": raw.offset,
-                "timestamp": -1 if timestamp is None else timestamp,
-                "timestampType": ts_types.get(raw.timestamp_type, "NO_TIMESTAMP_TYPE"),
-            }
-            if key is not None:
-                record["key"] = b64(key, newline=False).decode("ascii")
-            if value is not None:
-                record["value"] = b64(value, newline=False).decode("ascii")
-            record["headers"] = [{name: list(v or b"")} for name, v in raw.headers] if raw.headers else []
-            items.append(record)
-            # What the JSON path would give back: the record itself unless a field would come back changed
-            # (a header without a value becomes b"", a negative timestamp None, an unknown type NO_TIMESTAMP_TYPE).
+            # What the JSON path gives back: the record itself unless a field would come back changed (a header
+            # without a value becomes b"", a negative timestamp None, an unknown type NO_TIMESTAMP_TYPE).
             same = (
                 not raw.headers
                 and (timestamp is None or (type(timestamp) is int and timestamp >= 0))
@@ -172,14 +193,9 @@ def decoded_event(head: Mapping[str, Any], batches: Mapping[str, Sequence[RawRec
                 and type(raw.partition) is int
                 and type(raw.offset) is int
             )
-            back.append(raw if same else _raw_from(record))
-        records[pkey] = items
+            back.append(raw if same else _raw_from(event_record(raw)))
         decoded[pkey] = back
-    event = DecodedKafkaEvent(head)
-    event["records"] = records
-    event.decoded = decoded
-    event.records_built = records
-    return event
+    return DecodedKafkaEvent(head, batches, decoded)
 
 
 def build_event(
@@ -220,12 +236,14 @@ def parse_event(event: Mapping[str, Any]) -> dict[str, list[RawRecord]]:
     source = event.get("eventSource")
     if source not in EVENT_SOURCES:
         raise KafkaEventError(f"not a Lambda Kafka event: eventSource={source!r}")
-    records = event.get("records")
-    if not isinstance(records, dict):
-        raise KafkaEventError("a Lambda Kafka event holds its records in an object keyed by <topic>-<partition>")
-    if type(event) is DecodedKafkaEvent and records is event.records_built:
-        batches: Iterable[list[RawRecord]] = event.decoded.values()  # decoded when the event was built
-    else:  # what Powertools' KafkaEvent.records walks, without a wrapper per record
+    batches: Iterable[list[RawRecord]]
+    if type(event) is DecodedKafkaEvent:
+        batches = event.decoded.values()  # decoded when the event was built
+    else:
+        records = event.get("records")
+        if not isinstance(records, dict):
+            raise KafkaEventError("a Lambda Kafka event holds its records in an object keyed by <topic>-<partition>")
+        # what Powertools' KafkaEvent.records walks, without a wrapper per record
         batches = ([_raw_from(record) for record in items] for items in records.values())
     parsed: dict[str, list[RawRecord]] = {}
     for raws in batches:
@@ -255,6 +273,16 @@ def parse_event(event: Mapping[str, Any]) -> dict[str, list[RawRecord]]:
 
 
 _offset = attrgetter("offset")
+
+
+def record_count(event: Mapping[str, Any]) -> int:
+    """How many records `event` holds (0 for a malformed one), without building a DecodedKafkaEvent's `records`."""
+    if type(event) is DecodedKafkaEvent:
+        return sum(len(raws) for raws in event.decoded.values())
+    records = event.get("records")
+    if not isinstance(records, dict):
+        return 0
+    return sum(len(items) for items in records.values() if isinstance(items, list))
 
 
 def _raw_from(record: Mapping[str, Any]) -> RawRecord:

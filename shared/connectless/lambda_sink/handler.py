@@ -32,11 +32,11 @@ from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
-from connectless.runtime.sink_batch import RetryBudget, write_batch
+from connectless.runtime.sink_batch import RetryBudget, write_batch, write_chunks
 from connectless.storage import State, Status, TargetState
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from connectless.kafka.settings import KafkaSettings
     from connectless.pipeline.raw import RawRecord
@@ -49,6 +49,8 @@ TASK_ID_ENV: Final = "CONNECTLESS_TASK_ID"
 # Set to "false" when the mapping lacks FunctionResponseTypes=ReportBatchItemFailures: a failure then raises,
 # since a mapping that ignores batchItemFailures would commit the failed records.
 REPORT_ITEM_FAILURES_ENV: Final = "CONNECTLESS_REPORT_BATCH_ITEM_FAILURES"
+MAX_POLL_RECORDS: Final = "consumer.override.max.poll.records"
+DEFAULT_MAX_POLL_RECORDS: Final = 500  # Kafka Connect's (the consumer's) default
 SAFETY_MARGIN_S: Final = 10.0  # left for the DLQ flush and the status write at the end of a batch
 
 
@@ -78,6 +80,21 @@ class BatchResult:
         }
 
 
+def put_size(config: Mapping[str, str]) -> int:
+    """How many records one `put` gets at most: Kafka Connect's consumer.override.max.poll.records (default 500),
+    so a task sees the put sizes it sees under Kafka Connect whatever the mapping's BatchSize."""
+    raw = config.get(MAX_POLL_RECORDS, "").strip()
+    if not raw:
+        return DEFAULT_MAX_POLL_RECORDS
+    try:
+        size = int(raw)
+    except ValueError:
+        raise ConnectError(f"{MAX_POLL_RECORDS} must be a positive integer, got {raw!r}") from None
+    if size < 1:
+        raise ConnectError(f"{MAX_POLL_RECORDS} must be a positive integer, got {raw!r}")
+    return size
+
+
 def _offset(raw: RawRecord) -> int:
     return raw.offset
 
@@ -102,6 +119,7 @@ class _RunningTask:
         if not issubclass(task_class, SinkTask):
             raise ConnectorNotRunnableError(f"connector {connector!r} is not a sink connector")
         self.pipeline = SinkPipeline(connector, task_id, config, settings)
+        self.put_size = put_size(config)
         self.task: SinkTask = task_class()
         self.batch: Mapping[str, list[RawRecord]] = {}  # the current batch, per partition, in offset order
         reporter = self.pipeline.errant_record_reporter(task_class, self._lookup)
@@ -275,22 +293,30 @@ class SinkBatchHandler:
         skipped_before = pipeline.operator.total_skipped
         traces: list[str] = []
         stopped: dict[TopicPartition, RawRecord] = {}
-        records: list[SinkRecord] = []
-        by_record: list[RawRecord] = []
-        for raws in partitions.values():
-            for raw in raws:
-                try:
-                    record = pipeline.process(raw)
-                except ToleranceExceededError:
-                    traces.append(traceback.format_exc())
-                    stopped[TopicPartition(raw.topic, raw.partition)] = raw
-                    break
-                if record is None:
-                    result.records_dropped += 1  # a transform's drop, or a tolerated failure (taken off below)
-                    continue
-                records.append(record)
-                by_record.append(raw)
-        result.records_dropped -= pipeline.operator.total_skipped - skipped_before
+        chunk_size = running.put_size
+
+        def converted() -> Iterator[tuple[list[SinkRecord], list[RawRecord]]]:
+            """The batch through converters and transforms, `chunk_size` records at a time."""
+            process = pipeline.process
+            records: list[SinkRecord] = []
+            by_record: list[RawRecord] = []
+            for raws in partitions.values():
+                for raw in raws:
+                    try:
+                        record = process(raw)
+                    except ToleranceExceededError:
+                        traces.append(traceback.format_exc())
+                        stopped[TopicPartition(raw.topic, raw.partition)] = raw
+                        break
+                    if record is None:
+                        result.records_dropped += 1  # a transform's drop, or a tolerated failure (taken off below)
+                        continue
+                    records.append(record)
+                    by_record.append(raw)
+                    if len(records) >= chunk_size:
+                        yield records, by_record
+                        records, by_record = [], []
+            yield records, by_record
 
         def report(raw: RawRecord, error: BaseException) -> bool:
             try:
@@ -302,7 +328,12 @@ class SinkBatchHandler:
 
         budget = RetryBudget(timeout_s=self._retry_seconds(pipeline, remaining_s), single_attempts=self.single_attempts,
                              sleep=self._sleep)  # fmt: skip
-        outcome = write_batch(task, records, by_record, report, budget=budget, flush=True, reset=running.reset)
+        if result.records_in > chunk_size:  # put per chunk of max.poll.records, as Kafka Connect does per poll
+            outcome = write_chunks(task, converted(), report, budget=budget, flush=True, reset=running.reset)
+        else:
+            records, by_record = next(converted())
+            outcome = write_batch(task, records, by_record, report, budget=budget, flush=True, reset=running.reset)
+        result.records_dropped -= pipeline.operator.total_skipped - skipped_before
         pipeline.flush(self.dlq_flush_timeout_s)  # every dead-lettered record acknowledged, or raise
         for tp, raw in outcome.stopped.items():
             stopped.setdefault(tp, raw)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from connectless.errors.exceptions import ConnectError
 from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
-from connectless.lambda_sink.handler import SinkBatchHandler
+from connectless.lambda_sink.handler import SinkBatchHandler, put_size
 from connectless.storage import ConfigStore, MemoryLog
 
 if TYPE_CHECKING:
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_POLL_RECORDS: Final = "consumer.override.max.poll.records"
-DEFAULT_BATCH_SIZE: Final = 500  # Kafka Connect's max.poll.records
 FUNCTION_TIMEOUT_S: Final = 60.0  # how long one batch may retry a retriable write before the batch is retried
 MAX_BATCHING_WINDOW_S: Final = 0.5  # Lambda's default for Kafka
 
@@ -94,7 +92,7 @@ class InProcessSinkRunner:
         self.handler = SinkBatchHandler(
             configs, None, settings, worker_id="standalone", task_id=task_id, config_ttl_s=float("inf")
         )
-        batch_size = int(connector_config.get(MAX_POLL_RECORDS, DEFAULT_BATCH_SIZE))
+        batch_size = put_size(connector_config)
         self.mapping = MappingConfig(
             connector,
             subscription(connector_config),
@@ -111,7 +109,7 @@ class InProcessSinkRunner:
         self.records_written = 0
         self.records_dead_lettered = 0
 
-    def _invoke(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def _invoke(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         remaining = context.get_remaining_time_in_millis
         result = self.handler.handle(event, self.connector, remaining_s=lambda: remaining() / 1000)
         self.records_in += result.records_in

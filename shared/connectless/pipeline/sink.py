@@ -61,6 +61,27 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         self._key_to_connect = self.key_converter.to_connect_data
         self._value_to_connect = self.value_converter.to_connect_data
         self._header_to_connect = self.header_converter.to_connect_header
+        read_key, read_value = self.key_converter.schemaless_reader(), self.value_converter.schemaless_reader()
+        if read_key is not None and read_value is not None:
+            self._read_key, self._read_value = read_key, read_value
+            self._process_fast = self._process_schemaless  # type: ignore[method-assign]
+
+    def _process_schemaless(self, raw: RawRecord) -> SinkRecord | None:
+        """_process_fast for converters whose schema is always None (JsonConverter, schemas.enable=false)."""
+        key, value = raw.key, raw.value
+        record = SinkRecord(
+            raw.topic,
+            raw.partition,
+            None,
+            None if key is None else self._read_key(key),
+            None,
+            None if value is None else self._read_value(value),
+            raw.timestamp,
+            self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+            raw.offset,
+            raw.timestamp_type,
+        )
+        return record if self._apply_chain is None else self._apply_chain(record)
 
     def _process_fast(self, raw: RawRecord) -> SinkRecord | None:
         topic = raw.topic

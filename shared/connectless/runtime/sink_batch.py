@@ -22,7 +22,7 @@ from connectless.connector import TopicPartition
 from connectless.errors.exceptions import RetriableError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from connectless.connector import SinkTask
     from connectless.pipeline.raw import RawRecord
@@ -109,6 +109,52 @@ def write_batch(
                 reset()
             _report(outcome, raw, exc, report)
     return outcome
+
+
+def write_chunks(
+    task: SinkTask,
+    chunks: Iterator[tuple[list[SinkRecord], list[RawRecord]]],
+    report: Report,
+    *,
+    reset: Callable[[], None],
+    budget: RetryBudget | None = None,
+    flush: bool = False,
+) -> WriteOutcome:
+    """Write a batch that arrives in chunks, each `(records, raws)`, as Kafka Connect calls put once per poll.
+
+    Each chunk is put as soon as it is there (converted a moment ago, its records are still in the CPU's caches),
+    and `flush` runs once after the last. When a put or the flush fails, the chunks still to come are taken too,
+    the task drops what it buffered (`reset`), and `write_batch` writes the whole batch afresh: its retries, then
+    record by record. An exception raised while producing a chunk propagates.
+    """
+    records: list[SinkRecord] = []
+    raws: list[RawRecord] = []
+    failure: Exception | None = None
+    for chunk_records, chunk_raws in chunks:
+        records += chunk_records
+        raws += chunk_raws
+        if not chunk_records:
+            continue
+        try:
+            task.put(chunk_records)
+        except Exception as exc:
+            failure = exc
+            break
+    if failure is None:
+        if not records:
+            return WriteOutcome()
+        try:
+            if flush:
+                task.flush(next_offsets(raws))
+            return WriteOutcome(written=len(records))
+        except Exception as exc:
+            failure = exc
+    for chunk_records, chunk_raws in chunks:  # the rest of the batch, not put yet
+        records += chunk_records
+        raws += chunk_raws
+    log.warning("writing a batch of %d records in chunks failed, writing it again whole: %s", len(records), failure)
+    reset()
+    return write_batch(task, records, raws, report, budget=budget, flush=flush, reset=reset)
 
 
 def _report(outcome: WriteOutcome, raw: RawRecord, error: BaseException, report: Report) -> None:

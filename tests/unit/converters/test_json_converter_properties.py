@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -212,3 +213,39 @@ def test_schemaless_round_trip(tree: Any, envelope: bool) -> None:
         assert data is not None
         decoded = conv.to_connect_data(TOPIC, data)
         assert decoded == expected and same(decoded.value, tree)
+
+
+_JSON_TEXT = st.one_of(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+        max_leaves=12,
+    ).map(lambda tree: json.dumps(tree).encode()),
+    st.sampled_from([b"", b" ", b"NaN", b"{broken", b"1e400", b"99999999999999999999999", b'"\xff"', b"[1,]"]),
+    st.binary(max_size=20),
+)
+
+
+@SETTINGS
+@given(_JSON_TEXT)
+def test_the_schemaless_reader_gives_what_to_connect_data_gives_or_raises(data: bytes) -> None:
+    converter = JsonConverter()
+    converter.configure({"schemas.enable": "false"}, False)
+    reader = converter.schemaless_reader()
+    assert reader is not None
+    try:
+        expected: Any = converter.to_connect_data(TOPIC, data)
+    except Exception:
+        expected = None
+    try:
+        got = reader(data)
+    except Exception:
+        return  # the pipeline converts such a record again through to_connect_data
+    assert expected is not None and expected.schema is None
+    assert got == expected.value and type(got) is type(expected.value)
+
+
+def test_there_is_no_schemaless_reader_with_schemas_on() -> None:
+    converter = JsonConverter()
+    converter.configure({"schemas.enable": "true"}, False)
+    assert converter.schemaless_reader() is None

@@ -233,3 +233,32 @@ def test_reporters_built_from_errors_config() -> None:
     online = SinkPipeline("c", 0, {**BASE, **config}, KafkaSettings("127.0.0.1:1"))
     assert [type(r) for r in online.operator.reporters] == [DeadLetterQueueReporter, LogReporter]
     online.close()
+
+
+SCHEMALESS = {"key.converter": JSON, "key.converter.schemas.enable": "false", "errors.tolerance": "all"}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        raw(b'{"id": 1}', key=b"7"),
+        raw(None, key=b'"k"'),  # a tombstone
+        raw(b'{"id": 2}', key=None),
+        raw(b'{"id": 3}', key=b"1", headers=(("h", b"3"), ("n", None))),
+        raw(b"99999999999999999999999", key=b"1"),  # past what orjson reads: the converter's exact path
+        raw(b"NaN", key=b"1"),  # Jackson reads it, orjson does not
+        raw(b"", key=b"1"),  # empty bytes: a null value
+    ],
+)
+def test_the_schemaless_fast_path_gives_the_staged_record(record: RawRecord) -> None:
+    fast, _ = sink(SCHEMALESS)
+    staged, _ = sink({**SCHEMALESS, "errors.retry.timeout": "1"})  # every record through the operator
+    assert fast._process_fast == fast._process_schemaless
+    assert fast.process(record) == staged.process(record)
+
+
+def test_the_schemaless_fast_path_sends_a_record_it_cannot_read_to_the_reporters() -> None:
+    pipeline, reporter = sink(SCHEMALESS)
+    assert pipeline.process(raw(b"{broken", key=b"1")) is None
+    (context,) = reporter.contexts
+    assert context.stage is Stage.VALUE_CONVERTER

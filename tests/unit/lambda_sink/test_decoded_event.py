@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectless.kafka.settings import KafkaSettings
 from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
-from connectless.lambda_sink.events import DecodedKafkaEvent, encode_record, encoded_size, parse_event
+from connectless.lambda_sink.events import (
+    DecodedKafkaEvent,
+    encode_record,
+    encoded_size,
+    parse_event,
+    record_count,
+)
 from connectless.pipeline.raw import RawRecord
 from connectless.records import TimestampType
 
@@ -48,7 +57,9 @@ def test_the_decoded_event_is_the_json_event(records: list[RawRecord], event_sou
     event = decoded._event(records)
     assert type(event) is DecodedKafkaEvent
     assert dict(event) == expected
-    assert orjson.dumps(event) == orjson.dumps(expected)
+    assert event == expected
+    assert orjson.dumps(event.to_dict()) == orjson.dumps(expected)
+    assert record_count(event) == record_count(expected) == len(records)
     assert decoded.stats.payload_sizes == through_json.stats.payload_sizes
     assert parse_event(event) == parse_event(expected)
 
@@ -59,8 +70,23 @@ def test_records_untouched_come_through_as_they_are() -> None:
     assert parse_event(event)["orders-0"][0] is record
 
 
-def test_an_event_whose_records_were_replaced_is_decoded_from_them() -> None:
+def test_the_event_records_are_built_only_when_read() -> None:
     event = emulator(False)._event([RawRecord("orders", 0, 5, 1, TimestampType.CREATE_TIME, b"k", b"v")])
-    other = emulator(True)._event([RawRecord("orders", 1, 7, 2, TimestampType.CREATE_TIME, None, b"w")])
-    event["records"] = other["records"]
-    assert parse_event(event) == parse_event(other)
+    assert isinstance(event, DecodedKafkaEvent)
+    parse_event(event)
+    assert record_count(event) == 1
+    assert event._records is None  # the handler's path never built them
+    assert event["records"]["orders-0"][0]["value"] == "dg=="
+    assert event._records is not None
+    assert list(event) == ["eventSource", "bootstrapServers", "records"]
+
+
+def test_the_event_is_read_only_and_json_encoders_refuse_it_rather_than_drop_its_records() -> None:
+    event = emulator(False)._event([RawRecord("orders", 0, 5, 1, TimestampType.CREATE_TIME, b"k", b"v")])
+    with pytest.raises(TypeError):
+        event["records"] = {}  # type: ignore[index]
+    with pytest.raises(TypeError):
+        orjson.dumps(event)
+    with pytest.raises(TypeError):
+        json.dumps(event)
+    assert json.loads(json.dumps(event.to_dict()))["records"]["orders-0"][0]["offset"] == 5

@@ -246,3 +246,57 @@ def test_the_errant_record_reporter_reports_the_consumed_bytes() -> None:
     result = handler.handle(event(more=bad), NAME)
     assert result.records_dead_lettered == 1
     assert reported == [bad[1]]  # as consumed (two spaces), not re-serialised by the converter
+
+
+CHUNKED = {"consumer.override.max.poll.records": "3"}
+
+
+def test_put_gets_at_most_max_poll_records_and_flush_runs_once_per_batch() -> None:
+    handler = make_handler(**CHUNKED)
+    result = handler.handle(event(*(b"%d" % i for i in range(7))), NAME)
+    assert result.response() == {"batchItemFailures": []}
+    assert sink_fakes.PUT_SIZES[NAME] == [3, 3, 1]
+    assert sink_fakes.FLUSH_CALLS[NAME] == 1
+    assert sorted(k[2] for k in written()) == list(range(7))
+    assert result.records_written == 7
+
+
+def test_a_batch_within_one_put_is_put_whole() -> None:
+    handler = make_handler(**CHUNKED)
+    handler.handle(event(b"1", b"2", b"3"), NAME)
+    assert sink_fakes.PUT_SIZES[NAME] == [3]
+
+
+def test_a_chunk_put_cannot_write_sends_the_whole_batch_again_record_by_record() -> None:
+    handler = make_handler(**CHUNKED, **{"errors.tolerance": "all", "reject.values": "14"})
+    result = handler.handle(event(*(b"%d" % (10 + i) for i in range(7))), NAME)
+    assert result.response() == {"batchItemFailures": []}
+    assert sorted(k[2] for k in written()) == [0, 1, 2, 3, 5, 6]
+    assert (result.records_written, result.records_dead_lettered) == (6, 1)
+    # 3, then 3 refused (the 1 after it is still converted), then the whole batch once, then one by one
+    # (the refused record twice: the handler tries a single record twice before the DLQ).
+    assert sink_fakes.PUT_SIZES[NAME] == [3, 3, 7] + [1] * 8
+
+
+def test_a_chunk_put_cannot_write_under_tolerance_none_stops_its_partition_there() -> None:
+    handler = make_handler(**CHUNKED, **{"reject.values": "15"})
+    result = handler.handle(event(*(b"%d" % (10 + i) for i in range(7))), NAME)
+    assert result.response()["batchItemFailures"] == [{"itemIdentifier": {"partition": "orders-0", "offset": 5}}]
+    assert sorted(k[2] for k in written()) == [0, 1, 2, 3, 4]
+
+
+def test_a_transient_failure_of_a_chunk_is_retried_with_the_whole_batch() -> None:
+    handler = make_handler(**CHUNKED, **{"fail.retriable.times": "1"})
+    context = EmulatedLambdaContext("f", NAME, timeout_s=60)
+    remaining = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    result = handler.handle(event(*(b"%d" % i for i in range(7))), NAME, remaining_s=remaining)
+    assert result.records_written == 7
+    assert sorted(k[2] for k in written()) == list(range(7))
+    assert sink_fakes.PUT_SIZES[NAME] == [3, 7]
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "many"])
+def test_a_bad_max_poll_records_is_named(bad: str) -> None:
+    handler = make_handler(**{"consumer.override.max.poll.records": bad})
+    with pytest.raises(ConnectError, match=r"consumer\.override\.max\.poll\.records must be a positive integer"):
+        handler.handle(event(b"1"), NAME)
