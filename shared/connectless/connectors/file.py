@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from connectless.config import ConfigDef, ConfigType, Importance, Range
 from connectless.connector import SinkConnector, SinkTask, SourceConnector, SourceTask
 from connectless.data import STRING_SCHEMA
-from connectless.data.json_values import to_json_text
+from connectless.data.json_values import to_json_line
 from connectless.plugins import PluginKind, register
 from connectless.records import SourceRecord
 
@@ -139,19 +139,22 @@ class FileStreamSinkConnector(SinkConnector):
 class FileStreamSinkTask(SinkTask):
     def start(self, props: Mapping[str, str]) -> None:
         self.filename: str | None = SINK_CONFIG_DEF.parse(props)[FILE] or None
-        self._out: TextIO = (
-            Path(self.filename).open("a", encoding="utf-8")  # noqa: SIM115 - kept open while the task runs
+        self._out: BinaryIO = (
+            Path(self.filename).open("ab")  # noqa: SIM115 - kept open while the task runs
             if self.filename
-            else sys.stdout
+            else sys.stdout.buffer
         )
 
     def put(self, records: Sequence[SinkRecord]) -> None:
-        self._out.write("".join(to_json_text(r.value) + "\n" for r in records))
+        """Each value on a line of its own, UTF-8: a string as it is, anything structured as compact JSON."""
+        write = self._out.write  # line by line into the buffer: each line's bytes are freed at once
+        for record in records:
+            write(to_json_line(record.value))
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
         self._out.flush()
 
     def stop(self) -> None:
         self._out.flush()
-        if self._out is not sys.stdout:
+        if self._out is not sys.stdout.buffer:
             self._out.close()

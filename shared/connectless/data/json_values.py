@@ -45,3 +45,16 @@ def to_json_text(value: Any) -> str:
     if isinstance(value, dict | list | Struct):
         return orjson.dumps(value, default=_default).decode()
     return orjson.dumps(to_plain(value), default=_default).decode()
+
+
+_LINE = orjson.OPT_APPEND_NEWLINE
+
+
+def to_json_line(value: Any) -> bytes:
+    """`to_json_text(value)` and a newline, as UTF-8 (a sink's hot path: JSON objects straight to bytes)."""
+    kind = type(value)
+    if kind is dict or kind is list:
+        return orjson.dumps(value, default=_default, option=_LINE)
+    if kind is str:
+        return value.encode() + b"\n"
+    return to_json_text(value).encode() + b"\n"

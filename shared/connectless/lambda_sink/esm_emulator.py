@@ -18,7 +18,8 @@ handler as Lambda:
 - with MaximumRecordAgeInSeconds (-1, or 60 to 604800), a record whose Kafka timestamp is older than that is
   never sent to the function: at first delivery and before each retry, expired records are given up on
   (destination or discard) and the rest of the batch goes on; a failing batch is retried until it expires;
-- offsets are committed only for records that succeeded or were given up on, after the invocation returns;
+- offsets are committed only for records that succeeded or were given up on, after the invocation returns,
+  asynchronously (as Kafka Connect's sink tasks commit) and settled when idle, on revocation and at stop;
   a commit refused because the group is rebalancing is left out (the partition's next owner gets those
   records again: at least once);
 - `run(should_stop)` stops between invocations: a batch still being retried is left uncommitted, so the next
@@ -71,6 +72,7 @@ _REBALANCE_CODES: Final = frozenset(
 )  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
+FETCH_QUEUE_BACKOFF_MS: Final = 10
 
 
 def _never() -> bool:
@@ -195,20 +197,26 @@ class EventSourceMappingEmulator:
         self._carry: list[tuple[RawRecord, bytes]] = []  # polled but not fitting the last batch
         self._encoded: dict[int, bytes] = {}  # id(raw) -> its event JSON, for the records being delivered
         self._sizes: dict[int, int] = {}  # without the JSON round trip: id(raw) -> the length of that JSON
+        self._unsettled: dict[tuple[str, int], int] = {}  # offsets committed asynchronously, not yet settled
+        self._commit_error: KafkaError | None = None  # an asynchronous commit refused for another reason
 
     # -- consuming -----------------------------------------------------------------------------------
     def start(self) -> None:
         reset = "latest" if self.config.starting_position == "LATEST" else "earliest"
         self._consumer = self.settings.consumer(
             self.config.group_id,
-            **{"enable.auto.commit": False, "auto.offset.reset": reset, "enable.partition.eof": False},
-        )
+            **{"enable.auto.commit": False, "auto.offset.reset": reset, "enable.partition.eof": False,
+               # librdkafka stops prefetching a partition holding queued.min.messages and, by default, waits a
+               # second before fetching again: the next batch would then wait on the broker.
+               "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS, "on_commit": self._on_commit},
+        )  # fmt: skip
         self._consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         """Records polled but not delivered from a partition that leaves: its next owner reads them again."""
         gone = {(p.topic, p.partition) for p in partitions}
         self._carry = [(r, b) for r, b in self._carry if (r.topic, r.partition) not in gone]
+        self.settle_commits(gone)
 
     def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         """AT_TIMESTAMP applies only where the group has no committed offset: an existing group's offsets win."""
@@ -292,6 +300,7 @@ class EventSourceMappingEmulator:
         with gc_paused():  # a RawRecord per message, none in a cycle (each invocation pauses it again)
             batch = self.poll_batch(idle_timeout)
         if not batch:
+            self.settle_commits()  # idle: what was delivered is committed for all to see
             return 0
         self.stats.batches += 1
         try:
@@ -530,6 +539,10 @@ class EventSourceMappingEmulator:
             raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, f"on-failure destination {topic}: {errors}"))
 
     def _commit(self, raws: Sequence[RawRecord]) -> None:
+        """Commit past `raws`, asynchronously as Kafka Connect's sink tasks do: the commits of one partition land in
+        order, and `settle_commits` waits for them (when idle, on revocation, at stop). A commit refused because
+        the group rebalances is left out (the records come again); any other refusal raises at the next commit."""
+        self._raise_commit_error()
         if not raws:
             return
         offsets: dict[tuple[str, int], int] = {}
@@ -538,13 +551,47 @@ class EventSourceMappingEmulator:
             offsets[key] = max(offsets.get(key, -1), raw.offset + 1)
         consumer = self._require_consumer()
         try:
-            consumer.commit(offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
+            consumer.commit(offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=True)
         except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if not isinstance(error, KafkaError) or error.code() not in _REBALANCE_CODES:
-                raise
-            log.warning("commit of %s refused while the group rebalances (%s): the records come again",
-                        offsets, error.str())  # fmt: skip
+            self._refused(exc, offsets)
+            return
+        self._unsettled.update(offsets)
+
+    def settle_commits(self, partitions: set[tuple[str, int]] | None = None) -> None:
+        """Wait until the commits sent for `partitions` (all by default) are acknowledged: the same offsets are
+        committed again synchronously, which completes after the asynchronous ones before it."""
+        if self._consumer is None:
+            return
+        offsets = {tp: o for tp, o in self._unsettled.items() if partitions is None or tp in partitions}
+        for tp in offsets:
+            del self._unsettled[tp]
+        if offsets:
+            try:
+                self._consumer.commit(
+                    offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
+                )
+            except KafkaException as exc:
+                self._refused(exc, offsets)
+        self._raise_commit_error()
+
+    def _on_commit(self, error: KafkaError | None, _partitions: list[KafkaTopicPartition]) -> None:
+        if error is not None and error.code() not in _REBALANCE_CODES and self._commit_error is None:
+            self._commit_error = error
+        elif error is not None:
+            log.warning("a commit was refused while the group rebalances (%s): the records come again", error.str())
+
+    def _raise_commit_error(self) -> None:
+        error, self._commit_error = self._commit_error, None
+        if error is not None:
+            raise KafkaException(error)
+
+    @staticmethod
+    def _refused(exc: KafkaException, offsets: Mapping[tuple[str, int], int]) -> None:
+        error = exc.args[0] if exc.args else None
+        if not isinstance(error, KafkaError) or error.code() not in _REBALANCE_CODES:
+            raise exc
+        log.warning("commit of %s refused while the group rebalances (%s): the records come again",
+                    offsets, error.str())  # fmt: skip
 
     def _require_consumer(self) -> Consumer:
         if self._consumer is None:
@@ -552,9 +599,13 @@ class EventSourceMappingEmulator:
         return self._consumer
 
     def stop(self) -> None:
-        if self._producer is not None:
-            self._producer.flush(10)
-            self._producer = None
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
+        """Settle the commits, then leave the group."""
+        try:
+            self.settle_commits()
+        finally:
+            if self._producer is not None:
+                self._producer.flush(10)
+                self._producer = None
+            if self._consumer is not None:
+                self._consumer.close()
+                self._consumer = None

@@ -329,7 +329,8 @@ class SinkBatchHandler:
         budget = RetryBudget(timeout_s=self._retry_seconds(pipeline, remaining_s), single_attempts=self.single_attempts,
                              sleep=self._sleep)  # fmt: skip
         if result.records_in > chunk_size:  # put per chunk of max.poll.records, as Kafka Connect does per poll
-            outcome = write_chunks(task, converted(), report, budget=budget, flush=True, reset=running.reset)
+            outcome = write_chunks(task, converted(), report, convert=pipeline.process, budget=budget, flush=True,
+                                   reset=running.reset)  # fmt: skip
         else:
             records, by_record = next(converted())
             outcome = write_batch(task, records, by_record, report, budget=budget, flush=True, reset=running.reset)

@@ -116,6 +116,7 @@ def write_chunks(
     chunks: Iterator[tuple[list[SinkRecord], list[RawRecord]]],
     report: Report,
     *,
+    convert: Callable[[RawRecord], SinkRecord | None],
     reset: Callable[[], None],
     budget: RetryBudget | None = None,
     flush: bool = False,
@@ -123,15 +124,16 @@ def write_chunks(
     """Write a batch that arrives in chunks, each `(records, raws)`, as Kafka Connect calls put once per poll.
 
     Each chunk is put as soon as it is there (converted a moment ago, its records are still in the CPU's caches),
-    and `flush` runs once after the last. When a put or the flush fails, the chunks still to come are taken too,
-    the task drops what it buffered (`reset`), and `write_batch` writes the whole batch afresh: its retries, then
-    record by record. An exception raised while producing a chunk propagates.
+    and `flush` runs once after the last. Only the consumed records are kept past their chunk: a batch of any size
+    runs in the memory of one chunk's converted records. When a put or the flush fails, the chunks still to come
+    are taken too, the task drops what it buffered (`reset`), the batch is converted again (`convert`: converters
+    and transforms are functions of the record) and `write_batch` writes it whole: its retries, then record by
+    record. An exception raised while producing a chunk propagates.
     """
-    records: list[SinkRecord] = []
     raws: list[RawRecord] = []
+    written = 0
     failure: Exception | None = None
     for chunk_records, chunk_raws in chunks:
-        records += chunk_records
         raws += chunk_raws
         if not chunk_records:
             continue
@@ -140,21 +142,28 @@ def write_chunks(
         except Exception as exc:
             failure = exc
             break
+        written += len(chunk_records)
     if failure is None:
-        if not records:
+        if not raws:
             return WriteOutcome()
         try:
             if flush:
                 task.flush(next_offsets(raws))
-            return WriteOutcome(written=len(records))
+            return WriteOutcome(written=written)
         except Exception as exc:
             failure = exc
-    for chunk_records, chunk_raws in chunks:  # the rest of the batch, not put yet
-        records += chunk_records
+    for _records, chunk_raws in chunks:  # the rest of the batch, not put yet
         raws += chunk_raws
-    log.warning("writing a batch of %d records in chunks failed, writing it again whole: %s", len(records), failure)
+    log.warning("writing a batch of %d records in chunks failed, writing it again whole: %s", len(raws), failure)
     reset()
-    return write_batch(task, records, raws, report, budget=budget, flush=flush, reset=reset)
+    records: list[SinkRecord] = []
+    by_record: list[RawRecord] = []
+    for raw in raws:
+        record = convert(raw)
+        if record is not None:
+            records.append(record)
+            by_record.append(raw)
+    return write_batch(task, records, by_record, report, budget=budget, flush=flush, reset=reset)
 
 
 def _report(outcome: WriteOutcome, raw: RawRecord, error: BaseException, report: Report) -> None:

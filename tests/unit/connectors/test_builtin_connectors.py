@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,8 @@ import pytest
 from connectless.config import ConfigError
 from connectless.connectors.datagen import DatagenConnector, DatagenTask
 from connectless.connectors.file import FileStreamSinkTask, FileStreamSourceConnector, FileStreamSourceTask
-from connectless.data import Struct
+from connectless.data import STRING_SCHEMA, SchemaBuilder, Struct
+from connectless.data.json_values import to_json_line, to_json_text
 from connectless.records import SinkRecord
 from connectless.runtime.contexts import RuntimeSourceTaskContext
 from connectless.storage import MemoryLog, OffsetStore, TaskOffsetReader
@@ -125,3 +128,20 @@ def test_file_sink_writes_structured_values_as_json_and_strings_as_is(tmp_path: 
     lines = path.read_text().splitlines()
     assert orjson.loads(lines[0]) == {"id": 1, "b": [1, 2]}
     assert lines[1:] == ["plain text", "null"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"id": 1, "nested": {"a": [1, 2.5, None]}, "when": dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)},
+        [1, "two", {"three": decimal.Decimal("3.5")}],
+        "plain é text",
+        None,
+        42,
+        decimal.Decimal("1.25"),
+        b"\x00\x01",
+        Struct(SchemaBuilder.struct().field("f", STRING_SCHEMA).build()).put("f", "x"),
+    ],
+)
+def test_a_json_line_is_the_json_text_and_a_newline(value: Any) -> None:
+    assert to_json_line(value) == (to_json_text(value) + "\n").encode()
