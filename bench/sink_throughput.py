@@ -2,7 +2,9 @@
 
 One topic of N JSON records (~300 B, keyed, one partition) on a real broker, drained four ways, each in a fresh
 process with its own consumer group, in this order:
-1. raw:  confluent-kafka `Consumer.consume()` touching each value: the ceiling of any consumer in Python;
+1. raw:  confluent-kafka `Consumer.consume()` touching each value, with the project's consumer settings: the
+   ceiling of any consumer in Python; raw_stock: the same with librdkafka's stock fetch.queue.backoff.ms (1 s),
+   which idles a fast consumer (librdkafka#2879), for context only;
 2. null: EventSourceMappingEmulator -> functions/sink_task/app.py -> NullSink (converters, no write);
 3. file: the same into FileStreamSink (one JSON line per record, checked to hold all N);
 4. raw again: the broker and the machine did not change under the run.
@@ -61,7 +63,9 @@ def child_raw(spec: dict[str, Any]) -> dict[str, Any]:
 
     settings = KafkaSettings(spec["bootstrap"])
     total = spec["records"]
-    consumer = settings.consumer(f"bench-raw-{uuid.uuid4().hex[:8]}", **{"enable.partition.eof": False})
+    # stock: librdkafka's own fetch.queue.backoff.ms (1 s) instead of the project's consumer default (10 ms).
+    stock = {"fetch.queue.backoff.ms": 1000} if spec.get("stock") else {}
+    consumer = settings.consumer(f"bench-raw-{uuid.uuid4().hex[:8]}", **{"enable.partition.eof": False, **stock})
     wall0, cpu0 = time.perf_counter(), _cpu()
     consumer.subscribe([spec["topic"]])
     count = size = 0
@@ -341,12 +345,13 @@ def run_all(args: argparse.Namespace, bootstrap: str) -> dict[str, Any]:
     runs = results["runs"]
     plan = [
         ("raw", "raw", {}),
+        ("raw_stock", "raw", {"stock": True}),
         ("null", "sink", {"connector": names["null"]}),
         ("file", "sink", {"connector": names["file"], "file": str(out_file)}),
         ("raw_again", "raw", {}),
     ]
     for label, mode, extra in plan:
-        if label.removesuffix("_again") not in only:
+        if label.removesuffix("_again").removesuffix("_stock") not in only:
             continue
         log.info("run %s ...", label)
         runs[label] = run_child(mode, base | extra, env)
@@ -367,12 +372,17 @@ def run_all(args: argparse.Namespace, bootstrap: str) -> dict[str, Any]:
                 r["ratio_to_raw_per_cpu_s"] = r["records_per_cpu_s"] / cpu_reference
                 r["emulator_cpu_s"] = r["cpu_s"] - r["handler_cpu_s"]
                 r["verdict"] = "OK" if ratio >= RATIO_TARGET else "MISSED"
+                if "raw_stock" in runs:
+                    r["ratio_to_raw_stock"] = r["steady_records_per_s"] / runs["raw_stock"]["steady_records_per_s"]
                 print(f"{label:5s} sink: {r['steady_records_per_s']:>10,.0f} rec/s vs raw consume {reference:>10,.0f}"
                       f" rec/s = {ratio:.2f} (target {RATIO_TARGET})  {r['verdict']};"
                       f" per CPU s {r['records_per_cpu_s']:,.0f} vs {cpu_reference:,.0f} ="
                       f" {r['ratio_to_raw_per_cpu_s']:.2f}; handler {r['handler_records_per_s']:,.0f} rec/s of its"
                       f" own time ({r['handler_cpu_s']:.1f} of {r['cpu_s']:.1f} CPU s);"
                       f" written {r['records_written']}/{r['records']}")  # fmt: skip
+                if "ratio_to_raw_stock" in r:
+                    print(f"      (against a consumer with librdkafka's stock 1 s fetch queue backoff,"
+                          f" {runs['raw_stock']['steady_records_per_s']:,.0f} rec/s: {r['ratio_to_raw_stock']:.2f})")
     if "batch" in only:
         event_file = tmp / "event.json"
         results["batch_event"] = six_mb_event(bootstrap, topic, event_file)

@@ -72,7 +72,6 @@ _REBALANCE_CODES: Final = frozenset(
 )  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
-FETCH_QUEUE_BACKOFF_MS: Final = 10
 
 
 def _never() -> bool:
@@ -206,9 +205,7 @@ class EventSourceMappingEmulator:
         self._consumer = self.settings.consumer(
             self.config.group_id,
             **{"enable.auto.commit": False, "auto.offset.reset": reset, "enable.partition.eof": False,
-               # librdkafka stops prefetching a partition holding queued.min.messages and, by default, waits a
-               # second before fetching again: the next batch would then wait on the broker.
-               "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS, "on_commit": self._on_commit},
+               "on_commit": self._on_commit},
         )  # fmt: skip
         self._consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
