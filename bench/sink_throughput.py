@@ -381,8 +381,10 @@ def run_all(args: argparse.Namespace, bootstrap: str) -> dict[str, Any]:
                       f" own time ({r['handler_cpu_s']:.1f} of {r['cpu_s']:.1f} CPU s);"
                       f" written {r['records_written']}/{r['records']}")  # fmt: skip
                 if "ratio_to_raw_stock" in r:
-                    print(f"      (against a consumer with librdkafka's stock 1 s fetch queue backoff,"
-                          f" {runs['raw_stock']['steady_records_per_s']:,.0f} rec/s: {r['ratio_to_raw_stock']:.2f})")
+                    print(
+                        f"      (against a consumer with librdkafka's stock 1 s fetch queue backoff,"
+                        f" {runs['raw_stock']['steady_records_per_s']:,.0f} rec/s: {r['ratio_to_raw_stock']:.2f})"
+                    )
     if "batch" in only:
         event_file = tmp / "event.json"
         results["batch_event"] = six_mb_event(bootstrap, topic, event_file)
