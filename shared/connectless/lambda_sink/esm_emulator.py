@@ -31,6 +31,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
@@ -72,6 +74,9 @@ _REBALANCE_CODES: Final = frozenset(
 )  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
+
+
+_topic_partition = attrgetter("topic", "partition")
 
 
 def _never() -> bool:
@@ -448,13 +453,12 @@ class EventSourceMappingEmulator:
     def _decoded_event(self, raws: list[RawRecord]) -> Mapping[str, Any]:
         """The event `_event` would deliver, as a DecodedKafkaEvent; its payload size is counted, not encoded."""
         grouped: dict[tuple[str, int], list[RawRecord]] = {}
-        for raw in raws:
-            tp = (raw.topic, raw.partition)
+        for tp, run in groupby(raws, key=_topic_partition):  # runs of one partition: one step per run
             found = grouped.get(tp)
             if found is None:
-                grouped[tp] = [raw]
+                grouped[tp] = list(run)
             else:
-                found.append(raw)
+                found.extend(run)
         head = self._head()
         sizes = self._sizes
         # orjson.dumps(head)[:-1] + ',"records":{' + the partitions, comma-separated + '}}'
@@ -464,10 +468,13 @@ class EventSourceMappingEmulator:
             key = partition_key(*tp)
             # "key":[record,record]
             payload += len(orjson.dumps(key)) + len(b":[]") + len(group) - 1
-            payload += sum([sizes.get(id(raw)) or encoded_size(raw) for raw in group])
+            lengths = list(map(sizes.get, map(id, group)))  # counted by poll_batch
+            if None in lengths:
+                lengths = [encoded_size(raw) for raw in group]
+            payload += sum(lengths)  # type: ignore[arg-type]
             batches[key] = group  # a key seen twice keeps its last list, as decoding the JSON object would
         self.stats.payload_sizes.append(payload)
-        return decoded_event(head, batches)
+        return decoded_event(head, batches, consumed=True)
 
     def _item_failures(self, response: Any, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
         """Lambda treats a malformed response, or one naming a record not in the batch, as a failed batch."""

@@ -172,12 +172,27 @@ class DecodedKafkaEvent(Mapping[str, Any]):
         return dict(self.items())
 
 
-def decoded_event(head: Mapping[str, Any], batches: Mapping[str, Sequence[RawRecord]]) -> DecodedKafkaEvent:
+def decoded_event(
+    head: Mapping[str, Any], batches: Mapping[str, Sequence[RawRecord]], *, consumed: bool = False
+) -> DecodedKafkaEvent:
     """`{**head, "records": {key: [event_record(raw), ...]}}` for `batches` ({partition key: records}), with
-    each record also kept in the form `parse_event` would give it back (the same RawRecord when that is it)."""
+    each record also kept in the form `parse_event` would give it back (the same RawRecord when that is it).
+
+    `consumed`: the records were built by `raws_from_messages`, so their fields have the consumer's types and
+    only headers, negative timestamps and unknown timestamp types can come back changed; a batch without any of
+    them is taken whole.
+    """
     ts_types = _TO_LAMBDA_TS_TYPE
     decoded: dict[str, list[RawRecord]] = {}
     for pkey, raws in batches.items():
+        if (
+            consumed
+            and not any(map(_headers, raws))
+            and min(filter(None, map(_timestamp, raws)), default=0) >= 0
+            and ts_types.keys() >= set(map(_timestamp_type, raws))
+        ):
+            decoded[pkey] = list(raws)
+            continue
         back: list[RawRecord] = []
         for raw in raws:
             key, value, timestamp = raw.key, raw.value, raw.timestamp
@@ -273,6 +288,9 @@ def parse_event(event: Mapping[str, Any]) -> dict[str, list[RawRecord]]:
 
 
 _offset = attrgetter("offset")
+_headers = attrgetter("headers")
+_timestamp = attrgetter("timestamp")
+_timestamp_type = attrgetter("timestamp_type")
 
 
 def record_count(event: Mapping[str, Any]) -> int:

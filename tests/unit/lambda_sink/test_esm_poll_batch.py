@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
-from connectless.lambda_sink.events import encode_record
+from connectless.lambda_sink.events import encode_record, parse_event
 from connectless.records import TimestampType
 
 
@@ -66,6 +66,7 @@ def test_counted_sizes_and_batches_match_the_encoded_event(max_bytes: int) -> No
             assert encoded._encoded[id(raw)] == encode_record(raw)
         event_a, event_b = counted._event(a), encoded._event(b)
         assert orjson.loads(orjson.dumps(dict(event_a))) == event_b
+        assert parse_event(event_a) == parse_event(event_b)  # the records the handler gets, whichever way
         assert counted.stats.payload_sizes[-1] == encoded.stats.payload_sizes[-1] == len(orjson.dumps(event_b))
         assert encoded.stats.payload_sizes[-1] <= max_bytes
         counted._sizes.clear()
