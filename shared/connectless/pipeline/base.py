@@ -54,6 +54,7 @@ class PipelineBase(ABC, Generic[In, Out]):
         self._value_class = type(self.value_converter)
         self._header_class = type(self.header_converter)
         self._apply_chain = self.chain.apply if len(self.chain) else None
+        self._transform = self.chain.unguarded() if len(self.chain) else None  # the fast path's chain
         self._optimistic = self.errors.retry_timeout_ms == 0
 
     def process(self, item: In) -> Out | None:

@@ -81,7 +81,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             raw.offset,
             raw.timestamp_type,
         )
-        return record if self._apply_chain is None else self._apply_chain(record)
+        return record if self._transform is None else self._transform(record)
 
     def _process_fast(self, raw: RawRecord) -> SinkRecord | None:
         topic = raw.topic
@@ -100,7 +100,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             raw.offset,
             raw.timestamp_type,
         )
-        return record if self._apply_chain is None else self._apply_chain(record)
+        return record if self._transform is None else self._transform(record)
 
     def _process_staged(self, raw: RawRecord) -> SinkRecord | None:
         """Each stage through the RetryWithToleranceOperator: retries, tolerance and error reports."""

@@ -63,8 +63,8 @@ class SourcePipeline(PipelineBase["SourceRecord", RawRecord]):
         self._value_from_connect = self.value_converter.from_connect_data
 
     def _process_fast(self, record: SourceRecord) -> RawRecord | None:
-        if self._apply_chain is not None:
-            transformed = self._apply_chain(record)
+        if self._transform is not None:
+            transformed = self._transform(record)
             if transformed is None:
                 return None
             record = transformed

@@ -287,6 +287,10 @@ class TransformationChain:
             raise
         return cls(stages)
 
+    def unguarded(self) -> Callable[[Any], Any]:
+        """`apply` without an executor, as one callable: the only step itself when there is one."""
+        return self._appliers[0] if len(self._appliers) == 1 else self.apply
+
     def apply(self, record: R, executor: Executor | None = None) -> R | None:
         """Run `record` through every stage; None when a stage (or a tolerated failure) drops it."""
         if executor is None:
