@@ -102,7 +102,24 @@ def phase_sink(settings: KafkaSettings, libs: Path, work: Path, n: int, run_id: 
     log.info("sink: connectless")
     cl_run = runs.run_cl_sink(settings, work / "sink-connectless", topic, n, timeout, name=cl_name)
     (work / "sink-connectless" / "out.txt").unlink()
+    # The same again as Lambda runs it: the poller's event JSON, parsed and base64-decoded by the function.
+    json_name = f"cl-sink-json-{run_id}"
+    log.info("sink: connectless, Lambda event JSON")
+    json_run = runs.run_cl_sink(settings, work / "sink-connectless-json", topic, n, timeout, name=json_name,
+                                json_round_trip=True)  # fmt: skip
+    (work / "sink-connectless-json" / "out.txt").unlink()
     result = side_by_side("sink", (kc_run, cl_run))
+    result["connectless-json"] = as_json = json_run.as_dict()
+    result["ratio_json_records_per_s"] = as_json["records_per_s"] / result["kafka-connect"]["records_per_s"]
+    result["ratio_json_steady_records_per_s"] = (
+        as_json["steady_records_per_s"] / result["kafka-connect"]["steady_records_per_s"]
+    )
+    log.info(
+        "sink: Connectless with the Lambda event JSON %.0f rec/s, ratio %.2f (steady %.2f)",
+        as_json["records_per_s"],
+        result["ratio_json_records_per_s"],
+        result["ratio_json_steady_records_per_s"],
+    )
     result["input"] = {"topic": topic, **data}
     return result
 

@@ -59,7 +59,8 @@ def msk_connect_cost(kc_run: dict[str, Any], throughput: float) -> dict[str, flo
 def cost_model(results: dict[str, Any]) -> dict[str, Any]:
     sink = results["sink"]
     cl, kc = sink["connectless"], sink["kafka-connect"]
-    extra = cl["extra"]
+    # What Lambda bills is the handler on the event JSON (base64 to decode): the JSON run, when there is one.
+    extra = sink.get("connectless-json", cl)["extra"]
     batch_size = extra["batch_size"]
     records_per_invocation = extra["records"] / max(1, extra["invocations"])
     handler_cpu = extra["handler_cpu_s"] / extra["records"]
@@ -185,6 +186,22 @@ def markdown(results: dict[str, Any]) -> str:
             "Both read the same topic (1 partition) with JsonConverter schemas.enable=false.",
             "",
         ]
+        as_json = results["sink"].get("connectless-json")
+        if as_json:
+            j, sink = as_json["extra"], results["sink"]
+            out += [
+                "The Connectless column is standalone mode's path: the emulator hands the handler the event "
+                "in-process, its records already decoded. As Lambda runs it (the poller's event JSON, parsed, then "
+                "each record's base64 decoded by the function), the same run gives "
+                f"{as_json['records_per_s']:,.0f} records/s launch to last "
+                f"({sink['ratio_json_records_per_s']:.2f} of Kafka Connect's), "
+                f"{as_json['steady_records_per_s']:,.0f} steady ({sink['ratio_json_steady_records_per_s']:.2f}), "
+                f"{as_json['cpu_s_per_million']:.1f} CPU s per million records, "
+                f"handler CPU {j['handler_cpu_s']:.2f} s "
+                f"of the process's {as_json['cpu_s']:.2f} s, peak RSS {as_json['peak_rss_mib']:.0f} MiB, "
+                f"{j.get('lines_after_stop', 0):,} lines written.",
+                "",
+            ]
     if "source" in results:
         out += _run_table("2. Source: file -> topic, offsets committed", results["source"])
         out += [

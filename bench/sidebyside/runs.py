@@ -308,6 +308,7 @@ def run_cl_sink(
     batch_size: int = 10_000,
     window_s: float = 0.5,
     profile: Path | None = None,
+    json_round_trip: bool = False,
 ) -> Measure:
     out = work / "out.txt"
     counter = LineCounter(out)
@@ -316,6 +317,7 @@ def run_cl_sink(
         "BENCH_TOPIC": topic,
         "BENCH_BATCH_SIZE": str(batch_size),
         "BENCH_BATCHING_WINDOW_S": str(window_s),
+        "BENCH_JSON_ROUND_TRIP": "1" if json_round_trip else "0",
         **({"BENCH_PROFILE": str(profile)} if profile else {}),
     }
     load = loadavg()
