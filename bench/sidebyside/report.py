@@ -60,7 +60,8 @@ def cost_model(results: dict[str, Any]) -> dict[str, Any]:
     sink = results["sink"]
     cl, kc = sink["connectless"], sink["kafka-connect"]
     # What Lambda bills is the handler on the event JSON (base64 to decode): the JSON run, when there is one.
-    extra = sink.get("connectless-json", cl)["extra"]
+    billed_run = sink.get("connectless-json", cl)
+    extra = billed_run["extra"]
     batch_size = extra["batch_size"]
     records_per_invocation = extra["records"] / max(1, extra["invocations"])
     handler_cpu = extra["handler_cpu_s"] / extra["records"]
@@ -71,7 +72,7 @@ def cost_model(results: dict[str, Any]) -> dict[str, Any]:
         warm = batch["runs"][-1]
         parse = warm["parse_s"] / warm["records"]
     billed_cpu = handler_cpu + parse
-    process_cpu = cl["cpu_s"] / cl["records"]
+    process_cpu = billed_run["cpu_s"] / billed_run["records"]
     throughput = cl["steady_records_per_s"]
     lambda_rows = [lambda_cost(billed_cpu, mb, batch_size) for mb in (ONE_VCPU_MB, 512)]
     upper_rows = [lambda_cost(process_cpu, mb, batch_size) for mb in (ONE_VCPU_MB, 512)]
