@@ -77,6 +77,7 @@ _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
 
 
 _topic_partition = attrgetter("topic", "partition")
+_offset = attrgetter("offset")
 
 
 def _never() -> bool:
@@ -550,9 +551,8 @@ class EventSourceMappingEmulator:
         if not raws:
             return
         offsets: dict[tuple[str, int], int] = {}
-        for raw in raws:
-            key = (raw.topic, raw.partition)
-            offsets[key] = max(offsets.get(key, -1), raw.offset + 1)
+        for tp, run in groupby(raws, key=_topic_partition):  # runs of one partition, each in offset order
+            offsets[tp] = max(offsets.get(tp, 0), max(map(_offset, run)) + 1)
         consumer = self._require_consumer()
         try:
             consumer.commit(offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 
 import orjson
 import pytest
@@ -182,3 +183,17 @@ def test_the_alias_wins_over_the_environment() -> None:
     assert connector_name("arn:aws:lambda:us-east-1:1:function:f", {"CONNECTLESS_CONNECTOR": "other"}) == "other"
     with pytest.raises(ConnectorUnknownError):
         connector_name("arn:aws:lambda:us-east-1:1:function:f", {})
+
+
+@pytest.mark.parametrize("text", ["dmFsdWU=", "dmFs\ndWU=", "dmFs dWU=", "dmFsdWU", "d*mFsdWU="])
+def test_event_base64_is_decoded_as_the_stdlib_decodes_it(text: str) -> None:
+    item = {"topic": "t", "partition": 0, "offset": 1, "timestamp": 5, "timestampType": "CREATE_TIME", "value": text}
+    try:
+        expected: bytes | type[Exception] = base64.b64decode(text)
+    except binascii.Error:
+        expected = binascii.Error
+    if expected is binascii.Error:
+        with pytest.raises(binascii.Error):
+            parse_event({"eventSource": "SelfManagedKafka", "records": {"t-0": [item]}})
+    else:
+        assert parse_event({"eventSource": "SelfManagedKafka", "records": {"t-0": [item]}})["t-0"][0].value == expected
