@@ -26,9 +26,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
         database = sqlite_database(tmp_path)
     elif request.param == "postgresql":
-        database = postgres_database(request.getfixturevalue("source_postgres"))
+        database = postgres_database(request.getfixturevalue("postgres_server"))
     else:
-        database = mariadb_database(request.getfixturevalue("source_mariadb"))
+        database = mariadb_database(request.getfixturevalue("mariadb_server"))
     yield database
     database.close()
 

@@ -21,9 +21,9 @@ pytestmark = pytest.mark.kafka
 
 
 def test_postgres_table_to_kafka_exactly_once_across_a_crash(
-    kafka_bootstrap: str, source_postgres: db_servers.PostgresServer, unique_topic: Callable[..., str]
+    kafka_bootstrap: str, postgres_server: db_servers.PostgresServer, unique_topic: Callable[..., str]
 ) -> None:
-    db = postgres_database(source_postgres)
+    db = postgres_database(postgres_server)
     db.execute("CREATE TABLE events (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)")
     for n in range(250):
         db.execute("INSERT INTO events (body) VALUES (%s)", f"event-{n}")

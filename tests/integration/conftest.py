@@ -1,4 +1,9 @@
-"""Real source systems, started once per session: PostgreSQL and MariaDB (tests/db_servers.py), moto S3."""
+"""Real databases, started once per session and shared by every integration folder: PostgreSQL and MariaDB
+from Debian's packages (tests/db_servers.py).
+
+Tests that use them keep out of each other's way: each creates its own uniquely named database, and a test
+that stops a server or changes a global setting puts it back before it ends.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def source_postgres() -> Iterator[db_servers.PostgresServer]:
+def postgres_server() -> Iterator[db_servers.PostgresServer]:
     db_servers.ensure_installed()
     server = db_servers.PostgresServer()
     server.start()
@@ -22,7 +27,7 @@ def source_postgres() -> Iterator[db_servers.PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def source_mariadb() -> Iterator[db_servers.MariaDBServer]:
+def mariadb_server() -> Iterator[db_servers.MariaDBServer]:
     db_servers.ensure_installed()
     server = db_servers.MariaDBServer()
     server.start()
