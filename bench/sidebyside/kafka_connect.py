@@ -7,21 +7,19 @@ bench/kafka-connect/pom.xml) land in <cache>/kafka-connect-<version>/libs, next 
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from connectless_local import jvm_process as jvm
+from connectless_local.jvm_process import free_port
+
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
 
 KAFKA_CONNECT_VERSION = "4.1.1"  # keep in step with kafka.version in bench/kafka-connect/pom.xml
 POM = Path(__file__).parents[1] / "kafka-connect" / "pom.xml"
@@ -41,45 +39,17 @@ JVM_OPTIONS = [
     "-Djava.awt.headless=true",
 ]
 
-_LOG4J2 = """\
-status = warn
-name = connectless-bench-kafka-connect
-appender.file.type = File
-appender.file.name = FILE
-appender.file.fileName = {log_file}
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.file.ref = FILE
-"""
-
 
 class KafkaConnectError(RuntimeError):
     """Kafka Connect could not be fetched or started."""
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("CONNECTLESS_CACHE_DIR")
-    base = Path(env) if env else Path.home() / ".cache" / "connectless"
-    return base.expanduser() / f"kafka-connect-{KAFKA_CONNECT_VERSION}" / "libs"
-
-
-@contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return jvm.cache_base() / f"kafka-connect-{KAFKA_CONNECT_VERSION}" / "libs"
 
 
 def _complete(libs: Path, pom_sha: str) -> bool:
-    try:
-        marker = json.loads((libs / _MARKER).read_text())
-    except (OSError, ValueError):
-        return False
+    marker = jvm.read_marker(libs / _MARKER)
     jars = marker.get("jars") or []
     return marker.get("pom_sha256") == pom_sha and bool(jars) and all((libs / j).is_file() for j in jars)
 
@@ -91,32 +61,20 @@ def fetch_jars() -> Path:
     pom_sha = hashlib.sha256(pom).hexdigest()
     if _complete(libs, pom_sha):
         return libs
-    with _lock(libs.parent.parent / f"kafka-connect-{KAFKA_CONNECT_VERSION}.lock"):
+    with jvm.file_lock(libs.parent.parent / f"kafka-connect-{KAFKA_CONNECT_VERSION}.lock"):
         if _complete(libs, pom_sha):
             return libs
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise KafkaConnectError("mvn not found: install Apache Maven (Debian: apt-get install maven)")
+        mvn = jvm.find_on_path(
+            "mvn", KafkaConnectError("mvn not found: install Apache Maven (Debian: apt-get install maven)")
+        )
         libs.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".libs-", dir=libs.parent))
         try:
             out = work / "libs"
             (work / "pom.xml").write_bytes(pom)
-            cmd = [
-                mvn,
-                "-q",
-                "-B",
-                "-f",
-                str(work / "pom.xml"),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={out}",
-                "-DincludeScope=runtime",
-            ]
-            proc = subprocess.run(cmd, cwd=work, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
-            jars = sorted(p.name for p in out.glob("*.jar")) if out.is_dir() else []
-            if proc.returncode != 0 or not any(j.startswith("connect-runtime-") for j in jars):
-                tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
-                raise KafkaConnectError(f"mvn could not fetch Kafka Connect (exit {proc.returncode}):\n{tail}")
+            code, jars, printed = jvm.copy_dependencies(mvn, work / "pom.xml", out)
+            if code != 0 or not any(j.startswith("connect-runtime-") for j in jars):
+                raise KafkaConnectError(f"mvn could not fetch Kafka Connect (exit {code}):\n{printed}")
             (out / _MARKER).write_text(json.dumps({"pom_sha256": pom_sha, "jars": jars}, indent=1))
             if libs.exists():
                 libs.rename(work / "old")
@@ -127,24 +85,12 @@ def fetch_jars() -> Path:
 
 
 def java() -> str:
-    home = os.environ.get("JAVA_HOME")
-    if home and os.access(Path(home) / "bin" / "java", os.X_OK):
-        return str(Path(home) / "bin" / "java")
-    found = shutil.which("java")
-    if found is None:
-        raise KafkaConnectError("java not found: install a Java 17+ JDK")
-    return found
+    return jvm.find_java(KafkaConnectError("java not found: install a Java 17+ JDK"))
 
 
 def java_version() -> str:
     proc = subprocess.run([java(), "-version"], capture_output=True, text=True, check=False)
     return (proc.stderr or proc.stdout).splitlines()[0] if (proc.stderr or proc.stdout) else "unknown"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def write_properties(path: Path, props: Mapping[str, str]) -> Path:
@@ -170,43 +116,18 @@ def start(libs: Path, work: Path, worker: Mapping[str, str], connector: Mapping[
     """`connect-standalone.sh worker.properties connector.properties`, minus the shell script, in `work`."""
     work.mkdir(parents=True, exist_ok=True)
     log4j = work / "log4j2.properties"
-    log4j.write_text(_LOG4J2.format(log_file=work / "connect.log"))
+    log4j.write_text(jvm.log4j2_file_config(work / "connect.log", {}))
     worker_file = write_properties(work / "worker.properties", worker)
     connector_file = write_properties(work / "connector.properties", connector)
-    cmd = [
-        java(),
-        *JVM_OPTIONS,
-        f"-Dlog4j2.configurationFile={log4j}",
-        "-cp",
-        f"{libs}/*",
-        MAIN_CLASS,
-        str(worker_file),
-        str(connector_file),
-    ]
-    with (work / "console.log").open("wb") as console:
-        return subprocess.Popen(
-            cmd, cwd=work, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    options = [*JVM_OPTIONS, f"-Dlog4j2.configurationFile={log4j}"]
+    cmd = jvm.java_command(java(), options, [f"{libs}/*"], MAIN_CLASS, str(worker_file), str(connector_file))
+    return jvm.launch(cmd, work, work / "console.log", die_with_parent=False)
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
     """SIGTERM (the worker's clean shutdown: stop tasks, flush offsets), SIGKILL after `timeout`."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            return proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-    return proc.wait()
+    return jvm.stop(proc, timeout, "Kafka Connect")
 
 
 def log_tail(work: Path, lines: int = 30) -> str:
-    parts = []
-    for name in ("console.log", "connect.log"):
-        with contextlib.suppress(OSError):
-            parts.append(
-                f"--- {name} ---\n" + "\n".join((work / name).read_text(errors="replace").splitlines()[-lines:])
-            )
-    return "\n".join(parts)
+    return jvm.logs_tail((work / name for name in ("console.log", "connect.log")), lines, header="--- {} ---")

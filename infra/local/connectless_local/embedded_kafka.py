@@ -7,31 +7,38 @@ per user; the broker runs as `java kafka.Kafka` in a temporary folder that `stop
 
 from __future__ import annotations
 
-import atexit
 import base64
-import contextlib
-import ctypes
-import fcntl
 import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from connectless_local.jvm_process import (
+    JvmProcess,
+    cache_base,
+    copy_dependencies,
+    file_lock,
+    find_java,
+    find_on_path,
+    free_port,
+    java_command,
+    log4j2_file_config,
+    logs_tail,
+    read_marker,
+    tail,
+)
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
     from types import FrameType, TracebackType
 
 __all__ = [
@@ -59,7 +66,6 @@ DEFAULT_START_TIMEOUT = 60.0
 _MARKER = ".connectless-complete.json"
 _DIR_PREFIX = "connectless-kafka-"
 _OWNER_FILE = "owner.json"
-_PR_SET_PDEATHSIG = 1
 
 log = logging.getLogger(__name__)
 # librdkafka prints every refused connection to stderr while the broker boots; route it to logging.
@@ -86,27 +92,20 @@ class KafkaStartError(EmbeddedKafkaError):
 
 
 def _find_java() -> str:
-    # JAVA_HOME first, as Kafka's own scripts do, so a non-default JDK can be picked.
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home:
-        candidate = Path(java_home) / "bin" / "java"
-        if os.access(candidate, os.X_OK):
-            return str(candidate)
-    found = shutil.which("java")
-    if found is None:
-        raise ToolMissingError(
+    return find_java(
+        ToolMissingError(
             "java not found on PATH: install a Java 17+ JDK (Debian: apt-get install openjdk-17-jdk-headless)"
         )
-    return found
+    )
 
 
 def _find_mvn() -> str:
-    found = shutil.which("mvn")
-    if found is None:
-        raise ToolMissingError(
+    return find_on_path(
+        "mvn",
+        ToolMissingError(
             "mvn not found on PATH: install Apache Maven to fetch the Kafka jars once (Debian: apt-get install maven)"
-        )
-    return found
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- jars
@@ -117,10 +116,7 @@ def kafka_cache_dir(cache_dir: Path | None = None) -> Path:
 
     <cache> is `cache_dir`, else $CONNECTLESS_CACHE_DIR, else ~/.cache/connectless.
     """
-    if cache_dir is None:
-        env = os.environ.get(ENV_CACHE_DIR)
-        cache_dir = Path(env) if env else Path.home() / ".cache" / "connectless"
-    return cache_dir.expanduser() / f"kafka-{KAFKA_VERSION}" / "libs"
+    return cache_base(cache_dir) / f"kafka-{KAFKA_VERSION}" / "libs"
 
 
 def _pom_bytes() -> bytes:
@@ -130,10 +126,7 @@ def _pom_bytes() -> bytes:
 
 
 def _cache_is_complete(libs: Path, pom_sha: str) -> bool:
-    try:
-        marker = json.loads((libs / _MARKER).read_text())
-    except (OSError, ValueError):
-        return False
+    marker = read_marker(libs / _MARKER)
     jars = marker.get("jars") or []
     return (
         marker.get("kafka_version") == KAFKA_VERSION
@@ -141,17 +134,6 @@ def _cache_is_complete(libs: Path, pom_sha: str) -> bool:
         and bool(jars)
         and all((libs / jar).is_file() for jar in jars)
     )
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # released by the kernel if we die, so never stale
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def fetch_kafka_jars(cache_dir: Path | None = None) -> Path:
@@ -167,7 +149,7 @@ def fetch_kafka_jars(cache_dir: Path | None = None) -> Path:
         return libs
 
     version_dir = libs.parent
-    with _file_lock(version_dir.parent / f"kafka-{KAFKA_VERSION}.lock"):
+    with file_lock(version_dir.parent / f"kafka-{KAFKA_VERSION}.lock"):
         if _cache_is_complete(libs, pom_sha):  # another process fetched while we waited
             return libs
         mvn = _find_mvn()
@@ -179,24 +161,12 @@ def fetch_kafka_jars(cache_dir: Path | None = None) -> Path:
         try:
             out = work / "libs"
             (work / "pom.xml").write_bytes(pom)
-            cmd = [
-                mvn,
-                "-q",
-                "-B",
-                "-f",
-                str(work / "pom.xml"),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={out}",
-                "-DincludeScope=runtime",
-            ]
             log.info("fetching Apache Kafka %s jars with Maven into %s", KAFKA_VERSION, libs)
-            proc = subprocess.run(cmd, cwd=work, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
-            jars = sorted(p.name for p in out.glob("*.jar")) if out.is_dir() else []
-            if proc.returncode != 0 or not any(j.startswith("kafka_2.13-") for j in jars):
-                tail = _strip_ansi(proc.stdout + proc.stderr).strip().splitlines()[-30:]
+            code, jars, printed = copy_dependencies(mvn, work / "pom.xml", out)
+            if code != 0 or not any(j.startswith("kafka_2.13-") for j in jars):
                 raise KafkaFetchError(
-                    f"mvn could not fetch Apache Kafka {KAFKA_VERSION} (exit {proc.returncode}); "
-                    "Maven Central must be reachable once:\n" + "\n".join(tail)
+                    f"mvn could not fetch Apache Kafka {KAFKA_VERSION} (exit {code}); "
+                    "Maven Central must be reachable once:\n" + printed
                 )
             marker = {"kafka_version": KAFKA_VERSION, "pom_sha256": pom_sha, "jars": jars}
             (out / _MARKER).write_text(json.dumps(marker, indent=1))
@@ -209,53 +179,18 @@ def fetch_kafka_jars(cache_dir: Path | None = None) -> Path:
     return libs
 
 
-def _strip_ansi(text: str) -> str:
-    return re.sub(r"\x1b\[[0-9;]*m", "", text)
-
-
 # --------------------------------------------------------------------------- broker
 
-_LOG4J2 = """\
-# Written by connectless_local.embedded_kafka: the broker logs to a file, never to our stdout.
-status = warn
-name = connectless-embedded-kafka
-appender.file.type = File
-appender.file.name = FILE
-appender.file.fileName = {log_file}
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.file.ref = FILE
-# Per-request and per-partition chatter, useless for our tests.
-logger.request.name = kafka.request.logger
-logger.request.level = WARN
-logger.statechange.name = state.change.logger
-logger.statechange.level = WARN
-logger.raft.name = org.apache.kafka.raft
-logger.raft.level = WARN
-logger.storage.name = org.apache.kafka.storage.internals
-logger.storage.level = WARN
-logger.logmgr.name = kafka.log
-logger.logmgr.level = WARN
-# Every config object dumps all its values at INFO; server.properties sits next to this file.
-logger.config.name = org.apache.kafka.common.config.AbstractConfig
-logger.config.level = WARN
-"""
-
-_live: weakref.WeakSet[EmbeddedKafka] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all_at_exit() -> None:
-    for broker in list(_live):
-        with contextlib.suppress(Exception):
-            broker.stop()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_QUIET_LOGGERS = {
+    # Per-request and per-partition chatter, useless for our tests.
+    "kafka.request.logger": "WARN",
+    "state.change.logger": "WARN",
+    "org.apache.kafka.raft": "WARN",
+    "org.apache.kafka.storage.internals": "WARN",
+    "kafka.log": "WARN",
+    # Every config object dumps all its values at INFO; server.properties sits next to the logs.
+    "org.apache.kafka.common.config.AbstractConfig": "WARN",
+}
 
 
 def _cluster_id() -> str:
@@ -312,39 +247,6 @@ def _sweep_stale_dirs() -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
-def _deathsig_preexec() -> Callable[[], None] | None:
-    """A preexec_fn making the kernel SIGKILL the broker when the thread that started it dies.
-
-    PR_SET_PDEATHSIG fires on the death of the *thread* that forked, so it is used only from the
-    main thread (whose end is the process's end); elsewhere atexit and the data sweep remain.
-    """
-    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved now: the child must do little
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        with path.open("rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 64 * 1024))
-            data = fh.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    return "\n".join(data.splitlines()[-lines:])
-
-
 class EmbeddedKafka:
     """One Apache Kafka KRaft node (broker+controller) on 127.0.0.1, in a temporary folder.
 
@@ -366,38 +268,37 @@ class EmbeddedKafka:
         self.stop_timeout = stop_timeout
         self.cache_dir = cache_dir
         self.extra_properties = dict(extra_properties or {})
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._dir: Path | None = None
+        self._jvm: JvmProcess | None = None
         self._port: int | None = None
 
     # -- state
 
     @property
     def bootstrap_servers(self) -> str:
-        if self._port is None or self._proc is None:
+        if self._port is None or self._jvm is None:
             raise EmbeddedKafkaError("EmbeddedKafka is not started")
         return f"127.0.0.1:{self._port}"
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        return self._jvm.pid if self._jvm is not None else None
 
     @property
     def data_dir(self) -> Path | None:
         """The temporary folder (data, server.properties, logs/server.log); gone after stop()."""
-        return self._dir
+        return self._jvm.folder if self._jvm is not None else None
 
     @property
     def log_file(self) -> Path | None:
-        return self._dir / "logs" / "server.log" if self._dir else None
+        return self.data_dir / "logs" / "server.log" if self.data_dir else None
 
     def is_running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._jvm is not None and self._jvm.is_running()
 
     # -- lifecycle
 
     def start(self) -> EmbeddedKafka:
-        if self._proc is not None:
+        if self._jvm is not None:
             raise EmbeddedKafkaError("EmbeddedKafka is already started")
         java = _find_java()  # before mvn: a missing JDK is the more basic problem
         libs = fetch_kafka_jars(self.cache_dir)
@@ -420,34 +321,24 @@ class EmbeddedKafka:
         raise AssertionError("unreachable")
 
     def _start_once(self, java: str, libs: Path) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix=_DIR_PREFIX))
+        self._jvm = jvm = JvmProcess("Apache Kafka", _DIR_PREFIX, grace=self.stop_timeout)
         self._write_owner(java_pid=None)
-        port, controller_port = _free_port(), _free_port()
+        port, controller_port = free_port(), free_port()
         while controller_port == port:
-            controller_port = _free_port()
-        logs = self._dir / "logs"
+            controller_port = free_port()
+        logs = jvm.folder / "logs"
         logs.mkdir()
-        log4j = self._dir / "log4j2.properties"
-        log4j.write_text(_LOG4J2.format(log_file=logs / "server.log"))
-        props = self._dir / "server.properties"
+        log4j = jvm.folder / "log4j2.properties"
+        log4j.write_text(log4j2_file_config(logs / "server.log", _QUIET_LOGGERS))
+        props = jvm.folder / "server.properties"
         props.write_text(self._server_properties(port, controller_port))
-        classpath = f"{libs}/*"
-        common = [f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={logs}", "-cp", classpath]
+        logging_options = [f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={logs}"]
 
+        # A one-shot tool: start fast, no JIT warm-up.
+        format_options = ["-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", *logging_options]
+        format_args = ["format", "-t", _cluster_id(), "-c", str(props)]
         fmt = subprocess.run(
-            [
-                java,
-                "-Xmx128m",
-                "-XX:TieredStopAtLevel=1",  # a one-shot tool: start fast, no JIT warm-up
-                "-XX:+UseSerialGC",
-                *common,
-                "kafka.tools.StorageTool",
-                "format",
-                "-t",
-                _cluster_id(),
-                "-c",
-                str(props),
-            ],
+            java_command(java, format_options, [f"{libs}/*"], "kafka.tools.StorageTool", *format_args),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -458,43 +349,29 @@ class EmbeddedKafka:
                 f"formatting the KRaft storage failed (exit {fmt.returncode}):\n"
                 + (fmt.stdout + fmt.stderr).strip()
                 + "\n"
-                + _tail(logs / "server.log")
+                + tail(logs / "server.log")
             )
 
-        console = logs / "console.log"
-        with console.open("wb") as out:
-            self._proc = subprocess.Popen(
-                [
-                    java,
-                    f"-Xms{self.heap}",
-                    f"-Xmx{self.heap}",
-                    # Kafka's own JVM flags (kafka-run-class.sh), plus dying on OOM instead of limping.
-                    "-XX:+UseG1GC",
-                    "-XX:MaxGCPauseMillis=20",
-                    "-XX:InitiatingHeapOccupancyPercent=35",
-                    "-XX:+ExplicitGCInvokesConcurrent",
-                    "-XX:+ExitOnOutOfMemoryError",
-                    "-Djava.awt.headless=true",
-                    *common,
-                    "kafka.Kafka",
-                    str(props),
-                ],
-                cwd=self._dir,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                # Own session: a Ctrl-C in the terminal reaches us, and we stop the broker cleanly.
-                start_new_session=True,
-                preexec_fn=_deathsig_preexec(),  # noqa: PLW1509 - only prctl runs in the child
-            )
+        broker_options = [
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            # Kafka's own JVM flags (kafka-run-class.sh), plus dying on OOM instead of limping.
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:InitiatingHeapOccupancyPercent=35",
+            "-XX:+ExplicitGCInvokesConcurrent",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            *logging_options,
+        ]
+        jvm.launch(java_command(java, broker_options, [f"{libs}/*"], "kafka.Kafka", str(props)), logs / "console.log")
         self._port = port
-        _live.add(self)
-        self._write_owner(java_pid=self._proc.pid)
+        self._write_owner(java_pid=jvm.pid)
         self._wait_ready()
-        log.info("Apache Kafka %s ready on %s (data in %s)", KAFKA_VERSION, self.bootstrap_servers, self._dir)
+        log.info("Apache Kafka %s ready on %s (data in %s)", KAFKA_VERSION, self.bootstrap_servers, jvm.folder)
 
     def _server_properties(self, port: int, controller_port: int) -> str:
-        assert self._dir is not None
+        assert self._jvm is not None
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
@@ -504,7 +381,7 @@ class EmbeddedKafka:
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            "log.dirs": str(self._dir / "data"),
+            "log.dirs": str(self._jvm.folder / "data"),
             # One node: every internal topic must accept replication factor and ISR 1.
             "offsets.topic.replication.factor": "1",
             "transaction.state.log.replication.factor": "1",
@@ -525,54 +402,55 @@ class EmbeddedKafka:
         return "".join(f"{k}={v}\n" for k, v in props.items())
 
     def _write_owner(self, java_pid: int | None) -> None:
-        assert self._dir is not None
+        assert self._jvm is not None
         owner = {"python_pid": os.getpid(), "java_pid": java_pid, "pid_namespace": _pid_namespace()}
-        (self._dir / _OWNER_FILE).write_text(json.dumps(owner))
+        (self._jvm.folder / _OWNER_FILE).write_text(json.dumps(owner))
 
     def _logs_tail(self) -> str:
-        if self._dir is None:
+        if self._jvm is None:
             return ""
-        parts = []
-        for name in ("console.log", "server.log"):
-            text = _tail(self._dir / "logs" / name)
-            if text.strip():
-                parts.append(f"--- {name} (tail) ---\n{text}")
-        return "\n".join(parts)
+        return logs_tail(self._jvm.folder / "logs" / name for name in ("console.log", "server.log"))
 
     def _wait_ready(self) -> None:
         """Wait until the broker answers a metadata request listing itself."""
         from confluent_kafka import KafkaException
         from confluent_kafka.admin import AdminClient
 
-        assert self._proc is not None and self._port is not None
-        deadline = time.monotonic() + self.start_timeout
+        assert self._jvm is not None and self._port is not None
+        port = self._port
         admin: Any = None
         last_error = "no answer yet"
-        while time.monotonic() < deadline:
-            code = self._proc.poll()
-            if code is not None:
-                raise KafkaStartError(f"Apache Kafka exited with code {code} while starting\n{self._logs_tail()}")
+
+        def lists_itself(seconds_left: float) -> bool:
+            nonlocal admin, last_error
             # Plain TCP first: AdminClient before the listener exists would only log errors.
             try:
-                socket.create_connection(("127.0.0.1", self._port), timeout=0.5).close()
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             except OSError as exc:
                 last_error = str(exc)
-                time.sleep(0.2)
-                continue
+                return False
             if admin is None:
                 conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers, "logger": _rdkafka_log}
                 admin = AdminClient(conf)
             try:
-                md = admin.list_topics(timeout=min(2.0, max(0.1, deadline - time.monotonic())))
-                if md.brokers:
-                    return
+                if admin.list_topics(timeout=min(2.0, max(0.1, seconds_left))).brokers:
+                    return True
                 last_error = "metadata lists no broker"
             except KafkaException as exc:
                 last_error = str(exc)
-            time.sleep(0.2)
-        raise KafkaStartError(
-            f"Apache Kafka did not answer on 127.0.0.1:{self._port} within {self.start_timeout:.0f}s "
-            f"(last error: {last_error}); set {ENV_START_TIMEOUT} to wait longer\n{self._logs_tail()}"
+            return False
+
+        self._jvm.wait_until_ready(
+            lists_itself,
+            timeout=self.start_timeout,
+            interval=0.2,
+            exited=lambda code: KafkaStartError(
+                f"Apache Kafka exited with code {code} while starting\n{self._logs_tail()}"
+            ),
+            timed_out=lambda: KafkaStartError(
+                f"Apache Kafka did not answer on 127.0.0.1:{port} within {self.start_timeout:.0f}s "
+                f"(last error: {last_error}); set {ENV_START_TIMEOUT} to wait longer\n{self._logs_tail()}"
+            ),
         )
 
     def stop(self) -> None:
@@ -580,22 +458,9 @@ class EmbeddedKafka:
         self._cleanup()
 
     def _cleanup(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)  # its own group: nothing of ours is in it
-                try:
-                    proc.wait(timeout=self.stop_timeout)
-                except subprocess.TimeoutExpired:
-                    log.warning("Apache Kafka did not stop in %.0fs, killing it", self.stop_timeout)
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-            _live.discard(self)
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        jvm, self._jvm = self._jvm, None
+        if jvm is not None:
+            jvm.stop(self.stop_timeout)
         self._port = None
 
     def __enter__(self) -> EmbeddedKafka:

@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import json
@@ -23,21 +22,21 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.request
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from connectless_local.embedded_kafka import (
-    EmbeddedKafkaError,
-    _deathsig_preexec,
-    _file_lock,
-    _find_java,
-    _find_mvn,
-    _free_port,
-    _strip_ansi,
-    _tail,
+from connectless_local.embedded_kafka import EmbeddedKafkaError, _find_java, _find_mvn
+from connectless_local.jvm_process import (
+    JvmProcess,
+    cache_base,
+    copy_dependencies,
+    file_lock,
+    free_port,
+    java_command,
+    log4j2_file_config,
+    read_marker,
+    tail,
 )
 
 if TYPE_CHECKING:
@@ -65,20 +64,6 @@ _MARKER = ".connectless-complete.json"
 
 log = logging.getLogger(__name__)
 
-_LOG4J2 = """\
-# Written by connectless_local.embedded_opensearch: the node logs to a file, never to our stdout.
-status = error
-appender.file.type = File
-appender.file.name = FILE
-appender.file.fileName = {log_file}
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %c{{1}} %m%n
-rootLogger.level = WARN
-rootLogger.appenderRef.file.ref = FILE
-logger.node.name = org.opensearch.node.Node
-logger.node.level = INFO
-"""
-
 
 class OpenSearchStartError(EmbeddedKafkaError):
     """The jars could not be fetched, the launcher not compiled, or the node did not come up."""
@@ -90,10 +75,7 @@ def url_from_env() -> str | None:
 
 
 def _cache_root(cache_dir: Path | None) -> Path:
-    if cache_dir is None:
-        env = os.environ.get(ENV_CACHE_DIR)
-        cache_dir = Path(env) if env else Path.home() / ".cache" / "connectless"
-    return cache_dir.expanduser() / f"opensearch-{OPENSEARCH_VERSION}"
+    return cache_base(cache_dir) / f"opensearch-{OPENSEARCH_VERSION}"
 
 
 def _sources_sha() -> str:
@@ -104,10 +86,7 @@ def _sources_sha() -> str:
 
 
 def _complete(root: Path, sha: str) -> bool:
-    try:
-        marker = json.loads((root / _MARKER).read_text())
-    except (OSError, ValueError):
-        return False
+    marker = read_marker(root / _MARKER)
     jars = marker.get("jars") or []
     return (
         marker.get("sha256") == sha
@@ -126,7 +105,7 @@ def fetch_opensearch(cache_dir: Path | None = None) -> Path:
     sha = _sources_sha()
     if _complete(root, sha):
         return root
-    with _file_lock(root.parent / f"{root.name}.lock"):
+    with file_lock(root.parent / f"{root.name}.lock"):
         if _complete(root, sha):
             return root
         java = _find_java()
@@ -141,15 +120,11 @@ def fetch_opensearch(cache_dir: Path | None = None) -> Path:
         try:
             shutil.copy(_SOURCES / "pom.xml", work / "pom.xml")
             libs = work / "libs"
-            cmd = [mvn, "-q", "-B", "-f", str(work / "pom.xml"), "dependency:copy-dependencies"]
-            cmd += [f"-DoutputDirectory={libs}", "-DincludeScope=runtime"]
             log.info("fetching OpenSearch %s jars with Maven into %s", OPENSEARCH_VERSION, root)
-            proc = subprocess.run(cmd, cwd=work, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
-            jars = sorted(p.name for p in libs.glob("*.jar")) if libs.is_dir() else []
-            if proc.returncode != 0 or f"opensearch-{OPENSEARCH_VERSION}.jar" not in jars:
-                tail = _strip_ansi(proc.stdout + proc.stderr).strip().splitlines()[-30:]
+            code, jars, printed = copy_dependencies(mvn, work / "pom.xml", libs)
+            if code != 0 or f"opensearch-{OPENSEARCH_VERSION}.jar" not in jars:
                 raise OpenSearchStartError(
-                    f"mvn could not fetch OpenSearch {OPENSEARCH_VERSION} (exit {proc.returncode}):\n" + "\n".join(tail)
+                    f"mvn could not fetch OpenSearch {OPENSEARCH_VERSION} (exit {code}):\n{printed}"
                 )
             classes = work / "classes"
             compiled = subprocess.run(
@@ -172,16 +147,6 @@ def fetch_opensearch(cache_dir: Path | None = None) -> Path:
     return root
 
 
-_live: weakref.WeakSet[EmbeddedOpenSearch] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all_at_exit() -> None:
-    for node in list(_live):
-        with contextlib.suppress(Exception):
-            node.stop()
-
-
 class EmbeddedOpenSearch:
     """One OpenSearch node (HTTP on 127.0.0.1, no security, single-node discovery) in a temporary folder."""
 
@@ -191,22 +156,21 @@ class EmbeddedOpenSearch:
         self.heap = heap or os.environ.get(ENV_HEAP) or DEFAULT_HEAP
         self.start_timeout = start_timeout
         self.cache_dir = cache_dir
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._dir: Path | None = None
+        self._jvm: JvmProcess | None = None
         self.port: int | None = None
 
     @property
     def url(self) -> str:
-        if self.port is None or self._proc is None:
+        if self.port is None or self._jvm is None:
             raise OpenSearchStartError("EmbeddedOpenSearch is not started")
         return f"http://127.0.0.1:{self.port}"
 
     @property
     def log_file(self) -> Path | None:
-        return self._dir / "logs" / "node.log" if self._dir else None
+        return self._jvm.folder / "logs" / "node.log" if self._jvm else None
 
     def start(self) -> EmbeddedOpenSearch:
-        if self._proc is not None:
+        if self._jvm is not None:
             raise OpenSearchStartError("EmbeddedOpenSearch is already started")
         java = _find_java()
         root = fetch_opensearch(self.cache_dir)
@@ -224,81 +188,67 @@ class EmbeddedOpenSearch:
         raise AssertionError("unreachable")
 
     def _start_once(self, java: str, root: Path) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="connectless-opensearch-"))
-        (self._dir / "config").mkdir()
-        logs = self._dir / "logs"
+        self._jvm = jvm = JvmProcess("OpenSearch", "connectless-opensearch-")
+        (jvm.folder / "config").mkdir()
+        logs = jvm.folder / "logs"
         logs.mkdir()
-        log4j = self._dir / "log4j2.properties"
-        log4j.write_text(_LOG4J2.format(log_file=logs / "node.log"))
-        self.port = _free_port()
+        log4j = jvm.folder / "log4j2.properties"
+        only_node_info = {"org.opensearch.node.Node": "INFO"}
+        config = log4j2_file_config(
+            logs / "node.log", only_node_info, status="error", root_level="WARN", pattern="[%d] %p %c{1} %m%n"
+        )
+        log4j.write_text(config)
+        self.port = free_port()
+        options = [
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseSerialGC",  # one small node on a shared 2-core machine
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            "-Dlog4j2.disable.jmx=true",
+            "-Dlog4j.shutdownHookEnabled=false",
+            f"-Dlog4j2.configurationFile={log4j}",
+        ]
+        classpath = [str(root / "classes"), f"{root / 'libs'}/*"]
         console = logs / "console.log"
-        with console.open("wb") as out:
-            self._proc = subprocess.Popen(
-                [
-                    java,
-                    f"-Xms{self.heap}",
-                    f"-Xmx{self.heap}",
-                    "-XX:+UseSerialGC",  # one small node on a shared 2-core machine
-                    "-XX:+ExitOnOutOfMemoryError",
-                    "-Djava.awt.headless=true",
-                    "-Dlog4j2.disable.jmx=true",
-                    "-Dlog4j.shutdownHookEnabled=false",
-                    f"-Dlog4j2.configurationFile={log4j}",
-                    "-cp",
-                    f"{root / 'classes'}:{root / 'libs'}/*",
-                    LAUNCHER,
-                    str(self._dir),
-                    str(self.port),
-                ],
-                cwd=self._dir,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_deathsig_preexec(),  # noqa: PLW1509 - only prctl runs in the child
-            )
-        _live.add(self)
+        jvm.launch(java_command(java, options, classpath, LAUNCHER, str(jvm.folder), str(self.port)), console)
         self._wait_ready(console)
-        log.info("OpenSearch %s ready on %s (data in %s)", OPENSEARCH_VERSION, self.url, self._dir)
+        log.info("OpenSearch %s ready on %s (data in %s)", OPENSEARCH_VERSION, self.url, jvm.folder)
 
     def _wait_ready(self, console: Path) -> None:
-        assert self._proc is not None
-        deadline = time.monotonic() + self.start_timeout
+        assert self._jvm is not None
         health = f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=1s"
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise OpenSearchStartError(
-                    f"OpenSearch exited with {self._proc.returncode} while starting:\n{_tail(console)}\n"
-                    + _tail(self._dir / "logs" / "node.log" if self._dir else console)
-                )
+
+        def is_yellow(seconds_left: float) -> bool:
             with contextlib.suppress(OSError):
                 with urllib.request.urlopen(health, timeout=3) as resp:  # noqa: S310 - our own 127.0.0.1 node
-                    if json.loads(resp.read()).get("status") in ("green", "yellow"):
-                        return
-            time.sleep(0.3)
-        raise OpenSearchStartError(f"OpenSearch did not start within {self.start_timeout}s:\n{_tail(console)}")
+                    return json.loads(resp.read()).get("status") in ("green", "yellow")
+            return False
+
+        node_log = self._jvm.folder / "logs" / "node.log"
+        self._jvm.wait_until_ready(
+            is_yellow,
+            timeout=self.start_timeout,
+            interval=0.3,
+            exited=lambda code: OpenSearchStartError(
+                f"OpenSearch exited with {code} while starting:\n{tail(console)}\n" + tail(node_log)
+            ),
+            timed_out=lambda: OpenSearchStartError(
+                f"OpenSearch did not start within {self.start_timeout}s:\n{tail(console)}"
+            ),
+        )
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the node (SIGTERM, then SIGKILL) and remove its folder."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-        self._cleanup()
+        self._cleanup(grace=timeout)
 
-    def _cleanup(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-        _live.discard(self)
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+    def _cleanup(self, grace: float | None = None) -> None:
+        """Stop the node (SIGKILL at once without a `grace` period) and remove its folder."""
+        jvm, self._jvm = self._jvm, None
+        if jvm is not None and grace is not None:
+            jvm.stop(grace)
+        elif jvm is not None:
+            jvm.kill()
         self.port = None
 
     def __enter__(self) -> EmbeddedOpenSearch:
