@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import NewTopic
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient, ListOffsetsResultInfo, OffsetSpec
 
     from connectless.kafka.settings import KafkaSettings
 
@@ -26,6 +29,18 @@ class TopicSpec:
 
 _known: set[tuple[str, str]] = set()
 _known_lock = threading.Lock()
+
+
+def list_offsets(
+    admin: AdminClient, request: Mapping[TopicPartition, OffsetSpec], timeout: float, **options: Any
+) -> dict[TopicPartition, ListOffsetsResultInfo]:
+    """`AdminClient.list_offsets`, results awaited, on a client whose metadata of those topics is loaded first:
+    a fresh client's first ListOffsets otherwise waits a second or three now and then (measured: 4 times in 20
+    on a local Kafka 4.1.1, never once the metadata was there)."""
+    for topic in sorted({tp.topic for tp in request}):
+        admin.list_topics(topic, timeout=timeout)
+    futures = admin.list_offsets(dict(request), request_timeout=timeout, **options)
+    return {tp: future.result(timeout) for tp, future in futures.items()}
 
 
 def ensure_topic(settings: KafkaSettings, spec: TopicSpec, timeout: float = 30.0) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
+from connectless.kafka.admin import list_offsets
 from connectless.manager.errors import BadRequestError
 
 if TYPE_CHECKING:
@@ -93,8 +94,8 @@ class GroupOffsets:
         resets = [TopicPartition(t, p) for t, p, o in offsets if o is None]
         starts: Mapping[tuple[str, int], int] = {}
         if resets:
-            listed = admin.list_offsets({tp: OffsetSpec.earliest() for tp in resets}, request_timeout=TIMEOUT_S)
-            starts = {(tp.topic, tp.partition): f.result(TIMEOUT_S).offset for tp, f in listed.items()}
+            listed = list_offsets(admin, {tp: OffsetSpec.earliest() for tp in resets}, TIMEOUT_S)
+            starts = {(tp.topic, tp.partition): info.offset for tp, info in listed.items()}
         partitions = [TopicPartition(t, p, starts[(t, p)] if o is None else o) for t, p, o in offsets]
         request = [ConsumerGroupTopicPartitions(group, partitions)]
         try:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from confluent_kafka import IsolationLevel, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from connectless.kafka.admin import TopicSpec, ensure_topic
+from connectless.kafka.admin import TopicSpec, ensure_topic, list_offsets
 from connectless.kafka.errors import is_transient
 
 if TYPE_CHECKING:
@@ -237,10 +237,8 @@ class KafkaLog(KeyValueLog):
         deadline = time.monotonic() + timeout
         while True:
             try:
-                futures = self._admin.list_offsets(
-                    request, isolation_level=IsolationLevel.READ_COMMITTED, request_timeout=timeout
-                )
-                return {tp.partition: int(f.result(timeout).offset) for tp, f in futures.items()}
+                listed = list_offsets(self._admin, request, timeout, isolation_level=IsolationLevel.READ_COMMITTED)
+                return {tp.partition: int(info.offset) for tp, info in listed.items()}
             except KafkaException as exc:
                 if time.monotonic() > deadline or not is_transient(exc.args[0]):
                     raise StoreError(f"reading the end of {self.topic}: {exc}") from exc
