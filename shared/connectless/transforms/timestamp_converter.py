@@ -255,6 +255,8 @@ class TimestampConverter(OperandRewrite):
         self._to_millis = translators.to_millis
         self._unix_to_millis = translators.to_millis[TYPE_UNIX]
         self._to_target = translators.from_millis[self.target_type]
+        # An int already in millis goes straight to the target (the schemaless hot path): no scaling to undo.
+        self._millis_to_target = self._to_target if translators.units == 1 else None
         self._cache: SchemaUpdateCache[_Plan] = SchemaUpdateCache()
 
     def convert(self, value: Any, kind: str | None = None) -> Any:
@@ -270,7 +272,11 @@ class TimestampConverter(OperandRewrite):
             if value is None or not self.field:
                 return None, self.convert(value)
             updated = dict(require_map(value, PURPOSE))
-            updated[self.field] = self.convert(updated.get(self.field))
+            current = updated.get(self.field)
+            direct = self._millis_to_target
+            updated[self.field] = (
+                direct(current) if direct is not None and type(current) is int else self.convert(current)
+            )
             return None, updated
         if not self.field:
             target = _TARGET_SCHEMAS[self.target_type][1 if schema.optional else 0]

@@ -176,3 +176,30 @@ def test_config_errors(props: dict[str, str], key: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         configured(TimestampConverterValue, props)
     assert caught.value.name == key
+
+
+@pytest.mark.parametrize(
+    ("field_value", "precision", "target", "expected"),
+    [
+        (MILLIS, "milliseconds", "string", STRING),
+        (MILLIS // 1000, "seconds", "string", "2017 02 19 10 26 29 000 UTC"),
+        (MILLIS * 1000, "microseconds", "string", STRING),
+        (MILLIS, "milliseconds", "Timestamp", DATE_TIME),
+        (STRING, "milliseconds", "unix", MILLIS),
+        (None, "milliseconds", "string", None),
+    ],
+)
+def test_a_schemaless_field_converts_whatever_its_precision(
+    field_value: Any, precision: str, target: str, expected: Any
+) -> None:
+    smt = configured(
+        TimestampConverterValue,
+        {"target.type": target, "format": FORMAT, "field": "ts", "unix.precision": precision},
+    )
+    assert smt.apply(sink({"ts": field_value, "other": 1})).value == {"ts": expected, "other": 1}
+
+
+def test_a_schemaless_boolean_field_is_not_taken_for_millis() -> None:
+    smt = configured(TimestampConverterValue, {"target.type": "string", "format": FORMAT, "field": "ts"})
+    with pytest.raises(DataError):
+        smt.apply(sink({"ts": True}))
