@@ -334,3 +334,32 @@ def test_stopping_leaves_a_failing_batch_uncommitted(deployment: Deployment) -> 
     esm.run(lambda: calls["n"] >= 3)
     assert calls["n"] == 3
     assert committed(dep.bootstrap, f"connect-{dep.name}", dep.topic, 1) == [-1001]  # nothing committed
+
+
+def test_a_second_mapping_joining_the_group_loses_nothing_and_commits_everything(deployment: Deployment) -> None:
+    """Commits are asynchronous: the revoked partitions' commits are settled before the group moves them."""
+    dep = deployment
+    create_topic(dep.admin, dep.topic, 4)
+    dep.configure()
+    items = [(i % 4, b"%d" % i) for i in range(2000)]
+    produce(dep.bootstrap, dep.topic, items)
+
+    def slow(event: dict[str, Any], context: Any) -> Any:  # so that the first alone cannot drain the topic
+        time.sleep(0.05)
+        return dep.app.lambda_handler(event, context)
+
+    first = dep.mapping(slow, batch_size=25)
+    for _ in range(6):
+        first.run_once(idle_timeout=2.0)
+    assert 0 < first.stats.records_succeeded < 2000
+    second = dep.mapping(batch_size=25)
+    deadline = time.monotonic() + 60
+    while len(dep.written()) < 2000 and time.monotonic() < deadline:
+        first.run_once(idle_timeout=0.2)
+        second.run_once(idle_timeout=0.2)
+    assert second.stats.records_succeeded > 0  # the group was shared
+    assert sorted(int(v) for v in dep.written().values()) == list(range(2000))
+    assert first.stats.records_succeeded + second.stats.records_succeeded >= 2000  # at least once
+    first.stop()
+    second.stop()
+    assert committed(dep.bootstrap, f"connect-{dep.name}", dep.topic, 4) == [500, 500, 500, 500]
