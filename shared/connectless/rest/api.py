@@ -32,6 +32,11 @@ def _json(status: int, body: Any) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
+def _routes(app: APIGatewayRestResolver) -> list[Any]:
+    """The resolver's routes (Powertools keeps them as `_static_routes` and `_dynamic_routes`, pinned 3.37.0)."""
+    return [*getattr(app, "_static_routes", ()), *getattr(app, "_dynamic_routes", ())]
+
+
 def _empty(status: int) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body="")
 
@@ -80,6 +85,12 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
 
     @app.not_found
     def not_found(_exc: Exception) -> Response:
+        # A known resource asked with another method is 405, with the methods it takes, as Kafka Connect answers.
+        allowed = sorted({route.method for route in _routes(app) if route.rule.match(app.current_event.path)})
+        if allowed:
+            response = _json(405, error_body(405, "HTTP 405 Method Not Allowed"))
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
         return _json(404, error_body(404, "HTTP 404 Not Found"))
 
     # -- server ------------------------------------------------------------------------------------

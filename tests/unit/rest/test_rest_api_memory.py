@@ -184,3 +184,12 @@ def test_restart_codes(api: Api) -> None:
 def test_bad_json_is_400(api: Api) -> None:
     response = api.handler(proxy_event("POST", "/connectors", {}, b"{nope", "127.0.0.1"), None)
     assert response["statusCode"] == 400
+
+
+def test_a_known_resource_with_another_method_is_405_and_an_unknown_path_404(api: Api) -> None:
+    raw = api.handler(proxy_event("DELETE", "/connectors", {}, b"", "127.0.0.1"), None)
+    assert raw["statusCode"] == 405
+    assert json.loads(raw["body"]) == {"error_code": 405, "message": "HTTP 405 Method Not Allowed"}
+    assert raw["multiValueHeaders"]["Allow"] == ["GET, POST"]
+    assert api("POST", "/connectors/gen/status")[0] == 405
+    assert api("GET", "/no/such/path") == (404, {"error_code": 404, "message": "HTTP 404 Not Found"})
