@@ -158,13 +158,23 @@ class ConnectService:
         self._submit(ManagerRequest(action, name))
 
     def restart(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any] | None:
-        """Connector only: None (204). With tasks or only failed ones: the status (202)."""
+        """Connector only: None (204). With tasks or only failed ones: the status (202) as the restart plan has it,
+        every instance it restarts shown RESTARTING (KIP-745), the others as they are."""
         self._config(name)
-        self._submit(ManagerRequest(Action.RESTART, name, include_tasks=include_tasks, only_failed=only_failed))
         if not include_tasks and not only_failed:
+            self._submit(ManagerRequest(Action.RESTART, name, include_tasks=include_tasks, only_failed=only_failed))
             return None
         self.state.statuses.refresh()
-        return self.status(name)
+        plan = self.status(name)
+
+        def restarts(instance: dict[str, Any]) -> bool:
+            return not only_failed or instance["state"] == State.FAILED.value
+
+        for instance in [plan["connector"], *(plan["tasks"] if include_tasks else [])]:
+            if restarts(instance):
+                instance["state"] = State.RESTARTING.value
+        self._submit(ManagerRequest(Action.RESTART, name, include_tasks=include_tasks, only_failed=only_failed))
+        return plan
 
     def restart_task(self, name: str, task: int) -> None:
         self._task_count_check(name, task)

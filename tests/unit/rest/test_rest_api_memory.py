@@ -14,6 +14,7 @@ from connectless.plugins import REGISTRY, PluginKind
 from connectless.rest import ConnectService, make_handler
 from connectless.rest.local_server import proxy_event
 from connectless.rest.openapi import openapi_document
+from connectless.storage import State, Status
 
 REPO_OPENAPI = Path(__file__).resolve().parents[3] / "infra" / "openapi" / "connect-rest.json"
 DATAGEN = {"connector.class": "Datagen", "kafka.topic": "t"}
@@ -177,8 +178,18 @@ def test_restart_codes(api: Api) -> None:
     assert api("POST", "/connectors/gen/restart")[0] == 204
     status, body = api("POST", "/connectors/gen/restart?includeTasks=True&onlyFailed=False")
     assert status == 202
-    assert body["tasks"][0]["state"] == "RUNNING"
+    assert (body["connector"]["state"], body["tasks"][0]["state"]) == ("RESTARTING", "RESTARTING")  # the plan
+    assert api("GET", "/connectors/gen/status")[1]["tasks"][0]["state"] == "RUNNING"  # and then done
     assert api("POST", "/connectors/gen/tasks/0/restart")[0] == 204
+
+
+def test_restart_only_failed_shows_just_the_failed_instances_restarting(api: Api) -> None:
+    api("POST", "/connectors", {"name": "gen", "config": {**DATAGEN, "tasks.max": "2"}})
+    api.state.statuses.put_task("gen", 1, Status(State.FAILED, "w", 0, "boom"))
+    status, body = api("POST", "/connectors/gen/restart?includeTasks=true&onlyFailed=true")
+    assert status == 202
+    assert body["connector"]["state"] == "RUNNING"
+    assert [t["state"] for t in body["tasks"]] == ["RUNNING", "RESTARTING"]
 
 
 def test_bad_json_is_400(api: Api) -> None:
