@@ -106,7 +106,12 @@ def test_client_drives_the_whole_lifecycle(standalone: tuple[str, str], tmp_path
     client.restart_connector_task("gen", 0)
     _wait(lambda: client.get_connector_task_status("gen", 0)["state"] == "RUNNING")
     assert client.list_connector_tasks("gen")[0]["id"] == {"connector": "gen", "task": 0}
+    # KIP-558 active topics: the source's as it produced to it (Connectless used to answer [] for sources),
+    # the sink's as it consumed from it; a reset (202) forgets them until the tasks use them again
+    assert client.list_connector_topics("gen") == {"gen": {"topics": [topic]}}
     assert client.list_connector_topics("sink") == {"sink": {"topics": [topic]}}
+    assert requests.put(f"{url}/connectors/sink/topics/reset", timeout=30).status_code == 202
+    assert client.list_connector_topics("sink") == {"sink": {"topics": []}}
     assert client.validate_connector_config("Datagen", {"kafka.topic": "x", "name": "v"})["error_count"] == 0
     assert {p["class"] for p in client.list_connector_plugins()} >= {"connectless.connectors.DatagenConnector"}
 

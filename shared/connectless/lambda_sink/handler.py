@@ -33,7 +33,7 @@ from connectless.runtime.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_batch import RetryBudget, write_batch, write_chunks
-from connectless.storage import State, Status, TargetState
+from connectless.storage import ActiveTopics, State, Status, TargetState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -109,6 +109,7 @@ class _RunningTask:
         config: dict[str, str],
         task_config: dict[str, str],
         settings: KafkaSettings | None,
+        topic_statuses: StatusStore | None = None,
     ) -> None:
         self.config = config  # as stored: a change is seen against these, ${provider:...} references included
         self.task_config = task_config
@@ -122,6 +123,7 @@ class _RunningTask:
         self.put_size = put_size(config)
         self.task: SinkTask = task_class()
         self.batch: Mapping[str, list[RawRecord]] = {}  # the current batch, per partition, in offset order
+        self.active_topics = ActiveTopics(topic_statuses, connector, task_id)  # KIP-558, once per topic per task
         reporter = self.pipeline.errant_record_reporter(task_class, self._lookup)
         self.context = RuntimeSinkTaskContext(task_config, reporter)
         self.task.initialize(self.context)
@@ -132,6 +134,14 @@ class _RunningTask:
         raws = self.batch.get(partition_key(topic, partition), [])
         index = bisect.bisect_left(raws, offset, key=_offset)
         return raws[index] if index < len(raws) and raws[index].offset == offset else None
+
+    def record_topics(self, partitions: Mapping[str, list[RawRecord]]) -> None:
+        """A topic this task has not consumed from before goes to the status topic (per partition, not per
+        record: a batch holds a few partitions)."""
+        active = self.active_topics
+        for raws in partitions.values():
+            if raws and raws[0].topic not in active.seen:
+                active.record(raws[0].topic)
 
     def open(self, partitions: set[TopicPartition]) -> None:
         new = partitions - self.context.current_assignment
@@ -157,6 +167,7 @@ class SinkBatchHandler:
     """The warm state of a sink function: stores, cached configs and started tasks, one per connector.
 
     `settings` locates Kafka for the dead letter queue (None: no DLQ); `worker_id` goes into status records.
+    `topic_statuses` gets the active-topic records (KIP-558); by default `statuses` (None: none are written).
 
     Example:
         handler = SinkBatchHandler.from_env()
@@ -178,9 +189,11 @@ class SinkBatchHandler:
         single_attempts: int = 2,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        topic_statuses: StatusStore | None = None,
     ) -> None:
         self.configs = configs
         self.statuses = statuses
+        self.topic_statuses = statuses if topic_statuses is None else topic_statuses
         self.settings = settings
         self.worker_id = worker_id
         self.task_id = task_id
@@ -240,7 +253,7 @@ class SinkBatchHandler:
             self._tasks.pop(connector).stop()
             running = None
         if running is None:
-            running = _RunningTask(connector, self.task_id, config, task_config, self.settings)
+            running = _RunningTask(connector, self.task_id, config, task_config, self.settings, self.topic_statuses)
             self._tasks[connector] = running
         return running
 
@@ -289,6 +302,7 @@ class SinkBatchHandler:
     ) -> None:
         pipeline, task = running.pipeline, running.task
         running.batch = partitions
+        running.record_topics(partitions)
         running.open({TopicPartition(r.topic, r.partition) for raws in partitions.values() for r in raws[:1]})
         skipped_before = pipeline.operator.total_skipped
         traces: list[str] = []

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from connectless.kafka.settings import KafkaSettings
+    from connectless.storage import StatusStore
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class InProcessSinkRunner:
         commit_interval_s: float = 1.0,
         function_timeout_s: float = FUNCTION_TIMEOUT_S,
         retry_delay_s: float = 0.5,
+        statuses: StatusStore | None = None,
     ) -> None:
         self.connector = connector
         self.task_id = task_id
@@ -90,8 +92,9 @@ class InProcessSinkRunner:
         configs.put_connector_config(connector, dict(connector_config))
         configs.put_task_configs(connector, [dict(task_config)] * (task_id + 1))
         self.handler = SinkBatchHandler(
-            configs, None, settings, worker_id="standalone", task_id=task_id, config_ttl_s=float("inf")
-        )
+            configs, None, settings, worker_id="standalone", task_id=task_id, config_ttl_s=float("inf"),
+            topic_statuses=statuses,  # the task's own status is the worker's to write; its active topics are not
+        )  # fmt: skip
         batch_size = put_size(connector_config)
         self.mapping = MappingConfig(
             connector,

@@ -127,11 +127,14 @@ class SourceTaskHandler:
         cluster_id: str = "connectless",
         budget: SourceBudget | None = None,
         commit_interval_s: float = 5.0,
+        topic_statuses: StatusStore | None = None,
     ) -> None:
         self.settings = settings
         self.configs = configs
         self.offsets = offsets
         self.statuses = statuses
+        # where the active-topic records go (KIP-558): by default `statuses`; None with it: none are written
+        self.topic_statuses = statuses if topic_statuses is None else topic_statuses
         self.worker_id = worker_id
         self.cluster_id = cluster_id
         self.budget = budget or SourceBudget()
@@ -262,6 +265,7 @@ class SourceTaskHandler:
             offsets,
             commit_interval_s=self.commit_interval_s,
             delivery=delivery,
+            statuses=self.topic_statuses,
         )
 
     def _offsets_for(self, config: Mapping[str, str]) -> OffsetStore:

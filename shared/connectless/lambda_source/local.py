@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from connectless.kafka.settings import KafkaSettings
     from connectless.lambda_source.handler import SourceInvocationResult
-    from connectless.storage import OffsetStore
+    from connectless.storage import OffsetStore, StatusStore
 
 log = logging.getLogger(__name__)
 STANDALONE_RUN_S = 60.0  # how long one standalone invocation polls before it commits and ends
@@ -112,6 +112,7 @@ class ScheduledSourceRunner:
         commit_interval_s: float = 1.0,
         cluster_id: str = "connectless",
         run_s: float = STANDALONE_RUN_S,
+        statuses: StatusStore | None = None,
     ) -> None:
         self.connector = connector
         self.task_id = task_id
@@ -132,6 +133,7 @@ class ScheduledSourceRunner:
             cluster_id=cluster_id,
             budget=SourceBudget(safety_margin_s=0.0, default_run_s=run_s),
             commit_interval_s=commit_interval_s,
+            topic_statuses=statuses,  # the topics the task produces to (KIP-558)
         )
         self.scheduler = LocalScheduler(self._fire, max_workers=1)
         self.failure: Exception | None = None

@@ -202,6 +202,12 @@ def record_status(state: ConnectState, request: ManagerRequest, planned: Mapping
         state.statuses.log.send(f"{TASK_STATUS_PREFIX}{name}-{task}".encode(), None).wait()
     if planned["target_state"] is None:  # deleted
         state.statuses.remove(name, 0)
+        # Its active topics go too, now that its tasks are stopped. StatusStore.remove leaves them (as Kafka
+        # Connect's KafkaStatusBackingStore.remove does); Kafka Connect's DistributedHerder then resets the
+        # active topics of a deleted connector once its tasks are revoked (resetActiveTopics; its
+        # ConnectorTopicsIntegrationTest: "deleting a connector resets its active topics").
+        state.statuses.refresh()
+        state.statuses.reset_topics(name)
         state.configs.remove_connector(name)
         return {"connector": name, "state": None}
     for entry in applied:

@@ -228,13 +228,15 @@ class ConnectService:
         return {f"{name}-{t['id']['task']}": t["config"] for t in self.tasks(name)}
 
     def topics(self, name: str) -> dict[str, Any]:
-        """Sinks: the topics they read; sources: none known (Connectless does not track produced topics)."""
-        config = self._config(name)
-        topics = [t.strip() for t in config.get("topics", "").split(",") if t.strip()]
-        return {name: {"topics": topics if self._type(config) == "sink" else []}}
+        """The connector's active topics (KIP-558): those its tasks recorded in the status topic as they produced
+        to (sources) or consumed from (sinks) them, sorted. The API read the status topic to its end first."""
+        self._config(name)
+        return {name: {"topics": self.state.statuses.topics(name)}}
 
     def reset_topics(self, name: str) -> None:
+        """A tombstone for each of the connector's topic records; tasks record a topic again as they use it."""
         self._config(name)
+        self.state.statuses.reset_topics(name)
 
     # -- offsets -----------------------------------------------------------------------------------
     def get_offsets(self, name: str) -> dict[str, Any]:

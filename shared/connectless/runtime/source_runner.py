@@ -36,7 +36,7 @@ from connectless.runtime.source_transactions import (
     WorkerTransactionContext,
     is_fenced,
 )
-from connectless.storage import codec
+from connectless.storage import ActiveTopics, codec
 from connectless.storage.offsets import TaskOffsetReader, offset_key
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from connectless.connector import SourceTask
     from connectless.kafka.settings import KafkaSettings
     from connectless.runtime.source_transactions import DeliveryOptions
+    from connectless.storage import StatusStore
     from connectless.storage.offsets import OffsetStore
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class SourceTaskRunner:
         producer: Producer | None = None,
         commit_interval_s: float = 1.0,
         delivery: DeliveryOptions | None = None,
+        statuses: StatusStore | None = None,
     ) -> None:
         # ${provider:[path:]key} references are resolved here, at task start; the stored configs keep them.
         task_config, connector_config = resolve_config(task_config), resolve_config(connector_config)
@@ -110,6 +112,8 @@ class SourceTaskRunner:
         boundary = delivery.boundary if delivery is not None and delivery.exactly_once else None
         self.transaction_context = WorkerTransactionContext() if boundary is TransactionBoundary.CONNECTOR else None
         self.stats = SourceRunStats()
+        # KIP-558: each topic this task produces to is recorded once in the status topic (None: not recorded)
+        self.active_topics = ActiveTopics(statuses, connector, task_id)
         self._pending: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
         self._failures: list[tuple[str, KafkaError]] = []
         self._sent = 0
@@ -176,6 +180,7 @@ class SourceTaskRunner:
             return 0
         produce, process, pending = self.producer.produce, self.pipeline.process, self._pending
         transactions, half = self.transaction_context, len(records) // 2
+        active_topics = self.active_topics.seen
         for index, record in enumerate(records):
             if index == half:
                 crash_point("mid_poll")
@@ -195,6 +200,8 @@ class SourceTaskRunner:
                 if self.exactly_once:
                     self._begin()
                 self._produce(produce, raw.topic, kwargs)
+                if raw.topic not in active_topics:
+                    self.active_topics.record(raw.topic)
                 self._sent += 1
                 self.stats.bytes_out += len(raw.value or b"") + len(raw.key or b"")
             if transactions is not None:

@@ -135,7 +135,7 @@ class StandaloneWorker:
             # (and aborts the open offset write of) a killed one
             return ScheduledSourceRunner(
                 name, task_id, task_config, config, self.settings, self.offsets,
-                commit_interval_s=interval, cluster_id=self.options.offsets_topic,
+                commit_interval_s=interval, cluster_id=self.options.offsets_topic, statuses=self.statuses,
             )  # fmt: skip
         if isinstance(task, SinkTask):
             return self._sink_runner(name, task_id, task_config, config)
@@ -147,8 +147,9 @@ class StandaloneWorker:
         """Sink tasks run as on Lambda: the mapping emulator (group connect-<name>) feeds the sink handler, which
         starts its own task; each batch is committed once written (see connectless.lambda_sink.inprocess)."""
         return InProcessSinkRunner(
-            name, task_id, task_config, config, self.settings, commit_interval_s=self.options.commit_interval_s
-        )
+            name, task_id, task_config, config, self.settings, commit_interval_s=self.options.commit_interval_s,
+            statuses=self.statuses,
+        )  # fmt: skip
 
     # -- the local runtime's registry, driven by the connector manager's Apply step ---------------
     def start_task(self, name: str, task_id: int, task_config: Mapping[str, str], config: Mapping[str, str]) -> None:

@@ -3,9 +3,10 @@
 from connectless.storage.configs import ConfigSnapshot, ConfigStore, TargetState
 from connectless.storage.log import KafkaLog, KeyValueLog, MemoryLog, MemoryTopic, StoreError, WriteHandle
 from connectless.storage.offsets import OffsetStore, TaskOffsetReader
-from connectless.storage.status import State, Status, StatusStore
+from connectless.storage.status import ActiveTopics, State, Status, StatusStore, TopicStatus
 
 __all__ = [
+    "ActiveTopics",
     "ConfigSnapshot",
     "ConfigStore",
     "KafkaLog",
@@ -19,5 +20,6 @@ __all__ = [
     "StoreError",
     "TargetState",
     "TaskOffsetReader",
+    "TopicStatus",
     "WriteHandle",
 ]

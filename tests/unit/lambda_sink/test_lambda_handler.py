@@ -300,3 +300,28 @@ def test_a_bad_max_poll_records_is_named(bad: str) -> None:
     handler = make_handler(**{"consumer.override.max.poll.records": bad})
     with pytest.raises(ConnectError, match=r"consumer\.override\.max\.poll\.records must be a positive integer"):
         handler.handle(event(b"1"), NAME)
+
+
+def test_each_topic_consumed_is_recorded_once_in_the_status_topic() -> None:
+    handler = make_handler(topics="orders,refunds")
+    statuses = handler.statuses
+    assert statuses is not None
+    refunds = [RawRecord("refunds", 0, i, 7, "CreateTime", b"k", b"1") for i in range(3)]
+    other_partition = [RawRecord("orders", 1, i, 7, "CreateTime", b"k", b"2") for i in range(3)]
+    handler.handle(event(b"1", b"2", more=other_partition), NAME)
+    handler.handle(event(b"3", more=refunds), NAME)
+    handler.handle(event(b"4", b"5", more=[*refunds, *other_partition]), NAME)
+    records = [(key, value) for key, value in statuses.log.records if key.startswith(b"status-topic-")]  # type: ignore[attr-defined]
+    assert [key for key, _ in records] == [b"status-topic-orders:connector-mem", b"status-topic-refunds:connector-mem"]
+    value = json.loads(records[0][1])
+    assert value["topic"]["name"] == "orders" and value["topic"]["connector"] == NAME and value["topic"]["task"] == 0
+    assert isinstance(value["topic"]["discoverTimestamp"], int)
+    assert statuses.topics(NAME) == ["orders", "refunds"]
+
+
+def test_without_a_status_store_nothing_is_tracked() -> None:
+    configs = ConfigStore(MemoryLog())
+    configs.start()
+    configs.put_connector_config(NAME, BASE)
+    handler = SinkBatchHandler(configs, None, None, worker_id="test", sleep=lambda _s: None)
+    assert handler.handle(event(b"1"), NAME).response() == {"batchItemFailures": []}

@@ -14,7 +14,7 @@ from connectless.plugins import REGISTRY, PluginKind
 from connectless.rest import ConnectService, make_handler
 from connectless.rest.local_server import proxy_event
 from connectless.rest.openapi import openapi_document
-from connectless.storage import State, Status
+from connectless.storage import MemoryLog, State, Status, StatusStore
 
 REPO_OPENAPI = Path(__file__).resolve().parents[3] / "infra" / "openapi" / "connect-rest.json"
 DATAGEN = {"connector.class": "Datagen", "kafka.topic": "t"}
@@ -204,3 +204,44 @@ def test_a_known_resource_with_another_method_is_405_and_an_unknown_path_404(api
     assert raw["multiValueHeaders"]["Allow"] == ["GET, POST"]
     assert api("POST", "/connectors/gen/status")[0] == 405
     assert api("GET", "/no/such/path") == (404, {"error_code": 404, "message": "HTTP 404 Not Found"})
+
+
+def test_topics_are_the_active_topics_the_tasks_recorded_and_reset_forgets_them(api: Api) -> None:
+    api("POST", "/connectors", {"name": "gen", "config": DATAGEN})
+    api("POST", "/connectors", {"name": "sink", "config": {"connector.class": "FileStreamSink", "topics": "t,u"}})
+    assert api("GET", "/connectors/gen/topics") == (200, {"gen": {"topics": []}})
+    assert api("GET", "/connectors/sink/topics") == (200, {"sink": {"topics": []}})  # configured is not active
+    tasks = StatusStore(MemoryLog(api.state.statuses.log.topic))  # the tasks write from their own processes
+    tasks.start()
+    tasks.put_topic("gen", "t", 0)
+    tasks.put_topic("sink", "u", 0)
+    tasks.put_topic("sink", "t", 1)
+    assert api("GET", "/connectors/gen/topics") == (200, {"gen": {"topics": ["t"]}})
+    assert api("GET", "/connectors/sink/topics") == (200, {"sink": {"topics": ["t", "u"]}})
+
+    log = api.state.statuses.log.topic
+    before = len(log.records)
+    assert api("PUT", "/connectors/sink/topics/reset") == (202, None)
+    assert sorted(log.records[before:]) == [
+        (b"status-topic-t:connector-sink", None),
+        (b"status-topic-u:connector-sink", None),
+    ]
+    assert api("GET", "/connectors/sink/topics") == (200, {"sink": {"topics": []}})
+    assert api("GET", "/connectors/gen/topics") == (200, {"gen": {"topics": ["t"]}})
+    for method, path in [("GET", "/connectors/nope/topics"), ("PUT", "/connectors/nope/topics/reset")]:
+        assert api(method, path)[0] == 404, path
+
+
+def test_deleting_a_connector_resets_its_active_topics(api: Api) -> None:
+    """As Kafka Connect's DistributedHerder does once the deleted connector's tasks are stopped."""
+    api("POST", "/connectors", {"name": "gen", "config": DATAGEN})
+    api("POST", "/connectors", {"name": "other", "config": DATAGEN})
+    tasks = StatusStore(MemoryLog(api.state.statuses.log.topic))
+    tasks.start()
+    tasks.put_topic("gen", "t", 0)
+    tasks.put_topic("other", "t", 0)
+    assert api("DELETE", "/connectors/gen")[0] == 204
+    assert (b"status-topic-t:connector-gen", None) in api.state.statuses.log.topic.records
+    api("POST", "/connectors", {"name": "gen", "config": DATAGEN})
+    assert api("GET", "/connectors/gen/topics") == (200, {"gen": {"topics": []}})
+    assert api("GET", "/connectors/other/topics") == (200, {"other": {"topics": ["t"]}})
