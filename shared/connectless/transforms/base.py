@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
 
+    # A rewrite of a schemaless map the chain owns: (record for its metadata, the dict) -> the resulting dict.
+    MapStep = Callable[[ConnectRecord, dict[str, Any]], dict[str, Any]]
+
 R = TypeVar("R", bound=ConnectRecord)
 T = TypeVar("T", bound=type)
 
@@ -112,6 +115,12 @@ class OperandRewrite(OperandTransformation):
     @abstractmethod
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         """The operated side's new (schema, value); return them unchanged (same objects) for no change."""
+
+    def owned_map_step(self) -> MapStep | None:
+        """What `transform_operand` does to a schemaless map (schema None, a dict value), as a step of a chain of
+        rewrites: `step(record, owned)` gets a dict the chain made for itself, may change it in place, and returns
+        the result. None: no such step (the chain then calls `transform_operand`)."""
+        return None
 
 
 class KeyOperand(OperandTransformation):

@@ -32,6 +32,8 @@ from connectless.transforms.base import KeyOperand, OperandRewrite, Predicate, T
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from connectless.transforms.base import MapStep
+
 log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=ConnectRecord)
@@ -84,7 +86,7 @@ class _FusedRewrites:
     the next and a single record is built at the end, instead of one record per stage. The result is the same,
     as each rewrite reads only the operand it is given and the record's unchanged metadata."""
 
-    __slots__ = ("_new_record", "_operands", "_schema_of", "_value_of", "first", "rewrites")
+    __slots__ = ("_map_steps", "_new_record", "_operands", "_schema_of", "_value_of", "first", "rewrites")
 
     def __init__(self, rewrites: list[OperandRewrite]) -> None:
         self.rewrites = tuple(rewrites)
@@ -94,10 +96,20 @@ class _FusedRewrites:
         self._schema_of = self.first.operating_schema
         self._value_of = self.first.operating_value
         self._new_record = self.first.new_record
+        # A schemaless map through rewrites that all have a map step: copied once, then changed in place.
+        steps = [rewrite.owned_map_step() for rewrite in rewrites]
+        known = tuple(step for step in steps if step is not None)
+        self._map_steps: tuple[MapStep, ...] | None = known if len(known) == len(steps) else None
 
     def __call__(self, record: Any) -> Any:
         schema = self._schema_of(record)
         value = self._value_of(record)
+        map_steps = self._map_steps
+        if schema is None and map_steps is not None and type(value) is dict:
+            owned = dict(value)
+            for step in map_steps:
+                owned = step(record, owned)
+            return self._new_record(record, None, owned)
         new_schema, new_value = schema, value
         for transform_operand in self._operands:
             new_schema, new_value = transform_operand(record, new_schema, new_value)

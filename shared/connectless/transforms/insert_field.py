@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
+    from connectless.transforms.base import MapStep
 
 TOPIC_FIELD = "topic.field"
 PARTITION_FIELD = "partition.field"
@@ -116,6 +117,25 @@ class InsertField(OperandRewrite):
         only_static = self._slots == ((_STATIC, self.static_field.name),) if self.static_field else False
         self._static_only = (self._slots[0][1], self.static_value) if only_static else None
         self._cache: SchemaUpdateCache[tuple[Schema, tuple[tuple[int, Any], ...]]] = SchemaUpdateCache()
+
+    def owned_map_step(self) -> MapStep | None:
+        if type(self).transform_operand is not InsertField.transform_operand:
+            return None  # a subclass that rewrites differently
+        if self._static_only is not None:
+            name, static = self._static_only
+
+            def insert_static(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
+                owned[name] = static
+                return owned
+
+            return insert_static
+
+        def insert(record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
+            for _position, field_name, field_value in self._insertions(record, False):
+                owned[field_name] = field_value
+            return owned
+
+        return insert
 
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
+    from connectless.transforms.base import MapStep
 
 EXCLUDE = "exclude"
 INCLUDE = "include"
@@ -119,6 +120,20 @@ class ReplaceField(OperandRewrite):
 
     def renamed(self, name: str) -> str:
         return self.renames.get(name, name)
+
+    def owned_map_step(self) -> MapStep | None:
+        if type(self).transform_operand is not ReplaceField.transform_operand:
+            return None  # a subclass that rewrites differently
+        renames, exclude, include = self.renames, self.exclude, self.include
+        get = renames.get
+
+        def rename(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
+            return {get(k, k): v for k, v in owned.items()}
+
+        def filter_and_rename(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
+            return {get(k, k): v for k, v in owned.items() if k not in exclude and (not include or k in include)}
+
+        return rename if not exclude and not include else filter_and_rename
 
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
+    from connectless.transforms.base import MapStep
 
 FIELD_CONFIG = "field"
 TARGET_TYPE_CONFIG = "target.type"
@@ -266,6 +267,18 @@ class TimestampConverter(OperandRewrite):
         if kind is None and type(value) is int:  # the common schemaless case: epoch millis, no inference needed
             return self._to_target(self._unix_to_millis(value))
         return self._to_target(self._to_millis[kind or infer_kind(value)](value))
+
+    def owned_map_step(self) -> MapStep | None:
+        if type(self).transform_operand is not TimestampConverter.transform_operand or not self.field:
+            return None  # a subclass that rewrites differently, or the whole value is the timestamp
+        field, direct, convert = self.field, self._millis_to_target, self.convert
+
+        def convert_field(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
+            current = owned.get(field)
+            owned[field] = direct(current) if direct is not None and type(current) is int else convert(current)
+            return owned
+
+        return convert_field
 
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if schema is None:
