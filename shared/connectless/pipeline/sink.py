@@ -64,12 +64,34 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         read_key, read_value = self.key_converter.schemaless_reader(), self.value_converter.schemaless_reader()
         if read_key is not None and read_value is not None:
             self._read_key, self._read_value = read_key, read_value
-            self._process_fast = self._process_schemaless  # type: ignore[method-assign]
+            self._value_steps = self.chain.value_map_steps()
+            if self._transform is None:
+                self._process_fast = self._process_schemaless_unchained  # type: ignore[method-assign]
+            elif self._value_steps is not None:
+                self._process_fast = self._process_schemaless_mapped  # type: ignore[method-assign]
+            else:
+                self._process_fast = self._process_schemaless  # type: ignore[method-assign]
 
     def _process_schemaless(self, raw: RawRecord) -> SinkRecord | None:
         """_process_fast for converters whose schema is always None (JsonConverter, schemas.enable=false)."""
+        record = self._process_schemaless_unchained(raw)
+        return record if self._transform is None else self._transform(record)
+
+    def _process_schemaless_mapped(self, raw: RawRecord) -> SinkRecord | None:
+        """_process_schemaless when the chain is value-side map steps: a map value freshly read is owned here, so
+        the steps change it in place and one record is built instead of two (the record is not yet anyone's)."""
+        record = self._process_schemaless_unchained(raw)
+        value = record.value
+        if type(value) is not dict:
+            return self._transform(record) if self._transform is not None else record
+        for step in self._value_steps or ():
+            value = step(record, value)
+        record.value = value
+        return record
+
+    def _process_schemaless_unchained(self, raw: RawRecord) -> SinkRecord:
         key, value = raw.key, raw.value
-        record = SinkRecord(
+        return SinkRecord(
             raw.topic,
             raw.partition,
             None,
@@ -81,7 +103,6 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             raw.offset,
             raw.timestamp_type,
         )
-        return record if self._transform is None else self._transform(record)
 
     def _process_fast(self, raw: RawRecord) -> SinkRecord | None:
         topic = raw.topic

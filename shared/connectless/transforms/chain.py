@@ -299,6 +299,16 @@ class TransformationChain:
             raise
         return cls(stages)
 
+    def value_map_steps(self) -> tuple[MapStep, ...] | None:
+        """When the whole chain is one run of value-side rewrites that all have map steps: those steps, which a
+        pipeline may run on a schemaless map value it owns, in place of `apply`. Otherwise None."""
+        if len(self._steps) != 1:
+            return None
+        step = self._steps[0]
+        if not isinstance(step, _FusedRewrites) or not isinstance(step.first, ValueOperand):
+            return None
+        return step._map_steps
+
     def unguarded(self) -> Callable[[Any], Any]:
         """`apply` without an executor, as one callable: the only step itself when there is one."""
         return self._appliers[0] if len(self._appliers) == 1 else self.apply

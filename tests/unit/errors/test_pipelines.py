@@ -262,3 +262,49 @@ def test_the_schemaless_fast_path_sends_a_record_it_cannot_read_to_the_reporters
     assert pipeline.process(raw(b"{broken", key=b"1")) is None
     (context,) = reporter.contexts
     assert context.stage is Stage.VALUE_CONVERTER
+
+
+MAPPED = {
+    **SCHEMALESS,
+    "transforms": "ins,ren,ts",
+    "transforms.ins.type": INSERT_VALUE,
+    "transforms.ins.static.field": "via",
+    "transforms.ins.static.value": "pipeline",
+    "transforms.ins.offset.field": "at",
+    "transforms.ren.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+    "transforms.ren.renames": "id:ident",
+    "transforms.ts.type": "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+    "transforms.ts.field": "ts",
+    "transforms.ts.target.type": "string",
+    "transforms.ts.format": "yyyy-MM-dd",
+}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        raw(b'{"id": 1, "ts": 1700000000000}', key=b"7"),
+        raw(b'{"id": 1, "ts": "not a time"}', key=b"7"),  # the converter fails: reported, as staged
+        raw(b"[1, 2]", key=b"7"),  # not a map: the transforms' own path and error
+        raw(b'"text"', key=b"7"),
+        raw(None, key=b"7"),  # a tombstone
+        raw(b"{broken", key=b"7"),
+    ],
+)
+def test_the_mapped_fast_path_gives_the_staged_record(record: RawRecord) -> None:
+    fast, fast_reports = sink(MAPPED)
+    staged, staged_reports = sink({**MAPPED, "errors.retry.timeout": "1"})
+    assert fast._process_fast == fast._process_schemaless_mapped
+    assert fast.process(record) == staged.process(record)
+    assert [(c.stage, c.executing_class_name) for c in fast_reports.contexts] == [
+        (c.stage, c.executing_class_name) for c in staged_reports.contexts
+    ]
+
+
+def test_the_mapped_fast_path_leaves_the_consumed_bytes_alone() -> None:
+    pipeline, _ = sink(MAPPED)
+    record = raw(b'{"id": 1, "ts": 1700000000000}', key=b"7")
+    converted = pipeline.process(record)
+    assert converted is not None
+    assert list(converted.value.items()) == [("ident", 1), ("ts", "2023-11-14"), ("at", 17), ("via", "pipeline")]
+    assert record.value == b'{"id": 1, "ts": 1700000000000}'
