@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from confluent_kafka import IsolationLevel, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from connectless.kafka.admin import TopicSpec, ensure_topic, list_offsets
+from connectless.kafka.admin import TopicSpec, admin_for, ensure_topic, list_offsets
 from connectless.kafka.settings import KafkaSettings
 
 if TYPE_CHECKING:
@@ -29,10 +29,10 @@ def test_earliest_latest_and_the_last_stable_offset(kafka_bootstrap: str, unique
     producer.flush(30)
     try:
         tp0, tp1 = TopicPartition(topic, 0), TopicPartition(topic, 1)
-        admin = settings.admin()
+        admin = admin_for(settings, [topic], 30)
         earliest = list_offsets(admin, {tp0: OffsetSpec.earliest(), tp1: OffsetSpec.earliest()}, 30)
         assert {tp.partition: info.offset for tp, info in earliest.items()} == {0: 0, 1: 0}
-        latest = list_offsets(settings.admin(), {tp0: OffsetSpec.latest()}, 30)
+        latest = list_offsets(admin_for(settings, [topic], 30), {tp0: OffsetSpec.latest()}, 30)
         assert [info.offset for info in latest.values()] == [5]
         stable = list_offsets(
             settings.admin(), {tp0: OffsetSpec.latest()}, 30, isolation_level=IsolationLevel.READ_COMMITTED

@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from concurrent.futures import Future
 
+    from connectless.data.schema_and_value import SchemaAndValue
     from connectless.errors.reporters import ErrorReporter
     from connectless.kafka.settings import KafkaSettings
     from connectless.pipeline.raw import RawHeaders
+    from connectless.transforms.base import MapStep
 
     RawLookup = Callable[[str, int, int], RawRecord | None]
 
@@ -64,18 +66,19 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         read_key, read_value = self.key_converter.schemaless_reader(), self.value_converter.schemaless_reader()
         if read_key is not None and read_value is not None:
             self._read_key, self._read_value = read_key, read_value
-            self._value_steps = self.chain.value_map_steps()
-            if self._transform is None:
+            steps, transform = self.chain.value_map_steps(), self._transform
+            if transform is None:
                 self._process_fast = self._process_schemaless_unchained  # type: ignore[method-assign]
-            elif self._value_steps is not None:
-                self._process_fast = self._process_schemaless_mapped  # type: ignore[method-assign]
             else:
-                self._process_fast = self._process_schemaless  # type: ignore[method-assign]
+                self._chained: Callable[[SinkRecord], SinkRecord | None] = transform
+                self._value_steps: tuple[MapStep, ...] = steps or ()
+                chained = self._process_schemaless if steps is None else self._process_schemaless_mapped
+                self._process_fast = chained  # type: ignore[method-assign]
 
     def _process_schemaless(self, raw: RawRecord) -> SinkRecord | None:
-        """_process_fast for converters whose schema is always None (JsonConverter, schemas.enable=false)."""
-        record = self._process_schemaless_unchained(raw)
-        return record if self._transform is None else self._transform(record)
+        """_process_fast for converters whose schema is always None (JsonConverter, schemas.enable=false), with a
+        transform chain."""
+        return self._chained(self._process_schemaless_unchained(raw))
 
     def _process_schemaless_mapped(self, raw: RawRecord) -> SinkRecord | None:
         """_process_schemaless when the chain is value-side map steps: a map value freshly read is owned here, so
@@ -83,13 +86,14 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         record = self._process_schemaless_unchained(raw)
         value = record.value
         if type(value) is not dict:
-            return self._transform(record) if self._transform is not None else record
-        for step in self._value_steps or ():
+            return self._chained(record)
+        for step in self._value_steps:
             value = step(record, value)
         record.value = value
         return record
 
     def _process_schemaless_unchained(self, raw: RawRecord) -> SinkRecord:
+        """_process_fast for converters whose schema is always None, without a transform chain."""
         key, value = raw.key, raw.value
         return SinkRecord(
             raw.topic,
@@ -107,20 +111,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
     def _process_fast(self, raw: RawRecord) -> SinkRecord | None:
         topic = raw.topic
         headers = self._convert_headers(raw) if raw.headers else EMPTY_HEADERS
-        key = self._key_to_connect(topic, raw.key)
-        value = self._value_to_connect(topic, raw.value)
-        record = SinkRecord(
-            topic,
-            raw.partition,
-            key.schema,
-            key.value,
-            value.schema,
-            value.value,
-            raw.timestamp,
-            headers,
-            raw.offset,
-            raw.timestamp_type,
-        )
+        record = _record(raw, self._key_to_connect(topic, raw.key), self._value_to_connect(topic, raw.value), headers)
         return record if self._transform is None else self._transform(record)
 
     def _process_staged(self, raw: RawRecord) -> SinkRecord | None:
@@ -140,18 +131,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         value = operator.execute(self._value_to_connect, Stage.VALUE_CONVERTER, self._value_class, topic, raw.value)
         if value is None:
             return None
-        record = SinkRecord(
-            topic,
-            raw.partition,
-            key.schema,
-            key.value,
-            value.schema,
-            value.value,
-            raw.timestamp,
-            headers,
-            raw.offset,
-            raw.timestamp_type,
-        )
+        record = _record(raw, key, value, headers)
         if self._apply_chain is None:
             return record
         return self._apply_chain(record, operator)
@@ -208,3 +188,19 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             best_effort_bytes(self.value_converter.from_connect_data, topic, record.value_schema, record.value),
             headers,
         )
+
+
+def _record(raw: RawRecord, key: SchemaAndValue, value: SchemaAndValue, headers: Headers) -> SinkRecord:
+    """The SinkRecord of a consumed record, its key, value and headers converted."""
+    return SinkRecord(
+        raw.topic,
+        raw.partition,
+        key.schema,
+        key.value,
+        value.schema,
+        value.value,
+        raw.timestamp,
+        headers,
+        raw.offset,
+        raw.timestamp_type,
+    )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from connectless.kafka.admin import list_offsets
+from connectless.kafka.admin import admin_for, list_offsets
 from connectless.manager.errors import BadRequestError
 
 if TYPE_CHECKING:
@@ -90,8 +90,8 @@ class GroupOffsets:
     def alter(self, group: str, offsets: list[SinkOffset]) -> None:
         if self.settings is None:
             return
-        admin = self.settings.admin()
         resets = [TopicPartition(t, p) for t, p, o in offsets if o is None]
+        admin = admin_for(self.settings, {tp.topic for tp in resets}, TIMEOUT_S)
         starts: Mapping[tuple[str, int], int] = {}
         if resets:
             listed = list_offsets(admin, {tp: OffsetSpec.earliest() for tp in resets}, TIMEOUT_S)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from confluent_kafka import IsolationLevel, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from connectless.kafka.admin import TopicSpec, ensure_topic, list_offsets
+from connectless.kafka.admin import TopicSpec, admin_for, ensure_topic, list_offsets
 from connectless.kafka.errors import is_transient
 
 if TYPE_CHECKING:
@@ -231,12 +231,12 @@ class KafkaLog(KeyValueLog):
 
     def _end_offsets(self, timeout: float) -> dict[int, int]:
         """Last stable offset of every partition, in one request (read_committed: open transactions excluded)."""
-        if self._admin is None:
-            self._admin = self.settings.admin()
         request = {TopicPartition(self.topic, tp.partition): OffsetSpec.latest() for tp in self._partitions}
         deadline = time.monotonic() + timeout
         while True:
             try:
+                if self._admin is None:  # once per log: its metadata then stays loaded
+                    self._admin = admin_for(self.settings, [self.topic], timeout)
                 listed = list_offsets(self._admin, request, timeout, isolation_level=IsolationLevel.READ_COMMITTED)
                 return {tp.partition: int(info.offset) for tp, info in listed.items()}
             except KafkaException as exc:
