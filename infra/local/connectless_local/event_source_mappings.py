@@ -501,7 +501,9 @@ def attach_to_client(client: Any, store: KafkaEventSourceMappings) -> None:
             found = getter(FunctionName=tail, Qualifier=qualifier) if qualifier else getter(FunctionName=tail)
         except ClientError:
             raise MappingApiError("ResourceNotFoundException", f"Function not found: {name_or_arn}", 404) from None
-        return str(found["Configuration"]["FunctionArn"])
+        base = str(found["Configuration"]["FunctionArn"]).split(":function:")
+        unqualified = f"{base[0]}:function:{base[1].split(':')[0]}"
+        return f"{unqualified}:{qualifier}" if qualifier else unqualified
 
     getter = client.get_function
 

@@ -3,6 +3,7 @@ botocore checks the request's shape and raises ClientError with AWS's error code
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +28,15 @@ SERVERS = {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["127.0.0.1:9092"]}}
 MSK = "arn:aws:kafka:us-east-1:123456789012:cluster/local/abcd-1"
 
 
-@pytest.fixture
-def lam(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+@contextlib.contextmanager
+def moto_lambda(monkeypatch: pytest.MonkeyPatch, *, kafka_mappings: bool) -> Iterator[Any]:
+    """moto in-process with a sink function and its alias `orders`; with `kafka_mappings`, extended with ours."""
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    uninstall = install_in_moto()
+    uninstall = install_in_moto() if kafka_mappings else None
     try:
         with mock_aws():
             store_for("123456789012", REGION)._mappings.clear()
@@ -46,7 +48,14 @@ def lam(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             client.create_alias(FunctionName="sink", Name="orders", FunctionVersion="$LATEST")
             yield client
     finally:
-        uninstall()
+        if uninstall is not None:
+            uninstall()
+
+
+@pytest.fixture
+def lam(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with moto_lambda(monkeypatch, kafka_mappings=True) as client:
+        yield client
 
 
 def request(**changes: Any) -> dict[str, Any]:
@@ -205,12 +214,18 @@ def test_a_disabled_create_ends_disabled(lam: Any) -> None:
     assert lam.get_event_source_mapping(UUID=created["UUID"])["State"] == "Disabled"
 
 
-def test_an_endpoint_of_the_users_gets_the_same_rules_in_process(lam: Any) -> None:
-    store = KafkaEventSourceMappings()
-    client = boto3.client("lambda")
-    attach_to_client(client, store)
-    created = client.create_event_source_mapping(**request())
-    assert [m["UUID"] for m in store.list()] == [created["UUID"]]
-    assert store_for("123456789012", REGION).list() == []  # never reached the endpoint
-    assert error_of(client.create_event_source_mapping, **request(Topics=["x"]))[0] == "ResourceConflictException"
-    assert client.list_event_source_mappings()["EventSourceMappings"][0]["UUID"] == created["UUID"]
+def test_an_endpoint_of_the_users_gets_the_same_rules_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The endpoint here is a moto without our extension: it would refuse a Kafka mapping; the store answers first."""
+    with moto_lambda(monkeypatch, kafka_mappings=False):
+        store = KafkaEventSourceMappings()
+        client = boto3.client("lambda")
+        attach_to_client(client, store)
+        created = client.create_event_source_mapping(**request())
+        assert [m["UUID"] for m in store.list()] == [created["UUID"]]
+        assert created["FunctionArn"].endswith(":function:sink:orders")  # the endpoint's function, resolved there
+        assert error_of(client.create_event_source_mapping, **request(Topics=["x"]))[0] == "ResourceConflictException"
+        assert error_of(client.create_event_source_mapping, **request(FunctionName="nope"))[0] == (
+            "ResourceNotFoundException")
+        assert client.list_event_source_mappings()["EventSourceMappings"][0]["UUID"] == created["UUID"]
+        store.complete(created["UUID"], 0)
+        assert client.update_event_source_mapping(UUID=created["UUID"], Enabled=False)["State"] == "Disabling"
