@@ -37,7 +37,7 @@ def handle(event: dict[str, Any]) -> Any:
     step = event.get("step")
     request = ManagerRequest.from_json(event["request"])
     if step == "validate":
-        return steps.validate(state, request)
+        return steps.validate(state, request, on_aws=backend.on_aws)
     if step == "plan":
         return steps.plan(state, request, event["validation"])
     if step == "write_configs":

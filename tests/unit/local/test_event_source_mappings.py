@@ -89,7 +89,9 @@ def test_create_answers_creating_then_the_pollers_enable_it(lam: Any) -> None:
     assert (got["State"], got["Topics"], got["BatchSize"]) == ("Enabled", ["orders"], 100)
     listed = lam.list_event_source_mappings(FunctionName=created["FunctionArn"])["EventSourceMappings"]
     assert [m["UUID"] for m in listed] == [created["UUID"]]
-    assert lam.list_event_source_mappings(FunctionName="sink")["EventSourceMappings"] == []  # the alias's, not $LATEST's
+    assert (
+        lam.list_event_source_mappings(FunctionName="sink")["EventSourceMappings"] == []
+    )  # the alias's, not $LATEST's
 
 
 def test_two_topics_in_one_mapping_are_refused(lam: Any) -> None:
@@ -120,8 +122,13 @@ def test_a_consumer_group_is_unique_among_kafka_mappings(lam: Any) -> None:
     assert code == "ResourceConflictException"
     assert "connect-orders" in message
     # MSK or self-managed: the group is unique across both
-    msk = request(Topics=["other"], SelfManagedEventSource=None, SelfManagedKafkaEventSourceConfig=None,
-                  EventSourceArn=MSK, AmazonManagedKafkaEventSourceConfig={"ConsumerGroupId": "connect-orders"})
+    msk = request(
+        Topics=["other"],
+        SelfManagedEventSource=None,
+        SelfManagedKafkaEventSourceConfig=None,
+        EventSourceArn=MSK,
+        AmazonManagedKafkaEventSourceConfig={"ConsumerGroupId": "connect-orders"},
+    )
     assert error_of(lam.create_event_source_mapping, **msk)[0] == "ResourceConflictException"
 
 
@@ -143,7 +150,8 @@ def test_the_consumer_group_is_never_updated(lam: Any) -> None:
 def test_a_missing_function_or_alias(lam: Any) -> None:
     assert error_of(lam.create_event_source_mapping, **request(FunctionName="nope"))[0] == "ResourceNotFoundException"
     assert error_of(lam.create_event_source_mapping, **request(FunctionName="sink:nope"))[0] == (
-        "ResourceNotFoundException")
+        "ResourceNotFoundException"
+    )
 
 
 def test_starting_position_rules(lam: Any) -> None:
@@ -225,7 +233,8 @@ def test_an_endpoint_of_the_users_gets_the_same_rules_in_process(monkeypatch: py
         assert created["FunctionArn"].endswith(":function:sink:orders")  # the endpoint's function, resolved there
         assert error_of(client.create_event_source_mapping, **request(Topics=["x"]))[0] == "ResourceConflictException"
         assert error_of(client.create_event_source_mapping, **request(FunctionName="nope"))[0] == (
-            "ResourceNotFoundException")
+            "ResourceNotFoundException"
+        )
         assert client.list_event_source_mappings()["EventSourceMappings"][0]["UUID"] == created["UUID"]
         store.complete(created["UUID"], 0)
         assert client.update_event_source_mapping(UUID=created["UUID"], Enabled=False)["State"] == "Disabling"

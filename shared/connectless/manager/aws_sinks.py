@@ -1,0 +1,74 @@
+"""How a sink connector maps onto Lambda Kafka event-source mappings, which AWS shapes as follows:
+one topic per mapping, and a ConsumerGroupId unique among all Kafka mappings and fixed at creation.
+
+- A sink with one topic gets one mapping in Kafka Connect's group `connect-<name>`, so it continues from (and
+  can be moved back to) a Kafka Connect worker.
+- A sink with several topics gets a mapping per topic, each in its own group `connect-<name>-<topic>`. A new
+  group with no commit of its topic is seeded, through the Admin API, from `connect-<name>` when that group has
+  commits for the topic: no offset is lost when a Kafka Connect sink (or a one-topic Connectless sink) moves here.
+- `topics.regex` is refused (400): a mapping names its topic at creation and never follows new ones.
+- `tasks.max` has no effect on a sink: Lambda runs up to one concurrent batch per partition of each topic (its
+  pollers scale on their own, or within connectless.sink.minimum/maximum.pollers in provisioned mode).
+- The mapping's error-handling controls (retries, record age, bisection, a kafka:// destination, and the partial
+  batch responses the sink handler gives under errors.tolerance=none) exist in provisioned mode only: without
+  connectless.sink.minimum.pollers or maximum.pollers they are refused, and a failed batch is retried whole.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from connectless.manager import lambda_config as lc
+from connectless.runtime.sink_runner import consumer_group
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+TOPICS: Final = "topics"
+TOPICS_REGEX: Final = "topics.regex"
+REGEX_REFUSED: Final = (
+    "topics.regex is not supported on AWS: a Lambda Kafka event-source mapping takes one topic, named when it is "
+    "created, and does not follow new topics. List the topics in 'topics' instead."
+)
+_PROVISIONED_ONLY: Final = (lc.MAX_RETRY_ATTEMPTS, lc.MAX_RECORD_AGE, lc.BISECT_ON_ERROR)
+
+
+def sink_topics(config: Mapping[str, str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for topic in config.get(TOPICS, "").split(","):
+        if topic.strip():
+            seen[topic.strip()] = None
+    return list(seen)
+
+
+def sink_group(connector: str, topic: str, topics: Sequence[str]) -> str:
+    """The consumer group of `topic`'s mapping: Kafka Connect's group when the sink has that one topic only."""
+    if list(topics) in ([], [topic]):
+        return consumer_group(connector)
+    return f"{consumer_group(connector)}-{topic}"
+
+
+def sink_groups(connector: str, topics: Sequence[str]) -> dict[str, str]:
+    return {topic: sink_group(connector, topic, topics) for topic in topics}
+
+
+def provisioned(config: Mapping[str, str]) -> bool:
+    return bool(config.get(lc.MIN_POLLERS, "").strip() or config.get(lc.MAX_POLLERS, "").strip())
+
+
+def check_sink_config(config: Mapping[str, str]) -> dict[str, list[str]]:
+    """Errors by key of a sink config that AWS's mappings cannot run (empty when it can)."""
+    errors: dict[str, list[str]] = {}
+    if config.get(TOPICS_REGEX, "").strip():
+        errors[TOPICS_REGEX] = [REGEX_REFUSED]
+    if not provisioned(config):
+        for key in _PROVISIONED_ONLY:
+            value = config.get(key, "").strip().lower()
+            if value and value not in ("-1", "false"):
+                errors[key] = [f"{key} needs provisioned mode on AWS: set {lc.MIN_POLLERS} or {lc.MAX_POLLERS}"]
+        if config.get(lc.ON_FAILURE, "").strip().startswith("kafka://"):
+            errors[lc.ON_FAILURE] = [
+                f"a kafka:// on-failure destination needs provisioned mode on AWS: set {lc.MIN_POLLERS} or "
+                f"{lc.MAX_POLLERS}"
+            ]
+    return errors
