@@ -400,14 +400,18 @@ def _moto_error(error: MappingApiError) -> Exception:
     return moto_error
 
 
+def split_qualifier(name_or_arn: str) -> tuple[str, str | None]:
+    """(the function's name or unqualified ARN, its version or alias or None)."""
+    head, sep, tail = name_or_arn.rpartition(":function:")
+    name, _, qualifier = tail.partition(":")
+    return (f"{head}{sep}{name}" if sep else name), (qualifier or None)
+
+
 def _moto_resolver(backend: Any) -> Resolver:
     def resolve(name_or_arn: str) -> str:
         from moto.awslambda.exceptions import UnknownFunctionException
 
-        qualifier = None
-        tail = name_or_arn.split(":function:")[-1] if ":function:" in name_or_arn else name_or_arn
-        if ":" in tail:
-            tail, qualifier = tail.split(":", 1)
+        qualifier = split_qualifier(name_or_arn)[1]
         try:
             function = backend.get_function(name_or_arn)
         except UnknownFunctionException:
@@ -417,55 +421,70 @@ def _moto_resolver(backend: Any) -> Resolver:
     return resolve
 
 
-def install_in_moto() -> Callable[[], None]:
-    """Extend moto's Lambda backend with the Kafka mappings; returns the function that undoes it."""
-    from moto.awslambda.models import LambdaBackend
+_MOTO_METHODS: Final = ("create_event_source_mapping", "get_event_source_mapping", "list_event_source_mappings",
+                        "update_event_source_mapping", "delete_event_source_mapping")  # fmt: skip
 
-    names = ("create_event_source_mapping", "get_event_source_mapping", "list_event_source_mappings",
-             "update_event_source_mapping", "delete_event_source_mapping")  # fmt: skip
-    original = {name: LambdaBackend.__dict__[name] for name in names}
 
-    def store(backend: Any) -> KafkaEventSourceMappings:
+class _MotoExtension:
+    """moto's LambdaBackend methods for mappings, answering Kafka ones from the store of the backend's account and
+    region and leaving the others to moto (`original`)."""
+
+    def __init__(self, original: dict[str, Any]) -> None:
+        self.original = original
+
+    @staticmethod
+    def _store(backend: Any) -> KafkaEventSourceMappings:
         return store_for(backend.account_id, backend.region_name)
 
-    def call(action: Callable[[], dict[str, Any]]) -> _Answer:
+    @staticmethod
+    def _answer(action: Callable[[], dict[str, Any]]) -> _Answer:
         try:
             return _Answer(action())
         except MappingApiError as exc:
             raise _moto_error(exc) from None
 
-    def create(self: Any, spec: dict[str, Any]) -> Any:
+    def _moto_has(self, backend: Any, mapping_uuid: str) -> bool:
+        return self.original["get_event_source_mapping"](backend, mapping_uuid) is not None
+
+    def create_event_source_mapping(self, backend: Any, spec: dict[str, Any]) -> Any:
         if not is_kafka_request(spec):
-            return original["create_event_source_mapping"](self, spec)
-        return call(lambda: store(self).create(spec, _moto_resolver(self)))
+            return self.original["create_event_source_mapping"](backend, spec)
+        return self._answer(lambda: self._store(backend).create(spec, _moto_resolver(backend)))
 
-    def get(self: Any, mapping_uuid: str) -> Any:
+    def get_event_source_mapping(self, backend: Any, mapping_uuid: str) -> Any:
         try:
-            return _Answer(store(self).get(mapping_uuid))
+            return _Answer(self._store(backend).get(mapping_uuid))
         except MappingApiError:
-            return original["get_event_source_mapping"](self, mapping_uuid)
+            return self.original["get_event_source_mapping"](backend, mapping_uuid)
 
-    def list_(self: Any, event_source_arn: str | None, function_name: str | None) -> Any:
-        found = list(original["list_event_source_mappings"](self, event_source_arn, function_name))
+    def list_event_source_mappings(self, backend: Any, event_source_arn: str | None, function_name: str | None) -> Any:
+        found = list(self.original["list_event_source_mappings"](backend, event_source_arn, function_name))
         try:
-            function_arn = _moto_resolver(self)(function_name) if function_name else None
+            function_arn = _moto_resolver(backend)(function_name) if function_name else None
         except MappingApiError:
             return found
-        return found + [_Answer(c) for c in store(self).list(function_arn, event_source_arn or None)]
+        return found + [_Answer(c) for c in self._store(backend).list(function_arn, event_source_arn or None)]
 
-    def update(self: Any, mapping_uuid: str, spec: dict[str, Any]) -> Any:
-        if original["get_event_source_mapping"](self, mapping_uuid) is not None:
-            return original["update_event_source_mapping"](self, mapping_uuid, spec)
-        return call(lambda: store(self).update(mapping_uuid, spec, _moto_resolver(self)))
+    def update_event_source_mapping(self, backend: Any, mapping_uuid: str, spec: dict[str, Any]) -> Any:
+        if self._moto_has(backend, mapping_uuid):
+            return self.original["update_event_source_mapping"](backend, mapping_uuid, spec)
+        return self._answer(lambda: self._store(backend).update(mapping_uuid, spec, _moto_resolver(backend)))
 
-    def delete(self: Any, mapping_uuid: str) -> Any:
-        if original["get_event_source_mapping"](self, mapping_uuid) is not None:
-            return original["delete_event_source_mapping"](self, mapping_uuid)
-        return call(lambda: store(self).delete(mapping_uuid))
+    def delete_event_source_mapping(self, backend: Any, mapping_uuid: str) -> Any:
+        if self._moto_has(backend, mapping_uuid):
+            return self.original["delete_event_source_mapping"](backend, mapping_uuid)
+        return self._answer(lambda: self._store(backend).delete(mapping_uuid))
 
-    replacements = dict(zip(names, (create, get, list_, update, delete), strict=True))
-    for name, function in replacements.items():
-        setattr(LambdaBackend, name, function)
+
+def install_in_moto() -> Callable[[], None]:
+    """Extend moto's Lambda backend with the Kafka mappings; returns the function that undoes it."""
+    from moto.awslambda.models import LambdaBackend
+
+    original = {name: LambdaBackend.__dict__[name] for name in _MOTO_METHODS}
+    extension = _MotoExtension(original)
+    for name in _MOTO_METHODS:
+        method = getattr(extension, name)
+        setattr(LambdaBackend, name, lambda backend, *args, _method=method: _method(backend, *args))
 
     def uninstall() -> None:
         for name, function in original.items():
@@ -493,16 +512,12 @@ def attach_to_client(client: Any, store: KafkaEventSourceMappings) -> None:
     from botocore.exceptions import ClientError
 
     def resolve(name_or_arn: str) -> str:
-        qualifier = None
-        tail = name_or_arn.split(":function:")[-1] if ":function:" in name_or_arn else name_or_arn
-        if ":" in tail:
-            tail, qualifier = tail.split(":", 1)
+        name, qualifier = split_qualifier(name_or_arn)
         try:
-            found = getter(FunctionName=tail, Qualifier=qualifier) if qualifier else getter(FunctionName=tail)
+            found = getter(FunctionName=name, Qualifier=qualifier) if qualifier else getter(FunctionName=name)
         except ClientError:
             raise MappingApiError("ResourceNotFoundException", f"Function not found: {name_or_arn}", 404) from None
-        base = str(found["Configuration"]["FunctionArn"]).split(":function:")
-        unqualified = f"{base[0]}:function:{base[1].split(':')[0]}"
+        unqualified = split_qualifier(str(found["Configuration"]["FunctionArn"]))[0]
         return f"{unqualified}:{qualifier}" if qualifier else unqualified
 
     getter = client.get_function
