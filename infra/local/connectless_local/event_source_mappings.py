@@ -47,6 +47,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from connectless.lambda_sink.esm_emulator import MappingConfig
+
     Resolver = Callable[[str], str]
 
 TRANSITIONAL: Final = frozenset({"Creating", "Enabling", "Disabling", "Updating", "Deleting"})
@@ -562,3 +564,33 @@ def attach_to_client(client: Any, store: KafkaEventSourceMappings) -> None:
         return AWSResponse(request.url, status, headers, _RawBody(payload))
 
     client.meta.events.register_first("before-send.lambda", before_send)
+
+
+# -- the pollers' settings ------------------------------------------------------------------------------------
+def mapping_config(mapping: dict[str, Any], function_name: str, timeout_s: float) -> MappingConfig:
+    """The emulator's settings for one mapping as GetEventSourceMapping answers it, with Lambda's defaults for
+    Kafka; the function is invoked through the qualifier (the connector's alias) of the mapping's FunctionArn."""
+    from connectless.lambda_sink.esm_emulator import MappingConfig
+
+    destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    window = mapping.get("MaximumBatchingWindowInSeconds")
+    stamp = mapping.get("StartingPositionTimestamp")
+    if stamp is not None and not isinstance(stamp, (int, float)):  # botocore parses it to a datetime
+        stamp = stamp.timestamp()
+    return MappingConfig(
+        connector=split_qualifier(str(mapping["FunctionArn"]))[1] or function_name,
+        topics=list(mapping.get("Topics") or []),
+        function_name=function_name,
+        batch_size=int(mapping.get("BatchSize", 100)),
+        maximum_batching_window_s=0.5 if window is None else float(window),
+        starting_position=mapping.get("StartingPosition", "TRIM_HORIZON"),
+        starting_position_timestamp_ms=None if stamp is None else int(float(stamp) * 1000),
+        maximum_retry_attempts=int(mapping.get("MaximumRetryAttempts", -1)),
+        maximum_record_age_s=int(mapping.get("MaximumRecordAgeInSeconds", -1)),
+        bisect_batch_on_function_error=bool(mapping.get("BisectBatchOnFunctionError", False)),
+        report_batch_item_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
+        on_failure_destination=destination if destination and destination.startswith("kafka://") else None,
+        consumer_group_id=consumer_group_id(mapping) or None,
+        event_source="aws:kafka" if "EventSourceArn" in mapping else "SelfManagedKafka",
+        function_timeout_s=timeout_s,
+    )

@@ -16,13 +16,22 @@ one topic per mapping, and a ConsumerGroupId unique among all Kafka mappings and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 
 from connectless.manager import lambda_config as lc
 from connectless.runtime.sink_runner import consumer_group
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+
+    from connectless.kafka.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+_TIMEOUT_S: Final = 30.0
 
 TOPICS: Final = "topics"
 TOPICS_REGEX: Final = "topics.regex"
@@ -72,3 +81,49 @@ def check_sink_config(config: Mapping[str, str]) -> dict[str, list[str]]:
                 f"{lc.MAX_POLLERS}"
             ]
     return errors
+
+
+def seed_group(settings: KafkaSettings, group: str, topic: str, source: str, *, overwrite: bool = False) -> int:
+    """Copy `source`'s committed offsets of `topic` into the new, empty `group` (through the Admin API) unless
+    `group` has commits for `topic` already (an existing group's offsets win, as with a mapping's
+    StartingPosition); `overwrite` copies anyway (a mapping replaced by one in another group). Returns how many
+    partitions were copied."""
+    if group == source:
+        return 0
+    admin = settings.admin()  # kept referenced: its futures complete only while it lives
+    if not overwrite and _committed(admin, group, topic):
+        return 0
+    offsets = _committed(admin, source, topic)
+    if not offsets:
+        return 0
+    request = [ConsumerGroupTopicPartitions(group, offsets)]
+    _retrying(lambda: admin.alter_consumer_group_offsets(request)[group].result(_TIMEOUT_S))
+    log.info("seeded consumer group %s with %d offsets of %s from %s", group, len(offsets), topic, source)
+    return len(offsets)
+
+
+def _committed(admin: Any, group: str, topic: str) -> list[TopicPartition]:
+    try:
+        listed = _retrying(
+            lambda: admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(_TIMEOUT_S)
+        )
+    except KafkaException as exc:
+        error = exc.args[0] if exc.args else None
+        if isinstance(error, KafkaError) and error.code() == KafkaError.GROUP_ID_NOT_FOUND:
+            return []
+        raise
+    return [TopicPartition(tp.topic, tp.partition, tp.offset) for tp in listed.topic_partitions or []
+            if tp.topic == topic and tp.offset >= 0]  # fmt: skip
+
+
+def _retrying(call: Callable[[], Any], attempts: int = 20) -> Any:
+    """Group coordinator moves and loads answer with retriable errors for a moment."""
+    for _ in range(attempts - 1):
+        try:
+            return call()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if not isinstance(error, KafkaError) or not error.retriable():
+                raise
+            time.sleep(0.5)
+    return call()

@@ -28,7 +28,8 @@ def _runtime() -> tuple[ConnectState, Backend]:
         from connectless.manager.backends.aws import AwsBackend, AwsTargets
         from connectless.manager.state import ConnectState
 
-        configure(ConnectState.from_env("connectless-manager"), AwsBackend(AwsTargets.from_env()))
+        state = ConnectState.from_env("connectless-manager")
+        configure(state, AwsBackend(AwsTargets.from_env(), kafka=state.settings))
     return _configured["state"], _configured["backend"]
 
 
