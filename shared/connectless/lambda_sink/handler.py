@@ -294,7 +294,9 @@ class SinkBatchHandler:
         if result.failures:
             if not self.report_item_failures or (self.report_only_provisioned and not provisioned(running.config)):
                 self._drop_task(connector)
-                raise ConnectError(f"{len(result.failures)} partition(s) failed for connector {connector!r}")
+                cause = (result.trace or "").strip().splitlines()[-1:] or ["see the task's status"]
+                failed = len(result.failures)
+                raise ConnectError(f"{failed} partition(s) failed for connector {connector!r}: {cause[0]}")
         elif self._last_status.get(connector) is not State.RUNNING:
             self._set_status(connector, State.RUNNING)
         return result

@@ -11,9 +11,9 @@ import pytest
 from moto import mock_aws
 
 from connectless.manager.backends.aws import AwsBackend, AwsTargets, alias_name, esm_request, schedule_name
-from connectless_local.event_source_mappings import install_in_moto, store_for
 from connectless.manager.backends.base import Op, TaskUnit
 from connectless.storage import State
+from connectless_local.event_source_mappings import install_in_moto, store_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
