@@ -12,6 +12,7 @@ value, timestamp and headers, less the `__connect.errors.*` ones, so a fixed con
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,8 @@ def _text(data: bytes | None) -> dict[str, Any] | None:
 
 
 def _headers(message: Message) -> list[tuple[str, bytes | None]]:
-    pairs: list[Any] = message.headers() or []  # confluent-kafka's stubs type a header list as strings
+    raw: Any = message.headers() or []  # a consumed message has a list; the stubs also allow a dict
+    pairs = list(raw.items()) if isinstance(raw, dict) else raw
     return [(str(name), value.encode() if isinstance(value, str) else value) for name, value in pairs]
 
 
@@ -246,22 +248,23 @@ def _read_ranges(consumer: Consumer, topic: str, ranges: Mapping[int, tuple[int,
     consumer.assign([TopicPartition(topic, p, low) for p, (low, _high) in ranges.items()])
     pending = dict(ranges)
     records: list[dict[str, Any]] = []
-    while pending:
-        messages = consumer.consume(MAX_LIMIT, TIMEOUT_S)
-        if not messages:
-            break  # the rest was compacted away or aborted
-        for message in messages:
-            error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    pending.pop(_position(message)[0], None)
-                    continue
+    deadline = time.monotonic() + TIMEOUT_S
+    while pending and time.monotonic() < deadline:
+        # poll, not consume(n, timeout): consume waits for n records or the whole timeout
+        message = consumer.poll(min(1.0, max(0.0, deadline - time.monotonic())))
+        if message is None:
+            continue
+        error = message.error()
+        if error is not None:
+            if error.code() != KafkaError._PARTITION_EOF:
                 raise BadRequestError(f"Cannot read the dead letter queue: {error}")
-            partition, offset = _position(message)
-            if partition in pending and offset < pending[partition][1]:
-                records.append(decode(message))
-            if partition in pending and offset + 1 >= pending[partition][1]:
-                pending.pop(partition)
+            pending.pop(_position(message)[0], None)
+            continue
+        partition, offset = _position(message)
+        if partition in pending and offset < pending[partition][1]:
+            records.append(decode(message))
+        if partition in pending and offset + 1 >= pending[partition][1]:
+            pending.pop(partition)
     return records
 
 
