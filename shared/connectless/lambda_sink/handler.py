@@ -33,6 +33,7 @@ from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_batch import RetryBudget, write_batch, write_chunks
+from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, State, Status, TargetState
 
 if TYPE_CHECKING:
@@ -272,6 +273,7 @@ class SinkBatchHandler:
             start = time.perf_counter()
             result = self._handle(event, connector, remaining_s)
             result.duration_s = time.perf_counter() - start
+            THROUGHPUT.add(connector, result.records_in, result.records_written, result.records_dead_lettered)
             return result
 
     def _handle(self, event: Mapping[str, Any], connector: str, remaining_s: Callable[[], float] | None) -> BatchResult:
