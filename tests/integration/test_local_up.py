@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from connectless.cli.client import ConnectClient
-from connectless.cli.main import main
+from connectless_cli.client import ConnectClient
+from connectless_cli.main import main
 from connectless_local.local_up import LocalStack
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def test_a_sink_on_two_topics_a_mapping_and_a_group_each(local_stack: LocalStack
 
 
 def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalStack) -> None:
-    from connectless.cli.client.http import ConnectRestError
+    from connectless_cli.client.http import ConnectRestError
 
     assert local_stack.endpoints is not None
     client = ConnectClient(local_stack.endpoints.rest_url)

@@ -47,7 +47,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from connectless.lambda_sink.esm_emulator import MappingConfig
+    from connectless.standalone.esm_emulator import MappingConfig
 
     Resolver = Callable[[str], str]
 
@@ -570,7 +570,7 @@ def attach_to_client(client: Any, store: KafkaEventSourceMappings) -> None:
 def mapping_config(mapping: dict[str, Any], function_name: str, timeout_s: float) -> MappingConfig:
     """The emulator's settings for one mapping as GetEventSourceMapping answers it, with Lambda's defaults for
     Kafka; the function is invoked through the qualifier (the connector's alias) of the mapping's FunctionArn."""
-    from connectless.lambda_sink.esm_emulator import MappingConfig
+    from connectless.standalone.esm_emulator import MappingConfig
 
     destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
     window = mapping.get("MaximumBatchingWindowInSeconds")

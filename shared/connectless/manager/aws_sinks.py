@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 
+from connectless.connector_config import consumer_group
 from connectless.manager import lambda_config as lc
-from connectless.runtime.sink_runner import consumer_group
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

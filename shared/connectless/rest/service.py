@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from connectless.connector import VERSION
+from connectless.connector_config import CONNECTOR_CLASS, connector_type, consumer_group, find_connector
 from connectless.manager.aws_sinks import sink_group, sink_groups, sink_topics
 from connectless.manager.errors import BadRequestError, ConnectorExistsError, ConnectorNotFoundError
 from connectless.manager.request import Action, ManagerRequest
@@ -19,8 +20,6 @@ from connectless.rest import masking
 from connectless.rest.errors import NotFoundError
 from connectless.rest.offsets import GroupOffsets, SinkOffset, parse_offsets_body, parse_sink_offsets
 from connectless.rest.plugins_view import string_map
-from connectless.runtime.connector_config import CONNECTOR_CLASS, connector_type, find_connector
-from connectless.runtime.sink_runner import consumer_group
 from connectless.storage import State, TargetState
 
 if TYPE_CHECKING:
