@@ -111,6 +111,39 @@ def avro_full_name(avro: Any) -> str | None:
     return None
 
 
+def qualify(avro: Any, namespace: str | None = None, defined: set[str] | None = None) -> Any:
+    """`avro` with every named type's name and every reference made fully qualified (namespaces inherited as
+    Avro inherits them), so that later steps can look names up without tracking the enclosing namespace."""
+    defined = set() if defined is None else defined
+    if isinstance(avro, str):
+        if avro not in _PRIMITIVES and "." not in avro and namespace and f"{namespace}.{avro}" in defined:
+            return f"{namespace}.{avro}"
+        return avro
+    if isinstance(avro, list):
+        return [qualify(member, namespace, defined) for member in avro]
+    if not isinstance(avro, dict):
+        return avro
+    out = dict(avro)
+    kind = avro.get("type")
+    if kind in ("record", "error", "enum", "fixed"):
+        name = str(avro["name"])
+        space = avro.get("namespace", namespace)
+        full = name if "." in name or not space else f"{space}.{name}"
+        out["name"] = full
+        out.pop("namespace", None)
+        defined.add(full)
+        namespace = full.rpartition(".")[0] or None
+    elif isinstance(kind, dict | list) or (isinstance(kind, str) and kind not in _PRIMITIVES and kind not in
+                                          ("array", "map")):  # fmt: skip
+        out["type"] = qualify(kind, namespace, defined)
+    if "fields" in out:
+        out["fields"] = [{**f, "type": qualify(f["type"], namespace, defined)} for f in out["fields"]]
+    for key in ("items", "values"):
+        if key in out:
+            out[key] = qualify(out[key], namespace, defined)
+    return out
+
+
 @dataclass
 class _FromConnect:
     name_index: int = 0
@@ -450,6 +483,7 @@ class AvroData:
     def to_connect_schema(self, avro: Any, version: int | None = None) -> tuple[Schema, Reader, bool]:
         """(Connect schema, reader of fastavro's datum or None for as-is, whether a general union occurs)."""
         ctx = _ToConnect()
+        avro = qualify(avro)
         schema, reader = self._to_connect(avro, ctx, force_optional=False, field_default=_MISSING, version=version)
         return schema, reader, ctx.has_general_union
 
