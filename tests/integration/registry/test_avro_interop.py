@@ -28,8 +28,8 @@ from connectless.data.logical import DATE_SCHEMA, TIMESTAMP_SCHEMA, decimal_buil
 from connectless.data.schema import INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, SchemaBuilder
 from connectless.data.struct import Struct
 from connectless.kafka import KafkaSettings
-from connectless.lambda_sink.inprocess import InProcessSinkRunner, SinkTaskFailedError
-from connectless.runtime.standalone import StandaloneWorker, WorkerOptions
+from connectless.standalone.inprocess_sink import InProcessSinkRunner, SinkTaskFailedError
+from connectless.standalone.worker import StandaloneWorker, WorkerOptions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
