@@ -9,17 +9,14 @@ import datetime as dt
 import decimal
 import json
 import socket
-import threading
 import time
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from confluent_kafka import Producer, TopicPartition
-from confluent_kafka.admin import NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+from registry_interop import consume, produce, run_sink, sink_config, topic_with, written
 
 import sink_fakes
 from connectless.converters.registry import AvroConverter
@@ -28,7 +25,7 @@ from connectless.data.logical import DATE_SCHEMA, TIMESTAMP_SCHEMA, decimal_buil
 from connectless.data.schema import INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, SchemaBuilder
 from connectless.data.struct import Struct
 from connectless.kafka import KafkaSettings
-from connectless.standalone.inprocess_sink import InProcessSinkRunner, SinkTaskFailedError
+from connectless.standalone.inprocess_sink import SinkTaskFailedError
 from connectless.standalone.worker import StandaloneWorker, WorkerOptions
 
 if TYPE_CHECKING:
@@ -51,60 +48,6 @@ PAYMENT = json.dumps({
         {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["CARD", "CASH"]}},
     ],
 })  # fmt: skip
-
-
-def topic_with(admin: AdminClient, unique: Callable[..., str], prefix: str = "avro") -> str:
-    topic = unique(prefix)
-    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
-    return topic
-
-
-def produce(bootstrap: str, topic: str, values: list[bytes | None]) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap})
-    for value in values:
-        producer.produce(topic, value=value, key=b"k")
-    assert producer.flush(30) == 0
-
-
-def sink_config(topic: str, registry: str, **extra: str) -> dict[str, str]:
-    name = f"sink-{topic}"
-    sink_fakes.reset(name)
-    return {"name": name, "connector.class": "MemorySink", "topics": topic,
-            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-            "value.converter": AVRO, "value.converter.schema.registry.url": registry, **extra}  # fmt: skip
-
-
-def run_sink(bootstrap: str, config: dict[str, str], done: Callable[[], bool], timeout: float = 60.0) -> None:
-    runner = InProcessSinkRunner(config["name"], 0, config, config, KafkaSettings(bootstrap))
-    runner.start()
-    stop = threading.Event()
-    timer = threading.Timer(timeout, stop.set)
-    timer.start()
-    try:
-        runner.run(lambda: done() or stop.is_set())
-    finally:
-        timer.cancel()
-        runner.stop()
-
-
-def written(config: dict[str, str]) -> list[Any]:
-    found = sink_fakes.WRITTEN[config["name"]]
-    return [found[k] for k in sorted(found)]
-
-
-def consume(bootstrap: str, topic: str, count: int, timeout: float = 30.0) -> list[Any]:
-    consumer = KafkaSettings(bootstrap).consumer(f"check-{topic}-{uuid.uuid4().hex[:6]}")
-    consumer.assign([TopicPartition(topic, 0, 0)])
-    found: list[Any] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(found) < count and time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is not None and msg.error() is None:
-                found.append(msg)
-    finally:
-        consumer.close()
-    return found
 
 
 def test_confluent_avro_serializer_output_is_read_with_the_expected_values_and_connect_schema(

@@ -6,5 +6,6 @@ fastavro) load when a converter is configured, so a task that uses none of them 
 
 from connectless.converters.registry.avro_converter import AvroConverter
 from connectless.converters.registry.client import RegistryUnavailableError, SchemaNotFoundError
+from connectless.converters.registry.json_schema_converter import JsonSchemaConverter
 
-__all__ = ["AvroConverter", "RegistryUnavailableError", "SchemaNotFoundError"]
+__all__ = ["AvroConverter", "JsonSchemaConverter", "RegistryUnavailableError", "SchemaNotFoundError"]
