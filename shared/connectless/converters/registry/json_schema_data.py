@@ -349,7 +349,7 @@ def _value_decoder(schema: Schema) -> Callable[[Any], Any]:  # noqa: C901 - one 
     if kind is Type.STRING:
         return _str
     if kind is Type.BYTES:
-        return lambda v: base64.b64decode(v)
+        return base64.b64decode
     if kind is Type.ARRAY:
         assert schema.value_schema is not None
         item = _decoder(schema.value_schema)
