@@ -79,6 +79,7 @@ class LocalEndpoints:
     bootstrap_servers: str
     stack_name: str
     state_machine_arn: str
+    schema_registry_url: str = ""
 
     @classmethod
     def read(cls, path: Path = STATE_FILE) -> LocalEndpoints | None:
@@ -151,6 +152,7 @@ class LocalStack:
         try:
             aws_url = self._use_endpoint() if self.external else self._start_moto()
             bootstrap = self._start_kafka()
+            registry_url = self._start_schema_registry()
             outputs = self._create_stack(bootstrap)
             self._start_functions()
             self._start_runtime()
@@ -159,7 +161,7 @@ class LocalStack:
             self.stop()
             raise
         self.endpoints = LocalEndpoints(os.getpid(), rest_url, aws_url, bootstrap, STACK_NAME,
-                                        outputs.get("StateMachineArn", ""))  # fmt: skip
+                                        outputs.get("StateMachineArn", ""), registry_url)  # fmt: skip
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps(asdict(self.endpoints), indent=2), encoding="utf-8")
@@ -256,6 +258,21 @@ class LocalStack:
         kafka.__enter__()
         self._undo.append(lambda: kafka.__exit__(None, None, None))
         return str(kafka.bootstrap_servers)
+
+    def _start_schema_registry(self) -> str:
+        """$SCHEMA_REGISTRY_URL, else an embedded registry whose URL goes into that variable: the registry
+        converters of every connector of this stack use it when they name no `schema.registry.url`."""
+        from connectless_local.schema_registry import ENV_URL, EmbeddedSchemaRegistry, url_from_env
+
+        url = url_from_env()
+        if url:
+            return url
+        registry = EmbeddedSchemaRegistry().start()
+        self._undo.append(registry.stop)
+        saved = {ENV_URL: os.environ.get(ENV_URL)}
+        self._undo.append(lambda: _restore_env(saved))
+        os.environ[ENV_URL] = registry.url
+        return registry.url
 
     # -- 3. the stack -------------------------------------------------------------------------------------
     def _create_stack(self, bootstrap: str) -> dict[str, str]:
