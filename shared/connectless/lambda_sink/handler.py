@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from connectless.config.providers import resolve_config
 from connectless.connector import SinkTask, TopicPartition
+from connectless.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.errors.exceptions import ConnectError, ToleranceExceededError
 from connectless.errors.stage import Stage
 from connectless.lambda_sink.events import parse_event, partition_key
 from connectless.pipeline.sink import SinkPipeline
-from connectless.runtime.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_batch import RetryBudget, write_batch, write_chunks
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from connectless.kafka.settings import KafkaSettings
-    from connectless.pipeline.raw import RawRecord
+    from connectless.raw_records import RawRecord
     from connectless.records import SinkRecord
     from connectless.storage import ConfigStore, StatusStore
 

@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
+from connectless.connector_config import CONNECTOR_CLASS, connector_type, consumer_group, find_connector
 from connectless.manager.errors import BadRequestError, ConnectorNotFoundError
 from connectless.plugins import PluginNotFoundError
 from connectless.rest import throughput
 from connectless.rest.dlq import DeadLetterQueue, dlq_topic, parse_selections
 from connectless.rest.lag import consumer_lag
-from connectless.runtime.connector_config import CONNECTOR_CLASS, connector_type, find_connector
-from connectless.runtime.sink_runner import consumer_group
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -4,7 +4,7 @@ throughput store, and its CloudWatch reader on moto."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -139,7 +139,8 @@ def test_store_buckets_sums_and_stays_bounded() -> None:
 @mock_aws
 def test_cloudwatch_reader_sums_the_functions_metrics_per_minute() -> None:
     client = boto3.client("cloudwatch", region_name="us-east-1")
-    now = datetime.now(UTC).replace(second=5, microsecond=0)
+    # a point in the previous whole minute, never in the future of the reader's window
+    now = datetime.now(UTC).replace(second=5, microsecond=0) - timedelta(minutes=1)
     dims = [{"Name": "service", "Value": "connectless-dev"}, {"Name": "connector", "Value": "orders"}]
     other = [{"Name": "service", "Value": "connectless-dev"}, {"Name": "connector", "Value": "other"}]
     data = [("RecordsIn", 10, dims), ("RecordsIn", 5, dims), ("RecordsOut", 14, dims),
