@@ -62,7 +62,7 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
 @pytest.fixture
 def standalone(kafka_bootstrap: str, unique_topic: Callable[..., str]) -> Iterator[str]:
     prefix = unique_topic("console")
-    cmd = [sys.executable, "-m", "connectless.cli.main", "standalone", "--bootstrap-servers", kafka_bootstrap,
+    cmd = [sys.executable, "-m", "connectless_cli.main", "standalone", "--bootstrap-servers", kafka_bootstrap,
            "--rest-port", "0", "--offset-flush-interval-ms", "200", "--offsets-topic", f"{prefix}-offsets",
            "--config-topic", f"{prefix}-configs", "--status-topic", f"{prefix}-status"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
