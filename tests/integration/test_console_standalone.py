@@ -250,3 +250,54 @@ def test_console_runs_a_connector_through_its_life(
     assert errors == [], errors
     if shots:
         shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    from connectless_cli.main import main
+
+    capsys.readouterr()
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_cli_peeks_replays_and_tops(
+    standalone: str, kafka_bootstrap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("COLUMNS", "200")
+    run = uuid.uuid4().hex[:6]
+    topic, name, sink_file = f"cli-{run}", f"cli-sink-{run}", tmp_path / "out.txt"
+    config = {"connector.class": "FileStreamSink", "topics": topic, "file": str(sink_file),
+              "key.converter": STRING, "value.converter": JSON, "value.converter.schemas.enable": "false",
+              "errors.tolerance": "all", "errors.deadletterqueue.topic.name": f"{topic}-dlq",
+              "errors.deadletterqueue.topic.replication.factor": "1",
+              "errors.deadletterqueue.context.headers.enable": "true"}  # fmt: skip
+    assert requests.put(f"{standalone}/connectors/{name}/config", json=config, timeout=30).status_code == 201
+    producer = KafkaSettings(kafka_bootstrap).producer()
+    producer.produce(topic, b"{oops", b"bad")
+    producer.produce(topic, b'{"ok": true}', b"good")
+    assert producer.flush(30) == 0
+
+    def peeked() -> Any:
+        code, out = _cli(capsys, "dlq", "peek", name, "--url", standalone, "-o", "json")
+        return code == 0 and json.loads(out)["records"]
+
+    record = _wait(peeked, "the poison record in `dlq peek`")[0]
+    assert record["value"] == {"text": "{oops"} and record["errors"]["stage"] == "VALUE_CONVERTER"
+    code, table = _cli(capsys, "dlq", "peek", name, "--url", standalone)
+    assert code == 0 and "0:0" in table and f"{topic}-0@0" in table and "VALUE_CONVERTER" in table
+
+    fixed = {**config, "value.converter": STRING}
+    assert requests.put(f"{standalone}/connectors/{name}/config", json=fixed, timeout=30).status_code == 200
+    _wait(lambda: requests.get(f"{standalone}/connectors/{name}/status", timeout=10).json()["tasks"][0]["state"]
+          == "RUNNING", "the fixed connector RUNNING")  # fmt: skip
+    code, out = _cli(capsys, "dlq", "replay", name, "--offsets", "0:0", "--url", standalone)
+    assert code == 0 and f"0:0 -> {topic}-0@2" in out
+    _wait(lambda: "{oops" in sink_file.read_text(), "the replayed record in the file")
+
+    code, out = _cli(capsys, "top", "--once", "--url", standalone)
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.strip().startswith(name))
+    assert "sink" in row and "RUNNING" in row
+    code, _out = _cli(capsys, "dlq", "replay", name, "--offsets", "nope", "--url", standalone)
+    assert code == 2
