@@ -299,6 +299,9 @@ class LocalStack:
                                         "timeout": float(config.get("Timeout", 300)), "code": code_dir}  # fmt: skip
         if self._schedule_group != "default":
             os.environ["CONNECTLESS_SCHEDULE_GROUP"] = self._schedule_group
+        # The console's chart: the task handlers run in this process and count here; their metrics go to stdout
+        # (EMF), never to moto's CloudWatch, which the API function reads on AWS.
+        os.environ["CONNECTLESS_THROUGHPUT"] = "process"
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         if not self.external or not _state_machine_exists(outputs.get("StateMachineArn")):
             self._create_state_machines(template, parameters, physical)
