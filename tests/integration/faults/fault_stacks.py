@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,7 @@ import pytest
 import requests
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 EXAMPLE_NAMES = ("fuzz-gen", "fuzz-file")
@@ -90,3 +93,51 @@ class RunningStack:
         for connector in self.examples:
             if name is None or connector["name"] == name:
                 requests.post(f"{self.url}/connectors", json=connector, timeout=60).raise_for_status()
+
+
+def read_topic(bootstrap: str, topic: str, *, committed: bool = False, timeout_s: float = 30.0) -> list[Any]:
+    """Every record of `topic` up to its end now, as (key, value, headers); `committed`: read_committed."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"scan-{uuid.uuid4().hex}",
+                         "enable.auto.commit": False,
+                         "isolation.level": "read_committed" if committed else "read_uncommitted"})  # fmt: skip
+    try:
+        try:
+            metadata = consumer.list_topics(topic, timeout=10).topics[topic]
+        except KafkaException:
+            return []
+        if metadata.error is not None:
+            return []
+        parts = [TopicPartition(topic, p, 0) for p in metadata.partitions]
+        ends = {p.partition: consumer.get_watermark_offsets(p, timeout=10)[1] for p in parts}
+        consumer.assign(parts)
+        records: list[Any] = []
+        pending = {p for p, end in ends.items() if end > 0}
+        deadline = time.monotonic() + timeout_s
+        while pending and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None:
+                # read_committed stops at the last stable offset: markers and aborted records are never delivered
+                pending = {p for p in pending if consumer.position([TopicPartition(topic, p)])[0].offset < ends[p]}
+                continue
+            if message.error():
+                continue
+            records.append((message.key(), message.value(), message.headers()))
+            if message.offset() + 1 >= ends[message.partition()]:
+                pending.discard(message.partition())
+        return records
+    finally:
+        consumer.close()
+
+
+def eventually(check: Callable[[], Any], timeout_s: float = 90.0, interval_s: float = 0.5) -> Any:
+    """`check()`'s first truthy result; fails after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {getattr(check, '__name__', check)}")
+        time.sleep(interval_s)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,12 +27,10 @@ import boto3
 import psycopg
 import pytest
 import requests
-from confluent_kafka import Consumer, Producer, TopicPartition
-from fault_stacks import StandaloneProcess, report
+from confluent_kafka import Producer
+from fault_stacks import StandaloneProcess, eventually, read_topic, report
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import db_servers
     from connectless_local.local_up import LocalStack
 
@@ -93,38 +90,6 @@ def produce(bootstrap: str, topic: str) -> None:
     for i in range(POISON):
         producer.produce(topic, key=f"bad{i}", value=b"{not json " + str(i).encode())
     assert producer.flush(30) == 0
-
-
-def read_topic(bootstrap: str, topic: str) -> list[Any]:
-    """Every record of `topic` now, as (key, value, headers)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"scan-{uuid.uuid4().hex}",
-                         "enable.auto.commit": False})  # fmt: skip
-    try:
-        metadata = consumer.list_topics(topic, timeout=10).topics[topic]
-        parts = [TopicPartition(topic, p, 0) for p in metadata.partitions]
-        ends = {p.partition: consumer.get_watermark_offsets(p, timeout=10)[1] for p in parts}
-        consumer.assign(parts)
-        records, deadline = [], time.monotonic() + 30
-        while any(ends.values()) and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            records.append((message.key(), message.value(), message.headers()))
-            if message.offset() + 1 >= ends[message.partition()]:
-                ends[message.partition()] = 0
-        return records
-    finally:
-        consumer.close()
-
-
-def eventually(check: Callable[[], Any], timeout_s: float = 90.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out: {check.__name__}"
-        time.sleep(0.5)
 
 
 def run_scenario(url: str, bootstrap: str, secrets: Secrets, database_url: str, tag: str,
