@@ -74,6 +74,20 @@ def _decoded(route: Callable[..., Response]) -> Callable[..., Response]:
     return call
 
 
+class _Resolver(APIGatewayRestResolver):
+    """Powertools' REST resolver whose routes, every one registered (the console's too), take decoded path
+    parameters."""
+
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # type: ignore[override]  # passes every argument on
+        register = super().route(*args, **kwargs)
+
+        def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+            register(_decoded(func))
+            return func
+
+        return decorate
+
+
 def _depth(value: Any) -> int:
     """How deeply `value` nests arrays and objects, without recursion."""
     deepest, stack = 0, [(value, 1)]
@@ -104,7 +118,7 @@ def _task_id(task: str) -> int:
 
 def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver:  # noqa: C901, PLR0915
     """The resolver; `service` gives the ConnectService (built lazily: a cold start pays for Kafka once)."""
-    app = APIGatewayRestResolver()
+    app = _Resolver()
 
     def body(fields: tuple[str, ...] = ()) -> Any:
         """The request's JSON body; with `fields`, an object holding none but those."""
@@ -201,107 +215,88 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
         return _json(201, svc().create(body(CREATE_FIELDS)))
 
     @app.get("/connectors/<name>")
-    @_decoded
     def info(name: str) -> Response:
         return _json(200, svc().connector_info(name))
 
     @app.delete("/connectors/<name>")
-    @_decoded
     def delete(name: str) -> Response:
         svc().delete(name)
         return _empty(204)
 
     @app.get("/connectors/<name>/config")
-    @_decoded
     def get_config(name: str) -> Response:
         return _json(200, svc().connector_config(name))
 
     @app.put("/connectors/<name>/config")
-    @_decoded
     def put_config(name: str) -> Response:
         created, found = svc().put_config(name, body())
         return _json(201 if created else 200, found)
 
     @app.patch("/connectors/<name>/config")
-    @_decoded
     def patch_config(name: str) -> Response:
         return _json(200, svc().patch_config(name, body()))
 
     @app.get("/connectors/<name>/status")
-    @_decoded
     def status(name: str) -> Response:
         return _json(200, svc().status(name))
 
     @app.post("/connectors/<name>/restart")
-    @_decoded
     def restart(name: str) -> Response:
         found = svc().restart(name, _flag(query("includeTasks")), _flag(query("onlyFailed")))
         return _empty(204) if found is None else _json(202, found)
 
     @app.put("/connectors/<name>/pause")
-    @_decoded
     def pause(name: str) -> Response:
         svc().change_state(name, Action.PAUSE)
         return _empty(202)
 
     @app.put("/connectors/<name>/resume")
-    @_decoded
     def resume(name: str) -> Response:
         svc().change_state(name, Action.RESUME)
         return _empty(202)
 
     @app.put("/connectors/<name>/stop")
-    @_decoded
     def stop(name: str) -> Response:
         svc().change_state(name, Action.STOP)
         return _empty(204)
 
     # -- tasks -------------------------------------------------------------------------------------
     @app.get("/connectors/<name>/tasks")
-    @_decoded
     def tasks(name: str) -> Response:
         return _json(200, svc().tasks(name))
 
     @app.get("/connectors/<name>/tasks-config")
-    @_decoded
     def tasks_config(name: str) -> Response:
         return _json(200, svc().tasks_config(name))
 
     @app.get("/connectors/<name>/tasks/<task>/status")
-    @_decoded
     def task_status(name: str, task: str) -> Response:
         return _json(200, svc().task_status(name, _task_id(task)))
 
     @app.post("/connectors/<name>/tasks/<task>/restart")
-    @_decoded
     def restart_task(name: str, task: str) -> Response:
         svc().restart_task(name, _task_id(task))
         return _empty(204)
 
     # -- topics and offsets ------------------------------------------------------------------------
     @app.get("/connectors/<name>/topics")
-    @_decoded
     def topics(name: str) -> Response:
         return _json(200, svc().topics(name))
 
     @app.put("/connectors/<name>/topics/reset")
-    @_decoded
     def reset_topics(name: str) -> Response:
         svc().reset_topics(name)
         return _empty(202)
 
     @app.get("/connectors/<name>/offsets")
-    @_decoded
     def get_offsets(name: str) -> Response:
         return _json(200, svc().get_offsets(name))
 
     @app.patch("/connectors/<name>/offsets")
-    @_decoded
     def alter_offsets(name: str) -> Response:
         return _json(200, svc().alter_offsets(name, body(OFFSETS_FIELDS)))
 
     @app.delete("/connectors/<name>/offsets")
-    @_decoded
     def reset_offsets(name: str) -> Response:
         return _json(200, svc().reset_offsets(name))
 
@@ -311,12 +306,10 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
         return _json(200, plugins_view.list_plugins(_flag(query("connectorsOnly"), default=True)))
 
     @app.get("/connector-plugins/<plugin>/config")
-    @_decoded
     def plugin_config(plugin: str) -> Response:
         return _json(200, plugins_view.plugin_config(plugin))
 
     @app.put("/connector-plugins/<plugin>/config/validate")
-    @_decoded
     def validate(plugin: str) -> Response:
         return _json(200, plugins_view.validate(plugin, body()))
 
@@ -326,12 +319,10 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
         return _json(200, loggers.all_levels())
 
     @app.get("/admin/loggers/<logger>")
-    @_decoded
     def get_logger(logger: str) -> Response:
         return _json(200, loggers.get_level(logger))
 
     @app.put("/admin/loggers/<logger>")
-    @_decoded
     def set_logger(logger: str) -> Response:
         names = loggers.set_level(logger, body(LOGGER_FIELDS))
         return _empty(204) if (query("scope") or "").lower() == "cluster" else _json(200, names)

@@ -46,7 +46,7 @@ class StandaloneProcess:
     """`connectless standalone` in a child process with its own state topics; its stderr is kept."""
 
     def __init__(self, bootstrap: str, prefix: str, extra_env: dict[str, str] | None = None) -> None:
-        cmd = [sys.executable, "-m", "connectless.cli.main", "standalone", "--bootstrap-servers", bootstrap,
+        cmd = [sys.executable, "-m", "connectless_cli.main", "standalone", "--bootstrap-servers", bootstrap,
                "--rest-port", "0", "--offset-flush-interval-ms", "200", "--offsets-topic", f"{prefix}-offsets",
                "--config-topic", f"{prefix}-configs", "--status-topic", f"{prefix}-status"]  # fmt: skip
         env = {**os.environ, **(extra_env or {})}
