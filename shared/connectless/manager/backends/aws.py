@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from connectless.connector_config import consumer_group
+from connectless.connector_config import consumer_group, parse_topics_list
 from connectless.manager import lambda_config as lc
 from connectless.manager.backends.base import Backend, TaskUnit
 from connectless.storage import State
@@ -83,7 +83,7 @@ def alias_name(connector: str) -> str:
 
 
 def sink_topics(config: Mapping[str, str]) -> list[str]:
-    return [t.strip() for t in config.get("topics", "").split(",") if t.strip()]
+    return parse_topics_list(config)
 
 
 def esm_request(connector: str, topic: str, function_arn: str, targets: AwsTargets, config: Mapping[str, str], *,
