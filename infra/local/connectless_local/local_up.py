@@ -480,7 +480,7 @@ class LocalStack:
         self._reconcile()
 
     def _fire_source(self, connector: str, task: int) -> Any:
-        from connectless.lambda_sink.context import EmulatedLambdaContext
+        from connectless.runtime.lambda_context import EmulatedLambdaContext
 
         function = self._function("source_task")
         context = EmulatedLambdaContext(function["name"], None, timeout_s=function["timeout"], region=self.region)
