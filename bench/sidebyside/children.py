@@ -47,8 +47,8 @@ def _stop_event() -> threading.Event:
 
 def run_sink(stats_path: Path) -> None:
     from connectless.kafka.settings import KafkaSettings
-    from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
     from connectless.lambda_sink.events import record_count
+    from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
     stop = _stop_event()
     app = load_handler_module(SINK_APP)
