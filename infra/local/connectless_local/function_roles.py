@@ -78,6 +78,7 @@ class _Role:
     credentials: Credentials
     statements: list[dict[str, Any]] = field(default_factory=list)
     read_at: float = float("-inf")
+    granted: set[str] = field(default_factory=set)
 
 
 class _PerFunctionCredentials(Credentials):
@@ -232,6 +233,9 @@ class FunctionRoles:
             statements += _statements_of(document["PolicyVersion"]["Document"])
         with self._lock:
             role.statements, role.read_at = statements, time.monotonic()
+            for statement in statements:  # what the role was granted at any time of the run
+                if statement.get("Effect") == "Allow":
+                    role.granted.update(_as_list(statement.get("Action")))
         return statements
 
     def _allowed(
@@ -316,16 +320,12 @@ class FunctionRoles:
 
     # -- the report -----------------------------------------------------------------------------------
     def granted(self) -> dict[str, set[str]]:
-        """Per function, the actions its role's policies allow (as written: no wildcard actions are expected)."""
-        out: dict[str, set[str]] = {}
-        for function, role in self.roles.items():
+        """Per function, the actions its role's policies allowed during the run, as written (the template has
+        no wildcard action; one would be listed as it stands)."""
+        for role in self.roles.values():
             role.read_at = float("-inf")
-            actions: set[str] = set()
-            for statement in self._statements(role):
-                if statement.get("Effect") == "Allow":
-                    actions.update(a.lower() for a in _as_list(statement.get("Action")))
-            out[function] = actions
-        return out
+            self._statements(role)
+        return {function: set(role.granted) for function, role in self.roles.items()}
 
     def report(self) -> str:
         """Every call per function with its verdict, then the granted actions no call used."""
@@ -336,7 +336,7 @@ class FunctionRoles:
             lines.append(f"  {call.function}: {call.action} on {call.resource} x{count}: {verdict}")
             used[call.function].add(call.action.lower())
         for function, actions in sorted(self.granted().items()):
-            unused = sorted(actions - used[function])
+            unused = sorted(a for a in actions if a.lower() not in used[function])
             lines.append(f"  {function}: granted, unused in this run: {', '.join(unused) or 'none'}")
         if self.unevaluated:
             lines.append(f"  conditions counted as met (keys not known here): {', '.join(sorted(self.unevaluated))}")
