@@ -38,6 +38,7 @@ def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) 
     stack = LocalStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=state_file, parameters=parameters)
     stack.start()
     yield stack
+    assert stack.roles is not None and not stack.roles.denied(), stack.roles.report()  # the template's IAM suffices
     stack.stop()
     assert os.environ.get("AWS_ENDPOINT_URL") == before
     assert not state_file.exists()

@@ -260,7 +260,12 @@ class SinkBatchHandler:
             self._tasks.pop(connector).stop()
             running = None
         if running is None:
-            running = _RunningTask(connector, self.task_id, config, task_config, self.settings, self.topic_statuses)
+            try:
+                running = _RunningTask(connector, self.task_id, config, task_config, self.settings,
+                                       self.topic_statuses)  # fmt: skip
+            except Exception:  # a task that cannot start (its config, a secret, its system) is a failed task
+                self._set_status(connector, State.FAILED, traceback.format_exc())
+                raise
             self._tasks[connector] = running
         return running
 
