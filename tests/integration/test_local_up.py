@@ -203,3 +203,24 @@ def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalStack) -> Non
     assert refused.value.status == 400
     assert "topics.regex is not supported on AWS" in str(refused.value)
     assert "by-regex" not in client.get("/connectors")
+
+
+def test_local_status_as_json_for_scripts(local_stack: LocalStack, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import connectless_local.local_up
+
+    assert local_stack.endpoints is not None and local_stack.state_file is not None
+    monkeypatch.setattr(connectless_local.local_up, "STATE_FILE", local_stack.state_file)
+    client = ConnectClient(local_stack.endpoints.rest_url)
+    name = f"status-{uuid.uuid4().hex[:8]}"
+    client.request("POST", "/connectors", {"name": name, "initial_state": "STOPPED", "config": {
+        "connector.class": "FileStreamSink", "topics": name, "file": "/dev/null"}})  # fmt: skip
+    capsys.readouterr()
+    assert main(["local", "status", "-o", "json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["rest_url"] == local_stack.endpoints.rest_url
+    assert status["aws_endpoint"] == local_stack.endpoints.aws_endpoint_url
+    assert status["aws_endpoint"].startswith("http://127.0.0.1:")
+    assert status["kafka_bootstrap"] == local_stack.endpoints.bootstrap_servers
+    assert status["connectors"][name] == {"type": "sink", "state": "STOPPED", "tasks": []}
+    client.request("DELETE", f"/connectors/{name}")
