@@ -95,6 +95,7 @@ def run_up(args: argparse.Namespace) -> int:
         where = "AWS (endpoint)" if stack.external else "AWS (moto)    "
         print(f"  {where} {endpoints.aws_endpoint_url}", flush=True)
         print(f"  Kafka          {endpoints.bootstrap_servers}", flush=True)
+        print(f"  schema registry {endpoints.schema_registry_url}", flush=True)
         print(f"  state machine  {endpoints.state_machine_arn}", flush=True)
         stack.wait()
     finally:

@@ -14,12 +14,12 @@ import pytest
 
 import sink_fakes
 from connectless.errors import ConnectError
-from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import build_event
 from connectless.lambda_sink.handler import ConnectorNotRunnableError, SinkBatchHandler
 from connectless.lambda_source.handler import SourceTaskFailedError, SourceTaskHandler
 from connectless.plugins import PluginNotFoundError
 from connectless.raw_records import RawRecord
+from connectless.runtime.lambda_context import EmulatedLambdaContext
 from connectless.storage import ConfigStore, MemoryLog, OffsetStore, State, StatusStore, TargetState
 
 if TYPE_CHECKING:
