@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from source_support import SourceWorld, read_raw
-
 from connectless.lambda_sink.context import EmulatedLambdaContext
+from source_support import SourceWorld, read_raw
 
 if TYPE_CHECKING:
     from collections.abc import Callable
