@@ -210,7 +210,9 @@ def _error_json(stage: str, error: BaseException, index: int) -> dict[str, Any]:
 
 
 def _default_topic(config: Mapping[str, str]) -> str | None:
-    topics = [t.strip() for t in config.get("topics", "").split(",") if t.strip()]
+    from connectless.connector_config import parse_topics_list
+
+    topics = parse_topics_list(config)
     return topics[0] if topics else (config.get("topic") or None)
 
 
