@@ -74,8 +74,8 @@ def test_zlib_compression_byte_and_payload(glue: Any) -> None:
 
 def test_records_written_by_glues_serializer_are_read(glue: Any) -> None:
     """Bytes framed as Glue's own serializer frames them: version byte 3, no compression, the version's UUID."""
-    definition = json.dumps({"type": "record", "name": "Ping", "fields": [{"name": "seq", "type": "long"},
-                                                                           {"name": "host", "type": "string"}]})  # fmt: skip
+    fields = [{"name": "seq", "type": "long"}, {"name": "host", "type": "string"}]
+    definition = json.dumps({"type": "record", "name": "Ping", "fields": fields})
     created = glue.create_schema(RegistryId={"RegistryName": "orders-registry"}, SchemaName="pings",
                                  DataFormat="AVRO", Compatibility="BACKWARD", SchemaDefinition=definition)  # fmt: skip
     out = io.BytesIO()
