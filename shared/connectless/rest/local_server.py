@@ -16,24 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from connectless.runtime.lambda_context import EmulatedLambdaContext
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_BODY_BYTES = 6 * 1024 * 1024  # a synchronous Lambda invocation's payload limit
 _URI_CHARS = "/%:@!$&'()*+,;=-._~"  # RFC 3986 path characters, and the escapes already made
-
-
-class LocalContext:
-    function_name = "connectless-api-local"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:connectless-api-local"
-    memory_limit_in_mb = 1024
-    log_group_name = "/local/connectless-api"
-    log_stream_name = "local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
 
 
 def proxy_event(
@@ -104,7 +91,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for key, value in self.headers.items():
             headers.setdefault(key, []).append(value)
         event = proxy_event(self.command, self.path, headers, body, self.client_address[0])
-        response = self.handler(event, LocalContext())
+        context = EmulatedLambdaContext("connectless-api-local", None, timeout_s=29, memory_limit_in_mb=1024)
+        response = self.handler(event, context)
         payload = response.get("body") or ""
         data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
         self.send_response(int(response.get("statusCode", 500)))
