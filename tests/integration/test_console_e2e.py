@@ -226,6 +226,8 @@ def run_console_scenario(browser: WebDriver, base: str, kafka_bootstrap: str, tm
     _wait(lambda: ui.state() == "RUNNING" and ui.task_states() == ["RUNNING"], "the fixed connector RUNNING")
     time.sleep(config_reload_s)
     ui.click("#dlq-0-0")
+    time.sleep(3.5)  # the page repaints every 3 s: the tick must survive it
+    assert ui.css("#dlq-0-0").is_selected() and ui.css("#replay").is_enabled()
     ui.click("#replay")
     ui.confirm()
     _wait(lambda: "not json{" in sink_file.read_text(), "the replayed record in the sink's file", timeout=90)
