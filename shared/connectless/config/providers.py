@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connectless.config.errors import ConfigError
+from connectless.config.properties import parse_properties
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -73,7 +74,7 @@ class EnvConfigProvider:
 
 
 class FileConfigProvider:
-    """Keys of a Java properties file: `key=value`, `key: value` or `key value`; `#` and `!` comment lines."""
+    """Keys of a Java properties file, read as `Properties.load` reads it (continuations and escapes too)."""
 
     def get(self, path: str | None, keys: set[str]) -> dict[str, str]:
         if not path:
@@ -82,14 +83,7 @@ class FileConfigProvider:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigProviderError(f"file:{path}", f"cannot read the file ({exc.strerror})") from None
-        props: dict[str, str] = {}
-        for line in text.splitlines():
-            stripped = line.strip()
-            if not stripped or stripped[0] in "#!":
-                continue
-            match = re.match(r"((?:\\.|[^=:\s\\])+)\s*[=:\s]\s*(.*)", stripped)
-            key, value = (match.group(1), match.group(2)) if match else (stripped, "")
-            props[key.replace("\\", "")] = value
+        props = parse_properties(text)
         absent = keys - props.keys()
         if absent:
             raise _missing("file", path, absent)

@@ -87,6 +87,13 @@ def test_file_provider_reads_properties(tmp_path: Path) -> None:
     assert resolver(file=FileConfigProvider()).resolve(config) == {"u": "alice", "p": "p=w", "e": ""}
 
 
+def test_file_provider_reads_continuations_and_escapes(tmp_path: Path) -> None:
+    props = tmp_path / "app.properties"
+    props.write_text("url = jdbc:postgresql://db:5432/\\\n    app\ntab\\ key = a\\tb\\u0041\n", encoding="utf-8")
+    config = {"url": f"${{file:{props}:url}}", "t": f"${{file:{props}:tab key}}"}
+    assert resolver(file=FileConfigProvider()).resolve(config) == {"url": "jdbc:postgresql://db:5432/app", "t": "a\tbA"}
+
+
 def test_file_provider_missing_file_fails(tmp_path: Path) -> None:
     with pytest.raises(ConfigProviderError, match="cannot read"):
         resolver(file=FileConfigProvider()).resolve({"a": f"${{file:{tmp_path}/none.properties:k}}"})

@@ -16,11 +16,11 @@ import pytest
 import sink_fakes
 from connectless.connector import SinkConnector, SinkTask
 from connectless.errors import ConnectError
-from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import build_event
 from connectless.lambda_sink.handler import SinkBatchHandler
 from connectless.plugins import PluginKind, register
 from connectless.raw_records import RawRecord
+from connectless.runtime.lambda_context import EmulatedLambdaContext
 from connectless.storage import ConfigStore, MemoryLog, State, StatusStore, TargetState
 
 if TYPE_CHECKING:
