@@ -12,10 +12,17 @@ from typing import TYPE_CHECKING
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from connectless.config import aws_parameters
 from connectless_local.embedded_kafka import EmbeddedKafka, bootstrap_from_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_caches() -> None:
+    """Secrets and parameters are cached per process (Powertools parameters): each test reads its own moto."""
+    aws_parameters.clear_caches()
 
 
 @pytest.fixture(scope="session")
