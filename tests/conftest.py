@@ -1,6 +1,7 @@
-"""Session fixtures shared by every test directory: one real Apache Kafka per test session.
+"""Session fixtures shared by every test directory: one real Apache Kafka and one schema registry per session.
 
-KAFKA_BOOTSTRAP_SERVERS points the whole session at another broker instead.
+KAFKA_BOOTSTRAP_SERVERS points the whole session at another broker instead, SCHEMA_REGISTRY_URL at another
+Confluent-compatible registry.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from confluent_kafka.admin import AdminClient
 
 from connectless.config import aws_parameters
 from connectless_local.embedded_kafka import EmbeddedKafka, bootstrap_from_env
+from connectless_local.schema_registry import EmbeddedSchemaRegistry
+from connectless_local.schema_registry import url_from_env as registry_url_from_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -39,6 +42,17 @@ def kafka_bootstrap() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def kafka_admin(kafka_bootstrap: str) -> AdminClient:
     return AdminClient({"bootstrap.servers": kafka_bootstrap})
+
+
+@pytest.fixture(scope="session")
+def schema_registry_url() -> Iterator[str]:
+    """`schema.registry.url` of the session's Confluent-compatible registry (Apicurio, built once per user)."""
+    existing = registry_url_from_env()
+    if existing:
+        yield existing
+        return
+    with EmbeddedSchemaRegistry() as registry:
+        yield registry.url
 
 
 @pytest.fixture

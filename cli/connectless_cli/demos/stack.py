@@ -112,7 +112,10 @@ def main() -> int:
     console = Console()
     seed()
     console.print(f"Seeded [bold]{DB_PATH}[/]: {ROWS} orders, {len(BAD_ROWS)} of them with amount 'n/a'")
-    stack = LocalStack(rest_port=0, state_file=None, parameters={"SourceTaskTimeout": "20"})
+    # the S3 sink may write to the bucket only: the stack's parameter grants it, as on AWS
+    stack = LocalStack(
+        rest_port=0, state_file=None, parameters={"SourceTaskTimeout": "20", "ConnectorS3Buckets": BUCKET}
+    )
     with console.status("Starting the local stack (moto, Kafka, handlers, REST API)"):
         endpoints = stack.start()
     try:

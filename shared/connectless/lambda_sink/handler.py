@@ -29,10 +29,12 @@ from connectless.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.errors.exceptions import ConnectError, ToleranceExceededError
 from connectless.errors.stage import Stage
 from connectless.lambda_sink.events import parse_event, partition_key
+from connectless.manager.aws_sinks import provisioned
 from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_batch import write_batch, write_chunks
+from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, State, Status, TargetState
 
 if TYPE_CHECKING:
@@ -47,7 +49,9 @@ log = logging.getLogger(__name__)
 
 TASK_ID_ENV: Final = "CONNECTLESS_TASK_ID"
 # Set to "false" when the mapping lacks FunctionResponseTypes=ReportBatchItemFailures: a failure then raises,
-# since a mapping that ignores batchItemFailures would commit the failed records.
+# since a mapping that ignores batchItemFailures would commit the failed records. "provisioned" (the SAM
+# template's value): report for the connectors in provisioned mode only, the only mappings AWS gives
+# ReportBatchItemFailures (aws_sinks).
 REPORT_ITEM_FAILURES_ENV: Final = "CONNECTLESS_REPORT_BATCH_ITEM_FAILURES"
 MAX_POLL_RECORDS: Final = "consumer.override.max.poll.records"
 DEFAULT_MAX_POLL_RECORDS: Final = 500  # Kafka Connect's (the consumer's) default
@@ -187,6 +191,7 @@ class SinkBatchHandler:
         task_id: int = 0,
         config_ttl_s: float = 30.0,
         report_item_failures: bool = True,
+        report_only_provisioned: bool = False,
         dlq_flush_timeout_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -200,6 +205,7 @@ class SinkBatchHandler:
         self.task_id = task_id
         self.config_ttl_s = config_ttl_s
         self.report_item_failures = report_item_failures
+        self.report_only_provisioned = report_only_provisioned
         self.dlq_flush_timeout_s = dlq_flush_timeout_s
         self._clock = clock
         self._sleep = sleep
@@ -232,6 +238,7 @@ class SinkBatchHandler:
             worker_id=f"lambda:{worker}",
             task_id=int(env.get(TASK_ID_ENV, "0")),
             report_item_failures=env.get(REPORT_ITEM_FAILURES_ENV, "true").lower() != "false",
+            report_only_provisioned=env.get(REPORT_ITEM_FAILURES_ENV, "").lower() == "provisioned",
         )
 
     # -- config ------------------------------------------------------------------------------------
@@ -253,8 +260,12 @@ class SinkBatchHandler:
             self._tasks.pop(connector).stop()
             running = None
         if running is None:
-            running = _RunningTask(connector, self.task_id, config, task_config, self.settings, self.topic_statuses,
-                                   self._clock, self._sleep)  # fmt: skip
+            try:
+                running = _RunningTask(connector, self.task_id, config, task_config, self.settings,
+                                       self.topic_statuses, self._clock, self._sleep)  # fmt: skip
+            except Exception:  # a task that cannot start (its config, a secret, its system) is a failed task
+                self._set_status(connector, State.FAILED, traceback.format_exc())
+                raise
             self._tasks[connector] = running
         return running
 
@@ -273,6 +284,7 @@ class SinkBatchHandler:
             start = time.perf_counter()
             result = self._handle(event, connector, remaining_s)
             result.duration_s = time.perf_counter() - start
+            THROUGHPUT.add(connector, result.records_in, result.records_written, result.records_dead_lettered)
             return result
 
     def _handle(self, event: Mapping[str, Any], connector: str, remaining_s: Callable[[], float] | None) -> BatchResult:
@@ -287,9 +299,11 @@ class SinkBatchHandler:
             self._drop_task(connector)
             raise ConnectError(f"batch failed for connector {connector!r}: {exc}") from exc
         if result.failures:
-            if not self.report_item_failures:
+            if not self.report_item_failures or (self.report_only_provisioned and not provisioned(running.config)):
                 self._drop_task(connector)
-                raise ConnectError(f"{len(result.failures)} partition(s) failed for connector {connector!r}")
+                cause = (result.trace or "").strip().splitlines()[-1:] or ["see the task's status"]
+                failed = len(result.failures)
+                raise ConnectError(f"{failed} partition(s) failed for connector {connector!r}: {cause[0]}")
         elif self._last_status.get(connector) is not State.RUNNING:
             self._set_status(connector, State.RUNNING)
         return result

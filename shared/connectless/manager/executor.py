@@ -48,7 +48,7 @@ class Executor(ABC):
 def run_steps(state: ConnectState, backend: Backend, request: ManagerRequest) -> dict[str, Any]:
     """The state machine's flow without Step Functions, same steps, same order, same Catch."""
     try:
-        validation = steps.validate(state, request)
+        validation = steps.validate(state, request, on_aws=backend.on_aws)
         planned = steps.plan(state, request, validation)
         steps.write_configs(state, request, planned)
         applied = [steps.apply(state, backend, request, unit, planned["type"]) for unit in planned["units"]]

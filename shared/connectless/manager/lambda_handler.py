@@ -28,7 +28,8 @@ def _runtime() -> tuple[ConnectState, Backend]:
         from connectless.manager.backends.aws import AwsBackend, AwsTargets
         from connectless.manager.state import ConnectState
 
-        configure(ConnectState.from_env("connectless-manager"), AwsBackend(AwsTargets.from_env()))
+        state = ConnectState.from_env("connectless-manager")
+        configure(state, AwsBackend(AwsTargets.from_env(), kafka=state.settings))
     return _configured["state"], _configured["backend"]
 
 
@@ -37,7 +38,7 @@ def handle(event: dict[str, Any]) -> Any:
     step = event.get("step")
     request = ManagerRequest.from_json(event["request"])
     if step == "validate":
-        return steps.validate(state, request)
+        return steps.validate(state, request, on_aws=backend.on_aws)
     if step == "plan":
         return steps.plan(state, request, event["validation"])
     if step == "write_configs":

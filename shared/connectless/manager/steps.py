@@ -21,6 +21,7 @@ from connectless.connector_config import (
     find_connector,
 )
 from connectless.manager import lambda_config
+from connectless.manager.aws_sinks import check_sink_config
 from connectless.manager.backends.base import Op, TaskUnit
 from connectless.manager.errors import BadRequestError, ConnectorNotFoundError
 from connectless.manager.request import Action, ManagerRequest
@@ -71,8 +72,9 @@ def _scrub(name: str, raw: Mapping[str, str], resolved: Mapping[str, str], exc: 
     raise ConnectorConfigError(name, {k: [clean(m) for m in msgs] for k, msgs in exc.errors.items()}) from None
 
 
-def check_config(name: str, config: Mapping[str, str]) -> str:
-    """Validate a whole connector config (Connectless's own keys too); returns "source" or "sink".
+def check_config(name: str, config: Mapping[str, str], *, on_aws: bool = False) -> str:
+    """Validate a whole connector config (Connectless's own keys too); returns "source" or "sink". With `on_aws`,
+    a sink must also fit AWS's event-source mappings (aws_sinks.check_sink_config).
 
     The references of `config` are resolved first, as Kafka Connect validates the transformed config; errors
     name the keys and references, never a resolved value."""
@@ -81,6 +83,8 @@ def check_config(name: str, config: Mapping[str, str]) -> str:
     try:
         result = check_connector_config(full, name)
         bad = {v.name: v.errors for v in lambda_config.CONFIG_DEF.validate(full) if v.errors}
+        if on_aws and result.plugin is not None and connector_type(result.plugin) == "sink":
+            bad.update(check_sink_config(full))
         if bad:
             raise ConnectorConfigError(name, bad)
     except ConnectorConfigError as exc:
@@ -89,12 +93,12 @@ def check_config(name: str, config: Mapping[str, str]) -> str:
     return connector_type(result.plugin)
 
 
-def validate(state: ConnectState, request: ManagerRequest) -> dict[str, Any]:
+def validate(state: ConnectState, request: ManagerRequest, *, on_aws: bool = False) -> dict[str, Any]:
     state.configs.refresh()
     if request.action is Action.PUT:
         if request.config is None:
             raise BadRequestError("a config is required")
-        return {"type": check_config(request.connector, request.config)}
+        return {"type": check_config(request.connector, request.config, on_aws=on_aws)}
     existing = state.configs.connector_config(request.connector)
     if existing is None:
         raise ConnectorNotFoundError(request.connector)

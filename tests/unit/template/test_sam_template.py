@@ -78,6 +78,7 @@ UNSCOPED_ALLOWED = {
     "ec2:DescribeNetworkInterfaces",
     "lambda:ListEventSourceMappings",
     "lambda:CreateEventSourceMapping",
+    "cloudwatch:GetMetricData",  # the console's throughput chart on AWS
 }
 
 
