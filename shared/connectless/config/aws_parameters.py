@@ -82,7 +82,7 @@ def get_secret(name: str, *, provider: SecretsProvider | None = None, json: bool
     """A secret's SecretString (or its JSON, parsed, with `json`); SecretReadError naming the AWS error code.
 
     Raises SecretReadError with code "binary" for a SecretBinary and "not JSON" when `json` cannot parse it."""
-    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+    from aws_lambda_powertools.utilities.parameters import GetParameterError, TransformParameterError
 
     provider = provider or _shared_secrets()
     try:
@@ -98,7 +98,7 @@ def get_secret(name: str, *, provider: SecretsProvider | None = None, json: bool
 
 def get_parameters(names: list[str], *, provider: SSMProvider | None = None) -> dict[str, str]:
     """Parameter Store values (decrypted) of `names` that exist; parameter ARNs are read one by one."""
-    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+    from aws_lambda_powertools.utilities.parameters import GetParameterError
 
     provider = provider or _shared_ssm()
     by_name = [n for n in names if not n.startswith("arn:")]
