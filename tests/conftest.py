@@ -6,6 +6,7 @@ Confluent-compatible registry.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from typing import TYPE_CHECKING
@@ -26,6 +27,17 @@ if TYPE_CHECKING:
 def _fresh_secret_caches() -> None:
     """Secrets and parameters are cached per process (Powertools parameters): each test reads its own moto."""
     aws_parameters.clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def _library_logger_as_it_was() -> Iterator[None]:
+    """A test that imports a function's app.py joins the library's logs to its Logger (no propagation to the
+    root logger); the next test gets the library logger back as it was, so caplog sees its records."""
+    library = logging.getLogger("connectless")
+    handlers, level, propagate = library.handlers[:], library.level, library.propagate
+    yield
+    library.handlers, library.propagate = handlers, propagate
+    library.setLevel(level)
 
 
 @pytest.fixture(scope="session")

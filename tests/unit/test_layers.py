@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Layers, bottom first. A package may import its own layer's packages (without a cycle) and any layer below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("data", "config", "plugins", "tracing", "kafka"),
+    ("data", "config", "plugins", "tracing", "logs", "kafka"),
     ("records",),
     ("connector", "raw_records"),
     ("errors", "converters", "transforms", "connectors", "connector_config"),
