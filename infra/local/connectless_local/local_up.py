@@ -3,7 +3,7 @@
 What runs, in start order (stop undoes it in reverse):
 1. moto's server on 127.0.0.1 (every boto3 client of this process goes there, through AWS_ENDPOINT_URL),
    with Step Functions executing state machines and Lambda invocations routed to the handlers in-process;
-   or, with an external endpoint (`aws_endpoint_url`: LocalSamStack, another moto server) or an AWS profile, no
+   or, with an external endpoint (`aws_endpoint_url`: LocalStack, another moto server) or an AWS profile, no
    moto at all: see "External endpoint" below;
 2. Kafka: the broker in KAFKA_BOOTSTRAP_SERVERS, or the embedded one;
 3. the stack: template.yaml translated with aws-sam-translator and created by moto's CloudFormation; the
