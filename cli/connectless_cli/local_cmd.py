@@ -75,7 +75,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from connectless_local.local_up import LocalStack
+    from connectless_local.local_up import LocalSamStack
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "moto"):
@@ -87,7 +87,7 @@ def run_up(args: argparse.Namespace) -> int:
         from connectless_local.localstack import use_localstack
 
         endpoint, profile = use_localstack(), None
-    stack = LocalStack(rest_port=args.rest_port, bootstrap_servers=args.bootstrap_servers, parameters=parameters,
+    stack = LocalSamStack(rest_port=args.rest_port, bootstrap_servers=args.bootstrap_servers, parameters=parameters,
                        aws_endpoint_url=endpoint, aws_profile=profile)  # fmt: skip
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

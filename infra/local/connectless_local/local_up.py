@@ -120,8 +120,10 @@ class _RunningMapping:
             self.emulator.stop()
 
 
-class LocalStack:
-    """Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
+class LocalSamStack:
+    """The SAM stack on this machine: created in moto (or at `aws_endpoint_url`), its handlers run in-process.
+
+    Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
 
     def __init__(self, rest_port: int = 8083, bootstrap_servers: str | None = None, root: Path = stack_template.ROOT,
                  state_file: Path | None = STATE_FILE, reconcile_s: float = 1.0,
