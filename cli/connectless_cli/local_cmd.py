@@ -33,7 +33,10 @@ Where the AWS side runs:
                         answered in this process for its own clients; not created there).
                         Stopping deletes what this run created there (stack, artifacts bucket, schedule
                         group with its schedules); a stack that existed already is updated and left in place.
-  --moto                ignore $AWS_ENDPOINT_URL and $AWS_PROFILE and start moto.
+  --localstack          (or $LOCALSTACK_HOST set) the same at LocalStack, found as localstack_client finds
+                        it: $LOCALSTACK_HOST host[:port] (default localhost:4566), $EDGE_PORT, $USE_SSL;
+                        credentials test/test unless set. The Kafka mappings are emulated here, as on moto.
+  --moto                ignore $AWS_ENDPOINT_URL, $AWS_PROFILE and $LOCALSTACK_HOST and start moto.
 """
 
 
@@ -52,6 +55,8 @@ def add_parser(sub: Any) -> None:
                     help="create the stack at this AWS endpoint, not in moto (default: $AWS_ENDPOINT_URL)")  # fmt: skip
     up.add_argument("--profile", default=os.environ.get("AWS_PROFILE") or None,
                     help="create the stack with this AWS profile, not in moto (default: $AWS_PROFILE)")  # fmt: skip
+    up.add_argument("--localstack", action="store_true", default=bool(os.environ.get("LOCALSTACK_HOST", "").strip()),
+                    help="create the stack at LocalStack ($LOCALSTACK_HOST, $EDGE_PORT, $USE_SSL)")  # fmt: skip
     up.add_argument("--moto", action="store_true", help="start moto even when an endpoint or profile is set")
     up.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE",
                     help="template parameters, as `sam deploy` takes them (e.g. SourceTaskTimeout=60)")  # fmt: skip
@@ -70,7 +75,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from connectless_local.local_up import LocalStack
+    from connectless_local.local_up import LocalSamStack
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "moto"):
@@ -78,7 +83,11 @@ def run_up(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
     parameters = dict(item.split("=", 1) for item in args.parameter_overrides if "=" in item)
     endpoint, profile = (None, None) if args.moto else (args.endpoint_url, args.profile)
-    stack = LocalStack(rest_port=args.rest_port, bootstrap_servers=args.bootstrap_servers, parameters=parameters,
+    if args.localstack and not args.moto:
+        from connectless_local.localstack import use_localstack
+
+        endpoint, profile = use_localstack(), None
+    stack = LocalSamStack(rest_port=args.rest_port, bootstrap_servers=args.bootstrap_servers, parameters=parameters,
                        aws_endpoint_url=endpoint, aws_profile=profile)  # fmt: skip
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -95,6 +104,7 @@ def run_up(args: argparse.Namespace) -> int:
         where = "AWS (endpoint)" if stack.external else "AWS (moto)    "
         print(f"  {where} {endpoints.aws_endpoint_url}", flush=True)
         print(f"  Kafka          {endpoints.bootstrap_servers}", flush=True)
+        print(f"  schema registry {endpoints.schema_registry_url}", flush=True)
         print(f"  state machine  {endpoints.state_machine_arn}", flush=True)
         stack.wait()
     finally:

@@ -52,6 +52,7 @@ from connectless_local.event_source_mappings import (
     mapping_config,
     store_for,
 )
+from connectless_local.function_roles import FunctionRoles
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,6 +66,7 @@ log = logging.getLogger("connectless.local")
 REGION = "us-east-1"
 STACK_NAME = "connectless-local"
 ARTIFACTS_BUCKET = "connectless-local-artifacts"
+ADMIN_USER = "connectless-local-admin"
 STATE_FILE = Path(os.environ.get("CONNECTLESS_LOCAL_STATE") or Path.home() / ".cache/connectless/local-up.json")
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
@@ -79,6 +81,7 @@ class LocalEndpoints:
     bootstrap_servers: str
     stack_name: str
     state_machine_arn: str
+    schema_registry_url: str = ""
 
     @classmethod
     def read(cls, path: Path | None = None) -> LocalEndpoints | None:
@@ -117,8 +120,10 @@ class _RunningMapping:
             self.emulator.stop()
 
 
-class LocalStack:
-    """Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
+class LocalSamStack:
+    """The SAM stack on this machine: created in moto (or at `aws_endpoint_url`), its handlers run in-process.
+
+    Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
 
     def __init__(self, rest_port: int = 8083, bootstrap_servers: str | None = None, root: Path = stack_template.ROOT,
                  state_file: Path | None = STATE_FILE, reconcile_s: float = 1.0,
@@ -145,13 +150,17 @@ class LocalStack:
         self._scheduler: LocalScheduler | None = None
         self._scheduled: set[tuple[str, int]] = set()
         self._schedule_group = "default"
+        self.roles: FunctionRoles | None = None  # moto mode: each handler under its function role, IAM checked
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> LocalEndpoints:
         try:
             aws_url = self._use_endpoint() if self.external else self._start_moto()
             bootstrap = self._start_kafka()
+            registry_url = self._start_schema_registry()
             outputs = self._create_stack(bootstrap)
+            if not self.external:
+                self._enforce_iam()
             self._start_functions()
             self._start_runtime()
             rest_url = self._start_rest()
@@ -159,7 +168,7 @@ class LocalStack:
             self.stop()
             raise
         self.endpoints = LocalEndpoints(os.getpid(), rest_url, aws_url, bootstrap, STACK_NAME,
-                                        outputs.get("StateMachineArn", ""))  # fmt: skip
+                                        outputs.get("StateMachineArn", ""), registry_url)  # fmt: skip
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps(asdict(self.endpoints), indent=2), encoding="utf-8")
@@ -244,7 +253,44 @@ class LocalStack:
                           AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION)  # fmt: skip
         self.lambdas = InProcessLambdas(REGION).__enter__()
         self._undo.append(lambda: self.lambdas.__exit__(None, None, None))
+        self._create_admin_user()
         return url
+
+    def _create_admin_user(self) -> None:
+        """moto checks requests only from principals it knows: the harness itself (stack, runtime, a user's
+        scripts) works as an IAM user with every permission, as a deployer would."""
+        import boto3
+
+        iam = boto3.client("iam")
+        iam.create_user(UserName=ADMIN_USER)
+        iam.put_user_policy(UserName=ADMIN_USER, PolicyName="everything", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))  # fmt: skip
+        key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+        os.environ.update(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+
+    def _enforce_iam(self) -> None:
+        """Each function gets its role's temporary credentials (sts:AssumeRole, as Lambda does), then moto's
+        access control goes on for S3 and every function's call is checked against its role's policies
+        (function_roles.py says why moto alone is not enough)."""
+        import boto3
+        from moto.core.responses import BaseResponse
+
+        admin = boto3.session.Session()
+        account = admin.client("sts").get_caller_identity()["Account"]
+        roles = FunctionRoles(self.region, account, admin)
+        lambda_client = admin.client("lambda")
+        for function in self._functions.values():
+            role_arn = lambda_client.get_function_configuration(FunctionName=function["name"])["Role"]
+            roles.assume(function["code"].name, role_arn)  # trust policies: Lambda's service principal
+        url = os.environ["AWS_ENDPOINT_URL"]
+        original = BaseResponse._authenticate_and_authorize_normal_action
+        # moto checks non-S3 actions against resource "*" only and cannot verify REST-JSON signatures: off there
+        BaseResponse._authenticate_and_authorize_normal_action = _not_checked_by_moto  # type: ignore[method-assign,assignment]
+        self._undo.append(lambda: setattr(BaseResponse, "_authenticate_and_authorize_normal_action", original))
+        previous = _reset_moto_auth(url, "0")  # INITIAL_NO_AUTH_ACTION_COUNT=0: every request from now on
+        self._undo.append(lambda: _reset_moto_auth(url, previous))
+        self._undo.append(roles.install())
+        self.roles = roles
 
     # -- 2. Kafka -----------------------------------------------------------------------------------------
     def _start_kafka(self) -> str:
@@ -256,6 +302,21 @@ class LocalStack:
         kafka.__enter__()
         self._undo.append(lambda: kafka.__exit__(None, None, None))
         return str(kafka.bootstrap_servers)
+
+    def _start_schema_registry(self) -> str:
+        """$SCHEMA_REGISTRY_URL, else an embedded registry whose URL goes into that variable: the registry
+        converters of every connector of this stack use it when they name no `schema.registry.url`."""
+        from connectless_local.schema_registry import ENV_URL, EmbeddedSchemaRegistry, url_from_env
+
+        url = url_from_env()
+        if url:
+            return url
+        registry = EmbeddedSchemaRegistry().start()
+        self._undo.append(registry.stop)
+        saved = {ENV_URL: os.environ.get(ENV_URL)}
+        self._undo.append(lambda: _restore_env(saved))
+        os.environ[ENV_URL] = registry.url
+        return registry.url
 
     # -- 3. the stack -------------------------------------------------------------------------------------
     def _create_stack(self, bootstrap: str) -> dict[str, str]:
@@ -271,6 +332,7 @@ class LocalStack:
         physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
                     for r in cfn.list_stack_resources(StackName=STACK_NAME)["StackResourceSummaries"]}  # fmt: skip
         self._create_schedule_groups(template, parameters)
+        self._attach_managed_policies(template, parameters, physical)
         lambda_client = boto3.client("lambda")
         for logical, resource in template["Resources"].items():
             if resource["Type"] != "AWS::Lambda::Function":
@@ -282,10 +344,36 @@ class LocalStack:
                                         "timeout": float(config.get("Timeout", 300)), "code": code_dir}  # fmt: skip
         if self._schedule_group != "default":
             os.environ["CONNECTLESS_SCHEDULE_GROUP"] = self._schedule_group
+        # The console's chart: the task handlers run in this process and count here; their metrics go to stdout
+        # (EMF), never to moto's CloudWatch, which the API function reads on AWS.
+        os.environ["CONNECTLESS_THROUGHPUT"] = "process"
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         if not self.external or not _state_machine_exists(outputs.get("StateMachineArn")):
             self._create_state_machines(template, parameters, physical)
         return outputs
+
+    def _attach_managed_policies(self, template: dict[str, Any], parameters: dict[str, str],
+                                 physical: dict[str, str]) -> None:  # fmt: skip
+        """moto's CloudFormation ignores a role's ManagedPolicyArns: attach them through IAM, as CloudFormation
+        does. AWS's own managed policies (SAM's AWSLambdaBasicExecutionRole, ...) are not in moto: left out."""
+        import boto3
+
+        iam = boto3.client("iam")
+        for logical, resource in template["Resources"].items():
+            if resource["Type"] != "AWS::IAM::Role" or logical not in physical:
+                continue
+            for node in resource["Properties"].get("ManagedPolicyArns") or []:
+                if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in physical:
+                    arn = physical[node["Ref"]]
+                else:
+                    arn = str(stack_template.resolve_value(template, parameters, node))
+                try:
+                    iam.attach_role_policy(RoleName=physical[logical], PolicyArn=arn)
+                except iam.exceptions.NoSuchEntityException:
+                    log.debug("managed policy %s of %s is not in moto; not attached", arn, logical)
+                    continue
+                # before the stack goes: moto's CloudFormation cannot delete a policy still attached
+                self._undo.append(lambda role=physical[logical], arn=arn: _detach(iam, role, arn))
 
     def _artifacts_bucket(self, s3: Any) -> str:
         """Our moto's fixed bucket; at an endpoint, one per account and region (S3 names are global)."""
@@ -418,6 +506,9 @@ class LocalStack:
 
         for function in self._functions.values():
             function["module"] = _load_handler(function["code"])
+            if self.roles is not None:  # every caller of the handler runs it as its function
+                module = function["module"]
+                module.lambda_handler = self.roles.bind(function["code"].name, module.lambda_handler)
             if not self.external:
                 self.lambdas.handlers[function["name"]] = function["module"].lambda_handler
         lambda_client = boto3.client("lambda")
@@ -460,7 +551,7 @@ class LocalStack:
         self._reconcile()
 
     def _fire_source(self, connector: str, task: int) -> Any:
-        from connectless.lambda_sink.context import EmulatedLambdaContext
+        from connectless.runtime.lambda_context import EmulatedLambdaContext
 
         function = self._function("source_task")
         context = EmulatedLambdaContext(function["name"], None, timeout_s=function["timeout"], region=self.region)
@@ -583,6 +674,27 @@ def _fingerprint(mapping: dict[str, Any]) -> str:
     """A mapping's settings, without what changes with its state: a new fingerprint restarts its emulator."""
     settings = {k: v for k, v in mapping.items() if k not in ("State", "StateTransitionReason", "LastModified")}
     return json.dumps(settings, sort_keys=True, default=str)
+
+
+def _detach(iam: Any, role: str, arn: str) -> None:
+    from botocore.exceptions import ClientError
+
+    with contextlib.suppress(ClientError):  # detached already (a test that removed a permission)
+        iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+
+
+def _not_checked_by_moto(_response: Any, resource: str = "*") -> None:
+    """moto's non-S3 access check, switched off while `local up` checks those calls itself."""
+
+
+def _reset_moto_auth(url: str, initial_no_auth_action_count: str) -> str:
+    """moto's INITIAL_NO_AUTH_ACTION_COUNT through its reset-auth endpoint; returns the value it replaced."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/moto-api/reset-auth", data=initial_no_auth_action_count.encode(),
+                                     method="POST", headers={"Content-Type": "text/plain"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - our own moto server
+        return str(json.loads(answer.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"])
 
 
 def _delete_stack(cfn: Any, waiting: Any) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 
-from connectless.connector_config import consumer_group
+from connectless.connector_config import consumer_group, parse_topics_list
 from connectless.manager import lambda_config as lc
 
 if TYPE_CHECKING:
@@ -43,11 +43,7 @@ _PROVISIONED_ONLY: Final = (lc.MAX_RETRY_ATTEMPTS, lc.MAX_RECORD_AGE, lc.BISECT_
 
 
 def sink_topics(config: Mapping[str, str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for topic in config.get(TOPICS, "").split(","):
-        if topic.strip():
-            seen[topic.strip()] = None
-    return list(seen)
+    return parse_topics_list(config)
 
 
 def sink_group(connector: str, topic: str, topics: Sequence[str]) -> str:

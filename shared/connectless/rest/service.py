@@ -6,13 +6,19 @@ invalid config: 400, so a bad config never reaches the state machine), then hand
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
 from connectless.connector import VERSION
 from connectless.connector_config import CONNECTOR_CLASS, connector_type, consumer_group, find_connector
 from connectless.manager.aws_sinks import sink_group, sink_groups, sink_topics
-from connectless.manager.errors import BadRequestError, ConnectorExistsError, ConnectorNotFoundError
+from connectless.manager.errors import (
+    BadRequestError,
+    ConfigTooLargeError,
+    ConnectorExistsError,
+    ConnectorNotFoundError,
+)
 from connectless.manager.request import Action, ManagerRequest
 from connectless.manager.steps import check_config
 from connectless.plugins import PluginNotFoundError
@@ -29,6 +35,9 @@ if TYPE_CHECKING:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INITIAL_STATES = ("RUNNING", "PAUSED", "STOPPED")
+# Kafka takes records of about 1 MB by default (the producer's message.max.bytes, the broker's); a connector's
+# record must leave room for the task records, which repeat its properties plus their own.
+MAX_CONFIG_RECORD_BYTES = 900_000
 STOPPED_REQUIRED = (
     "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the "
     "specified connector by issuing a 'PUT' request to the '/connectors/{}/stop' endpoint"
@@ -107,8 +116,10 @@ class ConnectService:
             raise BadRequestError("The request body must be a JSON object with 'name' and 'config'")
         config = string_map(body.get("config") if body.get("config") is not None else {})
         name = body.get("name", config.get("name"))
-        if not isinstance(name, str):
+        if name is None:
             raise BadRequestError("Connector name must be specified")
+        if not isinstance(name, str):
+            raise BadRequestError("Connector name must be a string")
         initial = body.get("initial_state")
         if initial is not None and (not isinstance(initial, str) or initial.upper() not in _INITIAL_STATES):
             raise BadRequestError(f"Invalid initial state {initial}; use one of {', '.join(_INITIAL_STATES)}")
@@ -148,6 +159,13 @@ class ConnectService:
 
     def _put(self, name: str, config: dict[str, str], initial_state: str | None) -> None:
         config = {**config, "name": name}
+        size = len(json.dumps({"properties": config}, ensure_ascii=False).encode())
+        if size > MAX_CONFIG_RECORD_BYTES:
+            raise ConfigTooLargeError(
+                f"The configuration of {name} takes {size} bytes as a config-topic record; the config topic takes "
+                f"at most {MAX_CONFIG_RECORD_BYTES} bytes per connector (Kafka's 1 MB record limit, with room for "
+                "the task configs)"
+            )
         check_config(name, config, on_aws=self.on_aws)  # ConnectorConfigError -> 400, before any execution starts
         self._submit(ManagerRequest(Action.PUT, name, config, initial_state))
 
