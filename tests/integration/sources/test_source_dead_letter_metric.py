@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from connectless.lambda_sink.context import EmulatedLambdaContext
 from source_support import SourceWorld, read_raw
+
+from connectless.runtime.lambda_context import EmulatedLambdaContext
 
 if TYPE_CHECKING:
     from collections.abc import Callable
