@@ -1,15 +1,16 @@
 """The web console in a real browser (headless Chromium from Debian's packages, driven by Selenium) against
-`connectless standalone` on the real broker: create a connector with live validation, see it RUNNING, see a
-poison record in the dead-letter browser, fix the connector, replay the record, pause it with the keyboard only,
-and delete it. Screenshots land in $CONNECTLESS_CONSOLE_SCREENSHOTS when set (docs/console-*.png come from here).
+`connectless standalone` and against `connectless local up`, both on the real broker: create a connector with
+live validation, see it RUNNING, see a poison record in the dead-letter browser, fix the connector, replay the
+record, pause it with the keyboard only, and delete it. Then the CLI's `dlq peek|replay` and `top` against
+standalone. Screenshots land in $CONNECTLESS_CONSOLE_SCREENSHOTS when set (docs/console-*.png come from here).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -163,15 +164,14 @@ class Console:
         self.driver.set_window_size(1280, 1000)
 
 
-def test_console_runs_a_connector_through_its_life(
-    browser: WebDriver, standalone: str, kafka_bootstrap: str, unique_topic: Callable[..., str], tmp_path: Path
-) -> None:
+def run_console_scenario(browser: WebDriver, base: str, kafka_bootstrap: str, tmp_path: Path,
+                         shots: Path | None = None, config_reload_s: float = 0.0) -> None:  # fmt: skip
+    """The whole life of a sink connector, through the console only (REST is used just to check).
+
+    `config_reload_s`: how long a changed config may take to reach a running sink task (standalone restarts the
+    task at once; a warm sink function re-reads the config topic every SinkBatchHandler.config_ttl_s)."""
     from selenium.webdriver.common.keys import Keys
 
-    shots_env = os.environ.get("CONNECTLESS_CONSOLE_SCREENSHOTS")
-    shots = Path(shots_env) if shots_env else None
-    if shots:
-        shots.mkdir(parents=True, exist_ok=True)
     ui = Console(browser, shots)
     run = uuid.uuid4().hex[:6]  # short names: the screenshots show them
     topic, dlq, name = f"orders-{run}", f"orders-dlq-{run}", f"orders-to-file-{run}"
@@ -183,7 +183,7 @@ def test_console_runs_a_connector_through_its_life(
               "errors.deadletterqueue.context.headers.enable": "true"}  # fmt: skip
 
     # create, with live validation
-    browser.get(standalone + "/ui#/new")
+    browser.get(base + "/ui#/new")
     ui.type_json({"name": name, "config": {**config, "errors.tolerance": "sometimes"}})
     _wait(lambda: "errors.tolerance" in ui.css("#validation").text, "a validation error naming errors.tolerance")
     ui.type_json({"name": name, "config": config})
@@ -211,12 +211,12 @@ def test_console_runs_a_connector_through_its_life(
     assert "not json{" in row.text and "VALUE_CONVERTER" in row.text and f"{topic}-0@1" in row.text
     _wait(lambda: "records in: 3" in ui.css("#chart").text, "the chart to count 3 records in")
     ui.shot("connector")
-    browser.get(standalone + "/ui#/")
+    browser.get(base + "/ui#/")
     _wait(lambda: ui.all(f'#connectors tr[data-connector="{name}"] .state-RUNNING'), "the list")
     ui.shot("connectors")
 
     # fix the connector (a string value converter takes any text), then replay the poison record
-    browser.get(standalone + f"/ui#/connectors/{name}/edit")
+    browser.get(base + f"/ui#/connectors/{name}/edit")
     ui.type_json({**config, "name": name, "value.converter": STRING})
     _wait(lambda: ui.all("[data-testid=valid]"), "the fixed config to validate")
     ui.click("#save")
@@ -224,7 +224,10 @@ def test_console_runs_a_connector_through_its_life(
     _wait(lambda: browser.current_url.endswith(f"#/connectors/{name}"), "the connector page again")
     _wait(lambda: ui.css("#config").text.count(STRING) == 2, "the new value converter in the config table")
     _wait(lambda: ui.state() == "RUNNING" and ui.task_states() == ["RUNNING"], "the fixed connector RUNNING")
+    time.sleep(config_reload_s)
     ui.click("#dlq-0-0")
+    time.sleep(3.5)  # the page repaints every 3 s: the tick must survive it
+    assert ui.css("#dlq-0-0").is_selected() and ui.css("#replay").is_enabled()
     ui.click("#replay")
     ui.confirm()
     _wait(lambda: "not json{" in sink_file.read_text(), "the replayed record in the sink's file", timeout=90)
@@ -238,18 +241,26 @@ def test_console_runs_a_connector_through_its_life(
     assert browser.switch_to.active_element.get_attribute("id") == "confirm-ok"
     browser.switch_to.active_element.send_keys(Keys.ENTER)
     _wait(lambda: ui.state() == "PAUSED", "the connector PAUSED")
-    assert requests.get(f"{standalone}/connectors/{name}/status", timeout=10).json()["connector"]["state"] == "PAUSED"
+    assert requests.get(f"{base}/connectors/{name}/status", timeout=10).json()["connector"]["state"] == "PAUSED"
 
     # delete: back to the list, without it
     ui.click("#action-delete")
     ui.confirm()
     _wait(lambda: browser.current_url.endswith("#/") and ui.all("#connectors"), "the list after delete")
     _wait(lambda: not ui.all(f'#connectors tr[data-connector="{name}"]'), "the connector gone from the list")
-    assert requests.get(f"{standalone}/connectors", timeout=10).json() == []
+    assert name not in requests.get(f"{base}/connectors", timeout=10).json()
     errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
     assert errors == [], errors
+
+
+def test_console_runs_a_connector_through_its_life(
+    browser: WebDriver, standalone: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    shots_env = os.environ.get("CONNECTLESS_CONSOLE_SCREENSHOTS")
+    shots = Path(shots_env) if shots_env else None
     if shots:
-        shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+        shots.mkdir(parents=True, exist_ok=True)
+    run_console_scenario(browser, standalone, kafka_bootstrap, tmp_path, shots)
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -301,3 +312,23 @@ def test_cli_peeks_replays_and_tops(
     assert "sink" in row and "RUNNING" in row
     code, _out = _cli(capsys, "dlq", "replay", name, "--offsets", "nope", "--url", standalone)
     assert code == 2
+
+
+def test_console_runs_a_connector_through_its_life_on_local_up(
+    browser: WebDriver, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    from connectless.lambda_sink.handler import SinkBatchHandler
+    from connectless_local.local_up import LocalStack
+
+    prefix = f"console-{uuid.uuid4().hex[:8]}"
+    parameters = {"ConfigTopic": f"{prefix}-configs", "OffsetsTopic": f"{prefix}-offsets",
+                  "StatusTopic": f"{prefix}-status"}  # fmt: skip
+    stack = LocalStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=tmp_path / "local-up.json",
+                       parameters=parameters)  # fmt: skip
+    stack.start()
+    try:
+        assert stack.endpoints is not None
+        reload_s = inspect.signature(SinkBatchHandler).parameters["config_ttl_s"].default
+        run_console_scenario(browser, stack.endpoints.rest_url, kafka_bootstrap, tmp_path, config_reload_s=reload_s)
+    finally:
+        stack.stop()
