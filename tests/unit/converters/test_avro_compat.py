@@ -12,8 +12,8 @@ def record(*fields: dict) -> dict:
 def test_promotions_defaults_and_missing_fields() -> None:
     writer = record({"name": "a", "type": "int"})
     assert incompatibilities(reader=record({"name": "a", "type": "long"}), writer=writer) == []
-    assert incompatibilities(reader=record({"name": "a", "type": "long"}, {"name": "b", "type": "string",
-                                                                            "default": "x"}), writer=writer) == []  # fmt: skip
+    with_default = {"name": "b", "type": "string", "default": "x"}
+    assert incompatibilities(reader=record({"name": "a", "type": "long"}, with_default), writer=writer) == []
     missing = incompatibilities(
         reader=record({"name": "a", "type": "int"}, {"name": "b", "type": "string"}), writer=writer
     )
