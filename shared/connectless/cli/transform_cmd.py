@@ -73,23 +73,40 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     from connectless.cli.connector_file import ConnectorFileError, load_connector_file
+
+    try:
+        connector = load_connector_file(args.connector)
+    except ConnectorFileError as exc:
+        print(f"connectless transform: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.input:
+            with open(args.input, encoding="utf-8") as stream:  # noqa: PTH123 - a text stream, like stdin
+                return transform(args.side, connector.name, connector.config, stream, sys.stdout)
+        return transform(args.side, connector.name, connector.config, sys.stdin, sys.stdout)
+    except OSError as exc:
+        print(f"connectless transform: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def transform(side: str, name: str, config: Mapping[str, str], stream: Iterable[str], out: TextIO) -> int:
+    """`connectless transform` on a connector config: input JSON lines from `stream`, output lines to `out`.
+
+    Returns the exit status; a usage problem (bad config, bad input line) is printed to stderr.
+    """
     from connectless.config import ConfigError
     from connectless.plugins import PluginNotFoundError
 
     try:
-        connector = load_connector_file(args.connector)
         collector = _Collector()
-        pipeline, process = _build(args.side, connector.name, connector.config, collector)
-    except (ConnectorFileError, ConfigError, PluginNotFoundError) as exc:
+        pipeline, process = _build(side, name, config, collector)
+    except (ConfigError, PluginNotFoundError) as exc:
         print(f"connectless transform: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    partition = -1 if args.side == "source" else 0  # a source record without one lets the producer choose
+    partition = -1 if side == "source" else 0  # a source record without one lets the producer choose
     try:
-        if args.input:
-            with open(args.input, encoding="utf-8") as stream:  # noqa: PTH123 - a text stream, like stdin
-                return _run(process, connector.config, stream, sys.stdout, collector, partition)
-        return _run(process, connector.config, sys.stdin, sys.stdout, collector, partition)
-    except (OSError, InputError) as exc:
+        return _run(process, config, stream, out, collector, partition)
+    except InputError as exc:
         print(f"connectless transform: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
@@ -141,7 +158,7 @@ class _Collector:
 def _run(
     process: Process,
     config: Mapping[str, str],
-    stream: TextIO,
+    stream: Iterable[str],
     out: TextIO,
     collector: _Collector,
     default_partition: int,
