@@ -32,7 +32,7 @@ SIMPLE_HEADER = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 FIELDS = ("a", "b", "c", "d")
 TOPICS = ("orders", "t-1", "logs.2024")
 HEADER_NAMES = ("h", "x", "y")
-PRIMITIVES = ("int8", "int16", "int32", "int64", "float32", "float64", "boolean", "string", "bytes")
+PRIMITIVES = ("int8", "int16", "int32", "int64", "float", "double", "boolean", "string", "bytes")  # JsonConverter's names
 LOGICAL = {
     "org.apache.kafka.connect.data.Decimal": "bytes",
     "org.apache.kafka.connect.data.Date": "int32",
@@ -131,9 +131,9 @@ def _payload_required(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.one_of(st.integers(-(2**40), 2**42), st.sampled_from([0, 1_700_000_000_000]))
     if kind in INT_RANGES:
         return _int(INT_RANGES[kind])
-    if kind == "float32":
+    if kind == "float":
         return _float32()
-    if kind == "float64":
+    if kind == "double":
         return _float64()
     if kind == "boolean":
         return st.booleans()

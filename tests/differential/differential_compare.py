@@ -7,6 +7,7 @@ Connect exception they stand for. Messages are not compared (each side words its
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,41 @@ CORPUS = Path(__file__).parent / "corpus"
 
 
 def normalized(answer: dict[str, Any]) -> dict[str, Any]:
-    """What must agree: the exit status and each line, error lines without their message."""
-    lines = []
+    """What must agree: the exit status and each line, error lines without their message.
+
+    Text that is JSON is compared as the JSON value it spells (see docs/compatibility.md: Jackson writes
+    1.0E300 where Python writes 1e+300, escapes characters beyond the BMP, and orders a schemaless map's keys
+    by hash), with integers and floats told apart and -0.0 kept apart from 0.0.
+    """
+    lines: list[Any] = []
     for line in answer["lines"]:
         if "error" in line:
             error = line["error"]
             exception = JAVA_NAMES.get(error["exception"], error["exception"])
             lines.append({"error": {"stage": error["stage"], "exception": exception}, "input_offset": line["input_offset"]})
         else:
-            lines.append(line)
+            lines.append(
+                {
+                    **line,
+                    "key": _data(line["key"]),
+                    "value": _data(line["value"]),
+                    "headers": [[name, _data(data)] for name, data in line["headers"]],
+                }
+            )
     return {"exit": answer["exit"], "lines": lines}
+
+
+def _data(shown: Any) -> Any:
+    if not isinstance(shown, str):
+        return shown
+    try:
+        return ("json", json.loads(shown, parse_float=_float, parse_int=_int, object_pairs_hook=_sorted))
+    except ValueError:
+        return shown
+
+
+def _sorted(pairs: list[tuple[str, Any]]) -> Any:
+    return ("object", sorted(pairs, key=lambda p: p[0]))
 
 
 def differences(case: dict[str, Any], connectless: dict[str, Any], kafka_connect: dict[str, Any]) -> str | None:
@@ -60,3 +86,11 @@ def save_case(case: dict[str, Any], test_name: str) -> Path:
 
 def case_id(case: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(case, option=orjson.OPT_SORT_KEYS)).hexdigest()[:10]
+
+
+def _float(text: str) -> Any:
+    return ("float", repr(float(text)))
+
+
+def _int(text: str) -> Any:
+    return ("int", int(text))

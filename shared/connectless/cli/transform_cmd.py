@@ -293,9 +293,8 @@ def _source_record(pipeline: SourcePipeline, raw: RawRecord, line_no: int) -> So
         )
     except Exception as exc:
         raise InputError(f"input line {line_no}: not data the connector's converters can read: {exc}") from exc
-    return SourceRecord(
-        raw.topic, raw.partition, key.schema, key.value, value.schema, value.value, raw.timestamp, headers
-    )
+    partition = None if raw.partition < 0 else raw.partition  # none given: the producer's partitioner picks
+    return SourceRecord(raw.topic, partition, key.schema, key.value, value.schema, value.value, raw.timestamp, headers)
 
 
 def _sink_json(pipeline: SinkPipeline, record: SinkRecord) -> dict[str, Any]:

@@ -424,11 +424,14 @@ def _int_decoder(bits: int, on_null: Callable[[], Any]) -> Codec:
     return decode
 
 
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+
+
 def _java_double(node: Any) -> float:
     if isinstance(node, bool):
         return 0.0
     if isinstance(node, int | float | decimal.Decimal):
-        return float(node)
+        return float(node) + 0.0  # BigDecimal has no -0.0
     # Jackson writes NaN and infinities as strings; read them back (Kafka itself reads 0.0).
     return _SPECIAL_FLOATS.get(node, 0.0) if isinstance(node, str) else 0.0
 
@@ -436,7 +439,7 @@ def _java_double(node: Any) -> float:
 def _double_decoder(on_null: Callable[[], Any]) -> Codec:
     def decode(node: Any) -> Any:
         if type(node) is float:
-            return node
+            return node + 0.0  # Jackson reads JSON decimals as BigDecimal, which has no -0.0
         if node is None:
             return on_null()
         return _java_double(node)
@@ -448,7 +451,7 @@ def _float_decoder(on_null: Callable[[], Any]) -> Codec:
     def decode(node: Any) -> Any:
         if node is None:
             return on_null()
-        return to_float32(node if type(node) is float else _java_double(node))
+        return to_float32(node + 0.0 if type(node) is float else _java_double(node))
 
     return decode
 
@@ -641,9 +644,13 @@ def _temporal_decoder(
 
 
 def decode_schemaless(node: Any) -> Any:
-    """Without a schema the JSON tree is the value; only exactly parsed decimals go back to doubles."""
+    """Without a schema the JSON tree is the value, numbers as Kafka's JsonConverter reads them: an integer
+    is a long (BigInteger#longValue keeps the low 64 bits of a larger one) and a decimal goes through
+    BigDecimal to a double (so -0.0 reads as 0.0)."""
     if isinstance(node, decimal.Decimal):
-        return float(node)
+        return float(node) + 0.0
+    if type(node) is int:
+        return node if _LONG_MIN <= node <= _LONG_MAX else wrap_int(node, 64)
     if type(node) is list:
         return [decode_schemaless(item) for item in node]
     if type(node) is dict:

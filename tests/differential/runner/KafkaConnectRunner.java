@@ -120,20 +120,18 @@ public final class KafkaConnectRunner {
         String line;
         while ((line = in.readLine()) != null) {
             if (line.isBlank()) continue;
-            ObjectNode answer;
+            ObjectNode answer = NODES.objectNode();
+            ArrayNode lines = NODES.arrayNode();
             try {
-                answer = runner.serve(JSON.readTree(line));
+                answer.put("exit", runner.serve(JSON.readTree(line), lines));
             } catch (UsageException e) {
-                answer = NODES.objectNode();
-                answer.put("exit", 2);
-                answer.set("lines", NODES.arrayNode());
+                answer.put("exit", 2);  // the lines printed before the bad input record stay, as in the CLI
                 answer.put("usage", describe(e.getCause() == null ? e : e.getCause()));
             } catch (Throwable e) {
-                answer = NODES.objectNode();
                 answer.put("exit", 3);
-                answer.set("lines", NODES.arrayNode());
                 answer.put("crash", describe(e));
             }
+            answer.set("lines", lines);
             answers.println(JSON.writeValueAsString(answer));
         }
     }
@@ -142,16 +140,11 @@ public final class KafkaConnectRunner {
         return e.getClass().getName() + ": " + e.getMessage();
     }
 
-    ObjectNode serve(JsonNode request) {
+    int serve(JsonNode request, ArrayNode lines) {
         Map<String, String> config = new HashMap<>();
         request.get("config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
         boolean source = "source".equals(request.path("side").asText("sink"));
-        ArrayNode lines = NODES.arrayNode();
-        int exit = source ? runSource(config, request.get("records"), lines) : runSink(config, request.get("records"), lines);
-        ObjectNode answer = NODES.objectNode();
-        answer.put("exit", exit);
-        answer.set("lines", lines);
-        return answer;
+        return source ? runSource(config, request.get("records"), lines) : runSink(config, request.get("records"), lines);
     }
 
     // ------------------------------------------------------------------ parts a worker builds for a task
