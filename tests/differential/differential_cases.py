@@ -32,7 +32,17 @@ SIMPLE_HEADER = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 FIELDS = ("a", "b", "c", "d")
 TOPICS = ("orders", "t-1", "logs.2024")
 HEADER_NAMES = ("h", "x", "y")
-PRIMITIVES = ("int8", "int16", "int32", "int64", "float", "double", "boolean", "string", "bytes")  # JsonConverter's names
+PRIMITIVES = (
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "float",
+    "double",
+    "boolean",
+    "string",
+    "bytes",
+)  # JsonConverter's names
 LOGICAL = {
     "org.apache.kafka.connect.data.Decimal": "bytes",
     "org.apache.kafka.connect.data.Date": "int32",
@@ -47,9 +57,13 @@ INT_RANGES = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
 def _primitive_schema() -> st.SearchStrategy[dict[str, Any]]:
     plain = st.sampled_from(PRIMITIVES).map(lambda t: {"type": t})
     logical = st.sampled_from(sorted(LOGICAL)).flatmap(
-        lambda name: st.just({"type": LOGICAL[name], "name": name, "version": 1})
-        if name != "org.apache.kafka.connect.data.Decimal"
-        else st.integers(0, 4).map(lambda s: {"type": "bytes", "name": name, "version": 1, "parameters": {"scale": str(s)}})
+        lambda name: (
+            st.just({"type": LOGICAL[name], "name": name, "version": 1})
+            if name != "org.apache.kafka.connect.data.Decimal"
+            else st.integers(0, 4).map(
+                lambda s: {"type": "bytes", "name": name, "version": 1, "parameters": {"scale": str(s)}}
+            )
+        )
     )
     return st.one_of(plain, plain, logical)
 
@@ -97,11 +111,16 @@ def _int(bits: int) -> st.SearchStrategy[int]:
 
 
 def _float32() -> st.SearchStrategy[float]:
-    return st.one_of(st.sampled_from([0.0, -0.0, 1.5, -2.25, 3.4028234663852886e38, 1e-45]), st.floats(width=32, allow_nan=False, allow_infinity=False))
+    return st.one_of(
+        st.sampled_from([0.0, -0.0, 1.5, -2.25, 3.4028234663852886e38, 1e-45]),
+        st.floats(width=32, allow_nan=False, allow_infinity=False),
+    )
 
 
 def _float64() -> st.SearchStrategy[float]:
-    return st.one_of(st.sampled_from([0.0, -0.0, 0.1, 1e300, -1e-300, 2.0**53 + 1]), st.floats(allow_nan=False, allow_infinity=False))
+    return st.one_of(
+        st.sampled_from([0.0, -0.0, 0.1, 1e300, -1e-300, 2.0**53 + 1]), st.floats(allow_nan=False, allow_infinity=False)
+    )
 
 
 def _text() -> st.SearchStrategy[str]:
@@ -209,9 +228,7 @@ def json_side(role: str) -> st.SearchStrategy[tuple[dict[str, str], st.SearchStr
         if replace_null is not None:
             config[f"{role}.converter.replace.null.with.default"] = str(replace_null).lower()
         if with_schemas:
-            data = top_schemas().flatmap(
-                lambda s: _payload(s).map(lambda p: _dump({"schema": s, "payload": p}))
-            )
+            data = top_schemas().flatmap(lambda s: _payload(s).map(lambda p: _dump({"schema": s, "payload": p})))
         else:
             data = schemaless_top().map(_dump)
         return config, data
@@ -223,8 +240,18 @@ def plain_side(role: str) -> st.SearchStrategy[tuple[dict[str, str], st.SearchSt
     """A non-JSON converter for `role` and a strategy for input it reads (sometimes bytes it cannot read)."""
     options: list[st.SearchStrategy[tuple[dict[str, str], Any]]] = [
         st.just(({f"{role}.converter": STRING}, _text())),
-        st.just(({f"{role}.converter": BYTES}, st.binary(max_size=6).map(lambda b: {"base64": base64.b64encode(b).decode()}))),
-        st.just(({f"{role}.converter": BOOLEAN}, st.sampled_from([{"base64": "AA=="}, {"base64": "AQ=="}, {"base64": "Ag=="}, "tr"]))),
+        st.just(
+            (
+                {f"{role}.converter": BYTES},
+                st.binary(max_size=6).map(lambda b: {"base64": base64.b64encode(b).decode()}),
+            )
+        ),
+        st.just(
+            (
+                {f"{role}.converter": BOOLEAN},
+                st.sampled_from([{"base64": "AA=="}, {"base64": "AQ=="}, {"base64": "Ag=="}, "tr"]),
+            )
+        ),
     ]
     for cls, fmt in NUMBER_CONVERTERS.items():
         if fmt[-1] in "df":
@@ -238,12 +265,16 @@ def plain_side(role: str) -> st.SearchStrategy[tuple[dict[str, str], st.SearchSt
 
 
 def headers() -> st.SearchStrategy[list[list[Any]]]:
-    values = st.one_of(st.none(), _text(), st.sampled_from(["[1,2]", '{"a":"b"}', "1.5", "-0.0", "9223372036854775808", "true"]))
+    values = st.one_of(
+        st.none(), _text(), st.sampled_from(["[1,2]", '{"a":"b"}', "1.5", "-0.0", "9223372036854775808", "true"])
+    )
     return st.lists(st.tuples(st.sampled_from(HEADER_NAMES), values).map(list), max_size=3)
 
 
 @st.composite
-def records(draw: st.DrawFn, key_data: st.SearchStrategy[Any], value_data: st.SearchStrategy[Any], side: str) -> list[dict[str, Any]]:
+def records(
+    draw: st.DrawFn, key_data: st.SearchStrategy[Any], value_data: st.SearchStrategy[Any], side: str
+) -> list[dict[str, Any]]:
     out = []
     for _ in range(draw(st.integers(1, 3))):
         record: dict[str, Any] = {
@@ -277,10 +308,15 @@ def _nested_field() -> st.SearchStrategy[str]:
 
 def _cast_spec() -> st.SearchStrategy[str]:
     pair = st.tuples(FIELD, st.sampled_from(CAST_TYPES)).map(":".join)
-    return st.one_of(st.sampled_from(CAST_TYPES), st.lists(pair, min_size=1, max_size=3, unique_by=lambda p: p.split(":")[0]).map(",".join))
+    return st.one_of(
+        st.sampled_from(CAST_TYPES),
+        st.lists(pair, min_size=1, max_size=3, unique_by=lambda p: p.split(":")[0]).map(",".join),
+    )
 
 
-LITERALS = st.sampled_from(["0", "1", "-1", "abc", "true", "1.5", "-0.0", "9223372036854775808", "[1,2]", '{"a":1}', "", "3.4028235E38"])
+LITERALS = st.sampled_from(
+    ["0", "1", "-1", "abc", "true", "1.5", "-0.0", "9223372036854775808", "[1,2]", '{"a":1}', "", "3.4028235E38"]
+)
 
 
 def smt_config(smt: str, variant: str | None) -> st.SearchStrategy[dict[str, str]]:
@@ -298,7 +334,10 @@ def smt_config(smt: str, variant: str | None) -> st.SearchStrategy[dict[str, str
         optional = {"replace.null.with.default": st.sampled_from(["true", "false"])}
         return st.one_of(
             st.fixed_dictionaries({"type": st.just(type_), "field": FIELD}, optional=optional),
-            st.fixed_dictionaries({"type": st.just(type_), "field": _nested_field(), "field.syntax.version": st.just("V2")}, optional=optional),
+            st.fixed_dictionaries(
+                {"type": st.just(type_), "field": _nested_field(), "field.syntax.version": st.just("V2")},
+                optional=optional,
+            ),
         )
     elif smt == "Filter":
         s = {}
@@ -306,7 +345,11 @@ def smt_config(smt: str, variant: str | None) -> st.SearchStrategy[dict[str, str
         s = {}
         optional = {"delimiter": st.sampled_from([".", "_"])}
     elif smt == "HeaderFrom":
-        s = {"fields": st.just("a,b"), "headers": st.sampled_from(["h,x", "x,y"]), "operation": st.sampled_from(["copy", "move"])}
+        s = {
+            "fields": st.just("a,b"),
+            "headers": st.sampled_from(["h,x", "x,y"]),
+            "operation": st.sampled_from(["copy", "move"]),
+        }
         optional = {"replace.null.with.default": st.sampled_from(["true", "false"])}
     elif smt == "HoistField":
         s = {"field": st.sampled_from(["w", "a"])}
@@ -328,18 +371,27 @@ def smt_config(smt: str, variant: str | None) -> st.SearchStrategy[dict[str, str
         s = {"fields": FIELD_LIST}
         optional = {"replacement": LITERALS, "replace.null.with.default": st.sampled_from(["true", "false"])}
     elif smt == "RegexRouter":
-        s = {"regex": st.sampled_from(["(.*)", "t-(\\d)", "orders", "(.*)\\.(.*)"]), "replacement": st.sampled_from(["$1-x", "fixed", "$1"])}
+        s = {
+            "regex": st.sampled_from(["(.*)", "t-(\\d)", "orders", "(.*)\\.(.*)"]),
+            "replacement": st.sampled_from(["$1-x", "fixed", "$1"]),
+        }
     elif smt == "ReplaceField":
         s = {}
         optional = {
             "exclude": FIELD_LIST,
             "include": FIELD_LIST,
-            "renames": st.lists(st.tuples(FIELD, st.sampled_from(["r", "a", "z"])).map(":".join), min_size=1, max_size=2, unique=True).map(",".join),
+            "renames": st.lists(
+                st.tuples(FIELD, st.sampled_from(["r", "a", "z"])).map(":".join), min_size=1, max_size=2, unique=True
+            ).map(",".join),
             "replace.null.with.default": st.sampled_from(["true", "false"]),
         }
     elif smt == "SetSchemaMetadata":
         s = {}
-        optional = {"schema.name": st.sampled_from(["com.x.Y", "n"]), "schema.version": st.sampled_from(["1", "7"]), "replace.null.with.default": st.sampled_from(["true", "false"])}
+        optional = {
+            "schema.name": st.sampled_from(["com.x.Y", "n"]),
+            "schema.version": st.sampled_from(["1", "7"]),
+            "replace.null.with.default": st.sampled_from(["true", "false"]),
+        }
     elif smt == "TimestampConverter":
         s = {"target.type": st.sampled_from(["string", "unix", "Date", "Time", "Timestamp"])}
         optional = {
@@ -350,7 +402,10 @@ def smt_config(smt: str, variant: str | None) -> st.SearchStrategy[dict[str, str
         }
     elif smt == "TimestampRouter":
         s = {}
-        optional = {"topic.format": st.sampled_from(["${topic}-${timestamp}", "x_${timestamp}", "${topic}"]), "timestamp.format": st.sampled_from(["yyyyMMdd", "yyyy-MM-dd-HH"])}
+        optional = {
+            "topic.format": st.sampled_from(["${topic}-${timestamp}", "x_${timestamp}", "${topic}"]),
+            "timestamp.format": st.sampled_from(["yyyyMMdd", "yyyy-MM-dd-HH"]),
+        }
     elif smt == "ValueToKey":
         s = {"fields": FIELD_LIST}
         optional = {"replace.null.with.default": st.sampled_from(["true", "false"])}
@@ -383,7 +438,9 @@ def predicate_config() -> st.SearchStrategy[dict[str, str]]:
     return st.one_of(
         st.fixed_dictionaries({"type": st.just(PRED + "HasHeaderKey"), "name": st.sampled_from(HEADER_NAMES)}),
         st.just({"type": PRED + "RecordIsTombstone"}),
-        st.fixed_dictionaries({"type": st.just(PRED + "TopicNameMatches"), "pattern": st.sampled_from(["orders", "t-.*", ".*\\..*"])}),
+        st.fixed_dictionaries(
+            {"type": st.just(PRED + "TopicNameMatches"), "pattern": st.sampled_from(["orders", "t-.*", ".*\\..*"])}
+        ),
     )
 
 
@@ -417,7 +474,9 @@ def chains(draw: st.DrawFn, first: tuple[str, str | None] | None = None, max_ext
 
 
 @st.composite
-def cases(draw: st.DrawFn, transforms: st.SearchStrategy[dict[str, str]] | None, plain_converters: bool = False) -> dict[str, Any]:
+def cases(
+    draw: st.DrawFn, transforms: st.SearchStrategy[dict[str, str]] | None, plain_converters: bool = False
+) -> dict[str, Any]:
     """A whole case: side, converters, errors.tolerance, the transforms given, and 1-3 records."""
     side = draw(st.sampled_from(["sink", "source"]))
     key_side = plain_side("key") if plain_converters and draw(st.booleans()) else json_side("key")

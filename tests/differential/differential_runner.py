@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from connectless_local import jvm_process as jvm
 
 KAFKA_VERSION = "4.1.1"  # keep in step with runner/pom.xml
@@ -53,7 +54,9 @@ def fetch_jars() -> Path:
     with jvm.file_lock(_cache().parent / f"differential-{KAFKA_VERSION}.lock"):
         if complete():
             return libs
-        mvn = jvm.find_on_path("mvn", RunnerError("mvn not found: install Apache Maven (Debian: apt-get install maven)"))
+        mvn = jvm.find_on_path(
+            "mvn", RunnerError("mvn not found: install Apache Maven (Debian: apt-get install maven)")
+        )
         _cache().mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".libs-", dir=_cache()))
         try:

@@ -75,7 +75,8 @@ def test_bad_config_is_refused_by_both(kafka_connect: KafkaConnectRunner, side: 
     """A transform missing a required setting: both refuse the config (exit 2) before any record."""
     config = {
         "name": "differential",
-        "connector.class": "org.apache.kafka.connect.file.FileStream" + ("SinkConnector" if side == "sink" else "SourceConnector"),
+        "connector.class": "org.apache.kafka.connect.file.FileStream"
+        + ("SinkConnector" if side == "sink" else "SourceConnector"),
         "topics" if side == "sink" else "topic": "orders",
         "transforms": "x",
         "transforms.x.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
@@ -83,5 +84,3 @@ def test_bad_config_is_refused_by_both(kafka_connect: KafkaConnectRunner, side: 
     records = [{"value": "{}"}]
     assert kafka_connect.run(side, config, records)["exit"] == 2
     assert run_connectless(side, config, records)["exit"] == 2
-
-

@@ -14,6 +14,7 @@ import base64
 import binascii
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
@@ -42,7 +43,8 @@ are strings (UTF-8) or {"base64": "..."}, headers [[name, value], ...]. Only "va
 defaults to the connector's first topic.
 
 Output: the same fields, key/value/headers serialised by the connector's converters (strings when valid
-UTF-8, else {"base64": ...}). A record that fails prints {"error": {"stage", "exception", "message"},
+UTF-8, else {"base64": ...}; {"unserializable": "<exception>"} where the converter cannot write what the
+transforms made). A record that fails prints {"error": {"stage", "exception", "message"},
 "input_offset": N}; with errors.tolerance=none processing stops there and the exit status is 1.
 
 Offline: nothing is read from or written to Kafka, so errors.deadletterqueue.* is ignored here.
@@ -298,13 +300,32 @@ def _source_record(pipeline: SourcePipeline, raw: RawRecord, line_no: int) -> So
 
 
 def _sink_json(pipeline: SinkPipeline, record: SinkRecord) -> dict[str, Any]:
-    """The record as put() gets it, serialised back by the connector's converters for display."""
-    raw = pipeline.reserialize(record)
-    document = _raw_json(raw, source=False)
-    document["topic"] = record.topic  # after any topic-renaming transform
-    document["partition"] = record.kafka_partition
-    document["offset"] = record.kafka_offset
-    return document
+    """The record as put() gets it, serialised back by the connector's converters for display.
+
+    A key, value or header the converter cannot serialise shows as {"unserializable": "<exception class>"}.
+    """
+    topic = record.topic  # after any topic-renaming transform
+    key = _shown(pipeline.key_converter.from_connect_data, topic, record.key_schema, record.key)
+    value = _shown(pipeline.value_converter.from_connect_data, topic, record.value_schema, record.value)
+    to_header = pipeline.header_converter.from_connect_header
+    return {
+        "topic": topic,
+        "partition": record.kafka_partition,
+        "offset": record.kafka_offset,
+        "timestamp": record.timestamp,
+        "key": key,
+        "value": value,
+        "headers": [[h.key, _shown(partial(to_header, topic, h.key), h.schema, h.value)] for h in record.headers],
+    }
+
+
+def _shown(convert: Callable[..., bytes | None], *args: Any) -> Any:
+    from connectless.errors.context import python_class_name
+
+    try:
+        return _show(convert(*args))
+    except Exception as exc:
+        return {"unserializable": python_class_name(type(exc))}
 
 
 def _raw_json(raw: RawRecord, *, source: bool) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from connectless.data import (
     logical,
 )
 from connectless.data.errors import DataError
+from connectless.errors.exceptions import ConnectError
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.java_date_format import JavaDateFormat
@@ -200,7 +201,9 @@ def kind_from_schema(schema: Schema) -> str:
         return TYPE_STRING
     if schema.type.value == "int64":
         return TYPE_UNIX
-    raise DataError(f"Schema {schema!r} does not correspond to a known timestamp type format")
+    # Kafka's own ConnectException here, and its Schema#toString: Schema{name:TYPE}.
+    label = f"{schema.name}:{schema.type.name}" if schema.name else schema.type.name
+    raise ConnectError(f"Schema Schema{{{label}}} does not correspond to a known timestamp type format")
 
 
 def infer_kind(value: Any) -> str:

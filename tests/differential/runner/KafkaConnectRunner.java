@@ -253,9 +253,9 @@ public final class KafkaConnectRunner {
         line.put("partition", record.kafkaPartition());
         line.put("offset", record.kafkaOffset());
         putLong(line, "timestamp", record.timestamp());
-        line.set("key", show(bestEffort(() -> parts.keyConverter.fromConnectData(topic, record.keySchema(), record.key()))));
-        line.set("value", show(bestEffort(() -> parts.valueConverter.fromConnectData(topic, record.valueSchema(), record.value()))));
-        line.set("headers", headerLines(parts.headerConverter, topic, record.headers(), true));
+        line.set("key", shown(() -> parts.keyConverter.fromConnectData(topic, record.keySchema(), record.key())));
+        line.set("value", shown(() -> parts.valueConverter.fromConnectData(topic, record.valueSchema(), record.value())));
+        line.set("headers", headerLines(parts.headerConverter, topic, record.headers()));
         return line;
     }
 
@@ -393,25 +393,27 @@ public final class KafkaConnectRunner {
         }
     }
 
-    /** Where a converter cannot serialise the transformed record, say so: `connectless transform` falls back to plain bytes. */
+    /** A key, value or header the converter cannot serialise shows as {"unserializable": "<exception class>"}. */
     private interface Bytes {
         byte[] get();
     }
 
-    private static byte[] bestEffort(Bytes convert) {
+    private static JsonNode shown(Bytes convert) {
         try {
-            return convert.get();
+            return show(convert.get());
         } catch (RuntimeException e) {
-            return ("<unserializable: " + e.getClass().getName() + ">").getBytes(StandardCharsets.UTF_8);
+            ObjectNode failed = NODES.objectNode();
+            failed.put("unserializable", e.getClass().getName());
+            return failed;
         }
     }
 
-    private static ArrayNode headerLines(HeaderConverter converter, String topic, Headers headers, boolean bestEffort) {
+    private static ArrayNode headerLines(HeaderConverter converter, String topic, Headers headers) {
         ArrayNode shown = NODES.arrayNode();
         for (Header h : headers) {
             ArrayNode pair = NODES.arrayNode();
             pair.add(h.key());
-            pair.add(show(bestEffort(() -> converter.fromConnectHeader(topic, h.key(), h.schema(), h.value()))));
+            pair.add(shown(() -> converter.fromConnectHeader(topic, h.key(), h.schema(), h.value())));
             shown.add(pair);
         }
         return shown;
