@@ -297,8 +297,8 @@ def _struct_encoder(schema: Schema, options: CodecOptions, on_null: Callable[[],
 
 
 def _logical_encoder(schema: Schema, options: CodecOptions, on_null: Callable[[], Any]) -> Codec | None:
-    name, kind = schema.name, schema.type
-    if name == logical.DECIMAL_NAME and kind is Type.BYTES:
+    name = schema.name  # Kafka picks a logical converter by the schema's name alone, whatever its type
+    if name == logical.DECIMAL_NAME:
         numeric = options.decimal_numeric
 
         def encode_decimal(value: Any) -> Any:
@@ -311,11 +311,11 @@ def _logical_encoder(schema: Schema, options: CodecOptions, on_null: Callable[[]
             raise DataError(f"Invalid type for Decimal, expected Decimal but was {type(value).__name__}")
 
         return encode_decimal
-    if name == logical.DATE_NAME and kind is Type.INT32:
+    if name == logical.DATE_NAME:
         return _temporal_encoder("Date", dt.date, logical.date_to_days, on_null)
-    if name == logical.TIME_NAME and kind is Type.INT32:
+    if name == logical.TIME_NAME:
         return _temporal_encoder("Time", dt.time, logical.time_to_millis, on_null)
-    if name == logical.TIMESTAMP_NAME and kind is Type.INT64:
+    if name == logical.TIMESTAMP_NAME:
         return _temporal_encoder("Timestamp", dt.datetime, logical.timestamp_to_millis, on_null)
     return None
 
@@ -588,14 +588,14 @@ def _struct_decoder(schema: Schema, options: CodecOptions, on_null: Callable[[],
 
 
 def _logical_decoder(schema: Schema, on_null: Callable[[], Any]) -> Codec | None:
-    name, kind = schema.name, schema.type
-    if name == logical.DECIMAL_NAME and kind is Type.BYTES:
+    name = schema.name  # by name alone, as Kafka's LOGICAL_CONVERTERS
+    if name == logical.DECIMAL_NAME:
         return _decimal_decoder(schema, on_null)
-    if name == logical.DATE_NAME and kind is Type.INT32:
+    if name == logical.DATE_NAME:
         return _temporal_decoder("Date", "integer", 32, date_from_days, on_null)
-    if name == logical.TIME_NAME and kind is Type.INT32:
+    if name == logical.TIME_NAME:
         return _temporal_decoder("Time", "integer", 32, time_from_millis, on_null)
-    if name == logical.TIMESTAMP_NAME and kind is Type.INT64:
+    if name == logical.TIMESTAMP_NAME:
         return _temporal_decoder("Timestamp", "integral", 64, timestamp_from_millis, on_null)
     return None
 
