@@ -47,8 +47,8 @@ def _stop_event() -> threading.Event:
 
 def run_sink(stats_path: Path) -> None:
     from connectless.kafka.settings import KafkaSettings
-    from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
     from connectless.lambda_sink.events import record_count
+    from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
     stop = _stop_event()
     app = load_handler_module(SINK_APP)
@@ -160,7 +160,7 @@ def run_source(stats_path: Path) -> None:
 def run_batch(stats_path: Path) -> None:
     """Lambda's view of one big batch: the runtime receives the event as JSON bytes and parses it (stdlib json,
     as the Python runtime interface client does), then calls the handler; memory is measured around that."""
-    from connectless.lambda_sink.context import EmulatedLambdaContext
+    from connectless.runtime.lambda_context import EmulatedLambdaContext
     from sidebyside.procstat import reset_peak_rss, sample
 
     app = load_handler_module(SINK_APP)

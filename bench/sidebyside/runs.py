@@ -270,8 +270,8 @@ def sink_connector(name: str, topic: str, out: Path) -> dict[str, str]:
     }
 
 
-def cl_sink_config(name: str, topic: str, work: Path) -> dict[str, str]:
-    return {**sink_connector(name, topic, work / "out.txt"), **CONVERTERS}
+def cl_sink_config(name: str, topic: str, work: Path, converters: dict[str, str] | None = None) -> dict[str, str]:
+    return {**sink_connector(name, topic, work / "out.txt"), **(converters or CONVERTERS)}
 
 
 def run_kc_sink(
@@ -309,11 +309,12 @@ def run_cl_sink(
     window_s: float = 0.5,
     profile: Path | None = None,
     json_round_trip: bool = False,
+    converters: dict[str, str] | None = None,
 ) -> Measure:
     out = work / "out.txt"
     counter = LineCounter(out)
     env = {
-        **deploy_cl_sink(settings, name, cl_sink_config(name, topic, work)),
+        **deploy_cl_sink(settings, name, cl_sink_config(name, topic, work, converters)),
         "BENCH_TOPIC": topic,
         "BENCH_BATCH_SIZE": str(batch_size),
         "BENCH_BATCHING_WINDOW_S": str(window_s),
@@ -544,7 +545,7 @@ def big_batch_memory(
     import orjson
 
     from connectless.lambda_sink.events import build_event, event_record
-    from connectless.pipeline.raw import RawRecord
+    from connectless.raw_records import RawRecord
     from connectless.records import TimestampType
     from sidebyside.workload import FIRST_TIMESTAMP_MS, make_value
 

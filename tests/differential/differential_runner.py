@@ -162,7 +162,7 @@ class KafkaConnectRunner:
 
 def run_connectless(side: str, config: dict[str, str], records: list[dict[str, Any]]) -> dict[str, Any]:
     """`connectless transform --side SIDE` on `records`, as the runner's answer: exit status and output lines."""
-    from connectless.cli.transform_cmd import transform
+    from connectless_cli.transform_cmd import transform
 
     stream = [orjson.dumps(r).decode() + "\n" for r in records]
     out, err = io.StringIO(), io.StringIO()

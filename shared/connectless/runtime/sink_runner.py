@@ -22,10 +22,11 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from connectless.config.providers import resolve_config
 from connectless.connector import TopicPartition
+from connectless.connector_config import consumer_group, parse_topics_list
 from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
-from connectless.pipeline.raw import RawRecord, raws_from_messages
 from connectless.pipeline.sink import SinkPipeline
+from connectless.raw_records import RawRecord, raws_from_messages
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.sink_batch import write_batch
 
@@ -39,11 +40,6 @@ if TYPE_CHECKING:
     from connectless.records import SinkRecord
 
 log = logging.getLogger(__name__)
-
-
-def consumer_group(connector: str) -> str:
-    """Kafka Connect's sink group name, so an existing connector's committed offsets carry over."""
-    return f"connect-{connector}"
 
 
 class SinkTaskRunner:
@@ -89,7 +85,7 @@ class SinkTaskRunner:
             consumer_group(self.connector),
             **{"enable.auto.commit": False, "auto.offset.reset": "earliest", "enable.partition.eof": False},
         )
-        topics = [t.strip() for t in self.connector_config.get("topics", "").split(",") if t.strip()]
+        topics = parse_topics_list(self.connector_config)
         regex = self.connector_config.get("topics.regex", "").strip()
         subscription = topics or ["^" + regex.removeprefix("^")]
         if regex:
@@ -158,7 +154,7 @@ class SinkTaskRunner:
             self.pipeline.report(raw, Stage.TASK_PUT, type(self.task), error)  # raises unless tolerated
             return True
 
-        write_batch(self.task, records, raws, report)
+        write_batch(self.task, records, raws, report, retry=self.pipeline.operator)  # put retried until it works
 
     def _apply_rewinds(self, consumer: Consumer) -> None:
         for tp, offset in self.context.take_requested_offsets().items():
