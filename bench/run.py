@@ -274,8 +274,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 _target(
                     f"the function's CPU per record (runtime parse + handler) <= {report.CPU_RATIO_TARGET}x Kafka "
                     "Connect's process CPU per record",
-                    f"{cpu['ratio']:.2f}x ({cpu['function_us']:.1f} µs = parse {cpu['parse_us']:.1f} + handler "
-                    f"{cpu['handler_us']:.1f}, against {cpu['kafka_connect_us']:.1f} µs)",
+                    f"{cpu['ratio']:.2f}x of the steady part ({cpu['function_us']:.1f} µs = parse "
+                    f"{cpu['parse_us']:.1f} + handler {cpu['handler_us']:.1f}, against "
+                    f"{cpu['kafka_connect_steady_us']:.1f} µs); {cpu['ratio_from_launch']:.2f}x of the whole run's "
+                    f"{cpu['kafka_connect_us']:.1f} µs",
                     cpu["ratio"] <= report.CPU_RATIO_TARGET,
                 )
             )

@@ -41,20 +41,23 @@ def function_cpu(results: dict[str, Any]) -> dict[str, float] | None:
     extra = run["extra"]
     records = extra["records"]
     parse, handler = extra["parse_cpu_s"] / records * 1e6, extra["handler_cpu_s"] / records * 1e6
-    kc = sink["kafka-connect"]["cpu_s_per_million"]  # µs per record
+    kc = sink["kafka-connect"]["cpu_s_per_million"]  # µs per record, from launch (JVM start included)
+    kc_steady = sink["kafka-connect"]["steady_cpu_s_per_million"]
     return {
         "parse_us": parse,
         "handler_us": handler,
         "function_us": parse + handler,
         "kafka_connect_us": kc,
-        "ratio": (parse + handler) / kc,
+        "kafka_connect_steady_us": kc_steady,
+        "ratio_from_launch": (parse + handler) / kc,
+        "ratio": (parse + handler) / kc_steady,  # judged on the steady part: JVM start-up not spread over records
         "parser": extra.get("event_parser", ""),
     }
 
 
-def fixed_invocation_s(batches: list[list[float]]) -> float:
-    """The intercept of handler seconds against records per invocation (least squares), 0 when the batches are
-    all of one size or the fit goes below 0."""
+def fixed_invocation_s(batches: list[tuple[float, float]]) -> float:
+    """The intercept of an invocation's seconds against its records (least squares over (records, seconds)), 0
+    when the batches are all of one size or the fit goes below 0."""
     if len(batches) < 3:
         return 0.0
     xs, ys = [b[0] for b in batches], [b[1] for b in batches]
@@ -70,66 +73,80 @@ def scale_model(results: dict[str, Any]) -> dict[str, Any] | None:
     """The sink at 10/100/1,000 partitions, from the per-batch times measured on the Lambda path.
 
     Each partition is its own ordered stream: the mapping runs at most one invocation per partition at a time, so
-    a backlogged partition moves batch / (t0 + batch * t_record) records per second, with t_record the function's
-    measured seconds per record (parse + handler wall time in the JSON run) and t0 the measured fixed time of a
-    warm invocation. Throughput and concurrency grow with the partition count; the function's cost follows the
-    records; MSK Connect is sized in MCUs doing what Kafka Connect's JVM did per CPU second here (one task per
-    partition would need at least one worker per ~records/s of a core: the MCU count is the larger of the two)."""
+    a backlogged partition moves batch / (t0 + batch * t_record) records per second. The times are the function's
+    CPU seconds (the runtime's parse + the handler), as a function at 1,769 MB has a vCPU of its own (this shared
+    machine's wall times are not); t0 is the intercept of CPU seconds against records per invocation. Provisioned
+    mode caps the pollers at the partition count, and each poller carries at most 5 MB/s of event payload, which
+    can cap the throughput too. MSK Connect is sized in MCUs doing what Kafka Connect's JVM did per CPU second."""
     sink = results.get("sink", {})
     run = sink.get("connectless-json")
     if not run:
         return None
     extra = run["extra"]
     records, invocations = extra["records"], max(1, extra["invocations"])
-    wall = extra["handler_wall_s"] + extra.get("parse_cpu_s", 0.0)  # the parse runs inside the billed duration
     batch = records / invocations
-    t0 = fixed_invocation_s(extra.get("batch_walls", [])[1:])  # the first, cold invocation left out
-    t_record = max(wall - t0 * invocations, 1e-9) / records
+    parse_per_record = extra.get("parse_cpu_s", 0.0) / records
+    times = [(n, cpu + parse_per_record * n) for n, _wall, cpu in extra.get("batch_times", [])[1:]]  # first: cold
+    t0 = fixed_invocation_s(times)
+    cpu_total = extra["handler_cpu_s"] + extra.get("parse_cpu_s", 0.0)
+    t_record = max(cpu_total - t0 * invocations, 1e-9) / records
     duration = t0 + batch * t_record
     per_partition = batch / duration
-    mean_record_bytes = sink.get("input", {}).get("mean_record_bytes", 300.0)
+    event_bytes_per_record = extra["mean_payload_bytes"] / batch if extra.get("mean_payload_bytes") else 400.0
     kc = sink["kafka-connect"]
     per_mcu = 1e6 / kc["steady_cpu_s_per_million"]
     rows = []
     for partitions in SCALE_PARTITIONS:
         throughput = partitions * per_partition
-        concurrency = partitions
-        gb_s_per_s = concurrency * ONE_VCPU_MB / 1024
+        pollers = partitions  # provisioned mode: MaximumPollers is capped at the partition count
+        poller_cap = pollers * POLLER_MB_PER_S * 1e6 / event_bytes_per_record
+        throughput = min(throughput, poller_cap)
+        mb_per_s = throughput * event_bytes_per_record / 1e6
+        needed = max(math.ceil(mb_per_s / POLLER_MB_PER_S), math.ceil(partitions / POLLER_CONCURRENT_INVOCATIONS), 1)
+        pollers = min(pollers, needed)
+        concurrency = min(partitions, math.ceil(throughput / per_partition))
+        gb_s_per_s = throughput * t_record * ONE_VCPU_MB / 1024 + throughput / batch * t0 * ONE_VCPU_MB / 1024
         compute = gb_s_per_s * LAMBDA_USD_PER_GB_S * 3600 * HOURS_PER_MONTH
         requests = throughput / batch * 3600 * HOURS_PER_MONTH * LAMBDA_USD_PER_REQUEST
-        mb_per_s = throughput * mean_record_bytes * 4 / 3 / 1e6  # base64 in the event
-        pollers = max(math.ceil(mb_per_s / POLLER_MB_PER_S), math.ceil(concurrency / POLLER_CONCURRENT_INVOCATIONS))
         pollers_usd = pollers * ASSUMED_USD_PER_POLLER_HOUR * HOURS_PER_MONTH
         mcus = max(1, math.ceil(throughput / per_mcu))
         rows.append(
             {
                 "partitions": partitions,
                 "records_per_s": throughput,
+                "capped_by_pollers": throughput >= poller_cap,
                 "concurrency": concurrency,
                 "lambda_compute_usd_per_month": compute,
                 "lambda_request_usd_per_month": requests,
+                "lambda_on_demand_usd_per_month": compute + requests,
                 "event_payload_mb_per_s": mb_per_s,
                 "provisioned_pollers": pollers,
                 "pollers_usd_per_month": pollers_usd,
-                "lambda_total_usd_per_month": compute + requests + pollers_usd,
+                "lambda_provisioned_usd_per_month": compute + requests + pollers_usd,
                 "msk_connect_mcus": mcus,
                 "msk_connect_usd_per_month": mcus * MSK_CONNECT_USD_PER_MCU_HOUR * HOURS_PER_MONTH,
             }
         )
     return {
         "batch_records": batch,
+        "event_bytes_per_record": event_bytes_per_record,
         "invocation_fixed_s": t0,
         "seconds_per_record": t_record,
         "invocation_s": duration,
         "records_per_s_per_partition": per_partition,
         "kafka_connect_records_per_s_per_mcu": per_mcu,
         "assumptions": [
-            "every partition backlogged (the throughput is the ceiling, running around the clock)",
+            "every partition backlogged, around the clock (the throughput is the ceiling)",
             "one invocation per partition at a time (Lambda keeps a partition's order), each at 1,769 MB (one "
-            "vCPU, as the template), arm64 priced; the x86 machine's per-record time is taken as Graviton's",
-            "the measured batch size and per-record time hold at any partition count (the broker keeps up)",
-            "provisioned mode: pollers = max(payload MB/s / 5, concurrency / 5); the poller price is assumed",
-            "MSK Connect: MCUs to carry the same records/s at Kafka Connect's measured records per CPU second",
+            "vCPU, as the template), priced at arm64 rates; this x86 machine's CPU time per record is taken as "
+            "Graviton's",
+            "the function's time is its CPU time (runtime parse + handler), the sink's own I/O (a local file here) "
+            "adds nothing; the measured batch size holds at any partition count and the broker keeps up",
+            "on-demand mode: no poller charge; provisioned mode: pollers = max(payload MB/s / 5, partitions / 5), "
+            "at most one per partition, each at most 5 MB/s (Lambda's documentation); the poller-hour price "
+            f"(${ASSUMED_USD_PER_POLLER_HOUR}) is an assumption to check against the Lambda pricing page",
+            "MSK Connect: MCUs to carry the same records/s at Kafka Connect's measured records per CPU second "
+            "(steady), always on",
         ],
         "rows": rows,
     }
@@ -444,20 +461,27 @@ def markdown(results: dict[str, Any]) -> str:
             "### 5. Scale model: the sink on Lambda against MSK Connect, per month",
             "",
             f"From the Lambda-path run: {scale['batch_records']:,.0f} records per invocation, "
-            f"{scale['invocation_s'] * 1000:.0f} ms per invocation (fixed {scale['invocation_fixed_s'] * 1000:.1f} ms "
-            f"+ {scale['seconds_per_record'] * 1e6:.2f} µs per record), so "
-            f"{scale['records_per_s_per_partition']:,.0f} records/s per backlogged partition.",
+            f"{scale['invocation_s'] * 1000:.0f} ms of function CPU per invocation (fixed "
+            f"{scale['invocation_fixed_s'] * 1000:.1f} ms + {scale['seconds_per_record'] * 1e6:.2f} µs per record), so "
+            f"{scale['records_per_s_per_partition']:,.0f} records/s per backlogged partition; "
+            f"{scale['event_bytes_per_record']:.0f} B of event payload per record, so one poller's 5 MB/s carries "
+            f"{POLLER_MB_PER_S * 1e6 / scale['event_bytes_per_record']:,.0f} records/s: with at most one poller per "
+            "partition, that caps a partition before the function does. Mean concurrency: partitions x the share of "
+            "time each partition's function is busy.",
             "",
-            "| partitions | records/s | concurrency | Lambda compute $ | requests $ | provisioned pollers (payload "
-            "MB/s) | pollers $ (assumed price) | Lambda total $ | MSK Connect MCUs | MSK Connect $ |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| partitions | records/s | mean concurrency | Lambda compute $ | requests $ | on-demand total $ | provisioned "
+            "pollers (payload MB/s) | pollers $ (assumed price) | provisioned total $ | MSK Connect MCUs | "
+            "MSK Connect $ |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in scale["rows"]:
+            capped = " (poller-capped)" if r["capped_by_pollers"] else ""
             out.append(
-                f"| {r['partitions']:,} | {r['records_per_s']:,.0f} | {r['concurrency']:,} | "
+                f"| {r['partitions']:,} | {r['records_per_s']:,.0f}{capped} | {r['concurrency']:,} | "
                 f"{r['lambda_compute_usd_per_month']:,.0f} | {r['lambda_request_usd_per_month']:,.0f} | "
+                f"{r['lambda_on_demand_usd_per_month']:,.0f} | "
                 f"{r['provisioned_pollers']:,} ({r['event_payload_mb_per_s']:,.0f}) | "
-                f"{r['pollers_usd_per_month']:,.0f} | {r['lambda_total_usd_per_month']:,.0f} | "
+                f"{r['pollers_usd_per_month']:,.0f} | {r['lambda_provisioned_usd_per_month']:,.0f} | "
                 f"{r['msk_connect_mcus']:,} | {r['msk_connect_usd_per_month']:,.0f} |"
             )
         out += ["", "Assumptions: " + "; ".join(scale["assumptions"]) + ".", ""]
