@@ -139,7 +139,7 @@ def runtime_parser(stats: dict[str, Any]) -> str:
         finally:
             stats["parse_cpu_s"] += time.thread_time() - cpu0
 
-    esm_emulator.orjson = types.SimpleNamespace(dumps=orjson.dumps, loads=parse)  # type: ignore[assignment]
+    esm_emulator.orjson = types.SimpleNamespace(dumps=orjson.dumps, loads=parse)
     return f"{runtime_json.__name__} {getattr(runtime_json, '__version__', '')}".strip()
 
 

@@ -469,8 +469,8 @@ def markdown(results: dict[str, Any]) -> str:
             "partition, that caps a partition before the function does. Mean concurrency: partitions x the share of "
             "time each partition's function is busy.",
             "",
-            "| partitions | records/s | mean concurrency | Lambda compute $ | requests $ | on-demand total $ | provisioned "
-            "pollers (payload MB/s) | pollers $ (assumed price) | provisioned total $ | MSK Connect MCUs | "
+            "| partitions | records/s | mean concurrency | Lambda compute $ | requests $ | on-demand total $ | "
+            "provisioned pollers (payload MB/s) | pollers $ (assumed price) | provisioned total $ | MSK Connect MCUs | "
             "MSK Connect $ |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
