@@ -22,22 +22,22 @@ system-deps:
 
 # The local stack (moto, Kafka, handlers in-process): SQLite -> JDBC source -> S3 sink on moto, with a DLQ.
 demo: install
-	$(PY) -m connectless_local.demo_stack
+	$(PY) -m connectless_cli.demos.stack
 
 # The same idea in standalone mode: datagen -> file sink, one worker process.
 demo-standalone: install
-	$(PY) -m connectless_local.demo
+	$(PY) -m connectless_cli.demos.standalone
 
 # MariaDB (row binlog) -> MySQL CDC source -> Kafka -> OpenSearch sink; installs mariadb-server when missing.
 demo-mysql: install
-	$(PY) -m connectless_local.demo_mysql
+	$(PY) -m connectless_cli.demos.mysql_cdc
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check shared functions infra tests bench
-	$(VENV)/bin/ruff format --check shared functions infra tests bench
+	$(VENV)/bin/ruff check shared cli functions infra tests bench
+	$(VENV)/bin/ruff format --check shared cli functions infra tests bench
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy shared/connectless infra/local/connectless_local functions
+	$(VENV)/bin/mypy shared/connectless infra/local/connectless_local cli/connectless_cli functions
 
 # SAM tooling lives in its own venv (its boto3 pin differs from ours), kept across clones in ~/.cache.
 SAM_VENV := $(HOME)/.cache/connectless/sam-$(shell cksum < infra/sam/requirements.txt | cut -d' ' -f1)

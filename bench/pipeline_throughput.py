@@ -25,8 +25,8 @@ import orjson
 
 from connectless.converters.json_converter import JsonConverter
 from connectless.data import INT64_SCHEMA, STRING_SCHEMA, Struct, struct_schema
-from connectless.pipeline.raw import RawRecord
 from connectless.pipeline.sink import SinkPipeline
+from connectless.raw_records import RawRecord
 
 TARGETS = {"schemaless": 150_000, "envelope": 60_000}
 

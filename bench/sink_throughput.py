@@ -96,7 +96,7 @@ def load_handler_module(path: Path) -> Any:
 
 def child_sink(spec: dict[str, Any]) -> dict[str, Any]:
     from connectless.kafka.settings import KafkaSettings
-    from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
+    from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
     app = load_handler_module(SINK_APP)
     settings = KafkaSettings(spec["bootstrap"])
@@ -245,7 +245,7 @@ def connector_config(name: str, topic: str, sink: str, chain: bool, file: Path |
 def six_mb_event(bootstrap: str, topic: str, path: Path) -> dict[str, Any]:
     """10,000 workload records padded so the event is just under 6 MB, written as the JSON Lambda sends."""
     from connectless.lambda_sink.events import build_event
-    from connectless.pipeline.raw import RawRecord
+    from connectless.raw_records import RawRecord
     from connectless.records import TimestampType
     from sidebyside.workload import FIRST_TIMESTAMP_MS, make_value
 

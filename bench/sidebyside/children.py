@@ -50,8 +50,8 @@ def _stop_event() -> threading.Event:
 
 def run_sink(stats_path: Path) -> None:
     from connectless.kafka.settings import KafkaSettings
-    from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
     from connectless.lambda_sink.events import record_count
+    from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
     stop = _stop_event()
     app = load_handler_module(SINK_APP)
@@ -125,7 +125,7 @@ def runtime_parser(stats: dict[str, Any]) -> str:
 
     import orjson
 
-    from connectless.lambda_sink import esm_emulator
+    from connectless.standalone import esm_emulator
 
     try:
         import simplejson as runtime_json
@@ -198,7 +198,7 @@ def run_source_function(stats_path: Path) -> None:
     SIGTERM: a few invocations with nothing left to poll, with the task kept warm and then without, whose
     durations are the fixed cost of an invocation."""
     from connectless.lambda_sink.context import EmulatedLambdaContext
-    from connectless.runtime.scheduler import BACK_TO_BACK, LocalScheduler
+    from connectless.standalone.scheduler import BACK_TO_BACK, LocalScheduler
 
     stop = _stop_event()
     app = load_handler_module(SOURCE_APP)

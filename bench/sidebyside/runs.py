@@ -601,7 +601,7 @@ def big_batch_memory(
     import orjson
 
     from connectless.lambda_sink.events import build_event, event_record
-    from connectless.pipeline.raw import RawRecord
+    from connectless.raw_records import RawRecord
     from connectless.records import TimestampType
     from sidebyside.workload import FIRST_TIMESTAMP_MS, make_value
 

@@ -1,7 +1,8 @@
 """Imports the built layer in a clean interpreter, as Lambda does with /opt/python: `python -I THIS LAYER_DIR`.
 
 Every module of connectless must import, except those whose only missing import is an optional dependency that
-the layer does not ship (the CLI's rich, database drivers); each handler of functions/*/app.py must import too.
+the layer does not ship (database drivers); each handler of functions/*/app.py must import too. The CLI
+(cli/connectless_cli) and the local harness (connectless_local) are not in the layer, and nothing in it imports them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
-OPTIONAL = {"rich", "psycopg", "pymysql", "pymysqlreplication", "opensearchpy", "connectless_local"}
+OPTIONAL = {"psycopg", "pymysql", "pymysqlreplication", "opensearchpy"}
 REQUIRED = ["confluent_kafka", "orjson", "aws_lambda_powertools", "boto3", "aws_msk_iam_sasl_signer", "aws_xray_sdk"]
 
 

@@ -19,9 +19,9 @@ from connectless.errors import (
     ToleranceType,
 )
 from connectless.kafka import KafkaSettings
-from connectless.pipeline import RawRecord
 from connectless.pipeline.sink import SinkPipeline
 from connectless.pipeline.source import SourcePipeline
+from connectless.raw_records import RawRecord
 from connectless.records import Headers, SourceRecord
 
 if TYPE_CHECKING:

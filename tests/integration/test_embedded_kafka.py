@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.kafka
 
-CLI = [sys.executable, "-m", "connectless.cli.main"]
+CLI = [sys.executable, "-m", "connectless_cli.main"]
 ADDRESS = re.compile(r"127\.0\.0\.1:\d+")
 
 

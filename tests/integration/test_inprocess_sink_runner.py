@@ -12,7 +12,7 @@ from confluent_kafka.admin import NewTopic
 import sink_fakes
 from connectless.config import ConfigError
 from connectless.kafka import KafkaSettings
-from connectless.lambda_sink.inprocess import InProcessSinkRunner, SinkTaskFailedError
+from connectless.standalone.inprocess_sink import InProcessSinkRunner, SinkTaskFailedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -18,8 +18,8 @@ from confluent_kafka.admin import NewTopic
 
 import sink_fakes
 from connectless.kafka import KafkaSettings
-from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig, MappingConfigError
 from connectless.lambda_sink.handler import SinkBatchHandler
+from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig, MappingConfigError
 from connectless.storage import ConfigStore, KafkaLog, State
 
 if TYPE_CHECKING:

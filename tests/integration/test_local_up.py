@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from connectless.cli.client import ConnectClient
-from connectless.cli.main import main
+from connectless_cli.client import ConnectClient
+from connectless_cli.main import main
 from connectless_local.local_up import LocalStack
 
 if TYPE_CHECKING:

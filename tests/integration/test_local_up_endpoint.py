@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from connectless.cli.client import ConnectClient
-from connectless.cli.main import main
+from connectless_cli.client import ConnectClient
+from connectless_cli.main import main
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -89,7 +89,7 @@ def local_up(endpoint: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempP
                  "SourceTaskTimeout=20"]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "MOTO_PORT")}
     env.update(AWS_ENV, AWS_ENDPOINT_URL=endpoint, CONNECTLESS_LOCAL_STATE=str(state_file), COLUMNS="200")
-    command = [sys.executable, "-m", "connectless.cli.main", "local", "up", "--rest-port", str(free_port()),
+    command = [sys.executable, "-m", "connectless_cli.main", "local", "up", "--rest-port", str(free_port()),
                "--bootstrap-servers", kafka_bootstrap, "--parameter-overrides", *overrides]  # fmt: skip
     log = log_path.open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -27,7 +27,7 @@ RECORDS = 300
 
 
 def _start(bootstrap: str, prefix: str) -> tuple[subprocess.Popen[str], str, list[str]]:
-    cmd = [sys.executable, "-m", "connectless.cli.main", "standalone", "--bootstrap-servers", bootstrap,
+    cmd = [sys.executable, "-m", "connectless_cli.main", "standalone", "--bootstrap-servers", bootstrap,
            "--rest-port", "0", "--offset-flush-interval-ms", "200", "--offsets-topic", f"{prefix}-offsets",
            "--config-topic", f"{prefix}-configs", "--status-topic", f"{prefix}-status"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=os.environ.copy())

@@ -52,7 +52,7 @@ def _write_connectors(tmp: Path, topic: str, sink_file: Path, rate: int) -> list
 
 
 def _start(bootstrap: str, files: list[Path], topics: str) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "connectless.cli.main", "standalone", *map(str, files)]
+    cmd = [sys.executable, "-m", "connectless_cli.main", "standalone", *map(str, files)]
     cmd += ["--bootstrap-servers", bootstrap, "--rest-port", "0", "--offset-flush-interval-ms", "300"]
     cmd += ["--offsets-topic", f"{topics}-offsets", "--config-topic", f"{topics}-configs"]
     cmd += ["--status-topic", f"{topics}-status"]
@@ -138,7 +138,7 @@ def test_bad_connector_file_is_rejected_naming_the_field(kafka_bootstrap: str, t
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"name": "bad", "config": {"connector.class": "Datagen", "tasks.max": "lots"}}))
     proc = subprocess.run(
-        [sys.executable, "-m", "connectless.cli.main", "standalone", str(bad), "--bootstrap-servers",
+        [sys.executable, "-m", "connectless_cli.main", "standalone", str(bad), "--bootstrap-servers",
          kafka_bootstrap, "--rest-port", "0", "--config-topic", "bad-configs-topic"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

@@ -12,10 +12,10 @@ import pytest
 
 from connectless.connector import SourceConnector, SourceTask
 from connectless.kafka.settings import KafkaSettings
-from connectless.lambda_source.local import ScheduledSourceRunner
 from connectless.plugins import PluginKind, register
-from connectless.runtime.scheduler import BACK_TO_BACK
-from connectless.runtime.standalone import StandaloneWorker, WorkerOptions
+from connectless.standalone.scheduled_source import ScheduledSourceRunner
+from connectless.standalone.scheduler import BACK_TO_BACK
+from connectless.standalone.worker import StandaloneWorker, WorkerOptions
 from connectless.storage import KafkaLog, OffsetStore, State
 from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
 

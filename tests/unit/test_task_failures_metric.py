@@ -18,7 +18,7 @@ from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import build_event
 from connectless.lambda_sink.handler import SinkBatchHandler
 from connectless.lambda_source.handler import SourceTaskFailedError, SourceTaskHandler
-from connectless.pipeline.raw import RawRecord
+from connectless.raw_records import RawRecord
 from connectless.storage import ConfigStore, MemoryLog, OffsetStore, State, StatusStore
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from connectless.lambda_sink.esm_emulator import MappingConfig
+from connectless.standalone.esm_emulator import MappingConfig
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -51,8 +51,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from types import ModuleType
 
-    from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator
-    from connectless.runtime.scheduler import LocalScheduler
+    from connectless.standalone.esm_emulator import EventSourceMappingEmulator
+    from connectless.standalone.scheduler import LocalScheduler
 
 log = logging.getLogger("connectless.local")
 
@@ -427,7 +427,7 @@ class LocalStack:
 
     # -- 5. the local runtime -----------------------------------------------------------------------------
     def _start_runtime(self) -> None:
-        from connectless.runtime.scheduler import LocalScheduler
+        from connectless.standalone.scheduler import LocalScheduler
 
         self._scheduler = LocalScheduler(self._fire_source)
         self._scheduler.start()
@@ -460,7 +460,7 @@ class LocalStack:
     def _reconcile_schedules(self) -> None:
         import boto3
 
-        from connectless.runtime.scheduler import parse_rate
+        from connectless.standalone.scheduler import parse_rate
 
         assert self._scheduler is not None
         scheduler = boto3.client("scheduler")
@@ -489,7 +489,7 @@ class LocalStack:
 
     def _apply_mappings(self, enabled: dict[str, dict[str, Any]]) -> None:
         from connectless.kafka.settings import KafkaSettings
-        from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator
+        from connectless.standalone.esm_emulator import EventSourceMappingEmulator
 
         sink = self._function("sink_task")
         for key in [k for k, r in self._running_mappings.items()

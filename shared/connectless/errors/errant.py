@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from connectless.errors.retry import RetryWithToleranceOperator
-    from connectless.pipeline.raw import RawRecord
+    from connectless.raw_records import RawRecord
     from connectless.records import SinkRecord
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from connectless.errors.config import ErrorsConfig
     from connectless.errors.reporters import ErrorReporter
-    from connectless.pipeline.raw import RawRecord
+    from connectless.raw_records import RawRecord
     from connectless.records import SourceRecord
 
 T = TypeVar("T")

@@ -1,5 +1,6 @@
-"""The serverless sink: the Lambda Kafka event, the batch handler behind functions/sink_task, and a local
-event-source-mapping emulator that feeds it from a real broker."""
+"""The serverless sink: the Lambda Kafka event and the batch handler behind functions/sink_task.
+
+Its local driver, the event-source-mapping emulator, lives in connectless.standalone."""
 
 from connectless.lambda_sink.events import build_event, parse_event
 from connectless.lambda_sink.handler import BatchResult, SinkBatchHandler

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 import pybase64
 
-from connectless.pipeline.raw import RawRecord
+from connectless.raw_records import RawRecord
 from connectless.records import TimestampType
 
 if TYPE_CHECKING:

@@ -25,21 +25,22 @@ from typing import TYPE_CHECKING, Any, Final
 
 from connectless.config.providers import resolve_config
 from connectless.connector import SinkTask, TopicPartition
+from connectless.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.errors.exceptions import ConnectError, ToleranceExceededError
 from connectless.errors.stage import Stage
 from connectless.lambda_sink.events import parse_event, partition_key
 from connectless.pipeline.sink import SinkPipeline
-from connectless.runtime.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_batch import RetryBudget, write_batch, write_chunks
+from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, State, Status, TargetState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from connectless.kafka.settings import KafkaSettings
-    from connectless.pipeline.raw import RawRecord
+    from connectless.raw_records import RawRecord
     from connectless.records import SinkRecord
     from connectless.storage import ConfigStore, StatusStore
 
@@ -272,6 +273,7 @@ class SinkBatchHandler:
             start = time.perf_counter()
             result = self._handle(event, connector, remaining_s)
             result.duration_s = time.perf_counter() - start
+            THROUGHPUT.add(connector, result.records_in, result.records_written, result.records_dead_lettered)
             return result
 
     def _handle(self, event: Mapping[str, Any], connector: str, remaining_s: Callable[[], float] | None) -> BatchResult:

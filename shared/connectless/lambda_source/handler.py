@@ -41,8 +41,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from connectless.connector import SourceConnector, SourceTask
+from connectless.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.errors.exceptions import ConnectError
-from connectless.runtime.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.runtime.source_runner import SourceRunStats, SourceTaskRunner
 from connectless.runtime.source_transactions import (
     OFFSETS_STORAGE_TOPIC,

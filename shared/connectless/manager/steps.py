@@ -12,11 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from connectless.config.providers import REFERENCE, ConfigProviderError, resolve_config
-from connectless.manager import lambda_config
-from connectless.manager.backends.base import Op, TaskUnit
-from connectless.manager.errors import BadRequestError, ConnectorNotFoundError
-from connectless.manager.request import Action, ManagerRequest
-from connectless.runtime.connector_config import (
+from connectless.connector_config import (
     CONNECTOR_CLASS,
     TASKS_MAX,
     ConnectorConfigError,
@@ -24,6 +20,10 @@ from connectless.runtime.connector_config import (
     connector_type,
     find_connector,
 )
+from connectless.manager import lambda_config
+from connectless.manager.backends.base import Op, TaskUnit
+from connectless.manager.errors import BadRequestError, ConnectorNotFoundError
+from connectless.manager.request import Action, ManagerRequest
 from connectless.storage import State, Status, TargetState
 from connectless.storage.status import TASK_STATUS_PREFIX
 

@@ -18,7 +18,7 @@ from connectless.errors.errant import SinkErrantRecordReporter
 from connectless.errors.stage import Stage
 from connectless.pipeline.base import PipelineBase
 from connectless.pipeline.common import best_effort_bytes, headers_bytes
-from connectless.pipeline.raw import RawRecord
+from connectless.raw_records import RawRecord
 from connectless.records import EMPTY_HEADERS, Header, Headers, SinkRecord
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from connectless.data.schema_and_value import SchemaAndValue
     from connectless.errors.reporters import ErrorReporter
     from connectless.kafka.settings import KafkaSettings
-    from connectless.pipeline.raw import RawHeaders
+    from connectless.raw_records import RawHeaders
     from connectless.transforms.base import MapStep
 
     RawLookup = Callable[[str, int, int], RawRecord | None]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from connectless.errors.stage import Stage
 from connectless.pipeline.base import PipelineBase
 from connectless.pipeline.common import best_effort_bytes, headers_bytes
-from connectless.pipeline.raw import RawRecord
+from connectless.raw_records import RawRecord
 from connectless.records import TimestampType
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from connectless.errors.reporters import ErrorReporter
     from connectless.kafka.settings import KafkaSettings
-    from connectless.pipeline.raw import RawHeaders
+    from connectless.raw_records import RawHeaders
     from connectless.records import SourceRecord
 
 

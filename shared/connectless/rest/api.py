@@ -16,6 +16,7 @@ from connectless.config import ConfigError
 from connectless.manager.errors import BadRequestError, ManagerError
 from connectless.manager.request import Action
 from connectless.rest import loggers, plugins_view
+from connectless.rest.console import add_console_routes
 from connectless.rest.errors import NotFoundError, error_body
 from connectless.rest.openapi import openapi_document
 
@@ -229,6 +230,7 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
         names = loggers.set_level(logger, body())
         return _empty(204) if (query("scope") or "").lower() == "cluster" else _json(200, names)
 
+    add_console_routes(app, svc, body)  # /ui and the /connectless/... extensions it reads
     return app
 
 

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance
 from connectless.config.configdef import NO_DEFAULT
+from connectless.connector_config import CONNECTOR_CLASS, find_connector, validate_connector_config
 from connectless.manager import lambda_config
 from connectless.manager.errors import BadRequestError
 from connectless.plugins import REGISTRY, PluginDesc, PluginKind, PluginNotFoundError
 from connectless.rest.errors import NotFoundError
-from connectless.runtime.connector_config import CONNECTOR_CLASS, find_connector, validate_connector_config
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

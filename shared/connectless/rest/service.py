@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from connectless.connector import VERSION
+from connectless.connector_config import CONNECTOR_CLASS, connector_type, consumer_group, find_connector
 from connectless.manager.errors import BadRequestError, ConnectorExistsError, ConnectorNotFoundError
 from connectless.manager.request import Action, ManagerRequest
 from connectless.manager.steps import check_config
@@ -18,8 +19,6 @@ from connectless.rest import masking
 from connectless.rest.errors import NotFoundError
 from connectless.rest.offsets import GroupOffsets, parse_offsets_body, parse_sink_offsets
 from connectless.rest.plugins_view import string_map
-from connectless.runtime.connector_config import CONNECTOR_CLASS, connector_type, find_connector
-from connectless.runtime.sink_runner import consumer_group
 from connectless.storage import State, TargetState
 
 if TYPE_CHECKING:

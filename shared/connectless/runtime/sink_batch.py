@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from connectless.connector import SinkTask
-    from connectless.pipeline.raw import RawRecord
+    from connectless.raw_records import RawRecord
     from connectless.records import SinkRecord
 
     # report(raw, error) -> True to go on with the partition, False to stop it there

@@ -22,10 +22,11 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from connectless.config.providers import resolve_config
 from connectless.connector import TopicPartition
+from connectless.connector_config import consumer_group
 from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
-from connectless.pipeline.raw import RawRecord, raws_from_messages
 from connectless.pipeline.sink import SinkPipeline
+from connectless.raw_records import RawRecord, raws_from_messages
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.sink_batch import write_batch
 
@@ -39,11 +40,6 @@ if TYPE_CHECKING:
     from connectless.records import SinkRecord
 
 log = logging.getLogger(__name__)
-
-
-def consumer_group(connector: str) -> str:
-    """Kafka Connect's sink group name, so an existing connector's committed offsets carry over."""
-    return f"connect-{connector}"
 
 
 class SinkTaskRunner:

@@ -36,6 +36,7 @@ from connectless.runtime.source_transactions import (
     WorkerTransactionContext,
     is_fenced,
 )
+from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, codec
 from connectless.storage.offsets import TaskOffsetReader, offset_key
 
@@ -112,6 +113,7 @@ class SourceTaskRunner:
         boundary = delivery.boundary if delivery is not None and delivery.exactly_once else None
         self.transaction_context = WorkerTransactionContext() if boundary is TransactionBoundary.CONNECTOR else None
         self.stats = SourceRunStats()
+        self._reported = (0, 0)  # polled, produced: what the throughput store has seen
         # KIP-558: each topic this task produces to is recorded once in the status topic (None: not recorded)
         self.active_topics = ActiveTopics(statuses, connector, task_id)
         self._pending: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
@@ -250,6 +252,7 @@ class SourceTaskRunner:
         self._check_failures(tolerate=self.tolerate_produce_errors)
         self.stats.produced += self._sent
         self._sent = 0
+        self._report_throughput()
         crash_point("after_flush")
         self.pipeline.flush(60)
         if not self._pending:
@@ -261,6 +264,11 @@ class SourceTaskRunner:
         self.stats.offsets_committed += len(pending)
         self.task.commit()
         return len(pending)
+
+    def _report_throughput(self) -> None:
+        polled, produced = self.stats.polled, self.stats.produced
+        THROUGHPUT.add(self.connector, polled - self._reported[0], produced - self._reported[1])
+        self._reported = (polled, produced)
 
     def _check_failures(self, *, tolerate: bool) -> None:
         if not self._failures:
@@ -327,6 +335,7 @@ class SourceTaskRunner:
         self.stats.transactions += 1
         self.stats.produced += self._sent
         self._sent = 0
+        self._report_throughput()
         self.stats.offsets_committed += len(pending)
         self.task.commit()
         return len(pending)

@@ -72,7 +72,7 @@ def _connectors(db: MariaDBBinlogServer, database: str, prefix: str, opensearch_
 
 
 def _start(bootstrap: str, connector: Path, state: str, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "connectless.cli.main", "standalone", str(connector), "--bootstrap-servers",
+    cmd = [sys.executable, "-m", "connectless_cli.main", "standalone", str(connector), "--bootstrap-servers",
            bootstrap, "--rest-port", "0", "--offset-flush-interval-ms", "300", "--offsets-topic", f"{state}-offsets",
            "--config-topic", f"{state}-configs", "--status-topic", f"{state}-status"]  # fmt: skip
     with log.open("ab") as out:

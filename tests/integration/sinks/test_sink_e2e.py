@@ -21,9 +21,9 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from connectless.kafka import KafkaSettings
-from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
 from connectless.lambda_sink.handler import SinkBatchHandler
 from connectless.lambda_sink.target import connector_name
+from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 from connectless.storage import ConfigStore, KafkaLog
 
 if TYPE_CHECKING:

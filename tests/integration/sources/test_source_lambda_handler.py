@@ -12,11 +12,11 @@ from connectless.connector import SourceTask
 from connectless.data import INT64_SCHEMA
 from connectless.kafka.settings import KafkaSettings
 from connectless.lambda_source.handler import SourceBudget, SourceTaskFailedError
-from connectless.lambda_source.local import LocalSourceFunctions, schedule_connector
 from connectless.records import SourceRecord
-from connectless.runtime.scheduler import LocalScheduler
 from connectless.runtime.source_runner import SourceTaskRunner
 from connectless.runtime.source_transactions import DeliveryOptions, TransactionBoundary
+from connectless.standalone.scheduled_source import LocalSourceFunctions, schedule_connector
+from connectless.standalone.scheduler import LocalScheduler
 from connectless.storage import State, TargetState
 
 if TYPE_CHECKING:

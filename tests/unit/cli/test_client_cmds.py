@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from connectless.cli.client import ConnectClient, ConnectRestError
-from connectless.cli.main import main
+from connectless_cli.client import ConnectClient, ConnectRestError
+from connectless_cli.main import main
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

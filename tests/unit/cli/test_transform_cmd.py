@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pytest
 
-from connectless.cli.connector_file import ConnectorFileError, load_connector_file, parse_properties
-from connectless.cli.main import main
+from connectless.config.connector_file import ConnectorFileError, load_connector_file, parse_properties
+from connectless_cli.main import main
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -190,7 +190,7 @@ def test_properties_file_and_input_file_through_the_installed_command(tmp_path: 
     data = tmp_path / "in.jsonl"
     data.write_text('{"value": "{\\"id\\": 1}"}\n\n{"value": "{\\"id\\": 2}"}\n')
     result = subprocess.run(
-        [sys.executable, "-m", "connectless.cli.main", "transform", str(props), "--input", str(data)],
+        [sys.executable, "-m", "connectless_cli.main", "transform", str(props), "--input", str(data)],
         capture_output=True,
         text=True,
         check=False,
@@ -205,7 +205,7 @@ def test_properties_file_and_input_file_through_the_installed_command(tmp_path: 
 
 def test_help_says_nothing_goes_to_the_dlq() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "connectless.cli.main", "transform", "--help"],
+        [sys.executable, "-m", "connectless_cli.main", "transform", "--help"],
         capture_output=True,
         text=True,
         check=True,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from connectless.connector_config import check_connector_config, find_connector
 from connectless.connectors.null_sink import NullSinkConnector, NullSinkTask
 from connectless.records import SinkRecord
-from connectless.runtime.connector_config import check_connector_config, find_connector
 
 
 @pytest.mark.parametrize("alias", ["Null", "NullSink", "NullSinkConnector", "connectless.connectors.NullSinkConnector"])

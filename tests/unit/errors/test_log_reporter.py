@@ -4,7 +4,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from connectless.errors import ErrorsConfig, LogReporter, ProcessingContext, Stage
-from connectless.pipeline import RawRecord
+from connectless.raw_records import RawRecord
 from connectless.records import SourceRecord
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from connectless.errors import (
     ToleranceExceededError,
 )
 from connectless.kafka import KafkaSettings
-from connectless.pipeline import RawRecord
 from connectless.pipeline.sink import SinkPipeline
 from connectless.pipeline.source import SourcePipeline
+from connectless.raw_records import RawRecord
 from connectless.records import Header, Headers, SinkRecord, SourceRecord
 from connectless.transforms.base import Transformation
 

@@ -14,7 +14,7 @@ from connectless.errors import (
     ToleranceType,
 )
 from connectless.errors.retry import backoff_delay_ms
-from connectless.pipeline import RawRecord
+from connectless.raw_records import RawRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectless.kafka.settings import KafkaSettings
-from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
 from connectless.lambda_sink.events import (
     DecodedKafkaEvent,
     encode_record,
@@ -18,8 +17,9 @@ from connectless.lambda_sink.events import (
     parse_event,
     record_count,
 )
-from connectless.pipeline.raw import RawRecord
+from connectless.raw_records import RawRecord
 from connectless.records import TimestampType
+from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
 RAWS = st.builds(
     RawRecord,

@@ -7,7 +7,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 
 from connectless.kafka.settings import KafkaSettings
-from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
+from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
 
 def emulator() -> EventSourceMappingEmulator:

@@ -9,9 +9,9 @@ import confluent_kafka as ck
 import orjson
 import pytest
 
-from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
 from connectless.lambda_sink.events import encode_record, parse_event
 from connectless.records import TimestampType
+from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
 
 class FakeConsumer:

@@ -19,7 +19,7 @@ from connectless.lambda_sink.events import (
     partition_key,
 )
 from connectless.lambda_sink.target import ConnectorUnknownError, alias_from_arn, connector_name
-from connectless.pipeline.raw import RawRecord
+from connectless.raw_records import RawRecord
 from connectless.records import TimestampType
 
 AWS_MSK_EVENT = {

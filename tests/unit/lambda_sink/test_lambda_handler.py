@@ -19,8 +19,8 @@ from connectless.errors import ConnectError
 from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import build_event
 from connectless.lambda_sink.handler import SinkBatchHandler
-from connectless.pipeline.raw import RawRecord
 from connectless.plugins import PluginKind, register
+from connectless.raw_records import RawRecord
 from connectless.storage import ConfigStore, MemoryLog, State, StatusStore, TargetState
 
 if TYPE_CHECKING:

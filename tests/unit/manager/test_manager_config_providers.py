@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from connectless.connector_config import ConnectorConfigError
 from connectless.manager import Action, ConnectState, InProcessExecutor, ManagerRequest, MemoryBackend
-from connectless.runtime.connector_config import ConnectorConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

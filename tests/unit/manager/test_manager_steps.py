@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from connectless.connector_config import ConnectorConfigError
 from connectless.manager import (
     Action,
     ChangeInFlightError,
@@ -15,7 +16,6 @@ from connectless.manager import (
     MemoryBackend,
     execution_name,
 )
-from connectless.runtime.connector_config import ConnectorConfigError
 from connectless.storage import State, TargetState
 
 DATAGEN = {"connector.class": "Datagen", "kafka.topic": "t", "tasks.max": "2"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectless.runtime.connector_config import (
+from connectless.connector_config import (
     ConnectorConfigError,
     check_connector_config,
     validate_connector_config,

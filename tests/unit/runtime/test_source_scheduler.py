@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from connectless.runtime.scheduler import BACK_TO_BACK, LocalScheduler, ScheduleExpressionError, parse_rate
+from connectless.standalone.scheduler import BACK_TO_BACK, LocalScheduler, ScheduleExpressionError, parse_rate
 
 
 @pytest.mark.parametrize(

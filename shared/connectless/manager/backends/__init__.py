@@ -1,4 +1,5 @@
-"""Apply backends: AWS (Scheduler, Lambda aliases and event-source mappings), local threads, memory."""
+"""Apply backends: AWS (Scheduler, Lambda aliases and event-source mappings) and memory; standalone's own is
+connectless.standalone.backend."""
 
 from connectless.manager.backends.base import Backend, MemoryBackend, Op, TaskUnit
 

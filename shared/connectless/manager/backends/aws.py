@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from connectless.connector_config import consumer_group
 from connectless.manager import lambda_config as lc
 from connectless.manager.backends.base import Backend, TaskUnit
-from connectless.runtime.sink_runner import consumer_group
 from connectless.storage import State
 
 if TYPE_CHECKING:

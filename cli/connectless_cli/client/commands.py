@@ -11,8 +11,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from connectless.cli.client import views
-from connectless.cli.client.http import DEFAULT_URL, URL_ENV, ConnectClient, ConnectRestError, path_of
+from connectless_cli.client import views
+from connectless_cli.client.http import DEFAULT_URL, URL_ENV, ConnectClient, ConnectRestError, path_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -61,7 +61,7 @@ def _names(words: list[str]) -> list[str]:
 
 # -- commands ---------------------------------------------------------------------------------------------
 def apply(args: argparse.Namespace, client: ConnectClient, console: Console) -> int:
-    from connectless.cli.connector_file import ConnectorFileError, load_connector_file
+    from connectless.config.connector_file import ConnectorFileError, load_connector_file
 
     failed = 0
     for path in args.files:

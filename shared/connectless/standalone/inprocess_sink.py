@@ -25,8 +25,8 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 
 from connectless.errors.exceptions import ConnectError
-from connectless.lambda_sink.esm_emulator import EventSourceMappingEmulator, MappingConfig
 from connectless.lambda_sink.handler import SinkBatchHandler, put_size
+from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 from connectless.storage import ConfigStore, MemoryLog
 
 if TYPE_CHECKING:

@@ -24,9 +24,9 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from connectless.cli.client import ConnectClient
-from connectless.cli.client.views import connectors_table
-from connectless.cli.connector_file import load_connector_file
+from connectless.config.connector_file import load_connector_file
+from connectless_cli.client import ConnectClient
+from connectless_cli.client.views import connectors_table
 from connectless_local.local_up import LocalStack
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sqlite-to-s3"

@@ -19,10 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from connectless.cli.connector_file import load_connector_file
+from connectless.config.connector_file import load_connector_file
 from connectless.kafka.settings import KafkaSettings
-from connectless.lambda_source.local import ScheduledSourceRunner
-from connectless.runtime.standalone import StandaloneWorker, WorkerOptions
+from connectless.standalone.scheduled_source import ScheduledSourceRunner
+from connectless.standalone.worker import StandaloneWorker, WorkerOptions
 from connectless_local.embedded_kafka import EmbeddedKafka, EmbeddedKafkaError, bootstrap_from_env
 
 if TYPE_CHECKING:

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from connectless.errors.context import ProcessingContext
-    from connectless.pipeline.raw import RawRecord
     from connectless.pipeline.sink import SinkPipeline
     from connectless.pipeline.source import SourcePipeline
+    from connectless.raw_records import RawRecord
     from connectless.records import SinkRecord, SourceRecord
 
     Process = Callable[[RawRecord, int], dict[str, Any] | None]
@@ -72,8 +72,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from connectless.cli.connector_file import ConnectorFileError, load_connector_file
     from connectless.config import ConfigError
+    from connectless.config.connector_file import ConnectorFileError, load_connector_file
     from connectless.plugins import PluginNotFoundError
 
     try:
@@ -208,7 +208,7 @@ class _Field:
 def _raw_record(
     document: Mapping[str, Any], line_no: int, index: int, default_topic: str | None, default_partition: int
 ) -> RawRecord:
-    from connectless.pipeline.raw import RawRecord
+    from connectless.raw_records import RawRecord
     from connectless.records import TimestampType
 
     topic = document.get("topic", default_topic)

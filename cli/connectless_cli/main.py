@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from connectless.cli import client, local_cmd, standalone_cmd, transform_cmd
+from connectless_cli import client, local_cmd, standalone_cmd, transform_cmd
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

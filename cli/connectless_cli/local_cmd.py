@@ -116,8 +116,8 @@ def run_down(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from connectless.cli.client import ConnectClient, ConnectRestError
-    from connectless.cli.client.views import connectors_table
+    from connectless_cli.client import ConnectClient, ConnectRestError
+    from connectless_cli.client.views import connectors_table
     from connectless_local.local_up import LocalEndpoints
 
     endpoints = LocalEndpoints.read()

@@ -34,14 +34,14 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from connectless.cli.connector_file import ConnectorFileError, load_connector_file
     from connectless.config import ConfigError
+    from connectless.config.connector_file import ConnectorFileError, load_connector_file
+    from connectless.connector_config import check_connector_config
     from connectless.kafka.settings import KafkaSettings, KafkaSettingsError
     from connectless.rest.api import make_handler
     from connectless.rest.local_server import LocalApiServer
-    from connectless.rest.wiring import standalone_service
-    from connectless.runtime.connector_config import check_connector_config
-    from connectless.runtime.standalone import StandaloneWorker, WorkerOptions
+    from connectless.standalone.service import standalone_service
+    from connectless.standalone.worker import StandaloneWorker, WorkerOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from connectless.connector import SinkTask, SourceTask
+from connectless.connector_config import TASKS_MAX, check_connector_config
 from connectless.errors.exceptions import ConnectError
-from connectless.lambda_sink.inprocess import InProcessSinkRunner
-from connectless.lambda_source.local import ScheduledSourceRunner
-from connectless.runtime.connector_config import TASKS_MAX, check_connector_config
+from connectless.standalone.inprocess_sink import InProcessSinkRunner
+from connectless.standalone.scheduled_source import ScheduledSourceRunner
 from connectless.storage import State, Status, TargetState
 from connectless.storage.topics import config_store, offset_store, status_store
 
@@ -145,7 +145,7 @@ class StandaloneWorker:
         self, name: str, task_id: int, task_config: Mapping[str, str], config: Mapping[str, str]
     ) -> InProcessSinkRunner:
         """Sink tasks run as on Lambda: the mapping emulator (group connect-<name>) feeds the sink handler, which
-        starts its own task; each batch is committed once written (see connectless.lambda_sink.inprocess)."""
+        starts its own task; each batch is committed once written (see connectless.standalone.inprocess_sink)."""
         return InProcessSinkRunner(
             name, task_id, task_config, config, self.settings, commit_interval_s=self.options.commit_interval_s,
             statuses=self.statuses,

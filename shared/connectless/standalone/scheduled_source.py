@@ -22,14 +22,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from connectless.lambda_source.handler import SourceBudget, SourceTaskHandler
-from connectless.runtime.scheduler import (
+from connectless.runtime.source_runner import SourceRunStats, SourceTaskRunner
+from connectless.standalone.scheduler import (
     BACK_TO_BACK,
     DEFAULT_SCHEDULE,
     SCHEDULE_EXPRESSION,
     LocalScheduler,
     parse_rate,
 )
-from connectless.runtime.source_runner import SourceRunStats, SourceTaskRunner
 from connectless.storage import ConfigStore, MemoryLog
 
 if TYPE_CHECKING:

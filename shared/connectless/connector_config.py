@@ -22,6 +22,12 @@ TASKS_MAX = "tasks.max"
 TOPICS = "topics"
 TOPICS_REGEX = "topics.regex"
 
+
+def consumer_group(connector: str) -> str:
+    """Kafka Connect's sink group name, so an existing connector's committed offsets carry over."""
+    return f"connect-{connector}"
+
+
 COMMON_GROUP = "Common"
 COMMON_CONFIG_DEF = (
     ConfigDef()

@@ -39,6 +39,7 @@ import orjson
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
+from connectless.connector_config import consumer_group
 from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import (
     SELF_MANAGED_EVENT_SOURCE,
@@ -48,9 +49,8 @@ from connectless.lambda_sink.events import (
     partition_key,
     partition_size_base,
 )
-from connectless.pipeline.raw import RawRecord, raws_from_messages
+from connectless.raw_records import RawRecord, raws_from_messages
 from connectless.runtime.gcpause import gc_paused
-from connectless.runtime.sink_runner import consumer_group
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

@@ -1,4 +1,4 @@
-"""The local runtime's registry: task threads of the standalone worker, started and stopped by Apply."""
+"""The standalone Apply backend: task threads of the worker, started and stopped by the manager's Apply step."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from connectless.manager.backends.base import Backend, TaskUnit
 from connectless.storage import State
 
 if TYPE_CHECKING:
-    from connectless.runtime.standalone import StandaloneWorker
+    from connectless.standalone.worker import StandaloneWorker
 
 
-class LocalBackend(Backend):
+class WorkerBackend(Backend):
     """Each task is a TaskThread of `worker`; a running thread reports RUNNING/FAILED itself."""
 
     def __init__(self, worker: StandaloneWorker) -> None:

@@ -23,10 +23,10 @@ from confluent_kafka.admin import NewTopic
 from rich.console import Console
 from rich.table import Table
 
-from connectless.cli.connector_file import load_connector_file
+from connectless.config.connector_file import load_connector_file
 from connectless.kafka.settings import KafkaSettings
-from connectless.runtime.standalone import StandaloneWorker, WorkerOptions
-from connectless_local.demo import kafka
+from connectless.standalone.worker import StandaloneWorker, WorkerOptions
+from connectless_cli.demos.standalone import kafka
 from connectless_local.embedded_kafka import EmbeddedKafkaError
 from connectless_local.embedded_opensearch import EmbeddedOpenSearch, url_from_env
 from connectless_local.mariadb_binlog import MariaDBBinlogServer
