@@ -125,11 +125,11 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                     raw.offset,
                     raw.timestamp_type,
                 )
-                value = record.value
-                if type(value) is dict:
+                mapped = record.value
+                if type(mapped) is dict:
                     for step in steps:
-                        value = step(record, value)
-                    record.value = value
+                        mapped = step(record, mapped)
+                    record.value = mapped
                 else:
                     record = chained(record)
             except Exception:
