@@ -222,6 +222,10 @@ def phase_profile(settings: KafkaSettings, work: Path, n: int, run_id: str, time
     folder = work / "profile-sink"
     runs.run_cl_sink(settings, folder, topic, n, timeout * 3, name=name, profile=work / "sink.prof")
     (folder / "out.txt").unlink()
+    folder = work / "profile-sink-json"
+    runs.run_cl_sink(settings, folder, topic, n, timeout * 3, name=f"{name}-json", profile=work / "sink-json.prof",
+                     json_round_trip=True, lambda_env=True)  # fmt: skip
+    (folder / "out.txt").unlink()
     infile = work / "profile-input.txt"
     write_lines(infile, n)
     runs.run_cl_source(
@@ -238,6 +242,10 @@ def phase_profile(settings: KafkaSettings, work: Path, n: int, run_id: str, time
         [
             f"cProfile of Connectless, {n:,} records each: the child's main thread (not librdkafka's threads).",
             runs.profile_report(work / "sink.prof", "sink: event-source-mapping emulator + functions/sink_task"),
+            runs.profile_report(
+                work / "sink-json.prof",
+                "sink, the Lambda path: emulator (event JSON) + the runtime's parse (simplejson) + functions/sink_task",
+            ),
             runs.profile_report(work / "source.prof", "source: SourceTaskRunner + FileStreamSourceTask"),
         ]
     )

@@ -216,15 +216,14 @@ class SinkBatchHandler:
     ) -> SinkBatchHandler:
         """Stores on the config and status topics named by the environment (the SAM template sets them)."""
         from connectless.kafka.settings import KafkaSettings
-        from connectless.storage.topics import StateTopics, config_store, status_store
+        from connectless.storage.topics import StateTopics, config_store, start_stores, status_store
 
         env = os.environ if environ is None else environ
         settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
         topics = StateTopics.from_env(env)
         configs = config_store(settings, topics.configs)
         statuses = status_store(settings, topics.status)
-        configs.start()
-        statuses.start()
+        start_stores(configs, statuses)
         worker = env.get("AWS_LAMBDA_FUNCTION_NAME", "connectless-sink")
         return cls(
             configs,

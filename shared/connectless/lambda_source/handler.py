@@ -175,7 +175,7 @@ class SourceTaskHandler:
     ) -> SourceTaskHandler:
         """Stores on the topics the environment names (the SAM template sets them)."""
         from connectless.kafka.settings import KafkaSettings
-        from connectless.storage.topics import StateTopics, config_store, offset_store, status_store
+        from connectless.storage.topics import StateTopics, config_store, offset_store, start_stores, status_store
 
         env = os.environ if environ is None else environ
         settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
@@ -183,8 +183,7 @@ class SourceTaskHandler:
         configs = config_store(settings, topics.configs)
         offsets = offset_store(settings, topics.offsets)
         statuses = status_store(settings, topics.status)
-        for store in (configs, offsets, statuses):
-            store.start()
+        start_stores(configs, offsets, statuses)
         interval = env.get(COMMIT_INTERVAL_ENV, "").strip()
         return cls(
             settings,
