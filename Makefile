@@ -57,9 +57,11 @@ unit: $(STAMP)
 integration: install
 	$(VENV)/bin/pytest -q tests/integration
 
-# PostgreSQL and MariaDB (Debian packages) for the database tests, installed up front when missing.
+# PostgreSQL and MariaDB (Debian packages) for the database tests, installed up front when missing;
+# Chromium and chromedriver (Debian packages) for the web console's browser test.
 test-deps:
 	@bash infra/local/install-databases.sh
+	@bash infra/local/install-browser.sh
 
 test: install test-deps lint typecheck template-check
 	$(VENV)/bin/pytest -q tests

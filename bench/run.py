@@ -43,12 +43,12 @@ sys.path[1:1] = [str(_REPO / "shared"), str(_REPO / "infra" / "local")]
 
 from connectless.kafka.settings import KafkaSettings  # noqa: E402
 from connectless_local.embedded_kafka import KAFKA_VERSION, EmbeddedKafka, bootstrap_from_env  # noqa: E402
+from sidebyside import avro_sink, report, runs  # noqa: E402
 from sidebyside import kafka_connect as kc  # noqa: E402
-from sidebyside import report, runs  # noqa: E402
 from sidebyside.workload import produce_records, write_lines  # noqa: E402
 
 log = logging.getLogger("bench")
-PHASES = ("sink", "source", "cold", "pipeline")
+PHASES = ("sink", "source", "cold", "pipeline", "avro")
 
 
 def git_commit() -> str:
@@ -467,6 +467,14 @@ def main() -> int:
                 failed = True
                 results["errors"]["cold"] = traceback.format_exc()
                 log.exception("cold-start phase failed")
+        if "avro" in phases:  # issue 15: the sink again with Avro values (sidebyside/avro_sink.py)
+            try:
+                json_run = results.get("sink", {}).get("connectless")
+                results["avro"] = avro_sink.phase_avro(settings, work, args.records, run_id, timeout, json_run)
+            except Exception:
+                failed = True
+                results["errors"]["avro"] = traceback.format_exc()
+                log.exception("avro phase failed")
         missed = any(results.get(r, {}).get("ratio_records_per_s", 1.0) < 1.0 for r in ("sink", "source"))
         if args.profile == "always" or (args.profile == "auto" and missed):
             try:

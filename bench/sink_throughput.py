@@ -156,7 +156,7 @@ def child_sink(spec: dict[str, Any]) -> dict[str, Any]:
 def child_batch(spec: dict[str, Any]) -> dict[str, Any]:
     """One ~6 MB event through the handler, twice (cold, then warm); the process's peak RSS."""
     rss_start = _rss()
-    from connectless.lambda_sink.context import EmulatedLambdaContext
+    from connectless.runtime.lambda_context import EmulatedLambdaContext
 
     app = load_handler_module(SINK_APP)
     rss_imported = _rss()

@@ -197,7 +197,7 @@ def run_source_function(stats_path: Path) -> None:
     mode and `connectless local` fire it), each invocation with the function's timeout as its remaining time. At
     SIGTERM: a few invocations with nothing left to poll, with the task kept warm and then without, whose
     durations are the fixed cost of an invocation."""
-    from connectless.lambda_sink.context import EmulatedLambdaContext
+    from connectless.runtime.lambda_context import EmulatedLambdaContext
     from connectless.standalone.scheduler import BACK_TO_BACK, LocalScheduler
 
     stop = _stop_event()
@@ -247,7 +247,7 @@ def run_source_function(stats_path: Path) -> None:
 def run_batch(stats_path: Path) -> None:
     """Lambda's view of one big batch: the runtime receives the event as JSON bytes and parses it (stdlib json,
     as the Python runtime interface client does), then calls the handler; memory is measured around that."""
-    from connectless.lambda_sink.context import EmulatedLambdaContext
+    from connectless.runtime.lambda_context import EmulatedLambdaContext
     from sidebyside.procstat import reset_peak_rss, sample
 
     app = load_handler_module(SINK_APP)

@@ -343,6 +343,21 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{j.get('lines_after_stop', 0):,} lines written.",
                 "",
             ]
+    avro = results.get("avro")
+    if avro:  # issue 15: sidebyside/avro_sink.py
+        j, a = avro["connectless-json"], avro["connectless-avro"]
+        out += [
+            "### 1b. Sink with Avro values (io.confluent.connect.avro.AvroConverter)",
+            "",
+            "The same records and chain, values written by confluent-kafka's AvroSerializer and read by "
+            f"AvroConverter against the {avro['registry']} registry (keys stay JSON): "
+            f"{a['records_per_s']:,.0f} records/s against {j['records_per_s']:,.0f} with JSON values; "
+            f"{a['cpu_s_per_million']:.1f} against {j['cpu_s_per_million']:.1f} CPU s per million records, "
+            f"**per-record ratio Avro / JSON {avro['ratio_cpu_per_record']:.2f}** "
+            f"(steady {avro['ratio_steady_cpu_per_record']:.2f}; target <= 1.0). Avro values become Structs, so "
+            "the chain runs its schema'd path where JSON's schemaless maps take the in-place fast path.",
+            "",
+        ]
     if "source" in results:
         out += _run_table("2. Source: file -> topic, offsets committed", results["source"])
         out += [

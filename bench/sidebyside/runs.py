@@ -279,8 +279,8 @@ def sink_connector(name: str, topic: str, out: Path) -> dict[str, str]:
     }
 
 
-def cl_sink_config(name: str, topic: str, work: Path) -> dict[str, str]:
-    return {**sink_connector(name, topic, work / "out.txt"), **CONVERTERS}
+def cl_sink_config(name: str, topic: str, work: Path, converters: dict[str, str] | None = None) -> dict[str, str]:
+    return {**sink_connector(name, topic, work / "out.txt"), **(converters or CONVERTERS)}
 
 
 def run_kc_sink(
@@ -319,13 +319,14 @@ def run_cl_sink(
     profile: Path | None = None,
     json_round_trip: bool = False,
     lambda_env: bool = False,
+    converters: dict[str, str] | None = None,
 ) -> Measure:
     """Connectless's sink: the mapping emulator invoking functions/sink_task in one process. `json_round_trip`:
     the event as JSON, as Lambda's poller sends it; `lambda_env`: Lambda's environment (tracing on)."""
     out = work / "out.txt"
     counter = LineCounter(out)
     env = {
-        **deploy_cl_sink(settings, name, cl_sink_config(name, topic, work)),
+        **deploy_cl_sink(settings, name, cl_sink_config(name, topic, work, converters)),
         "BENCH_TOPIC": topic,
         "BENCH_BATCH_SIZE": str(batch_size),
         "BENCH_BATCHING_WINDOW_S": str(window_s),

@@ -18,6 +18,12 @@ def _cmd_dev_kafka(args: argparse.Namespace) -> int:
     return run_foreground()
 
 
+def _cmd_dev_schema_registry(args: argparse.Namespace) -> int:
+    from connectless_local.schema_registry import run_foreground
+
+    return run_foreground()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="connectless", description="Kafka Connect, serverless.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -26,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     dev_sub = dev.add_subparsers(dest="dev_command", required=True)
     kafka = dev_sub.add_parser("kafka", help="run a single-node Apache Kafka on 127.0.0.1 in the foreground")
     kafka.set_defaults(func=_cmd_dev_kafka)
+    registry = dev_sub.add_parser(
+        "schema-registry", help="run a Confluent-compatible schema registry on 127.0.0.1 in the foreground"
+    )
+    registry.set_defaults(func=_cmd_dev_schema_registry)
 
     transform_cmd.add_parser(sub)
     standalone_cmd.add_parser(sub)

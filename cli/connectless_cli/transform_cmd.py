@@ -46,7 +46,15 @@ UTF-8, else {"base64": ...}). A record that fails prints {"error": {"stage", "ex
 "input_offset": N}; with errors.tolerance=none processing stops there and the exit status is 1.
 
 Offline: nothing is read from or written to Kafka, so errors.deadletterqueue.* is ignored here.
+
+Schema-registry converters (AvroConverter, JsonSchemaConverter, ...) read from and register into the
+registry their config names, or the one --schema-registry names (a URL, or `mock` for an in-memory
+registry of this run). On the source side their input is Kafka Connect's JSON envelope
+{"schema": ..., "payload": ...}, the connect data a source task would emit, and the output is the bytes
+the registry converter produces (base64), with the schema id it used.
 """
+
+MOCK_REGISTRY = "mock://connectless-transform"
 
 
 class InputError(ValueError):
@@ -67,8 +75,29 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--side", choices=("sink", "source"), default="sink", help="which side of Kafka the records are on"
     )
+    parser.add_argument(
+        "--schema-registry",
+        metavar="URL|mock",
+        help="schema.registry.url for the connector's schema-registry converters; `mock`: an in-memory registry",
+    )
     parser.set_defaults(func=run)
     return parser
+
+
+def with_registry(config: Mapping[str, str], registry: str | None) -> dict[str, str]:
+    """`config` with `<role>.schema.registry.url` set for each role whose converter uses a schema registry."""
+    from connectless.converters.registry.base import RegistryConverter
+    from connectless.plugins import REGISTRY, PluginKind
+
+    out = dict(config)
+    if not registry:
+        return out
+    url = MOCK_REGISTRY if registry.strip().lower() == "mock" else registry.strip()
+    for role in ("key.converter", "value.converter"):
+        class_name = config.get(role)
+        if class_name and issubclass(REGISTRY.find(PluginKind.CONVERTER, class_name).cls, RegistryConverter):
+            out[f"{role}.schema.registry.url"] = url
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,8 +107,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         connector = load_connector_file(args.connector)
+        config = with_registry(connector.config, getattr(args, "schema_registry", None))
         collector = _Collector()
-        pipeline, process = _build(args.side, connector.name, connector.config, collector)
+        pipeline, process = _build(args.side, connector.name, config, collector)
     except (ConnectorFileError, ConfigError, PluginNotFoundError) as exc:
         print(f"connectless transform: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -87,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.input:
             with open(args.input, encoding="utf-8") as stream:  # noqa: PTH123 - a text stream, like stdin
-                return _run(process, connector.config, stream, sys.stdout, collector, partition)
-        return _run(process, connector.config, sys.stdin, sys.stdout, collector, partition)
+                return _run(process, config, stream, sys.stdout, collector, partition)
+        return _run(process, config, sys.stdin, sys.stdout, collector, partition)
     except (OSError, InputError) as exc:
         print(f"connectless transform: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -104,10 +134,11 @@ def _build(
         from connectless.pipeline.source import SourcePipeline
 
         source = SourcePipeline(name, 0, config, None, reporters=[collector])
+        readers = _source_readers(source)
 
         def process_source(raw: RawRecord, line_no: int) -> dict[str, Any] | None:
-            produced = source.process(_source_record(source, raw, line_no))
-            return None if produced is None else _raw_json(produced, source=True)
+            produced = source.process(_source_record(readers, source, raw, line_no))
+            return None if produced is None else _with_schema_ids(_raw_json(produced, source=True), produced, source)
 
         return source, process_source
 
@@ -179,7 +210,9 @@ def _error_json(stage: str, error: BaseException, index: int) -> dict[str, Any]:
 
 
 def _default_topic(config: Mapping[str, str]) -> str | None:
-    topics = [t.strip() for t in config.get("topics", "").split(",") if t.strip()]
+    from connectless.connector_config import parse_topics_list
+
+    topics = parse_topics_list(config)
     return topics[0] if topics else (config.get("topic") or None)
 
 
@@ -262,13 +295,46 @@ def _headers(value: Any, line_no: int) -> tuple[tuple[str, bytes | None], ...]:
     return tuple(headers)
 
 
-def _source_record(pipeline: SourcePipeline, raw: RawRecord, line_no: int) -> SourceRecord:
+def _source_readers(pipeline: SourcePipeline) -> tuple[Any, Any]:
+    """The converters that read the input's key and value: the connector's own, except that a schema-registry
+    converter's input is Kafka Connect's JSON envelope (a registry has nothing to say about JSON text)."""
+    from connectless.converters.json_converter import JsonConverter
+    from connectless.converters.registry.base import RegistryConverter
+
+    readers: list[Any] = []
+    for converter, is_key in ((pipeline.key_converter, True), (pipeline.value_converter, False)):
+        reader: Any = converter
+        if isinstance(converter, RegistryConverter):
+            reader = JsonConverter()
+            reader.configure({"schemas.enable": "true"}, is_key)
+        readers.append(reader)
+    return readers[0], readers[1]
+
+
+def _with_schema_ids(
+    document: dict[str, Any], produced: RawRecord, pipeline: SourcePipeline | SinkPipeline
+) -> dict[str, Any]:
+    """A schema-registry converter's bytes always as base64 (framed binary, even when it happens to be UTF-8),
+    with the schema id of their header beside them."""
+    from connectless.converters.registry.base import RegistryConverter
+
+    for role, converter, data in (
+        ("key", pipeline.key_converter, produced.key),
+        ("value", pipeline.value_converter, produced.value),
+    ):
+        if isinstance(converter, RegistryConverter) and data is not None:
+            document[role] = {"base64": base64.b64encode(data).decode()}
+            document[f"{role}_schema_id"] = int.from_bytes(data[1:5], "big") if len(data) >= 5 else None
+    return document
+
+
+def _source_record(readers: tuple[Any, Any], pipeline: SourcePipeline, raw: RawRecord, line_no: int) -> SourceRecord:
     """The connect data a source task would emit, read from the input bytes with the connector's converters."""
     from connectless.records import Header, Headers, SourceRecord
 
     try:
-        key = pipeline.key_converter.to_connect_data(raw.topic, raw.key)
-        value = pipeline.value_converter.to_connect_data(raw.topic, raw.value)
+        key = readers[0].to_connect_data(raw.topic, raw.key)
+        value = readers[1].to_connect_data(raw.topic, raw.value)
         headers = Headers(
             Header(name, sv.value, sv.schema)
             for name, data in raw.headers
@@ -284,7 +350,7 @@ def _source_record(pipeline: SourcePipeline, raw: RawRecord, line_no: int) -> So
 def _sink_json(pipeline: SinkPipeline, record: SinkRecord) -> dict[str, Any]:
     """The record as put() gets it, serialised back by the connector's converters for display."""
     raw = pipeline.reserialize(record)
-    document = _raw_json(raw, source=False)
+    document = _with_schema_ids(_raw_json(raw, source=False), raw, pipeline)
     document["topic"] = record.topic  # after any topic-renaming transform
     document["partition"] = record.kafka_partition
     document["offset"] = record.kafka_offset

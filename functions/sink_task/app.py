@@ -14,14 +14,15 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from connectless.lambda_sink.events import record_count
-from connectless.lambda_sink.handler import BatchResult, SinkBatchHandler
+from connectless.lambda_sink.handler import BatchResult, ConnectorNotRunnableError, SinkBatchHandler
 from connectless.lambda_sink.target import connector_name
+from connectless.logs import join_library_logs
 from connectless.tracing import make_tracer, patch_imported
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = join_library_logs(Logger())  # the library's logs in the same JSON stream
 metrics = Metrics(namespace="Connectless")
 tracer = make_tracer()  # no X-Ray SDK where tracing is off; no import-time patching where it is on
 
@@ -75,15 +76,21 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     start = time.perf_counter()
     result: BatchResult | None = None
     failures_before = _task_failures()
+    failed = False
     try:
         result = _batch_handler().handle(
             event, connector, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000
         )
+    except ConnectorNotRunnableError:  # paused, stopped or not configured yet: the batch waits, nothing failed
+        raise
     except Exception:
+        failed = True
         logger.exception("batch failed; the event-source mapping retries it")
         raise
     finally:
-        _record_metrics(result, records_in, time.perf_counter() - start, _task_failures() - failures_before)
+        # a failure before the task ran (the state stores, Kafka, the event) counts too, once
+        failures = _task_failures() - failures_before
+        _record_metrics(result, records_in, time.perf_counter() - start, max(failures, 1) if failed else failures)
     _freeze_warm_state()
     response = result.response()
     logger.info(

@@ -1,7 +1,7 @@
 """Lambda handler: an EventBridge Scheduler event {"connector", "task"} -> one run of that source task.
 
 The library does the work (connectless.lambda_source.handler); this module adds Powertools logging, metrics
-(the sink's: RecordsIn, RecordsOut, BatchDuration, TaskFailures, per connector) and tracing.
+(the sink's: RecordsIn, RecordsOut, RecordsDeadLettered, BatchDuration, TaskFailures, per connector) and tracing.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from connectless.lambda_source.handler import SourceInvocationResult, SourceTaskHandler
+from connectless.logs import join_library_logs
 from connectless.tracing import make_tracer, patch_imported
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = join_library_logs(Logger())  # the library's logs in the same JSON stream
 metrics = Metrics(namespace="Connectless")
 tracer = make_tracer()  # no X-Ray SDK where tracing is off; no import-time patching where it is on
 
@@ -40,6 +41,10 @@ def _record_metrics(result: SourceInvocationResult | None, duration_s: float, ta
     metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=result.records_in if result else 0)
     metrics.add_metric(name="RecordsOut", unit=MetricUnit.Count, value=result.records_out if result else 0)
     metrics.add_metric(name="RecordsDropped", unit=MetricUnit.Count, value=result.records_dropped if result else 0)
+    # Tolerated failures, as the sink counts them (the DeadLetteredRecordsAlarm of template.yaml sums them).
+    metrics.add_metric(
+        name="RecordsDeadLettered", unit=MetricUnit.Count, value=result.records_dead_lettered if result else 0
+    )
     metrics.add_metric(name="BytesOut", unit=MetricUnit.Bytes, value=result.bytes_out if result else 0)
     metrics.add_metric(name="BatchDuration", unit=MetricUnit.Milliseconds, value=round(duration_s * 1000, 3))
     # The task was set FAILED (the TaskFailures alarm of template.yaml sums it per service and connector).
@@ -58,14 +63,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     start = time.perf_counter()
     result: SourceInvocationResult | None = None
     failures_before = _task_failures()
+    failed = True
     try:
         result = _source_handler().handle(
             connector, task, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000
         )
+        failed = False
     except Exception:
         logger.exception("source task failed; its status is FAILED")
         raise
     finally:
-        _record_metrics(result, time.perf_counter() - start, _task_failures() - failures_before)
+        # a failure before the task ran (the state stores, Kafka) counts too, once
+        failures = _task_failures() - failures_before
+        _record_metrics(result, time.perf_counter() - start, max(failures, 1) if failed else failures)
     logger.info("source run done", extra=result.response())
     return result.response()

@@ -23,6 +23,11 @@ TOPICS = "topics"
 TOPICS_REGEX = "topics.regex"
 
 
+def parse_topics_list(config: Mapping[str, str]) -> list[str]:
+    """A sink's `topics`, as Kafka's SinkConnectorConfig.parseTopicsList reads them: trimmed, no empties, no repeats."""
+    return list(dict.fromkeys(t for t in (part.strip() for part in config.get(TOPICS, "").split(",")) if t))
+
+
 def consumer_group(connector: str) -> str:
     """Kafka Connect's sink group name, so an existing connector's committed offsets carry over."""
     return f"connect-{connector}"
@@ -154,7 +159,7 @@ def _validate_plugin_parts(plugin: PluginDesc, config: Mapping[str, str], result
 
 
 def _validate_sink_topics(config: Mapping[str, str], result: ValidationResult) -> None:
-    topics = [t.strip() for t in config.get(TOPICS, "").split(",") if t.strip()]
+    topics = parse_topics_list(config)
     regex = config.get(TOPICS_REGEX, "").strip()
     if topics and regex:
         result.add(TOPICS, "topics and topics.regex are mutually exclusive options, but both are set.")

@@ -55,6 +55,7 @@ BUILTIN_MODULES: list[str] = [
     "connectless.connectors.mysql_cdc",
     "connectless.transforms.extract_new_record_state",
     "connectless.converters",
+    "connectless.converters.registry",
     "connectless.transforms",
 ]
 

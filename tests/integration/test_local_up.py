@@ -15,7 +15,7 @@ import pytest
 
 from connectless_cli.client import ConnectClient
 from connectless_cli.main import main
-from connectless_local.local_up import LocalStack
+from connectless_local.local_up import LocalSamStack
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture(scope="module")
-def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSamStack]:
     prefix = f"local-{uuid.uuid4().hex[:8]}"
     parameters = {
         "ConfigTopic": f"{prefix}-configs",
@@ -35,9 +35,10 @@ def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) 
     }
     state_file = tmp_path_factory.mktemp("local") / "local-up.json"
     before = os.environ.get("AWS_ENDPOINT_URL")
-    stack = LocalStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=state_file, parameters=parameters)
+    stack = LocalSamStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=state_file, parameters=parameters)
     stack.start()
     yield stack
+    assert stack.roles is not None and not stack.roles.denied(), stack.roles.report()  # the template's IAM suffices
     stack.stop()
     assert os.environ.get("AWS_ENDPOINT_URL") == before
     assert not state_file.exists()
@@ -55,7 +56,7 @@ def cli(capsys: pytest.CaptureFixture[str], url: str, *argv: str) -> tuple[int, 
     return code, capsys.readouterr().out
 
 
-def test_source_and_sink_through_the_local_stack(local_stack: LocalStack, tmp_path: Path,
+def test_source_and_sink_through_the_local_stack(local_stack: LocalSamStack, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setenv("COLUMNS", "200")
@@ -99,3 +100,127 @@ def test_source_and_sink_through_the_local_stack(local_stack: LocalStack, tmp_pa
     schedules = boto3.client("scheduler").list_schedules(GroupName="connectless-dev")["Schedules"]
     assert not [s for s in schedules if s["Name"].startswith(f"connectless-{topic}")]
     assert ConnectClient(url).get("/connectors") == []
+
+
+def _produce(bootstrap: str, topic: str, count: int) -> None:
+    from confluent_kafka import Producer
+
+    from connectless.kafka.admin import TopicSpec, ensure_topic
+    from connectless.kafka.settings import KafkaSettings
+
+    ensure_topic(KafkaSettings.from_env(bootstrap), TopicSpec(topic, partitions=2))
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for i in range(count):
+        producer.produce(topic, f"{topic}:{i}".encode(), key=str(i).encode(), partition=i % 2)
+    assert producer.flush(30) == 0
+
+
+def _group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+    from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    try:
+        listed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(30)
+    except KafkaException:
+        return {}
+    return {(tp.topic, tp.partition): tp.offset for tp in listed.topic_partitions or [] if tp.offset >= 0}
+
+
+def test_a_sink_on_two_topics_a_mapping_and_a_group_each(local_stack: LocalSamStack, kafka_bootstrap: str,
+                                                         tmp_path: Path) -> None:  # fmt: skip
+    """Every record of both topics once; one topic per mapping, distinct groups at the AWS endpoint; topic a's group
+    seeded from connect-<name> (a Kafka Connect worker had read 4 records of a's partition 0); offsets across the
+    groups through REST."""
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    assert local_stack.endpoints is not None
+    client = ConnectClient(local_stack.endpoints.rest_url)
+    name = f"two-{uuid.uuid4().hex[:8]}"
+    a, b, out = f"{name}-a", f"{name}-b", tmp_path / "out.txt"
+    _produce(kafka_bootstrap, a, 20)
+    _produce(kafka_bootstrap, b, 20)
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    request = [ConsumerGroupTopicPartitions(f"connect-{name}", [TopicPartition(a, 0, 4)])]
+    admin.alter_consumer_group_offsets(request)[f"connect-{name}"].result(30)
+
+    strings = "org.apache.kafka.connect.storage.StringConverter"
+    config = {"connector.class": "FileStreamSink", "topics": f"{a},{b}", "file": str(out),
+              "key.converter": strings, "value.converter": strings}  # fmt: skip
+    client.request("POST", "/connectors", {"name": name, "config": config})
+    assert client.get(f"/connectors/{name}/status")["connector"]["state"] == "RUNNING"
+
+    # at the AWS endpoint (moto's server): one topic per mapping, distinct consumer groups
+    lam = boto3.client("lambda", endpoint_url=local_stack.endpoints.aws_endpoint_url)
+    alias = lam.get_alias(FunctionName=os.environ["CONNECTLESS_SINK_FUNCTION_NAME"], Name=name)["AliasArn"]
+    mappings = lam.list_event_source_mappings(FunctionName=alias)["EventSourceMappings"]
+    assert sorted(m["Topics"] for m in mappings) == [[a], [b]]
+    groups = {m["Topics"][0]: m["SelfManagedKafkaEventSourceConfig"]["ConsumerGroupId"] for m in mappings}
+    assert groups == {a: f"connect-{name}-{a}", b: f"connect-{name}-{b}"}
+    assert {m["State"] for m in mappings} == {"Enabled"}
+
+    expected = {f"{a}:{i}" for i in range(20) if not (i % 2 == 0 and i // 2 < 4)} | {f"{b}:{i}" for i in range(20)}
+    eventually(lambda: out.exists() and len(out.read_text(encoding="utf-8").splitlines()) >= len(expected))
+    time.sleep(1.5)  # nothing more arrives: each record once
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert sorted(lines) == sorted(expected)
+
+    # offsets across the per-topic groups
+    client.request("PUT", f"/connectors/{name}/stop")
+    # STOPPED: no task, so no mapping (its consumers left the groups before the request returned)
+    assert lam.list_event_source_mappings(FunctionName=alias)["EventSourceMappings"] == []
+    got = {(o["partition"]["kafka_topic"], o["partition"]["kafka_partition"]): o["offset"]["kafka_offset"]
+           for o in client.get(f"/connectors/{name}/offsets")["offsets"]}  # fmt: skip
+    assert got == {(a, 0): 10, (a, 1): 10, (b, 0): 10, (b, 1): 10}
+    patch = {
+        "offsets": [
+            {"partition": {"kafka_topic": a, "kafka_partition": 1}, "offset": {"kafka_offset": 3}},
+            {"partition": {"kafka_topic": b, "kafka_partition": 0}, "offset": {"kafka_offset": 7}},
+        ]
+    }
+    client.request("PATCH", f"/connectors/{name}/offsets", patch)
+    assert _group_offsets(kafka_bootstrap, f"connect-{name}-{a}")[(a, 1)] == 3
+    assert _group_offsets(kafka_bootstrap, f"connect-{name}-{b}")[(b, 0)] == 7
+    got = {(o["partition"]["kafka_topic"], o["partition"]["kafka_partition"]): o["offset"]["kafka_offset"]
+           for o in client.get(f"/connectors/{name}/offsets")["offsets"]}  # fmt: skip
+    assert got == {(a, 0): 10, (a, 1): 3, (b, 0): 7, (b, 1): 10}
+    client.request("DELETE", f"/connectors/{name}/offsets")
+    assert client.get(f"/connectors/{name}/offsets")["offsets"] == []
+    for group in (f"connect-{name}", *groups.values()):
+        assert _group_offsets(kafka_bootstrap, group) == {}
+    client.request("DELETE", f"/connectors/{name}")
+
+
+def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalSamStack) -> None:
+    from connectless_cli.client.http import ConnectRestError
+
+    assert local_stack.endpoints is not None
+    client = ConnectClient(local_stack.endpoints.rest_url)
+    with pytest.raises(ConnectRestError) as refused:
+        client.request("POST", "/connectors", {"name": "by-regex", "config": {
+            "connector.class": "FileStreamSink", "topics.regex": "orders-.*", "file": "/tmp/never"}})  # fmt: skip
+    assert refused.value.status == 400
+    assert "topics.regex is not supported on AWS" in str(refused.value)
+    assert "by-regex" not in client.get("/connectors")
+
+
+def test_local_status_as_json_for_scripts(local_stack: LocalStack, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import connectless_local.local_up
+
+    assert local_stack.endpoints is not None and local_stack.state_file is not None
+    monkeypatch.setattr(connectless_local.local_up, "STATE_FILE", local_stack.state_file)
+    client = ConnectClient(local_stack.endpoints.rest_url)
+    name = f"status-{uuid.uuid4().hex[:8]}"
+    client.request("POST", "/connectors", {"name": name, "initial_state": "STOPPED", "config": {
+        "connector.class": "FileStreamSink", "topics": name, "file": "/dev/null"}})  # fmt: skip
+    capsys.readouterr()
+    assert main(["local", "status", "-o", "json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["rest_url"] == local_stack.endpoints.rest_url
+    assert status["aws_endpoint"] == local_stack.endpoints.aws_endpoint_url
+    assert status["aws_endpoint"].startswith("http://127.0.0.1:")
+    assert status["kafka_bootstrap"] == local_stack.endpoints.bootstrap_servers
+    assert status["connectors"][name] == {"type": "sink", "state": "STOPPED", "tasks": []}
+    client.request("DELETE", f"/connectors/{name}")

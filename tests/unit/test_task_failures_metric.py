@@ -14,12 +14,13 @@ import pytest
 
 import sink_fakes
 from connectless.errors import ConnectError
-from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import build_event
-from connectless.lambda_sink.handler import SinkBatchHandler
+from connectless.lambda_sink.handler import ConnectorNotRunnableError, SinkBatchHandler
 from connectless.lambda_source.handler import SourceTaskFailedError, SourceTaskHandler
+from connectless.plugins import PluginNotFoundError
 from connectless.raw_records import RawRecord
-from connectless.storage import ConfigStore, MemoryLog, OffsetStore, State, StatusStore
+from connectless.runtime.lambda_context import EmulatedLambdaContext
+from connectless.storage import ConfigStore, MemoryLog, OffsetStore, State, StatusStore, TargetState
 
 if TYPE_CHECKING:
     from connectless.kafka.settings import KafkaSettings
@@ -67,7 +68,9 @@ def sink_handler(**config: str) -> SinkBatchHandler:
     configs = ConfigStore(MemoryLog())
     configs.start()
     configs.put_connector_config(SINK, {**SINK_CONFIG, **config})
-    return SinkBatchHandler(configs, StatusStore(MemoryLog()), None, worker_id="test", sleep=lambda _s: None)
+    skipped = sink_fakes.SkippedTime()
+    return SinkBatchHandler(configs, StatusStore(MemoryLog()), None, worker_id="test", clock=skipped.clock,
+                            sleep=skipped.sleep)  # fmt: skip
 
 
 def sink_event(*values: bytes) -> dict[str, Any]:
@@ -93,6 +96,39 @@ def test_sink_function_counts_a_whole_batch_failure(capsys: pytest.CaptureFixtur
     context = EmulatedLambdaContext("connectless-sink", SINK, timeout_s=10.5)
     with pytest.raises(ConnectError, match="briefly unavailable"):
         app.lambda_handler(sink_event(b"1"), context)
+    assert_task_failures(emf(capsys), SINK, 1.0)
+
+
+def test_sink_function_counts_a_task_that_cannot_start(capsys: pytest.CaptureFixture[str]) -> None:
+    app = load_app("sink_task")
+    app._handler = sink_handler(**{"connector.class": "com.example.NoSuchSinkConnector"})
+    with pytest.raises(PluginNotFoundError, match="NoSuchSinkConnector"):
+        app.lambda_handler(sink_event(b"1"), EmulatedLambdaContext("connectless-sink", SINK, timeout_s=60))
+    assert_task_failures(emf(capsys), SINK, 1.0)
+    status = app._handler.statuses.task(SINK, 0)
+    assert status.state is State.FAILED and "NoSuchSinkConnector" in status.trace
+
+
+def test_sink_function_counts_no_failure_while_a_connector_is_paused(capsys: pytest.CaptureFixture[str]) -> None:
+    app = load_app("sink_task")
+    app._handler = sink_handler()
+    app._handler.configs.put_target_state(SINK, TargetState.PAUSED)
+    with pytest.raises(ConnectorNotRunnableError, match="PAUSED"):
+        app.lambda_handler(sink_event(b"1"), EmulatedLambdaContext("connectless-sink", SINK, timeout_s=60))
+    assert_task_failures(emf(capsys), SINK, 0.0)
+
+
+def test_sink_function_counts_a_failure_before_the_task_ran(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = load_app("sink_task")
+
+    def unreachable() -> SinkBatchHandler:
+        raise ConnectError("the state stores cannot be read: no broker")
+
+    monkeypatch.setattr(app, "_batch_handler", unreachable)
+    with pytest.raises(ConnectError, match="no broker"):
+        app.lambda_handler(sink_event(b"1"), EmulatedLambdaContext("connectless-sink", SINK, timeout_s=60))
     assert_task_failures(emf(capsys), SINK, 1.0)
 
 
@@ -126,3 +162,18 @@ def test_source_function_reports_no_failure_for_an_unknown_task(capsys: pytest.C
     response = app.lambda_handler({"connector": SOURCE, "task": 5}, context)
     assert response["outcome"] == "UNKNOWN"
     assert_task_failures(emf(capsys), SOURCE, 0.0)
+
+
+def test_source_function_counts_a_failure_before_the_task_ran(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = load_app("source_task")
+
+    def unreachable() -> SourceTaskHandler:
+        raise ConnectError("the state stores cannot be read: no broker")
+
+    monkeypatch.setattr(app, "_source_handler", unreachable)
+    context = EmulatedLambdaContext("connectless-source", None, timeout_s=60)
+    with pytest.raises(ConnectError, match="no broker"):
+        app.lambda_handler({"connector": SOURCE, "task": 0}, context)
+    assert_task_failures(emf(capsys), SOURCE, 1.0)

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from connectless_cli.client import views
+from connectless_cli.client import console_proxy, dlq, top, views
 from connectless_cli.client.http import DEFAULT_URL, URL_ENV, ConnectClient, ConnectRestError, path_of
 
 if TYPE_CHECKING:
@@ -30,7 +30,9 @@ def _console() -> Console:
     return Console(soft_wrap=False)
 
 
-def _run(command: Callable[[argparse.Namespace, ConnectClient, Console], int]) -> Callable[[argparse.Namespace], int]:
+def run_command(
+    command: Callable[[argparse.Namespace, ConnectClient, Console], int],
+) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         console = _console()
         client = ConnectClient(args.url, sigv4=args.sigv4)
@@ -143,27 +145,33 @@ def offsets(args: argparse.Namespace, client: ConnectClient, console: Console) -
 
 
 # -- argparse ---------------------------------------------------------------------------------------------
-def add_parsers(sub: Any) -> None:
+def common_options() -> argparse.ArgumentParser:
+    """--url, --sigv4 and -o: what every client command takes."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", help=f"Kafka Connect REST endpoint (default: ${URL_ENV} or {DEFAULT_URL})")
     common.add_argument("--sigv4", action="store_true", default=None,
                         help="sign requests with AWS SigV4 (automatic for *.execute-api.*.amazonaws.com)")  # fmt: skip
     common.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    return common
+
+
+def add_parsers(sub: Any) -> None:
+    common = common_options()
 
     p = sub.add_parser("apply", parents=[common], help="create or update connectors from their files")
     p.add_argument("-f", "--file", dest="files", action="append", required=True, metavar="CONNECTOR.json",
                    help="Kafka Connect JSON ({name, config}) or .properties; repeatable")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="only validate the configs on the endpoint")
-    p.set_defaults(func=_run(apply))
+    p.set_defaults(func=run_command(apply))
 
     p = sub.add_parser("get", parents=[common], help="list connectors (or plugins) with their state")
     p.add_argument("resource", choices=("connectors", "connector", "plugins", "plugin"))
-    p.set_defaults(func=_run(get))
+    p.set_defaults(func=run_command(get))
 
     p = sub.add_parser("describe", parents=[common], help="a connector's state, tasks, config and topics")
     p.add_argument("resource", choices=("connector",))
     p.add_argument("name")
-    p.set_defaults(func=_run(describe))
+    p.set_defaults(func=run_command(describe))
 
     lifecycle = {
         "pause": ("PUT", "pause", "paused"),
@@ -178,11 +186,16 @@ def add_parsers(sub: Any) -> None:
         if verb == "restart":
             p.add_argument("--include-tasks", action="store_true", help="restart the tasks too")
             p.add_argument("--only-failed", action="store_true", help="only what has FAILED")
-        p.set_defaults(func=_run(_lifecycle(method, action, done)))
+        p.set_defaults(func=run_command(_lifecycle(method, action, done)))
 
     p = sub.add_parser("offsets", help="a connector's offsets (reset needs the connector STOPPED)")
     offsets_sub = p.add_subparsers(dest="offsets_command", required=True)
     for verb, text in (("get", "show the committed offsets"), ("reset", "delete every offset (connector STOPPED)")):
         q = offsets_sub.add_parser(verb, parents=[common], help=text)
         q.add_argument("name")
-        q.set_defaults(func=_run(offsets))
+        q.set_defaults(func=run_command(offsets))
+
+    # the console's commands: dead-letter queues, a live table, the web console through a signing proxy
+    dlq.add_parsers(sub, common, run_command)
+    top.add_parser(sub, common, run_command)
+    console_proxy.add_parser(sub, common)

@@ -54,7 +54,7 @@ class ConnectClient:
         if data is not None:
             headers["Content-Type"] = "application/json"
         if self.sigv4:
-            headers = self._signed(method, url, data, headers)
+            headers = self.signed_headers(method, url, data, headers)
         request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
@@ -67,7 +67,7 @@ class ConnectClient:
             reason = getattr(exc, "reason", exc)
             raise ConnectRestError(0, f"cannot reach {self.url}: {reason}") from None
 
-    def _signed(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> dict[str, str]:
+    def signed_headers(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> dict[str, str]:
         import boto3
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest

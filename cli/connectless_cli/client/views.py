@@ -19,7 +19,7 @@ def state(value: str | None) -> Text:
     return Text(value, style=STATE_STYLES.get(value, ""))
 
 
-def _tasks_summary(tasks: list[dict[str, Any]]) -> Text:
+def tasks_summary(tasks: list[dict[str, Any]]) -> Text:
     if not tasks:
         return Text("0", style="dim")
     counts = Counter(str(t.get("state")) for t in tasks)
@@ -39,7 +39,7 @@ def connectors_table(expanded: dict[str, Any]) -> Table:
         connector_class = (info.get("config") or {}).get("connector.class", "")
         kind = status.get("type") or info.get("type") or ""
         table.add_row(name, kind, state((status.get("connector") or {}).get("state")),
-                      _tasks_summary(status.get("tasks") or []), connector_class)  # fmt: skip
+                      tasks_summary(status.get("tasks") or []), connector_class)  # fmt: skip
     return table
 
 

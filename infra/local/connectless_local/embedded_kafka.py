@@ -270,6 +270,7 @@ class EmbeddedKafka:
         self.extra_properties = dict(extra_properties or {})
         self._jvm: JvmProcess | None = None
         self._port: int | None = None
+        self._command: list[str] = []
 
     # -- state
 
@@ -364,7 +365,8 @@ class EmbeddedKafka:
             "-Djava.awt.headless=true",
             *logging_options,
         ]
-        jvm.launch(java_command(java, broker_options, [f"{libs}/*"], "kafka.Kafka", str(props)), logs / "console.log")
+        self._command = java_command(java, broker_options, [f"{libs}/*"], "kafka.Kafka", str(props))
+        jvm.launch(self._command, logs / "console.log")
         self._port = port
         self._write_owner(java_pid=jvm.pid)
         self._wait_ready()
@@ -456,6 +458,21 @@ class EmbeddedKafka:
     def stop(self) -> None:
         """SIGTERM (Kafka's clean shutdown), SIGKILL after stop_timeout, then remove the folder."""
         self._cleanup()
+
+    def stop_broker(self, *, kill: bool = False) -> None:
+        """An outage: the broker process ends (cleanly, or SIGKILL with `kill`), its data, ports and folder stay;
+        `restart_broker()` brings the same broker back. Clients see connection refused meanwhile."""
+        if self._jvm is None:
+            raise EmbeddedKafkaError("EmbeddedKafka is not started")
+        self._jvm.halt(self.stop_timeout, kill=kill)
+
+    def restart_broker(self) -> None:
+        """The broker stopped by `stop_broker()` again, on the same data and ports; returns once it answers."""
+        if self._jvm is None or self._jvm.is_running():
+            raise EmbeddedKafkaError("restart_broker() follows stop_broker()")
+        self._jvm.launch(self._command, self._jvm.folder / "logs" / "console.log")
+        self._write_owner(java_pid=self._jvm.pid)
+        self._wait_ready()
 
     def _cleanup(self) -> None:
         jvm, self._jvm = self._jvm, None

@@ -303,6 +303,16 @@ class JvmProcess:
             stop(self.proc, self.grace if grace is None else grace, self.name)
         self._remove()
 
+    def halt(self, grace: float | None = None, *, kill: bool = False) -> None:
+        """End the JVM (SIGTERM then SIGKILL after `grace`, or SIGKILL at once) and keep the folder: `launch`
+        runs it again on the same data."""
+        if self.proc is not None and self.proc.poll() is None:
+            if kill:
+                _signal_group(self.proc, signal.SIGKILL)
+                self.proc.wait()
+            else:
+                stop(self.proc, self.grace if grace is None else grace, self.name)
+
     def kill(self) -> None:
         """SIGKILL at once (a start that failed has nothing to shut down cleanly), remove the folder."""
         if self.proc is not None and self.proc.poll() is None:

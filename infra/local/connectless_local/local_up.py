@@ -9,10 +9,12 @@ What runs, in start order (stop undoes it in reverse):
 3. the stack: template.yaml translated with aws-sam-translator and created by moto's CloudFormation; the
    functions' environment (as the stack resolved it) becomes this process's;
 4. the connector manager: the real ASL, run by moto, calls the manager handler, whose AWS backend creates
-   schedules in moto's EventBridge Scheduler and the sink alias in moto's Lambda; Kafka event-source
-   mappings (which moto lacks) are kept by the local runtime;
-5. the local runtime: every second it reads the schedules and mappings and runs them: the source handler at
-   each schedule's rate, an event-source-mapping emulator per enabled mapping calling the sink handler;
+   schedules in moto's EventBridge Scheduler, the sink alias in moto's Lambda and the Kafka event-source
+   mappings there too (moto's Lambda extended with them, AWS's rules enforced: event_source_mappings.py);
+5. the local runtime: it reads the schedules, and the mappings with ListEventSourceMappings, every second and
+   at each change of a mapping, and runs them: the source handler at each schedule's rate, an
+   event-source-mapping emulator per Enabled mapping calling the sink handler; as AWS's pollers do, it
+   completes each mapping's transition (Creating, Updating, Enabling, Disabling, Deleting) once applied;
 6. the REST API: the api handler behind the local adapter on 127.0.0.1:--rest-port.
 
 External endpoint (AWS_ENDPOINT_URL, or AWS_PROFILE / the standard credential chain, given to the command):
@@ -22,8 +24,9 @@ schedule group, the connectors' schedules and the sink aliases are created there
 What the endpoint is not asked to run is the Lambda code: the api, manager, source and sink handlers run in
 this process, as in moto mode. The state machine is created there but its executions are not started there
 (it would invoke the endpoint's functions): each manager request runs the ASL's steps in this process, in the
-ASL's order with its Catch (executor.run_steps). Kafka event-source mappings stay in the local runtime, and
-schedules fire in it. Stopping deletes what this run created there (the stack, the artifacts bucket, the
+ASL's order with its Catch (executor.run_steps). Kafka event-source mappings are answered in this process
+(the same emulated API, attached to this process's Lambda clients), and schedules fire in it. Stopping
+deletes what this run created there (the stack, the artifacts bucket, the
 schedule group with its schedules); a stack that existed already is updated, and left when stopping.
 """
 
@@ -42,10 +45,14 @@ from typing import TYPE_CHECKING, Any
 
 from connectless_local import stack_template
 from connectless_local.event_source_mappings import (
-    LambdaClientWithLocalMappings,
-    LocalEventSourceMappings,
+    TRANSITIONAL,
+    KafkaEventSourceMappings,
+    attach_to_client,
+    install_in_moto,
     mapping_config,
+    store_for,
 )
+from connectless_local.function_roles import FunctionRoles
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -59,6 +66,7 @@ log = logging.getLogger("connectless.local")
 REGION = "us-east-1"
 STACK_NAME = "connectless-local"
 ARTIFACTS_BUCKET = "connectless-local-artifacts"
+ADMIN_USER = "connectless-local-admin"
 STATE_FILE = Path(os.environ.get("CONNECTLESS_LOCAL_STATE") or Path.home() / ".cache/connectless/local-up.json")
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
@@ -73,11 +81,12 @@ class LocalEndpoints:
     bootstrap_servers: str
     stack_name: str
     state_machine_arn: str
+    schema_registry_url: str = ""
 
     @classmethod
-    def read(cls, path: Path = STATE_FILE) -> LocalEndpoints | None:
+    def read(cls, path: Path | None = None) -> LocalEndpoints | None:
         try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
+            return cls(**json.loads((path or STATE_FILE).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
 
@@ -111,8 +120,10 @@ class _RunningMapping:
             self.emulator.stop()
 
 
-class LocalStack:
-    """Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
+class LocalSamStack:
+    """The SAM stack on this machine: created in moto (or at `aws_endpoint_url`), its handlers run in-process.
+
+    Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
 
     def __init__(self, rest_port: int = 8083, bootstrap_servers: str | None = None, root: Path = stack_template.ROOT,
                  state_file: Path | None = STATE_FILE, reconcile_s: float = 1.0,
@@ -127,7 +138,9 @@ class LocalStack:
         self.root = root
         self.state_file = state_file
         self.reconcile_s = reconcile_s
-        self.mappings = LocalEventSourceMappings(on_change=self._reconcile_mappings)
+        self.mappings: KafkaEventSourceMappings | None = None  # where the mappings' transitions complete
+        self._mappings_changed = threading.Event()
+        self._lambda_client: Any = None  # the runtime's reader of the mappings
         self._reconcile_lock = threading.RLock()
         self.endpoints: LocalEndpoints | None = None
         self._undo: list[Any] = []
@@ -137,13 +150,17 @@ class LocalStack:
         self._scheduler: LocalScheduler | None = None
         self._scheduled: set[tuple[str, int]] = set()
         self._schedule_group = "default"
+        self.roles: FunctionRoles | None = None  # moto mode: each handler under its function role, IAM checked
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> LocalEndpoints:
         try:
             aws_url = self._use_endpoint() if self.external else self._start_moto()
             bootstrap = self._start_kafka()
+            registry_url = self._start_schema_registry()
             outputs = self._create_stack(bootstrap)
+            if not self.external:
+                self._enforce_iam()
             self._start_functions()
             self._start_runtime()
             rest_url = self._start_rest()
@@ -151,7 +168,7 @@ class LocalStack:
             self.stop()
             raise
         self.endpoints = LocalEndpoints(os.getpid(), rest_url, aws_url, bootstrap, STACK_NAME,
-                                        outputs.get("StateMachineArn", ""))  # fmt: skip
+                                        outputs.get("StateMachineArn", ""), registry_url)  # fmt: skip
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps(asdict(self.endpoints), indent=2), encoding="utf-8")
@@ -159,6 +176,7 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
+        self._mappings_changed.set()
         while self._undo:
             undo = self._undo.pop()
             try:
@@ -196,6 +214,7 @@ class LocalStack:
         self.region = boto3.session.Session().region_name or REGION
         os.environ.setdefault("AWS_DEFAULT_REGION", self.region)
         os.environ.setdefault("AWS_REGION", self.region)
+        self.mappings = KafkaEventSourceMappings(self.region, listeners=[self._mappings_changed.set])
         return self.aws_endpoint_url or f"AWS profile {self.aws_profile} ({self.region})"
 
     def _start_moto(self) -> str:
@@ -220,6 +239,12 @@ class LocalStack:
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         self._undo.append(server.stop)
+        self._undo.append(install_in_moto())
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        store = self.mappings = store_for(DEFAULT_ACCOUNT_ID, REGION)
+        store.listeners.append(self._mappings_changed.set)
+        self._undo.append(lambda: store.listeners.remove(self._mappings_changed.set))
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
         os.environ.pop("AWS_PROFILE", None)
@@ -228,7 +253,44 @@ class LocalStack:
                           AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION)  # fmt: skip
         self.lambdas = InProcessLambdas(REGION).__enter__()
         self._undo.append(lambda: self.lambdas.__exit__(None, None, None))
+        self._create_admin_user()
         return url
+
+    def _create_admin_user(self) -> None:
+        """moto checks requests only from principals it knows: the harness itself (stack, runtime, a user's
+        scripts) works as an IAM user with every permission, as a deployer would."""
+        import boto3
+
+        iam = boto3.client("iam")
+        iam.create_user(UserName=ADMIN_USER)
+        iam.put_user_policy(UserName=ADMIN_USER, PolicyName="everything", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))  # fmt: skip
+        key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+        os.environ.update(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+
+    def _enforce_iam(self) -> None:
+        """Each function gets its role's temporary credentials (sts:AssumeRole, as Lambda does), then moto's
+        access control goes on for S3 and every function's call is checked against its role's policies
+        (function_roles.py says why moto alone is not enough)."""
+        import boto3
+        from moto.core.responses import BaseResponse
+
+        admin = boto3.session.Session()
+        account = admin.client("sts").get_caller_identity()["Account"]
+        roles = FunctionRoles(self.region, account, admin)
+        lambda_client = admin.client("lambda")
+        for function in self._functions.values():
+            role_arn = lambda_client.get_function_configuration(FunctionName=function["name"])["Role"]
+            roles.assume(function["code"].name, role_arn)  # trust policies: Lambda's service principal
+        url = os.environ["AWS_ENDPOINT_URL"]
+        original = BaseResponse._authenticate_and_authorize_normal_action
+        # moto checks non-S3 actions against resource "*" only and cannot verify REST-JSON signatures: off there
+        BaseResponse._authenticate_and_authorize_normal_action = _not_checked_by_moto  # type: ignore[method-assign,assignment]
+        self._undo.append(lambda: setattr(BaseResponse, "_authenticate_and_authorize_normal_action", original))
+        previous = _reset_moto_auth(url, "0")  # INITIAL_NO_AUTH_ACTION_COUNT=0: every request from now on
+        self._undo.append(lambda: _reset_moto_auth(url, previous))
+        self._undo.append(roles.install())
+        self.roles = roles
 
     # -- 2. Kafka -----------------------------------------------------------------------------------------
     def _start_kafka(self) -> str:
@@ -240,6 +302,21 @@ class LocalStack:
         kafka.__enter__()
         self._undo.append(lambda: kafka.__exit__(None, None, None))
         return str(kafka.bootstrap_servers)
+
+    def _start_schema_registry(self) -> str:
+        """$SCHEMA_REGISTRY_URL, else an embedded registry whose URL goes into that variable: the registry
+        converters of every connector of this stack use it when they name no `schema.registry.url`."""
+        from connectless_local.schema_registry import ENV_URL, EmbeddedSchemaRegistry, url_from_env
+
+        url = url_from_env()
+        if url:
+            return url
+        registry = EmbeddedSchemaRegistry().start()
+        self._undo.append(registry.stop)
+        saved = {ENV_URL: os.environ.get(ENV_URL)}
+        self._undo.append(lambda: _restore_env(saved))
+        os.environ[ENV_URL] = registry.url
+        return registry.url
 
     # -- 3. the stack -------------------------------------------------------------------------------------
     def _create_stack(self, bootstrap: str) -> dict[str, str]:
@@ -255,6 +332,7 @@ class LocalStack:
         physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
                     for r in cfn.list_stack_resources(StackName=STACK_NAME)["StackResourceSummaries"]}  # fmt: skip
         self._create_schedule_groups(template, parameters)
+        self._attach_managed_policies(template, parameters, physical)
         lambda_client = boto3.client("lambda")
         for logical, resource in template["Resources"].items():
             if resource["Type"] != "AWS::Lambda::Function":
@@ -266,10 +344,36 @@ class LocalStack:
                                         "timeout": float(config.get("Timeout", 300)), "code": code_dir}  # fmt: skip
         if self._schedule_group != "default":
             os.environ["CONNECTLESS_SCHEDULE_GROUP"] = self._schedule_group
+        # The console's chart: the task handlers run in this process and count here; their metrics go to stdout
+        # (EMF), never to moto's CloudWatch, which the API function reads on AWS.
+        os.environ["CONNECTLESS_THROUGHPUT"] = "process"
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         if not self.external or not _state_machine_exists(outputs.get("StateMachineArn")):
             self._create_state_machines(template, parameters, physical)
         return outputs
+
+    def _attach_managed_policies(self, template: dict[str, Any], parameters: dict[str, str],
+                                 physical: dict[str, str]) -> None:  # fmt: skip
+        """moto's CloudFormation ignores a role's ManagedPolicyArns: attach them through IAM, as CloudFormation
+        does. AWS's own managed policies (SAM's AWSLambdaBasicExecutionRole, ...) are not in moto: left out."""
+        import boto3
+
+        iam = boto3.client("iam")
+        for logical, resource in template["Resources"].items():
+            if resource["Type"] != "AWS::IAM::Role" or logical not in physical:
+                continue
+            for node in resource["Properties"].get("ManagedPolicyArns") or []:
+                if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in physical:
+                    arn = physical[node["Ref"]]
+                else:
+                    arn = str(stack_template.resolve_value(template, parameters, node))
+                try:
+                    iam.attach_role_policy(RoleName=physical[logical], PolicyArn=arn)
+                except iam.exceptions.NoSuchEntityException:
+                    log.debug("managed policy %s of %s is not in moto; not attached", arn, logical)
+                    continue
+                # before the stack goes: moto's CloudFormation cannot delete a policy still attached
+                self._undo.append(lambda role=physical[logical], arn=arn: _detach(iam, role, arn))
 
     def _artifacts_bucket(self, s3: Any) -> str:
         """Our moto's fixed bucket; at an endpoint, one per account and region (S3 names are global)."""
@@ -402,12 +506,20 @@ class LocalStack:
 
         for function in self._functions.values():
             function["module"] = _load_handler(function["code"])
+            if self.roles is not None:  # every caller of the handler runs it as its function
+                module = function["module"]
+                module.lambda_handler = self.roles.bind(function["code"].name, module.lambda_handler)
             if not self.external:
                 self.lambdas.handlers[function["name"]] = function["module"].lambda_handler
-        lambda_client = LambdaClientWithLocalMappings(boto3.client("lambda"), self.mappings)
-        backend = AwsBackend(AwsTargets.from_env(), boto3.client("scheduler"), lambda_client)
+        lambda_client = boto3.client("lambda")
+        self._lambda_client = boto3.client("lambda")
+        if self.external:  # the endpoint has no Kafka mappings: this process answers its clients' calls for them
+            assert self.mappings is not None
+            attach_to_client(lambda_client, self.mappings)
+            attach_to_client(self._lambda_client, self.mappings)
         state = ConnectState.from_env("connectless-manager")
         self._undo.append(state.stop)
+        backend = AwsBackend(AwsTargets.from_env(), boto3.client("scheduler"), lambda_client, kafka=state.settings)
         manager_steps.configure(state, backend)
         if self.external:
             self._execute_in_process(state, backend)
@@ -419,7 +531,7 @@ class LocalStack:
         from connectless.rest.api import make_handler
         from connectless.rest.service import ConnectService
 
-        service = ConnectService(state, InProcessExecutor(state, backend))
+        service = ConnectService(state, InProcessExecutor(state, backend), on_aws=True)
         self._function("api")["module"].handler = make_handler(lambda: service)
 
     def _function(self, code_dir_name: str) -> dict[str, Any]:
@@ -439,16 +551,21 @@ class LocalStack:
         self._reconcile()
 
     def _fire_source(self, connector: str, task: int) -> Any:
-        from connectless.lambda_sink.context import EmulatedLambdaContext
+        from connectless.runtime.lambda_context import EmulatedLambdaContext
 
         function = self._function("source_task")
         context = EmulatedLambdaContext(function["name"], None, timeout_s=function["timeout"], region=self.region)
         return function["module"].lambda_handler({"connector": connector, "task": task}, context)
 
     def _reconcile_loop(self) -> None:
-        while not self._stop.wait(self.reconcile_s):
+        """Every reconcile_s, and as soon as a mapping changes (the manager waits for its transition to end)."""
+        while not self._stop.is_set():
+            changed = self._mappings_changed.wait(self.reconcile_s)
+            self._mappings_changed.clear()
+            if self._stop.is_set():
+                return
             try:
-                self._reconcile()
+                self._reconcile_mappings() if changed else self._reconcile()
             except Exception:
                 log.exception("local runtime: reconcile failed")
 
@@ -482,25 +599,43 @@ class LocalStack:
         self._scheduled = set(wanted)
 
     def _reconcile_mappings(self) -> None:
+        """Run exactly the Kafka mappings ListEventSourceMappings answers with: one emulator per mapping that is (or
+        is becoming) Enabled; then complete the transitions just applied, as AWS's pollers do."""
         with self._reconcile_lock:
-            if self._stop.is_set():
+            if self._stop.is_set() or self.mappings is None:
                 return
-            self._apply_mappings({m["UUID"]: m for m in self.mappings.list() if m.get("State") == "Enabled"})
+            listed = [m for page in self._lambda_client.get_paginator("list_event_source_mappings").paginate()
+                      for m in page.get("EventSourceMappings", []) if m.get("Topics")]  # fmt: skip
+            enabled: dict[str, dict[str, Any]] = {}
+            done: list[tuple[str, int]] = []
+            for mapping in listed:
+                target = mapping["State"]
+                if target in TRANSITIONAL:
+                    found = self.mappings.target(mapping["UUID"])
+                    if found is None:
+                        continue
+                    target = found[0]
+                    done.append((mapping["UUID"], found[1]))
+                if target == "Enabled":
+                    enabled[mapping["UUID"]] = mapping
+            self._apply_mappings(enabled)
+            for mapping_uuid, revision in done:
+                self.mappings.complete(mapping_uuid, revision)
 
     def _apply_mappings(self, enabled: dict[str, dict[str, Any]]) -> None:
         from connectless.kafka.settings import KafkaSettings
         from connectless.standalone.esm_emulator import EventSourceMappingEmulator
 
         sink = self._function("sink_task")
-        for key in [k for k, r in self._running_mappings.items()
-                    if k not in enabled or r.fingerprint != json.dumps(enabled[k], sort_keys=True)]:  # fmt: skip
-            self._running_mappings.pop(key).stop()
+        wanted = {k: _fingerprint(m) for k, m in enabled.items()}
+        for key in [k for k, r in self._running_mappings.items() if wanted.get(k) != r.fingerprint]:
+            self._running_mappings.pop(key).stop()  # its consumer leaves the group before the transition ends
         for key, mapping in enabled.items():
             if key in self._running_mappings:
                 continue
             config = mapping_config(mapping, sink["name"], sink["timeout"])
             emulator = EventSourceMappingEmulator(KafkaSettings.from_env(), config, sink["module"].lambda_handler)
-            running = self._running_mappings[key] = _RunningMapping(emulator, json.dumps(mapping, sort_keys=True))
+            running = self._running_mappings[key] = _RunningMapping(emulator, wanted[key])
             running.thread.start()
 
     def _stop_mappings(self) -> None:
@@ -533,6 +668,33 @@ class LocalStack:
             self.wait()
         finally:
             self.stop()
+
+
+def _fingerprint(mapping: dict[str, Any]) -> str:
+    """A mapping's settings, without what changes with its state: a new fingerprint restarts its emulator."""
+    settings = {k: v for k, v in mapping.items() if k not in ("State", "StateTransitionReason", "LastModified")}
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+def _detach(iam: Any, role: str, arn: str) -> None:
+    from botocore.exceptions import ClientError
+
+    with contextlib.suppress(ClientError):  # detached already (a test that removed a permission)
+        iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+
+
+def _not_checked_by_moto(_response: Any, resource: str = "*") -> None:
+    """moto's non-S3 access check, switched off while `local up` checks those calls itself."""
+
+
+def _reset_moto_auth(url: str, initial_no_auth_action_count: str) -> str:
+    """moto's INITIAL_NO_AUTH_ACTION_COUNT through its reset-auth endpoint; returns the value it replaced."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/moto-api/reset-auth", data=initial_no_auth_action_count.encode(),
+                                     method="POST", headers={"Content-Type": "text/plain"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - our own moto server
+        return str(json.loads(answer.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"])
 
 
 def _delete_stack(cfn: Any, waiting: Any) -> None:

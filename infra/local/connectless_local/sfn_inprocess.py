@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import traceback
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from connectless.runtime.lambda_context import EmulatedLambdaContext
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -24,22 +25,6 @@ if TYPE_CHECKING:
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 ASL_PATH = Path(__file__).resolve().parents[2] / "statemachine" / "connector_manager.asl.json"
 REGION = "us-east-1"
-
-
-class FakeLambdaContext:
-    """The attributes Powertools reads from a LambdaContext."""
-
-    def __init__(self, function_name: str, function_arn: str) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function_arn
-        self.memory_limit_in_mb = 1769
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
 
 
 class InProcessLambdas:
@@ -94,7 +79,7 @@ class InProcessLambdas:
         arn = f"arn:aws:lambda:{self.region}:{backend.account_id}:function:{name}"
         event = json.loads(body) if body else {}
         try:
-            return json.dumps(handler(event, FakeLambdaContext(name, arn))).encode()
+            return json.dumps(handler(event, EmulatedLambdaContext(name, None, invoked_function_arn=arn))).encode()
         except Exception as exc:
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +56,7 @@ class _Resolver:
         return self._conditions[name]
 
     def value(self, node: Any) -> Any:  # noqa: PLR0911 - one branch per function of a condition
-        """The value of a condition expression (only what conditions use: params, Join, FindInMap, logic)."""
+        """The value of an expression of parameters: Ref, Sub, Join, Select, Split, FindInMap, conditions, logic."""
         if not isinstance(node, dict):
             return node
         (fn, arg), = node.items()  # fmt: skip
@@ -73,6 +74,12 @@ class _Resolver:
             return any(self.value(a) for a in arg)
         if fn == "Fn::Join":
             return self.value(arg[0]).join(str(self.value(v)) for v in self.value(arg[1]))
+        if fn == "Fn::Select":
+            return self.value(arg[1])[int(self.value(arg[0]))]
+        if fn == "Fn::Split":
+            return str(self.value(arg[1])).split(self.value(arg[0]))
+        if fn == "Fn::Sub" and isinstance(arg, str):  # parameters only
+            return re.sub(r"\$\{([^}!]+)\}", lambda m: str(self.params[m.group(1)]), arg)
         if fn == "Fn::FindInMap":
             return self.template["Mappings"][self.value(arg[0])][self.value(arg[1])][self.value(arg[2])]
         raise TemplateError(f"{fn} in a condition")
@@ -89,6 +96,38 @@ class _Resolver:
             name, then, otherwise = node["Fn::If"]
             return self.walk(then if self.condition(name) else otherwise)
         return {k: v for k, v in ((k, self.walk(v)) for k, v in node.items()) if v is not _DROP}
+
+
+def resolve_value(template: Mapping[str, Any], parameters: Mapping[str, str], node: Any) -> Any:
+    """A value built from parameters only (Ref, Sub, Join, Select, Split, ...), as CloudFormation computes it."""
+    return _Resolver(template, parameters).value(node)
+
+
+def _inline_schedule_groups(template: dict[str, Any], parameters: Mapping[str, str]) -> dict[str, Any]:
+    """moto's CloudFormation has no AWS::Scheduler::ScheduleGroup, so a Ref to one (or ${Group} in a Sub) would
+    stay unresolved; its Ref is its name, which the parameters decide: put the name in."""
+    names = {logical: str(resolve_value(template, parameters, body["Properties"]["Name"]))
+             for logical, body in template["Resources"].items()
+             if body["Type"] == "AWS::Scheduler::ScheduleGroup"}  # fmt: skip
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if set(node) == {"Ref"} and node["Ref"] in names:
+            return names[node["Ref"]]
+        if set(node) == {"Fn::Sub"}:
+            arg = node["Fn::Sub"]
+            text = arg if isinstance(arg, str) else arg[0]
+            for logical, name in names.items():
+                text = text.replace("${" + logical + "}", name)
+            return {"Fn::Sub": text if isinstance(arg, str) else [text, inline(arg[1])]}
+        return {k: inline(v) for k, v in node.items()}
+
+    template["Resources"] = {k: v if k in names else inline(v) for k, v in template["Resources"].items()}
+    template["Outputs"] = {k: inline(v) for k, v in (template.get("Outputs") or {}).items()}
+    return template
 
 
 def resolve_conditions(template: Mapping[str, Any], parameters: Mapping[str, str]) -> dict[str, Any]:
@@ -128,7 +167,7 @@ def translate(template: dict[str, Any], parameters: Mapping[str, str], s3: Any, 
     """The CloudFormation template moto creates; code is uploaded to `bucket` on the way."""
     from samtranslator.translator.transform import transform
 
-    template = resolve_conditions(template, parameters)
+    template = _inline_schedule_groups(resolve_conditions(template, parameters), parameters)
     definitions: dict[str, str] = {}
     for name, resource in template["Resources"].items():
         props = resource.get("Properties", {})

@@ -13,10 +13,10 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
-from connectless.config import ConfigDef, ConfigType, Importance, ValidString
+from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, ValidString
 from connectless.connector import SinkConnector, SinkTask
-from connectless.connectors.jdbc_dialects import dialect_for, parse_url
 from connectless.connectors.sink_values import RecordShapeError, fields_of, key_fields
+from connectless.connectors.sql.dialects import writable_dialect_for
 from connectless.data import OPTIONAL_STRING_SCHEMA, struct_schema
 from connectless.data.values import infer_schema
 from connectless.errors.exceptions import ConnectError, RetriableError
@@ -25,7 +25,7 @@ from connectless.plugins import PluginKind, register
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from connectless.connectors.jdbc_dialects import Dialect
+    from connectless.connectors.sql.dialects import Dialect
     from connectless.data.schema import Schema
     from connectless.records import SinkRecord
 
@@ -69,20 +69,20 @@ class JdbcSinkConnector(SinkConnector):
                 value.errors.append("delete.enabled=true needs pk.mode=record_key")
             if value.name == "connection.url" and value.value:
                 try:
-                    parse_url(str(value.value))
-                except ValueError as exc:
-                    value.errors.append(str(exc))
+                    writable_dialect_for(str(value.value))
+                except ConfigError as exc:
+                    value.errors.append(exc.reason or str(exc))
         return values
 
 
 class JdbcSinkTask(SinkTask):
     def start(self, props: Mapping[str, str]) -> None:
         cfg = CONFIG_DEF.parse(props)
-        kind, self.endpoint = parse_url(cfg["connection.url"])
-        self.dialect: Dialect = dialect_for(kind)
         password = cfg["connection.password"]
-        self.user: str | None = cfg["connection.user"]
-        self.password: str | None = password.value if password is not None else None
+        self.dialect: Dialect = writable_dialect_for(
+            cfg["connection.url"], cfg["connection.user"], password.value if password is not None else None
+        )
+        self.retriable_errors = self.dialect.retriable_errors()
         self.table_format: str = cfg["table.name.format"]
         self.upsert = cfg["insert.mode"].lower() == "upsert"
         self.pk_mode: str = cfg["pk.mode"].lower()
@@ -98,8 +98,8 @@ class JdbcSinkTask(SinkTask):
     def _connection(self) -> Any:
         if self._conn is None:
             try:
-                self._conn = self.dialect.connect(self.endpoint, self.user, self.password)
-            except self.dialect.retriable_errors as exc:
+                self._conn = self.dialect.connect(autocommit=False, utc_session=False)
+            except self.retriable_errors as exc:
                 raise RetriableError(f"cannot connect to the database: {exc}") from exc
         return self._conn
 
@@ -125,7 +125,7 @@ class JdbcSinkTask(SinkTask):
                         self._known_tables.add(table)
                     cursor.executemany(sql, rows)
             conn.commit()
-        except self.dialect.retriable_errors as exc:
+        except self.retriable_errors as exc:
             self._drop_connection()
             raise RetriableError(f"database unavailable: {exc}") from exc
         except Exception:

@@ -25,6 +25,15 @@ class Struct:
         self.schema = schema
         self._values: list[Any] = [None] * len(schema.fields)
 
+    @classmethod
+    def of_values(cls, schema: Schema, values: list[Any]) -> Struct:
+        """A struct holding `values` in field order, unchecked: for converters whose decoder already enforced
+        the schema (the list is taken, not copied)."""
+        struct = cls.__new__(cls)
+        struct.schema = schema
+        struct._values = values
+        return struct
+
     def _lookup(self, name: str) -> Field:
         found = self.schema.field(name)
         if found is None:

@@ -29,10 +29,11 @@ from connectless.connector_config import CONNECTOR_CLASS, find_connector
 from connectless.errors.exceptions import ConnectError, ToleranceExceededError
 from connectless.errors.stage import Stage
 from connectless.lambda_sink.events import parse_event, partition_key
+from connectless.manager.aws_sinks import provisioned
 from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
-from connectless.runtime.sink_batch import RetryBudget, write_batch, write_chunks
+from connectless.runtime.sink_batch import write_batch, write_chunks
 from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, State, Status, TargetState
 
@@ -48,7 +49,9 @@ log = logging.getLogger(__name__)
 
 TASK_ID_ENV: Final = "CONNECTLESS_TASK_ID"
 # Set to "false" when the mapping lacks FunctionResponseTypes=ReportBatchItemFailures: a failure then raises,
-# since a mapping that ignores batchItemFailures would commit the failed records.
+# since a mapping that ignores batchItemFailures would commit the failed records. "provisioned" (the SAM
+# template's value): report for the connectors in provisioned mode only, the only mappings AWS gives
+# ReportBatchItemFailures (aws_sinks).
 REPORT_ITEM_FAILURES_ENV: Final = "CONNECTLESS_REPORT_BATCH_ITEM_FAILURES"
 MAX_POLL_RECORDS: Final = "consumer.override.max.poll.records"
 DEFAULT_MAX_POLL_RECORDS: Final = 500  # Kafka Connect's (the consumer's) default
@@ -111,6 +114,8 @@ class _RunningTask:
         task_config: dict[str, str],
         settings: KafkaSettings | None,
         topic_statuses: StatusStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config  # as stored: a change is seen against these, ${provider:...} references included
         self.task_config = task_config
@@ -120,7 +125,7 @@ class _RunningTask:
         task_class = plugin.cls().task_class()
         if not issubclass(task_class, SinkTask):
             raise ConnectorNotRunnableError(f"connector {connector!r} is not a sink connector")
-        self.pipeline = SinkPipeline(connector, task_id, config, settings)
+        self.pipeline = SinkPipeline(connector, task_id, config, settings, clock=clock, sleep=sleep)
         self.put_size = put_size(config)
         self.task: SinkTask = task_class()
         self.batch: Mapping[str, list[RawRecord]] = {}  # the current batch, per partition, in offset order
@@ -186,8 +191,8 @@ class SinkBatchHandler:
         task_id: int = 0,
         config_ttl_s: float = 30.0,
         report_item_failures: bool = True,
+        report_only_provisioned: bool = False,
         dlq_flush_timeout_s: float = 30.0,
-        single_attempts: int = 2,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         topic_statuses: StatusStore | None = None,
@@ -200,8 +205,8 @@ class SinkBatchHandler:
         self.task_id = task_id
         self.config_ttl_s = config_ttl_s
         self.report_item_failures = report_item_failures
+        self.report_only_provisioned = report_only_provisioned
         self.dlq_flush_timeout_s = dlq_flush_timeout_s
-        self.single_attempts = single_attempts
         self._clock = clock
         self._sleep = sleep
         self._tasks: dict[str, _RunningTask] = {}
@@ -232,6 +237,7 @@ class SinkBatchHandler:
             worker_id=f"lambda:{worker}",
             task_id=int(env.get(TASK_ID_ENV, "0")),
             report_item_failures=env.get(REPORT_ITEM_FAILURES_ENV, "true").lower() != "false",
+            report_only_provisioned=env.get(REPORT_ITEM_FAILURES_ENV, "").lower() == "provisioned",
         )
 
     # -- config ------------------------------------------------------------------------------------
@@ -253,7 +259,12 @@ class SinkBatchHandler:
             self._tasks.pop(connector).stop()
             running = None
         if running is None:
-            running = _RunningTask(connector, self.task_id, config, task_config, self.settings, self.topic_statuses)
+            try:
+                running = _RunningTask(connector, self.task_id, config, task_config, self.settings,
+                                       self.topic_statuses, self._clock, self._sleep)  # fmt: skip
+            except Exception:  # a task that cannot start (its config, a secret, its system) is a failed task
+                self._set_status(connector, State.FAILED, traceback.format_exc())
+                raise
             self._tasks[connector] = running
         return running
 
@@ -287,9 +298,11 @@ class SinkBatchHandler:
             self._drop_task(connector)
             raise ConnectError(f"batch failed for connector {connector!r}: {exc}") from exc
         if result.failures:
-            if not self.report_item_failures:
+            if not self.report_item_failures or (self.report_only_provisioned and not provisioned(running.config)):
                 self._drop_task(connector)
-                raise ConnectError(f"{len(result.failures)} partition(s) failed for connector {connector!r}")
+                cause = (result.trace or "").strip().splitlines()[-1:] or ["see the task's status"]
+                failed = len(result.failures)
+                raise ConnectError(f"{failed} partition(s) failed for connector {connector!r}: {cause[0]}")
         elif self._last_status.get(connector) is not State.RUNNING:
             self._set_status(connector, State.RUNNING)
         return result
@@ -342,14 +355,14 @@ class SinkBatchHandler:
                 traces.append(traceback.format_exc())
                 return False
 
-        budget = RetryBudget(timeout_s=self._retry_seconds(pipeline, remaining_s), single_attempts=self.single_attempts,
-                             sleep=self._sleep)  # fmt: skip
+        retry, timeout_s = pipeline.operator, self._retry_seconds(pipeline, remaining_s)
         if result.records_in > chunk_size:  # put per chunk of max.poll.records, as Kafka Connect does per poll
-            outcome = write_chunks(task, converted(), report, convert=pipeline.process, budget=budget, flush=True,
-                                   reset=running.reset)  # fmt: skip
+            outcome = write_chunks(task, converted(), report, convert=pipeline.process, retry=retry,
+                                   timeout_s=timeout_s, flush=True, reset=running.reset)  # fmt: skip
         else:
             records, by_record = next(converted())
-            outcome = write_batch(task, records, by_record, report, budget=budget, flush=True, reset=running.reset)
+            outcome = write_batch(task, records, by_record, report, retry=retry, timeout_s=timeout_s, flush=True,
+                                  reset=running.reset)  # fmt: skip
         result.records_dropped -= pipeline.operator.total_skipped - skipped_before
         pipeline.flush(self.dlq_flush_timeout_s)  # every dead-lettered record acknowledged, or raise
         for tp, raw in outcome.stopped.items():

@@ -85,7 +85,8 @@ class SourceInvocationResult:
     outcome: str = "RAN"  # RAN, PAUSED, STOPPED, UNKNOWN, FENCED, FAILED
     records_in: int = 0  # polled
     records_out: int = 0  # produced and acknowledged (committed, with exactly-once)
-    records_dropped: int = 0
+    records_dropped: int = 0  # by a transform
+    records_dead_lettered: int = 0  # failed and skipped under errors.tolerance=all
     bytes_out: int = 0
     offsets_committed: int = 0
     transactions: int = 0
@@ -389,6 +390,7 @@ def _copy_stats(runner: SourceTaskRunner, result: SourceInvocationResult) -> Non
     result.records_in = stats.polled
     result.records_out = stats.produced
     result.records_dropped = stats.dropped
+    result.records_dead_lettered = stats.dead_lettered
     result.bytes_out = stats.bytes_out
     result.offsets_committed = stats.offsets_committed
     result.transactions = stats.transactions

@@ -34,6 +34,12 @@ class BadRequestError(ManagerError):
     status = 400
 
 
+class ConfigTooLargeError(ManagerError):
+    """A config whose config-topic record Kafka would refuse."""
+
+    status = 413
+
+
 class ExecutionFailedError(ManagerError):
     """The manager's workflow ran and failed; the message is its cause."""
 

@@ -1,6 +1,9 @@
 """The connector manager's steps, in the state machine's order:
 
-Validate -> Plan -> Write configs -> Map over task units: Apply -> Record status (Catch: Record failure).
+Validate -> Plan -> Write configs -> Map over task units: Apply -> Record status. A failure before the configs
+are written is caught by Record failure; one in Apply or Record status by Roll back, so that no change ends half
+applied: every task unit of the connector is removed, and the connector and its tasks are FAILED with the error
+as their trace, its config kept. A restart, or the same request again, rolls it forward.
 
 Each step takes and returns JSON-ready dicts, so the same functions run as Lambda tasks of the state machine
 (functions/manager) and in-process in standalone mode (executor.run_steps). Every execution ends by
@@ -21,6 +24,7 @@ from connectless.connector_config import (
     find_connector,
 )
 from connectless.manager import lambda_config
+from connectless.manager.aws_sinks import check_sink_config
 from connectless.manager.backends.base import Op, TaskUnit
 from connectless.manager.errors import BadRequestError, ConnectorNotFoundError
 from connectless.manager.request import Action, ManagerRequest
@@ -71,8 +75,9 @@ def _scrub(name: str, raw: Mapping[str, str], resolved: Mapping[str, str], exc: 
     raise ConnectorConfigError(name, {k: [clean(m) for m in msgs] for k, msgs in exc.errors.items()}) from None
 
 
-def check_config(name: str, config: Mapping[str, str]) -> str:
-    """Validate a whole connector config (Connectless's own keys too); returns "source" or "sink".
+def check_config(name: str, config: Mapping[str, str], *, on_aws: bool = False) -> str:
+    """Validate a whole connector config (Connectless's own keys too); returns "source" or "sink". With `on_aws`,
+    a sink must also fit AWS's event-source mappings (aws_sinks.check_sink_config).
 
     The references of `config` are resolved first, as Kafka Connect validates the transformed config; errors
     name the keys and references, never a resolved value."""
@@ -81,6 +86,8 @@ def check_config(name: str, config: Mapping[str, str]) -> str:
     try:
         result = check_connector_config(full, name)
         bad = {v.name: v.errors for v in lambda_config.CONFIG_DEF.validate(full) if v.errors}
+        if on_aws and result.plugin is not None and connector_type(result.plugin) == "sink":
+            bad.update(check_sink_config(full))
         if bad:
             raise ConnectorConfigError(name, bad)
     except ConnectorConfigError as exc:
@@ -89,12 +96,12 @@ def check_config(name: str, config: Mapping[str, str]) -> str:
     return connector_type(result.plugin)
 
 
-def validate(state: ConnectState, request: ManagerRequest) -> dict[str, Any]:
+def validate(state: ConnectState, request: ManagerRequest, *, on_aws: bool = False) -> dict[str, Any]:
     state.configs.refresh()
     if request.action is Action.PUT:
         if request.config is None:
             raise BadRequestError("a config is required")
-        return {"type": check_config(request.connector, request.config)}
+        return {"type": check_config(request.connector, request.config, on_aws=on_aws)}
     existing = state.configs.connector_config(request.connector)
     if existing is None:
         raise ConnectorNotFoundError(request.connector)
@@ -227,3 +234,30 @@ def record_failure(state: ConnectState, request: ManagerRequest, error: Mapping[
     if state.configs.connector_config(request.connector) is not None:
         state.statuses.put_connector(request.connector, Status(State.FAILED, state.worker_id, 0, cause))
     return {"connector": request.connector, "state": State.FAILED.value, "error": error.get("Error")}
+
+
+def roll_back(state: ConnectState, backend: Backend, request: ManagerRequest,
+              error: Mapping[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The Catch of Apply and Record status: nothing of the connector is left half deployed (no schedule, alias or
+    event-source mapping of any of its tasks), and the connector and each of its tasks are FAILED with the error
+    as their trace. Removing what is not there is a no-op, so this step may run again."""
+    state.configs.refresh()
+    state.statuses.refresh()
+    snapshot = state.configs.snapshot()
+    name = request.connector
+    config = snapshot.connectors.get(name)
+    count = max(len(snapshot.tasks.get(name, [])), max(state.statuses.tasks(name), default=-1) + 1)
+    if config is None:  # a delete that got as far as removing the config: nothing is left to run
+        return {"connector": name, "state": None, "removed": 0, "error": error.get("Error")}
+    try:
+        kind = connector_type(find_connector(config.get(CONNECTOR_CLASS, "")))
+    except Exception:  # an unknown class never deployed anything that Apply would remove by kind
+        kind = "source"
+    for task in range(count):
+        backend.apply(TaskUnit(name, task, Op.REMOVE, kind, config, snapshot.task_config(name, task)))
+    cause = str(error.get("Cause") or error.get("Error") or "unknown error")
+    trace = f"{request.action.value} of connector {name} failed and was rolled back; nothing of it runs: {cause}"
+    for task in range(count):
+        state.statuses.put_task(name, task, Status(State.FAILED, state.worker_id, 0, trace))
+    state.statuses.put_connector(name, Status(State.FAILED, state.worker_id, 0, trace))
+    return {"connector": name, "state": State.FAILED.value, "removed": count, "error": error.get("Error")}

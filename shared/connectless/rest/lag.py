@@ -44,8 +44,8 @@ def consumer_lag(settings: KafkaSettings | None, group: str, config: Mapping[str
     }
     admin = settings.admin()
     cluster = admin.list_topics(timeout=TIMEOUT_S)
+    # the topics it reads now: the group may hold offsets of topics an older config read
     names = [t for t in sink_topics(config, cluster.topics) if t in cluster.topics]
-    names = sorted(set(names) | {t for t, _p in committed if t in cluster.topics})
     partitions = [TopicPartition(t, p) for t in names for p in sorted(cluster.topics[t].partitions)]
     if not partitions:
         return {"group": group, "partitions": [], "total_lag": 0}

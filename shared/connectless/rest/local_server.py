@@ -1,41 +1,35 @@
 """A small local HTTP adapter: each request becomes an API Gateway REST proxy event for the same handler
-that serves AWS, and the handler's proxy response becomes the HTTP response."""
+that serves AWS, and the handler's proxy response becomes the HTTP response.
+
+As on AWS, the event's path stays percent-encoded (API Gateway's REST APIs deliver it so), its query string is
+decoded, and a request body larger than a Lambda invocation takes (6 MB) never reaches the handler: it is a 413.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
+
+from connectless.runtime.lambda_context import EmulatedLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-class LocalContext:
-    function_name = "connectless-api-local"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:connectless-api-local"
-    memory_limit_in_mb = 1024
-    log_group_name = "/local/connectless-api"
-    log_stream_name = "local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
+MAX_BODY_BYTES = 6 * 1024 * 1024  # a synchronous Lambda invocation's payload limit
+_URI_CHARS = "/%:@!$&'()*+,;=-._~"  # RFC 3986 path characters, and the escapes already made
 
 
 def proxy_event(
     method: str, raw_path: str, headers: dict[str, list[str]], body: bytes, source_ip: str
 ) -> dict[str, Any]:
-    """The API Gateway (REST, proxy integration) event for one HTTP request; the path is decoded, as
-    API Gateway does."""
+    """The API Gateway (REST, proxy integration) event for one HTTP request: the path percent-encoded (any byte
+    sent raw is escaped, escapes sent stay as they are), the query decoded, as API Gateway's REST APIs give them."""
     parts = urlsplit(raw_path)
-    path = unquote(parts.path) or "/"
+    path = quote(parts.path.encode("latin-1", "replace"), safe=_URI_CHARS) or "/"
     query = parse_qs(parts.query, keep_blank_values=True)
     try:
         text, encoded = body.decode("utf-8"), False
@@ -71,14 +65,34 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return
 
+    def _error(self, status: int, message: str) -> None:
+        data = json.dumps({"error_code": status, "message": message}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._error(400, "Invalid Content-Length header")
+            return
         body = self.rfile.read(length) if length else b""
+        if length > MAX_BODY_BYTES:
+            self._error(413, f"Request body of {length} bytes exceeds the {MAX_BODY_BYTES} bytes a Lambda "
+                             "invocation takes")  # fmt: skip
+            return
         headers: dict[str, list[str]] = {}
         for key, value in self.headers.items():
             headers.setdefault(key, []).append(value)
         event = proxy_event(self.command, self.path, headers, body, self.client_address[0])
-        response = self.handler(event, LocalContext())
+        context = EmulatedLambdaContext("connectless-api-local", None, timeout_s=29, memory_limit_in_mb=1024)
+        response = self.handler(event, context)
         payload = response.get("body") or ""
         data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
         self.send_response(int(response.get("statusCode", 500)))

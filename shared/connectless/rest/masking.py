@@ -1,4 +1,6 @@
-"""Password-type values never leave the API in clear: they read `[hidden]`.
+"""Password-type values never leave the API in clear: they read `[hidden]`. A value that is wholly a config
+provider reference (`${secretsmanager:prod/db:password}`) is shown as it is: it names the secret, never holds it,
+and the API never resolves it.
 
 A PUT that sends `[hidden]` back (a client that did GET-modify-PUT) keeps the stored secret.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectless.config import ConfigType, Password
+from connectless.config.providers import REFERENCE
 from connectless.plugins import REGISTRY, PluginKind, PluginNotFoundError
 
 if TYPE_CHECKING:
@@ -61,7 +64,7 @@ def _prefixed(config: Mapping[str, str], prefix: str, class_name: str | None,
 
 def mask(config: Mapping[str, str], secret: set[str] | None = None) -> dict[str, str]:
     secret = password_keys(config) if secret is None else secret
-    return {k: HIDDEN if k in secret else v for k, v in config.items()}
+    return {k: HIDDEN if k in secret and not REFERENCE.fullmatch(v) else v for k, v in config.items()}
 
 
 def restore_hidden(new: Mapping[str, str], stored: Mapping[str, str] | None) -> dict[str, str]:

@@ -63,7 +63,7 @@ _SCHEMAS: dict[str, Any] = {
     "Health": {"type": "object", "properties": {"status": {"type": "string"}, "message": {"type": "string"}}},
     "ConnectorConfig": _STR_MAP,
     "CreateConnectorRequest": {
-        "type": "object", "required": ["name", "config"],
+        "type": "object", "required": ["name", "config"], "additionalProperties": False,
         "properties": {"name": {"type": "string"}, "config": _ref("ConnectorConfig"),
                        "initial_state": {"type": "string", "enum": ["RUNNING", "PAUSED", "STOPPED"]}}},
     "ConnectorTaskId": {"type": "object", "properties": {"connector": {"type": "string"},
@@ -80,7 +80,8 @@ _SCHEMAS: dict[str, Any] = {
         "name": {"type": "string"}, "connector": _ref("State"),
         "tasks": {"type": "array", "items": _ref("TaskState")}, "type": {"type": "string"}}},
     "TaskInfo": {"type": "object", "properties": {"id": _ref("ConnectorTaskId"), "config": _ref("ConnectorConfig")}},
-    "Offsets": {"type": "object", "required": ["offsets"], "properties": {"offsets": {"type": "array", "items": {
+    "Offsets": {"type": "object", "required": ["offsets"], "additionalProperties": False,
+                "properties": {"offsets": {"type": "array", "items": {
         "type": "object", "required": ["partition"],
         "properties": {"partition": {"type": "object"}, "offset": {"type": "object", "nullable": True}}}}}},
     "Message": {"type": "object", "properties": {"message": {"type": "string"}}},
@@ -103,7 +104,8 @@ _SCHEMAS: dict[str, Any] = {
             "definition": _ref("ConfigKeyInfo"), "value": _ref("ConfigValueInfo")}}}}},
     "LoggerLevel": {"type": "object", "properties": {"level": {"type": "string"},
                                                      "last_modified": {"type": "integer", "nullable": True}}},
-    "LoggerLevelRequest": {"type": "object", "required": ["level"], "properties": {"level": {
+    "LoggerLevelRequest": {"type": "object", "required": ["level"], "additionalProperties": False,
+                           "properties": {"level": {
         "type": "string", "enum": ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"]}}},
 }  # fmt: skip
 

@@ -6,18 +6,25 @@ invalid config: 400, so a bad config never reaches the state machine), then hand
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
 from connectless.connector import VERSION
 from connectless.connector_config import CONNECTOR_CLASS, connector_type, consumer_group, find_connector
-from connectless.manager.errors import BadRequestError, ConnectorExistsError, ConnectorNotFoundError
+from connectless.manager.aws_sinks import sink_group, sink_groups, sink_topics
+from connectless.manager.errors import (
+    BadRequestError,
+    ConfigTooLargeError,
+    ConnectorExistsError,
+    ConnectorNotFoundError,
+)
 from connectless.manager.request import Action, ManagerRequest
 from connectless.manager.steps import check_config
 from connectless.plugins import PluginNotFoundError
 from connectless.rest import masking
 from connectless.rest.errors import NotFoundError
-from connectless.rest.offsets import GroupOffsets, parse_offsets_body, parse_sink_offsets
+from connectless.rest.offsets import GroupOffsets, SinkOffset, parse_offsets_body, parse_sink_offsets
 from connectless.rest.plugins_view import string_map
 from connectless.storage import State, TargetState
 
@@ -28,6 +35,9 @@ if TYPE_CHECKING:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INITIAL_STATES = ("RUNNING", "PAUSED", "STOPPED")
+# Kafka takes records of about 1 MB by default (the producer's message.max.bytes, the broker's); a connector's
+# record must leave room for the task records, which repeat its properties plus their own.
+MAX_CONFIG_RECORD_BYTES = 900_000
 STOPPED_REQUIRED = (
     "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the "
     "specified connector by issuing a 'PUT' request to the '/connectors/{}/stop' endpoint"
@@ -35,10 +45,12 @@ STOPPED_REQUIRED = (
 
 
 class ConnectService:
-    def __init__(self, state: ConnectState, executor: Executor, kafka_cluster_id: str | None = None) -> None:
+    def __init__(self, state: ConnectState, executor: Executor, kafka_cluster_id: str | None = None, *,
+                 on_aws: bool = False) -> None:  # fmt: skip
         self.state = state
         self.executor = executor
         self.kafka_cluster_id = kafka_cluster_id
+        self.on_aws = on_aws  # sinks run as event-source mappings: a group per topic for several topics (aws_sinks)
         self.groups = GroupOffsets(state.settings)
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -104,8 +116,10 @@ class ConnectService:
             raise BadRequestError("The request body must be a JSON object with 'name' and 'config'")
         config = string_map(body.get("config") if body.get("config") is not None else {})
         name = body.get("name", config.get("name"))
-        if not isinstance(name, str):
+        if name is None:
             raise BadRequestError("Connector name must be specified")
+        if not isinstance(name, str):
+            raise BadRequestError("Connector name must be a string")
         initial = body.get("initial_state")
         if initial is not None and (not isinstance(initial, str) or initial.upper() not in _INITIAL_STATES):
             raise BadRequestError(f"Invalid initial state {initial}; use one of {', '.join(_INITIAL_STATES)}")
@@ -145,7 +159,14 @@ class ConnectService:
 
     def _put(self, name: str, config: dict[str, str], initial_state: str | None) -> None:
         config = {**config, "name": name}
-        check_config(name, config)  # ConnectorConfigError -> 400, before any execution starts
+        size = len(json.dumps({"properties": config}, ensure_ascii=False).encode())
+        if size > MAX_CONFIG_RECORD_BYTES:
+            raise ConfigTooLargeError(
+                f"The configuration of {name} takes {size} bytes as a config-topic record; the config topic takes "
+                f"at most {MAX_CONFIG_RECORD_BYTES} bytes per connector (Kafka's 1 MB record limit, with room for "
+                "the task configs)"
+            )
+        check_config(name, config, on_aws=self.on_aws)  # ConnectorConfigError -> 400, before any execution starts
         self._submit(ManagerRequest(Action.PUT, name, config, initial_state))
 
     def delete(self, name: str) -> None:
@@ -238,10 +259,22 @@ class ConnectService:
         self.state.statuses.reset_topics(name)
 
     # -- offsets -----------------------------------------------------------------------------------
+    def _topic_groups(self, name: str, config: dict[str, str]) -> dict[str, str] | None:
+        """On AWS, a sink with several topics keeps each topic's offsets in its own group (aws_sinks): topic ->
+        group. None: the sink has the one group connect-<name>, as in Kafka Connect."""
+        topics = sink_topics(config)
+        return sink_groups(name, topics) if self.on_aws and len(topics) > 1 else None
+
     def get_offsets(self, name: str) -> dict[str, Any]:
         config = self._config(name)
         if self._type(config) == "sink":
-            return {"offsets": self.groups.get(consumer_group(name))}
+            groups = self._topic_groups(name, config)
+            if groups is None:
+                return {"offsets": self.groups.get(consumer_group(name))}
+            found = [e for topic, group in groups.items() for e in self.groups.get(group)
+                     if e["partition"]["kafka_topic"] == topic]  # fmt: skip
+            found.sort(key=lambda e: (e["partition"]["kafka_topic"], e["partition"]["kafka_partition"]))
+            return {"offsets": found}
         offsets = self.state.offsets.all(name)
         return {"offsets": [{"partition": p, "offset": o} for p, o in offsets]}
 
@@ -255,7 +288,16 @@ class ConnectService:
         config = self._require_stopped(name)
         pairs = parse_offsets_body(body)
         if self._type(config) == "sink":
-            self.groups.alter(consumer_group(name), parse_sink_offsets(pairs))
+            offsets = parse_sink_offsets(pairs)
+            if self._topic_groups(name, config) is None:
+                self.groups.alter(consumer_group(name), offsets)
+            else:
+                topics = sink_topics(config)
+                by_group: dict[str, list[SinkOffset]] = {}
+                for entry in offsets:
+                    by_group.setdefault(sink_group(name, entry[0], topics), []).append(entry)
+                for group, entries in by_group.items():
+                    self.groups.alter(group, entries)
         else:
             self.state.offsets.write(name, pairs)
         return {"message": "The offsets for this connector have been altered successfully"}
@@ -263,7 +305,10 @@ class ConnectService:
     def reset_offsets(self, name: str) -> dict[str, str]:
         config = self._require_stopped(name)
         if self._type(config) == "sink":
-            self.groups.reset(consumer_group(name))
+            groups = self._topic_groups(name, config) or {}
+            # connect-<name> too: a later per-topic group must not be seeded from offsets that were reset
+            for group in (*groups.values(), consumer_group(name)):
+                self.groups.reset(group)
         else:
             self.state.offsets.delete_all(name)
         return {"message": "The offsets for this connector have been reset successfully"}

@@ -18,4 +18,4 @@ def aws_service() -> ConnectService:
     """Built once per Lambda container: Kafka clients stay warm between requests."""
     state = ConnectState.from_env("connectless-api")
     executor = StepFunctionsExecutor(os.environ[STATE_MACHINE_ENV], state.generations.generation)
-    return ConnectService(state, executor)
+    return ConnectService(state, executor, on_aws=True)

@@ -22,7 +22,7 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from connectless.config.providers import resolve_config
 from connectless.connector import TopicPartition
-from connectless.connector_config import consumer_group
+from connectless.connector_config import consumer_group, parse_topics_list
 from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
 from connectless.pipeline.sink import SinkPipeline
@@ -85,7 +85,7 @@ class SinkTaskRunner:
             consumer_group(self.connector),
             **{"enable.auto.commit": False, "auto.offset.reset": "earliest", "enable.partition.eof": False},
         )
-        topics = [t.strip() for t in self.connector_config.get("topics", "").split(",") if t.strip()]
+        topics = parse_topics_list(self.connector_config)
         regex = self.connector_config.get("topics.regex", "").strip()
         subscription = topics or ["^" + regex.removeprefix("^")]
         if regex:
@@ -154,7 +154,7 @@ class SinkTaskRunner:
             self.pipeline.report(raw, Stage.TASK_PUT, type(self.task), error)  # raises unless tolerated
             return True
 
-        write_batch(self.task, records, raws, report)
+        write_batch(self.task, records, raws, report, retry=self.pipeline.operator)  # put retried until it works
 
     def _apply_rewinds(self, consumer: Consumer) -> None:
         for tp, offset in self.context.take_requested_offsets().items():

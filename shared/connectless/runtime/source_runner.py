@@ -62,7 +62,8 @@ class ProduceError(ConnectError):
 class SourceRunStats:
     polled: int = 0
     produced: int = 0
-    dropped: int = 0
+    dropped: int = 0  # dropped by a transform
+    dead_lettered: int = 0  # failed and skipped under errors.tolerance=all (to the DLQ when one is set)
     offsets_committed: int = 0
     bytes_out: int = 0
     transactions: int = 0
@@ -113,6 +114,7 @@ class SourceTaskRunner:
         boundary = delivery.boundary if delivery is not None and delivery.exactly_once else None
         self.transaction_context = WorkerTransactionContext() if boundary is TransactionBoundary.CONNECTOR else None
         self.stats = SourceRunStats()
+        self._skipped = 0  # the operator's total_skipped as counted in stats
         self._reported = (0, 0)  # polled, produced: what the throughput store has seen
         # KIP-558: each topic this task produces to is recorded once in the status topic (None: not recorded)
         self.active_topics = ActiveTopics(statuses, connector, task_id)
@@ -192,7 +194,12 @@ class SourceTaskRunner:
             if record.source_partition is not None and record.source_offset is not None:
                 pending[codec.canonical(record.source_partition)] = (record.source_partition, record.source_offset)
             if raw is None:
-                self.stats.dropped += 1
+                skipped = self.pipeline.operator.total_skipped
+                if skipped != self._skipped:  # a tolerated failure, not a transform's drop
+                    self.stats.dead_lettered += skipped - self._skipped
+                    self._skipped = skipped
+                else:
+                    self.stats.dropped += 1
             else:
                 kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": self._on_delivery}
                 if raw.partition >= 0:

@@ -40,7 +40,6 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from connectless.connector_config import consumer_group
-from connectless.lambda_sink.context import EmulatedLambdaContext
 from connectless.lambda_sink.events import (
     SELF_MANAGED_EVENT_SOURCE,
     decoded_event,
@@ -51,6 +50,7 @@ from connectless.lambda_sink.events import (
 )
 from connectless.raw_records import RawRecord, raws_from_messages
 from connectless.runtime.gcpause import gc_paused
+from connectless.runtime.lambda_context import EmulatedLambdaContext
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

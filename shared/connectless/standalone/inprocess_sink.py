@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
+from connectless.connector_config import parse_topics_list
 from connectless.errors.exceptions import ConnectError
 from connectless.lambda_sink.handler import SinkBatchHandler, put_size
 from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
@@ -47,7 +48,7 @@ class SinkTaskFailedError(ConnectError):
 
 def subscription(config: Mapping[str, str]) -> list[str]:
     """`topics` (comma-separated) or `topics.regex` (as a librdkafka `^pattern` subscription)."""
-    topics = [t.strip() for t in config.get("topics", "").split(",") if t.strip()]
+    topics = parse_topics_list(config)
     if topics:
         return topics
     regex = config.get("topics.regex", "").strip()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import Validator
 from connectless.data import DataError, SchemaBuilder, Struct, Type, logical
+from connectless.data.values_convert import double_to_long, to_float32, wrap_int
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
@@ -25,7 +26,6 @@ from connectless.transforms.util import (
     struct_values_with_defaults,
     type_name,
 )
-from connectless.transforms.values_literal import java_long, to_float32, wrap_int
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -141,7 +141,7 @@ def _as_integer(value: Any, bits: int) -> int:
         return wrap_int(value, bits)
     if isinstance(value, float):
         # Java: (int)/(long) saturate, narrower widths then wrap the int.
-        whole = java_long(value)
+        whole = double_to_long(value)
         return wrap_int(max(-(2**31), min(2**31 - 1, whole)), bits) if bits < 64 else whole
     if isinstance(value, decimal.Decimal):
         return wrap_int(int(value), bits)
@@ -181,7 +181,7 @@ def _as_boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float | decimal.Decimal):
-        return (java_long(float(value)) if isinstance(value, float) else int(value)) != 0
+        return (double_to_long(float(value)) if isinstance(value, float) else int(value)) != 0
     if isinstance(value, str):
         return value.lower() == "true"
     raise DataError(f"Unexpected type in Cast transformation: {type_name(value)}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigType, Importance, NonNullValidator
+from connectless.data.values_parse import parse_string
 from connectless.transforms.base import Transformation, register_transformation
 from connectless.transforms.util import with_headers
-from connectless.transforms.values_literal import parse_literal
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -44,7 +44,8 @@ class InsertHeader(Transformation):
     def configure(self, props: Mapping[str, Any]) -> None:
         config = CONFIG_DEF.parse(props)
         self.header: str = config[HEADER_FIELD]
-        self.schema, self.value = parse_literal(config[VALUE_LITERAL_FIELD])
+        literal = parse_string(config[VALUE_LITERAL_FIELD])  # as SimpleHeaderConverter reads a header
+        self.schema, self.value = literal.schema, literal.value
 
     def apply(self, record: ConnectRecord) -> Any:
         return with_headers(record, record.headers.add(self.header, self.value, self.schema))

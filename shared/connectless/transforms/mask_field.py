@@ -8,6 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigType, Importance, NonEmptyString
 from connectless.data import DataError, Type, logical
+from connectless.data.values_convert import (
+    convert_to_byte,
+    convert_to_double,
+    convert_to_float,
+    convert_to_integer,
+    convert_to_long,
+    convert_to_short,
+)
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.util import (
     NON_EMPTY_LIST,
@@ -17,7 +25,6 @@ from connectless.transforms.util import (
     struct_values_with_defaults,
     type_name,
 )
-from connectless.transforms.values_literal import convert_number
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -78,6 +85,17 @@ def null_value(value: Any) -> Any:
     raise DataError(f"Cannot mask value of type: {type_name(value)}")
 
 
+# As Kafka's MaskField: a numeric replacement goes through Values.convertToX for the field's type.
+_REPLACEMENT_CONVERSIONS = {
+    Type.INT8: convert_to_byte,
+    Type.INT16: convert_to_short,
+    Type.INT32: convert_to_integer,
+    Type.INT64: convert_to_long,
+    Type.FLOAT32: convert_to_float,
+    Type.FLOAT64: convert_to_double,
+}
+
+
 def _number_type(value: Any, schema: Schema | None) -> Type | None:
     """The numeric type a replacement must be converted to, or None when numbers do not apply."""
     if isinstance(value, bool):
@@ -135,8 +153,10 @@ class MaskField(OperandRewrite):
                 return decimal.Decimal(replacement)
             number_type = _number_type(value, schema)
             if number_type is not None:
-                return convert_number(replacement, number_type)
-        except (ValueError, ArithmeticError):
+                return _REPLACEMENT_CONVERSIONS[number_type](None, replacement)
+        except DataError:  # Values.convertToX's own message, in Java's words
+            raise DataError(f"Unable to convert {replacement} (class java.lang.String) to a number") from None
+        except (ValueError, ArithmeticError):  # MaskField's for BigDecimal's NumberFormatException
             raise DataError(f"Unable to convert {replacement} (class java.lang.String) to number") from None
         raise DataError(f"Cannot mask value of type {type_name(value)} with custom replacement.")
 

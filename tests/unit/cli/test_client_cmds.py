@@ -317,7 +317,7 @@ def test_execute_api_hosts_are_signed_with_sigv4(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     client = ConnectClient("https://abc123.execute-api.eu-west-1.amazonaws.com/prod/")
     assert client.sigv4 and client.region == "eu-west-1" and client.url.endswith("/prod")
-    headers = client._signed("GET", client.url + "/connectors", None, {"Accept": "application/json"})
+    headers = client.signed_headers("GET", client.url + "/connectors", None, {"Accept": "application/json"})
     assert (
         "Credential=AKIDEXAMPLE/" in headers["Authorization"]
         and "/eu-west-1/execute-api/aws4_request" in headers["Authorization"]

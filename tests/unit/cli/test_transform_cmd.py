@@ -237,3 +237,47 @@ def test_properties_follow_java_rules() -> None:
         "u": "é\t",
         "empty": "",
     }
+
+
+def test_schema_registry_mock_registers_what_a_source_would_produce_and_the_sink_side_reads_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+
+    from connectless_cli.transform_cmd import MOCK_REGISTRY
+
+    insert = "org.apache.kafka.connect.transforms.InsertField$Value"
+    avro = {"value.converter": "io.confluent.connect.avro.AvroConverter", "transforms": "ins", "predicates": "",
+            "transforms.ins.type": insert}  # fmt: skip
+    path = connector(tmp_path, **avro)
+    envelope = {"schema": {"type": "struct", "name": "shop.Order", "fields": [{"field": "id", "type": "int64"}]},
+                "payload": {"id": 7}}  # fmt: skip
+    code, out, err = run(monkeypatch, capsys, [str(path), "--side", "source", "--schema-registry", "mock"],
+                         [{"key": "k1", "value": orjson.dumps(envelope).decode()}])  # fmt: skip
+    assert (code, err) == (0, "")
+    (produced,) = out
+    data = base64.b64decode(produced["value"]["base64"])
+    assert data[0] == 0 and produced["value_schema_id"] == int.from_bytes(data[1:5], "big")
+
+    # the sink side reads those bytes from the same in-memory registry and shows them re-serialised
+    plain = connector(tmp_path, **{**avro, "transforms": ""})
+    code, out, err = run(monkeypatch, capsys, [str(plain), "--schema-registry", "mock"],
+                         [{"key": "k1", "value": produced["value"]}])  # fmt: skip
+    assert (code, err) == (0, ""), out
+    from connectless.converters.registry import AvroConverter
+
+    reader = AvroConverter()
+    reader.configure({"schema.registry.url": MOCK_REGISTRY}, False)
+    shown = reader.to_connect_data("orders", base64.b64decode(out[0]["value"]["base64"])).value
+    assert (shown.get("id"), shown.get("via")) == (7, "cli")
+
+
+def test_schema_registry_option_touches_only_registry_converters() -> None:
+    from connectless_cli.transform_cmd import with_registry
+
+    config = {"key.converter": "StringConverter", "value.converter": "io.confluent.connect.json.JsonSchemaConverter"}
+    assert with_registry(config, "http://sr:8081") == {
+        **config,
+        "value.converter.schema.registry.url": "http://sr:8081",
+    }
+    assert with_registry(config, None) == config

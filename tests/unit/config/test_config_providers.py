@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from connectless.config import aws_parameters
 from connectless.config.providers import (
     ConfigProviderError,
     ConfigResolver,
@@ -85,6 +86,13 @@ def test_file_provider_reads_properties(tmp_path: Path) -> None:
     props.write_text("# comment\nuser = alice\npassword: p=w\n! other comment\nempty\n", encoding="utf-8")
     config = {"u": f"${{file:{props}:user}}", "p": f"${{file:{props}:password}}", "e": f"${{file:{props}:empty}}"}
     assert resolver(file=FileConfigProvider()).resolve(config) == {"u": "alice", "p": "p=w", "e": ""}
+
+
+def test_file_provider_reads_continuations_and_escapes(tmp_path: Path) -> None:
+    props = tmp_path / "app.properties"
+    props.write_text("url = jdbc:postgresql://db:5432/\\\n    app\ntab\\ key = a\\tb\\u0041\n", encoding="utf-8")
+    config = {"url": f"${{file:{props}:url}}", "t": f"${{file:{props}:tab key}}"}
+    assert resolver(file=FileConfigProvider()).resolve(config) == {"url": "jdbc:postgresql://db:5432/app", "t": "a\tbA"}
 
 
 def test_file_provider_missing_file_fails(tmp_path: Path) -> None:
@@ -168,6 +176,30 @@ def test_secretsmanager_field_of_a_plain_secret_fails(secrets: SecretsManagerCon
 
 def test_default_secretsmanager_provider_uses_boto3(secrets: SecretsManagerConfigProvider) -> None:
     assert resolve_config({"pw": "${secretsmanager:prod/db:password}"}) == {"pw": "pw1"}
+
+
+def test_a_secret_is_fetched_once_per_max_age(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    client.create_secret(Name="prod/db", SecretString=json.dumps({"user": "app", "password": "pw1"}))
+    calls: list[str] = []
+
+    def count_reads() -> None:  # on the process's shared provider
+        aws_parameters.secrets_provider().client.meta.events.register(
+            "before-parameter-build.secrets-manager.GetSecretValue", lambda **kw: calls.append(kw["params"]["SecretId"])
+        )
+
+    count_reads()
+    config = {"user": "${secretsmanager:prod/db:user}", "pw": "${secretsmanager:prod/db:password}"}
+    for _ in range(3):  # as the manager's Validate, Plan and Write steps resolve it, each with new providers
+        assert resolve_config(config) == {"user": "app", "pw": "pw1"}
+    assert calls == ["prod/db"]
+    client.put_secret_value(SecretId="prod/db", SecretString=json.dumps({"user": "app", "password": "pw2"}))
+    assert resolve_config(config)["pw"] == "pw1"  # cached: a rotation is seen once the max age has passed
+    monkeypatch.setenv("POWERTOOLS_PARAMETERS_MAX_AGE", "0")  # nothing is kept from now on
+    aws_parameters.clear_caches()
+    count_reads()
+    assert [resolve_config(config)["pw"] for _ in range(2)] == ["pw2", "pw2"]
+    assert calls == ["prod/db"] * 3
 
 
 # -- SSM Parameter Store -----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """template.yaml made local: conditions resolved, SAM translated, created by moto's CloudFormation; and the
-event-source mappings the local runtime keeps in place of moto's."""
+emulator's settings read from a Kafka event-source mapping."""
 
 from __future__ import annotations
 
@@ -11,11 +11,7 @@ import pytest
 from moto import mock_aws
 
 from connectless_local import stack_template
-from connectless_local.event_source_mappings import (
-    LambdaClientWithLocalMappings,
-    LocalEventSourceMappings,
-    mapping_config,
-)
+from connectless_local.event_source_mappings import KafkaEventSourceMappings, mapping_config
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -82,35 +78,18 @@ def test_moto_creates_the_translated_stack(aws: None) -> None:
 
 
 # -- event-source mappings -------------------------------------------------------------------------------------
-def request(**extra: object) -> dict[str, object]:
-    return {"FunctionName": "arn:aws:lambda:us-east-1:1:function:sink:orders", "Topics": ["orders"], "Enabled": True,
-            "BatchSize": 50, "StartingPosition": "TRIM_HORIZON", "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "SelfManagedKafkaEventSourceConfig": {"ConsumerGroupId": "connect-orders"}, **extra}  # fmt: skip
-
-
-def test_mappings_answer_like_the_lambda_api() -> None:
-    changes: list[int] = []
-    mappings = LocalEventSourceMappings(on_change=lambda: changes.append(1))
-    client = LambdaClientWithLocalMappings(object(), mappings)
-    created = client.create_event_source_mapping(**request())
-    assert created["State"] == "Enabled" and created["FunctionArn"].endswith(":sink:orders") and created["UUID"]
-    client.update_event_source_mapping(UUID=created["UUID"], FunctionName=created["FunctionArn"], Enabled=False)
-    pages = list(client.get_paginator("list_event_source_mappings").paginate(FunctionName=created["FunctionArn"]))
-    assert [m["State"] for m in pages[0]["EventSourceMappings"]] == ["Disabled"]
-    client.delete_event_source_mapping(UUID=created["UUID"])
-    assert mappings.list() == [] and len(changes) == 3
-
-
-def test_mapping_config_from_a_request() -> None:
-    mapping = LocalEventSourceMappings().create_event_source_mapping(
-        **request(
-            MaximumRetryAttempts=2,
-            BisectBatchOnFunctionError=True,
-            DestinationConfig={"OnFailure": {"Destination": "kafka://orders-failed"}},
-        )  # fmt: skip
-    )
+def test_mapping_config_from_a_mapping_as_the_api_answers() -> None:
+    mapping = KafkaEventSourceMappings().create(
+        {"FunctionName": "sink:orders", "Topics": ["orders"], "BatchSize": 50, "StartingPosition": "TRIM_HORIZON",
+         "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["127.0.0.1:9092"]}},
+         "SelfManagedKafkaEventSourceConfig": {"ConsumerGroupId": "connect-orders-a"},
+         "ProvisionedPollerConfig": {"MinimumPollers": 1}, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+         "MaximumRetryAttempts": 2, "BisectBatchOnFunctionError": True,
+         "DestinationConfig": {"OnFailure": {"Destination": "kafka://orders-failed"}}},
+        lambda name: f"arn:aws:lambda:us-east-1:1:function:{name}",
+    )  # fmt: skip
     config = mapping_config(mapping, "sink-fn", 30.0)
-    assert (config.connector, config.group_id, list(config.topics)) == ("orders", "connect-orders", ["orders"])
+    assert (config.connector, config.group_id, list(config.topics)) == ("orders", "connect-orders-a", ["orders"])
     assert (config.batch_size, config.maximum_batching_window_s, config.maximum_retry_attempts) == (50, 0.5, 2)
     assert config.report_batch_item_failures and config.bisect_batch_on_function_error
     assert config.destination_topic == "orders-failed" and config.function_timeout_s == 30.0

@@ -153,3 +153,19 @@ def test_cloudwatch_reader_sums_the_functions_metrics_per_minute() -> None:
     assert body["source"] == "cloudwatch"
     assert body["interval_s"] == 60
     assert [(p["in"], p["out"], p["dead_lettered"]) for p in body["points"]] == [(15, 14, 1)]
+
+
+def test_a_password_held_in_a_provider_reference_shows_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "manager"))  # manager_test_plugins
+    monkeypatch.setenv("DB_PASSWORD", "s3cr3t")  # validation resolves the reference, as Kafka Connect's does
+    api = Api()
+    config = {"connector.class": "manager_test_plugins.SecretSource", "db.user": "u",
+              "db.password": "${env:DB_PASSWORD}"}  # fmt: skip
+    assert api("POST", "/connectors", {"name": "db", "config": config})[0] == 201
+    shown = api("GET", "/connectors/db/config")[1]
+    assert shown["db.password"] == "${env:DB_PASSWORD}"
+    assert "s3cr3t" not in json.dumps(shown)
+    api("PUT", "/connectors/db/config", {**config, "db.password": "s3cr3t"})
+    assert api("GET", "/connectors/db/config")[1]["db.password"] == "[hidden]"

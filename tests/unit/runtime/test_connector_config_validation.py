@@ -7,6 +7,7 @@ import pytest
 from connectless.connector_config import (
     ConnectorConfigError,
     check_connector_config,
+    parse_topics_list,
     validate_connector_config,
 )
 
@@ -63,3 +64,12 @@ def test_all_errors_are_collected_not_just_the_first() -> None:
 def test_connector_class_may_be_alias_or_kafka_connect_name() -> None:
     for name in ("FileStreamSink", "FileStreamSinkConnector", "org.apache.kafka.connect.file.FileStreamSinkConnector"):
         assert validate_connector_config({**GOOD_SINK, "connector.class": name}).error_count == 0
+
+
+@pytest.mark.parametrize(
+    ("topics", "parsed"),
+    [("a", ["a"]), (" a , b ,, a ", ["a", "b"]), ("", []), (",", [])],
+)
+def test_parse_topics_list_as_kafka(topics: str, parsed: list[str]) -> None:
+    # SinkConnectorConfig.parseTopicsList: ConfigDef's LIST parse, empties dropped, distinct in order
+    assert parse_topics_list({"topics": topics}) == parsed

@@ -122,7 +122,7 @@ def test_schemaless_custom_replacement(value: Any, replacement: str, expected: A
 @pytest.mark.parametrize(
     ("value", "replacement", "message"),
     [
-        (42, "not-a-number", r"Unable to convert not-a-number \(class java.lang.String\) to number"),
+        (42, "not-a-number", r"Unable to convert not-a-number \(class java.lang.String\) to a number"),
         (True, "1", "Cannot mask value of type bool with custom replacement."),
         ([1], "1", "Cannot mask value of type list with custom replacement."),
     ],

@@ -1,7 +1,9 @@
-"""What differs between databases: URL, driver, quoting, placeholders, table listing and column types.
+"""What differs between databases, for the JDBC source and the JDBC sink: the URL, the driver, quoting,
+placeholders, table listing and column types (reading), upserts and DDL (writing).
 
 `dialect_for(url)` picks one from the JDBC URL prefix, as Confluent's dialect.name auto-detection does.
 Drivers are imported only when used: psycopg for PostgreSQL, PyMySQL for MySQL/MariaDB, sqlite3 built in.
+The sink writes to PostgreSQL and MySQL/MariaDB; SQLite is a source only.
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import orjson
+
 from connectless.config import ConfigError
+from connectless.connectors.optional_deps import require
+from connectless.connectors.sink_values import plain
 from connectless.data import (
     OPTIONAL_BOOLEAN_SCHEMA,
     OPTIONAL_BYTES_SCHEMA,
@@ -25,16 +31,27 @@ from connectless.data import (
     OPTIONAL_INT32_SCHEMA,
     OPTIONAL_INT64_SCHEMA,
     OPTIONAL_STRING_SCHEMA,
+    Struct,
+    Type,
 )
 from connectless.data.logical import (
+    DATE_NAME,
+    DECIMAL_NAME,
     OPTIONAL_DATE_SCHEMA,
     OPTIONAL_TIME_SCHEMA,
     OPTIONAL_TIMESTAMP_SCHEMA,
+    TIME_NAME,
+    TIMESTAMP_NAME,
     decimal_schema,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import ModuleType
+
     from connectless.data import Schema
+
+URL_CONFIG = "connection.url"
 
 
 @dataclass(frozen=True)
@@ -46,12 +63,19 @@ class ConnectionInfo:
     password: str | None
 
 
-def parse_jdbc_url(url: str, user: str | None, password: str | None) -> tuple[str, ConnectionInfo]:
-    """`jdbc:<kind>://host:port/db?user=..&password=..` (or `jdbc:sqlite:<path>`) -> (kind, info)."""
-    if not url.startswith("jdbc:"):
-        raise ConfigError("connection.url", url, "must start with jdbc:")
-    rest = url[len("jdbc:") :]
-    kind, _, target = rest.partition(":")
+def parse_jdbc_url(url: str, user: str | None = None, password: str | None = None) -> tuple[str, ConnectionInfo]:
+    """`jdbc:<kind>://host:port/db?user=..&password=..` (or `jdbc:sqlite:<path>`) -> (kind, info).
+
+    `user` and `password` (connection.user/password) win over the URL's query, which wins over its user info.
+    The `jdbc:` prefix may be left out. Raises ConfigError naming connection.url for anything else.
+    """
+    text = url.strip()
+    rest = text[len("jdbc:") :] if text[:5].lower() == "jdbc:" else text
+    kind, sep, target = rest.partition(":")
+    kind = kind.lower()
+    if not sep or kind not in _DIALECTS:
+        known = ", ".join(f"jdbc:{k}" for k in sorted(_DIALECTS))
+        raise ConfigError(URL_CONFIG, url, f"not a JDBC URL of a known database ({known})")
     if kind == "sqlite":
         return kind, ConnectionInfo("", None, target, None, None)
     parts = urlsplit(f"{kind}:{target}")
@@ -66,18 +90,24 @@ def parse_jdbc_url(url: str, user: str | None, password: str | None) -> tuple[st
 
 
 class Dialect:
-    """The SQL and driver differences; subclasses fill in the hooks."""
+    """The SQL and driver differences; subclasses fill in the hooks. Statements use `placeholder`."""
 
     name: ClassVar[str] = "generic"
     placeholder: ClassVar[str] = "%s"
     quote_char: ClassVar[str] = '"'
+    writes: ClassVar[bool] = False  # the JDBC sink can write to it
 
     def __init__(self, info: ConnectionInfo, *, quote: bool = True) -> None:
         self.info = info
         self.quote_enabled = quote
 
-    def connect(self) -> Any:
+    def connect(self, *, autocommit: bool = True, utc_session: bool = True) -> Any:
+        """A new connection; the source reads in autocommit with the session in UTC, the sink commits itself."""
         raise NotImplementedError
+
+    def retriable_errors(self) -> tuple[type[BaseException], ...]:
+        """The driver's errors that a retry can cure (connection lost, serialization failure, deadlock)."""
+        return ()
 
     def list_tables(self, conn: Any) -> list[str]:
         raise NotImplementedError
@@ -86,8 +116,12 @@ class Dialect:
         """`a.b` -> `"a"."b"` (each part quoted) unless quoting is off."""
         if not self.quote_enabled:
             return identifier
+        return ".".join(self.quote_part(part) for part in identifier.split("."))
+
+    def quote_part(self, name: str) -> str:
+        """One identifier, quoted whatever it holds (a column name may contain a dot)."""
         q = self.quote_char
-        return ".".join(f"{q}{part.replace(q, q + q)}{q}" for part in identifier.split("."))
+        return f"{q}{name.replace(q, q + q)}{q}"
 
     def fqn(self, table: str) -> str:
         """The fully qualified name in the offsets' source partition ({"protocol": "1", "table": fqn})."""
@@ -110,6 +144,38 @@ class Dialect:
 
     def column_schema(self, cursor: Any, index: int, sample: Any, declared: str | None = None) -> Schema:
         return schema_for_value(sample)
+
+    # -- writing (the JDBC sink) ------------------------------------------------------------------------
+    def insert(self, table: str, columns: Sequence[str]) -> str:
+        cols = ", ".join(self.quote_part(c) for c in columns)
+        values = ", ".join([self.placeholder] * len(columns))
+        return f"INSERT INTO {self.quote(table)} ({cols}) VALUES ({values})"
+
+    def upsert(self, table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
+        raise NotImplementedError
+
+    def delete(self, table: str, keys: Sequence[str]) -> str:
+        where = " AND ".join(f"{self.quote_part(k)} = {self.placeholder}" for k in keys)
+        return f"DELETE FROM {self.quote(table)} WHERE {where}"
+
+    def create_table(self, table: str, columns: Sequence[tuple[str, Schema]], keys: Sequence[str]) -> str:
+        defs = [
+            f"{self.quote_part(name)} {self.column_type(schema, name in keys)}"
+            + ("" if schema.optional and name not in keys else " NOT NULL")
+            for name, schema in columns
+        ]
+        if keys:
+            defs.append(f"PRIMARY KEY ({', '.join(self.quote_part(k) for k in keys)})")
+        return f"CREATE TABLE IF NOT EXISTS {self.quote(table)} ({', '.join(defs)})"
+
+    def column_type(self, schema: Schema, is_key: bool) -> str:
+        raise NotImplementedError
+
+    def bind(self, value: Any) -> Any:
+        """A Connect value as the driver takes it: nested structures become JSON text."""
+        if isinstance(value, Struct | dict | list):
+            return orjson.dumps(plain(value)).decode()
+        return value
 
 
 def schema_for_value(value: Any) -> Schema:
@@ -146,17 +212,30 @@ _PG_NUMERIC = 1700
 
 class PostgresDialect(Dialect):
     name = "PostgreSqlDatabaseDialect"
+    writes = True
+    _WRITE_TYPES: ClassVar[dict[Type, str]] = {
+        Type.INT8: "SMALLINT", Type.INT16: "SMALLINT", Type.INT32: "INTEGER", Type.INT64: "BIGINT",
+        Type.FLOAT32: "REAL", Type.FLOAT64: "DOUBLE PRECISION", Type.BOOLEAN: "BOOLEAN", Type.STRING: "TEXT",
+        Type.BYTES: "BYTEA",
+    }  # fmt: skip
 
-    def connect(self) -> Any:
-        import psycopg
+    @staticmethod
+    def driver() -> ModuleType:
+        return require("psycopg", "postgres", "psycopg")
 
+    def connect(self, *, autocommit: bool = True, utc_session: bool = True) -> Any:
         info = self.info
-        conn = psycopg.connect(
-            host=info.host, port=info.port or 5432, dbname=info.database, user=info.user, password=info.password,
-            autocommit=True, connect_timeout=10,
+        conn = self.driver().connect(
+            host=info.host, port=info.port or 5432, dbname=info.database or "postgres", user=info.user,
+            password=info.password, autocommit=autocommit, connect_timeout=10,
         )  # fmt: skip
-        conn.execute("SET TIME ZONE 'UTC'")
+        if utc_session:
+            conn.execute("SET TIME ZONE 'UTC'")
         return conn
+
+    def retriable_errors(self) -> tuple[type[BaseException], ...]:
+        psycopg = self.driver()
+        return (psycopg.OperationalError, psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 
     def list_tables(self, conn: Any) -> list[str]:
         rows = conn.execute(
@@ -177,6 +256,27 @@ class PostgresDialect(Dialect):
             return schema_for_value(sample)
         return _PG_TYPES.get(column.type_code, OPTIONAL_STRING_SCHEMA)
 
+    def upsert(self, table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
+        others = [c for c in columns if c not in keys]
+        conflict = ", ".join(self.quote_part(k) for k in keys)
+        action = (
+            "DO UPDATE SET " + ", ".join(f"{self.quote_part(c)} = EXCLUDED.{self.quote_part(c)}" for c in others)
+            if others
+            else "DO NOTHING"
+        )
+        return f"{self.insert(table, columns)} ON CONFLICT ({conflict}) {action}"
+
+    def column_type(self, schema: Schema, is_key: bool) -> str:
+        if schema.name == DECIMAL_NAME:
+            return "NUMERIC"  # unconstrained: keeps every scale
+        if schema.name == DATE_NAME:
+            return "DATE"
+        if schema.name == TIME_NAME:
+            return "TIME"
+        if schema.name == TIMESTAMP_NAME:
+            return "TIMESTAMP"
+        return self._WRITE_TYPES.get(schema.type, "JSONB")
+
 
 # MySQL protocol field types (include/mysql_com.h) -> schemas; BLOB-family are text unless the charset is binary
 _MYSQL_TYPES: dict[int, Schema] = {
@@ -193,18 +293,31 @@ _BINARY_CHARSET = 63
 class MySqlDialect(Dialect):
     name = "MySqlDatabaseDialect"
     quote_char = "`"
+    writes = True
+    _WRITE_TYPES: ClassVar[dict[Type, str]] = {
+        Type.INT8: "TINYINT", Type.INT16: "SMALLINT", Type.INT32: "INT", Type.INT64: "BIGINT",
+        Type.FLOAT32: "FLOAT", Type.FLOAT64: "DOUBLE", Type.BOOLEAN: "TINYINT(1)", Type.STRING: "TEXT",
+        Type.BYTES: "BLOB",
+    }  # fmt: skip
 
-    def connect(self) -> Any:
-        import pymysql
+    @staticmethod
+    def driver() -> ModuleType:
+        return require("pymysql", "mysql", "PyMySQL")
 
+    def connect(self, *, autocommit: bool = True, utc_session: bool = True) -> Any:
         info = self.info
-        conn = pymysql.connect(
-            host=info.host, port=info.port or 3306, database=info.database, user=info.user or "",
-            password=info.password or "", autocommit=True, connect_timeout=10, charset="utf8mb4",
+        conn = self.driver().connect(
+            host=info.host, port=info.port or 3306, database=info.database or None, user=info.user or "root",
+            password=info.password or "", autocommit=autocommit, connect_timeout=10, charset="utf8mb4",
         )  # fmt: skip
-        with conn.cursor() as cursor:
-            cursor.execute("SET time_zone = '+00:00'")
+        if utc_session:
+            with conn.cursor() as cursor:
+                cursor.execute("SET time_zone = '+00:00'")
         return conn
+
+    def retriable_errors(self) -> tuple[type[BaseException], ...]:
+        pymysql = self.driver()
+        return (pymysql.err.OperationalError, pymysql.err.InterfaceError)
 
     def list_tables(self, conn: Any) -> list[str]:
         with conn.cursor() as cursor:
@@ -227,6 +340,26 @@ class MySqlDialect(Dialect):
             return OPTIONAL_BYTES_SCHEMA if binary else OPTIONAL_STRING_SCHEMA
         return _MYSQL_TYPES.get(type_code, OPTIONAL_STRING_SCHEMA)
 
+    def upsert(self, table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
+        others = [c for c in columns if c not in keys] or list(keys)
+        updates = ", ".join(f"{self.quote_part(c)} = VALUES({self.quote_part(c)})" for c in others)
+        return f"{self.insert(table, columns)} ON DUPLICATE KEY UPDATE {updates}"
+
+    def column_type(self, schema: Schema, is_key: bool) -> str:
+        if schema.name == DECIMAL_NAME:
+            return f"DECIMAL(65, {int((schema.parameters or {}).get('scale', 0))})"
+        if schema.name == DATE_NAME:
+            return "DATE"
+        if schema.name == TIME_NAME:
+            return "TIME(3)"
+        if schema.name == TIMESTAMP_NAME:
+            return "DATETIME(3)"
+        if is_key and schema.type is Type.STRING:
+            return "VARCHAR(255)"  # a TEXT column cannot be a key without a prefix length
+        if is_key and schema.type is Type.BYTES:
+            return "VARBINARY(255)"
+        return self._WRITE_TYPES.get(schema.type, "LONGTEXT")
+
 
 _SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%f"
 _DECLARED_SCALE = re.compile(r"\(\s*\d+\s*,\s*(\d+)\s*\)")
@@ -246,7 +379,7 @@ class SqliteDialect(Dialect):
     name = "SqliteDatabaseDialect"
     placeholder = "?"
 
-    def connect(self) -> Any:
+    def connect(self, *, autocommit: bool = True, utc_session: bool = True) -> Any:
         conn = sqlite3.connect(self.info.database, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 10000")
         return conn
@@ -292,8 +425,15 @@ _DIALECTS: dict[str, type[Dialect]] = {
 
 
 def dialect_for(url: str, user: str | None = None, password: str | None = None, *, quote: bool = True) -> Dialect:
+    """The dialect of `url`'s database, over its connection info; ConfigError naming connection.url otherwise."""
     kind, info = parse_jdbc_url(url, user, password)
-    cls = _DIALECTS.get(kind)
-    if cls is None:
-        raise ConfigError("connection.url", url, f"no dialect for jdbc:{kind}; known: {', '.join(sorted(_DIALECTS))}")
-    return cls(info, quote=quote)
+    return _DIALECTS[kind](info, quote=quote)
+
+
+def writable_dialect_for(url: str, user: str | None = None, password: str | None = None) -> Dialect:
+    """As dialect_for, for the JDBC sink: only databases it can write to."""
+    dialect = dialect_for(url, user, password)
+    if not dialect.writes:
+        writable = sorted(k for k, cls in _DIALECTS.items() if cls.writes)
+        raise ConfigError(URL_CONFIG, url, f"the JDBC sink writes to {', '.join('jdbc:' + k for k in writable)}")
+    return dialect

@@ -34,7 +34,9 @@ class TaskUnit:
 
 class Backend(ABC):
     """Template: `apply` decides, the hooks act. Each hook returns the task state to record, or None when
-    the runtime reports the task's state itself."""
+    the runtime reports the task's state itself. `on_aws`: configs must fit AWS's resources (aws_sinks)."""
+
+    on_aws: bool = False
 
     def apply(self, unit: TaskUnit) -> State | None:
         if unit.op is Op.REMOVE:

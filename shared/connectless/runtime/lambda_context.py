@@ -1,4 +1,5 @@
-"""The Lambda context object the emulator hands to a handler: what Powertools and the handler read of it."""
+"""The one stand-in for Lambda's context object, for every handler run off Lambda (standalone, `local up`, the
+local REST server, tests): what Powertools and the handlers read of it."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ class EmulatedLambdaContext:
         memory_limit_in_mb: int = 1769,
         region: str = "us-east-1",
         account: str = "000000000000",
+        invoked_function_arn: str | None = None,
     ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         qualifier = f":{alias}" if alias else ""
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}{qualifier}"
+        self.invoked_function_arn = (
+            invoked_function_arn or f"arn:aws:lambda:{region}:{account}:function:{function_name}{qualifier}"
+        )
         self.memory_limit_in_mb = memory_limit_in_mb
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function_name}"

@@ -1,0 +1,136 @@
+"""A broker outage in the middle of the work: nothing lost, nothing doubled where the guarantee says so, no FAILED task.
+
+A dedicated broker (not the session's: its outage must not disturb other tests) serves one `connectless standalone`
+running, at once, a source at-least-once, a source exactly-once and a JDBC sink with upserts into PostgreSQL. While
+all three are mid-flight the broker process is stopped for OUTAGE_S seconds, then started again on the same data and
+ports. Each connector has errors.retry.timeout longer than the outage.
+
+After it: the at-least-once topic holds every id (duplicates allowed), a read_committed consumer sees every id of
+the exactly-once topic exactly once, the table holds every id once, and every connector and task is RUNNING.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import pytest
+import requests
+from fault_stacks import StandaloneProcess, eventually, read_topic, report
+
+from connectless_local.embedded_kafka import EmbeddedKafka
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import db_servers
+
+pytestmark = pytest.mark.kafka
+OUTAGE_S = float(os.environ.get("OUTAGE_SECONDS", "20"))
+TOTAL = 1_200
+RATE = 60  # records per second per source: 20 s of work, the outage in its middle
+RETRY = {"errors.retry.timeout": "120000", "errors.retry.delay.max.ms": "2000"}
+JSON = {"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "true"}
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[EmbeddedKafka]:
+    with EmbeddedKafka() as kafka:
+        yield kafka
+
+
+def ids_in(bootstrap: str, topic: str, *, committed: bool = False) -> list[int]:
+    return [json.loads(value)["payload"]["id"] for _, value, _ in read_topic(bootstrap, topic, committed=committed)]
+
+
+def test_stop_and_restart_keep_data_and_port(broker: EmbeddedKafka) -> None:
+    """The outage's own tool: the same address answers again, with the data written before."""
+    from confluent_kafka import Producer
+
+    before, topic = broker.bootstrap_servers, f"keep-{uuid.uuid4().hex[:8]}"
+    producer = Producer({"bootstrap.servers": before})
+    producer.produce(topic, value=b'{"payload": {"id": 7}}')
+    assert producer.flush(30) == 0
+    broker.stop_broker()
+    assert not broker.is_running()
+    broker.restart_broker()
+    assert broker.bootstrap_servers == before
+    assert ids_in(before, topic) == [7]
+
+
+def test_sources_and_a_sink_ride_out_a_broker_outage(broker: EmbeddedKafka,
+                                                     postgres_server: db_servers.PostgresServer) -> None:  # fmt: skip
+    bootstrap, tag = broker.bootstrap_servers, uuid.uuid4().hex[:8]
+    database = f"outage{tag}"
+    with psycopg.connect(postgres_server.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    dsn = postgres_server.dsn.rsplit("/", 1)[0] + "/" + database
+    alo, eos = f"alo-{tag}", f"eos-{tag}"
+    source = {"connector.class": "Datagen", "tasks.max": "1", "max.records": str(TOTAL),
+              "records.per.second": str(RATE), "batch.size": "50", **JSON, **RETRY}  # fmt: skip
+    connectors: dict[str, dict[str, str]] = {
+        "alo": {**source, "kafka.topic": alo},
+        "eos": {**source, "kafka.topic": eos, "exactly.once.support": "required"},
+        "pg": {"connector.class": "JdbcSink", "tasks.max": "1", "topics": alo, "table.name.format": "orders",
+               "connection.url": f"jdbc:postgresql://127.0.0.1:{postgres_server.port}/{database}?user=postgres",
+               "insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "id", "auto.create": "true",
+               **JSON, **RETRY},
+    }  # fmt: skip
+    worker = StandaloneProcess(bootstrap, f"outage-{tag}")
+    try:
+        for name, config in connectors.items():
+            response = requests.put(f"{worker.url}/connectors/{name}/config", json=config, timeout=60)
+            assert response.status_code == 201, response.text
+
+        def rows() -> int:
+            with psycopg.connect(dsn) as conn:
+                try:
+                    return int(conn.execute("SELECT count(DISTINCT id) FROM orders").fetchone()[0])  # type: ignore[index]
+                except psycopg.errors.UndefinedTable:
+                    return 0
+
+        # mid-flight: every connector has done some of its work, none all of it
+        eventually(lambda: len(ids_in(bootstrap, alo)) >= TOTAL // 5 and rows() > 0, 60)
+        before = {"alo": len(ids_in(bootstrap, alo)), "eos": len(ids_in(bootstrap, eos)), "rows": rows()}
+        assert before["alo"] < TOTAL and before["rows"] < TOTAL, before
+        broker.stop_broker()
+        time.sleep(OUTAGE_S)
+        broker.restart_broker()
+        back = time.monotonic()
+
+        def done() -> bool:
+            return len(set(ids_in(bootstrap, alo))) == TOTAL and rows() == TOTAL and \
+                len(ids_in(bootstrap, eos, committed=True)) >= TOTAL  # fmt: skip
+
+        eventually(done, 180, interval_s=1.0)
+        recovered_s = time.monotonic() - back
+        at_least_once = ids_in(bootstrap, alo)
+        exactly_once = ids_in(bootstrap, eos, committed=True)
+        assert set(at_least_once) == set(range(TOTAL))
+        assert sorted(exactly_once) == list(range(TOTAL)), [i for i, n in collections.Counter(exactly_once).items()
+                                                            if n > 1][:10]  # fmt: skip
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT count(*), count(DISTINCT id) FROM orders").fetchone() == (TOTAL, TOTAL)
+        states = statuses(worker.url, connectors)
+        assert all(state == "RUNNING" for state in states.values()), states
+    finally:
+        code = worker.stop()
+    assert code == 0, worker.output[-3000:]
+    report(f"broker outage of {OUTAGE_S:.0f}s at {before} of {TOTAL} records: recovered {recovered_s:.1f}s after "
+           f"the restart; at-least-once topic {len(at_least_once)} records ({len(at_least_once) - TOTAL} "
+           f"duplicates, none missing), exactly-once {len(exactly_once)} committed (each once), table {TOTAL} rows "
+           f"once each; states {sorted(set(states.values()))}")  # fmt: skip
+
+
+def statuses(url: str, connectors: dict[str, Any]) -> dict[str, str]:
+    states: dict[str, str] = {}
+    for name in connectors:
+        status = requests.get(f"{url}/connectors/{name}/status", timeout=30).json()
+        states[name] = status["connector"]["state"]
+        states.update({f"{name}-{t['id']}": t["state"] for t in status["tasks"]})
+    return states

@@ -1,0 +1,81 @@
+"""JsonSchemaConverter against confluent-kafka's own JSONSerializer/JSONDeserializer, the real registry and broker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+from registry_interop import produce, run_sink, sink_config, topic_with, written
+
+import sink_fakes
+from connectless.converters.registry import JsonSchemaConverter
+from connectless.data.logical import DATE_SCHEMA
+from connectless.data.schema import (
+    BOOLEAN_SCHEMA,
+    FLOAT64_SCHEMA,
+    INT64_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    SchemaBuilder,
+)
+from connectless.data.struct import Struct
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from confluent_kafka.admin import AdminClient
+
+pytestmark = pytest.mark.kafka
+
+JSON_SCHEMA = "io.confluent.connect.json.JsonSchemaConverter"
+SHIPMENT = {
+    "type": "object", "title": "Shipment", "required": ["id", "to"],
+    "properties": {
+        "id": {"type": "integer"}, "to": {"type": "string"}, "weight": {"type": "number"},
+        "express": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
+        "note": {"oneOf": [{"type": "null"}, {"type": "string"}]},
+    },
+}  # fmt: skip
+
+
+def test_confluent_json_serializer_output_is_read_with_the_expected_values_and_connect_schema(
+    kafka_bootstrap: str, kafka_admin: AdminClient, unique_topic: Callable[..., str], schema_registry_url: str
+) -> None:
+    topic = topic_with(kafka_admin, unique_topic, "json")
+    serialize = JSONSerializer(json.dumps(SHIPMENT), SchemaRegistryClient({"url": schema_registry_url}))
+    record = {"id": 12, "to": "Lisbon", "weight": 2.5, "express": True, "tags": ["fragile"], "note": None}
+    produce(kafka_bootstrap, topic, [serialize(record, SerializationContext(topic, MessageField.VALUE))])
+    config = sink_config(topic, schema_registry_url, JSON_SCHEMA)
+    run_sink(kafka_bootstrap, config, lambda: len(sink_fakes.WRITTEN[config["name"]]) >= 1)
+
+    (value,) = written(config)
+    expected = (
+        SchemaBuilder.struct().name("Shipment").version(1)
+        .field("id", INT64_SCHEMA).field("to", STRING_SCHEMA).field("weight", FLOAT64_SCHEMA)
+        .field("express", BOOLEAN_SCHEMA).field("tags", SchemaBuilder.array(STRING_SCHEMA).build())
+        .field("note", OPTIONAL_STRING_SCHEMA)
+        .build()
+    )  # fmt: skip
+    assert value.schema == expected
+    assert [value.get(f.name) for f in expected.fields] == [12, "Lisbon", 2.5, True, ["fragile"], None]
+
+
+def test_connectless_output_is_read_by_confluents_json_deserializer(
+    unique_topic: Callable[..., str], schema_registry_url: str
+) -> None:
+    topic = unique_topic("json-out")
+    schema = (SchemaBuilder.struct().name("Delivery").field("id", INT64_SCHEMA).field("day", DATE_SCHEMA)
+              .field("note", OPTIONAL_STRING_SCHEMA).build())  # fmt: skip
+    converter = JsonSchemaConverter()
+    converter.configure({"schema.registry.url": schema_registry_url, "json.fail.invalid.schema": "true"}, False)
+    data = converter.from_connect_data(topic, schema, Struct(schema).put("id", 5).put("day", dt.date(1970, 1, 11)))
+    client = SchemaRegistryClient({"url": schema_registry_url})
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    assert JSONDeserializer(None, schema_registry_client=client)(data, ctx) == {"id": 5, "day": 10, "note": None}
+    registered = json.loads(client.get_latest_version(f"{topic}-value").schema.schema_str)
+    assert registered["title"] == "Delivery" and registered["properties"]["day"]["connect.type"] == "int32"
