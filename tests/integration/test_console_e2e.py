@@ -155,6 +155,14 @@ class Console:
     def task_states(self) -> list[str]:
         return [str(e.get_attribute("data-state")) for e in self.all("#tasks tbody .state")]
 
+    def unlabelled(self) -> list[str]:
+        """Controls a screen reader could not name: no <label>, no aria-label, no text."""
+        return list(self.driver.execute_script(
+            "return [...document.querySelectorAll('input, textarea, select, button')]"
+            ".filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())"
+            ".map(e => e.outerHTML.slice(0, 120));"
+        ))  # fmt: skip
+
     def shot(self, name: str) -> None:
         if self.shots is None:
             return
@@ -188,6 +196,7 @@ def run_console_scenario(browser: WebDriver, base: str, kafka_bootstrap: str, tm
     _wait(lambda: "errors.tolerance" in ui.css("#validation").text, "a validation error naming errors.tolerance")
     ui.type_json({"name": name, "config": config})
     _wait(lambda: ui.all("[data-testid=valid]"), "the config to validate")
+    assert ui.unlabelled() == []
     ui.shot("create")
     ui.click("#save")
     ui.confirm()
@@ -210,6 +219,7 @@ def run_console_scenario(browser: WebDriver, base: str, kafka_bootstrap: str, tm
     row = _wait(poison_row, "the poison record in the dead-letter browser")
     assert "not json{" in row.text and "VALUE_CONVERTER" in row.text and f"{topic}-0@1" in row.text
     _wait(lambda: "records in: 3" in ui.css("#chart").text, "the chart to count 3 records in")
+    assert ui.unlabelled() == []
     ui.shot("connector")
     browser.get(base + "/ui#/")
     _wait(lambda: ui.all(f'#connectors tr[data-connector="{name}"] .state-RUNNING'), "the list")
