@@ -16,12 +16,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from connectless.lambda_sink.events import record_count
 from connectless.lambda_sink.handler import BatchResult, ConnectorNotRunnableError, SinkBatchHandler
 from connectless.lambda_sink.target import connector_name
+from connectless.logs import join_library_logs
 from connectless.tracing import make_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = join_library_logs(Logger())  # the library's logs in the same JSON stream
 metrics = Metrics(namespace="Connectless")
 tracer = make_tracer()  # no X-Ray SDK import where Powertools would disable tracing anyway
 

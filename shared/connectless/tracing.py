@@ -2,14 +2,15 @@
 
 Tracer() always builds its provider from the X-Ray SDK (aws_xray_sdk.core: botocore patching, the recorder,
 its plugins), even when Powertools has decided tracing is disabled: about half of a task handler's import.
-make_tracer() applies Powertools' own rule first (Tracer._is_tracer_disabled: POWERTOOLS_TRACE_DISABLED, or
-not running in Lambda, or in SAM local / Chalice) and, where tracing is off, gives the Tracer a no-op provider
+make_tracer() applies the rule Powertools documents first (POWERTOOLS_TRACE_DISABLED true, or not running in
+Lambda, or in SAM local / Chalice local mode) and, where tracing is off, gives the Tracer a no-op provider
 and no auto-patching. In Lambda with tracing on it is the plain Tracer(): the SDK is imported, botocore
 patched and every subsegment recorded as before.
 """
 
 from __future__ import annotations
 
+import os
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 if TYPE_CHECKING:
     import numbers
     import traceback
-    from collections.abc import AsyncGenerator, Generator, Sequence
+    from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 
 
 class _NoOpSegment(BaseSegment):
@@ -68,9 +69,16 @@ class NoOpTracingProvider(BaseProvider):
         pass
 
 
-def tracing_disabled() -> bool:
-    """Powertools' own rule for a disabled Tracer (env var, outside Lambda, SAM local, Chalice)."""
-    return bool(Tracer._is_tracer_disabled())
+_TRUTHY = frozenset({"1", "y", "yes", "t", "true", "on"})  # Powertools reads its boolean variables so
+
+
+def tracing_disabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Powertools' documented rule for a disabled Tracer: POWERTOOLS_TRACE_DISABLED, outside Lambda (no
+    LAMBDA_TASK_ROOT), SAM local (AWS_SAM_LOCAL) or Chalice local mode (AWS_CHALICE_CLI_MODE)."""
+    env = os.environ if environ is None else environ
+    if env.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUTHY:
+        return True
+    return not env.get("LAMBDA_TASK_ROOT") or bool(env.get("AWS_SAM_LOCAL") or env.get("AWS_CHALICE_CLI_MODE"))
 
 
 def make_tracer() -> Tracer:

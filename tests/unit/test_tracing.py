@@ -58,3 +58,18 @@ def test_disabled_tracer_runs_the_handler(monkeypatch: pytest.MonkeyPatch) -> No
 
     with pytest.raises(ValueError, match="boom"):
         failing({}, None)
+
+
+@pytest.mark.parametrize(
+    ("env", "disabled"),
+    [
+        ({"LAMBDA_TASK_ROOT": "/var/task"}, False),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "1"}, True),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "no"}, False),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"}, True),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_CHALICE_CLI_MODE": "true"}, True),
+        ({}, True),
+    ],
+)
+def test_the_rule_powertools_documents(env: dict[str, str], disabled: bool) -> None:
+    assert tracing_disabled(env) is disabled

@@ -84,9 +84,9 @@ class LocalEndpoints:
     schema_registry_url: str = ""
 
     @classmethod
-    def read(cls, path: Path = STATE_FILE) -> LocalEndpoints | None:
+    def read(cls, path: Path | None = None) -> LocalEndpoints | None:
         try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
+            return cls(**json.loads((path or STATE_FILE).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
 
@@ -120,8 +120,10 @@ class _RunningMapping:
             self.emulator.stop()
 
 
-class LocalStack:
-    """Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
+class LocalSamStack:
+    """The SAM stack on this machine: created in moto (or at `aws_endpoint_url`), its handlers run in-process.
+
+    Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
 
     def __init__(self, rest_port: int = 8083, bootstrap_servers: str | None = None, root: Path = stack_template.ROOT,
                  state_file: Path | None = STATE_FILE, reconcile_s: float = 1.0,
@@ -240,9 +242,9 @@ class LocalStack:
         self._undo.append(install_in_moto())
         from moto.core import DEFAULT_ACCOUNT_ID
 
-        self.mappings = store_for(DEFAULT_ACCOUNT_ID, REGION)
-        self.mappings.listeners.append(self._mappings_changed.set)
-        self._undo.append(lambda: self.mappings and self.mappings.listeners.remove(self._mappings_changed.set))
+        store = self.mappings = store_for(DEFAULT_ACCOUNT_ID, REGION)
+        store.listeners.append(self._mappings_changed.set)
+        self._undo.append(lambda: store.listeners.remove(self._mappings_changed.set))
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
         os.environ.pop("AWS_PROFILE", None)

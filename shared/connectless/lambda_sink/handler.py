@@ -33,7 +33,7 @@ from connectless.manager.aws_sinks import provisioned
 from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
-from connectless.runtime.sink_batch import RetryBudget, write_batch, write_chunks
+from connectless.runtime.sink_batch import write_batch, write_chunks
 from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, State, Status, TargetState
 
@@ -114,6 +114,8 @@ class _RunningTask:
         task_config: dict[str, str],
         settings: KafkaSettings | None,
         topic_statuses: StatusStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config  # as stored: a change is seen against these, ${provider:...} references included
         self.task_config = task_config
@@ -123,7 +125,7 @@ class _RunningTask:
         task_class = plugin.cls().task_class()
         if not issubclass(task_class, SinkTask):
             raise ConnectorNotRunnableError(f"connector {connector!r} is not a sink connector")
-        self.pipeline = SinkPipeline(connector, task_id, config, settings)
+        self.pipeline = SinkPipeline(connector, task_id, config, settings, clock=clock, sleep=sleep)
         self.put_size = put_size(config)
         self.task: SinkTask = task_class()
         self.batch: Mapping[str, list[RawRecord]] = {}  # the current batch, per partition, in offset order
@@ -191,7 +193,6 @@ class SinkBatchHandler:
         report_item_failures: bool = True,
         report_only_provisioned: bool = False,
         dlq_flush_timeout_s: float = 30.0,
-        single_attempts: int = 2,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         topic_statuses: StatusStore | None = None,
@@ -206,7 +207,6 @@ class SinkBatchHandler:
         self.report_item_failures = report_item_failures
         self.report_only_provisioned = report_only_provisioned
         self.dlq_flush_timeout_s = dlq_flush_timeout_s
-        self.single_attempts = single_attempts
         self._clock = clock
         self._sleep = sleep
         self._tasks: dict[str, _RunningTask] = {}
@@ -262,7 +262,7 @@ class SinkBatchHandler:
         if running is None:
             try:
                 running = _RunningTask(connector, self.task_id, config, task_config, self.settings,
-                                       self.topic_statuses)  # fmt: skip
+                                       self.topic_statuses, self._clock, self._sleep)  # fmt: skip
             except Exception:  # a task that cannot start (its config, a secret, its system) is a failed task
                 self._set_status(connector, State.FAILED, traceback.format_exc())
                 raise
@@ -355,14 +355,14 @@ class SinkBatchHandler:
                 traces.append(traceback.format_exc())
                 return False
 
-        budget = RetryBudget(timeout_s=self._retry_seconds(pipeline, remaining_s), single_attempts=self.single_attempts,
-                             sleep=self._sleep)  # fmt: skip
+        retry, timeout_s = pipeline.operator, self._retry_seconds(pipeline, remaining_s)
         if result.records_in > chunk_size:  # put per chunk of max.poll.records, as Kafka Connect does per poll
-            outcome = write_chunks(task, converted(), report, convert=pipeline.process, budget=budget, flush=True,
-                                   reset=running.reset)  # fmt: skip
+            outcome = write_chunks(task, converted(), report, convert=pipeline.process, retry=retry,
+                                   timeout_s=timeout_s, flush=True, reset=running.reset)  # fmt: skip
         else:
             records, by_record = next(converted())
-            outcome = write_batch(task, records, by_record, report, budget=budget, flush=True, reset=running.reset)
+            outcome = write_batch(task, records, by_record, report, retry=retry, timeout_s=timeout_s, flush=True,
+                                  reset=running.reset)  # fmt: skip
         result.records_dropped -= pipeline.operator.total_skipped - skipped_before
         pipeline.flush(self.dlq_flush_timeout_s)  # every dead-lettered record acknowledged, or raise
         for tp, raw in outcome.stopped.items():

@@ -16,10 +16,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import queue
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from connectless.config import ConfigError
 from connectless.manager.errors import BadRequestError, ManagerError
@@ -30,7 +33,7 @@ from connectless.rest.errors import NotFoundError, error_body
 from connectless.rest.openapi import openapi_document
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from connectless.rest.service import ConnectService
 
@@ -51,11 +54,6 @@ def _json(status: int, body: Any) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
-def _routes(app: APIGatewayRestResolver) -> list[Any]:
-    """The resolver's routes (Powertools keeps them as `_static_routes` and `_dynamic_routes`, pinned 3.37.0)."""
-    return [*getattr(app, "_static_routes", ()), *getattr(app, "_dynamic_routes", ())]
-
-
 def _empty(status: int) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body="")
 
@@ -74,11 +72,44 @@ def _decoded(route: Callable[..., Response]) -> Callable[..., Response]:
     return call
 
 
+_PATH_PARAMETER = re.compile(r"(<\w+>)")
+
+
 class _Resolver(APIGatewayRestResolver):
     """Powertools' REST resolver whose routes, every one registered (the console's too), take decoded path
-    parameters."""
+    parameters; which keeps (path pattern, methods) of each route for its 405 answers (Powertools' own list is
+    private); and whose current event is its own: Powertools keeps the event being answered on a class shared by
+    every resolver (BaseRouter.current_event), which concurrent requests would overwrite for each other."""
+
+    _event: APIGatewayProxyEvent
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_routes: list[tuple[re.Pattern[str], frozenset[str]]] = []
+
+    def methods_for(self, path: str) -> set[str]:
+        """The methods some route takes at `path`."""
+        return {m for pattern, methods in self.known_routes if pattern.fullmatch(path) for m in methods}
+
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEvent:
+        return self._event
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEvent) -> None:
+        self._event = value
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self._event = APIGatewayProxyEvent(dict(event))
+        return super().resolve(event, context)
 
     def route(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # type: ignore[override]  # passes every argument on
+        rule = kwargs.get("rule", args[0] if args else "")
+        method = kwargs.get("method", args[1] if len(args) > 1 else ())
+        methods = frozenset(m.upper() for m in ([method] if isinstance(method, str) else method))
+        parts = _PATH_PARAMETER.split(rule)  # "/connectors/<name>" -> ["/connectors/", "<name>", ""]
+        pattern = "".join("[^/]+" if _PATH_PARAMETER.fullmatch(part) else re.escape(part) for part in parts)
+        self.known_routes.append((re.compile(pattern), methods))
         register = super().route(*args, **kwargs)
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -175,7 +206,7 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
     @app.not_found
     def not_found(_exc: Exception) -> Response:
         # A known resource asked with another method is 405, with the methods it takes, as Kafka Connect answers.
-        allowed = sorted({route.method for route in _routes(app) if route.rule.match(app.current_event.path)})
+        allowed = sorted(app.methods_for(app.current_event.path))
         if allowed:
             response = _json(405, error_body(405, "HTTP 405 Method Not Allowed"))
             response.headers["Allow"] = ", ".join(allowed)
@@ -332,10 +363,20 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
 
 
 def make_handler(service: Callable[[], ConnectService]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """A Lambda handler over `service`; the local HTTP adapter calls the very same function."""
-    app = build_app(service)
+    """A Lambda handler over `service`; the local HTTP adapter calls the very same function.
+
+    A resolver holds the request it is answering, so concurrent requests (the local adapter answers them in
+    parallel, as Lambda gives each its own container) each take a resolver of their own from a pool."""
+    idle: queue.SimpleQueue[APIGatewayRestResolver] = queue.SimpleQueue()
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return app.resolve(event, context)
+        try:
+            app = idle.get_nowait()
+        except queue.Empty:
+            app = build_app(service)
+        try:
+            return app.resolve(event, context)
+        finally:
+            idle.put(app)
 
     return handler

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from fault_stacks import REPORT, RunningStack, StandaloneProcess, example_connectors
 
-from connectless_local.local_up import LocalStack
+from connectless_local.local_up import LocalSamStack
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,11 +42,11 @@ def standalone(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="package")
-def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSamStack]:
     prefix = f"faults-lu-{uuid.uuid4().hex[:8]}"
     parameters = {"ConfigTopic": f"{prefix}-configs", "OffsetsTopic": f"{prefix}-offsets",
                   "StatusTopic": f"{prefix}-status", "SourceTaskTimeout": "20"}  # fmt: skip
-    stack = LocalStack(rest_port=0, bootstrap_servers=kafka_bootstrap, parameters=parameters,
+    stack = LocalSamStack(rest_port=0, bootstrap_servers=kafka_bootstrap, parameters=parameters,
                        state_file=tmp_path_factory.mktemp("local") / "local-up.json")  # fmt: skip
     stack.start()
     assert stack.endpoints is not None
@@ -55,7 +55,7 @@ def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="package")
-def local_up(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> RunningStack:
+def local_up(local_stack: LocalSamStack, tmp_path_factory: pytest.TempPathFactory) -> RunningStack:
     assert local_stack.endpoints is not None
     topics = local_stack.parameters["ConfigTopic"].removesuffix("-configs")
     running = RunningStack("local up", local_stack.endpoints.rest_url,

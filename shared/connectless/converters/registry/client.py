@@ -63,30 +63,40 @@ class RegistryClient:
     """Schema lookups and registrations for one converter, with bounded caches."""
 
     def __init__(self, settings: RegistrySettings) -> None:
-        from confluent_kafka.schema_registry import SchemaRegistryClient
-
         self.settings = settings
         self.urls = ",".join(settings.urls)
         capacity = settings.cache_capacity
-        if self.urls.startswith("mock://"):
-            self.client = mock_client(self.urls)
-        else:
-            conf: dict[str, Any] = {
-                "url": self.urls,
-                "cache.capacity": capacity,
-                # Retries belong to errors.retry.timeout; the client tries each URL once.
-                "max.retries": 0,
-                "timeout": 10,
-            }
-            if settings.user_info:
-                conf["basic.auth.user.info"] = settings.user_info
-            self.client = SchemaRegistryClient(conf)
+        self._client: Any = None  # made on first use: validating a config or a cold start that converts nothing
         self._capacity = capacity
         self._misses = 0
         self._by_id: LRUCache[int, Schema] = LRUCache(capacity)
         self._ids: LRUCache[tuple[str, str], int] = LRUCache(capacity)
         self._versions: LRUCache[tuple[str, int], int] = LRUCache(capacity)
         self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """confluent-kafka's client (or the scope's in-memory one for `mock://`)."""
+        if self._client is None:
+            from confluent_kafka.schema_registry import SchemaRegistryClient
+
+            if self.urls.startswith("mock://"):
+                self._client = mock_client(self.urls)
+            else:
+                conf: dict[str, Any] = {
+                    "url": self.urls,
+                    "cache.capacity": self._capacity,
+                    # Retries belong to errors.retry.timeout; the client tries each URL once.
+                    "max.retries": 0,
+                    "timeout": 10,
+                }
+                if self.settings.user_info:
+                    conf["basic.auth.user.info"] = self.settings.user_info
+                try:
+                    self._client = SchemaRegistryClient(conf)
+                except (ValueError, TypeError) as exc:
+                    raise DataError(f"Invalid schema registry configuration: {exc}") from exc
+        return self._client
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         from confluent_kafka.schema_registry.error import SchemaRegistryError
@@ -164,5 +174,5 @@ class RegistryClient:
         return found
 
     def close(self) -> None:
-        if not self.urls.startswith("mock://"):
-            self.client.close()
+        if self._client is not None and not self.urls.startswith("mock://"):
+            self._client.close()
