@@ -328,17 +328,18 @@ def test_console_runs_a_connector_through_its_life_on_local_up(
     browser: WebDriver, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     from connectless.lambda_sink.handler import SinkBatchHandler
-    from connectless_local.local_up import LocalStack
+    from connectless_local.local_up import LocalSamStack
 
     prefix = f"console-{uuid.uuid4().hex[:8]}"
     parameters = {"ConfigTopic": f"{prefix}-configs", "OffsetsTopic": f"{prefix}-offsets",
                   "StatusTopic": f"{prefix}-status"}  # fmt: skip
-    stack = LocalStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=tmp_path / "local-up.json",
+    stack = LocalSamStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=tmp_path / "local-up.json",
                        parameters=parameters)  # fmt: skip
     stack.start()
     try:
         assert stack.endpoints is not None
         reload_s = inspect.signature(SinkBatchHandler).parameters["config_ttl_s"].default
         run_console_scenario(browser, stack.endpoints.rest_url, kafka_bootstrap, tmp_path, config_reload_s=reload_s)
+        assert stack.roles is not None and not stack.roles.denied(), stack.roles.report()  # the template's IAM
     finally:
         stack.stop()
