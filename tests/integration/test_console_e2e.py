@@ -1,8 +1,9 @@
 """The web console in a real browser (headless Chromium from Debian's packages, driven by Selenium) against
 `connectless standalone` and against `connectless local up`, both on the real broker: create a connector with
 live validation, see it RUNNING, see a poison record in the dead-letter browser, fix the connector, replay the
-record, pause it with the keyboard only, and delete it. Then the CLI's `dlq peek|replay` and `top` against
-standalone. Screenshots land in $CONNECTLESS_CONSOLE_SCREENSHOTS when set (docs/console-*.png come from here).
+record, pause it with the keyboard only, stop it, reset its offsets, and delete it. Then the CLI's
+`dlq peek|replay` and `top` against standalone. Screenshots land in $CONNECTLESS_CONSOLE_SCREENSHOTS when set
+(docs/console-*.png come from here).
 """
 
 from __future__ import annotations
@@ -216,8 +217,9 @@ def run_console_scenario(browser: WebDriver, base: str, kafka_bootstrap: str, tm
             ui.click("#dlq-refresh")
         return rows[0] if rows else None
 
-    row = _wait(poison_row, "the poison record in the dead-letter browser")
-    assert "not json{" in row.text and "VALUE_CONVERTER" in row.text and f"{topic}-0@1" in row.text
+    _wait(poison_row, "the poison record in the dead-letter browser")
+    text = _wait(lambda: ui.css('#dlq tr[data-record="0:0"]').text, "the poison record's row")  # repaints: re-read
+    assert "not json{" in text and "VALUE_CONVERTER" in text and f"{topic}-0@1" in text
     _wait(lambda: "records in: 3" in ui.css("#chart").text, "the chart to count 3 records in")
     assert ui.unlabelled() == []
     ui.shot("connector")
@@ -237,7 +239,7 @@ def run_console_scenario(browser: WebDriver, base: str, kafka_bootstrap: str, tm
     time.sleep(config_reload_s)
     ui.click("#dlq-0-0")
     time.sleep(3.5)  # the page repaints every 3 s: the tick must survive it
-    assert ui.css("#dlq-0-0").is_selected() and ui.css("#replay").is_enabled()
+    assert _wait(lambda: [ui.css("#dlq-0-0").is_selected() and ui.css("#replay").is_enabled()], "the tick") == [True]
     ui.click("#replay")
     ui.confirm()
     _wait(lambda: "not json{" in sink_file.read_text(), "the replayed record in the sink's file", timeout=90)
@@ -252,6 +254,16 @@ def run_console_scenario(browser: WebDriver, base: str, kafka_bootstrap: str, tm
     browser.switch_to.active_element.send_keys(Keys.ENTER)
     _wait(lambda: ui.state() == "PAUSED", "the connector PAUSED")
     assert requests.get(f"{base}/connectors/{name}/status", timeout=10).json()["connector"]["state"] == "PAUSED"
+
+    # stop, then reset its offsets (Kafka Connect allows that only to a STOPPED connector)
+    ui.click("#action-stop")
+    ui.confirm()
+    _wait(lambda: ui.state() == "STOPPED", "the connector STOPPED")
+    assert requests.get(f"{base}/connectors/{name}/offsets", timeout=10).json()["offsets"]
+    ui.click("#action-reset-offsets")
+    ui.confirm()
+    _wait(lambda: "offsets reset" in ui.css("[data-testid=notice]").text, "the reset's notice")
+    assert requests.get(f"{base}/connectors/{name}/offsets", timeout=10).json() == {"offsets": []}
 
     # delete: back to the list, without it
     ui.click("#action-delete")
