@@ -205,7 +205,7 @@ def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalSamStack) -> 
     assert "by-regex" not in client.get("/connectors")
 
 
-def test_local_status_as_json_for_scripts(local_stack: LocalStack, capsys: pytest.CaptureFixture[str],
+def test_local_status_as_json_for_scripts(local_stack: LocalSamStack, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     import connectless_local.local_up
 
