@@ -36,7 +36,7 @@ from fault_stacks import report
 from moto import mock_aws
 
 from connectless.kafka import KafkaSettings
-from connectless.lambda_sink.context import EmulatedLambdaContext
+from connectless.runtime.lambda_context import EmulatedLambdaContext
 from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 from connectless.storage import ConfigStore, KafkaLog
 
