@@ -206,13 +206,24 @@ JSON_TREES = st.recursive(
 def test_schemaless_round_trip(tree: Any, envelope: bool) -> None:
     conv = converter(**{"schemas.enable": str(envelope).lower()})
     data = conv.from_connect_data(TOPIC, None, tree)
-    expected = SchemaAndValue(None, tree)
+    expected = SchemaAndValue(None, _without_negative_zero(tree))
     if tree is None:
         assert data is None
     else:
         assert data is not None
         decoded = conv.to_connect_data(TOPIC, data)
-        assert decoded == expected and same(decoded.value, tree)
+        assert decoded == expected and same(decoded.value, expected.value)
+
+
+def _without_negative_zero(tree: Any) -> Any:
+    """-0.0 reads back as 0.0, as in Kafka (Jackson reads JSON decimals as BigDecimal)."""
+    if isinstance(tree, float):
+        return tree + 0.0
+    if isinstance(tree, list):
+        return [_without_negative_zero(item) for item in tree]
+    if isinstance(tree, dict):
+        return {k: _without_negative_zero(v) for k, v in tree.items()}
+    return tree
 
 
 _JSON_TEXT = st.one_of(
