@@ -48,6 +48,15 @@ def _freeze_warm_state() -> None:
         gc.freeze()
 
 
+def _connector(alias: str) -> str:
+    """The connector the alias serves (a name AWS refuses as an alias was derived: aws_names)."""
+    try:
+        return _batch_handler().connector_for(alias)
+    except Exception:  # the state stores cannot start: the batch below fails on them again, and is counted
+        logger.exception("cannot read the config topic to map alias %s to its connector", alias)
+        return alias
+
+
 def _task_failures() -> int:
     return _handler.task_failures if _handler is not None else 0
 
@@ -67,7 +76,7 @@ def _record_metrics(result: BatchResult | None, records_in: int, duration_s: flo
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    connector = connector_name(context.invoked_function_arn)
+    connector = _connector(connector_name(context.invoked_function_arn))
     metrics.add_dimension(name="connector", value=connector)
     logger.append_keys(connector=connector)
     tracer.put_annotation(key="connector", value=connector)

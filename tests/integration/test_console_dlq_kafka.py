@@ -10,6 +10,7 @@ import pytest
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import NewTopic
 
+from connectless.aws_names import consumer_group_id
 from connectless.kafka import KafkaSettings
 from connectless.manager.errors import BadRequestError
 from connectless.rest.dlq import DeadLetterQueue, Selection
@@ -127,3 +128,27 @@ def test_lag_per_partition_from_committed_and_end_offsets(
     rows = [(r["partition"], r["committed"], r["end"], r["lag"]) for r in lag["partitions"]]
     assert rows == [(0, 3, 5, 2), (1, None, 5, 5)]
     assert lag["total_lag"] == 7
+
+
+def test_lag_reads_each_topics_own_group_as_on_aws(
+    kafka_bootstrap: str, kafka_admin: AdminClient, unique_topic: Callable[..., str]
+) -> None:
+    """On AWS a sink with several topics (or a name AWS refuses) commits each topic in its own group
+    (ConnectService.topic_groups); connect-<name> still holds an older commit that must not be read for them."""
+    first, second = unique_topic("lag-a"), unique_topic("lag-b")
+    _topics(kafka_admin, (first, 1), (second, 1))
+    settings = KafkaSettings(kafka_bootstrap)
+    producer = settings.producer()
+    for topic in (first, second):
+        for _ in range(4):
+            producer.produce(topic, b"v")
+    assert producer.flush(30) == 0
+    group = f"connect-lag {first}"
+    groups = {first: consumer_group_id(f"lag {first}", first), second: consumer_group_id(f"lag {first}", second)}
+    offsets = GroupOffsets(settings)
+    offsets.alter(group, [(first, 0, 1), (second, 0, 1)])  # the seed, before the per-topic groups
+    offsets.alter(groups[first], [(first, 0, 3)])
+    lag = consumer_lag(settings, group, {"topics": f"{first},{second}"}, topic_groups=groups)
+    rows = [(r["topic"], r["group"], r["committed"], r["lag"]) for r in lag["partitions"]]
+    assert sorted(rows) == sorted([(first, groups[first], 3, 1), (second, groups[second], None, 4)])
+    assert set(lag["group"].split(", ")) == set(groups.values())

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException
 from confluent_kafka.admin import NewTopic
 
 if TYPE_CHECKING:
@@ -27,6 +27,14 @@ class TopicSpec:
     config: Mapping[str, str] = field(default_factory=dict)
 
 
+# A group coordinator loading or moving: a moment's wait fixes it, yet librdkafka does not always flag these
+# retriable (ListConsumerGroupOffsets answered COORDINATOR_LOAD_IN_PROGRESS raises a non-retriable KafkaError).
+COORDINATOR_BUSY = (
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.NOT_COORDINATOR,
+)
+
 _known: set[tuple[str, str]] = set()
 _known_lock = threading.Lock()
 
@@ -38,6 +46,18 @@ def admin_for(settings: KafkaSettings, topics: Iterable[str], timeout: float) ->
     for topic in sorted(set(topics)):
         admin.list_topics(topic, timeout=timeout)
     return admin
+
+
+def alter_group_offsets(admin: AdminClient, group: str, partitions: list[TopicPartition], timeout: float) -> None:
+    """AlterConsumerGroupOffsets, raising the first partition's error: the request succeeds as a whole while each
+    partition may carry its own (a coordinator still loading, seen on a fresh broker), and then nothing is stored."""
+
+    result = admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, partitions)])[group].result(
+        timeout
+    )
+    for tp in result.topic_partitions or []:
+        if tp.error is not None:
+            raise KafkaException(tp.error)
 
 
 def list_offsets(

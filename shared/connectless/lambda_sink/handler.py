@@ -23,6 +23,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from connectless.aws_names import connector_for_alias
 from connectless.config.providers import resolve_config
 from connectless.connector import SinkTask, TopicPartition
 from connectless.connector_config import CONNECTOR_CLASS, find_connector
@@ -211,6 +212,7 @@ class SinkBatchHandler:
         self._sleep = sleep
         self._tasks: dict[str, _RunningTask] = {}
         self._last_status: dict[str, State] = {}
+        self._aliases: dict[str, str] = {}  # alias -> connector, for names AWS's alias rule made over
         self.task_failures = 0  # times the task was set FAILED
         self._refreshed_at = -float("inf")
         self._lock = threading.Lock()  # one batch at a time per container, as Lambda runs them
@@ -241,6 +243,24 @@ class SinkBatchHandler:
         )
 
     # -- config ------------------------------------------------------------------------------------
+    def connector_for(self, alias: str) -> str:
+        """The connector an invocation through `alias` serves: the connector of that name, or the one whose name
+        AWS refuses as an alias and aws_names.alias_name derived `alias` from. `alias` itself when none is known
+        (yet): the batch then waits as for any connector not in the config topic."""
+        with self._lock:
+            known = self._aliases.get(alias)
+            if known is not None:
+                return known
+            if self.configs.connector_config(alias) is not None:
+                return alias
+            self.configs.refresh()
+            self._refreshed_at = self._clock()
+            found = connector_for_alias(alias, self.configs.snapshot().connectors)
+            if found is None:
+                return alias
+            self._aliases[alias] = found
+            return found
+
     def _running_task(self, connector: str) -> _RunningTask:
         now = self._clock()
         if now - self._refreshed_at >= self.config_ttl_s or connector not in self._tasks:

@@ -6,8 +6,9 @@ one topic per mapping, and a ConsumerGroupId unique among all Kafka mappings and
 - A sink with several topics gets a mapping per topic, each in its own group `connect-<name>-<topic>`. A new
   group with no commit of its topic is seeded, through the Admin API, from `connect-<name>` when that group has
   commits for the topic: no offset is lost when a Kafka Connect sink (or a one-topic Connectless sink) moves here.
-- A name whose group AWS's ConsumerGroupId rule refuses (1 to 200 of `[a-zA-Z0-9-/*:_+=.@]`: a space, `%`,
-  unicode) gets that group cleaned plus a hash of it, seeded from `connect-<name>` as above.
+- A group that AWS's ConsumerGroupId rule refuses (1 to 200 of `[a-zA-Z0-9-/*:_+=.@]`: a name with a space, `%`,
+  unicode, or too long) is derived instead (aws_names.consumer_group_id: the cleaned group, `-`, a hash of the
+  exact connector and topic), and seeded from `connect-<name>` as above.
 - `topics.regex` is refused (400): a mapping names its topic at creation and never follows new ones.
 - `tasks.max` has no effect on a sink: Lambda runs up to one concurrent batch per partition of each topic (its
   pollers scale on their own, or within connectless.sink.minimum/maximum.pollers in provisioned mode).
@@ -18,15 +19,15 @@ one topic per mapping, and a ConsumerGroupId unique among all Kafka mappings and
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import time
 from typing import TYPE_CHECKING, Any, Final
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 
-from connectless.connector_config import consumer_group, parse_topics_list
+from connectless.aws_names import consumer_group_id
+from connectless.connector_config import parse_topics_list
+from connectless.kafka.admin import COORDINATOR_BUSY, alter_group_offsets
 from connectless.manager import lambda_config as lc
 
 if TYPE_CHECKING:
@@ -43,8 +44,6 @@ REGEX_REFUSED: Final = (
     "topics.regex is not supported on AWS: a Lambda Kafka event-source mapping takes one topic, named when it is "
     "created, and does not follow new topics. List the topics in 'topics' instead."
 )
-_GROUP_ID: Final = re.compile(r"[a-zA-Z0-9\-/*:_+=.@]{1,200}")
-_GROUP_ID_REFUSED: Final = re.compile(r"[^a-zA-Z0-9\-/*:_+=.@]")
 _PROVISIONED_ONLY: Final = (lc.MAX_RETRY_ATTEMPTS, lc.MAX_RECORD_AGE, lc.BISECT_ON_ERROR)
 
 
@@ -53,13 +52,9 @@ def sink_topics(config: Mapping[str, str]) -> list[str]:
 
 
 def sink_group(connector: str, topic: str, topics: Sequence[str]) -> str:
-    """The consumer group of `topic`'s mapping: Kafka Connect's group when the sink has that one topic only, made
-    fit for AWS's ConsumerGroupId rule when it is not (cleaned, plus a hash that keeps distinct names apart)."""
-    group = consumer_group(connector) if list(topics) in ([], [topic]) else f"{consumer_group(connector)}-{topic}"
-    if _GROUP_ID.fullmatch(group):
-        return group
-    digest = hashlib.sha256(group.encode()).hexdigest()[:8]
-    return f"{_GROUP_ID_REFUSED.sub('_', group)[:190]}-{digest}"
+    """The consumer group of `topic`'s mapping: Kafka Connect's group `connect-<name>` when the sink has that one
+    topic only, `connect-<name>-<topic>` when it has several; each derived (aws_names) when AWS refuses it."""
+    return consumer_group_id(connector, None if list(topics) in ([], [topic]) else topic)
 
 
 def sink_groups(connector: str, topics: Sequence[str]) -> dict[str, str]:
@@ -101,8 +96,7 @@ def seed_group(settings: KafkaSettings, group: str, topic: str, source: str, *, 
     offsets = _committed(admin, source, topic)
     if not offsets:
         return 0
-    request = [ConsumerGroupTopicPartitions(group, offsets)]
-    _retrying(lambda: admin.alter_consumer_group_offsets(request)[group].result(_TIMEOUT_S))
+    _retrying(lambda: alter_group_offsets(admin, group, offsets, _TIMEOUT_S))
     log.info("seeded consumer group %s with %d offsets of %s from %s", group, len(offsets), topic, source)
     return len(offsets)
 
@@ -128,7 +122,7 @@ def _retrying(call: Callable[[], Any], attempts: int = 20) -> Any:
             return call()
         except KafkaException as exc:
             error = exc.args[0] if exc.args else None
-            if not isinstance(error, KafkaError) or not error.retriable():
+            if not isinstance(error, KafkaError) or not (error.retriable() or error.code() in COORDINATOR_BUSY):
                 raise
             time.sleep(0.5)
     return call()

@@ -82,7 +82,8 @@ def add_console_routes(app: APIGatewayRestResolver, svc: Callable[[], ConnectSer
         config = _config(service, name)
         if not _is_sink(config):
             raise BadRequestError(f"Connector {name} is not a sink connector: it has no consumer group")
-        return _json(200, consumer_lag(service.state.settings, consumer_group(name), config))
+        groups = service.topic_groups(name, config)
+        return _json(200, consumer_lag(service.state.settings, consumer_group(name), config, topic_groups=groups))
 
     @app.get(f"{EXTENSION_PREFIX}/connectors/<name>/throughput")
     def connector_throughput(name: str) -> Response:

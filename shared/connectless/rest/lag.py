@@ -1,5 +1,6 @@
-"""A sink connector's consumer lag per partition: the committed offsets of its group (`connect-<name>`) against
-the end offsets of its topics, both from the Admin API.
+"""A sink connector's consumer lag per partition: the committed offsets of its group (`connect-<name>`, or on AWS
+the group of each topic's mapping: ConnectService.topic_groups) against the end offsets of its topics, both from
+the Admin API.
 
 A partition the group never committed counts its whole log (end - log start) as lag, as a new group starting
 from the earliest offset would have it.
@@ -34,13 +35,24 @@ def sink_topics(config: Mapping[str, str], known: Iterable[str]) -> list[str]:
     return sorted({t for t in known if pattern.fullmatch(t)})
 
 
-def consumer_lag(settings: KafkaSettings | None, group: str, config: Mapping[str, str]) -> dict[str, Any]:
-    """`{"group", "partitions": [{topic, partition, committed, log_start, end, lag}], "total_lag"}`."""
+def consumer_lag(settings: KafkaSettings | None, group: str, config: Mapping[str, str], *,
+                 topic_groups: Mapping[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """`{"group", "partitions": [{topic, partition, group, committed, log_start, end, lag}], "total_lag"}`: each
+    topic's progress is read from its group in `topic_groups`, or from `group` for a topic that names none; the
+    top-level `group` lists the groups read, comma-separated."""
     if settings is None:
         return {"group": group, "partitions": [], "total_lag": 0}
+
+    def group_of(topic: str) -> str:
+        return (topic_groups or {}).get(topic, group)
+
+    groups = list(dict.fromkeys(topic_groups.values())) if topic_groups else [group]
+    reader = GroupOffsets(settings)
     committed = {
         (e["partition"]["kafka_topic"], e["partition"]["kafka_partition"]): e["offset"]["kafka_offset"]
-        for e in GroupOffsets(settings).get(group)
+        for each in groups
+        for e in reader.get(each)
+        if group_of(e["partition"]["kafka_topic"]) == each
     }
     admin = settings.admin()
     cluster = admin.list_topics(timeout=TIMEOUT_S)
@@ -48,7 +60,7 @@ def consumer_lag(settings: KafkaSettings | None, group: str, config: Mapping[str
     names = [t for t in sink_topics(config, cluster.topics) if t in cluster.topics]
     partitions = [TopicPartition(t, p) for t in names for p in sorted(cluster.topics[t].partitions)]
     if not partitions:
-        return {"group": group, "partitions": [], "total_lag": 0}
+        return {"group": ", ".join(groups), "partitions": [], "total_lag": 0}
     for topic in names:  # as admin_for does: ListOffsets on a client that has the topics' metadata
         admin.list_topics(topic, timeout=TIMEOUT_S)
     ends = list_offsets(admin, {tp: OffsetSpec.latest() for tp in partitions}, TIMEOUT_S)
@@ -59,6 +71,6 @@ def consumer_lag(settings: KafkaSettings | None, group: str, config: Mapping[str
         start = starts[tp].offset
         done = committed.get((tp.topic, tp.partition))
         lag = max(0, end - (start if done is None else max(done, start)))
-        rows.append({"topic": tp.topic, "partition": tp.partition, "committed": done, "log_start": start,
-                     "end": end, "lag": lag})  # fmt: skip
-    return {"group": group, "partitions": rows, "total_lag": sum(r["lag"] for r in rows)}
+        rows.append({"topic": tp.topic, "partition": tp.partition, "group": group_of(tp.topic), "committed": done,
+                     "log_start": start, "end": end, "lag": lag})  # fmt: skip
+    return {"group": ", ".join(groups), "partitions": rows, "total_lag": sum(r["lag"] for r in rows)}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from connectless.kafka.admin import admin_for, list_offsets
+from connectless.kafka.admin import COORDINATOR_BUSY, admin_for, alter_group_offsets, list_offsets
 from connectless.manager.errors import BadRequestError
 
 if TYPE_CHECKING:
@@ -78,8 +78,8 @@ class GroupOffsets:
             return []
         admin = self.settings.admin()
         try:
-            futures = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
-            result = futures[group].result(TIMEOUT_S)
+            request = [ConsumerGroupTopicPartitions(group)]
+            result = _retrying(lambda: admin.list_consumer_group_offsets(request)[group].result(TIMEOUT_S))
         except KafkaException as exc:
             if _code(exc) == KafkaError.GROUP_ID_NOT_FOUND:
                 return []
@@ -97,9 +97,8 @@ class GroupOffsets:
             listed = list_offsets(admin, {tp: OffsetSpec.earliest() for tp in resets}, TIMEOUT_S)
             starts = {(tp.topic, tp.partition): info.offset for tp, info in listed.items()}
         partitions = [TopicPartition(t, p, starts[(t, p)] if o is None else o) for t, p, o in offsets]
-        request = [ConsumerGroupTopicPartitions(group, partitions)]
         try:
-            _retrying(lambda: admin.alter_consumer_group_offsets(request)[group].result(TIMEOUT_S))
+            _retrying(lambda: alter_group_offsets(admin, group, partitions, TIMEOUT_S))
         except KafkaException as exc:
             raise BadRequestError(f"Failed to alter consumer group offsets for group {group}: {exc}") from exc
 
@@ -122,7 +121,7 @@ def _retrying(call: Callable[[], Any], attempts: int = 20) -> Any:
             return call()
         except KafkaException as exc:
             error = exc.args[0] if exc.args else None
-            if not isinstance(error, KafkaError) or not error.retriable():
+            if not isinstance(error, KafkaError) or not (error.retriable() or error.code() in COORDINATOR_BUSY):
                 raise
             time.sleep(0.5)
     return call()

@@ -111,7 +111,7 @@ _SCHEMAS: dict[str, Any] = {
     "ConsumerLag": {"type": "object", "properties": {
         "group": {"type": "string"}, "total_lag": {"type": "integer"},
         "partitions": {"type": "array", "items": {"type": "object", "properties": {
-            "topic": {"type": "string"}, "partition": {"type": "integer"},
+            "topic": {"type": "string"}, "partition": {"type": "integer"}, "group": {"type": "string"},
             "committed": {"type": "integer", "nullable": True}, "log_start": {"type": "integer"},
             "end": {"type": "integer"}, "lag": {"type": "integer"}}}}}},
     "Throughput": {"type": "object", "properties": {

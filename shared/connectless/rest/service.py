@@ -29,6 +29,8 @@ from connectless.rest.plugins_view import string_map
 from connectless.storage import State, TargetState
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from connectless.manager.executor import Executor
     from connectless.manager.state import ConnectState
     from connectless.storage import ConfigSnapshot, Status
@@ -259,9 +261,11 @@ class ConnectService:
         self.state.statuses.reset_topics(name)
 
     # -- offsets -----------------------------------------------------------------------------------
-    def _topic_groups(self, name: str, config: dict[str, str]) -> dict[str, str] | None:
-        """On AWS, a sink with several topics, or a name AWS's group rule refuses, keeps its offsets in groups of
-        its own (aws_sinks): topic -> group. None: the sink has the one group connect-<name>, as in Kafka Connect."""
+    def topic_groups(self, name: str, config: Mapping[str, str]) -> dict[str, str] | None:
+        """The one place the REST API (offsets, the console's lag) names a sink's consumer groups. On AWS, a sink
+        with several topics, or a name AWS's group rule refuses, keeps its offsets in groups of its own
+        (aws_sinks.sink_group): topic -> group. None: the sink has the one group connect-<name>, as in Kafka
+        Connect."""
         topics = sink_topics(config)
         if not self.on_aws:
             return None
@@ -271,7 +275,7 @@ class ConnectService:
     def get_offsets(self, name: str) -> dict[str, Any]:
         config = self._config(name)
         if self._type(config) == "sink":
-            groups = self._topic_groups(name, config)
+            groups = self.topic_groups(name, config)
             if groups is None:
                 return {"offsets": self.groups.get(consumer_group(name))}
             found = [e for topic, group in groups.items() for e in self.groups.get(group)
@@ -292,7 +296,7 @@ class ConnectService:
         pairs = parse_offsets_body(body)
         if self._type(config) == "sink":
             offsets = parse_sink_offsets(pairs)
-            if self._topic_groups(name, config) is None:
+            if self.topic_groups(name, config) is None:
                 self.groups.alter(consumer_group(name), offsets)
             else:
                 topics = sink_topics(config)
@@ -308,7 +312,7 @@ class ConnectService:
     def reset_offsets(self, name: str) -> dict[str, str]:
         config = self._require_stopped(name)
         if self._type(config) == "sink":
-            groups = self._topic_groups(name, config) or {}
+            groups = self.topic_groups(name, config) or {}
             # connect-<name> too: a later per-topic group must not be seeded from offsets that were reset
             for group in (*groups.values(), consumer_group(name)):
                 self.groups.reset(group)

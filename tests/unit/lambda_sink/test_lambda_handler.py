@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import sink_fakes
+from connectless.aws_names import alias_name
 from connectless.connector import SinkConnector, SinkTask
 from connectless.errors import ConnectError
 from connectless.lambda_sink.events import build_event
@@ -199,6 +200,22 @@ def test_the_function_reports_metrics_per_connector(capsys: pytest.CaptureFixtur
     assert emf["connector"] == NAME
     assert (emf["RecordsIn"], emf["RecordsOut"], emf["RecordsDeadLettered"]) == ([3.0], [2.0], [1.0])
     assert emf["BatchDuration"][0] >= 0
+
+
+@pytest.mark.parametrize("name", ["spaces in name", "ünï-☃-名前", "50%-off", "123"])
+def test_a_name_aws_refuses_as_an_alias_is_served_through_its_derived_alias(name: str) -> None:
+    """On AWS the sink is invoked through alias_name(connector), which differs from a name like these."""
+    sink_fakes.reset(name)
+    app = load_app()
+    app._handler = make_handler()
+    app._handler.configs.put_connector_config(name, {**BASE, "name": name})
+    alias = alias_name(name)
+    assert alias != name
+    response = app.lambda_handler(event(b'{"a":1}'), EmulatedLambdaContext("connectless-sink", alias, timeout_s=60))
+    assert response == {"batchItemFailures": []}
+    assert sink_fakes.WRITTEN[name] == {("orders", 0, 0): {"a": 1}}
+    assert app._handler.connector_for(alias) == name
+    assert app._handler.connector_for(NAME) == NAME  # a name AWS takes is its own alias
 
 
 def test_config_provider_references_are_resolved_at_task_start(monkeypatch: pytest.MonkeyPatch) -> None:

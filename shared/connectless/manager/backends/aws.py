@@ -8,17 +8,16 @@ mappings are Enabled, and PAUSED or STOPPED once they are Disabled (their consum
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from connectless.aws_names import alias_name, schedule_name
 from connectless.connector_config import consumer_group
 from connectless.manager import lambda_config as lc
 from connectless.manager.aws_sinks import REGEX_REFUSED, provisioned, seed_group, sink_groups, sink_topics
@@ -32,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_SCHEDULE_NAME = re.compile(r"[^0-9A-Za-z_.-]")
-_ALIAS_NAME = re.compile(r"[^0-9A-Za-z_-]")
 # Update accepts these; Topics, StartingPosition and the consumer group are fixed at creation.
 _UPDATABLE = (
     "BatchSize",
@@ -86,25 +83,6 @@ class AwsTargets:
             bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             source_access=json.loads(env.get("CONNECTLESS_KAFKA_ACCESS_CONFIG") or "[]"),
         )
-
-
-def _safe(name: str, pattern: re.Pattern[str], limit: int) -> str:
-    """`name` when allowed as is; otherwise a cleaned prefix plus a hash, so distinct names stay distinct."""
-    cleaned = pattern.sub("_", name)
-    if cleaned == name and len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{cleaned[: limit - 9]}-{digest}"
-
-
-def schedule_name(connector: str, task: int) -> str:
-    return _safe(f"connectless-{connector}-{task}", _SCHEDULE_NAME, 64)
-
-
-def alias_name(connector: str) -> str:
-    """The sink function's alias; the sink handler reads the connector's name from it."""
-    alias = _safe(connector, _ALIAS_NAME, 128)
-    return f"c-{alias}" if alias.isdigit() else alias
 
 
 def esm_request(connector: str, topic: str, function_arn: str, targets: AwsTargets, config: Mapping[str, str], *,
