@@ -203,6 +203,55 @@ def test_a_sink_on_two_topics_a_mapping_and_a_group_each(local_stack: LocalSamSt
     client.request("DELETE", f"/connectors/{name}")
 
 
+def test_a_sink_whose_name_aws_refuses_runs_under_derived_names(local_stack: LocalSamStack, kafka_bootstrap: str,
+                                                                 tmp_path: Path) -> None:  # fmt: skip
+    """A name Kafka Connect takes but AWS does not (a space, `%`, unicode): its mapping's ConsumerGroupId and its
+    alias are derived (aws_names), the group is seeded from connect-<name> (a worker had read 3 records of
+    partition 0), the sink handler finds the connector from the alias, and offsets and lag read the derived group."""
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    from connectless.aws_names import alias_name, consumer_group_id
+    from connectless_cli.client.http import path_of
+
+    assert local_stack.endpoints is not None
+    client = ConnectClient(local_stack.endpoints.rest_url)
+    name = f"50% off ☃ {uuid.uuid4().hex[:6]}"
+    topic, out = f"odd-{uuid.uuid4().hex[:8]}", tmp_path / "out.txt"
+    _produce(kafka_bootstrap, topic, 10)
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    request = [ConsumerGroupTopicPartitions(f"connect-{name}", [TopicPartition(topic, 0, 3)])]
+    admin.alter_consumer_group_offsets(request)[f"connect-{name}"].result(30)
+
+    strings = "org.apache.kafka.connect.storage.StringConverter"
+    config = {"connector.class": "FileStreamSink", "topics": topic, "file": str(out),
+              "key.converter": strings, "value.converter": strings}  # fmt: skip
+    client.request("POST", "/connectors", {"name": name, "config": config})
+    assert client.get(path_of("connectors", name, "status"))["connector"]["state"] == "RUNNING"
+
+    group = consumer_group_id(name)
+    assert group != f"connect-{name}"
+    lam = boto3.client("lambda", endpoint_url=local_stack.endpoints.aws_endpoint_url)
+    alias = lam.get_alias(FunctionName=os.environ["CONNECTLESS_SINK_FUNCTION_NAME"], Name=alias_name(name))
+    mappings = lam.list_event_source_mappings(FunctionName=alias["AliasArn"])["EventSourceMappings"]
+    assert [m["SelfManagedKafkaEventSourceConfig"]["ConsumerGroupId"] for m in mappings] == [group]
+
+    expected = {f"{topic}:{i}" for i in range(10) if not (i % 2 == 0 and i // 2 < 3)}
+    eventually(lambda: out.exists() and len(out.read_text(encoding="utf-8").splitlines()) >= len(expected))
+    assert sorted(out.read_text(encoding="utf-8").splitlines()) == sorted(expected)
+    lag = client.get(path_of("connectless", "connectors", name, "lag"))
+    assert lag["group"] == group and lag["total_lag"] == 0
+
+    client.request("PUT", path_of("connectors", name, "stop"))
+    got = {(o["partition"]["kafka_topic"], o["partition"]["kafka_partition"]): o["offset"]["kafka_offset"]
+           for o in client.get(path_of("connectors", name, "offsets"))["offsets"]}  # fmt: skip
+    assert got == {(topic, 0): 5, (topic, 1): 5}
+    client.request("DELETE", path_of("connectors", name, "offsets"))
+    assert _group_offsets(kafka_bootstrap, group) == {}
+    assert _group_offsets(kafka_bootstrap, f"connect-{name}") == {}
+    client.request("DELETE", path_of("connectors", name))
+
+
 def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalSamStack) -> None:
     from connectless_cli.client.http import ConnectRestError
 
