@@ -389,10 +389,8 @@ def _sink_json(pipeline: SinkPipeline, record: SinkRecord) -> dict[str, Any]:
             [h.key, _serialized(partial(to_header, topic, h.key), h.schema, h.value)[1]] for h in record.headers
         ],
     }
-    raw = RawRecord(
-        topic, record.kafka_partition, record.kafka_offset, record.timestamp, record.timestamp_type, key, value
-    )
-    return _with_schema_ids(document, raw, pipeline)
+    # Only the bytes matter to _with_schema_ids (a schema-registry converter's schema id).
+    return _with_schema_ids(document, RawRecord(topic, -1, -1, record.timestamp, key=key, value=value), pipeline)
 
 
 def _serialized(convert: Callable[..., bytes | None], *args: Any) -> tuple[bytes | None, Any]:
