@@ -23,6 +23,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -208,8 +209,6 @@ class ConnectlessStandalone:
             pytest.fail("connectless standalone never printed its REST address:\n" + "".join(self.printed[-40:]))
         self.url = f"http://127.0.0.1:{port}"
         # keep reading its log so the pipe never fills
-        import threading
-
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self) -> None:
