@@ -157,7 +157,11 @@ def _build(
 
         def process_source(raw: RawRecord, line_no: int) -> dict[str, Any] | None:
             produced = source.process(_source_record(readers, source, raw, line_no))
-            return None if produced is None else _with_schema_ids(_raw_json(produced, source=True), produced, source)
+            return (
+                None
+                if produced is None
+                else _with_schema_ids(_raw_json(produced, source=True), produced.key, produced.value, source)
+            )
 
         return source, process_source
 
@@ -331,16 +335,13 @@ def _source_readers(pipeline: SourcePipeline) -> tuple[Any, Any]:
 
 
 def _with_schema_ids(
-    document: dict[str, Any], produced: RawRecord, pipeline: SourcePipeline | SinkPipeline
+    document: dict[str, Any], key: bytes | None, value: bytes | None, pipeline: SourcePipeline | SinkPipeline
 ) -> dict[str, Any]:
     """A schema-registry converter's bytes always as base64 (framed binary, even when it happens to be UTF-8),
     with the schema id of their header beside them."""
     from connectless.converters.registry.base import RegistryConverter
 
-    for role, converter, data in (
-        ("key", pipeline.key_converter, produced.key),
-        ("value", pipeline.value_converter, produced.value),
-    ):
+    for role, converter, data in (("key", pipeline.key_converter, key), ("value", pipeline.value_converter, value)):
         if isinstance(converter, RegistryConverter) and data is not None:
             document[role] = {"base64": base64.b64encode(data).decode()}
             document[f"{role}_schema_id"] = int.from_bytes(data[1:5], "big") if len(data) >= 5 else None
@@ -370,8 +371,6 @@ def _sink_json(pipeline: SinkPipeline, record: SinkRecord) -> dict[str, Any]:
 
     A key, value or header the converter cannot serialise shows as {"unserializable": "<exception class>"}.
     """
-    from connectless.raw_records import RawRecord
-
     topic = record.topic  # after any topic-renaming transform
     key, key_shown = _serialized(pipeline.key_converter.from_connect_data, topic, record.key_schema, record.key)
     value, value_shown = _serialized(
@@ -389,10 +388,7 @@ def _sink_json(pipeline: SinkPipeline, record: SinkRecord) -> dict[str, Any]:
             [h.key, _serialized(partial(to_header, topic, h.key), h.schema, h.value)[1]] for h in record.headers
         ],
     }
-    raw = RawRecord(
-        topic, record.kafka_partition, record.kafka_offset, record.timestamp, record.timestamp_type, key, value
-    )
-    return _with_schema_ids(document, raw, pipeline)
+    return _with_schema_ids(document, key, value, pipeline)
 
 
 def _serialized(convert: Callable[..., bytes | None], *args: Any) -> tuple[bytes | None, Any]:

@@ -491,7 +491,9 @@ def cases(
         config["connector.class"] = "org.apache.kafka.connect.file.FileStreamSourceConnector"
         config["topic"] = TOPICS[0]
     if draw(st.booleans()):
-        config["header.converter"] = draw(st.sampled_from([SIMPLE_HEADER, STRING]))
+        config["header.converter"] = draw(st.sampled_from([SIMPLE_HEADER, STRING, JSON]))
+        if config["header.converter"] == JSON:
+            config["header.converter.schemas.enable"] = draw(st.sampled_from(["true", "false"]))
     config["errors.tolerance"] = draw(st.sampled_from(["none", "all"]))
     if transforms is not None:
         config.update(draw(transforms))

@@ -168,7 +168,10 @@ def run_connectless(side: str, config: dict[str, str], records: list[dict[str, A
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err):
         code = transform(side, config.get("name", "differential"), config, stream, out)
-    answer: dict[str, Any] = {"exit": code, "lines": [orjson.loads(line) for line in out.getvalue().splitlines()]}
+    answer: dict[str, Any] = {
+        "exit": code,
+        "lines": [orjson.loads(line) for line in out.getvalue().split("\n") if line],
+    }
     if code == 2:
         answer["usage"] = err.getvalue().strip()
     return answer

@@ -270,6 +270,13 @@ class LocalSamStack:
         key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
         os.environ.update(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
 
+        def delete_user() -> None:  # moto's backends outlive its server within a process: leave no user behind
+            iam.delete_access_key(UserName=ADMIN_USER, AccessKeyId=key["AccessKeyId"])
+            iam.delete_user_policy(UserName=ADMIN_USER, PolicyName="everything")
+            iam.delete_user(UserName=ADMIN_USER)
+
+        self._undo.append(delete_user)
+
     def _enforce_iam(self) -> None:
         """Each function gets its role's temporary credentials (sts:AssumeRole, as Lambda does), then moto's
         access control goes on for S3 and every function's call is checked against its role's policies

@@ -69,7 +69,7 @@ MAX_IDLE_ENV: Final = "CONNECTLESS_SOURCE_MAX_IDLE_MS"
 COMMIT_INTERVAL_ENV: Final = "CONNECTLESS_SOURCE_COMMIT_INTERVAL_MS"
 KEEP_WARM_ENV: Final = "CONNECTLESS_SOURCE_KEEP_WARM"  # "false": every invocation fences and starts afresh
 DEFAULT_MARGIN_S: Final = 10.0
-WARM_CHECK_S: Final = 0.3  # how long a warm task waits to see its own last commit before starting afresh
+WARM_CHECK_S: Final = 0.5  # how long a warm task waits for the offsets topic's transactions to settle
 
 
 class SourceTaskFailedError(ConnectError):
@@ -281,17 +281,20 @@ class SourceTaskHandler:
             log.info("config of source task %s-%d changed: starting it afresh", connector, warm.runner.task_id)
             return False
         offsets, committed = warm.runner.offsets, warm.runner.committed.values()
-        # The broker writes a transaction's commit markers after commit_transaction() returns, so right after our
-        # own commit the topic's stable end may not show it yet: look again for a moment before giving up.
+        # The broker writes a transaction's commit markers after commit_transaction() returns, ours or another
+        # container's: until they are written the topic's stable end hides that commit. Wait for the topic to
+        # settle (briefly: a transaction still open after that means the task runs elsewhere right now).
         give_up = time.monotonic() + WARM_CHECK_S
-        while True:
-            offsets.refresh()
-            if all(offsets.offset(connector, partition) == offset for partition, offset in committed):
-                return True
+        while not offsets.log.transactions_settled():
             if time.monotonic() >= give_up:
-                log.info("source task %s-%d ran elsewhere since: starting it afresh", connector, warm.runner.task_id)
+                log.info("source task %s-%d: offsets topic busy, starting it afresh", connector, warm.runner.task_id)
                 return False
             time.sleep(0.01)
+        offsets.refresh()
+        if all(offsets.offset(connector, partition) == offset for partition, offset in committed):
+            return True
+        log.info("source task %s-%d ran elsewhere since: starting it afresh", connector, warm.runner.task_id)
+        return False
 
     def _running(self, runner: SourceTaskRunner) -> None:
         """Hook: `runner` runs this invocation (standalone mode reads its progress live)."""

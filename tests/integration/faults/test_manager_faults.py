@@ -41,6 +41,9 @@ class FaultyBackend:
         self.deploys = 0
         self.lock = threading.Lock()
 
+    def __getattr__(self, name: str) -> Any:  # everything else (on_aws, ...) is the stack's backend's
+        return getattr(self.inner, name)
+
     def apply(self, unit: TaskUnit) -> Any:
         time.sleep(self.delay_s)
         if unit.op.value in ("start", "restart"):
