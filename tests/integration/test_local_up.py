@@ -166,6 +166,17 @@ def test_a_sink_on_two_topics_a_mapping_and_a_group_each(local_stack: LocalSamSt
     lines = out.read_text(encoding="utf-8").splitlines()
     assert sorted(lines) == sorted(expected)
 
+    # paused: the mappings stay, Disabled, and no emulator runs them; resumed: Enabled again, the same mappings
+    uuids = {m["UUID"] for m in mappings}
+    client.request("PUT", f"/connectors/{name}/pause")
+    paused = lam.list_event_source_mappings(FunctionName=alias)["EventSourceMappings"]
+    assert {m["UUID"]: m["State"] for m in paused} == dict.fromkeys(uuids, "Disabled")
+    assert not uuids & set(local_stack._running_mappings)
+    client.request("PUT", f"/connectors/{name}/resume")
+    resumed = lam.list_event_source_mappings(FunctionName=alias)["EventSourceMappings"]
+    assert {m["UUID"]: m["State"] for m in resumed} == dict.fromkeys(uuids, "Enabled")
+    assert uuids <= set(local_stack._running_mappings)
+
     # offsets across the per-topic groups
     client.request("PUT", f"/connectors/{name}/stop")
     # STOPPED: no task, so no mapping (its consumers left the groups before the request returned)
@@ -205,7 +216,7 @@ def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalSamStack) -> 
     assert "by-regex" not in client.get("/connectors")
 
 
-def test_local_status_as_json_for_scripts(local_stack: LocalStack, capsys: pytest.CaptureFixture[str],
+def test_local_status_as_json_for_scripts(local_stack: LocalSamStack, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     import connectless_local.local_up
 

@@ -7,7 +7,9 @@ What runs, in start order (stop undoes it in reverse):
    moto at all: see "External endpoint" below;
 2. Kafka: the broker in KAFKA_BOOTSTRAP_SERVERS, or the embedded one;
 3. the stack: template.yaml translated with aws-sam-translator and created by moto's CloudFormation; the
-   functions' environment (as the stack resolved it) becomes this process's;
+   functions' environment (as the stack resolved it) becomes this process's; under moto, IAM as on AWS: each
+   function assumes the role the stack gave it, moto's access control goes on, and every AWS call a handler
+   makes is checked against its role's policies (function_roles.py);
 4. the connector manager: the real ASL, run by moto, calls the manager handler, whose AWS backend creates
    schedules in moto's EventBridge Scheduler, the sink alias in moto's Lambda and the Kafka event-source
    mappings there too (moto's Lambda extended with them, AWS's rules enforced: event_source_mappings.py);
@@ -267,6 +269,13 @@ class LocalSamStack:
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))  # fmt: skip
         key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
         os.environ.update(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+
+        def delete_user() -> None:  # moto's backends outlive its server within a process: leave no user behind
+            iam.delete_access_key(UserName=ADMIN_USER, AccessKeyId=key["AccessKeyId"])
+            iam.delete_user_policy(UserName=ADMIN_USER, PolicyName="everything")
+            iam.delete_user(UserName=ADMIN_USER)
+
+        self._undo.append(delete_user)
 
     def _enforce_iam(self) -> None:
         """Each function gets its role's temporary credentials (sts:AssumeRole, as Lambda does), then moto's

@@ -188,18 +188,19 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         operator = self.operator
         operator.consumer_record = raw
         topic = raw.topic
-        headers = EMPTY_HEADERS
-        if raw.headers:
-            converted = operator.execute(self._convert_headers, Stage.HEADER_CONVERTER, self._header_class, raw)
-            if converted is None:
-                return None
-            headers = converted
+        # Kafka's order (WorkerSinkTask): key, value, then headers; the first to fail is the one reported.
         key = operator.execute(self._key_to_connect, Stage.KEY_CONVERTER, self._key_class, topic, raw.key)
         if key is None:
             return None
         value = operator.execute(self._value_to_connect, Stage.VALUE_CONVERTER, self._value_class, topic, raw.value)
         if value is None:
             return None
+        headers = EMPTY_HEADERS
+        if raw.headers:
+            converted = operator.execute(self._convert_headers, Stage.HEADER_CONVERTER, self._header_class, raw)
+            if converted is None:
+                return None
+            headers = converted
         record = _record(raw, key, value, headers)
         if self._apply_chain is None:
             return record

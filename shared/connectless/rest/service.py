@@ -260,10 +260,13 @@ class ConnectService:
 
     # -- offsets -----------------------------------------------------------------------------------
     def _topic_groups(self, name: str, config: dict[str, str]) -> dict[str, str] | None:
-        """On AWS, a sink with several topics keeps each topic's offsets in its own group (aws_sinks): topic ->
-        group. None: the sink has the one group connect-<name>, as in Kafka Connect."""
+        """On AWS, a sink with several topics, or a name AWS's group rule refuses, keeps its offsets in groups of
+        its own (aws_sinks): topic -> group. None: the sink has the one group connect-<name>, as in Kafka Connect."""
         topics = sink_topics(config)
-        return sink_groups(name, topics) if self.on_aws and len(topics) > 1 else None
+        if not self.on_aws:
+            return None
+        groups = sink_groups(name, topics)
+        return groups if len(topics) > 1 or set(groups.values()) - {consumer_group(name)} else None
 
     def get_offsets(self, name: str) -> dict[str, Any]:
         config = self._config(name)

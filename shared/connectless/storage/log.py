@@ -256,4 +256,5 @@ class KafkaLog(KeyValueLog):
             except KafkaException as exc:
                 if time.monotonic() > deadline or not is_transient(exc.args[0]):
                     raise StoreError(f"reading the end of {self.topic}: {exc}") from exc
+                self._admin = None  # its metadata may be what is behind (a leader epoch, a new topic's leader)
                 time.sleep(0.2)

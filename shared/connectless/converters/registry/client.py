@@ -117,11 +117,13 @@ class RegistryClient:
                 raise DataError(f"{what}: {exc.error_message}; error code: {exc.http_status_code}") from exc
             raise
 
-    def schema(self, schema_id: int) -> Schema:
-        """The schema registered under `schema_id`."""
+    def schema(self, schema_id: int, fmt: str | None = None) -> Schema:
+        """The schema registered under `schema_id` (`fmt="serialized"`: a Protobuf schema as a descriptor)."""
         found = self._by_id.get(schema_id)
         if found is None:
-            found = self._call(f"Error retrieving schema for id {schema_id}", lambda: self.client.get_schema(schema_id))
+            fetch = (lambda: self.client.get_schema(schema_id, fmt=fmt)) if fmt else (
+                lambda: self.client.get_schema(schema_id))  # fmt: skip
+            found = self._call(f"Error retrieving schema for id {schema_id}", fetch)
             if found is None:  # the mock answers None for an unknown id
                 raise SchemaNotFoundError(f"Error retrieving schema for id {schema_id}: Schema {schema_id} not found")
             self._by_id[schema_id] = found
@@ -162,6 +164,18 @@ class RegistryClient:
             if registered is None or registered.version is None:
                 return None
             found = self._versions[key] = int(registered.version)
+        return found
+
+    def version(self, subject: str, version: int, fmt: str | None = None) -> RegisteredSchema:
+        """One version of a subject (a schema reference)."""
+        found = self._call(
+            f"Error retrieving version {version} of subject {subject}",
+            lambda: (
+                self.client.get_version(subject, version, fmt=fmt) if fmt else self.client.get_version(subject, version)
+            ),  # fmt: skip
+        )
+        if found is None:
+            raise SchemaNotFoundError(f"Error retrieving version {version} of subject {subject}: not found")
         return found
 
     def latest(self, subject: str) -> RegisteredSchema:
