@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo demo-standalone test lint typecheck template-check unit integration bench clean
+.PHONY: install system-deps demo demo-standalone test lint typecheck template-check unit integration bench fuzz load clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
@@ -69,6 +69,14 @@ test: install test-deps lint typecheck template-check
 bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run.py
+
+# The fault suite's long runs (issue 18): schemathesis with 300 examples per operation and stack, and the manager
+# under 100 connectors x 4 tasks plus a local up restart with 10,000 offsets (bench/results/manager-load-*).
+fuzz: install test-deps
+	FUZZ_EXAMPLES=150 $(VENV)/bin/pytest -q tests/integration/faults/test_rest_fuzz.py
+
+load: install
+	$(PY) bench/manager_load.py --connectors 100 --tasks 4 --offsets 10000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,5 +1,6 @@
 """Real databases, started once per session and shared by every integration folder: PostgreSQL and MariaDB
-from Debian's packages (tests/db_servers.py).
+from Debian's packages (tests/db_servers.py), and an OpenSearch node (OPENSEARCH_URL points the session at
+another OpenSearch or Elasticsearch instead of the embedded node).
 
 Tests that use them keep out of each other's way: each creates its own uniquely named database, and a test
 that stops a server or changes a global setting puts it back before it ends.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import db_servers
+from connectless_local.embedded_opensearch import EmbeddedOpenSearch, url_from_env
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -33,3 +35,14 @@ def mariadb_server() -> Iterator[db_servers.MariaDBServer]:
     server.start()
     yield server
     server.destroy()
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> Iterator[str]:
+    """The base URL of the session's OpenSearch node, started on first use."""
+    existing = url_from_env()
+    if existing:
+        yield existing
+        return
+    with EmbeddedOpenSearch() as node:
+        yield node.url

@@ -166,6 +166,17 @@ def test_a_sink_on_two_topics_a_mapping_and_a_group_each(local_stack: LocalSamSt
     lines = out.read_text(encoding="utf-8").splitlines()
     assert sorted(lines) == sorted(expected)
 
+    # paused: the mappings stay, Disabled, and no emulator runs them; resumed: Enabled again, the same mappings
+    uuids = {m["UUID"] for m in mappings}
+    client.request("PUT", f"/connectors/{name}/pause")
+    paused = lam.list_event_source_mappings(FunctionName=alias)["EventSourceMappings"]
+    assert {m["UUID"]: m["State"] for m in paused} == dict.fromkeys(uuids, "Disabled")
+    assert not uuids & set(local_stack._running_mappings)
+    client.request("PUT", f"/connectors/{name}/resume")
+    resumed = lam.list_event_source_mappings(FunctionName=alias)["EventSourceMappings"]
+    assert {m["UUID"]: m["State"] for m in resumed} == dict.fromkeys(uuids, "Enabled")
+    assert uuids <= set(local_stack._running_mappings)
+
     # offsets across the per-topic groups
     client.request("PUT", f"/connectors/{name}/stop")
     # STOPPED: no task, so no mapping (its consumers left the groups before the request returned)
@@ -203,3 +214,24 @@ def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalSamStack) -> 
     assert refused.value.status == 400
     assert "topics.regex is not supported on AWS" in str(refused.value)
     assert "by-regex" not in client.get("/connectors")
+
+
+def test_local_status_as_json_for_scripts(local_stack: LocalSamStack, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import connectless_local.local_up
+
+    assert local_stack.endpoints is not None and local_stack.state_file is not None
+    monkeypatch.setattr(connectless_local.local_up, "STATE_FILE", local_stack.state_file)
+    client = ConnectClient(local_stack.endpoints.rest_url)
+    name = f"status-{uuid.uuid4().hex[:8]}"
+    client.request("POST", "/connectors", {"name": name, "initial_state": "STOPPED", "config": {
+        "connector.class": "FileStreamSink", "topics": name, "file": "/dev/null"}})  # fmt: skip
+    capsys.readouterr()
+    assert main(["local", "status", "-o", "json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["rest_url"] == local_stack.endpoints.rest_url
+    assert status["aws_endpoint"] == local_stack.endpoints.aws_endpoint_url
+    assert status["aws_endpoint"].startswith("http://127.0.0.1:")
+    assert status["kafka_bootstrap"] == local_stack.endpoints.bootstrap_servers
+    assert status["connectors"][name] == {"type": "sink", "state": "STOPPED", "tasks": []}
+    client.request("DELETE", f"/connectors/{name}")

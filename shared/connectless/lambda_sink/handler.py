@@ -217,15 +217,14 @@ class SinkBatchHandler(TaskHandlerBase):
     ) -> SinkBatchHandler:
         """Stores on the config and status topics named by the environment (the SAM template sets them)."""
         from connectless.kafka.settings import KafkaSettings
-        from connectless.storage.topics import StateTopics, config_store, status_store
+        from connectless.storage.topics import StateTopics, config_store, start_stores, status_store
 
         env = os.environ if environ is None else environ
         settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
         topics = StateTopics.from_env(env)
         configs = config_store(settings, topics.configs)
         statuses = status_store(settings, topics.status)
-        configs.start()
-        statuses.start()
+        start_stores(configs, statuses)
         worker = env.get("AWS_LAMBDA_FUNCTION_NAME", "connectless-sink")
         return cls(
             configs,
@@ -358,23 +357,24 @@ class SinkBatchHandler(TaskHandlerBase):
         chunk_size = running.put_size
 
         def converted() -> Iterator[tuple[list[SinkRecord], list[RawRecord]]]:
-            """The batch through converters and transforms, `chunk_size` records at a time."""
-            process = pipeline.process
+            """The batch through converters and transforms, `chunk_size` records at a time (a run of records per
+            call: `process_into` appends to the chunk being filled)."""
+            process_into = pipeline.process_into
             records: list[SinkRecord] = []
             by_record: list[RawRecord] = []
             for raws in partitions.values():
-                for raw in raws:
-                    try:
-                        record = process(raw)
-                    except ToleranceExceededError:
-                        traces.append(traceback.format_exc())
+                start, end = 0, len(raws)
+                while start < end:
+                    run = raws[start : start + chunk_size - len(records)]
+                    dropped, stopped_at, error = process_into(run, records, by_record)
+                    result.records_dropped += dropped  # a transform's drop, or a tolerated failure (taken off below)
+                    if error is not None:
+                        assert stopped_at is not None
+                        traces.append("".join(traceback.format_exception(error)))
+                        raw = run[stopped_at]
                         stopped[TopicPartition(raw.topic, raw.partition)] = raw
                         break
-                    if record is None:
-                        result.records_dropped += 1  # a transform's drop, or a tolerated failure (taken off below)
-                        continue
-                    records.append(record)
-                    by_record.append(raw)
+                    start += len(run)
                     if len(records) >= chunk_size:
                         yield records, by_record
                         records, by_record = [], []

@@ -6,6 +6,8 @@ one topic per mapping, and a ConsumerGroupId unique among all Kafka mappings and
 - A sink with several topics gets a mapping per topic, each in its own group `connect-<name>-<topic>`. A new
   group with no commit of its topic is seeded, through the Admin API, from `connect-<name>` when that group has
   commits for the topic: no offset is lost when a Kafka Connect sink (or a one-topic Connectless sink) moves here.
+- A name whose group AWS's ConsumerGroupId rule refuses (1 to 200 of `[a-zA-Z0-9-/*:_+=.@]`: a space, `%`,
+  unicode) gets that group cleaned plus a hash of it, seeded from `connect-<name>` as above.
 - `topics.regex` is refused (400): a mapping names its topic at creation and never follows new ones.
 - `tasks.max` has no effect on a sink: Lambda runs up to one concurrent batch per partition of each topic (its
   pollers scale on their own, or within connectless.sink.minimum/maximum.pollers in provisioned mode).
@@ -16,7 +18,9 @@ one topic per mapping, and a ConsumerGroupId unique among all Kafka mappings and
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -39,6 +43,8 @@ REGEX_REFUSED: Final = (
     "topics.regex is not supported on AWS: a Lambda Kafka event-source mapping takes one topic, named when it is "
     "created, and does not follow new topics. List the topics in 'topics' instead."
 )
+_GROUP_ID: Final = re.compile(r"[a-zA-Z0-9\-/*:_+=.@]{1,200}")
+_GROUP_ID_REFUSED: Final = re.compile(r"[^a-zA-Z0-9\-/*:_+=.@]")
 _PROVISIONED_ONLY: Final = (lc.MAX_RETRY_ATTEMPTS, lc.MAX_RECORD_AGE, lc.BISECT_ON_ERROR)
 
 
@@ -47,10 +53,13 @@ def sink_topics(config: Mapping[str, str]) -> list[str]:
 
 
 def sink_group(connector: str, topic: str, topics: Sequence[str]) -> str:
-    """The consumer group of `topic`'s mapping: Kafka Connect's group when the sink has that one topic only."""
-    if list(topics) in ([], [topic]):
-        return consumer_group(connector)
-    return f"{consumer_group(connector)}-{topic}"
+    """The consumer group of `topic`'s mapping: Kafka Connect's group when the sink has that one topic only, made
+    fit for AWS's ConsumerGroupId rule when it is not (cleaned, plus a hash that keeps distinct names apart)."""
+    group = consumer_group(connector) if list(topics) in ([], [topic]) else f"{consumer_group(connector)}-{topic}"
+    if _GROUP_ID.fullmatch(group):
+        return group
+    digest = hashlib.sha256(group.encode()).hexdigest()[:8]
+    return f"{_GROUP_ID_REFUSED.sub('_', group)[:190]}-{digest}"
 
 
 def sink_groups(connector: str, topics: Sequence[str]) -> dict[str, str]:

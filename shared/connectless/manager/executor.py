@@ -51,10 +51,17 @@ def run_steps(state: ConnectState, backend: Backend, request: ManagerRequest) ->
         validation = steps.validate(state, request, on_aws=backend.on_aws)
         planned = steps.plan(state, request, validation)
         steps.write_configs(state, request, planned)
+    except Exception as exc:
+        steps.record_failure(state, request, {"Error": type(exc).__name__, "Cause": str(exc)})
+        raise
+    try:
         applied = [steps.apply(state, backend, request, unit, planned["type"]) for unit in planned["units"]]
         return steps.record_status(state, request, planned, applied)
     except Exception as exc:
-        steps.record_failure(state, request, {"Error": type(exc).__name__, "Cause": str(exc)})
+        try:
+            steps.roll_back(state, backend, request, {"Error": type(exc).__name__, "Cause": str(exc)})
+        except Exception as again:  # as the ASL's Catch of RollBack: at least the connector is FAILED
+            steps.record_failure(state, request, {"Error": type(again).__name__, "Cause": str(exc)})
         raise
 
 

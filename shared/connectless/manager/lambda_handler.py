@@ -23,7 +23,8 @@ def configure(state: ConnectState, backend: Backend) -> None:
     _configured["state"], _configured["backend"] = state, backend
 
 
-def _runtime() -> tuple[ConnectState, Backend]:
+def runtime() -> tuple[ConnectState, Backend]:
+    """The state and the backend the steps run with (from the environment on first use, unless configured)."""
     if "state" not in _configured:
         from connectless.manager.backends.aws import AwsBackend, AwsTargets
         from connectless.manager.state import ConnectState
@@ -34,7 +35,7 @@ def _runtime() -> tuple[ConnectState, Backend]:
 
 
 def handle(event: dict[str, Any]) -> Any:
-    state, backend = _runtime()
+    state, backend = runtime()
     step = event.get("step")
     request = ManagerRequest.from_json(event["request"])
     if step == "validate":
@@ -47,6 +48,8 @@ def handle(event: dict[str, Any]) -> Any:
         return steps.apply(state, backend, request, event["unit"], event["kind"])
     if step == "record_status":
         return steps.record_status(state, request, event["plan"], event["applied"])
+    if step == "roll_back":
+        return steps.roll_back(state, backend, request, event.get("error") or {})
     if step == "record_failure":
         return steps.record_failure(state, request, event.get("error") or {})
     raise BadRequestError(f"unknown step {step!r}")

@@ -1,6 +1,9 @@
 """The connector manager's steps, in the state machine's order:
 
-Validate -> Plan -> Write configs -> Map over task units: Apply -> Record status (Catch: Record failure).
+Validate -> Plan -> Write configs -> Map over task units: Apply -> Record status. A failure before the configs
+are written is caught by Record failure; one in Apply or Record status by Roll back, so that no change ends half
+applied: every task unit of the connector is removed, and the connector and its tasks are FAILED with the error
+as their trace, its config kept. A restart, or the same request again, rolls it forward.
 
 Each step takes and returns JSON-ready dicts, so the same functions run as Lambda tasks of the state machine
 (functions/manager) and in-process in standalone mode (executor.run_steps). Every execution ends by
@@ -231,3 +234,30 @@ def record_failure(state: ConnectState, request: ManagerRequest, error: Mapping[
     if state.configs.connector_config(request.connector) is not None:
         state.statuses.put_connector(request.connector, Status(State.FAILED, state.worker_id, 0, cause))
     return {"connector": request.connector, "state": State.FAILED.value, "error": error.get("Error")}
+
+
+def roll_back(state: ConnectState, backend: Backend, request: ManagerRequest,
+              error: Mapping[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The Catch of Apply and Record status: nothing of the connector is left half deployed (no schedule, alias or
+    event-source mapping of any of its tasks), and the connector and each of its tasks are FAILED with the error
+    as their trace. Removing what is not there is a no-op, so this step may run again."""
+    state.configs.refresh()
+    state.statuses.refresh()
+    snapshot = state.configs.snapshot()
+    name = request.connector
+    config = snapshot.connectors.get(name)
+    count = max(len(snapshot.tasks.get(name, [])), max(state.statuses.tasks(name), default=-1) + 1)
+    if config is None:  # a delete that got as far as removing the config: nothing is left to run
+        return {"connector": name, "state": None, "removed": 0, "error": error.get("Error")}
+    try:
+        kind = connector_type(find_connector(config.get(CONNECTOR_CLASS, "")))
+    except Exception:  # an unknown class never deployed anything that Apply would remove by kind
+        kind = "source"
+    for task in range(count):
+        backend.apply(TaskUnit(name, task, Op.REMOVE, kind, config, snapshot.task_config(name, task)))
+    cause = str(error.get("Cause") or error.get("Error") or "unknown error")
+    trace = f"{request.action.value} of connector {name} failed and was rolled back; nothing of it runs: {cause}"
+    for task in range(count):
+        state.statuses.put_task(name, task, Status(State.FAILED, state.worker_id, 0, trace))
+    state.statuses.put_connector(name, Status(State.FAILED, state.worker_id, 0, trace))
+    return {"connector": name, "state": State.FAILED.value, "removed": count, "error": error.get("Error")}

@@ -16,11 +16,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import queue
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from connectless.config import ConfigError
 from connectless.manager.errors import BadRequestError, ManagerError
@@ -31,7 +33,7 @@ from connectless.rest.errors import NotFoundError, error_body
 from connectless.rest.openapi import openapi_document
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from connectless.rest.service import ConnectService
 
@@ -75,8 +77,11 @@ _PATH_PARAMETER = re.compile(r"(<\w+>)")
 
 class _Resolver(APIGatewayRestResolver):
     """Powertools' REST resolver whose routes, every one registered (the console's too), take decoded path
-    parameters, and which keeps (path pattern, methods) of each route for its 405 answers (Powertools' own list
-    is private)."""
+    parameters; which keeps (path pattern, methods) of each route for its 405 answers (Powertools' own list is
+    private); and whose current event is its own: Powertools keeps the event being answered on a class shared by
+    every resolver (BaseRouter.current_event), which concurrent requests would overwrite for each other."""
+
+    _event: APIGatewayProxyEvent
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,6 +90,18 @@ class _Resolver(APIGatewayRestResolver):
     def methods_for(self, path: str) -> set[str]:
         """The methods some route takes at `path`."""
         return {m for pattern, methods in self.known_routes if pattern.fullmatch(path) for m in methods}
+
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEvent:
+        return self._event
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEvent) -> None:
+        self._event = value
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self._event = APIGatewayProxyEvent(dict(event))
+        return super().resolve(event, context)
 
     def route(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # type: ignore[override]  # passes every argument on
         rule = kwargs.get("rule", args[0] if args else "")
@@ -346,10 +363,20 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
 
 
 def make_handler(service: Callable[[], ConnectService]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """A Lambda handler over `service`; the local HTTP adapter calls the very same function."""
-    app = build_app(service)
+    """A Lambda handler over `service`; the local HTTP adapter calls the very same function.
+
+    A resolver holds the request it is answering, so concurrent requests (the local adapter answers them in
+    parallel, as Lambda gives each its own container) each take a resolver of their own from a pool."""
+    idle: queue.SimpleQueue[APIGatewayRestResolver] = queue.SimpleQueue()
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return app.resolve(event, context)
+        try:
+            app = idle.get_nowait()
+        except queue.Empty:
+            app = build_app(service)
+        try:
+            return app.resolve(event, context)
+        finally:
+            idle.put(app)
 
     return handler

@@ -81,12 +81,8 @@ class _TaskHandler(SourceTaskHandler):
 
     current: SourceTaskRunner | None = None
 
-    def _runner(
-        self, connector: str, task_id: int, config: Mapping[str, str], task_config: Mapping[str, str]
-    ) -> SourceTaskRunner:
-        runner = super()._runner(connector, task_id, config, task_config)
+    def _running(self, runner: SourceTaskRunner) -> None:
         self.current = runner
-        return runner
 
 
 class ScheduledSourceRunner:
@@ -194,6 +190,7 @@ class ScheduledSourceRunner:
         if self._started:
             self._started = False
             self.scheduler.stop(wait=True)
+            self.handler.close()  # the task kept warm between runs
 
     def describe(self) -> dict[str, Any]:
         stats = self.stats

@@ -19,6 +19,7 @@ from connectless.data import (
     logical,
 )
 from connectless.data.errors import DataError
+from connectless.errors.exceptions import ConnectError
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.java_date_format import JavaDateFormat
@@ -200,7 +201,9 @@ def kind_from_schema(schema: Schema) -> str:
         return TYPE_STRING
     if schema.type.value == "int64":
         return TYPE_UNIX
-    raise DataError(f"Schema {schema!r} does not correspond to a known timestamp type format")
+    # Kafka's own ConnectException here, and its Schema#toString: Schema{name:TYPE}.
+    label = f"{schema.name}:{schema.type.name}" if schema.name else schema.type.name
+    raise ConnectError(f"Schema Schema{{{label}}} does not correspond to a known timestamp type format")
 
 
 def infer_kind(value: Any) -> str:
@@ -307,10 +310,10 @@ class TimestampConverter(OperandRewrite):
     def _plan(self, schema: Schema) -> _Plan:
         """The converted struct schema, the converted field's index (-1: absent), its converter, and defaults."""
         builder = copy_schema_basics(schema, SchemaBuilder.struct())
-        index, kind = -1, TYPE_UNIX
+        index, field_schema = -1, None
         for f in schema.fields:
             if f.name == self.field:
-                index, kind = f.index, kind_from_schema(f.schema)
+                index, field_schema = f.index, f.schema
                 builder.field(f.name, _TARGET_SCHEMAS[self.target_type][1 if f.schema.optional else 0])
             else:
                 builder.field(f.name, f.schema)
@@ -319,12 +322,13 @@ class TimestampConverter(OperandRewrite):
         updated = builder.build()
         if schema.default is not None:
             values = struct_values_with_defaults(schema.default, True)
-            if index >= 0:
-                values[index] = self.convert(values[index], kind)
+            if field_schema is not None:
+                values[index] = self.convert(values[index], kind_from_schema(field_schema))
             object.__setattr__(updated, "default", struct_of(updated, values))
 
         def convert(value: Any) -> Any:
-            return self.convert(value, kind)
+            # The field's schema is checked per struct converted, as Kafka does: a null struct passes.
+            return self.convert(value, TYPE_UNIX if field_schema is None else kind_from_schema(field_schema))
 
         return updated, index, convert, default_positions(schema) if self.replace_null_with_default else ()
 

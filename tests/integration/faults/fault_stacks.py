@@ -110,7 +110,10 @@ def read_topic(bootstrap: str, topic: str, *, committed: bool = False, timeout_s
         if metadata.error is not None:
             return []
         parts = [TopicPartition(topic, p, 0) for p in metadata.partitions]
-        ends = {p.partition: consumer.get_watermark_offsets(p, timeout=10)[1] for p in parts}
+        try:
+            ends = {p.partition: consumer.get_watermark_offsets(p, timeout=10)[1] for p in parts}
+        except KafkaException:  # a broker just back, its partitions without a leader yet: nothing readable now
+            return []
         consumer.assign(parts)
         records: list[Any] = []
         pending = {p for p, end in ends.items() if end > 0}

@@ -44,7 +44,7 @@ from connectless.data.schema import STRING_SCHEMA, SchemaBuilder, Type
 from connectless.data.struct import Struct
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from connectless.data.schema import Schema
 
@@ -480,10 +480,18 @@ class AvroData:
 
     # ------------------------------------------------------------------ Avro schema -> Connect schema
 
-    def to_connect_schema(self, avro: Any, version: int | None = None) -> tuple[Schema, Reader, bool]:
-        """(Connect schema, reader of fastavro's datum or None for as-is, whether a general union occurs)."""
+    def to_connect_schema(
+        self, avro: Any, version: int | None = None, references: Sequence[Any] = ()
+    ) -> tuple[Schema, Reader, bool]:
+        """(Connect schema, reader of fastavro's datum or None for as-is, whether a general union occurs).
+
+        `references` are the Avro schemas the registry lists as this one's references (dependencies first): the
+        named types they define may be used by name."""
         ctx = _ToConnect()
-        avro = qualify(avro)
+        defined: set[str] = set()
+        for referenced in references:
+            _named_types(qualify(referenced, defined=defined), ctx.named)
+        avro = qualify(avro, defined=defined)
         schema, reader = self._to_connect(avro, ctx, force_optional=False, field_default=_MISSING, version=version)
         return schema, reader, ctx.has_general_union
 
@@ -737,6 +745,21 @@ def _logical_type(name: str | None, params: Any) -> str | None:
         # precision was given explicitly (its legacy form)
         return "decimal" if 0 <= scale <= precision or DECIMAL_PRECISION in params else None
     return {DATE_NAME: "date", TIME_NAME: "time-millis", TIMESTAMP_NAME: "timestamp-millis"}.get(name or "")
+
+
+def _named_types(avro: Any, into: dict[str, Any]) -> None:
+    """Every named type a (qualified) Avro schema defines, by full name."""
+    if isinstance(avro, list):
+        for member in avro:
+            _named_types(member, into)
+    elif isinstance(avro, dict):
+        if avro.get("type") in ("record", "error", "enum", "fixed"):
+            into[str(avro["name"])] = avro
+        for f in avro.get("fields", []):
+            _named_types(f.get("type"), into)
+        for key in ("items", "values", "type"):
+            if isinstance(avro.get(key), dict | list):
+                _named_types(avro[key], into)
 
 
 def _decimal_precision_scale(params: Any) -> tuple[int, int]:
