@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep
+    from connectless.transforms.base import MapStep, StructStep
 
 EXCLUDE = "exclude"
 INCLUDE = "include"
@@ -134,6 +134,22 @@ class ReplaceField(OperandRewrite):
             return {get(k, k): v for k, v in owned.items() if k not in exclude and (not include or k in include)}
 
         return rename if not exclude and not include else filter_and_rename
+
+    def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
+        if type(self).transform_operand is not ReplaceField.transform_operand:
+            return None  # a subclass that rewrites differently
+        updated_schema, indices, defaults = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
+        if not defaults and indices == tuple(range(len(schema.fields))):
+            return updated_schema, None  # renames only: the same values under the new schema
+
+        def replace(_record: ConnectRecord, owned: list[Any]) -> list[Any]:
+            values = [owned[i] for i in indices]
+            for position, default in defaults:
+                if values[position] is None:
+                    values[position] = default
+            return values
+
+        return updated_schema, replace
 
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:
