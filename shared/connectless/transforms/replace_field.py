@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import LambdaValidator
-from connectless.data import SchemaBuilder
+from connectless.data import DataError, SchemaBuilder
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
@@ -180,14 +180,23 @@ class ReplaceField(OperandRewrite):
     def _plan(self, schema: Schema) -> _Plan:
         """The new schema, which old field feeds each new one, and (new position, default) pairs."""
         builder = copy_schema_basics(schema, SchemaBuilder.struct())
-        indices: list[int] = []
-        defaults: list[tuple[int, Any]] = []
+        names: list[str] = []
         for f in schema.fields:
             if self.keeps(f.name):
                 builder.field(self.renamed(f.name), f.schema)
-                if f.schema.default is not None and self.replace_null_with_default:
-                    defaults.append((len(indices), f.schema.default))
-                indices.append(f.index)
+                names.append(self.renamed(f.name))
+        # Kafka fills each new field from the old one its *reverse* rename names (the last rename to a name
+        # wins), so two renames to one name read the other field, or fail when it is gone.
+        reverse = {target: source for source, target in self.renames.items()}
+        indices: list[int] = []
+        defaults: list[tuple[int, Any]] = []
+        for name in names:
+            source = schema.field(reverse.get(name, name))
+            if source is None:
+                raise DataError(f"{reverse.get(name, name)} is not a valid field name")
+            if source.schema.default is not None and self.replace_null_with_default:
+                defaults.append((len(indices), source.schema.default))
+            indices.append(source.index)
         return builder.build(), tuple(indices), tuple(defaults)
 
     def close(self) -> None:
