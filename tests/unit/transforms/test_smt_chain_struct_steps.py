@@ -100,7 +100,8 @@ def test_the_struct_steps_give_what_the_transforms_give_one_by_one(stages: list[
 
 
 def test_the_struct_path_is_taken_only_for_a_struct_of_the_record_schema() -> None:
-    chain = TransformationChain.from_config(chain_config([("ReplaceField$Value", {"renames": "id:ident"})] * 2))
+    stages = [("ReplaceField$Value", {"renames": "id:ident"}), ("InsertField$Value", {"topic.field": "t"})]
+    chain = TransformationChain.from_config(chain_config(stages))
     struct = Struct(SCHEMAS[0]).put("id", 1).put("created_at", 5).put("note", "n")
     other = _schema(INT64_SCHEMA, default_city=True)  # equal fields, another schema object and default
     result = chain.apply(sink(struct, other))
