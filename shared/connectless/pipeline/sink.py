@@ -75,6 +75,9 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                 self._value_steps: tuple[MapStep, ...] = steps or ()
                 chained = self._process_schemaless if steps is None else self._process_schemaless_mapped
                 self._process_fast = chained  # type: ignore[method-assign]
+        elif self._transform is not None:
+            # the record _process_fast builds is its own: a fused value-side chain may set the result on it
+            self._transform = self.chain.owned_value_rewrite() or self._transform
 
     def _process_schemaless(self, raw: RawRecord) -> SinkRecord | None:
         """_process_fast for converters whose schema is always None (JsonConverter, schemas.enable=false), with a

@@ -143,6 +143,21 @@ class _FusedRewrites:
             return record
         return self._new_record(record, new_schema, new_value)
 
+    def apply_owned(self, record: Any) -> Any:
+        """As __call__ for a value-side run, on a record its caller made and owns (the sink pipeline's fresh
+        record): a Struct value's result is set on it in place instead of on a copy of the record."""
+        value = record.value
+        if type(value) is Struct and value.schema is record.value_schema:
+            final_schema, struct_steps = self._struct_plans.get(value.schema) or self._plan_struct(value.schema)
+            if final_schema is not None:
+                values = list(struct_values(value))  # a converter may hand out a shared Struct (a default)
+                for struct_step in struct_steps:
+                    values = struct_step(record, values)
+                record.value_schema = final_schema
+                record.value = struct_of(final_schema, values)
+                return record
+        return self(record)
+
     def _plan_struct(self, schema: Schema) -> tuple[Schema | None, tuple[StructStep, ...]]:
         current: Schema = schema
         steps: list[StructStep] = []
@@ -349,6 +364,16 @@ class TransformationChain:
         if not isinstance(step, _FusedRewrites) or not isinstance(step.first, ValueOperand):
             return None
         return step._map_steps
+
+    def owned_value_rewrite(self) -> Callable[[Any], Any] | None:
+        """When the whole chain is one run of value-side rewrites: `apply` without an executor for a record the
+        caller owns, which it may change in place (see _FusedRewrites.apply_owned). Otherwise None."""
+        if len(self._steps) != 1:
+            return None
+        step = self._steps[0]
+        if not isinstance(step, _FusedRewrites) or not isinstance(step.first, ValueOperand):
+            return None
+        return step.apply_owned
 
     def unguarded(self) -> Callable[[Any], Any]:
         """`apply` without an executor, as one callable: the only step itself when there is one."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -362,3 +363,27 @@ def test_process_into_stops_at_a_failure_it_does_not_tolerate() -> None:
     assert isinstance(error, ToleranceExceededError)
     assert originals == MIXED[:1]
     assert [r.value for r in records] == [{"ident": 1, "ts": "2023-11-14", "at": 17, "via": "pipeline"}]
+
+
+ENVELOPE_MAPPED = {**MAPPED, "value.converter.schemas.enable": "true"}
+
+
+def _envelope(ts: object, ident: object = 1) -> bytes:
+    fields = [{"field": "id", "type": "int64", "optional": True}, {"field": "ts", "type": "int64", "optional": True}]
+    schema = {"type": "struct", "name": "t.V", "optional": False, "fields": fields}
+    return json.dumps({"schema": schema, "payload": {"id": ident, "ts": ts}}).encode()
+
+
+@pytest.mark.parametrize(
+    "record",
+    [raw(_envelope(1_700_000_000_000), key=b"7"), raw(_envelope("late"), key=b"7"), raw(_envelope(None, None))],
+    ids=["converted", "bad-timestamp", "nulls"],
+)
+def test_the_owned_struct_path_gives_the_staged_record(record: RawRecord) -> None:
+    fast, fast_reports = sink(ENVELOPE_MAPPED)
+    staged, staged_reports = sink({**ENVELOPE_MAPPED, "errors.retry.timeout": "1"})
+    assert fast._transform == fast.chain._steps[0].apply_owned  # type: ignore[union-attr]
+    assert fast.process(record) == staged.process(record)
+    assert [(c.stage, c.executing_class_name) for c in fast_reports.contexts] == [
+        (c.stage, c.executing_class_name) for c in staged_reports.contexts
+    ]

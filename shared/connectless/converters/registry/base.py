@@ -56,6 +56,9 @@ class Reading:
     decode_with_schema: Callable[[memoryview], tuple[Schema, Any]] | None = None
 
 
+_NO_READING = Reading(None, lambda payload: None)
+
+
 class RegistryConverter(Converter):
     """Base of AvroConverter, ProtobufConverter and JsonSchemaConverter."""
 
@@ -75,6 +78,7 @@ class RegistryConverter(Converter):
         capacity = self.settings.cache_capacity
         self._writings: LRUCache[tuple[str, Schema], Writing] = LRUCache(capacity)
         self._readings: LRUCache[tuple[str, int], Reading] = LRUCache(capacity)
+        self._last_reading: tuple[int, str, Reading] = (-1, "", _NO_READING)  # ids are unsigned: never -1
         self._configure_format(merged)
 
     # -- the format's hooks -------------------------------------------------------------------------
@@ -143,9 +147,15 @@ class RegistryConverter(Converter):
         schema_id = -1
         try:
             schema_id, payload = wire.split(data)
-            reading = self._readings.get((topic, schema_id))
-            if reading is None:
-                reading = self._readings[(topic, schema_id)] = self._load_reading(topic, schema_id)
+            last = self._last_reading  # a stream's records mostly share one schema: no LRU bookkeeping then
+            if last[0] == schema_id and last[1] == topic:
+                reading = last[2]
+            else:
+                cached = self._readings.get((topic, schema_id))
+                if cached is None:
+                    cached = self._readings[(topic, schema_id)] = self._load_reading(topic, schema_id)
+                reading = cached
+                self._last_reading = (schema_id, topic, reading)
             try:
                 if reading.decode_with_schema is not None:
                     schema, value = reading.decode_with_schema(payload)
