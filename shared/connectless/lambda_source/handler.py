@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from connectless.connector import SourceConnector, SourceTask
-from connectless.connector_config import CONNECTOR_CLASS, find_connector
+from connectless.connector_config import CONNECTOR_CLASS, NAME, find_connector
 from connectless.errors.exceptions import ConnectError
 from connectless.runtime.source_runner import SourceRunStats, SourceTaskRunner
 from connectless.runtime.source_transactions import (
@@ -51,7 +50,8 @@ from connectless.runtime.source_transactions import (
     TransactionBoundary,
     transactional_id,
 )
-from connectless.storage import OffsetStore, State, Status, TargetState
+from connectless.runtime.task_handler import TaskHandlerBase
+from connectless.storage import OffsetStore, State, TargetState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -130,7 +130,7 @@ class SourceBudget:
         )
 
 
-class SourceTaskHandler:
+class SourceTaskHandler(TaskHandlerBase):
     """The warm state of a source function: Kafka settings and the three state stores, started once.
 
     Example:
@@ -141,7 +141,7 @@ class SourceTaskHandler:
     def __init__(
         self,
         settings: KafkaSettings,
-        configs: ConfigStore,
+        configs: ConfigStore | None,
         offsets: OffsetStore,
         statuses: StatusStore | None,
         *,
@@ -152,13 +152,12 @@ class SourceTaskHandler:
         topic_statuses: StatusStore | None = None,
         keep_warm: bool = True,
     ) -> None:
+        super().__init__(statuses, worker_id)
         self.settings = settings
         self.configs = configs
         self.offsets = offsets
-        self.statuses = statuses
         # where the active-topic records go (KIP-558): by default `statuses`; None with it: none are written
         self.topic_statuses = statuses if topic_statuses is None else topic_statuses
-        self.worker_id = worker_id
         self.cluster_id = cluster_id
         self.budget = budget or SourceBudget()
         self.commit_interval_s = commit_interval_s
@@ -166,9 +165,6 @@ class SourceTaskHandler:
         self._warm: dict[tuple[str, int], _WarmTask] = {}
         self.warm_invocations = 0  # invocations that ran on a task kept from the previous one
         self._offset_stores: dict[str, OffsetStore] = {}
-        self._last_status: dict[tuple[str, int], State] = {}
-        self.task_failures = 0  # times a task was set FAILED
-        self._lock = threading.Lock()
 
     @classmethod
     def from_env(
@@ -205,36 +201,70 @@ class SourceTaskHandler:
         remaining_s: Callable[[], float] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> SourceInvocationResult:
-        """Run task `task` of `connector` once. Raises SourceTaskFailedError when the task failed.
+        """Run task `task` of `connector` once, with its configs and target state from the config topic.
+        Raises SourceTaskFailedError when the task failed.
 
         `should_stop` (standalone mode's shutdown) ends the run early, committing as at its deadline."""
         with self._lock:  # Lambda runs one invocation per container at a time; so does this object
             start = time.perf_counter()
             result = SourceInvocationResult(connector, task)
             try:
-                self._handle(result, remaining_s, should_stop or _never)
+                configs = self._topic_configs(result)
+                if configs is not None:
+                    self._run(result, *configs, remaining_s, should_stop or _never)
             finally:
                 result.duration_s = time.perf_counter() - start
             return result
 
-    def _handle(
-        self, result: SourceInvocationResult, remaining_s: Callable[[], float] | None, should_stop: Callable[[], bool]
-    ) -> None:
+    def run(
+        self,
+        connector_config: Mapping[str, str],
+        task_config: Mapping[str, str],
+        task: int,
+        remaining_s: Callable[[], float] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> SourceInvocationResult:
+        """Run task `task` once with the configs given (standalone mode: the worker's own, which starts and stops
+        its tasks itself). No config topic is read. Raises SourceTaskFailedError when the task failed."""
+        with self._lock:
+            start = time.perf_counter()
+            result = SourceInvocationResult(connector_config[NAME], task)
+            try:
+                self._run(result, connector_config, task_config, remaining_s, should_stop or _never)
+            finally:
+                result.duration_s = time.perf_counter() - start
+            return result
+
+    def _topic_configs(self, result: SourceInvocationResult) -> tuple[Mapping[str, str], Mapping[str, str]] | None:
+        """(connector config, task config) from the config topic, or None (outcome set) when not to run."""
+        if self.configs is None:
+            raise ConnectError("this handler has no config store: call run() with the configs")
         connector, task_id = result.connector, result.task
         self.configs.refresh()
         config = self.configs.connector_config(connector)
         task_config = self.configs.snapshot().task_config(connector, task_id)
-        warm = self._warm.pop((connector, task_id), None)  # in use by this invocation, or released below
         if config is None or task_config is None:
-            _stop_quietly(warm.runner if warm else None)
+            _stop_quietly(self._take_warm(connector, task_id))
             log.warning("source task %s-%d is not in the config topic; nothing to run", connector, task_id)
             result.outcome = "UNKNOWN"
-            return
+            return None
         state = self.configs.target_state(connector) or TargetState.STARTED
         if state is not TargetState.STARTED:
-            _stop_quietly(warm.runner if warm else None)
+            _stop_quietly(self._take_warm(connector, task_id))
             result.outcome = state.value
-            return
+            return None
+        return config, task_config
+
+    def _run(
+        self,
+        result: SourceInvocationResult,
+        config: Mapping[str, str],
+        task_config: Mapping[str, str],
+        remaining_s: Callable[[], float] | None,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        connector, task_id = result.connector, result.task
+        warm = self._warm.pop((connector, task_id), None)  # in use by this invocation, or released below
         deadline = time.monotonic() + self._run_seconds(remaining_s)
         runner: SourceTaskRunner | None = None
         try:
@@ -246,7 +276,7 @@ class SourceTaskHandler:
                 _stop_quietly(warm.runner if warm else None)
                 runner = self._runner(connector, task_id, config, task_config)
                 runner.start()
-            self._set_status(connector, task_id, State.RUNNING)
+            self.set_status(connector, task_id, State.RUNNING)
             budget = self.budget
             self._running(runner)
             runner.run(
@@ -266,7 +296,7 @@ class SourceTaskHandler:
             _stop_quietly(runner)
         except Exception as exc:
             result.outcome = "FAILED"
-            self._set_status(connector, task_id, State.FAILED, traceback.format_exc())
+            self.set_status(connector, task_id, State.FAILED, traceback.format_exc())
             _stop_quietly(runner)
             raise SourceTaskFailedError(f"source task {connector}-{task_id} failed: {exc}") from exc
         finally:
@@ -295,6 +325,11 @@ class SourceTaskHandler:
             return True
         log.info("source task %s-%d ran elsewhere since: starting it afresh", connector, warm.runner.task_id)
         return False
+
+    def _take_warm(self, connector: str, task_id: int) -> SourceTaskRunner | None:
+        """The runner kept warm for this task, no longer kept (its caller stops it)."""
+        warm = self._warm.pop((connector, task_id), None)
+        return warm.runner if warm else None
 
     def _running(self, runner: SourceTaskRunner) -> None:
         """Hook: `runner` runs this invocation (standalone mode reads its progress live)."""
@@ -353,19 +388,6 @@ class SourceTaskHandler:
             store.start()
             self._offset_stores[topic] = store
         return store
-
-    def _set_status(self, connector: str, task: int, state: State, trace: str | None = None) -> None:
-        if state is State.RUNNING and self._last_status.get((connector, task)) is State.RUNNING:
-            return
-        self._last_status[(connector, task)] = state
-        if state is State.FAILED:
-            self.task_failures += 1  # the function's TaskFailures metric
-        if self.statuses is None:
-            return
-        try:
-            self.statuses.put_task(connector, task, Status(state, self.worker_id, 0, trace))
-        except Exception:
-            log.exception("could not write the status of task %s-%d", connector, task)
 
 
 def _never() -> bool:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep
+    from connectless.transforms.base import MapStep, StructStep
 
 FIELD_CONFIG = "field"
 TARGET_TYPE_CONFIG = "target.type"
@@ -283,6 +283,23 @@ class TimestampConverter(OperandRewrite):
 
         return convert_field
 
+    def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
+        if type(self).transform_operand is not TimestampConverter.transform_operand or not self.field:
+            return None  # a subclass that rewrites differently, or the whole value is the timestamp
+        updated_schema, index, convert, defaults = self._cache.get(schema) or self._cache.put(
+            schema, self._plan(schema)
+        )
+
+        def convert_field(_record: ConnectRecord, owned: list[Any]) -> list[Any]:
+            for position, default in defaults:
+                if owned[position] is None:
+                    owned[position] = default
+            if index >= 0:
+                owned[index] = convert(owned[index])
+            return owned
+
+        return updated_schema, convert_field
+
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if schema is None:
             if value is None or not self.field:
@@ -326,9 +343,21 @@ class TimestampConverter(OperandRewrite):
                 values[index] = self.convert(values[index], kind_from_schema(field_schema))
             object.__setattr__(updated, "default", struct_of(updated, values))
 
+        kind: str | None = TYPE_UNIX
+        if field_schema is not None:
+            try:
+                kind = kind_from_schema(field_schema)
+            except ConnectError:
+                kind = None  # raised for each struct converted, as Kafka does (a null struct passes)
+        direct = self._millis_to_target if kind == TYPE_UNIX else None
+
         def convert(value: Any) -> Any:
-            # The field's schema is checked per struct converted, as Kafka does: a null struct passes.
-            return self.convert(value, TYPE_UNIX if field_schema is None else kind_from_schema(field_schema))
+            if direct is not None and type(value) is int:  # epoch millis to the target: no scaling to undo
+                return direct(value)
+            if kind is None:
+                assert field_schema is not None
+                return self.convert(value, kind_from_schema(field_schema))
+            return self.convert(value, kind)
 
         return updated, index, convert, default_positions(schema) if self.replace_null_with_default else ()
 

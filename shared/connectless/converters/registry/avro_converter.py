@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectless.config import ConfigType, Importance
@@ -110,13 +111,19 @@ class AvroConverter(RegistryConverter):
             _parse(referenced, named)
         parsed = _parse(avro, named)
         read = fastavro.schemaless_reader
-        options: dict[str, Any] = {}
+        buffer = io.BytesIO
         if named_unions:  # say which branch of a union a record, enum or fixed came from
-            options = {"return_named_type": True, "return_named_type_override": True}
+            read = partial(read, return_named_type=True, return_named_type_override=True)
 
-        def decode(payload: memoryview) -> Any:
-            datum = read(io.BytesIO(payload), parsed, None, **options)
-            return datum if reader is None else reader(datum)
+        if reader is None:
+
+            def decode(payload: memoryview) -> Any:
+                return read(buffer(payload), parsed, None)
+
+        else:
+
+            def decode(payload: memoryview) -> Any:
+                return reader(read(buffer(payload), parsed, None))
 
         return Reading(schema, decode)
 

@@ -812,6 +812,7 @@ def _none_safe(reader: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _record_reader(schema: Schema, readers: list[tuple[str, Reader]]) -> Reader:
     """fastavro's dict -> a Struct of `schema`; fields needing no conversion are copied as they are."""
     names = [name for name, _ in readers]
+    count = len(names)
     converting: list[tuple[int, Callable[[Any], Any]]] = [
         (index, r) for index, (_, r) in enumerate(readers) if r is not None
     ]
@@ -821,7 +822,11 @@ def _record_reader(schema: Schema, readers: list[tuple[str, Reader]]) -> Reader:
             return None
         if isinstance(datum, tuple):  # (record name, record) inside a union
             datum = datum[1]
-        values = [datum.get(n) for n in names]
+        # Read with the writer's schema, fastavro fills every field in schema order: the dict's values are the
+        # Struct's values as they are.
+        values = list(datum.values())
+        if len(values) != count:
+            values = [datum.get(n) for n in names]
         for index, reader in converting:
             v = values[index]
             if v is not None:
