@@ -105,11 +105,20 @@ def phase_sink(settings: KafkaSettings, libs: Path, work: Path, n: int, run_id: 
     # The same again as Lambda runs it: the poller's event JSON, parsed and base64-decoded by the function.
     json_name = f"cl-sink-json-{run_id}"
     log.info("sink: connectless, Lambda event JSON")
+    # The poller in one process, the function (runtime parse + handler) in another, as on Lambda.
     json_run = runs.run_cl_sink(settings, work / "sink-connectless-json", topic, n, timeout, name=json_name,
-                                json_round_trip=True, lambda_env=True)  # fmt: skip
+                                json_round_trip=True, lambda_env=True, function_process=True)  # fmt: skip
     (work / "sink-connectless-json" / "out.txt").unlink()
+    # For comparison: the poller and the function under one GIL, in one process (before 2026-12-06).
+    one_name = f"cl-sink-json1-{run_id}"
+    log.info("sink: connectless, Lambda event JSON, poller and function in one process")
+    one_run = runs.run_cl_sink(settings, work / "sink-connectless-json1", topic, n, timeout, name=one_name,
+                               json_round_trip=True, lambda_env=True)  # fmt: skip
+    (work / "sink-connectless-json1" / "out.txt").unlink()
     result = side_by_side("sink", (kc_run, cl_run))
     result["connectless-json"] = as_json = json_run.as_dict()
+    result["connectless-json-one-process"] = one = one_run.as_dict()
+    result["ratio_json_one_process_records_per_s"] = one["records_per_s"] / result["kafka-connect"]["records_per_s"]
     result["ratio_json_records_per_s"] = as_json["records_per_s"] / result["kafka-connect"]["records_per_s"]
     result["ratio_json_steady_records_per_s"] = (
         as_json["steady_records_per_s"] / result["kafka-connect"]["steady_records_per_s"]

@@ -4,6 +4,7 @@
     python -m sidebyside.children source STATS_JSON  # SourceTaskRunner over FileStreamSource, offsets committed
     python -m sidebyside.children source-function STATS_JSON  # functions/source_task fired by the local scheduler
     python -m sidebyside.children batch  STATS_JSON  # one ~6 MB Lambda event through the sink handler, twice
+    python -m sidebyside.children function IN_FD OUT_FD  # the sink function's process (BENCH_FUNCTION_PROCESS=1)
 
 Settings come from BENCH_* environment variables (see run.py); each child runs until SIGTERM (or, for
 `batch`, until done) and then writes what it measured inside the process to STATS_JSON. With BENCH_PROFILE=FILE
@@ -100,15 +101,26 @@ def run_sink(stats_path: Path) -> None:
     # JSON, on top). The `batch` run measures a JSON event as Lambda delivers it.
     round_trip = env.get("BENCH_JSON_ROUND_TRIP", "0") == "1"
     stats["json_round_trip"] = round_trip
-    if round_trip:
+    function: FunctionProcess | None = None
+    if round_trip and env.get("BENCH_FUNCTION_PROCESS", "0") == "1":
+        # As on Lambda: the poller (this process) builds the event's JSON and polls ahead while the function's
+        # own process parses it with the runtime's parser and runs the handler.
+        function = FunctionProcess(stats)
+        stats["parse_cpu_s"] = 0.0
+        stats["function_process"] = True
+    elif round_trip:
         stats["parse_cpu_s"] = 0.0
         stats["event_parser"] = runtime_parser(stats)
-    esm = EventSourceMappingEmulator(settings, config, invoke, json_round_trip=round_trip)
+    esm = EventSourceMappingEmulator(
+        settings, config, invoke, json_round_trip=round_trip, submit=function.submit if function else None
+    )
     esm.start()
     try:
         esm.run(stop.is_set)
     finally:
         esm.stop()
+        if function is not None:
+            function.close()
         payloads = esm.stats.payload_sizes
         stats["batches"] = esm.stats.batches
         stats["mean_payload_bytes"] = sum(payloads) / len(payloads) if payloads else 0
@@ -116,6 +128,128 @@ def run_sink(stats_path: Path) -> None:
         if app._handler is not None:
             app._handler.close()
         stats_path.write_text(json.dumps(stats))
+
+
+class FunctionProcess:
+    """The sink function in a process of its own, fed event JSON bytes over a pipe (8-byte length + bytes);
+    it answers with the response and the CPU its parse and handler took, which `stats` adds up."""
+
+    def __init__(self, stats: dict[str, Any]) -> None:
+        import subprocess
+
+        self.stats = stats
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sidebyside.children", "function", str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w),
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        ready = _read_frame(self._from_child)
+        self.stats["imported"] = json.loads(ready)["imported"]
+        self.stats["function_pid"] = self.proc.pid
+
+    def submit(self, payload: bytes, _context: Any) -> Any:
+        if self.stats["first_invoke_start"] is None:
+            self.stats["first_invoke_start"] = time.time()
+        _write_frame(self._to_child, payload)
+
+        def wait() -> Any:
+            import orjson
+
+            reply = orjson.loads(_read_frame(self._from_child))
+            stats = self.stats
+            stats["parse_cpu_s"] += reply["parse_cpu_s"]
+            stats["handler_cpu_s"] += reply["handler_cpu_s"]
+            stats["handler_wall_s"] += reply["handler_wall_s"]
+            stats["invocations"] += 1
+            stats["records"] += reply["records"]
+            stats["batch_times"].append((reply["records"], reply["handler_wall_s"], reply["handler_cpu_s"]))
+            if stats["first_invoke_end"] is None:
+                stats["first_invoke_end"] = time.time()
+            if reply["error"] is not None:
+                raise RuntimeError(reply["error"])
+            return reply["response"]
+
+        return wait
+
+    def close(self) -> None:
+        from sidebyside.procstat import sample
+
+        _write_frame(self._to_child, b"")  # no more events: the function process reports its CPU and leaves
+        final = json.loads(_read_frame(self._from_child))
+        self.stats["function_process_cpu_s"] = final["cpu_s"]
+        self.stats["function_process_peak_rss_bytes"] = final["peak_rss_bytes"]
+        self.stats["poller_process_cpu_s"] = sample().cpu_s
+        self.proc.wait(30)
+        os.close(self._to_child)
+        os.close(self._from_child)
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_frame(fd: int) -> bytes:
+    def exactly(n: int) -> bytes:
+        chunks, left = [], n
+        while left:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                raise EOFError("the other process closed the pipe")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    return exactly(int.from_bytes(exactly(8), "big"))
+
+
+def run_function(in_fd: int, out_fd: int) -> None:
+    """The function's process: each frame is an event's JSON, parsed as the Lambda Python runtime does
+    (awslambdaric: simplejson.loads), then the handler; SIGTERM is the poller's to handle (it closes us)."""
+    import orjson
+
+    from connectless.lambda_sink.events import record_count
+    from connectless.runtime.lambda_context import EmulatedLambdaContext
+    from sidebyside.procstat import sample
+
+    try:
+        import simplejson as runtime_json
+    except ImportError:
+        import json as runtime_json  # type: ignore[no-redef]
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    app = load_handler_module(SINK_APP)
+    _write_frame(out_fd, json.dumps({"imported": time.time()}).encode())
+    env = os.environ
+    while payload := _read_frame(in_fd):
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        event = runtime_json.loads(payload)
+        cpu1 = time.thread_time()
+        records = record_count(event)
+        context = EmulatedLambdaContext("connectless-sink", env["BENCH_CONNECTOR"], timeout_s=300)
+        error, response = None, None
+        try:
+            response = app.lambda_handler(event, context)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        reply = {
+            "parse_cpu_s": cpu1 - cpu0,
+            "handler_cpu_s": time.thread_time() - cpu1,
+            "handler_wall_s": time.perf_counter() - wall0,
+            "records": records,
+            "error": error,
+            "response": response,
+        }
+        _write_frame(out_fd, orjson.dumps(reply, default=str))
+    if app._handler is not None:
+        app._handler.close()
+    done = sample()
+    _write_frame(out_fd, json.dumps({"cpu_s": done.cpu_s, "peak_rss_bytes": done.peak_rss_bytes}).encode())
 
 
 def runtime_parser(stats: dict[str, Any]) -> str:
@@ -294,6 +428,9 @@ def run_batch(stats_path: Path) -> None:
 
 def main() -> int:
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # the parent asks for stacks when a run stalls
+    if sys.argv[1] == "function":
+        run_function(int(sys.argv[2]), int(sys.argv[3]))
+        return 0
     mode, stats = sys.argv[1], Path(sys.argv[2])
     run = {"sink": run_sink, "source": run_source, "source-function": run_source_function, "batch": run_batch}[mode]
     profile_to = os.environ.get("BENCH_PROFILE")

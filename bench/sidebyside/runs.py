@@ -320,9 +320,12 @@ def run_cl_sink(
     json_round_trip: bool = False,
     lambda_env: bool = False,
     converters: dict[str, str] | None = None,
+    function_process: bool = False,
 ) -> Measure:
     """Connectless's sink: the mapping emulator invoking functions/sink_task in one process. `json_round_trip`:
-    the event as JSON, as Lambda's poller sends it; `lambda_env`: Lambda's environment (tracing on)."""
+    the event as JSON, as Lambda's poller sends it; `lambda_env`: Lambda's environment (tracing on);
+    `function_process`: the function in a process of its own fed the event's bytes, as on Lambda (the measured
+    CPU is then the poller's process; the function's is in `extra`)."""
     out = work / "out.txt"
     counter = LineCounter(out)
     env = {
@@ -331,6 +334,7 @@ def run_cl_sink(
         "BENCH_BATCH_SIZE": str(batch_size),
         "BENCH_BATCHING_WINDOW_S": str(window_s),
         "BENCH_JSON_ROUND_TRIP": "1" if json_round_trip else "0",
+        "BENCH_FUNCTION_PROCESS": "1" if function_process else "0",
         **({"BENCH_PROFILE": str(profile)} if profile else {}),
         **(LAMBDA_ENV if lambda_env else {}),
     }

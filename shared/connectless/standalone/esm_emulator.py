@@ -23,7 +23,11 @@ handler as Lambda:
   a commit refused because the group is rebalancing is left out (the partition's next owner gets those
   records again: at least once);
 - `run(should_stop)` stops between invocations: a batch still being retried is left uncommitted, so the next
-  start delivers it again.
+  start delivers it again;
+- with `submit` (the function in a process of its own, as on Lambda), the event's JSON bytes are handed over
+  and, while the function runs, the next batch is polled and encoded (as Lambda's poller does outside the
+  function); that batch is delivered only after the current one succeeded or was given up on, so offsets
+  still move only past records the function finished.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ if TYPE_CHECKING:
     from connectless.kafka.settings import KafkaSettings
 
     Invoke = Callable[[Mapping[str, Any], Any], Any]
+    # submit(event JSON bytes, context) -> wait(): the function's response, or raises its error.
+    Submit = Callable[[bytes, Any], Callable[[], Any]]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,7 @@ _REBALANCE_CODES: Final = frozenset(
 )  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
+_PREFETCH_IDLE_S: Final = 0.05  # how long polling ahead waits for a first record while the function runs
 
 
 _topic_partition = attrgetter("topic", "partition")
@@ -188,7 +195,10 @@ class EventSourceMappingEmulator:
         sleep: Callable[[float], None] = time.sleep,
         json_round_trip: bool = True,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        submit: Submit | None = None,
     ) -> None:
+        if submit is not None and not json_round_trip:
+            raise ValueError("submit hands the function the event's JSON bytes: it needs json_round_trip=True")
         self.settings = settings
         self.config = config
         self.invoke = invoke
@@ -204,6 +214,8 @@ class EventSourceMappingEmulator:
         self._sizes: dict[int, int] = {}  # without the JSON round trip: id(raw) -> the length of that JSON
         self._unsettled: dict[tuple[str, int], int] = {}  # offsets committed asynchronously, not yet settled
         self._commit_error: KafkaError | None = None  # an asynchronous commit refused for another reason
+        self._submit = submit
+        self._prefetched: list[RawRecord] = []  # polled while the function ran: the next batch
 
     # -- consuming -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -219,6 +231,11 @@ class EventSourceMappingEmulator:
         """Records polled but not delivered from a partition that leaves: its next owner reads them again."""
         gone = {(p.topic, p.partition) for p in partitions}
         self._carry = [(r, b) for r, b in self._carry if (r.topic, r.partition) not in gone]
+        if self._prefetched:
+            kept = [r for r in self._prefetched if (r.topic, r.partition) not in gone]
+            if len(kept) != len(self._prefetched):
+                self._forget([r for r in self._prefetched if (r.topic, r.partition) in gone])
+                self._prefetched = kept
         self.settle_commits(gone)
 
     def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
@@ -300,8 +317,10 @@ class EventSourceMappingEmulator:
     # -- delivering ------------------------------------------------------------------------------------
     def run_once(self, idle_timeout: float = 1.0) -> int:
         """Poll and deliver one batch (with its retries); returns how many records it held."""
-        with gc_paused():  # a RawRecord per message, none in a cycle (each invocation pauses it again)
-            batch = self.poll_batch(idle_timeout)
+        batch, self._prefetched = self._prefetched, []
+        if not batch:
+            with gc_paused():  # a RawRecord per message, none in a cycle (each invocation pauses it again)
+                batch = self.poll_batch(idle_timeout)
         if not batch:
             self.settle_commits()  # idle: what was delivered is committed for all to see
             return 0
@@ -309,9 +328,19 @@ class EventSourceMappingEmulator:
         try:
             self._deliver(_Pending(batch))
         finally:
+            self._forget(batch)
+        return len(batch)
+
+    def _forget(self, raws: Sequence[RawRecord]) -> None:
+        """Drop what was kept per record by id(): a polled-ahead batch keeps its own until it is delivered."""
+        if not self._prefetched:
             self._encoded.clear()
             self._sizes.clear()
-        return len(batch)
+            return
+        encoded, sizes = self._encoded, self._sizes
+        for raw in raws:
+            encoded.pop(id(raw), None)
+            sizes.pop(id(raw), None)
 
     def run(self, should_stop: Callable[[], bool], idle_timeout: float = 0.2) -> None:
         """Deliver batches until `should_stop()`, which is also asked before each retry of a failing batch."""
@@ -409,13 +438,17 @@ class EventSourceMappingEmulator:
             return self._invoke_paused(raws)
 
     def _invoke_paused(self, raws: list[RawRecord]) -> tuple[str | None, dict[tuple[str, int], int]]:
-        event = self._event(raws)
         context = EmulatedLambdaContext(
             self.config.function_name, self.config.connector, timeout_s=self.config.function_timeout_s
         )
         self.stats.invocations += 1
         try:
-            response = self.invoke(event, context)
+            if self._submit is not None:
+                wait = self._submit(self._payload(raws), context)
+                self._poll_ahead()
+                response = wait()
+            else:
+                response = self.invoke(self._event(raws), context)
         except Exception as exc:
             self.stats.function_errors += 1
             log.warning("function error for a batch of %d records: %s", len(raws), exc)
@@ -424,9 +457,19 @@ class EventSourceMappingEmulator:
             return None, {}
         return self._item_failures(response, raws)
 
+    def _poll_ahead(self) -> None:
+        """While the function runs elsewhere: poll and encode the next batch (once), unless stopping."""
+        if not self._prefetched and not self._should_stop():
+            self._prefetched = self.poll_batch(_PREFETCH_IDLE_S)
+
     def _event(self, raws: list[RawRecord]) -> Mapping[str, Any]:
         if not self._json_round_trip:
             return self._decoded_event(raws)
+        event: dict[str, Any] = orjson.loads(self._payload(raws))
+        return event
+
+    def _payload(self, raws: list[RawRecord]) -> bytes:
+        """The event's JSON bytes, as Lambda's poller sends them."""
         grouped: dict[tuple[str, int], list[bytes]] = {}
         encoded = self._encoded
         for raw in raws:
@@ -441,8 +484,7 @@ class EventSourceMappingEmulator:
         records = b",".join(orjson.dumps(partition_key(*tp)) + b":[" + b",".join(v) + b"]" for tp, v in grouped.items())
         payload = orjson.dumps(head)[:-1] + b',"records":{' + records + b"}}"
         self.stats.payload_sizes.append(len(payload))
-        event: dict[str, Any] = orjson.loads(payload)
-        return event
+        return payload
 
     def _head(self) -> dict[str, Any]:
         head: dict[str, Any] = {"eventSource": self.config.event_source}
