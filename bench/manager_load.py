@@ -34,7 +34,7 @@ import requests  # noqa: E402
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 
 from connectless_local.embedded_kafka import EmbeddedKafka, bootstrap_from_env  # noqa: E402
-from connectless_local.local_up import LocalStack  # noqa: E402
+from connectless_local.local_up import LocalSamStack  # noqa: E402
 
 
 def rss_mib() -> float:
@@ -105,7 +105,7 @@ def delete_all(url: str, names: list[str], timings: dict[str, list[float]]) -> N
         timings["delete"].append(timed("DELETE", f"{url}/connectors/{name}", 204))
 
 
-def restart_with_offsets(stack: LocalStack, make_stack: Any, offsets: int) -> tuple[LocalStack, dict[str, Any]]:
+def restart_with_offsets(stack: LocalSamStack, make_stack: Any, offsets: int) -> tuple[LocalSamStack, dict[str, Any]]:
     """A stopped source holding `offsets` offsets (written by PATCH), then local up stopped and started again."""
     assert stack.endpoints is not None
     url = stack.endpoints.rest_url
@@ -145,8 +145,8 @@ def main() -> int:
                   "StatusTopic": f"{prefix}-status"}  # fmt: skip
     state_dir = Path(tempfile.mkdtemp(prefix="manager-load-"))
 
-    def make_stack() -> LocalStack:
-        return LocalStack(rest_port=0, bootstrap_servers=bootstrap, parameters=parameters,
+    def make_stack() -> LocalSamStack:
+        return LocalSamStack(rest_port=0, bootstrap_servers=bootstrap, parameters=parameters,
                           state_file=state_dir / "local-up.json")  # fmt: skip
 
     stack = make_stack()

@@ -6,6 +6,7 @@ Confluent-compatible registry.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from typing import TYPE_CHECKING
@@ -13,12 +14,30 @@ from typing import TYPE_CHECKING
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from connectless.config import aws_parameters
 from connectless_local.embedded_kafka import EmbeddedKafka, bootstrap_from_env
 from connectless_local.schema_registry import EmbeddedSchemaRegistry
 from connectless_local.schema_registry import url_from_env as registry_url_from_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_caches() -> None:
+    """Secrets and parameters are cached per process (Powertools parameters): each test reads its own moto."""
+    aws_parameters.clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def _library_logger_as_it_was() -> Iterator[None]:
+    """A test that imports a function's app.py joins the library's logs to its Logger (no propagation to the
+    root logger); the next test gets the library logger back as it was, so caplog sees its records."""
+    library = logging.getLogger("connectless")
+    handlers, level, propagate = library.handlers[:], library.level, library.propagate
+    yield
+    library.handlers, library.propagate = handlers, propagate
+    library.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ as the real sinks do. Config: `reject.values` (comma-separated values put refuse
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -74,3 +75,16 @@ def reset(name: str) -> None:
     PUT_SIZES.pop(name, None)
     FLUSH_CALLS.pop(name, None)
     _RETRIABLE_LEFT.pop(name, None)
+
+
+class SkippedTime:
+    """A monotonic clock that a sleep moves forward at once: retries take no real time."""
+
+    def __init__(self) -> None:
+        self.slept = 0.0
+
+    def clock(self) -> float:
+        return time.monotonic() + self.slept
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds

@@ -2,6 +2,7 @@
 
     python -m sidebyside.children sink   STATS_JSON  # event-source-mapping emulator -> functions/sink_task
     python -m sidebyside.children source STATS_JSON  # SourceTaskRunner over FileStreamSource, offsets committed
+    python -m sidebyside.children source-function STATS_JSON  # functions/source_task fired by the local scheduler
     python -m sidebyside.children batch  STATS_JSON  # one ~6 MB Lambda event through the sink handler, twice
 
 Settings come from BENCH_* environment variables (see run.py); each child runs until SIGTERM (or, for
@@ -26,6 +27,8 @@ STARTED = time.time()  # before the heavy imports below: the process is as cold 
 
 REPO = Path(__file__).resolve().parents[2]
 SINK_APP = REPO / "functions" / "sink_task" / "app.py"
+SOURCE_APP = REPO / "functions" / "source_task" / "app.py"
+EMPTY_INVOCATIONS = 5  # after the run: invocations with nothing to poll, warm and not, for the fixed cost
 
 
 def load_handler_module(path: Path) -> Any:
@@ -64,6 +67,7 @@ def run_sink(stats_path: Path) -> None:
         "handler_wall_s": 0.0,
         "first_invoke_start": None,
         "first_invoke_end": None,
+        "batch_times": [],
     }
 
     def invoke(event: dict[str, Any], context: Any) -> Any:
@@ -74,10 +78,13 @@ def run_sink(stats_path: Path) -> None:
         try:
             return app.lambda_handler(event, context)
         finally:
-            stats["handler_cpu_s"] += time.thread_time() - cpu0
-            stats["handler_wall_s"] += time.perf_counter() - wall0
+            wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
+            stats["handler_cpu_s"] += cpu
+            stats["handler_wall_s"] += wall
             stats["invocations"] += 1
-            stats["records"] += record_count(event)  # without building an in-process event's `records`
+            count = record_count(event)  # without building an in-process event's `records`
+            stats["records"] += count
+            stats["batch_times"].append((count, wall, cpu))  # for the scale model's fixed + per-record time
             if stats["first_invoke_end"] is None:
                 stats["first_invoke_end"] = time.time()
 
@@ -93,6 +100,9 @@ def run_sink(stats_path: Path) -> None:
     # JSON, on top). The `batch` run measures a JSON event as Lambda delivers it.
     round_trip = env.get("BENCH_JSON_ROUND_TRIP", "0") == "1"
     stats["json_round_trip"] = round_trip
+    if round_trip:
+        stats["parse_cpu_s"] = 0.0
+        stats["event_parser"] = runtime_parser(stats)
     esm = EventSourceMappingEmulator(settings, config, invoke, json_round_trip=round_trip)
     esm.start()
     try:
@@ -106,6 +116,31 @@ def run_sink(stats_path: Path) -> None:
         if app._handler is not None:
             app._handler.close()
         stats_path.write_text(json.dumps(stats))
+
+
+def runtime_parser(stats: dict[str, Any]) -> str:
+    """The emulator's JSON round trip parses the event as the Lambda Python runtime does (awslambdaric:
+    simplejson.loads) and counts that CPU time in `stats["parse_cpu_s"]`: it is inside the billed duration."""
+    import types
+
+    import orjson
+
+    from connectless.standalone import esm_emulator
+
+    try:
+        import simplejson as runtime_json
+    except ImportError:  # the bench extra is not installed: the stdlib's parser, a close stand-in
+        import json as runtime_json  # type: ignore[no-redef]
+
+    def parse(payload: bytes) -> Any:
+        cpu0 = time.thread_time()
+        try:
+            return runtime_json.loads(payload)
+        finally:
+            stats["parse_cpu_s"] += time.thread_time() - cpu0
+
+    esm_emulator.orjson = types.SimpleNamespace(dumps=orjson.dumps, loads=parse)
+    return f"{runtime_json.__name__} {getattr(runtime_json, '__version__', '')}".strip()
 
 
 def run_source(stats_path: Path) -> None:
@@ -155,6 +190,58 @@ def run_source(stats_path: Path) -> None:
                 }
             )
         )
+
+
+def run_source_function(stats_path: Path) -> None:
+    """functions/source_task/app.py as Lambda runs it, fired back to back by the local scheduler (as standalone
+    mode and `connectless local` fire it), each invocation with the function's timeout as its remaining time. At
+    SIGTERM: a few invocations with nothing left to poll, with the task kept warm and then without, whose
+    durations are the fixed cost of an invocation."""
+    from connectless.runtime.lambda_context import EmulatedLambdaContext
+    from connectless.standalone.scheduler import BACK_TO_BACK, LocalScheduler
+
+    stop = _stop_event()
+    app = load_handler_module(SOURCE_APP)
+    imported = time.time()
+    connector = os.environ["BENCH_CONNECTOR"]
+    invocations: list[dict[str, Any]] = []
+
+    def fire(name: str, task: int) -> dict[str, Any]:
+        context = EmulatedLambdaContext("connectless-source", None, timeout_s=300)
+        handler = app._handler
+        warm_before = handler.warm_invocations if handler is not None else 0
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
+        response = app.lambda_handler({"connector": name, "task": task}, context)
+        row = {
+            "wall_s": time.perf_counter() - wall0,
+            "cpu_s": time.thread_time() - cpu0,
+            "records": response["records_out"],
+            "outcome": response["outcome"],
+            "warm": app._handler.warm_invocations > warm_before,
+            "transactions": response["transactions"],
+        }
+        return row
+
+    def scheduled(name: str, task: int) -> None:
+        if not stop.is_set():
+            invocations.append(fire(name, task))
+
+    scheduler = LocalScheduler(scheduled, max_workers=1)
+    scheduler.start()
+    scheduler.schedule(connector, 0, BACK_TO_BACK)
+    try:
+        stop.wait()
+    finally:
+        scheduler.stop(wait=True)
+    empty: dict[str, list[dict[str, Any]]] = {}
+    for label, keep_warm in (("warm", True), ("cold_task", False)):
+        app._handler.keep_warm = keep_warm
+        fire(connector, 0)  # settles the mode: the first one still runs on (or stops) the previous task
+        empty[label] = [fire(connector, 0) for _ in range(EMPTY_INVOCATIONS)]
+    app._handler.close()
+    stats_path.write_text(
+        json.dumps({"started": STARTED, "imported": imported, "invocations": invocations, "empty_invocations": empty})
+    )
 
 
 def run_batch(stats_path: Path) -> None:
@@ -208,7 +295,7 @@ def run_batch(stats_path: Path) -> None:
 def main() -> int:
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # the parent asks for stacks when a run stalls
     mode, stats = sys.argv[1], Path(sys.argv[2])
-    run = {"sink": run_sink, "source": run_source, "batch": run_batch}[mode]
+    run = {"sink": run_sink, "source": run_source, "source-function": run_source_function, "batch": run_batch}[mode]
     profile_to = os.environ.get("BENCH_PROFILE")
     if not profile_to:
         run(stats)

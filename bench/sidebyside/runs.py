@@ -34,6 +34,15 @@ BENCH_DIR = Path(__file__).resolve().parents[1]
 REPO = BENCH_DIR.parent
 # The code of this checkout, whatever checkout the virtualenv's editable install points at.
 PYTHONPATH = os.pathsep.join(str(p) for p in (BENCH_DIR, REPO / "shared", REPO / "infra" / "local"))
+# What Lambda sets in a function's environment that changes what the handlers import and do: LAMBDA_TASK_ROOT
+# makes Powertools trace (the template's `Tracing: Active`), _X_AMZN_TRACE_ID is the invocation's trace header.
+LAMBDA_ENV = {
+    "LAMBDA_TASK_ROOT": str(REPO / "functions"),
+    "AWS_LAMBDA_FUNCTION_NAME": "connectless-bench",
+    "POWERTOOLS_SERVICE_NAME": "connectless",
+    "_X_AMZN_TRACE_ID": "Root=1-67890abc-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1",
+    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",  # nothing listens: segments go out as UDP and are dropped
+}
 POLL_S = 0.05
 STALL_S = 90.0  # no new record for this long after the first one: the run is stuck, give up early
 
@@ -309,8 +318,11 @@ def run_cl_sink(
     window_s: float = 0.5,
     profile: Path | None = None,
     json_round_trip: bool = False,
+    lambda_env: bool = False,
     converters: dict[str, str] | None = None,
 ) -> Measure:
+    """Connectless's sink: the mapping emulator invoking functions/sink_task in one process. `json_round_trip`:
+    the event as JSON, as Lambda's poller sends it; `lambda_env`: Lambda's environment (tracing on)."""
     out = work / "out.txt"
     counter = LineCounter(out)
     env = {
@@ -320,6 +332,7 @@ def run_cl_sink(
         "BENCH_BATCHING_WINDOW_S": str(window_s),
         "BENCH_JSON_ROUND_TRIP": "1" if json_round_trip else "0",
         **({"BENCH_PROFILE": str(profile)} if profile else {}),
+        **(LAMBDA_ENV if lambda_env else {}),
     }
     load = loadavg()
     launched_epoch, launched = time.time(), time.perf_counter()
@@ -385,6 +398,37 @@ def run_kc_source(
     return measure
 
 
+# The scheduled function's run: each invocation polls at most this many records, then commits and ends, and the
+# local scheduler fires the next one at once (back to back), so a million records take ten invocations or more.
+SOURCE_RECORDS_PER_INVOCATION = 100_000
+
+
+def deploy_cl_source_function(settings: KafkaSettings, name: str, config: dict[str, str]) -> dict[str, str]:
+    """What the connector manager leaves for functions/source_task: the connector and its one task in the config
+    topic, STARTED, and the state topics. Returns the function's environment (as the SAM template sets it)."""
+    from connectless.storage import TargetState
+    from connectless.storage.topics import config_store
+
+    deploy_cl_source(settings, name)
+    store = config_store(settings, f"{name}-configs")
+    store.start()
+    try:
+        store.put_connector_config(name, config)
+        store.put_task_configs(name, [dict(config)])
+        store.put_target_state(name, TargetState.STARTED)
+    finally:
+        store.log.stop()
+    return {
+        "CONNECTLESS_CONFIG_TOPIC": f"{name}-configs",
+        "CONNECTLESS_OFFSETS_TOPIC": f"{name}-offsets",
+        "CONNECTLESS_STATUS_TOPIC": f"{name}-status",
+        "CONNECTLESS_CLUSTER_ID": name,
+        "CONNECTLESS_SOURCE_MAX_RECORDS": str(SOURCE_RECORDS_PER_INVOCATION),
+        "CONNECTLESS_SOURCE_MAX_IDLE_MS": "0",  # the file's end: commit and return, the next invocation goes on
+        "CONNECTLESS_SOURCE_COMMIT_INTERVAL_MS": "1000",  # Kafka Connect's offset.flush.interval.ms here
+    }
+
+
 def run_cl_source(
     settings: KafkaSettings,
     work: Path,
@@ -393,7 +437,12 @@ def run_cl_source(
     timeout_s: float,
     name: str = "cl-source",
     profile: Path | None = None,
+    *,
+    function: bool = False,
+    exactly_once: bool = False,
 ) -> Measure:
+    """Connectless's FileStreamSource run: SourceTaskRunner in a loop, or with `function` the scheduled
+    functions/source_task handler fired back to back by the local scheduler (`exactly_once`: required)."""
     from connectless.storage import KafkaLog, OffsetStore
     from connectless.storage.offsets import OFFSETS_TOPIC_PARTITIONS
 
@@ -409,6 +458,7 @@ def run_cl_source(
         "topic": topic,
         "file": str(infile),
         **CONVERTERS,
+        **({"exactly.once.support": "required"} if exactly_once else {}),
     }
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
@@ -416,6 +466,7 @@ def run_cl_source(
         "BENCH_OFFSETS_TOPIC": offsets_topic,
         "BENCH_CONNECTOR_CONFIG": json.dumps(config),
         **({"BENCH_PROFILE": str(profile)} if profile else {}),
+        **(deploy_cl_source_function(settings, name, config) if function else {}),
     }
     size = infile.stat().st_size
 
@@ -425,7 +476,7 @@ def run_cl_source(
 
     load = loadavg()
     launched_epoch, launched = time.time(), time.perf_counter()
-    proc = start_child("source", work, env)
+    proc = start_child("source-function" if function else "source", work, env)
     try:
         measure = watch(
             "connectless", proc, launched, counter, total, timeout_s, load, lambda: stacks_and_tail(proc, work)
@@ -471,26 +522,23 @@ def cold_first_record(settings: KafkaSettings, libs: Path, work: Path, run_id: s
     deploy_cl_sink(settings, f"cl-cold-{run_id}", cl_sink_config(f"cl-cold-{run_id}", topic, work / "cl"))
     kc_run = run_kc_sink(settings, libs, work / "kc", topic, 1, 120, name=f"kc-cold-{run_id}")
     # Batching window 0: the mapping invokes as soon as it has the record (Lambda's default window is 0.5 s).
-    cl_run = run_cl_sink(settings, work / "cl", topic, 1, 120, name=f"cl-cold-{run_id}", batch_size=100, window_s=0.0)
+    cl_run = run_cl_sink(settings, work / "cl", topic, 1, 120, name=f"cl-cold-{run_id}", batch_size=100, window_s=0.0,
+                         lambda_env=True, json_round_trip=True)  # fmt: skip
     return {"kafka-connect": kc_run.as_dict(), "connectless": cl_run.as_dict()}
 
 
 def import_times(repeat: int = 5) -> dict[str, Any]:
-    """`python -X importtime -c 'import app'` in each functions/*/app.py folder, as Lambda imports a handler."""
+    """`python -X importtime -c 'import app'` in each functions/*/app.py folder, as Lambda imports a handler: with
+    Lambda's environment, so Powertools turns tracing on as the template's `Tracing: Active` does."""
     results: dict[str, Any] = {}
     # shared/ on the path as the Lambda layer puts it on /opt/python.
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO / "shared"),
-        "POWERTOOLS_SERVICE_NAME": "connectless",
-        "AWS_LAMBDA_FUNCTION_NAME": "connectless-bench",
-    }
+    env = {**os.environ, "PYTHONPATH": str(REPO / "shared"), **LAMBDA_ENV}
     for app in sorted((REPO / "functions").glob("*/app.py")):
         runs = []
         for _ in range(repeat):
             start = time.perf_counter()
             proc = subprocess.run(
-                [sys.executable, "-X", "importtime", "-c", "import app"],
+                [sys.executable, "-X", "importtime", "-c", _TIMED_IMPORT],
                 cwd=app.parent,
                 env=env,
                 capture_output=True,
@@ -501,11 +549,12 @@ def import_times(repeat: int = 5) -> dict[str, Any]:
             if proc.returncode != 0:
                 results[app.parent.name] = {"error": proc.stderr.strip().splitlines()[-1:]}
                 break
-            runs.append((parse_importtime(proc.stderr), wall))
+            runs.append((parse_importtime(proc.stderr), wall, float(proc.stdout.split()[-1]) * 1000))
         if not runs:
             continue
         runs.sort(key=lambda r: r[0]["app"]["cumulative_us"])
-        median_tree, _ = runs[len(runs) // 2]
+        median_tree = runs[len(runs) // 2][0]
+        cpus = sorted(r[2] for r in runs)
         totals = [r[0]["app"]["cumulative_us"] / 1000 for r in runs]
         heaviest = sorted(
             (
@@ -520,10 +569,18 @@ def import_times(repeat: int = 5) -> dict[str, Any]:
             "import_ms_min": totals[0],
             "import_ms_max": totals[-1],
             "process_wall_ms_median": sorted(r[1] for r in runs)[len(runs) // 2] * 1000,
+            # CPU time of the import: what a Lambda INIT with its own vCPU takes, whatever else this machine runs
+            "import_cpu_ms_median": cpus[len(cpus) // 2],
+            "import_cpu_ms_min": cpus[0],
+            "import_cpu_ms_max": cpus[-1],
             "runs": repeat,
             "heaviest_imports_ms": [{"module": n, "cumulative_ms": ms, "depth": d} for n, ms, d in heaviest],
         }
     return results
+
+
+# `import app`, its CPU seconds printed (the process's, all threads: an import is a single thread's work).
+_TIMED_IMPORT = "import time; c = time.process_time(); import app; print(time.process_time() - c)"
 
 
 def parse_importtime(stderr: str) -> dict[str, dict[str, int]]:

@@ -20,7 +20,8 @@ Kafka: --bootstrap-servers, $KAFKA_BOOTSTRAP_SERVERS, or an embedded broker.
 
 Where the AWS side runs:
   default               moto's server on 127.0.0.1, started and stopped with the stack; its Step Functions
-                        runs the real ASL and its Lambda tasks call the handlers in this process.
+                        runs the real ASL and its Lambda tasks call the handlers in this process; its Lambda
+                        serves Kafka event-source mappings with AWS's rules (list them at the AWS endpoint).
   $AWS_ENDPOINT_URL     (or --endpoint-url; LocalStack, another moto) no moto is started. Through that
   or $AWS_PROFILE       endpoint, or the account of the profile / standard credential chain, boto3 creates
                         (or updates) the stack `connectless-local`, its artifacts bucket, the schedule group,
@@ -28,7 +29,8 @@ Where the AWS side runs:
                         api, manager, source and sink handlers (the endpoint's functions are never invoked),
                         each manager request's steps in the ASL's order (the endpoint's state machine exists
                         but no execution is started there), the firing of the schedules it reads back from
-                        the endpoint, and the Kafka event-source mappings (kept locally, not created there).
+                        the endpoint, and the Kafka event-source mappings (the same emulated Lambda API,
+                        answered in this process for its own clients; not created there).
                         Stopping deletes what this run created there (stack, artifacts bucket, schedule
                         group with its schedules); a stack that existed already is updated and left in place.
   --localstack          (or $LOCALSTACK_HOST set) the same at LocalStack, found as localstack_client finds
@@ -62,11 +64,18 @@ def add_parser(sub: Any) -> None:
     down = local.add_parser("down", help="stop the stack that `local up` runs")
     down.set_defaults(func=run_down)
     status = local.add_parser("status", help="endpoints, connectors and tasks of the running stack")
+    status.add_argument(
+        "-o",
+        "--output",
+        choices=("table", "json"),
+        default="table",
+        help="json: rest_url, aws_endpoint, kafka_bootstrap and each connector's state, for scripts",
+    )
     status.set_defaults(func=run_status)
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from connectless_local.local_up import LocalStack
+    from connectless_local.local_up import LocalSamStack
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "moto"):
@@ -78,7 +87,7 @@ def run_up(args: argparse.Namespace) -> int:
         from connectless_local.localstack import use_localstack
 
         endpoint, profile = use_localstack(), None
-    stack = LocalStack(rest_port=args.rest_port, bootstrap_servers=args.bootstrap_servers, parameters=parameters,
+    stack = LocalSamStack(rest_port=args.rest_port, bootstrap_servers=args.bootstrap_servers, parameters=parameters,
                        aws_endpoint_url=endpoint, aws_profile=profile)  # fmt: skip
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -123,24 +132,63 @@ def run_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def status_document(endpoints: Any, expanded: dict[str, Any] | None, error: str | None = None) -> dict[str, Any]:
+    """`local status -o json`: the endpoints, and each connector's type, state and tasks' states."""
+    connectors = {
+        name: {
+            "type": entry.get("status", {}).get("type") or entry.get("info", {}).get("type"),
+            "state": entry.get("status", {}).get("connector", {}).get("state"),
+            "tasks": [{"id": t.get("id"), "state": t.get("state")} for t in entry.get("status", {}).get("tasks", [])],
+        }
+        for name, entry in sorted((expanded or {}).items())
+    }
+    document: dict[str, Any] = {
+        "pid": endpoints.pid,
+        "rest_url": endpoints.rest_url,
+        "aws_endpoint": endpoints.aws_endpoint_url,
+        "kafka_bootstrap": endpoints.bootstrap_servers,
+        "stack_name": endpoints.stack_name,
+        "state_machine_arn": endpoints.state_machine_arn,
+        "connectors": connectors,
+    }
+    if error is not None:
+        document["error"] = error
+    return document
+
+
 def run_status(args: argparse.Namespace) -> int:
+    import json
+
     from rich.console import Console
 
     from connectless_cli.client import ConnectClient, ConnectRestError
     from connectless_cli.client.views import connectors_table
     from connectless_local.local_up import LocalEndpoints
 
+    as_json = getattr(args, "output", "table") == "json"
     endpoints = LocalEndpoints.read()
     console = Console()
     if endpoints is None:
-        console.print("no local stack is running")
+        if as_json:
+            print(json.dumps({"error": "no local stack is running"}))
+        else:
+            console.print("no local stack is running")
         return 1
-    console.print(f"[bold]local stack[/] pid {endpoints.pid}")
-    console.print(f"  REST {endpoints.rest_url}  AWS {endpoints.aws_endpoint_url}  Kafka {endpoints.bootstrap_servers}")
+    if not as_json:
+        console.print(f"[bold]local stack[/] pid {endpoints.pid}")
+        console.print(
+            f"  REST {endpoints.rest_url}  AWS {endpoints.aws_endpoint_url}  Kafka {endpoints.bootstrap_servers}"
+        )
     try:
         expanded = ConnectClient(endpoints.rest_url).get("/connectors", "expand=status&expand=info")
     except ConnectRestError as exc:
-        console.print(f"[bold red]not answering[/]: {exc.message}")
+        if as_json:
+            print(json.dumps(status_document(endpoints, None, f"not answering: {exc.message}"), indent=2))
+        else:
+            console.print(f"[bold red]not answering[/]: {exc.message}")
         return 1
+    if as_json:
+        print(json.dumps(status_document(endpoints, expanded), indent=2))
+        return 0
     console.print(connectors_table(expanded))
     return 0

@@ -14,6 +14,7 @@ import base64
 import binascii
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
@@ -42,7 +43,8 @@ are strings (UTF-8) or {"base64": "..."}, headers [[name, value], ...]. Only "va
 defaults to the connector's first topic.
 
 Output: the same fields, key/value/headers serialised by the connector's converters (strings when valid
-UTF-8, else {"base64": ...}). A record that fails prints {"error": {"stage", "exception", "message"},
+UTF-8, else {"base64": ...}; {"unserializable": "<exception>"} where the converter cannot write what the
+transforms made). A record that fails prints {"error": {"stage", "exception", "message"},
 "input_offset": N}; with errors.tolerance=none processing stops there and the exit status is 1.
 
 Offline: nothing is read from or written to Kafka, so errors.deadletterqueue.* is ignored here.
@@ -101,25 +103,42 @@ def with_registry(config: Mapping[str, str], registry: str | None) -> dict[str, 
 
 
 def run(args: argparse.Namespace) -> int:
-    from connectless.config import ConfigError
     from connectless.config.connector_file import ConnectorFileError, load_connector_file
-    from connectless.plugins import PluginNotFoundError
 
     try:
         connector = load_connector_file(args.connector)
-        config = with_registry(connector.config, getattr(args, "schema_registry", None))
-        collector = _Collector()
-        pipeline, process = _build(args.side, connector.name, config, collector)
-    except (ConnectorFileError, ConfigError, PluginNotFoundError) as exc:
+    except ConnectorFileError as exc:
         print(f"connectless transform: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    partition = -1 if args.side == "source" else 0  # a source record without one lets the producer choose
+    config = with_registry(connector.config, getattr(args, "schema_registry", None))
     try:
         if args.input:
             with open(args.input, encoding="utf-8") as stream:  # noqa: PTH123 - a text stream, like stdin
-                return _run(process, config, stream, sys.stdout, collector, partition)
-        return _run(process, config, sys.stdin, sys.stdout, collector, partition)
-    except (OSError, InputError) as exc:
+                return transform(args.side, connector.name, config, stream, sys.stdout)
+        return transform(args.side, connector.name, config, sys.stdin, sys.stdout)
+    except OSError as exc:
+        print(f"connectless transform: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def transform(side: str, name: str, config: Mapping[str, str], stream: Iterable[str], out: TextIO) -> int:
+    """`connectless transform` on a connector config: input JSON lines from `stream`, output lines to `out`.
+
+    Returns the exit status; a usage problem (bad config, bad input line) is printed to stderr.
+    """
+    from connectless.config import ConfigError
+    from connectless.plugins import PluginNotFoundError
+
+    try:
+        collector = _Collector()
+        pipeline, process = _build(side, name, config, collector)
+    except (ConfigError, PluginNotFoundError) as exc:
+        print(f"connectless transform: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    partition = -1 if side == "source" else 0  # a source record without one lets the producer choose
+    try:
+        return _run(process, config, stream, out, collector, partition)
+    except InputError as exc:
         print(f"connectless transform: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
@@ -138,7 +157,11 @@ def _build(
 
         def process_source(raw: RawRecord, line_no: int) -> dict[str, Any] | None:
             produced = source.process(_source_record(readers, source, raw, line_no))
-            return None if produced is None else _with_schema_ids(_raw_json(produced, source=True), produced, source)
+            return (
+                None
+                if produced is None
+                else _with_schema_ids(_raw_json(produced, source=True), produced.key, produced.value, source)
+            )
 
         return source, process_source
 
@@ -172,7 +195,7 @@ class _Collector:
 def _run(
     process: Process,
     config: Mapping[str, str],
-    stream: TextIO,
+    stream: Iterable[str],
     out: TextIO,
     collector: _Collector,
     default_partition: int,
@@ -312,16 +335,13 @@ def _source_readers(pipeline: SourcePipeline) -> tuple[Any, Any]:
 
 
 def _with_schema_ids(
-    document: dict[str, Any], produced: RawRecord, pipeline: SourcePipeline | SinkPipeline
+    document: dict[str, Any], key: bytes | None, value: bytes | None, pipeline: SourcePipeline | SinkPipeline
 ) -> dict[str, Any]:
     """A schema-registry converter's bytes always as base64 (framed binary, even when it happens to be UTF-8),
     with the schema id of their header beside them."""
     from connectless.converters.registry.base import RegistryConverter
 
-    for role, converter, data in (
-        ("key", pipeline.key_converter, produced.key),
-        ("value", pipeline.value_converter, produced.value),
-    ):
+    for role, converter, data in (("key", pipeline.key_converter, key), ("value", pipeline.value_converter, value)):
         if isinstance(converter, RegistryConverter) and data is not None:
             document[role] = {"base64": base64.b64encode(data).decode()}
             document[f"{role}_schema_id"] = int.from_bytes(data[1:5], "big") if len(data) >= 5 else None
@@ -342,19 +362,44 @@ def _source_record(readers: tuple[Any, Any], pipeline: SourcePipeline, raw: RawR
         )
     except Exception as exc:
         raise InputError(f"input line {line_no}: not data the connector's converters can read: {exc}") from exc
-    return SourceRecord(
-        raw.topic, raw.partition, key.schema, key.value, value.schema, value.value, raw.timestamp, headers
-    )
+    partition = None if raw.partition < 0 else raw.partition  # none given: the producer's partitioner picks
+    return SourceRecord(raw.topic, partition, key.schema, key.value, value.schema, value.value, raw.timestamp, headers)
 
 
 def _sink_json(pipeline: SinkPipeline, record: SinkRecord) -> dict[str, Any]:
-    """The record as put() gets it, serialised back by the connector's converters for display."""
-    raw = pipeline.reserialize(record)
-    document = _with_schema_ids(_raw_json(raw, source=False), raw, pipeline)
-    document["topic"] = record.topic  # after any topic-renaming transform
-    document["partition"] = record.kafka_partition
-    document["offset"] = record.kafka_offset
-    return document
+    """The record as put() gets it, serialised back by the connector's converters for display.
+
+    A key, value or header the converter cannot serialise shows as {"unserializable": "<exception class>"}.
+    """
+    topic = record.topic  # after any topic-renaming transform
+    key, key_shown = _serialized(pipeline.key_converter.from_connect_data, topic, record.key_schema, record.key)
+    value, value_shown = _serialized(
+        pipeline.value_converter.from_connect_data, topic, record.value_schema, record.value
+    )
+    to_header = pipeline.header_converter.from_connect_header
+    document = {
+        "topic": topic,
+        "partition": record.kafka_partition,
+        "offset": record.kafka_offset,
+        "timestamp": record.timestamp,
+        "key": key_shown,
+        "value": value_shown,
+        "headers": [
+            [h.key, _serialized(partial(to_header, topic, h.key), h.schema, h.value)[1]] for h in record.headers
+        ],
+    }
+    return _with_schema_ids(document, key, value, pipeline)
+
+
+def _serialized(convert: Callable[..., bytes | None], *args: Any) -> tuple[bytes | None, Any]:
+    """The converter's bytes (None if it failed) and how they show."""
+    from connectless.errors.context import python_class_name
+
+    try:
+        data = convert(*args)
+    except Exception as exc:
+        return None, {"unserializable": python_class_name(type(exc))}
+    return data, _show(data)
 
 
 def _raw_json(raw: RawRecord, *, source: bool) -> dict[str, Any]:

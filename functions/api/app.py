@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from connectless.logs import join_library_logs
 from connectless.rest.api import make_handler
 from connectless.rest.wiring import aws_service
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="connectless-api")
+logger = join_library_logs(Logger(service="connectless-api"))
 handler = make_handler(aws_service)
 
 

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from connectless.logs import join_library_logs
 from connectless.manager.lambda_handler import handle
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="connectless-manager")
+logger = join_library_logs(Logger(service="connectless-manager"))
 
 
 @logger.inject_lambda_context(log_event=False)  # events carry connector configs: never logged

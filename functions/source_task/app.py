@@ -13,14 +13,15 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from connectless.lambda_source.handler import SourceInvocationResult, SourceTaskHandler
-from connectless.tracing import make_tracer
+from connectless.logs import join_library_logs
+from connectless.tracing import make_tracer, patch_imported
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
+logger = join_library_logs(Logger())  # the library's logs in the same JSON stream
 metrics = Metrics(namespace="Connectless")
-tracer = make_tracer()  # no X-Ray SDK import where Powertools would disable tracing anyway
+tracer = make_tracer()  # no X-Ray SDK where tracing is off; no import-time patching where it is on
 
 _handler: SourceTaskHandler | None = None  # warm state: Kafka settings and the state stores
 
@@ -58,6 +59,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_dimension(name="connector", value=connector)
     logger.append_keys(connector=connector, task=task)
     tracer.put_annotation(key="connector", value=connector)
+    patch_imported(tracer)  # X-Ray: the client libraries imported by now (a task's, once started)
     start = time.perf_counter()
     result: SourceInvocationResult | None = None
     failures_before = _task_failures()

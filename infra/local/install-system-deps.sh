@@ -10,7 +10,8 @@ java_ok() {
   v=$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
   [ "${v%%.*}" -ge 17 ] 2>/dev/null
 }
-java_ok || need+=(openjdk-17-jdk-headless)
+# javac too: the differential tests compile their Kafka Connect runner (tests/differential/runner).
+{ java_ok && command -v javac >/dev/null 2>&1; } || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -153,6 +153,13 @@ def main(layer: str, functions: str) -> int:
                 failures.append(f"{path}: no lambda_handler")
         except Exception as exc:  # noqa: BLE001
             failures.append(f"{path}: {exc!r}")
+    try:  # the web console's page is package data: the layer must carry it (the API function serves /ui)
+        from connectless.rest.console import console_page
+
+        if "function connectorView" not in console_page():
+            failures.append("connectless.rest.console: the console page is incomplete")
+    except Exception as exc:  # noqa: BLE001
+        failures.append(f"connectless/rest/ui (the console page): {exc!r}")
     import os
     import tempfile
 

@@ -109,7 +109,6 @@ class Deployment:
         )
         store.log.stop()
         handler = SinkBatchHandler.from_env(self.settings, self.env)
-        handler.single_attempts = 1
         self.handlers.append(handler)
         self.app._handler = handler
 

@@ -15,7 +15,7 @@ import pytest
 
 from connectless_cli.client import ConnectClient
 from connectless_cli.main import main
-from connectless_local.local_up import LocalStack
+from connectless_local.local_up import LocalSamStack
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture(scope="module")
-def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSamStack]:
     prefix = f"local-{uuid.uuid4().hex[:8]}"
     parameters = {
         "ConfigTopic": f"{prefix}-configs",
@@ -35,7 +35,7 @@ def local_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) 
     }
     state_file = tmp_path_factory.mktemp("local") / "local-up.json"
     before = os.environ.get("AWS_ENDPOINT_URL")
-    stack = LocalStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=state_file, parameters=parameters)
+    stack = LocalSamStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=state_file, parameters=parameters)
     stack.start()
     yield stack
     assert stack.roles is not None and not stack.roles.denied(), stack.roles.report()  # the template's IAM suffices
@@ -56,7 +56,7 @@ def cli(capsys: pytest.CaptureFixture[str], url: str, *argv: str) -> tuple[int, 
     return code, capsys.readouterr().out
 
 
-def test_source_and_sink_through_the_local_stack(local_stack: LocalStack, tmp_path: Path,
+def test_source_and_sink_through_the_local_stack(local_stack: LocalSamStack, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setenv("COLUMNS", "200")
@@ -127,7 +127,7 @@ def _group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
     return {(tp.topic, tp.partition): tp.offset for tp in listed.topic_partitions or [] if tp.offset >= 0}
 
 
-def test_a_sink_on_two_topics_a_mapping_and_a_group_each(local_stack: LocalStack, kafka_bootstrap: str,
+def test_a_sink_on_two_topics_a_mapping_and_a_group_each(local_stack: LocalSamStack, kafka_bootstrap: str,
                                                          tmp_path: Path) -> None:  # fmt: skip
     """Every record of both topics once; one topic per mapping, distinct groups at the AWS endpoint; topic a's group
     seeded from connect-<name> (a Kafka Connect worker had read 4 records of a's partition 0); offsets across the
@@ -166,6 +166,17 @@ def test_a_sink_on_two_topics_a_mapping_and_a_group_each(local_stack: LocalStack
     lines = out.read_text(encoding="utf-8").splitlines()
     assert sorted(lines) == sorted(expected)
 
+    # paused: the mappings stay, Disabled, and no emulator runs them; resumed: Enabled again, the same mappings
+    uuids = {m["UUID"] for m in mappings}
+    client.request("PUT", f"/connectors/{name}/pause")
+    paused = lam.list_event_source_mappings(FunctionName=alias)["EventSourceMappings"]
+    assert {m["UUID"]: m["State"] for m in paused} == dict.fromkeys(uuids, "Disabled")
+    assert not uuids & set(local_stack._running_mappings)
+    client.request("PUT", f"/connectors/{name}/resume")
+    resumed = lam.list_event_source_mappings(FunctionName=alias)["EventSourceMappings"]
+    assert {m["UUID"]: m["State"] for m in resumed} == dict.fromkeys(uuids, "Enabled")
+    assert uuids <= set(local_stack._running_mappings)
+
     # offsets across the per-topic groups
     client.request("PUT", f"/connectors/{name}/stop")
     # STOPPED: no task, so no mapping (its consumers left the groups before the request returned)
@@ -192,7 +203,7 @@ def test_a_sink_on_two_topics_a_mapping_and_a_group_each(local_stack: LocalStack
     client.request("DELETE", f"/connectors/{name}")
 
 
-def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalStack) -> None:
+def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalSamStack) -> None:
     from connectless_cli.client.http import ConnectRestError
 
     assert local_stack.endpoints is not None
@@ -203,3 +214,24 @@ def test_a_regex_sink_is_refused_with_the_reason(local_stack: LocalStack) -> Non
     assert refused.value.status == 400
     assert "topics.regex is not supported on AWS" in str(refused.value)
     assert "by-regex" not in client.get("/connectors")
+
+
+def test_local_status_as_json_for_scripts(local_stack: LocalSamStack, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import connectless_local.local_up
+
+    assert local_stack.endpoints is not None and local_stack.state_file is not None
+    monkeypatch.setattr(connectless_local.local_up, "STATE_FILE", local_stack.state_file)
+    client = ConnectClient(local_stack.endpoints.rest_url)
+    name = f"status-{uuid.uuid4().hex[:8]}"
+    client.request("POST", "/connectors", {"name": name, "initial_state": "STOPPED", "config": {
+        "connector.class": "FileStreamSink", "topics": name, "file": "/dev/null"}})  # fmt: skip
+    capsys.readouterr()
+    assert main(["local", "status", "-o", "json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["rest_url"] == local_stack.endpoints.rest_url
+    assert status["aws_endpoint"] == local_stack.endpoints.aws_endpoint_url
+    assert status["aws_endpoint"].startswith("http://127.0.0.1:")
+    assert status["kafka_bootstrap"] == local_stack.endpoints.bootstrap_servers
+    assert status["connectors"][name] == {"type": "sink", "state": "STOPPED", "tasks": []}
+    client.request("DELETE", f"/connectors/{name}")

@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from connectless_cli.client import ConnectClient
-from connectless_local.local_up import STACK_NAME, LocalStack
+from connectless_local.local_up import STACK_NAME, LocalSamStack
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -29,13 +29,13 @@ OTHER_BUCKET = f"iam-not-granted-{uuid.uuid4().hex[:8]}"
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory,
-          request: pytest.FixtureRequest) -> Iterator[LocalStack]:  # fmt: skip
+          request: pytest.FixtureRequest) -> Iterator[LocalSamStack]:  # fmt: skip
     prefix = f"iam-{uuid.uuid4().hex[:8]}"
     parameters = {"ConfigTopic": f"{prefix}-configs", "OffsetsTopic": f"{prefix}-offsets",
                   "StatusTopic": f"{prefix}-status", "SourceTaskTimeout": "20",
                   "ConnectorS3Buckets": BUCKET, "ConnectorDynamoDbTables": "orders"}  # fmt: skip
     state_file = tmp_path_factory.mktemp("local") / "local-up.json"
-    stack = LocalStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=state_file, parameters=parameters)
+    stack = LocalSamStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=state_file, parameters=parameters)
     stack.start()
     s3 = boto3.client("s3")  # the harness's own credentials (an administrator)
     for bucket in (BUCKET, OTHER_BUCKET):
@@ -69,7 +69,7 @@ def function_role(logical_id: str) -> str:
     return str(boto3.client("lambda").get_function_configuration(FunctionName=name)["Role"])
 
 
-def test_each_function_holds_its_own_roles_credentials(stack: LocalStack) -> None:
+def test_each_function_holds_its_own_roles_credentials(stack: LocalSamStack) -> None:
     assert stack.roles is not None
     logical = {"api": "ApiFunction", "manager": "ManagerFunction", "source_task": "SourceTaskFunction",
                "sink_task": "SinkTaskFunction"}  # fmt: skip
@@ -100,7 +100,7 @@ def s3_sink(name: str, topic: str) -> dict[str, Any]:
         "value.converter.schemas.enable": "false"}}  # fmt: skip
 
 
-def test_a_removed_permission_fails_the_task_with_access_denied(stack: LocalStack) -> None:
+def test_a_removed_permission_fails_the_task_with_access_denied(stack: LocalSamStack) -> None:
     assert stack.endpoints is not None and stack.roles is not None
     client = ConnectClient(stack.endpoints.rest_url)
     topic = f"orders-{uuid.uuid4().hex[:8]}"

@@ -98,13 +98,15 @@ def run_local_up(kafka_bootstrap: str, tmp_path: Path, port: int, endpoint: str)
             topic, out = f"{prefix}-orders", tmp_path / "out.txt"
             client = ConnectClient(up["rest_url"])
             status, _ = client.request("POST", "/connectors", {"name": f"{prefix}-file", "config": {
-                "connector.class": "FileStreamSink", "topics": topic, "file": str(out)}})  # fmt: skip
+                "connector.class": "FileStreamSink", "topics": topic, "file": str(out),
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter"}})  # fmt: skip
             assert status == 201
             producer = Producer({"bootstrap.servers": kafka_bootstrap})
             for n in range(3):
                 producer.produce(topic, value=f"record-{n}".encode())
             assert producer.flush(30) == 0
             eventually(lambda: out.exists() and len(out.read_text(encoding="utf-8").splitlines()) == 3, 90, "sink")
+            assert out.read_text(encoding="utf-8").splitlines() == ["record-0", "record-1", "record-2"]
         finally:
             code = stop(process)
     assert code == 0, log_path.read_text(errors="replace")[-5000:]

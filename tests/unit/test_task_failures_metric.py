@@ -68,7 +68,9 @@ def sink_handler(**config: str) -> SinkBatchHandler:
     configs = ConfigStore(MemoryLog())
     configs.start()
     configs.put_connector_config(SINK, {**SINK_CONFIG, **config})
-    return SinkBatchHandler(configs, StatusStore(MemoryLog()), None, worker_id="test", sleep=lambda _s: None)
+    skipped = sink_fakes.SkippedTime()
+    return SinkBatchHandler(configs, StatusStore(MemoryLog()), None, worker_id="test", clock=skipped.clock,
+                            sleep=skipped.sleep)  # fmt: skip
 
 
 def sink_event(*values: bytes) -> dict[str, Any]:

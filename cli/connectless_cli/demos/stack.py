@@ -27,7 +27,7 @@ from rich.table import Table
 from connectless.config.connector_file import load_connector_file
 from connectless_cli.client import ConnectClient
 from connectless_cli.client.views import connectors_table
-from connectless_local.local_up import LocalStack
+from connectless_local.local_up import LocalSamStack
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sqlite-to-s3"
 DB_PATH = Path("/tmp/connectless-demo/orders.db")
@@ -113,7 +113,7 @@ def main() -> int:
     seed()
     console.print(f"Seeded [bold]{DB_PATH}[/]: {ROWS} orders, {len(BAD_ROWS)} of them with amount 'n/a'")
     # the S3 sink may write to the bucket only: the stack's parameter grants it, as on AWS
-    stack = LocalStack(
+    stack = LocalSamStack(
         rest_port=0, state_file=None, parameters={"SourceTaskTimeout": "20", "ConnectorS3Buckets": BUCKET}
     )
     with console.status("Starting the local stack (moto, Kafka, handlers, REST API)"):

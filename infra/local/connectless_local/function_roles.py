@@ -17,7 +17,7 @@ runs every handler in one process, so:
 Why a hook and not moto alone: moto 5.2.5 evaluates non-S3 actions against the resource "*" only (so a statement
 scoped to an ARN never allows anything) and fails the SigV4 check of REST-JSON paths (Lambda, Scheduler). It does
 evaluate S3 requests against their bucket and key, and sts:AssumeRole against the trust policy, and `local up`
-leaves that on (see local_up.LocalStack._enforce_iam): S3 is checked twice, by moto and here.
+leaves that on (see local_up.LocalSamStack._enforce_iam): S3 is checked twice, by moto and here.
 
 Evaluated: Allow and Deny, Action/NotAction and Resource with `*` and `?`, and the condition operators
 String(Not)Equals/Like and Arn(Not)Equals/Like on the keys this module knows (aws:ResourceAccount,

@@ -7,7 +7,9 @@ What runs, in start order (stop undoes it in reverse):
    moto at all: see "External endpoint" below;
 2. Kafka: the broker in KAFKA_BOOTSTRAP_SERVERS, or the embedded one;
 3. the stack: template.yaml translated with aws-sam-translator and created by moto's CloudFormation; the
-   functions' environment (as the stack resolved it) becomes this process's;
+   functions' environment (as the stack resolved it) becomes this process's; under moto, IAM as on AWS: each
+   function assumes the role the stack gave it, moto's access control goes on, and every AWS call a handler
+   makes is checked against its role's policies (function_roles.py);
 4. the connector manager: the real ASL, run by moto, calls the manager handler, whose AWS backend creates
    schedules in moto's EventBridge Scheduler, the sink alias in moto's Lambda and the Kafka event-source
    mappings there too (moto's Lambda extended with them, AWS's rules enforced: event_source_mappings.py);
@@ -84,9 +86,9 @@ class LocalEndpoints:
     schema_registry_url: str = ""
 
     @classmethod
-    def read(cls, path: Path = STATE_FILE) -> LocalEndpoints | None:
+    def read(cls, path: Path | None = None) -> LocalEndpoints | None:
         try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
+            return cls(**json.loads((path or STATE_FILE).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
 
@@ -120,8 +122,10 @@ class _RunningMapping:
             self.emulator.stop()
 
 
-class LocalStack:
-    """Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
+class LocalSamStack:
+    """The SAM stack on this machine: created in moto (or at `aws_endpoint_url`), its handlers run in-process.
+
+    Start with `start()`, stop with `stop()` (idempotent); `serve_forever()` does both around a wait."""
 
     def __init__(self, rest_port: int = 8083, bootstrap_servers: str | None = None, root: Path = stack_template.ROOT,
                  state_file: Path | None = STATE_FILE, reconcile_s: float = 1.0,
@@ -240,9 +244,9 @@ class LocalStack:
         self._undo.append(install_in_moto())
         from moto.core import DEFAULT_ACCOUNT_ID
 
-        self.mappings = store_for(DEFAULT_ACCOUNT_ID, REGION)
-        self.mappings.listeners.append(self._mappings_changed.set)
-        self._undo.append(lambda: self.mappings and self.mappings.listeners.remove(self._mappings_changed.set))
+        store = self.mappings = store_for(DEFAULT_ACCOUNT_ID, REGION)
+        store.listeners.append(self._mappings_changed.set)
+        self._undo.append(lambda: store.listeners.remove(self._mappings_changed.set))
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
         os.environ.pop("AWS_PROFILE", None)
@@ -265,6 +269,13 @@ class LocalStack:
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))  # fmt: skip
         key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
         os.environ.update(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+
+        def delete_user() -> None:  # moto's backends outlive its server within a process: leave no user behind
+            iam.delete_access_key(UserName=ADMIN_USER, AccessKeyId=key["AccessKeyId"])
+            iam.delete_user_policy(UserName=ADMIN_USER, PolicyName="everything")
+            iam.delete_user(UserName=ADMIN_USER)
+
+        self._undo.append(delete_user)
 
     def _enforce_iam(self) -> None:
         """Each function gets its role's temporary credentials (sts:AssumeRole, as Lambda does), then moto's
@@ -467,9 +478,11 @@ class LocalStack:
                     definition=resolve(props["DefinitionString"]),
                     roleArn=resolve(props["RoleArn"]),
                 )
-                if self.external:  # not the stack's: deleted with it
-                    arn = created["stateMachineArn"]
-                    self._undo.append(lambda arn=arn: sfn.delete_state_machine(stateMachineArn=arn))
+                # not the stack's, so deleted with it: at an endpoint, and in moto, whose backends outlive its
+                # server within a process (a second `local up` would otherwise get this machine, calling a
+                # manager function that is gone)
+                arn = created["stateMachineArn"]
+                self._undo.append(lambda arn=arn: sfn.delete_state_machine(stateMachineArn=arn))
 
     def _code_dir(self, source: dict[str, Any], logical: str) -> Path:
         uri = source["Resources"][logical]["Properties"]["CodeUri"]

@@ -28,6 +28,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from connectless.config import aws_parameters
 from connectless.config.errors import ConfigError
 from connectless.config.properties import parse_properties
 
@@ -91,39 +92,40 @@ class FileConfigProvider:
 
 
 class SecretsManagerConfigProvider:
-    """`path` is the secret (name or ARN); with a path each key is a field of its JSON SecretString."""
+    """`path` is the secret (name or ARN); with a path each key is a field of its JSON SecretString.
+
+    Reads go through Powertools parameters (config.aws_parameters): cached, so the manager's steps and the task
+    runners of one process fetch a secret once per max age. A given `client` gets a provider (and cache) of its own.
+    """
 
     def __init__(self, client: Any = None) -> None:
         self._client = client
+        self._provider: Any = None
+
+    @property
+    def provider(self) -> Any:
+        if self._provider is None:
+            self._provider = aws_parameters.secrets_provider(self._client)
+        return self._provider
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            import boto3
+        return self.provider.client
 
-            self._client = boto3.client("secretsmanager")
-        return self._client
-
-    def _secret(self, secret_id: str) -> str:
-        from botocore.exceptions import ClientError
-
+    def _secret(self, secret_id: str, *, as_json: bool = False) -> Any:
         try:
-            response = self.client.get_secret_value(SecretId=secret_id)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "error")
-            raise ConfigProviderError(f"secretsmanager:{secret_id}", f"cannot read the secret ({code})") from None
-        if "SecretString" not in response:
-            raise ConfigProviderError(f"secretsmanager:{secret_id}", "binary secrets are not supported")
-        return str(response["SecretString"])
+            return aws_parameters.get_secret(secret_id, provider=self.provider, json=as_json)
+        except aws_parameters.SecretReadError as exc:
+            if exc.code == "binary":
+                raise ConfigProviderError(f"secretsmanager:{secret_id}", "binary secrets are not supported") from None
+            if exc.code == "not JSON":
+                raise ConfigProviderError(f"secretsmanager:{secret_id}", "the secret is not a JSON object") from None
+            raise ConfigProviderError(f"secretsmanager:{secret_id}", f"cannot read the secret ({exc.code})") from None
 
     def get(self, path: str | None, keys: set[str]) -> dict[str, str]:
         if path is None:
-            return {k: self._secret(k) for k in keys}
-        secret = self._secret(path)
-        try:
-            fields = json.loads(secret)
-        except ValueError:
-            fields = None
+            return {k: str(self._secret(k)) for k in keys}
+        fields = self._secret(path, as_json=True)
         if not isinstance(fields, dict):
             raise ConfigProviderError(f"secretsmanager:{path}", "the secret is not a JSON object")
         absent = keys - fields.keys()
@@ -133,28 +135,25 @@ class SecretsManagerConfigProvider:
 
 
 class SsmConfigProvider:
-    """Parameter Store: without a path each key is a parameter name; with one, `<path>/<key>`."""
+    """Parameter Store: without a path each key is a parameter name; with one, `<path>/<key>`. Cached as above."""
 
     def __init__(self, client: Any = None) -> None:
         self._client = client
+        self._provider: Any = None
+
+    @property
+    def provider(self) -> Any:
+        if self._provider is None:
+            self._provider = aws_parameters.ssm_provider(self._client)
+        return self._provider
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("ssm")
-        return self._client
+        return self.provider.client
 
     def get(self, path: str | None, keys: set[str]) -> dict[str, str]:
         names = {k: f"{path.rstrip('/')}/{k}" if path else k for k in keys}
-        wanted = sorted(set(names.values()))
-        found: dict[str, str] = {}
-        for i in range(0, len(wanted), 10):  # GetParameters takes at most 10 names
-            response = self.client.get_parameters(Names=wanted[i : i + 10], WithDecryption=True)
-            for param in response.get("Parameters", []):
-                found[param["Name"]] = param["Value"]
-                found.setdefault(param.get("ARN", ""), param["Value"])
+        found = aws_parameters.get_parameters(sorted(set(names.values())), provider=self.provider)
         absent = {k for k, name in names.items() if name not in found}
         if absent:
             raise _missing("ssm", path, absent)

@@ -297,8 +297,8 @@ def _struct_encoder(schema: Schema, options: CodecOptions, on_null: Callable[[],
 
 
 def _logical_encoder(schema: Schema, options: CodecOptions, on_null: Callable[[], Any]) -> Codec | None:
-    name, kind = schema.name, schema.type
-    if name == logical.DECIMAL_NAME and kind is Type.BYTES:
+    name = schema.name  # Kafka picks a logical converter by the schema's name alone, whatever its type
+    if name == logical.DECIMAL_NAME:
         numeric = options.decimal_numeric
 
         def encode_decimal(value: Any) -> Any:
@@ -311,11 +311,11 @@ def _logical_encoder(schema: Schema, options: CodecOptions, on_null: Callable[[]
             raise DataError(f"Invalid type for Decimal, expected Decimal but was {type(value).__name__}")
 
         return encode_decimal
-    if name == logical.DATE_NAME and kind is Type.INT32:
+    if name == logical.DATE_NAME:
         return _temporal_encoder("Date", dt.date, logical.date_to_days, on_null)
-    if name == logical.TIME_NAME and kind is Type.INT32:
+    if name == logical.TIME_NAME:
         return _temporal_encoder("Time", dt.time, logical.time_to_millis, on_null)
-    if name == logical.TIMESTAMP_NAME and kind is Type.INT64:
+    if name == logical.TIMESTAMP_NAME:
         return _temporal_encoder("Timestamp", dt.datetime, logical.timestamp_to_millis, on_null)
     return None
 
@@ -424,11 +424,14 @@ def _int_decoder(bits: int, on_null: Callable[[], Any]) -> Codec:
     return decode
 
 
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+
+
 def _java_double(node: Any) -> float:
     if isinstance(node, bool):
         return 0.0
     if isinstance(node, int | float | decimal.Decimal):
-        return float(node)
+        return float(node) + 0.0  # BigDecimal has no -0.0
     # Jackson writes NaN and infinities as strings; read them back (Kafka itself reads 0.0).
     return _SPECIAL_FLOATS.get(node, 0.0) if isinstance(node, str) else 0.0
 
@@ -436,7 +439,7 @@ def _java_double(node: Any) -> float:
 def _double_decoder(on_null: Callable[[], Any]) -> Codec:
     def decode(node: Any) -> Any:
         if type(node) is float:
-            return node
+            return node + 0.0  # Jackson reads JSON decimals as BigDecimal, which has no -0.0
         if node is None:
             return on_null()
         return _java_double(node)
@@ -448,7 +451,7 @@ def _float_decoder(on_null: Callable[[], Any]) -> Codec:
     def decode(node: Any) -> Any:
         if node is None:
             return on_null()
-        return to_float32(node if type(node) is float else _java_double(node))
+        return to_float32(node + 0.0 if type(node) is float else _java_double(node))
 
     return decode
 
@@ -585,14 +588,14 @@ def _struct_decoder(schema: Schema, options: CodecOptions, on_null: Callable[[],
 
 
 def _logical_decoder(schema: Schema, on_null: Callable[[], Any]) -> Codec | None:
-    name, kind = schema.name, schema.type
-    if name == logical.DECIMAL_NAME and kind is Type.BYTES:
+    name = schema.name  # by name alone, as Kafka's LOGICAL_CONVERTERS
+    if name == logical.DECIMAL_NAME:
         return _decimal_decoder(schema, on_null)
-    if name == logical.DATE_NAME and kind is Type.INT32:
+    if name == logical.DATE_NAME:
         return _temporal_decoder("Date", "integer", 32, date_from_days, on_null)
-    if name == logical.TIME_NAME and kind is Type.INT32:
+    if name == logical.TIME_NAME:
         return _temporal_decoder("Time", "integer", 32, time_from_millis, on_null)
-    if name == logical.TIMESTAMP_NAME and kind is Type.INT64:
+    if name == logical.TIMESTAMP_NAME:
         return _temporal_decoder("Timestamp", "integral", 64, timestamp_from_millis, on_null)
     return None
 
@@ -641,9 +644,13 @@ def _temporal_decoder(
 
 
 def decode_schemaless(node: Any) -> Any:
-    """Without a schema the JSON tree is the value; only exactly parsed decimals go back to doubles."""
+    """Without a schema the JSON tree is the value, numbers as Kafka's JsonConverter reads them: an integer
+    is a long (BigInteger#longValue keeps the low 64 bits of a larger one) and a decimal goes through
+    BigDecimal to a double (so -0.0 reads as 0.0)."""
     if isinstance(node, decimal.Decimal):
-        return float(node)
+        return float(node) + 0.0
+    if type(node) is int:
+        return node if _LONG_MIN <= node <= _LONG_MAX else wrap_int(node, 64)
     if type(node) is list:
         return [decode_schemaless(item) for item in node]
     if type(node) is dict:

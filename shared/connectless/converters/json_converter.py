@@ -134,6 +134,23 @@ _LOWER_HEX_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
 _MISSING: Any = object()  # Jackson's MissingNode: no JSON value at all in the input
 
 
+# Bytes to digit-or-not, to find a run of 19 digits (an integer that may not fit a long) in one C pass.
+_DIGIT_MASK = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_LONG_DIGITS = b"0" * 19
+
+
+def read_schemaless(data: bytes) -> Any:
+    """The schemaless value of JSON text, as Kafka's JsonConverter reads it.
+
+    orjson.loads when the text cannot hold a number Kafka reads differently: -0.0 (Jackson's BigDecimal
+    makes it 0.0) or an integer past 64 bits (a long keeps its low 64 bits); else the exact, slower parse.
+    """
+    if b"-0" not in data and _LONG_DIGITS not in data.translate(_DIGIT_MASK):
+        return orjson.loads(data)
+    tree = _loads_lenient(data, exact=True)
+    return None if tree is _MISSING else decode_schemaless(tree)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"Non-standard token '{name}'")
 
@@ -269,9 +286,9 @@ class JsonConverter(DataAndHeaderConverter):
 
     # -- bytes -> Connect -----------------------------------------------------------------------
     def schemaless_reader(self) -> Callable[[bytes], Any] | None:
-        """orjson.loads itself when schemas are off: to_connect_data's fast case (the rest raise and go the long
+        """read_schemaless when schemas are off: to_connect_data's fast case (the rest raise and go the long
         way: lenient numbers, empty bytes, non-JSON)."""
-        return orjson.loads if not self.schemas_enabled and self._content is None else None
+        return read_schemaless if not self.schemas_enabled and self._content is None else None
 
     def to_connect_data(self, topic: str, data: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
         if data is None:
@@ -282,7 +299,7 @@ class JsonConverter(DataAndHeaderConverter):
             return self._decode_with(self._content, data)
         if not self.schemas_enabled:
             try:
-                return SchemaAndValue(None, orjson.loads(data))
+                return SchemaAndValue(None, read_schemaless(data))
             except orjson.JSONDecodeError:
                 tree = _loads_lenient(data, exact=True)
             return NULL_SCHEMA_AND_VALUE if tree is _MISSING else SchemaAndValue(None, decode_schemaless(tree))

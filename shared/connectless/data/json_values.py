@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from connectless.data.schema import Schema, Type
 from connectless.data.struct import Struct
 
 
@@ -48,6 +49,25 @@ def to_json_text(value: Any) -> str:
 
 
 _LINE = orjson.OPT_APPEND_NEWLINE
+# Field types whose values (ints, floats, booleans, strings, without a logical type) orjson writes as to_plain does.
+_NATIVE_TYPES = frozenset({Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64, Type.BOOLEAN,
+                           Type.STRING})  # fmt: skip
+_FLAT_CACHE_SIZE = 64
+_flat: dict[int, tuple[Schema, tuple[str, ...] | None]] = {}  # id(schema) -> (schema, field names or None)
+
+
+def _flat_names(schema: Schema) -> tuple[str, ...] | None:
+    """The field names of a struct schema whose fields are all of _NATIVE_TYPES (a record of a converter such as
+    Avro's, typically), else None. Remembered by identity: a converter hands the same schema to every record."""
+    entry = _flat.get(id(schema))
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    flat = all(f.schema.type in _NATIVE_TYPES and f.schema.name is None for f in schema.fields)
+    names = tuple(f.name for f in schema.fields) if flat else None
+    if len(_flat) >= _FLAT_CACHE_SIZE:
+        _flat.clear()
+    _flat[id(schema)] = (schema, names)
+    return names
 
 
 def to_json_line(value: Any) -> bytes:
@@ -55,6 +75,10 @@ def to_json_line(value: Any) -> bytes:
     kind = type(value)
     if kind is dict or kind is list:
         return orjson.dumps(value, default=_default, option=_LINE)
+    if kind is Struct:
+        names = _flat_names(value.schema)
+        if names is not None:  # the values go to orjson as they are: one dict, no to_plain walk
+            return orjson.dumps(dict(zip(names, value._values, strict=True)), default=_default, option=_LINE)
     if kind is str:
         return value.encode() + b"\n"
     return to_json_text(value).encode() + b"\n"

@@ -99,7 +99,10 @@ def date_to_days(value: dt.date) -> int:
 
 
 def date_from_days(days: int) -> dt.date:
-    return EPOCH_DATE + dt.timedelta(days=days)
+    try:
+        return EPOCH_DATE + dt.timedelta(days=days)
+    except OverflowError:  # Python's dates end at years 1 and 9999 (docs/compatibility.md)
+        raise DataError(f"Date of {days} days since the epoch is outside the years 1 to 9999") from None
 
 
 def time_to_millis(value: dt.time) -> int:
@@ -123,7 +126,10 @@ def timestamp_to_millis(value: dt.datetime) -> int:
 
 
 def timestamp_from_millis(millis: int) -> dt.datetime:
-    return EPOCH + dt.timedelta(milliseconds=millis)
+    try:
+        return EPOCH + dt.timedelta(milliseconds=millis)
+    except OverflowError:  # Python's dates end at years 1 and 9999 (docs/compatibility.md)
+        raise DataError(f"Timestamp of {millis} ms since the epoch is outside the years 1 to 9999") from None
 
 
 def to_logical(schema: Schema, value: Any) -> Any:

@@ -1,8 +1,10 @@
 """RetryWithToleranceOperator: the one place where `errors.*` policy is applied.
 
-Every risky step (converter, transform, put) runs through `execute`. Policy, as in Kafka Connect:
+Every risky step (converter, transform) runs through `execute`; a sink's `put` runs through the same
+operator's `RetryPolicy` (`operator.policy`). Policy, as in Kafka Connect:
 - only a `RetriableError` is retried, with a backoff of 300 ms doubling per retry, capped by
   `errors.retry.delay.max.ms`, while less than `errors.retry.timeout` ms have passed (0: never, -1: forever);
+  any other error is never retried;
 - a failure is then handed to every reporter (log, dead letter queue) whatever the tolerance;
 - `errors.tolerance=all` skips the record (`execute` returns None) when the stage is a converter or a
   transformation, or the error is retriable; anything else raises ToleranceExceededError.
@@ -10,7 +12,10 @@ Every risky step (converter, transform, put) runs through `execute`. Policy, as 
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from connectless.errors.context import ProcessingContext, connect_class_name
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
     from connectless.records import SourceRecord
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 RETRIES_DELAY_MIN_MS: Final = 300
 # Kafka Connect tolerates every exception in these stages; elsewhere only retriable ones.
@@ -38,6 +44,70 @@ TOLERABLE_STAGES: Final = frozenset(
 def backoff_delay_ms(attempt: int, max_delay_ms: int) -> int:
     """The wait after failed attempt number `attempt` (1-based): 300 ms doubling, capped at `max_delay_ms`."""
     return min(RETRIES_DELAY_MIN_MS << min(attempt - 1, 40), max_delay_ms)
+
+
+def _never() -> bool:
+    return False
+
+
+_FAILED: Any = object()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """`errors.retry.timeout` and `errors.retry.delay.max.ms` applied to one operation: the one retry loop.
+
+    A RetriableError is retried after 300 ms, doubling, each wait capped by `max_delay_ms` and cut short at the
+    deadline, while less than `timeout_ms` has passed since the first failure (0: never, negative: forever). Any
+    other error propagates at once. `clock` is in seconds (monotonic), `sleep` takes seconds.
+
+    Example:
+        policy = RetryPolicy(timeout_ms=30_000, max_delay_ms=60_000)
+        policy.run(task.put, records)  # retried while it raises RetriableError, for up to 30 s
+    """
+
+    timeout_ms: int
+    max_delay_ms: int
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    def within(self, timeout_s: float | None) -> RetryPolicy:
+        """The same delays with another timeout: `timeout_s` seconds, or forever when None."""
+        return dataclasses.replace(self, timeout_ms=-1 if timeout_s is None else int(timeout_s * 1000))
+
+    def run(self, operation: Callable[..., T], *args: Any, stopping: Callable[[], bool] = _never) -> T:
+        """`operation(*args)`, retried under the policy; raises its last error when the retries run out."""
+        try:
+            return operation(*args)
+        except Exception as error:
+            result, last, _attempts = self.retry_after(error, operation, args, stopping)
+            if last is not None:
+                raise last from None
+            return result
+
+    def retry_after(
+        self, error: Exception, operation: Callable[..., Any], args: tuple[Any, ...], stopping: Callable[[], bool]
+    ) -> tuple[Any, Exception | None, int]:
+        """Retry `operation(*args)`, whose first attempt raised `error`: (result, None, attempts) once it works,
+        (_FAILED, last error, attempts) when it does not. `stopping()` true ends the retries early."""
+        attempt = 1
+        if not isinstance(error, RetriableError) or self.timeout_ms == 0:
+            return _FAILED, error, attempt
+        start = self.clock()
+        forever = self.timeout_ms < 0
+        deadline = None if forever else start + self.timeout_ms / 1000
+        while isinstance(error, RetriableError) and not stopping() and (deadline is None or self.clock() < deadline):
+            delay = backoff_delay_ms(attempt, self.max_delay_ms) / 1000
+            if deadline is not None:
+                delay = max(0.0, min(delay, deadline - self.clock()))
+            log.warning("retrying in %.1f s after a retriable error: %s", delay, error)
+            self.sleep(delay)
+            attempt += 1
+            try:
+                return operation(*args), None, attempt
+            except Exception as exc:
+                error = exc
+        return _FAILED, error, attempt
 
 
 class RetryWithToleranceOperator:
@@ -69,10 +139,7 @@ class RetryWithToleranceOperator:
         self.total_errors = 0  # operations that failed for good
         self.total_skipped = 0  # records dropped under errors.tolerance=all
         self._tolerate_all = config.tolerance is ToleranceType.ALL
-        self._timeout_ms = config.retry_timeout_ms
-        self._max_delay_ms = config.retry_delay_max_ms
-        self._clock = clock
-        self._sleep = sleep
+        self.policy = RetryPolicy(config.retry_timeout_ms, config.retry_delay_max_ms, clock, sleep)
         self._stopping = False
 
     def execute(self, operation: Callable[..., T], stage: Stage, klass: type, *args: Any) -> T | None:
@@ -112,36 +179,36 @@ class RetryWithToleranceOperator:
         """Stop retrying (the task is stopping): an operation being retried fails with its last error."""
         self._stopping = True
 
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def run_retrying(self, operation: Callable[..., T], *args: Any, timeout_s: float | None = None) -> T:
+        """`operation(*args)` (a sink's put and flush) retried under this connector's policy, within `timeout_s`
+        (None: forever) instead of errors.retry.timeout; its error propagates, neither reported nor tolerated."""
+        policy = self.policy.within(timeout_s)
+        try:
+            return operation(*args)
+        except Exception as error:
+            self.total_failures += 1
+            result, last, attempts = policy.retry_after(error, operation, args, self.stopping)
+            self.total_retries += attempts - 1
+            self.total_failures += attempts - 1 - (last is None)
+            if last is not None:
+                raise last from None
+            return result
+
     def _recover(
         self, operation: Callable[..., T], args: tuple[Any, ...], stage: Stage, klass: type, error: Exception
     ) -> T | None:
         self.total_failures += 1
-        attempt = 1
-        if isinstance(error, RetriableError) and self._timeout_ms != 0:
-            start = self._clock()
-            forever = self._timeout_ms < 0
-            deadline = start + self._timeout_ms / 1000
-            while (
-                isinstance(error, RetriableError)
-                and not self._stopping
-                and (forever or (self._clock() - start) * 1000 < self._timeout_ms)
-            ):
-                self._backoff(attempt, None if forever else deadline)
-                attempt += 1
-                self.total_retries += 1
-                try:
-                    return operation(*args)
-                except Exception as exc:
-                    self.total_failures += 1
-                    error = exc
-        self._fail(stage, klass, error, attempt)
+        result, last, attempts = self.policy.retry_after(error, operation, args, self.stopping)
+        self.total_retries += attempts - 1
+        if last is None:
+            self.total_failures += attempts - 2
+            return result
+        self.total_failures += attempts - 1
+        self._fail(stage, klass, last, attempts)
         return None
-
-    def _backoff(self, attempt: int, deadline: float | None) -> None:
-        delay = backoff_delay_ms(attempt, self._max_delay_ms) / 1000
-        if deadline is not None:
-            delay = max(0.0, min(delay, deadline - self._clock()))
-        self._sleep(delay)
 
     def _fail(self, stage: Stage, klass: type, error: Exception, attempt: int) -> None:
         self.total_errors += 1

@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any, Final
 
@@ -62,10 +61,15 @@ def _region(env: Mapping[str, str]) -> str:
 
 
 def _secret_json(client: Any, arn: str, required: tuple[str, ...]) -> dict[str, Any]:
-    response = client.get_secret_value(SecretId=arn)
+    """The secret's JSON object, through the process's cached Powertools provider (or one over `client`)."""
+    from connectless.config import aws_parameters
+
+    provider = aws_parameters.secrets_provider(client) if client is not None else None
     try:
-        secret = json.loads(response.get("SecretString") or "")
-    except ValueError:
+        secret = aws_parameters.get_secret(arn, provider=provider, json=True)
+    except aws_parameters.SecretReadError as exc:
+        if exc.code not in ("not JSON", "binary"):
+            raise KafkaAuthError(f"cannot read secret {arn} ({exc.code})") from None
         secret = None
     if not isinstance(secret, dict) or any(not secret.get(k) for k in required):
         raise KafkaAuthError(f"secret {arn} must be a JSON object with {', '.join(required)}")
@@ -90,11 +94,6 @@ def security_config(env: Mapping[str, str] | None = None, secrets_client: Any = 
     secret_arn, ca_arn = env.get(SECRET_ENV, ""), env.get(CA_SECRET_ENV, "")
     if mode in ("scram-sha-256", "scram-sha-512", "mtls") and not secret_arn:
         raise KafkaAuthError(f"{AUTH_ENV}={mode} needs {SECRET_ENV}")
-    if secret_arn or ca_arn:
-        if secrets_client is None:
-            import boto3
-
-            secrets_client = boto3.client("secretsmanager")
     if mode.startswith("scram-"):
         secret = _secret_json(secrets_client, secret_arn, ("username", "password"))
         config |= {"security.protocol": "SASL_SSL", "sasl.mechanism": mode.upper(),

@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import logging
 import os
-import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from connectless.config.providers import resolve_config
 from connectless.connector import SinkTask, TopicPartition
-from connectless.connector_config import CONNECTOR_CLASS, find_connector
+from connectless.connector_config import CONNECTOR_CLASS, NAME, find_connector
 from connectless.errors.exceptions import ConnectError, ToleranceExceededError
 from connectless.errors.stage import Stage
 from connectless.lambda_sink.events import parse_event, partition_key
@@ -33,9 +32,10 @@ from connectless.manager.aws_sinks import provisioned
 from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
-from connectless.runtime.sink_batch import RetryBudget, write_batch, write_chunks
+from connectless.runtime.sink_batch import write_batch, write_chunks
+from connectless.runtime.task_handler import TaskHandlerBase
 from connectless.runtime.throughput import THROUGHPUT
-from connectless.storage import ActiveTopics, State, Status, TargetState
+from connectless.storage import ActiveTopics, State, TargetState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -110,10 +110,12 @@ class _RunningTask:
         self,
         connector: str,
         task_id: int,
-        config: dict[str, str],
-        task_config: dict[str, str],
+        config: Mapping[str, str],
+        task_config: Mapping[str, str],
         settings: KafkaSettings | None,
         topic_statuses: StatusStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config  # as stored: a change is seen against these, ${provider:...} references included
         self.task_config = task_config
@@ -123,7 +125,7 @@ class _RunningTask:
         task_class = plugin.cls().task_class()
         if not issubclass(task_class, SinkTask):
             raise ConnectorNotRunnableError(f"connector {connector!r} is not a sink connector")
-        self.pipeline = SinkPipeline(connector, task_id, config, settings)
+        self.pipeline = SinkPipeline(connector, task_id, config, settings, clock=clock, sleep=sleep)
         self.put_size = put_size(config)
         self.task: SinkTask = task_class()
         self.batch: Mapping[str, list[RawRecord]] = {}  # the current batch, per partition, in offset order
@@ -167,7 +169,7 @@ class _RunningTask:
             self.pipeline.close()
 
 
-class SinkBatchHandler:
+class SinkBatchHandler(TaskHandlerBase):
     """The warm state of a sink function: stores, cached configs and started tasks, one per connector.
 
     `settings` locates Kafka for the dead letter queue (None: no DLQ); `worker_id` goes into status records.
@@ -181,7 +183,7 @@ class SinkBatchHandler:
 
     def __init__(
         self,
-        configs: ConfigStore,
+        configs: ConfigStore | None,
         statuses: StatusStore | None,
         settings: KafkaSettings | None,
         *,
@@ -191,29 +193,23 @@ class SinkBatchHandler:
         report_item_failures: bool = True,
         report_only_provisioned: bool = False,
         dlq_flush_timeout_s: float = 30.0,
-        single_attempts: int = 2,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         topic_statuses: StatusStore | None = None,
     ) -> None:
+        super().__init__(statuses, worker_id)
         self.configs = configs
-        self.statuses = statuses
         self.topic_statuses = statuses if topic_statuses is None else topic_statuses
         self.settings = settings
-        self.worker_id = worker_id
         self.task_id = task_id
         self.config_ttl_s = config_ttl_s
         self.report_item_failures = report_item_failures
         self.report_only_provisioned = report_only_provisioned
         self.dlq_flush_timeout_s = dlq_flush_timeout_s
-        self.single_attempts = single_attempts
         self._clock = clock
         self._sleep = sleep
         self._tasks: dict[str, _RunningTask] = {}
-        self._last_status: dict[str, State] = {}
-        self.task_failures = 0  # times the task was set FAILED
         self._refreshed_at = -float("inf")
-        self._lock = threading.Lock()  # one batch at a time per container, as Lambda runs them
 
     @classmethod
     def from_env(
@@ -221,15 +217,14 @@ class SinkBatchHandler:
     ) -> SinkBatchHandler:
         """Stores on the config and status topics named by the environment (the SAM template sets them)."""
         from connectless.kafka.settings import KafkaSettings
-        from connectless.storage.topics import StateTopics, config_store, status_store
+        from connectless.storage.topics import StateTopics, config_store, start_stores, status_store
 
         env = os.environ if environ is None else environ
         settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
         topics = StateTopics.from_env(env)
         configs = config_store(settings, topics.configs)
         statuses = status_store(settings, topics.status)
-        configs.start()
-        statuses.start()
+        start_stores(configs, statuses)
         worker = env.get("AWS_LAMBDA_FUNCTION_NAME", "connectless-sink")
         return cls(
             configs,
@@ -242,7 +237,11 @@ class SinkBatchHandler:
         )
 
     # -- config ------------------------------------------------------------------------------------
-    def _running_task(self, connector: str) -> _RunningTask:
+    def _topic_configs(self, connector: str) -> tuple[dict[str, str], dict[str, str]]:
+        """(connector config, task config) from the config topic (re-read every config_ttl_s); raises
+        ConnectorNotRunnableError when the connector is not there or not STARTED."""
+        if self.configs is None:
+            raise ConnectError("this handler has no config store: call run() with the configs")
         now = self._clock()
         if now - self._refreshed_at >= self.config_ttl_s or connector not in self._tasks:
             self.configs.refresh()
@@ -253,7 +252,10 @@ class SinkBatchHandler:
         state = self.configs.target_state(connector) or TargetState.STARTED
         if state is not TargetState.STARTED:
             raise ConnectorNotRunnableError(f"connector {connector!r} is {state.value}; the batch waits")
-        task_config = self.configs.snapshot().task_config(connector, self.task_id) or config
+        return config, self.configs.snapshot().task_config(connector, self.task_id) or config
+
+    def _running_task(self, connector: str, config: Mapping[str, str], task_config: Mapping[str, str]) -> _RunningTask:
+        """The started task of `connector` for these configs: restarted when they changed."""
         running = self._tasks.get(connector)
         if running is not None and (running.config != config or running.task_config != task_config):
             log.info("config of connector %s changed: restarting its task", connector)
@@ -262,40 +264,70 @@ class SinkBatchHandler:
         if running is None:
             try:
                 running = _RunningTask(connector, self.task_id, config, task_config, self.settings,
-                                       self.topic_statuses)  # fmt: skip
+                                       self.topic_statuses, self._clock, self._sleep)  # fmt: skip
             except Exception:  # a task that cannot start (its config, a secret, its system) is a failed task
-                self._set_status(connector, State.FAILED, traceback.format_exc())
+                self.set_status(connector, self.task_id, State.FAILED, traceback.format_exc())
                 raise
             self._tasks[connector] = running
         return running
 
-    def warm_up(self, connector: str) -> None:
-        """Load the config and start the task now rather than at the first batch, so a task that cannot start
-        fails here (standalone mode reports it FAILED at once)."""
+    def warm_up(
+        self, connector: str, config: Mapping[str, str] | None = None, task_config: Mapping[str, str] | None = None
+    ) -> None:
+        """Load the config (or take the configs given) and start the task now rather than at the first batch, so
+        a task that cannot start fails here (standalone mode reports it FAILED at once)."""
         with self._lock:
-            self._running_task(connector)
+            if config is None:
+                config, task_config = self._topic_configs(connector)
+            self._running_task(connector, config, task_config or config)
 
     # -- one batch ---------------------------------------------------------------------------------
     def handle(
         self, event: Mapping[str, Any], connector: str, remaining_s: Callable[[], float] | None = None
     ) -> BatchResult:
-        """Run one Lambda Kafka event through `connector`. Raises when the whole batch must be retried."""
+        """Run one Lambda Kafka event through `connector`, its configs and target state read from the config
+        topic. Raises when the whole batch must be retried."""
         with self._lock, gc_paused():  # the batch's garbage is acyclic: no collections while it runs
             start = time.perf_counter()
-            result = self._handle(event, connector, remaining_s)
+            config, task_config = self._topic_configs(connector)
+            result = self._handle(event, connector, config, task_config, remaining_s)
             result.duration_s = time.perf_counter() - start
             THROUGHPUT.add(connector, result.records_in, result.records_written, result.records_dead_lettered)
             return result
 
-    def _handle(self, event: Mapping[str, Any], connector: str, remaining_s: Callable[[], float] | None) -> BatchResult:
+    def run(
+        self,
+        connector_config: Mapping[str, str],
+        task_config: Mapping[str, str],
+        event: Mapping[str, Any],
+        remaining_s: Callable[[], float] | None = None,
+    ) -> BatchResult:
+        """Run one event with the configs given (standalone mode: the worker's own, which starts and stops its
+        tasks itself); no config topic is read. Raises when the whole batch must be retried."""
+        connector = connector_config[NAME]
+        with self._lock, gc_paused():
+            start = time.perf_counter()
+            result = self._handle(event, connector, connector_config, task_config, remaining_s)
+            result.duration_s = time.perf_counter() - start
+            THROUGHPUT.add(connector, result.records_in, result.records_written, result.records_dead_lettered)
+            return result
+
+    def _handle(
+        self,
+        event: Mapping[str, Any],
+        connector: str,
+        config: Mapping[str, str],
+        task_config: Mapping[str, str],
+        remaining_s: Callable[[], float] | None,
+    ) -> BatchResult:
         partitions = parse_event(event)
         result = BatchResult(connector, records_in=sum(len(v) for v in partitions.values()))
-        running = self._running_task(connector)
+        running = self._running_task(connector, config, task_config)
         try:
             self._run(running, partitions, result, remaining_s)
         except BaseException as exc:
             # The task may hold half a batch: start it afresh on the next invocation.
-            self._set_status(connector, State.FAILED, traceback.format_exc())
+            self.set_status(connector, self.task_id, State.FAILED, traceback.format_exc())
             self._drop_task(connector)
             raise ConnectError(f"batch failed for connector {connector!r}: {exc}") from exc
         if result.failures:
@@ -304,8 +336,8 @@ class SinkBatchHandler:
                 cause = (result.trace or "").strip().splitlines()[-1:] or ["see the task's status"]
                 failed = len(result.failures)
                 raise ConnectError(f"{failed} partition(s) failed for connector {connector!r}: {cause[0]}")
-        elif self._last_status.get(connector) is not State.RUNNING:
-            self._set_status(connector, State.RUNNING)
+        else:  # RUNNING is written once
+            self.set_status(connector, self.task_id, State.RUNNING)
         return result
 
     def _run(
@@ -325,23 +357,24 @@ class SinkBatchHandler:
         chunk_size = running.put_size
 
         def converted() -> Iterator[tuple[list[SinkRecord], list[RawRecord]]]:
-            """The batch through converters and transforms, `chunk_size` records at a time."""
-            process = pipeline.process
+            """The batch through converters and transforms, `chunk_size` records at a time (a run of records per
+            call: `process_into` appends to the chunk being filled)."""
+            process_into = pipeline.process_into
             records: list[SinkRecord] = []
             by_record: list[RawRecord] = []
             for raws in partitions.values():
-                for raw in raws:
-                    try:
-                        record = process(raw)
-                    except ToleranceExceededError:
-                        traces.append(traceback.format_exc())
+                start, end = 0, len(raws)
+                while start < end:
+                    run = raws[start : start + chunk_size - len(records)]
+                    dropped, stopped_at, error = process_into(run, records, by_record)
+                    result.records_dropped += dropped  # a transform's drop, or a tolerated failure (taken off below)
+                    if error is not None:
+                        assert stopped_at is not None
+                        traces.append("".join(traceback.format_exception(error)))
+                        raw = run[stopped_at]
                         stopped[TopicPartition(raw.topic, raw.partition)] = raw
                         break
-                    if record is None:
-                        result.records_dropped += 1  # a transform's drop, or a tolerated failure (taken off below)
-                        continue
-                    records.append(record)
-                    by_record.append(raw)
+                    start += len(run)
                     if len(records) >= chunk_size:
                         yield records, by_record
                         records, by_record = [], []
@@ -355,14 +388,14 @@ class SinkBatchHandler:
                 traces.append(traceback.format_exc())
                 return False
 
-        budget = RetryBudget(timeout_s=self._retry_seconds(pipeline, remaining_s), single_attempts=self.single_attempts,
-                             sleep=self._sleep)  # fmt: skip
+        retry, timeout_s = pipeline.operator, self._retry_seconds(pipeline, remaining_s)
         if result.records_in > chunk_size:  # put per chunk of max.poll.records, as Kafka Connect does per poll
-            outcome = write_chunks(task, converted(), report, convert=pipeline.process, budget=budget, flush=True,
-                                   reset=running.reset)  # fmt: skip
+            outcome = write_chunks(task, converted(), report, convert=pipeline.process, retry=retry,
+                                   timeout_s=timeout_s, flush=True, reset=running.reset)  # fmt: skip
         else:
             records, by_record = next(converted())
-            outcome = write_batch(task, records, by_record, report, budget=budget, flush=True, reset=running.reset)
+            outcome = write_batch(task, records, by_record, report, retry=retry, timeout_s=timeout_s, flush=True,
+                                  reset=running.reset)  # fmt: skip
         result.records_dropped -= pipeline.operator.total_skipped - skipped_before
         pipeline.flush(self.dlq_flush_timeout_s)  # every dead-lettered record acknowledged, or raise
         for tp, raw in outcome.stopped.items():
@@ -373,7 +406,7 @@ class SinkBatchHandler:
         result.failures = [stopped[tp] for tp in sorted(stopped)]
         if result.failures:
             result.trace = "\n".join(traces) or None
-            self._set_status(result.connector, State.FAILED, result.trace)
+            self.set_status(result.connector, self.task_id, State.FAILED, result.trace)
 
     def _retry_seconds(self, pipeline: SinkPipeline, remaining_s: Callable[[], float] | None) -> float | None:
         """How long a RetriableError from put/flush is retried within this invocation.
@@ -390,17 +423,6 @@ class SinkBatchHandler:
         return left if limit is None else min(limit, left)
 
     # -- status ------------------------------------------------------------------------------------
-    def _set_status(self, connector: str, state: State, trace: str | None = None) -> None:
-        self._last_status[connector] = state
-        if state is State.FAILED:
-            self.task_failures += 1  # the function's TaskFailures metric
-        if self.statuses is None:
-            return
-        try:
-            self.statuses.put_task(connector, self.task_id, Status(state, self.worker_id, 0, trace))
-        except Exception:
-            log.exception("could not write the status of connector %s", connector)
-
     def _drop_task(self, connector: str) -> None:
         running = self._tasks.pop(connector, None)
         if running is not None:

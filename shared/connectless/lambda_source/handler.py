@@ -18,22 +18,31 @@ never go back. At-least-once mode uses that producer for the offset writes alone
 idempotent producer, without transaction overhead); exactly-once mode sends records and offsets through it.
 A fenced invocation stops quietly (outcome FENCED): the records it produced but could not commit are produced
 again by its successor (at-least-once) or were never visible to read_committed consumers (exactly-once).
+
+Warm invocations. Steps 2-3 (two producers, `init_transactions()`, the task's start) are most of an invocation's
+fixed cost, so a container keeps its started task, producers and pipeline after an invocation that ended with
+everything committed, and its next invocation of the same task runs on them when it is safe to: the connector's
+config and the task's config are unchanged and the offsets topic still holds exactly the offsets this runner
+committed last (read to its end first; anything else means another container ran the task since, and the
+invocation starts afresh: fence, read the offsets, start the task). Safety does not rest on that check: a warm
+runner's transactional producer keeps its epoch, so once any other invocation has called `init_transactions()`
+the warm one's next commit is refused (FENCED) and offsets still never go back; the check spares the duplicates
+it would otherwise produce first.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from connectless.connector import SourceConnector, SourceTask
-from connectless.connector_config import CONNECTOR_CLASS, find_connector
+from connectless.connector_config import CONNECTOR_CLASS, NAME, find_connector
 from connectless.errors.exceptions import ConnectError
-from connectless.runtime.source_runner import SourceTaskRunner
+from connectless.runtime.source_runner import SourceRunStats, SourceTaskRunner
 from connectless.runtime.source_transactions import (
     OFFSETS_STORAGE_TOPIC,
     DeliveryOptions,
@@ -41,7 +50,8 @@ from connectless.runtime.source_transactions import (
     TransactionBoundary,
     transactional_id,
 )
-from connectless.storage import OffsetStore, State, Status, TargetState
+from connectless.runtime.task_handler import TaskHandlerBase
+from connectless.storage import OffsetStore, State, TargetState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -57,7 +67,9 @@ MAX_RECORDS_ENV: Final = "CONNECTLESS_SOURCE_MAX_RECORDS"
 MAX_BYTES_ENV: Final = "CONNECTLESS_SOURCE_MAX_BYTES"
 MAX_IDLE_ENV: Final = "CONNECTLESS_SOURCE_MAX_IDLE_MS"
 COMMIT_INTERVAL_ENV: Final = "CONNECTLESS_SOURCE_COMMIT_INTERVAL_MS"
+KEEP_WARM_ENV: Final = "CONNECTLESS_SOURCE_KEEP_WARM"  # "false": every invocation fences and starts afresh
 DEFAULT_MARGIN_S: Final = 10.0
+WARM_CHECK_S: Final = 0.5  # how long a warm task waits for the offsets topic's transactions to settle
 
 
 class SourceTaskFailedError(ConnectError):
@@ -82,6 +94,15 @@ class SourceInvocationResult:
 
     def response(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class _WarmTask:
+    """A task left started by an invocation that committed everything, with the configs it was started from."""
+
+    runner: SourceTaskRunner
+    config: dict[str, str]
+    task_config: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -109,7 +130,7 @@ class SourceBudget:
         )
 
 
-class SourceTaskHandler:
+class SourceTaskHandler(TaskHandlerBase):
     """The warm state of a source function: Kafka settings and the three state stores, started once.
 
     Example:
@@ -120,7 +141,7 @@ class SourceTaskHandler:
     def __init__(
         self,
         settings: KafkaSettings,
-        configs: ConfigStore,
+        configs: ConfigStore | None,
         offsets: OffsetStore,
         statuses: StatusStore | None,
         *,
@@ -129,21 +150,21 @@ class SourceTaskHandler:
         budget: SourceBudget | None = None,
         commit_interval_s: float = 5.0,
         topic_statuses: StatusStore | None = None,
+        keep_warm: bool = True,
     ) -> None:
+        super().__init__(statuses, worker_id)
         self.settings = settings
         self.configs = configs
         self.offsets = offsets
-        self.statuses = statuses
         # where the active-topic records go (KIP-558): by default `statuses`; None with it: none are written
         self.topic_statuses = statuses if topic_statuses is None else topic_statuses
-        self.worker_id = worker_id
         self.cluster_id = cluster_id
         self.budget = budget or SourceBudget()
         self.commit_interval_s = commit_interval_s
+        self.keep_warm = keep_warm
+        self._warm: dict[tuple[str, int], _WarmTask] = {}
+        self.warm_invocations = 0  # invocations that ran on a task kept from the previous one
         self._offset_stores: dict[str, OffsetStore] = {}
-        self._last_status: dict[tuple[str, int], State] = {}
-        self.task_failures = 0  # times a task was set FAILED
-        self._lock = threading.Lock()
 
     @classmethod
     def from_env(
@@ -151,7 +172,7 @@ class SourceTaskHandler:
     ) -> SourceTaskHandler:
         """Stores on the topics the environment names (the SAM template sets them)."""
         from connectless.kafka.settings import KafkaSettings
-        from connectless.storage.topics import StateTopics, config_store, offset_store, status_store
+        from connectless.storage.topics import StateTopics, config_store, offset_store, start_stores, status_store
 
         env = os.environ if environ is None else environ
         settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
@@ -159,8 +180,7 @@ class SourceTaskHandler:
         configs = config_store(settings, topics.configs)
         offsets = offset_store(settings, topics.offsets)
         statuses = status_store(settings, topics.status)
-        for store in (configs, offsets, statuses):
-            store.start()
+        start_stores(configs, offsets, statuses)
         interval = env.get(COMMIT_INTERVAL_ENV, "").strip()
         return cls(
             settings,
@@ -171,6 +191,7 @@ class SourceTaskHandler:
             cluster_id=env.get(CLUSTER_ENV, "connectless"),
             budget=SourceBudget.from_env(env),
             commit_interval_s=int(interval) / 1000 if interval else 5.0,
+            keep_warm=env.get(KEEP_WARM_ENV, "true").strip().lower() != "false",
         )
 
     def handle(
@@ -180,40 +201,84 @@ class SourceTaskHandler:
         remaining_s: Callable[[], float] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> SourceInvocationResult:
-        """Run task `task` of `connector` once. Raises SourceTaskFailedError when the task failed.
+        """Run task `task` of `connector` once, with its configs and target state from the config topic.
+        Raises SourceTaskFailedError when the task failed.
 
         `should_stop` (standalone mode's shutdown) ends the run early, committing as at its deadline."""
         with self._lock:  # Lambda runs one invocation per container at a time; so does this object
             start = time.perf_counter()
             result = SourceInvocationResult(connector, task)
             try:
-                self._handle(result, remaining_s, should_stop or _never)
+                configs = self._topic_configs(result)
+                if configs is not None:
+                    self._run(result, *configs, remaining_s, should_stop or _never)
             finally:
                 result.duration_s = time.perf_counter() - start
             return result
 
-    def _handle(
-        self, result: SourceInvocationResult, remaining_s: Callable[[], float] | None, should_stop: Callable[[], bool]
-    ) -> None:
+    def run(
+        self,
+        connector_config: Mapping[str, str],
+        task_config: Mapping[str, str],
+        task: int,
+        remaining_s: Callable[[], float] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> SourceInvocationResult:
+        """Run task `task` once with the configs given (standalone mode: the worker's own, which starts and stops
+        its tasks itself). No config topic is read. Raises SourceTaskFailedError when the task failed."""
+        with self._lock:
+            start = time.perf_counter()
+            result = SourceInvocationResult(connector_config[NAME], task)
+            try:
+                self._run(result, connector_config, task_config, remaining_s, should_stop or _never)
+            finally:
+                result.duration_s = time.perf_counter() - start
+            return result
+
+    def _topic_configs(self, result: SourceInvocationResult) -> tuple[Mapping[str, str], Mapping[str, str]] | None:
+        """(connector config, task config) from the config topic, or None (outcome set) when not to run."""
+        if self.configs is None:
+            raise ConnectError("this handler has no config store: call run() with the configs")
         connector, task_id = result.connector, result.task
         self.configs.refresh()
         config = self.configs.connector_config(connector)
         task_config = self.configs.snapshot().task_config(connector, task_id)
         if config is None or task_config is None:
+            _stop_quietly(self._take_warm(connector, task_id))
             log.warning("source task %s-%d is not in the config topic; nothing to run", connector, task_id)
             result.outcome = "UNKNOWN"
-            return
+            return None
         state = self.configs.target_state(connector) or TargetState.STARTED
         if state is not TargetState.STARTED:
+            _stop_quietly(self._take_warm(connector, task_id))
             result.outcome = state.value
-            return
+            return None
+        return config, task_config
+
+    def _run(
+        self,
+        result: SourceInvocationResult,
+        config: Mapping[str, str],
+        task_config: Mapping[str, str],
+        remaining_s: Callable[[], float] | None,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        connector, task_id = result.connector, result.task
+        warm = self._warm.pop((connector, task_id), None)  # in use by this invocation, or released below
         deadline = time.monotonic() + self._run_seconds(remaining_s)
         runner: SourceTaskRunner | None = None
         try:
-            runner = self._runner(connector, task_id, config, task_config)
-            runner.start()
-            self._set_status(connector, task_id, State.RUNNING)
+            if warm is not None and self._still_valid(warm, connector, config, task_config):
+                runner = warm.runner
+                runner.stats = SourceRunStats()  # this invocation's counts
+                self.warm_invocations += 1
+            else:
+                _stop_quietly(warm.runner if warm else None)
+                runner = self._runner(connector, task_id, config, task_config)
+                runner.start()
+            self.set_status(connector, task_id, State.RUNNING)
             budget = self.budget
+            self._running(runner)
             runner.run(
                 deadline,
                 should_stop=should_stop,
@@ -221,19 +286,60 @@ class SourceTaskHandler:
                 max_bytes=budget.max_bytes,
                 max_idle_s=budget.max_idle_s,
             )
-            runner.stop()
+            if self.keep_warm and not should_stop():
+                self._warm[(connector, task_id)] = _WarmTask(runner, dict(config), dict(task_config))
+            else:
+                runner.stop()
         except TaskFencedError:
             log.warning("source task %s-%d was fenced by a newer invocation; stopping", connector, task_id)
             result.outcome = "FENCED"
             _stop_quietly(runner)
         except Exception as exc:
             result.outcome = "FAILED"
-            self._set_status(connector, task_id, State.FAILED, traceback.format_exc())
+            self.set_status(connector, task_id, State.FAILED, traceback.format_exc())
             _stop_quietly(runner)
             raise SourceTaskFailedError(f"source task {connector}-{task_id} failed: {exc}") from exc
         finally:
             if runner is not None:
                 _copy_stats(runner, result)
+
+    def _still_valid(
+        self, warm: _WarmTask, connector: str, config: Mapping[str, str], task_config: Mapping[str, str]
+    ) -> bool:
+        """The warm task may run this invocation: same configs, and no other invocation committed since."""
+        if warm.config != config or warm.task_config != task_config:
+            log.info("config of source task %s-%d changed: starting it afresh", connector, warm.runner.task_id)
+            return False
+        offsets, committed = warm.runner.offsets, warm.runner.committed.values()
+        # The broker writes a transaction's commit markers after commit_transaction() returns, ours or another
+        # container's: until they are written the topic's stable end hides that commit. Wait for the topic to
+        # settle (briefly: a transaction still open after that means the task runs elsewhere right now).
+        give_up = time.monotonic() + WARM_CHECK_S
+        while not offsets.log.transactions_settled():
+            if time.monotonic() >= give_up:
+                log.info("source task %s-%d: offsets topic busy, starting it afresh", connector, warm.runner.task_id)
+                return False
+            time.sleep(0.01)
+        offsets.refresh()
+        if all(offsets.offset(connector, partition) == offset for partition, offset in committed):
+            return True
+        log.info("source task %s-%d ran elsewhere since: starting it afresh", connector, warm.runner.task_id)
+        return False
+
+    def _take_warm(self, connector: str, task_id: int) -> SourceTaskRunner | None:
+        """The runner kept warm for this task, no longer kept (its caller stops it)."""
+        warm = self._warm.pop((connector, task_id), None)
+        return warm.runner if warm else None
+
+    def _running(self, runner: SourceTaskRunner) -> None:
+        """Hook: `runner` runs this invocation (standalone mode reads its progress live)."""
+
+    def close(self) -> None:
+        """Stop the tasks kept warm (everything they produced is committed already)."""
+        with self._lock:
+            warm, self._warm = list(self._warm.values()), {}
+        for task in warm:
+            _stop_quietly(task.runner)
 
     def _run_seconds(self, remaining_s: Callable[[], float] | None) -> float:
         if remaining_s is None:
@@ -282,19 +388,6 @@ class SourceTaskHandler:
             store.start()
             self._offset_stores[topic] = store
         return store
-
-    def _set_status(self, connector: str, task: int, state: State, trace: str | None = None) -> None:
-        if state is State.RUNNING and self._last_status.get((connector, task)) is State.RUNNING:
-            return
-        self._last_status[(connector, task)] = state
-        if state is State.FAILED:
-            self.task_failures += 1  # the function's TaskFailures metric
-        if self.statuses is None:
-            return
-        try:
-            self.statuses.put_task(connector, task, Status(state, self.worker_id, 0, trace))
-        except Exception:
-            log.exception("could not write the status of task %s-%d", connector, task)
 
 
 def _never() -> bool:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from connectless.connector import SinkTask
 from connectless.errors.errant import SinkErrantRecordReporter
+from connectless.errors.exceptions import ToleranceExceededError
 from connectless.errors.stage import Stage
 from connectless.pipeline.base import PipelineBase
 from connectless.pipeline.common import best_effort_bytes, headers_bytes
@@ -92,6 +93,74 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         record.value = value
         return record
 
+    def process_into(
+        self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        """`process(raw)` for each of `raws` in order, a run at a time: each converted record is appended to
+        `records` and its raw to `originals`. Returns (dropped, stopped_at, error): how many were dropped or
+        failed and tolerated, and, when a failure is not tolerated, the index of that raw and its
+        ToleranceExceededError (nothing after it is processed).
+
+        With schemaless converters and a chain of value map steps, the loop is written out here (no call per
+        record to `process`, the fast path's body inlined); it does exactly what `process` does, record for
+        record (tests/unit/pipeline check the two against each other)."""
+        if not self._optimistic or self._process_fast != self._process_schemaless_mapped:
+            return self._process_each_into(raws, records, originals)
+        read_key, read_value, steps, chained = self._read_key, self._read_value, self._value_steps, self._chained
+        append, keep = records.append, originals.append
+        dropped = 0
+        for index, raw in enumerate(raws):
+            record: SinkRecord | None
+            try:
+                key, value = raw.key, raw.value
+                record = SinkRecord(
+                    raw.topic,
+                    raw.partition,
+                    None,
+                    None if key is None else read_key(key),
+                    None,
+                    None if value is None else read_value(value),
+                    raw.timestamp,
+                    self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+                    raw.offset,
+                    raw.timestamp_type,
+                )
+                mapped = record.value
+                if type(mapped) is dict:
+                    for step in steps:
+                        mapped = step(record, mapped)
+                    record.value = mapped
+                else:
+                    record = chained(record)
+            except Exception:
+                try:
+                    record = self._process_staged(raw)
+                except ToleranceExceededError as error:
+                    return dropped, index, error
+            if record is None:
+                dropped += 1
+                continue
+            append(record)
+            keep(raw)
+        return dropped, None, None
+
+    def _process_each_into(
+        self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        process = self.process
+        dropped = 0
+        for index, raw in enumerate(raws):
+            try:
+                record = process(raw)
+            except ToleranceExceededError as error:
+                return dropped, index, error
+            if record is None:
+                dropped += 1
+                continue
+            records.append(record)
+            originals.append(raw)
+        return dropped, None, None
+
     def _process_schemaless_unchained(self, raw: RawRecord) -> SinkRecord:
         """_process_fast for converters whose schema is always None, without a transform chain."""
         key, value = raw.key, raw.value
@@ -119,18 +188,19 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         operator = self.operator
         operator.consumer_record = raw
         topic = raw.topic
-        headers = EMPTY_HEADERS
-        if raw.headers:
-            converted = operator.execute(self._convert_headers, Stage.HEADER_CONVERTER, self._header_class, raw)
-            if converted is None:
-                return None
-            headers = converted
+        # Kafka's order (WorkerSinkTask): key, value, then headers; the first to fail is the one reported.
         key = operator.execute(self._key_to_connect, Stage.KEY_CONVERTER, self._key_class, topic, raw.key)
         if key is None:
             return None
         value = operator.execute(self._value_to_connect, Stage.VALUE_CONVERTER, self._value_class, topic, raw.value)
         if value is None:
             return None
+        headers = EMPTY_HEADERS
+        if raw.headers:
+            converted = operator.execute(self._convert_headers, Stage.HEADER_CONVERTER, self._header_class, raw)
+            if converted is None:
+                return None
+            headers = converted
         record = _record(raw, key, value, headers)
         if self._apply_chain is None:
             return record

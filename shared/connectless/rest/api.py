@@ -17,6 +17,7 @@ import functools
 import json
 import logging
 import queue
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -53,11 +54,6 @@ def _json(status: int, body: Any) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
-def _routes(app: APIGatewayRestResolver) -> list[Any]:
-    """The resolver's routes (Powertools keeps them as `_static_routes` and `_dynamic_routes`, pinned 3.37.0)."""
-    return [*getattr(app, "_static_routes", ()), *getattr(app, "_dynamic_routes", ())]
-
-
 def _empty(status: int) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body="")
 
@@ -76,12 +72,24 @@ def _decoded(route: Callable[..., Response]) -> Callable[..., Response]:
     return call
 
 
+_PATH_PARAMETER = re.compile(r"(<\w+>)")
+
+
 class _Resolver(APIGatewayRestResolver):
     """Powertools' REST resolver whose routes, every one registered (the console's too), take decoded path
-    parameters, and whose current event is its own: Powertools keeps the event being answered on a class shared
-    by every resolver (BaseRouter.current_event), which concurrent requests would overwrite for each other."""
+    parameters; which keeps (path pattern, methods) of each route for its 405 answers (Powertools' own list is
+    private); and whose current event is its own: Powertools keeps the event being answered on a class shared by
+    every resolver (BaseRouter.current_event), which concurrent requests would overwrite for each other."""
 
     _event: APIGatewayProxyEvent
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_routes: list[tuple[re.Pattern[str], frozenset[str]]] = []
+
+    def methods_for(self, path: str) -> set[str]:
+        """The methods some route takes at `path`."""
+        return {m for pattern, methods in self.known_routes if pattern.fullmatch(path) for m in methods}
 
     @property  # type: ignore[override]
     def current_event(self) -> APIGatewayProxyEvent:
@@ -96,6 +104,12 @@ class _Resolver(APIGatewayRestResolver):
         return super().resolve(event, context)
 
     def route(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # type: ignore[override]  # passes every argument on
+        rule = kwargs.get("rule", args[0] if args else "")
+        method = kwargs.get("method", args[1] if len(args) > 1 else ())
+        methods = frozenset(m.upper() for m in ([method] if isinstance(method, str) else method))
+        parts = _PATH_PARAMETER.split(rule)  # "/connectors/<name>" -> ["/connectors/", "<name>", ""]
+        pattern = "".join("[^/]+" if _PATH_PARAMETER.fullmatch(part) else re.escape(part) for part in parts)
+        self.known_routes.append((re.compile(pattern), methods))
         register = super().route(*args, **kwargs)
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -192,7 +206,7 @@ def build_app(service: Callable[[], ConnectService]) -> APIGatewayRestResolver: 
     @app.not_found
     def not_found(_exc: Exception) -> Response:
         # A known resource asked with another method is 405, with the methods it takes, as Kafka Connect answers.
-        allowed = sorted({route.method for route in _routes(app) if route.rule.match(app.current_event.path)})
+        allowed = sorted(app.methods_for(app.current_event.path))
         if allowed:
             response = _json(405, error_body(405, "HTTP 405 Method Not Allowed"))
             response.headers["Allow"] = ", ".join(allowed)

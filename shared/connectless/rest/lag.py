@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from connectless.kafka.admin import admin_for, list_offsets
+from connectless.kafka.admin import list_offsets
 from connectless.rest.offsets import TIMEOUT_S, GroupOffsets
 
 if TYPE_CHECKING:
@@ -49,7 +49,8 @@ def consumer_lag(settings: KafkaSettings | None, group: str, config: Mapping[str
     partitions = [TopicPartition(t, p) for t in names for p in sorted(cluster.topics[t].partitions)]
     if not partitions:
         return {"group": group, "partitions": [], "total_lag": 0}
-    admin = admin_for(settings, names, TIMEOUT_S)
+    for topic in names:  # as admin_for does: ListOffsets on a client that has the topics' metadata
+        admin.list_topics(topic, timeout=TIMEOUT_S)
     ends = list_offsets(admin, {tp: OffsetSpec.latest() for tp in partitions}, TIMEOUT_S)
     starts = list_offsets(admin, {tp: OffsetSpec.earliest() for tp in partitions}, TIMEOUT_S)
     rows: list[dict[str, Any]] = []

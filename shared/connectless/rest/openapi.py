@@ -107,7 +107,58 @@ _SCHEMAS: dict[str, Any] = {
     "LoggerLevelRequest": {"type": "object", "required": ["level"], "additionalProperties": False,
                            "properties": {"level": {
         "type": "string", "enum": ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"]}}},
+    # -- the console's extensions (/connectless/...), which Kafka Connect does not have ------------------------
+    "ConsumerLag": {"type": "object", "properties": {
+        "group": {"type": "string"}, "total_lag": {"type": "integer"},
+        "partitions": {"type": "array", "items": {"type": "object", "properties": {
+            "topic": {"type": "string"}, "partition": {"type": "integer"},
+            "committed": {"type": "integer", "nullable": True}, "log_start": {"type": "integer"},
+            "end": {"type": "integer"}, "lag": {"type": "integer"}}}}}},
+    "Throughput": {"type": "object", "properties": {
+        "source": {"type": "string", "enum": ["process", "cloudwatch"]}, "interval_s": {"type": "integer"},
+        "points": {"type": "array", "items": {"type": "object", "properties": {
+            "t": {"type": "integer"}, "in": {"type": "integer"}, "out": {"type": "integer"},
+            "dead_lettered": {"type": "integer"}}}}}},
+    "Bytes": {"type": "object", "nullable": True, "description": "{text} when UTF-8, else {base64}",
+              "properties": {"text": {"type": "string"}, "base64": {"type": "string"}}},
+    "DeadLetters": {"type": "object", "properties": {
+        "topic": {"type": "string"}, "total": {"type": "integer"},
+        "records": {"type": "array", "items": {"type": "object", "properties": {
+            "partition": {"type": "integer"}, "offset": {"type": "integer"},
+            "timestamp": {"type": "integer", "nullable": True}, "key": _ref("Bytes"), "value": _ref("Bytes"),
+            "headers": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "value": _ref("Bytes")}}},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "the __connect.errors.* headers, without the prefix"}}}}}},
+    "ReplayRequest": {"type": "object", "required": ["records"], "properties": {
+        "records": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["partition", "offset"],
+            "properties": {"partition": {"type": "integer", "minimum": 0},
+                           "offset": {"type": "integer", "minimum": 0}}}},
+        "topic": {"type": "string", "description": "instead of the __connect.errors.topic header"}}},
+    "Replayed": {"type": "object", "properties": {"replayed": {"type": "array", "items": {"type": "object"}}}},
 }  # fmt: skip
+
+
+def _console_paths() -> dict[str, Any]:
+    """The REST extensions the web console reads (connectless.rest.console); not part of Kafka Connect."""
+    limit = {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}  # fmt: skip
+    return {
+        "/connectless/connectors/{connector}/lag": {
+            "get": _op("getConsumerLag", "A sink's consumer lag per partition (Connectless extension)",
+                       {"200": _json(_ref("ConsumerLag")), **_BAD, **_NOT_FOUND}, [_NAME])},
+        "/connectless/connectors/{connector}/throughput": {
+            "get": _op("getThroughput", "Records in, out and dead-lettered over time (Connectless extension)",
+                       {"200": _json(_ref("Throughput")), **_NOT_FOUND}, [_NAME])},
+        "/connectless/connectors/{connector}/dlq": {
+            "get": _op("peekDeadLetters", "The last records of the dead-letter topic (Connectless extension)",
+                       {"200": _json(_ref("DeadLetters")), **_BAD, **_NOT_FOUND}, [_NAME, limit])},
+        "/connectless/connectors/{connector}/dlq/replay": {
+            "post": _op("replayDeadLetters", "Produce dead-lettered records back (Connectless extension)",
+                        {"200": _json(_ref("Replayed")), **_BAD, **_NOT_FOUND}, [_NAME],
+                        body=_ref("ReplayRequest"))},
+    }  # fmt: skip
 
 
 def _paths() -> dict[str, Any]:  # noqa: PLR0915
@@ -231,7 +282,7 @@ def openapi_document() -> dict[str, Any]:
             "version": VERSION,
             "description": "Apache Kafka Connect's REST API, served by Connectless.",
         },
-        "paths": _paths(),
+        "paths": {**_paths(), **_console_paths()},
         "components": {"schemas": _SCHEMAS},
     }
 

@@ -26,12 +26,12 @@ from connectless.rest import masking
 from connectless.rest.errors import NotFoundError
 from connectless.rest.offsets import GroupOffsets, SinkOffset, parse_offsets_body, parse_sink_offsets
 from connectless.rest.plugins_view import string_map
-from connectless.storage import State, TargetState
+from connectless.storage import State, Status, TargetState
 
 if TYPE_CHECKING:
     from connectless.manager.executor import Executor
     from connectless.manager.state import ConnectState
-    from connectless.storage import ConfigSnapshot, Status
+    from connectless.storage import ConfigSnapshot
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INITIAL_STATES = ("RUNNING", "PAUSED", "STOPPED")
@@ -201,11 +201,24 @@ class ConnectService:
         self._submit(ManagerRequest(Action.RESTART, name, task=task))
 
     def resume_stored(self, exclude: set[str]) -> None:
-        """Start again the tasks of the running connectors the config topic holds (a restarted worker)."""
+        """Start again the tasks of the running connectors the config topic holds (a restarted worker).
+
+        A paused or stopped connector is recorded PAUSED (with its tasks) or STOPPED by this worker, as a Kafka
+        Connect worker does when it is assigned one: the last status may be another worker's UNASSIGNED, written
+        as it shut down.
+        """
         snapshot = self._snapshot()
+        worker = self.state.worker_id
         for name in sorted(set(snapshot.connectors) - exclude):
-            if snapshot.target_states.get(name) is TargetState.STARTED:
+            target = snapshot.target_states.get(name)
+            if target is TargetState.STARTED:
                 self._submit(ManagerRequest(Action.RESTART, name, include_tasks=True))
+            elif target is TargetState.PAUSED:
+                for task in range(len(snapshot.tasks.get(name, []))):
+                    self.state.statuses.put_task(name, task, Status(State.PAUSED, worker))
+                self.state.statuses.put_connector(name, Status(State.PAUSED, worker))
+            elif target is TargetState.STOPPED:
+                self.state.statuses.put_connector(name, Status(State.STOPPED, worker))
 
     # -- status and tasks --------------------------------------------------------------------------
     def _status_json(self, status: Status | None, **extra: Any) -> dict[str, Any]:

@@ -1,11 +1,12 @@
 """Writing one batch to a SinkTask: put the batch, and when that fails, find the bad records one by one.
 
 Shared by the long-lived sink runner and the Lambda sink handler, so both treat a failed write alike:
-1. `put(batch)` (then `flush`, when the caller writes batch by batch); a RetriableError is retried with
-   backoff within the retry budget;
-2. a RetriableError that outlasts the budget fails the whole write (an outage: nothing is dead-lettered);
+1. `put(batch)` (then `flush`, when the caller writes batch by batch) through `retry`, the connector's
+   RetryWithToleranceOperator: a RetriableError is retried with its backoff (errors.retry.delay.max.ms)
+   within `timeout_s`; no other error is retried;
+2. a RetriableError that outlasts the timeout fails the whole write (an outage: nothing is dead-lettered);
    any other failure: `reset()` lets the task drop what it buffered, then each record is written alone
-   (`put([record])`, then `flush`), tried `single_attempts` times;
+   (`put([record])`, then `flush`), under the same retries;
 3. a record that still fails goes to `report(raw, error)`: the DLQ under errors.tolerance=all. `report`
    raises ToleranceExceededError to fail the task, or returns False to skip the rest of that partition
    (the Lambda handler: ReportBatchItemFailures names that record).
@@ -14,7 +15,6 @@ Shared by the long-lived sink runner and the Lambda sink handler, so both treat 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,9 +22,10 @@ from connectless.connector import TopicPartition
 from connectless.errors.exceptions import RetriableError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from connectless.connector import SinkTask
+    from connectless.errors.retry import RetryWithToleranceOperator
     from connectless.raw_records import RawRecord
     from connectless.records import SinkRecord
 
@@ -32,19 +33,6 @@ if TYPE_CHECKING:
     Report = Callable[[RawRecord, BaseException], bool]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RetryBudget:
-    """How long to retry a batch write. `timeout_s` None retries RetriableErrors forever; `single_attempts` is how
-    often a single record is tried whatever its error (a flaky write deserves a second chance before the DLQ)."""
-
-    timeout_s: float | None = None
-    delay_min_s: float = 0.3
-    delay_max_s: float = 10.0
-    single_attempts: int = 1
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
 
 
 @dataclass
@@ -70,21 +58,20 @@ def write_batch(
     raws: Sequence[RawRecord],
     report: Report,
     *,
-    budget: RetryBudget | None = None,
+    retry: RetryWithToleranceOperator,
+    timeout_s: float | None = None,
     flush: bool = False,
     reset: Callable[[], None] | None = None,
 ) -> WriteOutcome:
-    """Write `records` (with `raws[i]` the consumed form of `records[i]`) as the module docstring says."""
-    budget = budget or RetryBudget()
+    """Write `records` (with `raws[i]` the consumed form of `records[i]`) as the module docstring says.
+
+    `timeout_s` bounds the retries of a RetriableError of each write (None: forever)."""
     outcome = WriteOutcome()
     if not records:
         return outcome
     single = len(records) == 1
-    deadline = None if budget.timeout_s is None else budget.clock() + budget.timeout_s
     try:
-        _attempt(
-            task, records, raws, budget, flush, attempts=budget.single_attempts if single else 1, deadline=deadline
-        )
+        retry.run_retrying(_write, task, records, raws, flush, timeout_s=timeout_s)
         outcome.written = len(records)
         return outcome
     except RetriableError:
@@ -100,7 +87,7 @@ def write_batch(
         if TopicPartition(raw.topic, raw.partition) in outcome.stopped:
             continue
         try:
-            _attempt(task, [record], [raw], budget, flush, attempts=budget.single_attempts, deadline=deadline)
+            retry.run_retrying(_write, task, [record], [raw], flush, timeout_s=timeout_s)
             outcome.written += 1
         except RetriableError:
             raise
@@ -118,7 +105,8 @@ def write_chunks(
     *,
     convert: Callable[[RawRecord], SinkRecord | None],
     reset: Callable[[], None],
-    budget: RetryBudget | None = None,
+    retry: RetryWithToleranceOperator,
+    timeout_s: float | None = None,
     flush: bool = False,
 ) -> WriteOutcome:
     """Write a batch that arrives in chunks, each `(records, raws)`, as Kafka Connect calls put once per poll.
@@ -163,7 +151,7 @@ def write_chunks(
         if record is not None:
             records.append(record)
             by_record.append(raw)
-    return write_batch(task, records, by_record, report, budget=budget, flush=flush, reset=reset)
+    return write_batch(task, records, by_record, report, retry=retry, timeout_s=timeout_s, flush=flush, reset=reset)
 
 
 def _report(outcome: WriteOutcome, raw: RawRecord, error: BaseException, report: Report) -> None:
@@ -172,33 +160,8 @@ def _report(outcome: WriteOutcome, raw: RawRecord, error: BaseException, report:
         outcome.stopped[TopicPartition(raw.topic, raw.partition)] = raw
 
 
-def _attempt(
-    task: SinkTask,
-    records: Sequence[SinkRecord],
-    raws: Sequence[RawRecord],
-    budget: RetryBudget,
-    flush: bool,
-    *,
-    attempts: int,
-    deadline: float | None,
-) -> None:
-    """put (+ flush): RetriableErrors retried within the budget, any error retried up to `attempts` times."""
-    offsets: Mapping[TopicPartition, int] = next_offsets(raws) if flush else {}
-    delay = budget.delay_min_s
-    tries = 0
-    while True:
-        tries += 1
-        try:
-            task.put(list(records))
-            if flush:
-                task.flush(offsets)
-            return
-        except RetriableError as exc:
-            if deadline is not None and budget.clock() + delay > deadline:
-                raise
-            log.warning("write failed with a retriable error, retrying in %.1fs: %s", delay, exc)
-        except Exception:
-            if tries >= attempts:
-                raise
-        budget.sleep(delay)
-        delay = min(delay * 2, budget.delay_max_s)
+def _write(task: SinkTask, records: Sequence[SinkRecord], raws: Sequence[RawRecord], flush: bool) -> None:
+    """One attempt: put (+ flush up to the batch's offsets)."""
+    task.put(list(records))
+    if flush:
+        task.flush(next_offsets(raws))

@@ -154,7 +154,7 @@ class SinkTaskRunner:
             self.pipeline.report(raw, Stage.TASK_PUT, type(self.task), error)  # raises unless tolerated
             return True
 
-        write_batch(self.task, records, raws, report)
+        write_batch(self.task, records, raws, report, retry=self.pipeline.operator)  # put retried until it works
 
     def _apply_rewinds(self, consumer: Consumer) -> None:
         for tp, offset in self.context.take_requested_offsets().items():

@@ -119,6 +119,8 @@ class SourceTaskRunner:
         # KIP-558: each topic this task produces to is recorded once in the status topic (None: not recorded)
         self.active_topics = ActiveTopics(statuses, connector, task_id)
         self._pending: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+        # per source partition, the last offset this runner committed (a warm handler checks the topic against it)
+        self.committed: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
         self._failures: list[tuple[str, KafkaError]] = []
         self._sent = 0
         self._started = False
@@ -281,6 +283,7 @@ class SourceTaskRunner:
         pending, self._pending = self._pending, {}
         self._write_offsets(pending.values())
         crash_point("after_offset_write")
+        self.committed.update(pending)
         self.stats.offsets_committed += len(pending)
         self.task.commit()
         return len(pending)
@@ -350,6 +353,7 @@ class SourceTaskRunner:
         finally:
             self._in_transaction = False
         crash_point("after_offset_write")
+        self.committed.update(pending)
         self._last_transaction = time.monotonic()
         self.stats.transactions += 1
         self.stats.produced += self._sent

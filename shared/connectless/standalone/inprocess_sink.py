@@ -24,11 +24,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
-from connectless.connector_config import parse_topics_list
+from connectless.connector_config import NAME, parse_topics_list
 from connectless.errors.exceptions import ConnectError
 from connectless.lambda_sink.handler import SinkBatchHandler, put_size
 from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
-from connectless.storage import ConfigStore, MemoryLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -85,15 +84,12 @@ class InProcessSinkRunner:
         self.connector = connector
         self.task_id = task_id
         self.settings = settings
-        # The handler reads its configs from a config store: here a private one in memory holding exactly the
-        # configs this task was given (the worker owns the real config topic). Task configs are looked up by
-        # index, so the list is padded up to this task's id with its own config.
-        configs = ConfigStore(MemoryLog())
-        configs.start()
-        configs.put_connector_config(connector, dict(connector_config))
-        configs.put_task_configs(connector, [dict(task_config)] * (task_id + 1))
+        # The handler runs with this task's configs as the worker gave them (the worker owns the config topic and
+        # starts and stops its tasks itself): no config store at all.
+        self.connector_config = {**connector_config, NAME: connector}
+        self.task_config = dict(task_config)
         self.handler = SinkBatchHandler(
-            configs, None, settings, worker_id="standalone", task_id=task_id, config_ttl_s=float("inf"),
+            None, None, settings, worker_id="standalone", task_id=task_id, config_ttl_s=float("inf"),
             topic_statuses=statuses,  # the task's own status is the worker's to write; its active topics are not
         )  # fmt: skip
         batch_size = put_size(connector_config)
@@ -115,7 +111,7 @@ class InProcessSinkRunner:
 
     def _invoke(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         remaining = context.get_remaining_time_in_millis
-        result = self.handler.handle(event, self.connector, remaining_s=lambda: remaining() / 1000)
+        result = self.handler.run(self.connector_config, self.task_config, event, lambda: remaining() / 1000)
         self.records_in += result.records_in
         self.records_written += result.records_written
         self.records_dead_lettered += result.records_dead_lettered
@@ -129,7 +125,7 @@ class InProcessSinkRunner:
 
     def start(self) -> None:
         """Start the task (a config it refuses fails here) and join the consumer group."""
-        self.handler.warm_up(self.connector)
+        self.handler.warm_up(self.connector, self.connector_config, self.task_config)
         self.emulator.start()
 
     def run(self, should_stop: Callable[[], bool]) -> None:

@@ -21,6 +21,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from connectless.connector_config import NAME
 from connectless.lambda_source.handler import SourceBudget, SourceTaskHandler
 from connectless.runtime.source_runner import SourceRunStats, SourceTaskRunner
 from connectless.standalone.scheduler import (
@@ -30,14 +31,13 @@ from connectless.standalone.scheduler import (
     LocalScheduler,
     parse_rate,
 )
-from connectless.storage import ConfigStore, MemoryLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from connectless.kafka.settings import KafkaSettings
     from connectless.lambda_source.handler import SourceInvocationResult
-    from connectless.storage import OffsetStore, StatusStore
+    from connectless.storage import ConfigStore, OffsetStore, StatusStore
 
 log = logging.getLogger(__name__)
 STANDALONE_RUN_S = 60.0  # how long one standalone invocation polls before it commits and ends
@@ -81,12 +81,8 @@ class _TaskHandler(SourceTaskHandler):
 
     current: SourceTaskRunner | None = None
 
-    def _runner(
-        self, connector: str, task_id: int, config: Mapping[str, str], task_config: Mapping[str, str]
-    ) -> SourceTaskRunner:
-        runner = super()._runner(connector, task_id, config, task_config)
+    def _running(self, runner: SourceTaskRunner) -> None:
         self.current = runner
-        return runner
 
 
 class ScheduledSourceRunner:
@@ -118,15 +114,13 @@ class ScheduledSourceRunner:
         self.task_id = task_id
         expression = (connector_config.get(SCHEDULE_EXPRESSION) or "").strip()
         self.every_s = parse_rate(expression) if expression else BACK_TO_BACK
-        # A private config store holding exactly this task's configs (the worker owns the config topic; pausing
-        # and stopping are the worker stopping this runner). Task configs are looked up by index: pad up to task_id.
-        configs = ConfigStore(MemoryLog())
-        configs.start()
-        configs.put_connector_config(connector, dict(connector_config))
-        configs.put_task_configs(connector, [dict(task_config)] * (task_id + 1))
+        # The handler runs with this task's configs as the worker gave them (the worker owns the config topic;
+        # pausing and stopping are the worker stopping this runner): no config store at all.
+        self.connector_config = {**connector_config, NAME: connector}
+        self.task_config = dict(task_config)
         self.handler = _TaskHandler(
             settings,
-            configs,
+            None,
             offsets,
             None,  # the worker's task thread writes RUNNING, FAILED and UNASSIGNED
             worker_id="standalone",
@@ -159,7 +153,7 @@ class ScheduledSourceRunner:
         if self._should_stop() or self.failure is not None:
             return
         try:
-            result = self.handler.handle(connector, task, should_stop=self._should_stop)
+            result = self.handler.run(self.connector_config, self.task_config, task, should_stop=self._should_stop)
         except Exception as exc:
             self.scheduler.unschedule(connector, task)  # FAILED until restarted: no more firings
             self.failure = exc
@@ -196,6 +190,7 @@ class ScheduledSourceRunner:
         if self._started:
             self._started = False
             self.scheduler.stop(wait=True)
+            self.handler.close()  # the task kept warm between runs
 
     def describe(self) -> dict[str, Any]:
         stats = self.stats

@@ -90,6 +90,11 @@ class KeyValueLog(ABC):
     def read_to_end(self, timeout: float = 30.0) -> None:
         """Deliver every record written before this call (by anyone) to the listeners."""
 
+    def transactions_settled(self, timeout: float = 30.0) -> bool:
+        """True when no partition has a transaction still open or finishing (its commit markers not yet written):
+        what read_to_end reads then is everything committed so far. A log without transactions always is."""
+        return True
+
     def stop(self) -> None:
         """Release clients."""
 
@@ -229,6 +234,15 @@ class KafkaLog(KeyValueLog):
             self._consumer = None
         self._admin = None
 
+    def transactions_settled(self, timeout: float = 30.0) -> bool:
+        """Every partition's last stable offset is its end: no transaction open, no commit markers pending."""
+        if self._admin is None:
+            self._admin = admin_for(self.settings, [self.topic], timeout)
+        request = {TopicPartition(self.topic, tp.partition): OffsetSpec.latest() for tp in self._partitions}
+        ends = list_offsets(self._admin, request, timeout, isolation_level=IsolationLevel.READ_UNCOMMITTED)
+        stable = self._end_offsets(timeout)
+        return all(stable.get(tp.partition) == int(info.offset) for tp, info in ends.items())
+
     def _end_offsets(self, timeout: float) -> dict[int, int]:
         """Last stable offset of every partition, in one request (read_committed: open transactions excluded)."""
         request = {TopicPartition(self.topic, tp.partition): OffsetSpec.latest() for tp in self._partitions}
@@ -242,4 +256,5 @@ class KafkaLog(KeyValueLog):
             except KafkaException as exc:
                 if time.monotonic() > deadline or not is_transient(exc.args[0]):
                     raise StoreError(f"reading the end of {self.topic}: {exc}") from exc
+                self._admin = None  # its metadata may be what is behind (a leader epoch, a new topic's leader)
                 time.sleep(0.2)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
     # A rewrite of a schemaless map the chain owns: (record for its metadata, the dict) -> the resulting dict.
     MapStep = Callable[[ConnectRecord, dict[str, Any]], dict[str, Any]]
+    # The same for a Struct's field values: (record for its metadata, a list the chain owns) -> the new values.
+    StructStep = Callable[[ConnectRecord, list[Any]], list[Any]]
 
 R = TypeVar("R", bound=ConnectRecord)
 T = TypeVar("T", bound=type)
@@ -120,6 +122,14 @@ class OperandRewrite(OperandTransformation):
         """What `transform_operand` does to a schemaless map (schema None, a dict value), as a step of a chain of
         rewrites: `step(record, owned)` gets a dict the chain made for itself, may change it in place, and returns
         the result. None: no such step (the chain then calls `transform_operand`)."""
+        return None
+
+    def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
+        """What `transform_operand` does to a Struct whose own schema is `schema` (the operand's schema too), as
+        a step of a chain of rewrites: (the new schema, step), where `step(record, owned)` gets the field values
+        in a list the chain made for itself, may change it in place, and returns the new struct's values; a step
+        of None leaves the values as they are (a rename). None: no such step (the chain calls `transform_operand`).
+        Asked once per schema; it may raise what planning that schema raises."""
         return None
 
 

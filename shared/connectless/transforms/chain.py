@@ -24,15 +24,19 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, Validator, Width
 from connectless.config.configdef import parse_type
+from connectless.data.struct import Struct
 from connectless.errors.stage import Stage
 from connectless.plugins import REGISTRY, PluginKind, PluginNotFoundError
 from connectless.records import ConnectRecord
 from connectless.transforms.base import KeyOperand, OperandRewrite, Predicate, Transformation, ValueOperand
+from connectless.transforms.cache import SchemaUpdateCache
+from connectless.transforms.util import struct_of, struct_values
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from connectless.transforms.base import MapStep
+    from connectless.data.schema import Schema
+    from connectless.transforms.base import MapStep, StructStep
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +85,24 @@ class ChainStage:
                 log.exception("Failed to close %s of transform stage %s", type(component).__name__, self.alias)
 
 
+_NO_STRUCT_PLAN: tuple[None, tuple[()]] = (None, ())
+
+
 class _FusedRewrites:
     """Back-to-back, predicate-free OperandRewrites of one side: the (schema, value) pair is passed from one to
     the next and a single record is built at the end, instead of one record per stage. The result is the same,
     as each rewrite reads only the operand it is given and the record's unchanged metadata."""
 
-    __slots__ = ("_map_steps", "_new_record", "_operands", "_schema_of", "_value_of", "first", "rewrites")
+    __slots__ = (
+        "_map_steps",
+        "_new_record",
+        "_operands",
+        "_schema_of",
+        "_struct_plans",
+        "_value_of",
+        "first",
+        "rewrites",
+    )
 
     def __init__(self, rewrites: list[OperandRewrite]) -> None:
         self.rewrites = tuple(rewrites)
@@ -100,6 +116,9 @@ class _FusedRewrites:
         steps = [rewrite.owned_map_step() for rewrite in rewrites]
         known = tuple(step for step in steps if step is not None)
         self._map_steps: tuple[MapStep, ...] | None = known if len(known) == len(steps) else None
+        # A Struct through rewrites that all have a struct step: its values copied once, then changed in place,
+        # one Struct built at the end. Planned once per input schema: (final schema, steps) or _NO_STRUCT_PLAN.
+        self._struct_plans: SchemaUpdateCache[tuple[Schema | None, tuple[StructStep, ...]]] = SchemaUpdateCache()
 
     def __call__(self, record: Any) -> Any:
         schema = self._schema_of(record)
@@ -110,12 +129,34 @@ class _FusedRewrites:
             for step in map_steps:
                 owned = step(record, owned)
             return self._new_record(record, None, owned)
+        if type(value) is Struct and value.schema is schema:
+            final_schema, struct_steps = self._struct_plans.get(schema) or self._plan_struct(schema)
+            if final_schema is not None:
+                values = list(struct_values(value))
+                for struct_step in struct_steps:
+                    values = struct_step(record, values)
+                return self._new_record(record, final_schema, struct_of(final_schema, values))
         new_schema, new_value = schema, value
         for transform_operand in self._operands:
             new_schema, new_value = transform_operand(record, new_schema, new_value)
         if new_schema is schema and new_value is value:
             return record
         return self._new_record(record, new_schema, new_value)
+
+    def _plan_struct(self, schema: Schema) -> tuple[Schema | None, tuple[StructStep, ...]]:
+        current: Schema = schema
+        steps: list[StructStep] = []
+        try:
+            for rewrite in self.rewrites:
+                planned = rewrite.owned_struct_step(current)
+                if planned is None:
+                    return self._struct_plans.put(schema, _NO_STRUCT_PLAN)
+                current, step = planned
+                if step is not None:
+                    steps.append(step)
+        except Exception:  # each rewrite in turn then raises it, in the order a record meets them
+            return self._struct_plans.put(schema, _NO_STRUCT_PLAN)
+        return self._struct_plans.put(schema, (current, tuple(steps)))
 
     def apply_with(self, record: Any, executor: Executor) -> Any:
         """As __call__, with each rewrite run (and its failures handled) by `executor`."""

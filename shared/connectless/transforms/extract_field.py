@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigType, Importance
-from connectless.data import DataError
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.field_path import (
     FIELD_SYNTAX_VERSION_CONFIG,
@@ -59,7 +58,7 @@ class ExtractField(OperandRewrite):
         struct = require_struct_or_null(value, PURPOSE)
         field = self.path.field_from(schema)
         if field is None:
-            raise DataError(f"Unknown field: {self.original_path}")
+            raise ValueError(f"Unknown field: {self.original_path}")  # Java: IllegalArgumentException
         extracted = None if struct is None else self.path.value_from_struct(struct, self.replace_null_with_default)
         return field.schema, extracted
 

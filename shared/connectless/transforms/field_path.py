@@ -10,7 +10,7 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigType, Importance, ValidString
-from connectless.data import Struct, Type
+from connectless.data import DataError, Struct, Type
 from connectless.transforms.util import config_error, require_map_or_null, require_struct_or_null
 
 if TYPE_CHECKING:
@@ -114,16 +114,19 @@ class SingleFieldPath:
         self._last = self.steps[-1]
 
     def field_from(self, schema: Schema | None) -> Field | None:
-        """The Field at this path in a struct schema, or None when any step is missing."""
+        """The Field at this path in a struct schema, or None when any step is missing.
+
+        Raises DataError when a step meets a schema that is not a struct, as Kafka's Schema#field does.
+        """
+        if schema is None:
+            return None
         current = schema
         for step in self._parents:
-            found = current.field(step) if current is not None and current.type is Type.STRUCT else None
+            found = _struct_field(current, step)
             if found is None:
                 return None
             current = found.schema
-        if current is None or current.type is not Type.STRUCT:
-            return None
-        return current.field(self._last)
+        return _struct_field(current, self._last)
 
     def value_from_struct(self, struct: Struct | None, replace_null_with_default: bool = True) -> Any:
         current = struct
@@ -156,3 +159,9 @@ class SingleFieldPath:
 
     def __repr__(self) -> str:
         return f"SingleFieldPath(version={self.version.value}, path={'.'.join(self.steps)})"
+
+
+def _struct_field(schema: Schema, name: str) -> Field | None:
+    if schema.type is not Type.STRUCT:
+        raise DataError("Cannot look up fields on non-struct type")
+    return schema.field(name)

@@ -89,9 +89,7 @@ class Flatten(OperandRewrite):
     def _flat_schema(self, schema: Schema) -> Schema:
         builder = copy_schema_basics(schema, SchemaBuilder.struct())
         self._add_fields(schema, "", builder, schema.optional, schema.default)
-        if schema.optional:
-            builder.optional()
-        return builder.build()
+        return builder.build()  # required even when the input's is optional: Kafka copies only name, version, doc
 
     def _add_fields(
         self, schema: Schema, prefix: str, builder: SchemaBuilder, optional: bool, parent_default: Struct | None
@@ -105,6 +103,10 @@ class Flatten(OperandRewrite):
                 default = parent_default.get(f.name)
             if f.schema.type is Type.STRUCT:
                 self._add_fields(f.schema, name, builder, field_optional, default)
+            elif f.schema.type is Type.MAP:
+                raise DataError(
+                    f"Flatten transformation does not support MAP for record with schemas (for field {name})."
+                )
             else:
                 leaf = copy_schema_basics(f.schema)
                 if field_optional:

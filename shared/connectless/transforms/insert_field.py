@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep
+    from connectless.transforms.base import MapStep, StructStep
 
 TOPIC_FIELD = "topic.field"
 PARTITION_FIELD = "partition.field"
@@ -136,6 +136,27 @@ class InsertField(OperandRewrite):
             return owned
 
         return insert
+
+    def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
+        if type(self).transform_operand is not InsertField.transform_operand:
+            return None  # a subclass that rewrites differently
+        updated_schema, defaults = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
+        static, padding, insertions = self._static_only, self._padding, self._insertions
+
+        def insert(record: ConnectRecord, owned: list[Any]) -> list[Any]:
+            for index, default in defaults:
+                if owned[index] is None:
+                    owned[index] = default
+            if static is not None:
+                owned.append(static[1])
+                return owned
+            base = len(owned)
+            owned.extend(padding)
+            for position, _name, field_value in insertions(record, True):
+                owned[base + position] = field_value
+            return owned
+
+        return updated_schema, insert
 
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:

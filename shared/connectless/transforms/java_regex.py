@@ -26,7 +26,8 @@ def compile_java_regex(pattern: str) -> re.Pattern[str]:
 def java_replacer(replacement: str, regex: re.Pattern[str]) -> Callable[[re.Match[str]], str]:
     """A `re.sub` replacement function behaving like Java's `Matcher.appendReplacement`.
 
-    Raises ValueError for an illegal reference (a trailing `$` or `\\`, an unknown group).
+    Raises ValueError for an illegal reference (a trailing `$` or `\\`, an unknown group name), IndexError for
+    a group number the regex does not have (Java's IllegalArgumentException and IndexOutOfBoundsException).
     """
     parts: list[str | int] = []  # literal text, or a group index / name
     literal: list[str] = []
@@ -83,5 +84,5 @@ def _group_reference(replacement: str, i: int, regex: re.Pattern[str]) -> tuple[
         group = group * 10 + int(replacement[i])
         i += 1
     if group > regex.groups:
-        raise ValueError(f"No group {group}")
+        raise IndexError(f"No group {group}")  # Java: IndexOutOfBoundsException
     return group, i

@@ -161,8 +161,7 @@ class MaskField(OperandRewrite):
         raise DataError(f"Cannot mask value of type {type_name(value)} with custom replacement.")
 
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
-        if value is None:
-            return schema, value
+        # No pass for a null value: Kafka's MaskField fails a tombstone (requireMap/requireStruct of null).
         if schema is None:
             updated = dict(require_map(value, PURPOSE))
             for name in self.fields:

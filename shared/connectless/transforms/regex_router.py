@@ -12,7 +12,7 @@ from connectless.transforms.java_regex import compile_java_regex, java_replacer
 from connectless.transforms.util import with_topic
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from connectless.records import ConnectRecord
 
@@ -60,11 +60,19 @@ class RegexRouter(Transformation):
         self.regex = compile_java_regex(config[REGEX])
         try:
             self._replace = java_replacer(config[REPLACEMENT], self.regex)
-        except ValueError as exc:
-            raise ConfigError(REPLACEMENT, config[REPLACEMENT], str(exc)) from None
+        except (ValueError, IndexError) as exc:
+            # Kafka finds a bad group reference only when a topic matches, and fails that record.
+            self._replace = _failing(type(exc), str(exc))
 
     def apply(self, record: ConnectRecord) -> Any:
         if self.regex.fullmatch(record.topic) is None:
             return record
         # Like Matcher.replaceFirst after matches(): the first match found by searching is replaced.
         return with_topic(record, self.regex.sub(self._replace, record.topic, count=1))
+
+
+def _failing(error: type[Exception], message: str) -> Callable[[re.Match[str]], str]:
+    def replace(_match: re.Match[str]) -> str:
+        raise error(message)
+
+    return replace

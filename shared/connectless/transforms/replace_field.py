@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import LambdaValidator
-from connectless.data import SchemaBuilder
+from connectless.data import DataError, SchemaBuilder
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep
+    from connectless.transforms.base import MapStep, StructStep
 
 EXCLUDE = "exclude"
 INCLUDE = "include"
@@ -135,6 +135,22 @@ class ReplaceField(OperandRewrite):
 
         return rename if not exclude and not include else filter_and_rename
 
+    def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
+        if type(self).transform_operand is not ReplaceField.transform_operand:
+            return None  # a subclass that rewrites differently
+        updated_schema, indices, defaults = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
+        if not defaults and indices == tuple(range(len(schema.fields))):
+            return updated_schema, None  # renames only: the same values under the new schema
+
+        def replace(_record: ConnectRecord, owned: list[Any]) -> list[Any]:
+            values = [owned[i] for i in indices]
+            for position, default in defaults:
+                if values[position] is None:
+                    values[position] = default
+            return values
+
+        return updated_schema, replace
+
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:
             return schema, value
@@ -164,14 +180,23 @@ class ReplaceField(OperandRewrite):
     def _plan(self, schema: Schema) -> _Plan:
         """The new schema, which old field feeds each new one, and (new position, default) pairs."""
         builder = copy_schema_basics(schema, SchemaBuilder.struct())
-        indices: list[int] = []
-        defaults: list[tuple[int, Any]] = []
+        names: list[str] = []
         for f in schema.fields:
             if self.keeps(f.name):
                 builder.field(self.renamed(f.name), f.schema)
-                if f.schema.default is not None and self.replace_null_with_default:
-                    defaults.append((len(indices), f.schema.default))
-                indices.append(f.index)
+                names.append(self.renamed(f.name))
+        # Kafka fills each new field from the old one its *reverse* rename names (the last rename to a name
+        # wins), so two renames to one name read the other field, or fail when it is gone.
+        reverse = {target: source for source, target in self.renames.items()}
+        indices: list[int] = []
+        defaults: list[tuple[int, Any]] = []
+        for name in names:
+            source = schema.field(reverse.get(name, name))
+            if source is None:
+                raise DataError(f"{reverse.get(name, name)} is not a valid field name")
+            if source.schema.default is not None and self.replace_null_with_default:
+                defaults.append((len(indices), source.schema.default))
+            indices.append(source.index)
         return builder.build(), tuple(indices), tuple(defaults)
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ from connectless.data import (
     logical,
 )
 from connectless.data.errors import DataError
+from connectless.errors.exceptions import ConnectError
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.java_date_format import JavaDateFormat
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep
+    from connectless.transforms.base import MapStep, StructStep
 
 FIELD_CONFIG = "field"
 TARGET_TYPE_CONFIG = "target.type"
@@ -200,7 +201,9 @@ def kind_from_schema(schema: Schema) -> str:
         return TYPE_STRING
     if schema.type.value == "int64":
         return TYPE_UNIX
-    raise DataError(f"Schema {schema!r} does not correspond to a known timestamp type format")
+    # Kafka's own ConnectException here, and its Schema#toString: Schema{name:TYPE}.
+    label = f"{schema.name}:{schema.type.name}" if schema.name else schema.type.name
+    raise ConnectError(f"Schema Schema{{{label}}} does not correspond to a known timestamp type format")
 
 
 def infer_kind(value: Any) -> str:
@@ -280,6 +283,23 @@ class TimestampConverter(OperandRewrite):
 
         return convert_field
 
+    def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
+        if type(self).transform_operand is not TimestampConverter.transform_operand or not self.field:
+            return None  # a subclass that rewrites differently, or the whole value is the timestamp
+        updated_schema, index, convert, defaults = self._cache.get(schema) or self._cache.put(
+            schema, self._plan(schema)
+        )
+
+        def convert_field(_record: ConnectRecord, owned: list[Any]) -> list[Any]:
+            for position, default in defaults:
+                if owned[position] is None:
+                    owned[position] = default
+            if index >= 0:
+                owned[index] = convert(owned[index])
+            return owned
+
+        return updated_schema, convert_field
+
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if schema is None:
             if value is None or not self.field:
@@ -307,10 +327,10 @@ class TimestampConverter(OperandRewrite):
     def _plan(self, schema: Schema) -> _Plan:
         """The converted struct schema, the converted field's index (-1: absent), its converter, and defaults."""
         builder = copy_schema_basics(schema, SchemaBuilder.struct())
-        index, kind = -1, TYPE_UNIX
+        index, field_schema = -1, None
         for f in schema.fields:
             if f.name == self.field:
-                index, kind = f.index, kind_from_schema(f.schema)
+                index, field_schema = f.index, f.schema
                 builder.field(f.name, _TARGET_SCHEMAS[self.target_type][1 if f.schema.optional else 0])
             else:
                 builder.field(f.name, f.schema)
@@ -319,11 +339,24 @@ class TimestampConverter(OperandRewrite):
         updated = builder.build()
         if schema.default is not None:
             values = struct_values_with_defaults(schema.default, True)
-            if index >= 0:
-                values[index] = self.convert(values[index], kind)
+            if field_schema is not None:
+                values[index] = self.convert(values[index], kind_from_schema(field_schema))
             object.__setattr__(updated, "default", struct_of(updated, values))
 
+        kind: str | None = TYPE_UNIX
+        if field_schema is not None:
+            try:
+                kind = kind_from_schema(field_schema)
+            except ConnectError:
+                kind = None  # raised for each struct converted, as Kafka does (a null struct passes)
+        direct = self._millis_to_target if kind == TYPE_UNIX else None
+
         def convert(value: Any) -> Any:
+            if direct is not None and type(value) is int:  # epoch millis to the target: no scaling to undo
+                return direct(value)
+            if kind is None:
+                assert field_schema is not None
+                return self.convert(value, kind_from_schema(field_schema))
             return self.convert(value, kind)
 
         return updated, index, convert, default_positions(schema) if self.replace_null_with_default else ()

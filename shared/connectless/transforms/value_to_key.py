@@ -12,7 +12,7 @@ from connectless.transforms.util import (
     NON_EMPTY_LIST,
     REPLACE_NULL_WITH_DEFAULT_CONFIG,
     define_replace_null_with_default,
-    require_map_or_null,
+    require_map,
     require_struct,
     struct_of,
     struct_values,
@@ -52,9 +52,9 @@ class ValueToKey(Transformation):
 
     def apply(self, record: ConnectRecord) -> Any:
         if record.value_schema is None:
-            # A tombstone still gets a key, with every field null.
-            value = require_map_or_null(record.value, PURPOSE)
-            key = {name: None if value is None else value.get(name) for name in self.fields}
+            # Kafka fails a tombstone here too (requireMap of null).
+            value = require_map(record.value, PURPOSE)
+            key = {name: value.get(name) for name in self.fields}
             return with_key(record, None, key)
         struct = require_struct(record.value, PURPOSE)
         schema = struct.schema

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from connectless.manager.backends.base import Backend, TaskUnit
-    from connectless_local.local_up import LocalStack
+    from connectless_local.local_up import LocalSamStack
 
 pytestmark = pytest.mark.kafka
 TASKS = 4
@@ -56,7 +56,7 @@ class FaultyBackend:
 
 
 @pytest.fixture
-def manager(local_stack: LocalStack) -> Iterator[tuple[Any, Backend]]:
+def manager(local_stack: LocalSamStack) -> Iterator[tuple[Any, Backend]]:
     state, backend = manager_steps.runtime()
     yield state, backend
     manager_steps.configure(state, backend)
@@ -72,7 +72,7 @@ def source(name: str) -> dict[str, Any]:
                                      "max.records": "0", "connectless.source.schedule": "rate(5 minutes)"}}  # fmt: skip
 
 
-def test_a_fault_mid_map_leaves_nothing_half_deployed(local_stack: LocalStack,
+def test_a_fault_mid_map_leaves_nothing_half_deployed(local_stack: LocalSamStack,
                                                       manager: tuple[Any, Backend]) -> None:  # fmt: skip
     assert local_stack.endpoints is not None
     url, (state, backend) = local_stack.endpoints.rest_url, manager
@@ -103,7 +103,7 @@ def test_a_fault_mid_map_leaves_nothing_half_deployed(local_stack: LocalStack,
            f"{TASKS} schedules; delete -> 0 left")  # fmt: skip
 
 
-def test_a_delete_during_a_running_create_gets_409(local_stack: LocalStack, manager: tuple[Any, Backend]) -> None:
+def test_a_delete_during_a_running_create_gets_409(local_stack: LocalSamStack, manager: tuple[Any, Backend]) -> None:
     assert local_stack.endpoints is not None
     url, (state, backend) = local_stack.endpoints.rest_url, manager
     name = f"mf-{uuid.uuid4().hex[:8]}"

@@ -32,7 +32,7 @@ from fault_stacks import StandaloneProcess, eventually, read_topic, report
 
 if TYPE_CHECKING:
     import db_servers
-    from connectless_local.local_up import LocalStack
+    from connectless_local.local_up import LocalSamStack
 
 pytestmark = pytest.mark.kafka
 GOOD, POISON = 6, 3
@@ -171,7 +171,7 @@ def topic_text(bootstrap: str, topic: str) -> str:
     return "\n".join(repr(record) for record in read_topic(bootstrap, topic))
 
 
-def test_local_up_never_shows_a_secret(local_stack: LocalStack, postgres_server: db_servers.PostgresServer,
+def test_local_up_never_shows_a_secret(local_stack: LocalSamStack, postgres_server: db_servers.PostgresServer,
                                        kafka_bootstrap: str, capfd: pytest.CaptureFixture[str],
                                        caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
     assert local_stack.endpoints is not None
@@ -201,7 +201,7 @@ def test_local_up_never_shows_a_secret(local_stack: LocalStack, postgres_server:
     report(f"secrets on local up: {counts}; scanned " + ", ".join(f"{k} {len(v)} B" for k, v in outputs.items()))
 
 
-def test_standalone_never_shows_a_secret(local_stack: LocalStack, postgres_server: db_servers.PostgresServer,
+def test_standalone_never_shows_a_secret(local_stack: LocalSamStack, postgres_server: db_servers.PostgresServer,
                                          kafka_bootstrap: str) -> None:  # fmt: skip
     """Standalone's boto3 goes to local up's moto (the environment local up set), where the secrets are."""
     tag = f"sa{uuid.uuid4().hex[:6]}"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from source_support import SourceWorld, read_raw
 
-from connectless.lambda_sink.context import EmulatedLambdaContext
+from connectless.runtime.lambda_context import EmulatedLambdaContext
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from connectless.config import aws_parameters
 from connectless.config.providers import (
     ConfigProviderError,
     ConfigResolver,
@@ -175,6 +176,30 @@ def test_secretsmanager_field_of_a_plain_secret_fails(secrets: SecretsManagerCon
 
 def test_default_secretsmanager_provider_uses_boto3(secrets: SecretsManagerConfigProvider) -> None:
     assert resolve_config({"pw": "${secretsmanager:prod/db:password}"}) == {"pw": "pw1"}
+
+
+def test_a_secret_is_fetched_once_per_max_age(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    client.create_secret(Name="prod/db", SecretString=json.dumps({"user": "app", "password": "pw1"}))
+    calls: list[str] = []
+
+    def count_reads() -> None:  # on the process's shared provider
+        aws_parameters.secrets_provider().client.meta.events.register(
+            "before-parameter-build.secrets-manager.GetSecretValue", lambda **kw: calls.append(kw["params"]["SecretId"])
+        )
+
+    count_reads()
+    config = {"user": "${secretsmanager:prod/db:user}", "pw": "${secretsmanager:prod/db:password}"}
+    for _ in range(3):  # as the manager's Validate, Plan and Write steps resolve it, each with new providers
+        assert resolve_config(config) == {"user": "app", "pw": "pw1"}
+    assert calls == ["prod/db"]
+    client.put_secret_value(SecretId="prod/db", SecretString=json.dumps({"user": "app", "password": "pw2"}))
+    assert resolve_config(config)["pw"] == "pw1"  # cached: a rotation is seen once the max age has passed
+    monkeypatch.setenv("POWERTOOLS_PARAMETERS_MAX_AGE", "0")  # nothing is kept from now on
+    aws_parameters.clear_caches()
+    count_reads()
+    assert [resolve_config(config)["pw"] for _ in range(2)] == ["pw2", "pw2"]
+    assert calls == ["prod/db"] * 3
 
 
 # -- SSM Parameter Store -----------------------------------------------------------------------------------

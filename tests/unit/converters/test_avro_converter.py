@@ -316,3 +316,28 @@ def test_configs_through_the_worker_prefixes(monkeypatch: pytest.MonkeyPatch) ->
         create_converter(
             "value.converter", {"value.converter": "AvroConverter", "value.converter.value.subject.name.strategy": "X"}
         )
+
+
+def test_schema_references_resolve_through_the_registry() -> None:
+    import io
+
+    import fastavro
+    from confluent_kafka.schema_registry import Schema, SchemaReference
+
+    url = f"mock://{uuid.uuid4().hex}"
+    client = mock_client(url)
+    inner = {"type": "record", "name": "Money", "namespace": "com.x", "fields": [{"name": "cents", "type": "long"}]}
+    client.register_schema("money", Schema(json.dumps(inner), "AVRO"))
+    outer = {"type": "record", "name": "Invoice", "namespace": "com.x",
+             "fields": [{"name": "no", "type": "string"}, {"name": "total", "type": "Money"}]}  # fmt: skip
+    references = [SchemaReference("com.x.Money", "money", 1)]
+    schema_id = client.register_schema("bills-value", Schema(json.dumps(outer), "AVRO", references))
+    named: dict[str, Any] = {}
+    fastavro.parse_schema(inner, named)
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, fastavro.parse_schema(outer, named), {"no": "F-1", "total": {"cents": 1250}})
+    avro = AvroConverter()
+    avro.configure({"schema.registry.url": url}, False)
+    back = avro.to_connect_data("bills", b"\x00" + schema_id.to_bytes(4, "big") + out.getvalue())
+    assert back.schema.name == "com.x.Invoice" and back.schema.field("total").schema.name == "com.x.Money"
+    assert back.value.get("total").get("cents") == 1250

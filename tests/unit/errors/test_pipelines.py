@@ -308,3 +308,57 @@ def test_the_mapped_fast_path_leaves_the_consumed_bytes_alone() -> None:
     assert converted is not None
     assert list(converted.value.items()) == [("ident", 1), ("ts", "2023-11-14"), ("at", 17), ("via", "pipeline")]
     assert record.value == b'{"id": 1, "ts": 1700000000000}'
+
+
+MIXED = [
+    raw(b'{"id": 1, "ts": 1700000000000}', key=b"7"),
+    raw(b'{"id": 1, "ts": "not a time"}', key=b"7"),
+    raw(b"[1, 2]", key=b"7"),
+    raw(b'"text"', key=b"7"),
+    raw(None, key=b"7"),
+    raw(b"{broken", key=b"7"),
+    raw(b'{"id": 3, "ts": 5}', key=b"1", headers=(("h", b"3"), ("n", None))),
+]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},  # the written-out loop of the mapped fast path
+        {"errors.retry.timeout": "1"},  # every record staged
+        {  # a chain that is not all value map steps: process() per record
+            "transforms": "ins,route",
+            "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+            "transforms.route.regex": "(.*)",
+            "transforms.route.replacement": "$1-out",
+        },
+    ],
+    ids=["mapped", "staged", "other-chain"],
+)
+def test_process_into_is_process_record_for_record(extra: dict[str, str]) -> None:
+    one, one_reports = sink({**MAPPED, **extra})
+    run, run_reports = sink({**MAPPED, **extra})
+    assert (run._process_fast == run._process_schemaless_mapped) is ("transforms" not in extra)
+    assert run._optimistic is ("errors.retry.timeout" not in extra)
+    expected = [(r, one.process(r)) for r in MIXED]
+    records: list[SinkRecord] = [SinkRecord("earlier", 0, None, None, None, None)]  # appended to, not replaced
+    originals: list[RawRecord] = [raw(b"{}")]
+    dropped, stopped_at, error = run.process_into(MIXED, records, originals)
+    assert (stopped_at, error) == (None, None)
+    assert records[1:] == [record for _, record in expected if record is not None]
+    assert originals[1:] == [r for r, record in expected if record is not None]
+    assert dropped == sum(1 for _, record in expected if record is None) > 0
+    assert [(c.stage, c.executing_class_name) for c in run_reports.contexts] == [
+        (c.stage, c.executing_class_name) for c in one_reports.contexts
+    ]
+
+
+def test_process_into_stops_at_a_failure_it_does_not_tolerate() -> None:
+    pipeline, _ = sink({**MAPPED, "errors.tolerance": "none"})
+    records: list[SinkRecord] = []
+    originals: list[RawRecord] = []
+    dropped, stopped_at, error = pipeline.process_into(MIXED, records, originals)
+    assert (dropped, stopped_at) == (0, 1)  # the second record's timestamp cannot be read
+    assert isinstance(error, ToleranceExceededError)
+    assert originals == MIXED[:1]
+    assert [r.value for r in records] == [{"ident": 1, "ts": "2023-11-14", "at": 17, "via": "pipeline"}]

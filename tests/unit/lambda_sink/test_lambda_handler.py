@@ -49,7 +49,8 @@ def make_handler(**config: str) -> SinkBatchHandler:
     configs.start()
     configs.put_connector_config(NAME, {**BASE, **config})
     statuses = StatusStore(MemoryLog())
-    return SinkBatchHandler(configs, statuses, None, worker_id="test", sleep=lambda _s: None)
+    skipped = sink_fakes.SkippedTime()
+    return SinkBatchHandler(configs, statuses, None, worker_id="test", clock=skipped.clock, sleep=skipped.sleep)
 
 
 def event(*values: bytes | None, partition: int = 0, more: list[RawRecord] | None = None) -> dict[str, Any]:
@@ -274,8 +275,8 @@ def test_a_chunk_put_cannot_write_sends_the_whole_batch_again_record_by_record()
     assert sorted(k[2] for k in written()) == [0, 1, 2, 3, 5, 6]
     assert (result.records_written, result.records_dead_lettered) == (6, 1)
     # 3, then 3 refused (the 1 after it is still converted), then the whole batch once, then one by one
-    # (the refused record twice: the handler tries a single record twice before the DLQ).
-    assert sink_fakes.PUT_SIZES[NAME] == [3, 3, 7] + [1] * 8
+    # (the refused record once: an error that is not retriable is never retried).
+    assert sink_fakes.PUT_SIZES[NAME] == [3, 3, 7] + [1] * 7
 
 
 def test_a_chunk_put_cannot_write_under_tolerance_none_stops_its_partition_there() -> None:

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from connectless_local.local_up import STACK_NAME, LocalStack
+from connectless_local.local_up import STACK_NAME, LocalSamStack
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,7 +35,7 @@ def live_stacks(cfn: Any) -> list[str]:
 
 
 def test_created_then_deleted_when_the_run_stops(cfn: Any) -> None:
-    stack = LocalStack(state_file=None, aws_endpoint_url="http://endpoint.invalid")
+    stack = LocalSamStack(state_file=None, aws_endpoint_url="http://endpoint.invalid")
     assert stack.external
     assert stack._deploy_stack(cfn, topic_template("a"), {})["StackStatus"] == "CREATE_COMPLETE"
     assert live_stacks(cfn) == [STACK_NAME]
@@ -45,7 +45,7 @@ def test_created_then_deleted_when_the_run_stops(cfn: Any) -> None:
 
 def test_an_existing_stack_is_updated_and_left(cfn: Any) -> None:
     cfn.create_stack(StackName=STACK_NAME, TemplateBody='{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}')
-    stack = LocalStack(state_file=None, aws_profile="someone")
+    stack = LocalSamStack(state_file=None, aws_profile="someone")
     assert stack._deploy_stack(cfn, topic_template("b"), {})["StackStatus"] == "UPDATE_COMPLETE"
     assert [t["TopicArn"].rsplit(":", 1)[1] for t in boto3.client("sns").list_topics()["Topics"]] == ["b"]
     stack.stop()
@@ -53,4 +53,4 @@ def test_an_existing_stack_is_updated_and_left(cfn: Any) -> None:
 
 
 def test_without_endpoint_or_profile_it_is_moto_mode() -> None:
-    assert not LocalStack(state_file=None).external
+    assert not LocalSamStack(state_file=None).external

@@ -120,6 +120,18 @@ def test_invalid_config_fails_validation_before_anything_is_written(run, state, 
     assert backend.applied == []
 
 
+def test_a_backend_on_aws_refuses_a_regex_sink_at_validation(state) -> None:
+    """The state machine's Validate step (not only the REST API) refuses what no event-source mapping runs."""
+    backend = MemoryBackend()
+    backend.on_aws = True
+    regex_sink = {"connector.class": "FileStreamSink", "topics.regex": "orders-.*", "file": "/dev/null"}
+    with pytest.raises(ConnectorConfigError, match=r"topics\.regex is not supported on AWS"):
+        InProcessExecutor(state, backend).submit(ManagerRequest(Action.PUT, "sink", config=regex_sink))
+    assert backend.applied == []
+    InProcessExecutor(state, MemoryBackend()).submit(ManagerRequest(Action.PUT, "sink", config=regex_sink))
+    assert state.configs.connector_config("sink") is not None  # standalone follows the regex
+
+
 def test_a_failing_plan_marks_the_connector_failed(run, state) -> None:
     run(Action.PUT, config=DATAGEN)
     failing = {"connector.class": "manager_test_plugins.FailingPlanSource"}

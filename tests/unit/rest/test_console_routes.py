@@ -169,3 +169,22 @@ def test_a_password_held_in_a_provider_reference_shows_the_reference(monkeypatch
     assert "s3cr3t" not in json.dumps(shown)
     api("PUT", "/connectors/db/config", {**config, "db.password": "s3cr3t"})
     assert api("GET", "/connectors/db/config")[1]["db.password"] == "[hidden]"
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_text_colours_keep_wcag_aa_contrast_on_both_backgrounds() -> None:
+    import re
+    from importlib import resources
+
+    css = (resources.files("connectless.rest") / "ui" / "console.css").read_text()
+    palette = dict(re.findall(r"--([a-z]+): (#[0-9a-f]{6})", css))
+    backgrounds = [palette["bg"], palette["panel"]]
+    for name in ("fg", "muted", "accent", "ok", "warn", "bad", "info"):
+        for background in backgrounds:
+            light, dark = sorted((_luminance(palette[name]), _luminance(background)), reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 4.5, (name, background)

@@ -245,3 +245,24 @@ def test_deleting_a_connector_resets_its_active_topics(api: Api) -> None:
     api("POST", "/connectors", {"name": "gen", "config": DATAGEN})
     assert api("GET", "/connectors/gen/topics") == (200, {"gen": {"topics": []}})
     assert api("GET", "/connectors/other/topics") == (200, {"other": {"topics": ["t"]}})
+
+
+def test_a_restarted_worker_records_its_paused_and_stopped_connectors(api: Api) -> None:
+    """As a Kafka Connect worker assigned them does: the last word may be another worker's UNASSIGNED."""
+    api("POST", "/connectors", {"name": "paused", "config": DATAGEN})
+    api("PUT", "/connectors/paused/pause")
+    api("POST", "/connectors", {"name": "stopped", "config": DATAGEN, "initial_state": "STOPPED"})
+    api("POST", "/connectors", {"name": "running", "config": DATAGEN})
+    gone = Status(State.UNASSIGNED, "other-worker:8083", 7)
+    for name in ("paused", "stopped", "running"):
+        api.state.statuses.put_connector(name, gone)
+    api.state.statuses.put_task("paused", 0, gone)
+
+    ConnectService(api.state, InProcessExecutor(api.state, api.backend)).resume_stored(exclude={"running"})
+
+    statuses = api.state.statuses
+    worker = api.state.worker_id
+    assert statuses.connector("paused") == Status(State.PAUSED, worker)
+    assert statuses.task("paused", 0) == Status(State.PAUSED, worker)
+    assert statuses.connector("stopped") == Status(State.STOPPED, worker)
+    assert statuses.connector("running") == gone  # excluded: its file is put again by the caller

@@ -79,12 +79,23 @@ UNSCOPED_ALLOWED = {
     "lambda:ListEventSourceMappings",
     "lambda:CreateEventSourceMapping",
     "cloudwatch:GetMetricData",  # the console's throughput chart on AWS
+    "glue:GetSchemaVersion",  # by version id, no registry in the request (awslabs/aws-glue-schema-registry#68)
 }
 
 
 def test_star_resources_only_where_aws_has_no_resource_level_permission() -> None:
     unscoped = {a for s in statements() if "*" in as_list(s.get("Resource", [])) for a in as_list(s["Action"])}
     assert unscoped <= UNSCOPED_ALLOWED
+
+
+def test_glue_schema_registry_policy_is_scoped_to_the_registry_and_given_to_the_task_functions() -> None:
+    policy = TEMPLATE["Resources"]["GlueSchemaRegistryPolicy"]
+    assert policy["Condition"] == "HasGlueRegistry"
+    scoped = policy["Properties"]["PolicyDocument"]["Statement"][0]
+    assert "glue:RegisterSchemaVersion" in scoped["Action"]
+    assert all("${GlueSchemaRegistryName}" in json.dumps(r) for r in scoped["Resource"])
+    for function in ("SourceTaskFunction", "SinkTaskFunction"):
+        assert "GlueSchemaRegistryPolicy" in json.dumps(TEMPLATE["Resources"][function]["Properties"]["Policies"])
 
 
 def test_event_source_mapping_creation_is_scoped_to_the_sink_function() -> None:

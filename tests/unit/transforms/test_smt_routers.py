@@ -44,8 +44,6 @@ def test_regex_router_keeps_original_topic_of_sink_records() -> None:
     ("props", "key", "message"),
     [
         ({"regex": "(", "replacement": "x"}, "regex", "Invalid regex"),
-        ({"regex": "(a)", "replacement": "$2"}, "replacement", "No group 2"),
-        ({"regex": "(a)", "replacement": "x$"}, "replacement", "group index is missing"),
         ({"regex": "a"}, "replacement", "Missing required configuration"),
     ],
 )
@@ -53,6 +51,20 @@ def test_regex_router_config_errors(props: dict[str, str], key: str, message: st
     with pytest.raises(ConfigError, match=message) as caught:
         configured(RegexRouter, props)
     assert caught.value.name == key
+
+
+@pytest.mark.parametrize(
+    ("replacement", "error", "message"),
+    [("$2", IndexError, "No group 2"), ("x$", ValueError, "group index is missing")],
+)
+def test_regex_router_bad_replacement_fails_matching_records(
+    replacement: str, error: type[Exception], message: str
+) -> None:
+    """As in Kafka, a bad group reference fails each record whose topic matches, not the config."""
+    router = configured(RegexRouter, {"regex": "(a)", "replacement": replacement})
+    assert router.apply(sink("v", topic="b")).topic == "b"
+    with pytest.raises(error, match=message):
+        router.apply(sink("v", topic="a"))
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from smt_helpers import configured, sink, struct, struct_schema
 
 from connectless.config import ConfigError
 from connectless.data import INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, DataError, SchemaBuilder, logical
+from connectless.errors.exceptions import ConnectError
 from connectless.transforms import TimestampConverterKey, TimestampConverterValue
 
 # 2017-02-19T10:26:29.345Z
@@ -158,7 +159,9 @@ def test_bad_values(value: Any, message: str) -> None:
 
 
 def test_unsupported_schema() -> None:
-    with pytest.raises(DataError, match="does not correspond to a known timestamp type format"):
+    with pytest.raises(
+        ConnectError, match=r"Schema Schema\{FLOAT64\} does not correspond to a known timestamp type format"
+    ):
         convert(1.5, "unix", SchemaBuilder.float64().build())
 
 

@@ -21,8 +21,9 @@ def test_schemaless_missing_field_is_null() -> None:
     assert configured(ValueToKey, {"fields": "a,z"}).apply(sink({"a": 1})).key == {"a": 1, "z": None}
 
 
-def test_schemaless_tombstone_gets_null_fields() -> None:
-    assert configured(ValueToKey, {"fields": "a,b"}).apply(sink(None)).key == {"a": None, "b": None}
+def test_schemaless_tombstone_fails_as_in_kafka() -> None:
+    with pytest.raises(DataError, match="found: null"):
+        configured(ValueToKey, {"fields": "a,b"}).apply(sink(None))
 
 
 def test_with_schema() -> None:

@@ -1,4 +1,5 @@
-"""Schema-registry converters: Confluent's Avro, Protobuf and JSON Schema converters, by Kafka Connect class name.
+"""Schema-registry converters by Kafka Connect class name: Confluent's Avro, Protobuf and JSON Schema converters,
+and AWS Glue Schema Registry's Avro and JSON Schema converters.
 
 Importing this package registers them with the plugin registry. The heavy libraries (the registry client,
 fastavro) load when a converter is configured, so a task that uses none of them does not pay for them.
@@ -6,6 +7,16 @@ fastavro) load when a converter is configured, so a task that uses none of them 
 
 from connectless.converters.registry.avro_converter import AvroConverter
 from connectless.converters.registry.client import RegistryUnavailableError, SchemaNotFoundError
+from connectless.converters.registry.glue import AWSKafkaAvroConverter, AWSKafkaJsonSchemaConverter
 from connectless.converters.registry.json_schema_converter import JsonSchemaConverter
+from connectless.converters.registry.protobuf_converter import ProtobufConverter
 
-__all__ = ["AvroConverter", "JsonSchemaConverter", "RegistryUnavailableError", "SchemaNotFoundError"]
+__all__ = [
+    "AWSKafkaAvroConverter",
+    "AWSKafkaJsonSchemaConverter",
+    "AvroConverter",
+    "JsonSchemaConverter",
+    "ProtobufConverter",
+    "RegistryUnavailableError",
+    "SchemaNotFoundError",
+]

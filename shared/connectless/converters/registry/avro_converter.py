@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectless.config import ConfigType, Importance
@@ -57,11 +58,12 @@ CONFIG_DEF = (
 )
 
 
-def _parse(avro: Any) -> Any:
+def _parse(avro: Any, named: dict[str, Any] | None = None) -> Any:
+    """fastavro's parsed schema; `named` collects (and supplies) the named types of referenced schemas."""
     import fastavro
 
     try:
-        return fastavro.parse_schema(avro, _force=True)
+        return fastavro.parse_schema(avro, named, _force=True)
     except Exception as exc:  # fastavro raises several types for a bad schema
         raise DataError(f"Invalid Avro schema: {exc}") from exc
 
@@ -102,18 +104,41 @@ class AvroConverter(RegistryConverter):
         import fastavro
 
         avro = _registry_avro(registry_schema)
-        schema, reader, named_unions = self.avro_data.to_connect_schema(avro, version)
-        parsed = _parse(avro)
+        references = self._referenced(registry_schema, set())
+        schema, reader, named_unions = self.avro_data.to_connect_schema(avro, version, references)
+        named: dict[str, Any] = {}
+        for referenced in references:
+            _parse(referenced, named)
+        parsed = _parse(avro, named)
         read = fastavro.schemaless_reader
-        options: dict[str, Any] = {}
+        buffer = io.BytesIO
         if named_unions:  # say which branch of a union a record, enum or fixed came from
-            options = {"return_named_type": True, "return_named_type_override": True}
+            read = partial(read, return_named_type=True, return_named_type_override=True)
 
-        def decode(payload: memoryview) -> Any:
-            datum = read(io.BytesIO(payload), parsed, None, **options)
-            return datum if reader is None else reader(datum)
+        if reader is None:
+
+            def decode(payload: memoryview) -> Any:
+                return read(buffer(payload), parsed, None)
+
+        else:
+
+            def decode(payload: memoryview) -> Any:
+                return reader(read(buffer(payload), parsed, None))
 
         return Reading(schema, decode)
+
+    def _referenced(self, registry_schema: RegistrySchema, seen: set[tuple[str, int]]) -> list[Any]:
+        """The Avro schemas `registry_schema` references, transitively, dependencies first."""
+        found: list[Any] = []
+        for ref in registry_schema.references or []:
+            key = (str(ref.subject), int(ref.version or 0))
+            if key in seen:
+                continue
+            seen.add(key)
+            target = self.registry.version(*key).schema
+            found += self._referenced(target, seen)
+            found.append(_registry_avro(target))
+        return found
 
     def _check_latest(self, ours: RegistrySchema, latest: RegistrySchema) -> str | None:
         problems = incompatibilities(
@@ -125,8 +150,6 @@ class AvroConverter(RegistryConverter):
 def _registry_avro(registry_schema: RegistrySchema) -> Any:
     if registry_schema.schema_type not in (None, "AVRO"):
         raise DataError(f"Schema is of type {registry_schema.schema_type}, not AVRO")
-    if registry_schema.references:
-        raise DataError("Avro schemas with references are not supported yet")
     try:
         return json.loads(registry_schema.schema_str or "null")
     except ValueError as exc:

@@ -44,7 +44,7 @@ from connectless.data.schema import STRING_SCHEMA, SchemaBuilder, Type
 from connectless.data.struct import Struct
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from connectless.data.schema import Schema
 
@@ -480,10 +480,18 @@ class AvroData:
 
     # ------------------------------------------------------------------ Avro schema -> Connect schema
 
-    def to_connect_schema(self, avro: Any, version: int | None = None) -> tuple[Schema, Reader, bool]:
-        """(Connect schema, reader of fastavro's datum or None for as-is, whether a general union occurs)."""
+    def to_connect_schema(
+        self, avro: Any, version: int | None = None, references: Sequence[Any] = ()
+    ) -> tuple[Schema, Reader, bool]:
+        """(Connect schema, reader of fastavro's datum or None for as-is, whether a general union occurs).
+
+        `references` are the Avro schemas the registry lists as this one's references (dependencies first): the
+        named types they define may be used by name."""
         ctx = _ToConnect()
-        avro = qualify(avro)
+        defined: set[str] = set()
+        for referenced in references:
+            _named_types(qualify(referenced, defined=defined), ctx.named)
+        avro = qualify(avro, defined=defined)
         schema, reader = self._to_connect(avro, ctx, force_optional=False, field_default=_MISSING, version=version)
         return schema, reader, ctx.has_general_union
 
@@ -739,6 +747,21 @@ def _logical_type(name: str | None, params: Any) -> str | None:
     return {DATE_NAME: "date", TIME_NAME: "time-millis", TIMESTAMP_NAME: "timestamp-millis"}.get(name or "")
 
 
+def _named_types(avro: Any, into: dict[str, Any]) -> None:
+    """Every named type a (qualified) Avro schema defines, by full name."""
+    if isinstance(avro, list):
+        for member in avro:
+            _named_types(member, into)
+    elif isinstance(avro, dict):
+        if avro.get("type") in ("record", "error", "enum", "fixed"):
+            into[str(avro["name"])] = avro
+        for f in avro.get("fields", []):
+            _named_types(f.get("type"), into)
+        for key in ("items", "values", "type"):
+            if isinstance(avro.get(key), dict | list):
+                _named_types(avro[key], into)
+
+
 def _decimal_precision_scale(params: Any) -> tuple[int, int]:
     precision = int(params.get(DECIMAL_PRECISION, DEFAULT_DECIMAL_PRECISION))
     scale = int(params.get(SCALE_FIELD, 0))
@@ -789,6 +812,7 @@ def _none_safe(reader: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _record_reader(schema: Schema, readers: list[tuple[str, Reader]]) -> Reader:
     """fastavro's dict -> a Struct of `schema`; fields needing no conversion are copied as they are."""
     names = [name for name, _ in readers]
+    count = len(names)
     converting: list[tuple[int, Callable[[Any], Any]]] = [
         (index, r) for index, (_, r) in enumerate(readers) if r is not None
     ]
@@ -798,7 +822,11 @@ def _record_reader(schema: Schema, readers: list[tuple[str, Reader]]) -> Reader:
             return None
         if isinstance(datum, tuple):  # (record name, record) inside a union
             datum = datum[1]
-        values = [datum.get(n) for n in names]
+        # Read with the writer's schema, fastavro fills every field in schema order: the dict's values are the
+        # Struct's values as they are.
+        values = list(datum.values())
+        if len(values) != count:
+            values = [datum.get(n) for n in names]
         for index, reader in converting:
             v = values[index]
             if v is not None:

@@ -50,8 +50,10 @@ class Writing:
 
 @dataclass(frozen=True)
 class Reading:
-    schema: Schema
-    decode: Callable[[memoryview], Any]  # the payload after the header (and after Protobuf's message indexes)
+    schema: Schema | None
+    decode: Callable[[memoryview], Any]  # the payload after the header -> the value
+    # a format whose payload says which of several schemas it holds (Protobuf's message indexes): both at once
+    decode_with_schema: Callable[[memoryview], tuple[Schema, Any]] | None = None
 
 
 class RegistryConverter(Converter):
@@ -59,6 +61,7 @@ class RegistryConverter(Converter):
 
     CONFIG_DEF: ClassVar[ConfigDef] = registry_config_def()
     SCHEMA_TYPE: ClassVar[str]  # the registry's schemaType: AVRO, PROTOBUF, JSON
+    SCHEMA_FORMAT: ClassVar[str | None] = None  # asked of the registry when reading a schema by id
     FORMAT: ClassVar[str]  # in messages: Avro, Protobuf, JSON
 
     settings: RegistrySettings
@@ -144,6 +147,9 @@ class RegistryConverter(Converter):
             if reading is None:
                 reading = self._readings[(topic, schema_id)] = self._load_reading(topic, schema_id)
             try:
+                if reading.decode_with_schema is not None:
+                    schema, value = reading.decode_with_schema(payload)
+                    return SchemaAndValue(schema, value)
                 value = reading.decode(payload)
             except (EOFError, StopIteration, IndexError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
                 raise DataError(f"Error deserializing {self.FORMAT} message for id {schema_id}: {exc!r}") from exc
@@ -154,7 +160,7 @@ class RegistryConverter(Converter):
             raise DataError(f"Failed to deserialize data for topic {topic} to {self.FORMAT}: {exc}") from exc
 
     def _load_reading(self, topic: str, schema_id: int) -> Reading:
-        registry_schema = self.registry.schema(schema_id)
+        registry_schema = self.registry.schema(schema_id, self.SCHEMA_FORMAT)
         record_name = self._registry_record_name(registry_schema)
         subject = self.settings.subject_strategy(topic, self.settings.is_key, record_name)
         version = self.registry.version_of(subject, schema_id, registry_schema)

@@ -63,30 +63,40 @@ class RegistryClient:
     """Schema lookups and registrations for one converter, with bounded caches."""
 
     def __init__(self, settings: RegistrySettings) -> None:
-        from confluent_kafka.schema_registry import SchemaRegistryClient
-
         self.settings = settings
         self.urls = ",".join(settings.urls)
         capacity = settings.cache_capacity
-        if self.urls.startswith("mock://"):
-            self.client = mock_client(self.urls)
-        else:
-            conf: dict[str, Any] = {
-                "url": self.urls,
-                "cache.capacity": capacity,
-                # Retries belong to errors.retry.timeout; the client tries each URL once.
-                "max.retries": 0,
-                "timeout": 10,
-            }
-            if settings.user_info:
-                conf["basic.auth.user.info"] = settings.user_info
-            self.client = SchemaRegistryClient(conf)
+        self._client: Any = None  # made on first use: validating a config or a cold start that converts nothing
         self._capacity = capacity
         self._misses = 0
         self._by_id: LRUCache[int, Schema] = LRUCache(capacity)
         self._ids: LRUCache[tuple[str, str], int] = LRUCache(capacity)
         self._versions: LRUCache[tuple[str, int], int] = LRUCache(capacity)
         self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """confluent-kafka's client (or the scope's in-memory one for `mock://`)."""
+        if self._client is None:
+            from confluent_kafka.schema_registry import SchemaRegistryClient
+
+            if self.urls.startswith("mock://"):
+                self._client = mock_client(self.urls)
+            else:
+                conf: dict[str, Any] = {
+                    "url": self.urls,
+                    "cache.capacity": self._capacity,
+                    # Retries belong to errors.retry.timeout; the client tries each URL once.
+                    "max.retries": 0,
+                    "timeout": 10,
+                }
+                if self.settings.user_info:
+                    conf["basic.auth.user.info"] = self.settings.user_info
+                try:
+                    self._client = SchemaRegistryClient(conf)
+                except (ValueError, TypeError) as exc:
+                    raise DataError(f"Invalid schema registry configuration: {exc}") from exc
+        return self._client
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         from confluent_kafka.schema_registry.error import SchemaRegistryError
@@ -107,11 +117,13 @@ class RegistryClient:
                 raise DataError(f"{what}: {exc.error_message}; error code: {exc.http_status_code}") from exc
             raise
 
-    def schema(self, schema_id: int) -> Schema:
-        """The schema registered under `schema_id`."""
+    def schema(self, schema_id: int, fmt: str | None = None) -> Schema:
+        """The schema registered under `schema_id` (`fmt="serialized"`: a Protobuf schema as a descriptor)."""
         found = self._by_id.get(schema_id)
         if found is None:
-            found = self._call(f"Error retrieving schema for id {schema_id}", lambda: self.client.get_schema(schema_id))
+            fetch = (lambda: self.client.get_schema(schema_id, fmt=fmt)) if fmt else (
+                lambda: self.client.get_schema(schema_id))  # fmt: skip
+            found = self._call(f"Error retrieving schema for id {schema_id}", fetch)
             if found is None:  # the mock answers None for an unknown id
                 raise SchemaNotFoundError(f"Error retrieving schema for id {schema_id}: Schema {schema_id} not found")
             self._by_id[schema_id] = found
@@ -154,6 +166,18 @@ class RegistryClient:
             found = self._versions[key] = int(registered.version)
         return found
 
+    def version(self, subject: str, version: int, fmt: str | None = None) -> RegisteredSchema:
+        """One version of a subject (a schema reference)."""
+        found = self._call(
+            f"Error retrieving version {version} of subject {subject}",
+            lambda: (
+                self.client.get_version(subject, version, fmt=fmt) if fmt else self.client.get_version(subject, version)
+            ),  # fmt: skip
+        )
+        if found is None:
+            raise SchemaNotFoundError(f"Error retrieving version {version} of subject {subject}: not found")
+        return found
+
     def latest(self, subject: str) -> RegisteredSchema:
         """The latest version of `subject` (the client caches it)."""
         found = self._call(
@@ -164,5 +188,5 @@ class RegistryClient:
         return found
 
     def close(self) -> None:
-        if not self.urls.startswith("mock://"):
-            self.client.close()
+        if self._client is not None and not self.urls.startswith("mock://"):
+            self._client.close()

@@ -146,7 +146,8 @@ class RegistrySettings:
         if not urls:
             raise ConfigError(SCHEMA_REGISTRY_URL, None, 'Missing required configuration "schema.registry.url"')
         for url in urls:
-            if not url.startswith(("http://", "https://", "mock://")):
+            # a `${provider:...}` reference is resolved in the copy of the config a task starts with
+            if not url.startswith(("http://", "https://", "mock://", "${")):
                 raise ConfigError(SCHEMA_REGISTRY_URL, url, f"Invalid URL {url}: expected http://, https:// or mock://")
         user_info = None
         source = str(props.get(BASIC_AUTH_SOURCE) or "URL").upper()

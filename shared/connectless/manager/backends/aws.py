@@ -268,17 +268,17 @@ class AwsBackend(Backend):
         self._settle(gone)  # their consumers left: their offsets are final
         touched: list[str] = []
         for topic, request in wanted.items():
-            mapping = kept.get(topic)
-            if mapping is None:
+            existing = kept.get(topic)
+            if existing is None:
                 if self.kafka is not None:
                     source = replaced.get(topic, consumer_group(unit.connector))
                     seed_group(self.kafka, groups[topic], topic, source, overwrite=topic in replaced)
                 touched.append(self.lambda_.create_event_source_mapping(**request)["UUID"])
                 continue
-            changes = _changes(mapping, request)
+            changes = _changes(existing, request)
             if changes:
-                self.lambda_.update_event_source_mapping(UUID=mapping["UUID"], FunctionName=alias_arn, **changes)
-                touched.append(mapping["UUID"])
+                self.lambda_.update_event_source_mapping(UUID=existing["UUID"], FunctionName=alias_arn, **changes)
+                touched.append(existing["UUID"])
         want = "Enabled" if enabled else "Disabled"
         for mapping in self._settle(touched):
             if mapping.get("State") != want:

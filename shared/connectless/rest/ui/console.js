@@ -300,12 +300,15 @@
     return table("Source offsets", ["Partition", "Offset"], rows, { id: "offsets" });
   }
 
-  function dlqBrowser(name, dlq, refresh) {
-    const selected = new Set();
-    const replay = h("button", { type: "button", id: "replay", disabled: true }, "Replay selected");
+  // `selected` outlives a repaint (the page refreshes every few seconds): the ticked records stay ticked.
+  function dlqBrowser(name, dlq, refresh, selected) {
+    const shownKeys = new Set((dlq.records || []).map((r) => `${r.partition}:${r.offset}`));
+    [...selected].forEach((k) => { if (!shownKeys.has(k)) selected.delete(k); });
+    const replay = h("button", { type: "button", id: "replay", disabled: !selected.size }, "Replay selected");
     const rows = (dlq.records || []).map((r) => {
       const key = `${r.partition}:${r.offset}`;
       const box = h("input", { type: "checkbox", id: `dlq-${r.partition}-${r.offset}`, "aria-label": `Select record ${r.partition}@${r.offset}`,
+        checked: selected.has(key),
         onchange: (e) => { if (e.target.checked) selected.add(key); else selected.delete(key); replay.disabled = !selected.size; } });
       const e = r.errors || {};
       const headers = r.headers.map((x) => h("li", {}, h("code", {}, x.name), " = ", shown(x.value)));
@@ -327,7 +330,7 @@
           const answer = await api("POST", `/connectless/connectors/${enc(name)}/dlq/replay`, { records });
           return answer;
         }, `Replayed ${records.length} record(s)`);
-      if (ok) refresh();
+      if (ok) { selected.clear(); refresh(); }
     });
     return h("section", { "aria-labelledby": "dlq-title", id: "dlq" },
       h("h3", { id: "dlq-title" }, `Dead-letter queue: ${dlq.topic} (${dlq.total} record(s), last ${dlq.records.length} shown)`),
@@ -343,6 +346,7 @@
     const p = `/connectors/${enc(name)}`;
     const x = `/connectless/connectors/${enc(name)}`;
     let keepDlq = null;
+    const selected = new Set();
     async function load(full) {
       if (id !== renderId) return;
       let info, status;
@@ -391,7 +395,7 @@
         h("div", { class: "grid" },
           h("div", {}, h("h3", {}, "Topics"), topicList ? (topicList.length ? h("ul", { id: "topics" }, topicList.map((t) => h("li", {}, h("code", {}, t)))) : h("p", { class: "muted" }, "No active topics yet")) : h("p", { class: "errors" }, topics.error || "")),
           h("div", {}, h("h3", {}, sink ? "Consumer lag" : "Offsets"), lagOrOffsets.error ? h("p", { class: "errors" }, lagOrOffsets.error) : (sink ? lagTable(lagOrOffsets) : offsetsTable(lagOrOffsets)))),
-        sink && dlqTopic ? (keepDlq && keepDlq.error ? h("p", { class: "errors" }, keepDlq.error) : dlqBrowser(name, keepDlq, refresh)) : null,
+        sink && dlqTopic ? (keepDlq && keepDlq.error ? h("p", { class: "errors" }, keepDlq.error) : dlqBrowser(name, keepDlq, refresh, selected)) : null,
         sink && dlqTopic ? h("div", { class: "toolbar" }, h("button", { type: "button", id: "dlq-refresh", onclick: refresh }, "Reload dead-letter queue")) : null,
         configTable(info.config || {}),
       ];

@@ -1,15 +1,17 @@
 """The web console in a real browser (headless Chromium from Debian's packages, driven by Selenium) against
-`connectless standalone` on the real broker: create a connector with live validation, see it RUNNING, see a
-poison record in the dead-letter browser, fix the connector, replay the record, pause it with the keyboard only,
-and delete it. Screenshots land in $CONNECTLESS_CONSOLE_SCREENSHOTS when set (docs/console-*.png come from here).
+`connectless standalone` and against `connectless local up`, both on the real broker: create a connector with
+live validation, see it RUNNING, see a poison record in the dead-letter browser, fix the connector, replay the
+record, pause it with the keyboard only, stop it, reset its offsets, and delete it. Then the CLI's
+`dlq peek|replay` and `top` against standalone. Screenshots land in $CONNECTLESS_CONSOLE_SCREENSHOTS when set
+(docs/console-*.png come from here).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -154,6 +156,14 @@ class Console:
     def task_states(self) -> list[str]:
         return [str(e.get_attribute("data-state")) for e in self.all("#tasks tbody .state")]
 
+    def unlabelled(self) -> list[str]:
+        """Controls a screen reader could not name: no <label>, no aria-label, no text."""
+        return list(self.driver.execute_script(
+            "return [...document.querySelectorAll('input, textarea, select, button')]"
+            ".filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())"
+            ".map(e => e.outerHTML.slice(0, 120));"
+        ))  # fmt: skip
+
     def shot(self, name: str) -> None:
         if self.shots is None:
             return
@@ -163,15 +173,14 @@ class Console:
         self.driver.set_window_size(1280, 1000)
 
 
-def test_console_runs_a_connector_through_its_life(
-    browser: WebDriver, standalone: str, kafka_bootstrap: str, unique_topic: Callable[..., str], tmp_path: Path
-) -> None:
+def run_console_scenario(browser: WebDriver, base: str, kafka_bootstrap: str, tmp_path: Path,
+                         shots: Path | None = None, config_reload_s: float = 0.0) -> None:  # fmt: skip
+    """The whole life of a sink connector, through the console only (REST is used just to check).
+
+    `config_reload_s`: how long a changed config may take to reach a running sink task (standalone restarts the
+    task at once; a warm sink function re-reads the config topic every SinkBatchHandler.config_ttl_s)."""
     from selenium.webdriver.common.keys import Keys
 
-    shots_env = os.environ.get("CONNECTLESS_CONSOLE_SCREENSHOTS")
-    shots = Path(shots_env) if shots_env else None
-    if shots:
-        shots.mkdir(parents=True, exist_ok=True)
     ui = Console(browser, shots)
     run = uuid.uuid4().hex[:6]  # short names: the screenshots show them
     topic, dlq, name = f"orders-{run}", f"orders-dlq-{run}", f"orders-to-file-{run}"
@@ -183,11 +192,12 @@ def test_console_runs_a_connector_through_its_life(
               "errors.deadletterqueue.context.headers.enable": "true"}  # fmt: skip
 
     # create, with live validation
-    browser.get(standalone + "/ui#/new")
+    browser.get(base + "/ui#/new")
     ui.type_json({"name": name, "config": {**config, "errors.tolerance": "sometimes"}})
     _wait(lambda: "errors.tolerance" in ui.css("#validation").text, "a validation error naming errors.tolerance")
     ui.type_json({"name": name, "config": config})
     _wait(lambda: ui.all("[data-testid=valid]"), "the config to validate")
+    assert ui.unlabelled() == []
     ui.shot("create")
     ui.click("#save")
     ui.confirm()
@@ -207,16 +217,18 @@ def test_console_runs_a_connector_through_its_life(
             ui.click("#dlq-refresh")
         return rows[0] if rows else None
 
-    row = _wait(poison_row, "the poison record in the dead-letter browser")
-    assert "not json{" in row.text and "VALUE_CONVERTER" in row.text and f"{topic}-0@1" in row.text
+    _wait(poison_row, "the poison record in the dead-letter browser")
+    text = _wait(lambda: ui.css('#dlq tr[data-record="0:0"]').text, "the poison record's row")  # repaints: re-read
+    assert "not json{" in text and "VALUE_CONVERTER" in text and f"{topic}-0@1" in text
     _wait(lambda: "records in: 3" in ui.css("#chart").text, "the chart to count 3 records in")
+    assert ui.unlabelled() == []
     ui.shot("connector")
-    browser.get(standalone + "/ui#/")
+    browser.get(base + "/ui#/")
     _wait(lambda: ui.all(f'#connectors tr[data-connector="{name}"] .state-RUNNING'), "the list")
     ui.shot("connectors")
 
     # fix the connector (a string value converter takes any text), then replay the poison record
-    browser.get(standalone + f"/ui#/connectors/{name}/edit")
+    browser.get(base + f"/ui#/connectors/{name}/edit")
     ui.type_json({**config, "name": name, "value.converter": STRING})
     _wait(lambda: ui.all("[data-testid=valid]"), "the fixed config to validate")
     ui.click("#save")
@@ -224,7 +236,10 @@ def test_console_runs_a_connector_through_its_life(
     _wait(lambda: browser.current_url.endswith(f"#/connectors/{name}"), "the connector page again")
     _wait(lambda: ui.css("#config").text.count(STRING) == 2, "the new value converter in the config table")
     _wait(lambda: ui.state() == "RUNNING" and ui.task_states() == ["RUNNING"], "the fixed connector RUNNING")
+    time.sleep(config_reload_s)
     ui.click("#dlq-0-0")
+    time.sleep(3.5)  # the page repaints every 3 s: the tick must survive it
+    assert _wait(lambda: [ui.css("#dlq-0-0").is_selected() and ui.css("#replay").is_enabled()], "the tick") == [True]
     ui.click("#replay")
     ui.confirm()
     _wait(lambda: "not json{" in sink_file.read_text(), "the replayed record in the sink's file", timeout=90)
@@ -238,18 +253,36 @@ def test_console_runs_a_connector_through_its_life(
     assert browser.switch_to.active_element.get_attribute("id") == "confirm-ok"
     browser.switch_to.active_element.send_keys(Keys.ENTER)
     _wait(lambda: ui.state() == "PAUSED", "the connector PAUSED")
-    assert requests.get(f"{standalone}/connectors/{name}/status", timeout=10).json()["connector"]["state"] == "PAUSED"
+    assert requests.get(f"{base}/connectors/{name}/status", timeout=10).json()["connector"]["state"] == "PAUSED"
+
+    # stop, then reset its offsets (Kafka Connect allows that only to a STOPPED connector)
+    ui.click("#action-stop")
+    ui.confirm()
+    _wait(lambda: ui.state() == "STOPPED", "the connector STOPPED")
+    assert requests.get(f"{base}/connectors/{name}/offsets", timeout=10).json()["offsets"]
+    ui.click("#action-reset-offsets")
+    ui.confirm()
+    _wait(lambda: "offsets reset" in ui.css("[data-testid=notice]").text, "the reset's notice")
+    assert requests.get(f"{base}/connectors/{name}/offsets", timeout=10).json() == {"offsets": []}
 
     # delete: back to the list, without it
     ui.click("#action-delete")
     ui.confirm()
     _wait(lambda: browser.current_url.endswith("#/") and ui.all("#connectors"), "the list after delete")
     _wait(lambda: not ui.all(f'#connectors tr[data-connector="{name}"]'), "the connector gone from the list")
-    assert requests.get(f"{standalone}/connectors", timeout=10).json() == []
+    assert name not in requests.get(f"{base}/connectors", timeout=10).json()
     errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
     assert errors == [], errors
+
+
+def test_console_runs_a_connector_through_its_life(
+    browser: WebDriver, standalone: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    shots_env = os.environ.get("CONNECTLESS_CONSOLE_SCREENSHOTS")
+    shots = Path(shots_env) if shots_env else None
     if shots:
-        shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+        shots.mkdir(parents=True, exist_ok=True)
+    run_console_scenario(browser, standalone, kafka_bootstrap, tmp_path, shots)
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -301,3 +334,24 @@ def test_cli_peeks_replays_and_tops(
     assert "sink" in row and "RUNNING" in row
     code, _out = _cli(capsys, "dlq", "replay", name, "--offsets", "nope", "--url", standalone)
     assert code == 2
+
+
+def test_console_runs_a_connector_through_its_life_on_local_up(
+    browser: WebDriver, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    from connectless.lambda_sink.handler import SinkBatchHandler
+    from connectless_local.local_up import LocalSamStack
+
+    prefix = f"console-{uuid.uuid4().hex[:8]}"
+    parameters = {"ConfigTopic": f"{prefix}-configs", "OffsetsTopic": f"{prefix}-offsets",
+                  "StatusTopic": f"{prefix}-status"}  # fmt: skip
+    stack = LocalSamStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=tmp_path / "local-up.json",
+                       parameters=parameters)  # fmt: skip
+    stack.start()
+    try:
+        assert stack.endpoints is not None
+        reload_s = inspect.signature(SinkBatchHandler).parameters["config_ttl_s"].default
+        run_console_scenario(browser, stack.endpoints.rest_url, kafka_bootstrap, tmp_path, config_reload_s=reload_s)
+        assert stack.roles is not None and not stack.roles.denied(), stack.roles.report()  # the template's IAM
+    finally:
+        stack.stop()

@@ -1,0 +1,118 @@
+"""ProtobufConverter on an in-memory registry (mock://): Confluent's Protobuf mapping, message indexes, errors."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from confluent_kafka.schema_registry import Schema as RegistrySchema
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+from connectless.converters.registry import ProtobufConverter, wire
+from connectless.data.errors import DataError
+from connectless.data.logical import TIMESTAMP_SCHEMA
+from connectless.data.schema import INT32_SCHEMA, INT64_SCHEMA, STRING_SCHEMA, SchemaBuilder
+from connectless.data.struct import Struct
+
+F = descriptor_pb2.FieldDescriptorProto
+
+
+def shop_file() -> descriptor_pb2.FileDescriptorProto:
+    """package shop; message Order {int64 id=1; sint32 delta=2; Color color=3; oneof pay {string card=4; int64
+    cash=5;} Line line=6; message Line {string sku=1;}}; enum Color {RED=0; GREEN=1;}; message Refund {int64 id=1;}"""
+    proto = descriptor_pb2.FileDescriptorProto(name="shop.proto", package="shop", syntax="proto3")
+    color = proto.enum_type.add(name="Color")
+    color.value.add(name="RED", number=0)
+    color.value.add(name="GREEN", number=1)
+    order = proto.message_type.add(name="Order")
+    order.oneof_decl.add(name="pay")
+    order.field.add(name="id", number=1, type=F.TYPE_INT64, label=F.LABEL_OPTIONAL)
+    order.field.add(name="delta", number=2, type=F.TYPE_SINT32, label=F.LABEL_OPTIONAL)
+    order.field.add(name="color", number=3, type=F.TYPE_ENUM, type_name=".shop.Color", label=F.LABEL_OPTIONAL)
+    order.field.add(name="card", number=4, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL, oneof_index=0)
+    order.field.add(name="cash", number=5, type=F.TYPE_INT64, label=F.LABEL_OPTIONAL, oneof_index=0)
+    order.field.add(name="line", number=6, type=F.TYPE_MESSAGE, type_name=".shop.Order.Line", label=F.LABEL_OPTIONAL)
+    order.nested_type.add(name="Line").field.add(name="sku", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    proto.message_type.add(name="Refund").field.add(name="id", number=1, type=F.TYPE_INT64, label=F.LABEL_OPTIONAL)
+    return proto
+
+
+def classes() -> dict[str, Any]:
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(shop_file())
+    return {n: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"shop.{n}"))
+            for n in ("Order", "Order.Line", "Refund")}  # fmt: skip
+
+
+def converter() -> ProtobufConverter:
+    made = ProtobufConverter()
+    made.configure({"schema.registry.url": f"mock://{uuid.uuid4().hex}"}, False)
+    return made
+
+
+def registered(conv: ProtobufConverter) -> int:
+    text = base64.b64encode(shop_file().SerializeToString()).decode()
+    return conv.registry.id_for("t-value", RegistrySchema(text, "PROTOBUF"), register=True)
+
+
+def test_messages_read_as_confluent_maps_them() -> None:
+    conv = converter()
+    schema_id = registered(conv)
+    kinds = classes()
+    order = kinds["Order"](id=7, delta=-3, color=1, cash=40, line=kinds["Order.Line"](sku="A-1"))
+    data = wire.header(schema_id) + wire.message_indexes([0]) + order.SerializeToString()
+    back = conv.to_connect_data("t", data)
+    schema = back.schema
+    assert schema.name == "Order" and schema.version == 1
+    assert [f.name for f in schema.fields] == ["pay", "id", "delta", "color", "line"]  # the oneof comes first
+    assert schema.field("id").schema.parameters == {"io.confluent.connect.protobuf.Tag": "1"}
+    assert schema.field("delta").schema.parameters["io.confluent.connect.protobuf.Type"] == "sint32"
+    color = schema.field("color").schema
+    assert color.name == "Color" and color.parameters["io.confluent.connect.protobuf.Enum.GREEN"] == "1"
+    assert schema.field("pay").schema.name == "io.confluent.connect.protobuf.Union.pay"
+    assert all(f.schema.optional for f in schema.fields)
+    value = back.value
+    assert (value.get("id"), value.get("delta"), value.get("color")) == (7, -3, "GREEN")
+    assert value.get("pay").get("cash") == 40 and value.get("pay").get("card") is None
+    assert value.get("line").get("sku") == "A-1"
+
+
+def test_message_indexes_pick_the_message() -> None:
+    conv = converter()
+    schema_id = registered(conv)
+    kinds = classes()
+    refund = wire.header(schema_id) + wire.message_indexes([1]) + kinds["Refund"](id=3).SerializeToString()
+    nested = wire.header(schema_id) + wire.message_indexes([0, 0]) + kinds["Order.Line"](sku="s").SerializeToString()
+    assert wire.message_indexes([1]) == b"\x02\x02"  # count 1, index 1, zigzag varints
+    assert conv.to_connect_data("t", refund).schema.name == "Refund"
+    line = conv.to_connect_data("t", nested)
+    assert line.schema.name == "Line" and line.value.get("sku") == "s"
+
+
+def test_connect_round_trip_through_a_built_descriptor() -> None:
+    inner = SchemaBuilder.struct().name("Addr").field("city", STRING_SCHEMA).build()
+    counts = SchemaBuilder.map(STRING_SCHEMA, INT32_SCHEMA).build()
+    schema = (SchemaBuilder.struct().name("shop.Parcel").field("id", INT64_SCHEMA).field("at", TIMESTAMP_SCHEMA)
+              .field("tags", SchemaBuilder.array(STRING_SCHEMA).build()).field("counts", counts)
+              .field("to", inner).build())  # fmt: skip
+    at = dt.datetime(2026, 1, 1, 0, 0, 1, 500000, tzinfo=dt.UTC)
+    value = (Struct(schema).put("id", 5).put("at", at).put("tags", ["a", "b"]).put("counts", {"x": 1})
+             .put("to", Struct(inner).put("city", "Porto")))  # fmt: skip
+    conv = converter()
+    data = conv.from_connect_data("t", schema, value)
+    assert data[5] == 0  # message indexes [0]
+    back = conv.to_connect_data("t", data).value
+    assert (back.get("id"), back.get("at"), back.get("tags"), back.get("counts")) == (5, at, ["a", "b"], {"x": 1})
+    assert back.get("to").get("city") == "Porto"
+
+
+def test_bad_payloads_are_data_errors() -> None:
+    conv = converter()
+    schema_id = registered(conv)
+    with pytest.raises(DataError, match="No Protobuf message at message indexes"):
+        conv.to_connect_data("t", wire.header(schema_id) + wire.message_indexes([5]) + b"")
+    with pytest.raises(DataError, match="Failed to deserialize data for topic t to Protobuf"):
+        conv.to_connect_data("t", wire.header(schema_id) + b"\x00" + b"\x08")  # a varint cut short
