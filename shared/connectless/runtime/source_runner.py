@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 
 from connectless.config.providers import resolve_config
 from connectless.errors.exceptions import ConnectError
@@ -43,7 +43,7 @@ from connectless.storage.offsets import TaskOffsetReader, offset_key
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from confluent_kafka import KafkaError, Message, Producer
+    from confluent_kafka import Message, Producer
 
     from connectless.connector import SourceTask
     from connectless.kafka.settings import KafkaSettings
@@ -238,22 +238,38 @@ class SourceTaskRunner:
                 raise
 
     def _kafka(self, call: Callable[..., Any], *args: Any) -> Any:
-        """A transactional call; a fenced producer becomes TaskFencedError."""
-        try:
-            return call(*args)
-        except KafkaException as exc:
-            if is_fenced(exc):
-                raise TaskFencedError(
-                    f"task {self.connector}-{self.task_id} was fenced by a newer invocation of itself"
-                ) from exc
-            raise
+        """A transactional call; a fenced producer becomes TaskFencedError. A retriable error (the broker away, a
+        call timed out) is tried again until errors.retry.timeout has passed (-1: forever; 0: no retry), as Kafka
+        Connect's producer keeps retrying: a broker outage shorter than that leaves the task running."""
+        deadline = self._retry_deadline()
+        while True:
+            try:
+                return call(*args)
+            except KafkaException as exc:
+                if is_fenced(exc):
+                    raise TaskFencedError(
+                        f"task {self.connector}-{self.task_id} was fenced by a newer invocation of itself"
+                    ) from exc
+                error = exc.args[0] if exc.args else None
+                transient = isinstance(error, KafkaError) and error.retriable() and not error.txn_requires_abort()
+                if not transient or time.monotonic() >= deadline:
+                    raise
+                log.warning("task %s-%d: %s, trying again", self.connector, self.task_id, exc)
+
+    def _retry_deadline(self) -> float:
+        timeout_ms = self.pipeline.errors.retry_timeout_ms
+        return float("inf") if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
 
     # -- commit --------------------------------------------------------------------------------
     def commit(self) -> int:
         """Steps 2-4 of the commit order. Returns the number of source partitions whose offsets were written."""
         if self.exactly_once:
             return self._commit_transaction()
+        deadline = self._retry_deadline()
         remaining = self.producer.flush(60)
+        while remaining and time.monotonic() < deadline:  # the broker is away: its records wait, as does the commit
+            log.warning("task %s-%d: %d records unacknowledged, waiting", self.connector, self.task_id, remaining)
+            remaining = self.producer.flush(min(60.0, max(1.0, deadline - time.monotonic())))
         if remaining:
             raise ProduceError(f"{remaining} records still unacknowledged after 60s; offsets not committed")
         self._check_failures(tolerate=self.tolerate_produce_errors)

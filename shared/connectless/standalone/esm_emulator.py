@@ -78,6 +78,12 @@ _REBALANCE_CODES: Final = frozenset(
     {KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION, KafkaError.UNKNOWN_MEMBER_ID,
      KafkaError._ASSIGNMENT_LOST, KafkaError._STATE, KafkaError._NO_OFFSET}
 )  # fmt: skip
+# A commit that fails for a while (the broker or the group coordinator away): left for the next commit to carry.
+_TRANSIENT_CODES: Final = frozenset(
+    {KafkaError._WAIT_COORD, KafkaError._TRANSPORT, KafkaError._TIMED_OUT, KafkaError._ALL_BROKERS_DOWN,
+     KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+     KafkaError.REQUEST_TIMED_OUT}
+)  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
 _PREFETCH_IDLE_S: Final = 0.05  # how long polling ahead waits for a first record while the function runs
@@ -617,13 +623,22 @@ class EventSourceMappingEmulator:
                     offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
                 )
             except KafkaException as exc:
-                self._refused(exc, offsets)
+                if _transient(exc):  # kept: the next settle commits them (until then a restart redelivers)
+                    log.warning("commit of %s failed for now (%s): kept for the next commit", offsets, exc)
+                    for tp, offset in offsets.items():
+                        self._unsettled[tp] = max(offset, self._unsettled.get(tp, 0))
+                else:
+                    self._refused(exc, offsets)
         self._raise_commit_error()
 
     def _on_commit(self, error: KafkaError | None, _partitions: list[KafkaTopicPartition]) -> None:
-        if error is not None and error.code() not in _REBALANCE_CODES and self._commit_error is None:
+        if error is None:
+            return
+        if error.code() in _TRANSIENT_CODES:
+            log.warning("a commit failed for now (%s): the next commit carries its offsets", error.str())
+        elif error.code() not in _REBALANCE_CODES and self._commit_error is None:
             self._commit_error = error
-        elif error is not None:
+        else:
             log.warning("a commit was refused while the group rebalances (%s): the records come again", error.str())
 
     def _raise_commit_error(self) -> None:
@@ -655,3 +670,8 @@ class EventSourceMappingEmulator:
             if self._consumer is not None:
                 self._consumer.close()
                 self._consumer = None
+
+
+def _transient(exc: KafkaException) -> bool:
+    error = exc.args[0] if exc.args else None
+    return isinstance(error, KafkaError) and error.code() in _TRANSIENT_CODES

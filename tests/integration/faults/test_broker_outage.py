@@ -103,11 +103,24 @@ def test_sources_and_a_sink_ride_out_a_broker_outage(broker: EmbeddedKafka,
         broker.restart_broker()
         back = time.monotonic()
 
-        def done() -> bool:
-            return len(set(ids_in(bootstrap, alo))) == TOTAL and rows() == TOTAL and \
-                len(ids_in(bootstrap, eos, committed=True)) >= TOTAL  # fmt: skip
+        progress: dict[str, int] = {}
 
-        eventually(done, 180, interval_s=1.0)
+        def done() -> bool:
+            progress.update(alo=len(set(ids_in(bootstrap, alo))), rows=rows(),
+                            eos=len(ids_in(bootstrap, eos, committed=True)))  # fmt: skip
+            return progress["alo"] == TOTAL and progress["rows"] == TOTAL and progress["eos"] >= TOTAL
+
+        try:
+            eventually(done, 180, interval_s=1.0)
+        except BaseException:
+            traces = [
+                t.get("trace", "")
+                for name in connectors
+                for t in requests.get(f"{worker.url}/connectors/{name}/status", timeout=30).json()["tasks"]
+            ]
+            own = "".join(line for line in worker.lines if "librdkafka" not in line)
+            print(f"progress {progress}, states {statuses(worker.url, connectors)}\n{traces}\n{own[-6000:]}")
+            raise
         recovered_s = time.monotonic() - back
         at_least_once = ids_in(bootstrap, alo)
         exactly_once = ids_in(bootstrap, eos, committed=True)
