@@ -5,7 +5,7 @@ Hypothesis draws connector configs and records (differential_cases); both sides 
 timestamp, key, value, headers in order) and error lines (stage, exception class), and the exit status.
 A case that disagrees is written to corpus/new-<test>.json (with DIFFERENTIAL_SAVE=1; hypothesis replays the
 smallest last) to keep, renamed and with a "note", as a regression test (test_differential_corpus.py).
-DIFFERENTIAL_EXAMPLES sets the examples per SMT variant (default 40).
+DIFFERENTIAL_EXAMPLES sets the examples per SMT variant (default 30).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 if TYPE_CHECKING:
     from differential_runner import KafkaConnectRunner
 
-# 40 per SMT variant, 160 each for converters and chains: about 1,400 cases in `make test`.
-EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "40"))
+# 30 per SMT variant, 120 each for converters and chains: about 1,050 generated cases in `make test`.
+EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "30"))
 _SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,

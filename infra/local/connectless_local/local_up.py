@@ -478,9 +478,11 @@ class LocalSamStack:
                     definition=resolve(props["DefinitionString"]),
                     roleArn=resolve(props["RoleArn"]),
                 )
-                if self.external:  # not the stack's: deleted with it
-                    arn = created["stateMachineArn"]
-                    self._undo.append(lambda arn=arn: sfn.delete_state_machine(stateMachineArn=arn))
+                # not the stack's, so deleted with it: at an endpoint, and in moto, whose backends outlive its
+                # server within a process (a second `local up` would otherwise get this machine, calling a
+                # manager function that is gone)
+                arn = created["stateMachineArn"]
+                self._undo.append(lambda arn=arn: sfn.delete_state_machine(stateMachineArn=arn))
 
     def _code_dir(self, source: dict[str, Any], logical: str) -> Path:
         uri = source["Resources"][logical]["Properties"]["CodeUri"]

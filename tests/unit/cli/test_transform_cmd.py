@@ -155,6 +155,33 @@ def test_source_side_reads_input_as_the_data_a_source_emits(
     ]
 
 
+def test_source_record_without_a_partition_has_none_for_the_transforms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a SourceRecord with no Kafka partition: InsertField writes no partition field (Kafka's null check)."""
+    path = connector(tmp_path, **{"transforms": "ins", "transforms.ins.partition.field": "p"})
+    lines = [{"value": '{"id": 1}'}, {"value": '{"id": 2}', "partition": 3}]
+    code, out, _ = run(monkeypatch, capsys, [str(path), "--side", "source"], lines)
+    assert (code, [(o["partition"], o["value"]) for o in out]) == (
+        0,
+        [(None, '{"id":1,"via":"cli"}'), (3, '{"id":2,"p":3,"via":"cli"}')],
+    )
+
+
+def test_sink_record_the_converter_cannot_write_shows_as_unserializable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """InsertField with a required timestamp field and no timestamp leaves a null Kafka's converter refuses."""
+    envelope = '{"schema":{"type":"struct","fields":[{"field":"a","type":"int32"}]},"payload":{"a":1}}'
+    overrides = {
+        "value.converter.schemas.enable": "true",
+        "transforms": "ins",
+        "transforms.ins.timestamp.field": "ts!",
+    }
+    code, out, _ = run(monkeypatch, capsys, [str(connector(tmp_path, **overrides))], [{"value": envelope}])
+    assert (code, out[0]["value"]) == (0, {"unserializable": "connectless.data.errors.DataError"})
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
