@@ -14,18 +14,33 @@ from connectless.connector import Connector, SinkConnector, SourceConnector
 from connectless.plugins import REGISTRY, PluginDesc, PluginKind, PluginNotFoundError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 NAME = "name"
 CONNECTOR_CLASS = "connector.class"
 TASKS_MAX = "tasks.max"
 TOPICS = "topics"
 TOPICS_REGEX = "topics.regex"
+TASK_CLASS = "task.class"
 
 
 def parse_topics_list(config: Mapping[str, str]) -> list[str]:
     """A sink's `topics`, as Kafka's SinkConnectorConfig.parseTopicsList reads them: trimmed, no empties, no repeats."""
     return list(dict.fromkeys(t for t in (part.strip() for part in config.get(TOPICS, "").split(",")) if t))
+
+
+def with_task_class(plugin: PluginDesc, configs: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+    """The task configs as Kafka Connect's Worker.connectorTaskConfigs writes them: each with `task.class`.
+
+    A Kafka Connect worker reading the config topic starts each task from that key (without it the task fails
+    with a ConfigException). The name is the task class's in the connector's package: Kafka's own for the file
+    connectors (org.apache.kafka.connect.file.FileStreamSourceTask).
+    """
+    connector: Connector = plugin.cls()
+    package = plugin.class_name.rpartition(".")[0]
+    simple = connector.task_class().__name__
+    name = f"{package}.{simple}" if package else simple
+    return [{**config, TASK_CLASS: name} for config in configs]
 
 
 def consumer_group(connector: str) -> str:

@@ -57,7 +57,8 @@ MAIN_CLASS = "org.apache.kafka.connect.cli.ConnectDistributed"
 # KafkaOffsetBackingStore / OffsetUtils): any of them means a format difference.
 _STATE_READ_ERRORS = re.compile(
     r"(Failed to deserialize|Failed to convert|Invalid (?:data|key|value)|Ignoring (?:invalid|unrecognized)|"
-    r"Found (?:connector|task) configuration .* in wrong format|Could not parse|Discarding config update record)",
+    r"Found (?:connector|task) configuration .* in wrong format|Could not parse|Discarding config update record|"
+    r"Missing required configuration)",
     re.IGNORECASE,
 )
 
@@ -358,6 +359,7 @@ def test_connectless_state_is_read_and_resumed_by_kafka_connect(
     stores = Stores(kafka_bootstrap, state_topics)
     try:
         stored_config = stores.configs.connector_config("src-a")
+        stored_tasks = stores.configs.snapshot().tasks["src-a"]
         stored_offset = stores.offsets.offset("src-a", {"filename": str(source)})
     finally:
         stores.close()
@@ -369,6 +371,8 @@ def test_connectless_state_is_read_and_resumed_by_kafka_connect(
     worker.start()  # stays up for the next test, which starts on the worker's side
     # the configs, target state and offsets Connectless wrote, as the worker serves them
     assert worker.get("/connectors/src-a/config") == stored_config
+    # the task configs too: the worker starts the task from them (task.class) and finds nothing to rewrite
+    assert [task["config"] for task in worker.get("/connectors/src-a/tasks")] == stored_tasks
     assert worker.get("/connectors/sink-a/config")["file"] == str(sink)
     assert worker.get("/connectors/parked-a/config")["file"] == str(tmp_path / "parked.txt")
     assert worker.get("/connectors/parked-a/offsets") == {"offsets": parked_offsets}

@@ -22,6 +22,7 @@ from connectless.connector_config import (
     check_connector_config,
     connector_type,
     find_connector,
+    with_task_class,
 )
 from connectless.manager import lambda_config
 from connectless.manager.aws_sinks import check_sink_config
@@ -124,7 +125,8 @@ def generate_task_configs(name: str, config: Mapping[str, str]) -> list[dict[str
     finally:
         connector.stop()
     keep = {k: v for k, v in raw.items() if isinstance(v, str) and REFERENCE.search(v)}
-    return [{**c, **{k: v for k, v in keep.items() if k in c}} for c in generated]
+    restored = [{**c, **{k: v for k, v in keep.items() if k in c}} for c in generated]
+    return with_task_class(find_connector(full[CONNECTOR_CLASS]), restored)
 
 
 def plan(state: ConnectState, request: ManagerRequest, validation: Mapping[str, Any]) -> dict[str, Any]:

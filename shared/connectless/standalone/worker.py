@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from connectless.connector import SinkTask, SourceTask
-from connectless.connector_config import TASKS_MAX, check_connector_config
+from connectless.connector_config import TASKS_MAX, check_connector_config, with_task_class
 from connectless.errors.exceptions import ConnectError
 from connectless.standalone.inprocess_sink import InProcessSinkRunner
 from connectless.standalone.scheduled_source import ScheduledSourceRunner
@@ -109,7 +109,7 @@ class StandaloneWorker:
         connector.start(config)
         task_class = connector.task_class()
         max_tasks = int(config.get(TASKS_MAX, "1"))
-        task_configs = connector.task_configs(max_tasks)[:max_tasks]
+        task_configs = with_task_class(result.plugin, connector.task_configs(max_tasks)[:max_tasks])
         self.configs.put_connector_config(name, config)
         self.configs.put_task_configs(name, task_configs)
         if self.configs.target_state(name) is None:

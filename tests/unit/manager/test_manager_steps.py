@@ -179,3 +179,15 @@ def test_execution_names_are_safe_and_distinct() -> None:
     assert len(long) <= 80
     assert long.endswith("-g12345-7")
     assert all(c.isalnum() or c in "-_" for c in a + long)
+
+
+def test_task_configs_carry_task_class_as_kafka_connect_writes_them() -> None:
+    """A Kafka Connect worker starts a task from `task.class`; Kafka's name for the file connectors' tasks."""
+    from connectless.manager.steps import generate_task_configs
+
+    file_source = {"connector.class": "FileStreamSource", "file": "/in.txt", "topic": "t"}
+    [task] = generate_task_configs("src", file_source)
+    assert task["task.class"] == "org.apache.kafka.connect.file.FileStreamSourceTask"
+    assert (task["file"], task["topic"]) == ("/in.txt", "t")
+    tasks = generate_task_configs("gen", DATAGEN)
+    assert [t["task.class"] for t in tasks] == ["connectless.connectors.DatagenTask"] * 2
