@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from connectless_local.embedded_kafka import EmbeddedKafkaError, _find_java, _find_mvn
 from connectless_local.jvm_process import (
+    CACHE_MARKER,
     JvmProcess,
     cache_base,
     copy_dependencies,
@@ -36,6 +36,7 @@ from connectless_local.jvm_process import (
     java_command,
     log4j2_file_config,
     read_marker,
+    sources_sha,
     tail,
 )
 
@@ -60,7 +61,7 @@ DEFAULT_START_TIMEOUT = 120.0
 LAUNCHER = "OpenSearchLauncher"
 
 _SOURCES = Path(__file__).resolve().parents[1] / "opensearch"
-_MARKER = ".connectless-complete.json"
+_MARKER = CACHE_MARKER
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,7 @@ def _cache_root(cache_dir: Path | None) -> Path:
 
 
 def _sources_sha() -> str:
-    digest = hashlib.sha256()
-    for name in ("pom.xml", f"{LAUNCHER}.java"):
-        digest.update((_SOURCES / name).read_bytes())
-    return digest.hexdigest()
+    return sources_sha(_SOURCES, ("pom.xml", f"{LAUNCHER}.java"))
 
 
 def _complete(root: Path, sha: str) -> bool:

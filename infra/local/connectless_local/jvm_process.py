@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import ctypes
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -82,6 +83,17 @@ def cache_base(cache_dir: Path | None = None) -> Path:
         env = os.environ.get(ENV_CACHE_DIR)
         cache_dir = Path(env) if env else Path.home() / ".cache" / "connectless"
     return cache_dir.expanduser()
+
+
+CACHE_MARKER = ".connectless-complete.json"  # written last into a cached build: its presence means complete
+
+
+def sources_sha(folder: Path, names: Iterable[str]) -> str:
+    """SHA-256 over the given source files of a cached build: a change to any of them rebuilds it."""
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
 
 
 def read_marker(path: Path) -> dict[str, Any]:

@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -32,7 +31,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectless_local.embedded_kafka import EmbeddedKafkaError, _find_java, _find_mvn
-from connectless_local.jvm_process import JvmProcess, cache_base, file_lock, free_port, read_marker, tail
+from connectless_local.jvm_process import (
+    CACHE_MARKER,
+    JvmProcess,
+    cache_base,
+    file_lock,
+    free_port,
+    read_marker,
+    sources_sha,
+    tail,
+)
 
 if TYPE_CHECKING:
     from types import FrameType, TracebackType
@@ -57,7 +65,7 @@ DEFAULT_COMPATIBILITY = "BACKWARD"  # Confluent's default
 
 _SOURCES = Path(__file__).resolve().parent / "apicurio"
 _SOURCE_FILES = ("pom.xml", "src/main/resources/application.properties")
-_MARKER = ".connectless-complete.json"
+_MARKER = CACHE_MARKER
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +84,7 @@ def _cache_root(cache_dir: Path | None) -> Path:
 
 
 def _sources_sha() -> str:
-    digest = hashlib.sha256()
-    for name in _SOURCE_FILES:
-        digest.update((_SOURCES / name).read_bytes())
-    return digest.hexdigest()
+    return sources_sha(_SOURCES, _SOURCE_FILES)
 
 
 def _complete(root: Path, sha: str) -> bool:
