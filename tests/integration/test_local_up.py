@@ -52,8 +52,16 @@ def eventually(check: Callable[[], bool], timeout_s: float = 60.0) -> None:
 
 
 def cli(capsys: pytest.CaptureFixture[str], url: str, *argv: str) -> tuple[int, str]:
+    """The CLI's output, without the JSON log lines the stack's functions print to the same stdout meanwhile."""
+    capsys.readouterr()
     code = main([*argv, "--url", url])
-    return code, capsys.readouterr().out
+    return code, cli_output(capsys)
+
+
+def cli_output(capsys: pytest.CaptureFixture[str]) -> str:
+    """Stdout since the last read, without the functions' Powertools log and EMF lines."""
+    lines = capsys.readouterr().out.splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith(('{"level"', '{"_aws"')))
 
 
 def test_source_and_sink_through_the_local_stack(local_stack: LocalSamStack, tmp_path: Path,
@@ -277,7 +285,7 @@ def test_local_status_as_json_for_scripts(local_stack: LocalSamStack, capsys: py
         "connector.class": "FileStreamSink", "topics": name, "file": "/dev/null"}})  # fmt: skip
     capsys.readouterr()
     assert main(["local", "status", "-o", "json"]) == 0
-    status = json.loads(capsys.readouterr().out)
+    status = json.loads(cli_output(capsys))
     assert status["rest_url"] == local_stack.endpoints.rest_url
     assert status["aws_endpoint"] == local_stack.endpoints.aws_endpoint_url
     assert status["aws_endpoint"].startswith("http://127.0.0.1:")

@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from confluent_kafka.admin import NewTopic
 from fault_stacks import report
 from moto import mock_aws
 
+import connectless.lambda_sink.handler as sink_handler
 from connectless.kafka import KafkaSettings
 from connectless.runtime.lambda_context import EmulatedLambdaContext
 from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
@@ -164,6 +166,19 @@ def test_a_timeout_mid_batch_and_a_batch_delivered_twice(sink: Sink, kafka_boots
 
     function = {"module": load_function()}
     seen: dict[str, Any] = {"invocations": 0, "cut": False, "stored_at_cut": None, "last": None}
+    slow = threading.Event()  # set while the cut invocation runs: each chunk waits a moment after the one before
+    write_chunks = sink_handler.write_chunks
+
+    def paced(chunks: Iterator[Any]) -> Iterator[Any]:
+        for i, chunk in enumerate(chunks):
+            if i and slow.is_set():  # the chunk before is written: leave the deadline time to land mid-batch
+                time.sleep(0.05)
+            yield chunk
+
+    def paced_write(task: Any, chunks: Iterator[Any], *args: Any, **kwargs: Any) -> Any:
+        return write_chunks(task, paced(chunks), *args, **kwargs)
+
+    monkeypatch.setattr(sink_handler, "write_chunks", paced_write)
 
     def on_deadline(_signum: int, _frame: Any) -> None:
         raise LambdaTimeoutError(f"Task timed out after {CUT_S:.2f} seconds")
@@ -185,12 +200,15 @@ def test_a_timeout_mid_batch_and_a_batch_delivered_twice(sink: Sink, kafka_boots
         previous = signal.signal(signal.SIGALRM, on_deadline)
         done = threading.Event()
         watcher = threading.Thread(target=deadline_after_first_write, args=(done,), daemon=True)
+        slow.set()
         watcher.start()
         try:
             return function["module"].lambda_handler(event, short)
         except LambdaTimeoutError as exc:  # what the Lambda service tells the mapping: a function error
             raise RuntimeError(str(exc)) from None
         finally:
+            slow.clear()
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)  # a deadline after the batch ended: the check below says so
             done.set()
             watcher.join()
             signal.signal(signal.SIGALRM, previous)
