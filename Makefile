@@ -64,7 +64,7 @@ test-deps:
 	@bash infra/local/install-browser.sh
 
 test: install test-deps lint typecheck template-check
-	$(VENV)/bin/pytest -q tests
+	$(VENV)/bin/pytest -q --durations=20 tests
 
 bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'
