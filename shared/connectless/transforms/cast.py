@@ -128,7 +128,13 @@ def _schemaless_type(value: Any) -> Type | None:
         return Type.BOOLEAN
     if isinstance(value, int):
         return Type.INT64
-    found = {float: Type.FLOAT64, Float32: Type.FLOAT32, str: Type.STRING, bytes: Type.BYTES, bytearray: Type.BYTES}.get(type(value))
+    found = {
+        float: Type.FLOAT64,
+        Float32: Type.FLOAT32,
+        str: Type.STRING,
+        bytes: Type.BYTES,
+        bytearray: Type.BYTES,
+    }.get(type(value))
     if found is not None:
         return found
     if isinstance(value, list):

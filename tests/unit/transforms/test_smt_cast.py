@@ -22,8 +22,8 @@ from connectless.data import (
     Type,
     logical,
 )
-from connectless.transforms import CastKey, CastValue
 from connectless.data.values_convert import Float32, java_double_str, java_float_str
+from connectless.transforms import CastKey, CastValue
 
 
 def cast_whole(value: Any, target: str, schema: Any = None) -> Any:
