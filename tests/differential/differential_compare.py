@@ -89,7 +89,7 @@ def _data(shown: Any) -> Any:
     try:
         document = json.loads(shown, parse_float=_float, parse_int=_int)
     except ValueError:
-        return shown
+        return _map_text(shown)
     if isinstance(document, dict) and set(document) == {"schema", "payload"}:
         schema = document["schema"]
         return ("envelope", _canonical(schema, None), _canonical(document["payload"], schema))
@@ -118,10 +118,29 @@ def _canonical(node: Any, schema: Any) -> Any:
     return node
 
 
+def _map_text(text: str) -> Any:
+    """A map printed as text (`{0:0,1:0}` by Values, `{0=0, 1=0}` by Map#toString) as its entries in any order:
+    Kafka's map is a HashMap, printed in hash order (docs/compatibility.md)."""
+    if not (text.startswith("{") and text.endswith("}")):
+        return text
+    entries, depth, quoted, start = [], 0, False, 1
+    for index, char in enumerate(text[1:-1], start=1):
+        if char == '"' and text[index - 1] != "\\":
+            quoted = not quoted
+        elif not quoted and char in "[{":
+            depth += 1
+        elif not quoted and char in "]}":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            entries.append(text[start:index].strip())
+            start = index + 1
+    entries.append(text[start:-1].strip())
+    return ("map-text", sorted(entries))
+
+
 def differences(case: dict[str, Any], connectless: dict[str, Any], kafka_connect: dict[str, Any]) -> str | None:
     """None when both sides agree, else a report naming the case and both answers."""
     ours, theirs = normalized(connectless), normalized(kafka_connect)
-    theirs = _reconcile(ours, theirs, old_jdk=kafka_connect.get("java", 99) < SHORTEST_FLOATS_JAVA)
     for index in range(min(len(connectless["lines"]), len(kafka_connect["lines"]))):
         error, mine = kafka_connect["lines"][index].get("error"), connectless["lines"][index].get("error")
         kafka_bug = error and (error["stage"], error["exception"], error["message"]) in KAFKA_BUGS
@@ -135,6 +154,12 @@ def differences(case: dict[str, Any], connectless: dict[str, Any], kafka_connect
             pair = (other["error"]["exception"], mine["error"]["exception"])
             if pair in SAME_FAILURE and mine["error"]["stage"] == other["error"]["stage"]:
                 mine["error"]["exception"] = other["error"]["exception"]
+    old_jdk = kafka_connect.get("java", SHORTEST_FLOATS_JAVA) < SHORTEST_FLOATS_JAVA
+    shared = len(ours["lines"])  # lines past either side's end stay as they are: the line counts must agree
+    theirs["lines"] = [
+        *(_reconcile(mine, other, old_jdk) for mine, other in zip(ours["lines"], theirs["lines"], strict=False)),
+        *theirs["lines"][shared:],
+    ]
     if ours == theirs:
         return None
     return (
