@@ -57,6 +57,7 @@ class Reading:
 
 
 _NO_READING = Reading(None, lambda payload: None)
+_new_tuple = tuple.__new__  # SchemaAndValue(schema, value) without NamedTuple's Python-level __new__ (a hot path)
 
 
 class RegistryConverter(Converter):
@@ -159,13 +160,12 @@ class RegistryConverter(Converter):
                 self._last_reading = (bytes(data[:5]), topic, reading)
             try:
                 if reading.decode_with_schema is not None:
-                    schema, value = reading.decode_with_schema(payload)
-                    return SchemaAndValue(schema, value)
+                    return _new_tuple(SchemaAndValue, reading.decode_with_schema(payload))
                 value = reading.decode(payload)
             except (EOFError, StopIteration, IndexError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
                 schema_id = int.from_bytes(data[1:5], "big")
                 raise DataError(f"Error deserializing {self.FORMAT} message for id {schema_id}: {exc!r}") from exc
-            return SchemaAndValue(reading.schema, value)
+            return _new_tuple(SchemaAndValue, (reading.schema, value))
         except RetriableError as exc:
             raise type(exc)(f"Failed to deserialize data for topic {topic} to {self.FORMAT}: {exc}") from exc
         except DataError as exc:
