@@ -213,7 +213,8 @@ def cost_model(results: dict[str, Any]) -> dict[str, Any]:
         warm = batch["runs"][-1]
         parse = warm["parse_s"] / warm["records"]
     billed_cpu = handler_cpu + parse
-    process_cpu = billed_run["cpu_s"] / billed_run["records"]
+    # the poller's process and, when the function ran in a process of its own, that one too
+    process_cpu = (billed_run["cpu_s"] + extra.get("function_process_cpu_s", 0.0)) / billed_run["records"]
     throughput = cl["steady_records_per_s"]
     if "parse_cpu_s" in extra:  # measured in the run itself (the runtime's parser), not on the 6 MB event
         parse = extra["parse_cpu_s"] / extra["records"]
@@ -343,12 +344,31 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{as_json['records_per_s']:,.0f} records/s launch to last "
                 f"({sink['ratio_json_records_per_s']:.2f} of Kafka Connect's), "
                 f"{as_json['steady_records_per_s']:,.0f} steady ({sink['ratio_json_steady_records_per_s']:.2f}), "
-                f"{as_json['cpu_s_per_million']:.1f} CPU s per million records, "
-                f"handler CPU {j['handler_cpu_s']:.2f} s "
-                f"of the process's {as_json['cpu_s']:.2f} s, peak RSS {as_json['peak_rss_mib']:.0f} MiB, "
-                f"{j.get('lines_after_stop', 0):,} lines written.",
+                + (
+                    # the poller in this process, the function in its own (as on Lambda)
+                    f"the poller's process {j['poller_process_cpu_s']:.2f} CPU s, the function's "
+                    f"{j['function_process_cpu_s']:.2f} (runtime parse {j['parse_cpu_s']:.2f} + handler "
+                    f"{j['handler_cpu_s']:.2f}), peak RSS {as_json['peak_rss_mib']:.0f} MiB (poller) and "
+                    f"{j['function_process_peak_rss_bytes'] / 2**20:.0f} MiB (function), "
+                    if j.get("function_process")
+                    else f"{as_json['cpu_s_per_million']:.1f} CPU s per million records, handler CPU "
+                    f"{j['handler_cpu_s']:.2f} s of the process's {as_json['cpu_s']:.2f} s, peak RSS "
+                    f"{as_json['peak_rss_mib']:.0f} MiB, "
+                )
+                + f"{j.get('lines_after_stop', 0):,} lines written.",
                 "",
             ]
+            one = sink.get("connectless-json-one-process")
+            if one:
+                out += [
+                    "With the poller and the function in one process (one GIL, as measured before 2026-12-06): "
+                    f"{one['records_per_s']:,.0f} records/s launch to last "
+                    f"({sink['ratio_json_one_process_records_per_s']:.2f} of Kafka Connect's), "
+                    f"{one['steady_records_per_s']:,.0f} steady, {one['cpu_s_per_million']:.1f} CPU s per million "
+                    f"records (runtime parse {one['extra'].get('parse_cpu_s', 0):.2f} s + handler "
+                    f"{one['extra']['handler_cpu_s']:.2f} s of it).",
+                    "",
+                ]
     avro = results.get("avro")
     if avro:  # issue 15: sidebyside/avro_sink.py
         j, a = avro["connectless-json"], avro["connectless-avro"]
