@@ -32,8 +32,8 @@ def worker_options(env: Env) -> WorkerOptions:
 
 
 def create_topic(bootstrap: str, topic: str) -> None:
-    futures = AdminClient({"bootstrap.servers": bootstrap}).create_topics([NewTopic(topic, 1, 1)])
-    for future in futures.values():
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # kept alive until the futures are done
+    for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
         future.result(30)
 
 

@@ -34,9 +34,10 @@ from conformance_driver import (
 from conformance_harness import Env, Harness, SinkHarness, SourceHarness
 
 from connectless.config import ConfigError
-from connectless.connector import SinkTask
+from connectless.connector import SinkTask, SourceTask
 from connectless.connector_config import check_connector_config, validate_connector_config
 from connectless.plugins import REGISTRY, PluginKind
+from connectless.runtime.contexts import RuntimeSinkTaskContext, RuntimeSourceTaskContext
 from connectless.storage import State
 
 if TYPE_CHECKING:
@@ -96,23 +97,48 @@ def test_each_bad_value_is_refused_naming_its_key(harness: Harness) -> None:
     assert unnamed == {}
 
 
-@pytest.mark.parametrize("harness", _ids(CASES), indirect=True)
-def test_connector_start_refuses_each_bad_value_naming_its_key(harness: Harness) -> None:
-    """A config that reaches start() without validation (an old config topic, a hand-written task) still fails
-    with the key named, never with a stray TypeError or a half-started connector."""
+def _start_with(harness: Harness, config: dict[str, str]) -> None:
+    """Start the connector, then (as a sink handler does from the config topic) a task with each task config."""
     plugin = REGISTRY.find((PluginKind.SOURCE, PluginKind.SINK), harness.connector_class)
+    connector = plugin.cls()
+    connector.start(config)
+    try:
+        for task_config in connector.task_configs(1):
+            task = connector.task_class()()
+            if isinstance(task, SinkTask):
+                task.initialize(RuntimeSinkTaskContext(task_config))
+            else:
+                assert isinstance(task, SourceTask)
+                task.initialize(RuntimeSourceTaskContext(task_config, _NoOffsets()))
+            task.start(task_config)
+            task.stop()
+    finally:
+        connector.stop()
+
+
+class _NoOffsets:
+    def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
+        return None
+
+    def offsets(self, partitions: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any] | None]:
+        return {}
+
+
+@pytest.mark.parametrize("harness", _ids(CASES), indirect=True)
+def test_start_refuses_each_bad_value_naming_its_key(harness: Harness) -> None:
+    """A config that reaches start() without validation (an old config topic, a hand-written task config) still
+    fails in the connector's or its task's start(), with the key named: never a stray TypeError, never a task
+    running on a bad value."""
     unnamed: dict[str, str] = {}
     for key, bad in harness.bad_values.items():
-        connector = plugin.cls()
         try:
-            connector.start({"name": "bad", **harness.config(), key: bad})
+            _start_with(harness, {"name": "bad", **harness.config(), key: bad})
         except Exception as exc:  # noqa: BLE001 - any error is fine as long as it names the key
             if key not in str(exc):
                 unnamed[key] = f"{type(exc).__name__}: {exc}"
         else:
-            connector.stop()
             unnamed[key] = "accepted"
-    common = {"tasks.max", "topics", "errors.tolerance"}  # checked by the worker's validation, not start()
+    common = {"tasks.max", "topics", "errors.tolerance"}  # the worker's keys, validated before any start()
     assert {k: v for k, v in unnamed.items() if k not in common} == {}
 
 
