@@ -17,21 +17,14 @@ event-source-mapping emulator feeding the sink handler), never a task called by 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from conformance_cases import CASES, SINKS, SOURCES, ConnectorCase
-from conformance_driver import (
-    TopicReader,
-    all_running,
-    committed_offset,
-    create_topic,
-    produce_rows,
-    running_worker,
-    task_states,
-    wait_for,
-)
-from conformance_harness import Env, Harness, SinkHarness, SourceHarness
+from conformance_driver import all_running, committed_offset, task_states
+from conformance_fleet import Fleet, Member
+from conformance_harness import Env, Harness
 
 from connectless.config import ConfigError
 from connectless.connector import SinkTask, SourceTask
@@ -41,7 +34,7 @@ from connectless.runtime.contexts import RuntimeSinkTaskContext, RuntimeSourceTa
 from connectless.storage import State
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from connectless.connector import TopicPartition
     from connectless.records import SinkRecord
@@ -155,48 +148,7 @@ def test_each_required_key_left_out_is_named(harness: Harness) -> None:
     assert missing == {}
 
 
-# -- task count ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("harness", _ids(CASES), indirect=True)
-def test_task_configs_honour_max_tasks_and_every_task_runs(harness: Harness, env: Env) -> None:
-    plugin = REGISTRY.find((PluginKind.SOURCE, PluginKind.SINK), harness.connector_class)
-    config = {"name": "tasks", **harness.config()}
-    connector = plugin.cls()
-    connector.start(config)
-    try:
-        counts = [len(connector.task_configs(m)) for m in (1, 2, 3)]
-        shapes = [all(isinstance(k, str) and isinstance(v, str) for k, v in c.items())
-                  for m in (1, 2, 3) for c in connector.task_configs(m)]  # fmt: skip
-    finally:
-        connector.stop()
-    assert [1 <= n <= m for n, m in zip(counts, (1, 2, 3), strict=True)] == [True] * 3, counts
-    assert all(shapes)
-    if isinstance(harness, SinkHarness):
-        create_topic(env.bootstrap, harness.topic)
-    with running_worker(env, {"tasks": {**config, "tasks.max": "3"}}) as worker:
-        wait_for(all_running(worker, "tasks", counts[2]), f"{counts[2]} tasks RUNNING", worker)
-        assert worker.failed_tasks() == []
-    assert task_states(worker, "tasks") == [State.UNASSIGNED] * counts[2]
-
-
-# -- start / stop / restart and offsets ------------------------------------------------------------------------
-@pytest.mark.parametrize("harness", _ids(SOURCES), indirect=True)
-def test_source_restart_resumes_where_it_left_off(harness: SourceHarness, env: Env) -> None:
-    create_topic(env.bootstrap, harness.topic)
-    reader = TopicReader(env.bootstrap, harness.topic)
-    try:
-        for run, ids in enumerate((range(1, 21), range(21, 41))):
-            harness.add_input(ids)
-            with running_worker(env, {"source": harness.config()}) as worker:
-                wanted = set(range(1, ids.stop))
-                wait_for(lambda wanted=wanted: wanted <= set(reader.ids(harness)),
-                         f"ids up to {ids.stop - 1} on {harness.topic} (run {run + 1})", worker)  # fmt: skip
-                assert task_states(worker, "source") == [State.RUNNING]
-            assert task_states(worker, "source") == [State.UNASSIGNED]
-        assert sorted(reader.ids(harness)) == list(range(1, 41)), "a restart lost or repeated records"
-    finally:
-        reader.close()
-
-
+# -- the fleet runs: every connector in one standalone worker at a time --------------------------------------
 class _CommitSpy:
     """Wraps a sink task class: at every put() and flush() the group's committed offset must not be past the
     first record not yet flushed (offsets are committed only after put and flush)."""
@@ -235,42 +187,133 @@ class _CommitSpy:
             self.violations.append(f"at {where}: committed {committed}, first record not flushed {first_unflushed}")
 
 
-@pytest.mark.parametrize("harness", _ids(SINKS), indirect=True)
-def test_sink_commits_only_flushed_offsets_and_restarts_without_loss(
-    harness: SinkHarness, env: Env, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> None:
-    case: ConnectorCase = request.node.callspec.params["harness"]
-    connector_cls = REGISTRY.find(PluginKind.SINK, harness.connector_class).cls
-    spy = _CommitSpy(env.bootstrap, "sink", harness.topic)
-    spied = spy.wrap(connector_cls().task_class())
-    monkeypatch.setattr(connector_cls, "task_class", lambda self: spied)
-    create_topic(env.bootstrap, harness.topic)
-    for run, ids in enumerate((range(1, 21), range(21, 41))):
-        produce_rows(env.bootstrap, harness.topic, ids)
-        with running_worker(env, {"sink": harness.config()}) as worker:
-            end = ids.stop - 1
-            wait_for(lambda end=end: committed_offset(env.bootstrap, "sink", harness.topic) == end,
-                     f"offset {ids.stop - 1} committed (run {run + 1})", worker)  # fmt: skip
-            assert task_states(worker, "sink") == [State.RUNNING]
-        assert task_states(worker, "sink") == [State.UNASSIGNED]
+FIRST, SECOND, AFTER_TOMBSTONE, TOMBSTONED = range(1, 21), range(21, 41), range(41, 43), 3
+SINK_END = len(FIRST) + len(SECOND) + 1 + len(AFTER_TOMBSTONE)  # the offset after the last record
+
+
+def _spy_on_sinks(fleet: Fleet, patch: pytest.MonkeyPatch) -> None:
+    """Sink task classes are found through their connector class: each connector's gets its own spy (a connector
+    class appears once in the cases)."""
+    for member in fleet.members.values():
+        if member.case.is_sink:
+            cls = REGISTRY.find(PluginKind.SINK, member.case.connector_class).cls
+            spy = member.notes["spy"] = _CommitSpy(fleet.bootstrap, member.name, member.sink.topic)
+            spied = spy.wrap(cls().task_class())
+            patch.setattr(cls, "task_class", lambda self, spied=spied: spied)
+
+
+def _goal(fleet: Fleet, member: Member, source_ids: range, sink_end: int) -> Callable[[], bool]:
+    if member.case.is_sink:
+        return lambda: member.committed(fleet.bootstrap) == sink_end
+    wanted = set(range(1, source_ids.stop))
+    return lambda: wanted <= set(member.source_ids())
+
+
+@pytest.fixture(scope="module")
+def lifecycle(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+              ) -> Iterator[Fleet]:  # fmt: skip
+    """Two runs of one worker over every connector: run 1 on input 1-20, stop, run 2 on input 21-40 (sinks: then a
+    tombstone for id 3, then 41-42), stop. Each member keeps its task states, problems and what it delivered."""
+    fleet = Fleet(CASES, kafka_bootstrap, tmp_path_factory.mktemp("lifecycle"), request.getfixturevalue)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            _spy_on_sinks(fleet, patch)
+            for run, (ids, sink_end) in enumerate(((FIRST, FIRST.stop - 1), (SECOND, SINK_END)), start=1):
+                if run == 1:
+                    fleet.feed(ids)
+                else:
+                    fleet.feed(ids, tombstones=(TOMBSTONED,), after=AFTER_TOMBSTONE)
+                with fleet.worker() as worker:
+                    goals = {k: _goal(fleet, m, ids, sink_end) for k, m in fleet.members.items()}
+                    fleet.wait(goals, f"run {run}", worker)
+                    for member in fleet.members.values():
+                        member.states.append((f"running {run}", task_states(worker, member.name)))
+                for member in fleet.members.values():
+                    member.states.append((f"stopped {run}", task_states(worker, member.name)))
+        yield fleet
+    finally:
+        fleet.close()
+
+
+def _member(fleet: Fleet, case: ConnectorCase) -> Member:
+    member = fleet.members[case.id]
+    assert member.problems == [], member.notes
+    return member
+
+
+@pytest.mark.parametrize("case", _ids(CASES))
+def test_start_stop_restart(lifecycle: Fleet, case: ConnectorCase) -> None:
+    member = _member(lifecycle, case)
+    running, unassigned = [State.RUNNING], [State.UNASSIGNED]
+    assert member.states == [("running 1", running), ("stopped 1", unassigned),
+                             ("running 2", running), ("stopped 2", unassigned)]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", _ids(SOURCES))
+def test_source_offsets_restore_where_it_left_off(lifecycle: Fleet, case: ConnectorCase) -> None:
+    member = _member(lifecycle, case)
+    assert sorted(member.source_ids()) == list(range(1, SECOND.stop)), "a restart lost or repeated records"
+
+
+@pytest.mark.parametrize("case", _ids(SINKS))
+def test_sink_offsets_are_committed_only_after_put_and_flush(lifecycle: Fleet, case: ConnectorCase) -> None:
+    member = _member(lifecycle, case)
+    spy: _CommitSpy = member.notes["spy"]
     assert (spy.violations, spy.puts > 0, spy.flushes > 0) == ([], True, True)
-    assert committed_offset(env.bootstrap, "sink", harness.topic) == 40
-    _skip_if(case, "read back")
-    assert sorted(harness.written() or []) == list(range(1, 41)), "a restart lost or repeated records"
+    assert member.committed(lifecycle.bootstrap) == SINK_END
 
 
-@pytest.mark.parametrize("harness", _ids(SINKS), indirect=True)
-def test_sink_tombstone_deletes_or_is_skipped_as_documented(
-    harness: SinkHarness, env: Env, request: pytest.FixtureRequest
-) -> None:
-    case: ConnectorCase = request.node.callspec.params["harness"]
-    create_topic(env.bootstrap, harness.topic)
-    produce_rows(env.bootstrap, harness.topic, range(1, 6), tombstones=(3,))
-    produce_rows(env.bootstrap, harness.topic, range(6, 8))  # after the tombstone: the task must go on
-    with running_worker(env, {"sink": harness.config()}) as worker:
-        wait_for(lambda: committed_offset(env.bootstrap, "sink", harness.topic) == 8, "offset 8 committed", worker)
-        assert worker.failed_tasks() == []
-        assert task_states(worker, "sink") == [State.RUNNING]
+@pytest.mark.parametrize("case", _ids(SINKS))
+def test_sink_restart_loses_and_repeats_nothing(lifecycle: Fleet, case: ConnectorCase) -> None:
+    member = _member(lifecycle, case)
     _skip_if(case, "read back")
-    expected = [1, 2, 3, 4, 5, 6, 7] if case.tombstone == "keep" else [1, 2, 4, 5, 6, 7]
-    assert sorted(harness.written() or []) == expected
+    written = Counter(member.sink.written() or [])
+    expected = set(range(1, AFTER_TOMBSTONE.stop)) - {TOMBSTONED}
+    assert (expected - set(written), {i: n for i, n in written.items() if n > 1}) == (set(), {})
+
+
+@pytest.mark.parametrize("case", _ids(SINKS))
+def test_sink_tombstone_deletes_or_is_skipped_as_documented(lifecycle: Fleet, case: ConnectorCase) -> None:
+    """The tombstone neither failed the task (the records after it are committed: test above) nor did anything
+    but what the connector documents: `delete` removes the row of its key, `keep` leaves it."""
+    member = _member(lifecycle, case)
+    _skip_if(case, "read back")
+    assert case.tombstone in ("delete", "keep"), "a sink case must say what a tombstone does"
+    written = set(member.sink.written() or [])
+    assert (TOMBSTONED in written, set(AFTER_TOMBSTONE) <= written) == (case.tombstone == "keep", True)
+
+
+# -- task count ------------------------------------------------------------------------------------------------
+MAX_TASKS = 3
+
+
+@pytest.fixture(scope="module")
+def three_tasks(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+                ) -> Iterator[Fleet]:  # fmt: skip
+    """One worker running every connector with tasks.max=3: each member notes its task states once all run."""
+    fleet = Fleet(CASES, kafka_bootstrap, tmp_path_factory.mktemp("tasks"), request.getfixturevalue)
+    try:
+        planned = {}
+        for key, member in fleet.members.items():
+            connector = REGISTRY.find((PluginKind.SOURCE, PluginKind.SINK), member.case.connector_class).cls()
+            connector.start({"name": member.name, **member.harness.config()})
+            member.notes["plans"] = {m: connector.task_configs(m) for m in range(1, MAX_TASKS + 1)}
+            connector.stop()
+            planned[key] = len(member.notes["plans"][MAX_TASKS])
+        with fleet.worker(**{"tasks.max": str(MAX_TASKS)}) as worker:
+            goals = {k: all_running(worker, m.name, planned[k]) for k, m in fleet.members.items()}
+            fleet.wait(goals, f"every task RUNNING with tasks.max={MAX_TASKS}", worker)
+            for member in fleet.members.values():
+                member.states.append(("running", task_states(worker, member.name)))
+        yield fleet
+    finally:
+        fleet.close()
+
+
+@pytest.mark.parametrize("case", _ids(CASES))
+def test_task_configs_honour_max_tasks_and_every_task_runs(three_tasks: Fleet, case: ConnectorCase) -> None:
+    member = _member(three_tasks, case)
+    plans: dict[int, list[dict[str, str]]] = member.notes["plans"]
+    assert [1 <= len(plans[m]) <= m for m in plans] == [True] * MAX_TASKS, {m: len(p) for m, p in plans.items()}
+    assert all(isinstance(k, str) and isinstance(v, str) for plan in plans.values() for c in plan for k, v in c.items())
+    assert member.states == [("running", [State.RUNNING] * len(plans[MAX_TASKS]))]
