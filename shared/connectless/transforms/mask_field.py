@@ -155,7 +155,9 @@ class MaskField(OperandRewrite):
             number_type = _number_type(value, schema)
             if number_type is not None:
                 converted = _REPLACEMENT_CONVERSIONS[number_type](None, replacement)
-                return Float32(converted) if schema is None and number_type is Type.FLOAT32 else converted
+                if schema is None and number_type is Type.FLOAT32 and converted is not None:
+                    return Float32(converted)
+                return converted
         except DataError:  # Values.convertToX's own message, in Java's words
             raise DataError(f"Unable to convert {replacement} (class java.lang.String) to a number") from None
         except (ValueError, ArithmeticError):  # MaskField's for BigDecimal's NumberFormatException
