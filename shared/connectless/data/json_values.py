@@ -23,7 +23,7 @@ def to_plain(value: Any) -> Any:
         return [to_plain(v) for v in value]
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, decimal.Decimal):
+    if isinstance(value, decimal.Decimal | float) and type(value) is not float:  # a Float32 too: orjson wants floats
         return float(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()

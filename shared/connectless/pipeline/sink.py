@@ -67,6 +67,8 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         read_key, read_value = self.key_converter.schemaless_reader(), self.value_converter.schemaless_reader()
         if read_key is not None and read_value is not None:
             self._read_key, self._read_value = read_key, read_value
+            self._read_keys = self.key_converter.schemaless_batch_reader()
+            self._read_values = self.value_converter.schemaless_batch_reader()
             steps, transform = self.chain.value_map_steps(), self._transform
             if transform is None:
                 self._process_fast = self._process_schemaless_unchained  # type: ignore[method-assign]
@@ -109,10 +111,61 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         ToleranceExceededError (nothing after it is processed).
 
         With schemaless converters and a chain of value map steps, the loop is written out here (no call per
-        record to `process`, the fast path's body inlined); it does exactly what `process` does, record for
-        record (tests/unit/pipeline check the two against each other)."""
+        record to `process`, the fast path's body inlined) and the run's keys and values are read by the
+        converters' batch readers, one call each; it does exactly what `process` does, record for record
+        (tests/unit/pipeline check the two against each other). When a batch reader raises (one record of the run
+        is not what the fast path reads), the run is read record by record instead."""
         if not self._optimistic or self._process_fast != self._process_schemaless_mapped:
             return self._process_each_into(raws, records, originals)
+        read_keys, read_values = self._read_keys, self._read_values
+        if read_keys is None or read_values is None:
+            return self._process_mapped_into(raws, records, originals)
+        try:
+            keys = read_keys([raw.key for raw in raws])
+            values = read_values([raw.value for raw in raws])
+        except Exception:
+            return self._process_mapped_into(raws, records, originals)
+        steps, chained = self._value_steps, self._chained
+        append, keep = records.append, originals.append
+        dropped = 0
+        for index, raw in enumerate(raws):
+            record: SinkRecord | None
+            try:
+                record = SinkRecord(
+                    raw.topic,
+                    raw.partition,
+                    None,
+                    keys[index],
+                    None,
+                    values[index],
+                    raw.timestamp,
+                    self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+                    raw.offset,
+                    raw.timestamp_type,
+                )
+                mapped = record.value
+                if type(mapped) is dict:
+                    for step in steps:
+                        mapped = step(record, mapped)
+                    record.value = mapped
+                else:
+                    record = chained(record)
+            except Exception:
+                try:
+                    record = self._process_staged(raw)
+                except ToleranceExceededError as error:
+                    return dropped, index, error
+            if record is None:
+                dropped += 1
+                continue
+            append(record)
+            keep(raw)
+        return dropped, None, None
+
+    def _process_mapped_into(
+        self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        """process_into's loop with each key and value read on its own (a run the batch readers refused)."""
         read_key, read_value, steps, chained = self._read_key, self._read_value, self._value_steps, self._chained
         append, keep = records.append, originals.append
         dropped = 0
