@@ -398,3 +398,23 @@ def test_the_owned_struct_path_gives_the_staged_record(record: RawRecord) -> Non
     assert [(c.stage, c.executing_class_name) for c in fast_reports.contexts] == [
         (c.stage, c.executing_class_name) for c in staged_reports.contexts
     ]
+
+
+@pytest.mark.parametrize(
+    ("record", "stages"),
+    [
+        (raw(_envelope(5), key=b"7"), []),
+        (raw(_envelope(5), key=None), []),
+        (raw(_envelope(5), key=b"{broken"), [Stage.KEY_CONVERTER]),
+        (raw(b"{broken", key=b"{broken"), [Stage.KEY_CONVERTER]),  # both fail: the key is reported (Kafka's order)
+        (raw(b"{broken", key=b"7"), [Stage.VALUE_CONVERTER]),
+        (raw(None, key=b'"k"'), []),
+    ],
+    ids=["keyed", "no-key", "bad-key", "both-bad", "bad-value", "tombstone"],
+)
+def test_the_schemaless_key_path_gives_the_staged_record(record: RawRecord, stages: list[Stage]) -> None:
+    fast, fast_reports = sink(ENVELOPE_MAPPED)
+    staged, staged_reports = sink({**ENVELOPE_MAPPED, "errors.retry.timeout": "1"})
+    assert fast._process_fast == fast._process_schemaless_key  # a schemaless key beside a value with schemas
+    assert fast.process(record) == staged.process(record)
+    assert [c.stage for c in fast_reports.contexts] == [c.stage for c in staged_reports.contexts] == stages
