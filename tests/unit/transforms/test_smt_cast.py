@@ -19,6 +19,7 @@ from connectless.data import (
     STRING_SCHEMA,
     DataError,
     SchemaBuilder,
+    SchemaBuilderError,
     Type,
     logical,
 )
@@ -230,3 +231,10 @@ def test_schemaless_float32_keeps_its_width() -> None:
     assert type(cast) is Float32 and cast == 536870912.0
     assert cast_whole(cast, "string").value == "5.368709E8"
     assert cast_whole(0.1, "float32").value == pytest.approx(0.1) and cast_whole(0.1, "float64").value == 0.1
+
+
+def test_cast_default_must_fit_the_logical_name_cast_keeps() -> None:
+    """Kafka's SchemaBuilder#defaultValue checks the cast default against the Date name Cast keeps: no Date, fails."""
+    schema = logical.date_builder().default_value(dt.date(1970, 1, 1)).build()
+    with pytest.raises(SchemaBuilderError, match="Invalid default value"):
+        cast_whole(dt.date(1970, 1, 2), "int8", schema)
