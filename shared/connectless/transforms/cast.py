@@ -13,6 +13,7 @@ from connectless.config.validators import Validator
 from connectless.data import DataError, SchemaBuilder, SchemaBuilderError, Struct, Type, logical, validate_value
 from connectless.data.values_convert import (
     Float32,
+    decimal_to_float32,
     double_to_long,
     java_double_str,
     java_float_str,
@@ -183,7 +184,10 @@ def _as_float(value: Any, single: bool) -> float:
     elif isinstance(value, str):
         if not _JAVA_FLOAT.fullmatch(value):
             raise ValueError(value)
-        result = float(value.strip().rstrip("fFdD"))
+        text = value.strip().rstrip("fFdD")
+        if single and "N" not in text and "I" not in text:  # Float.valueOf rounds the decimal to a float once
+            return decimal_to_float32(decimal.Decimal(text))
+        result = float(text)
     else:
         raise DataError(f"Unexpected type in Cast transformation: {type_name(value)}")
     return to_float32(result) if single else result
