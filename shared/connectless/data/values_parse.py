@@ -312,6 +312,8 @@ def _parse_number(token: str) -> SchemaAndValue | None:
     number = java_big_decimal(token)
     if number is None:
         return None
+    if number.is_zero():
+        number = number.copy_abs()  # a BigDecimal has no negative zero: "-0.0" reads as 0.0
     exact = _exact_integer(number)
     if exact is not None:
         return exact
