@@ -154,11 +154,10 @@ class MaskField(OperandRewrite):
                 return decimal.Decimal(replacement)
             number_type = _number_type(value, schema)
             if number_type is not None:
-                if schema is None and number_type is Type.FLOAT32:  # a schemaless Float stays a Float
-                    single = convert_to_float(None, replacement)
-                    assert single is not None  # the replacement is not null
-                    return Float32(single)
-                return _REPLACEMENT_CONVERSIONS[number_type](None, replacement)
+                converted = _REPLACEMENT_CONVERSIONS[number_type](None, replacement)
+                if schema is None and number_type is Type.FLOAT32 and converted is not None:
+                    return Float32(converted)
+                return converted
         except DataError:  # Values.convertToX's own message, in Java's words
             raise DataError(f"Unable to convert {replacement} (class java.lang.String) to a number") from None
         except (ValueError, ArithmeticError):  # MaskField's for BigDecimal's NumberFormatException
