@@ -1,6 +1,6 @@
 """Real databases, started once per session and shared by every integration folder: PostgreSQL and MariaDB
-from Debian's packages (tests/db_servers.py), a MariaDB with the row binlog for CDC, and an OpenSearch node (OPENSEARCH_URL points the session at
-another OpenSearch or Elasticsearch instead of the embedded node).
+from Debian's packages (tests/db_servers.py), a MariaDB with the row binlog for CDC, and an OpenSearch node
+(OPENSEARCH_URL points the session at another OpenSearch or Elasticsearch instead of the embedded node).
 
 Tests that use them keep out of each other's way: each creates its own uniquely named database, and a test
 that stops a server or changes a global setting puts it back before it ends.

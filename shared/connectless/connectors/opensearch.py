@@ -64,7 +64,6 @@ READ_TIMEOUT_MS = "read.timeout.ms"
 VERIFY_CERTS = "ssl.verify.certificates"
 
 
-
 class NonEmptyUrls(Validator):
     """At least one URL, none of them blank."""
 

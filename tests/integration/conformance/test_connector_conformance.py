@@ -27,7 +27,7 @@ from conformance_fleet import Fleet, Member
 from conformance_harness import Env, Harness
 
 from connectless.config import ConfigError
-from connectless.connector import SinkTask, SourceTask
+from connectless.connector import Connector, SinkTask, SourceTask
 from connectless.connector_config import check_connector_config, validate_connector_config
 from connectless.plugins import REGISTRY, PluginKind
 from connectless.runtime.contexts import RuntimeSinkTaskContext, RuntimeSourceTaskContext
@@ -137,8 +137,8 @@ def test_start_refuses_each_bad_value_naming_its_key(harness: Harness) -> None:
 
 @pytest.mark.parametrize("harness", _ids(CASES), indirect=True)
 def test_each_required_key_left_out_is_named(harness: Harness) -> None:
-    plugin = REGISTRY.find((PluginKind.SOURCE, PluginKind.SINK), harness.connector_class)
-    required = [k.name for k in plugin.cls.config_def().keys.values() if not k.has_default]
+    connector: Connector = REGISTRY.find((PluginKind.SOURCE, PluginKind.SINK), harness.connector_class).cls()
+    required = [k.name for k in connector.config_def().keys.values() if not k.has_default]
     missing: dict[str, dict[str, list[str]]] = {}
     for key in required:
         config = {k: v for k, v in {"name": "bad", **harness.config()}.items() if k != key}
