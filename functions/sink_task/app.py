@@ -17,6 +17,7 @@ from connectless.lambda_sink.events import record_count
 from connectless.lambda_sink.handler import BatchResult, ConnectorNotRunnableError, SinkBatchHandler
 from connectless.lambda_sink.target import connector_name
 from connectless.logs import join_library_logs
+from connectless.runtime.gcpause import raise_gc_threshold_on_lambda
 from connectless.tracing import make_tracer, patch_imported
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 logger = join_library_logs(Logger())  # the library's logs in the same JSON stream
 metrics = Metrics(namespace="Connectless")
 tracer = make_tracer()  # no X-Ray SDK where tracing is off; no import-time patching where it is on
+raise_gc_threshold_on_lambda()  # the runtime parses each event before the handler: without collections
 
 _handler: SinkBatchHandler | None = None  # warm state: stores, cached configs, started tasks
 _frozen = False

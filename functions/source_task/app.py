@@ -70,7 +70,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         failed = False
     except Exception:
-        logger.exception("source task failed; its status is FAILED")
+        if _task_failures() > failures_before:
+            logger.exception("source task failed; its status is FAILED")
+        else:  # e.g. the state topics unreadable during a broker outage: nothing ran, the next scheduled run retries
+            logger.exception("source invocation failed before its task ran; the task's status is unchanged")
         raise
     finally:
         # a failure before the task ran (the state stores, Kafka) counts too, once
