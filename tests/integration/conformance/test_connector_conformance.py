@@ -17,6 +17,7 @@ event-source-mapping emulator feeding the sink handler), never a task called by 
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -46,14 +47,24 @@ def _ids(cases: list[ConnectorCase]) -> list[Any]:
     return [pytest.param(c, id=c.id) for c in cases]
 
 
+@pytest.fixture(scope="module")
+def made() -> Iterator[dict[str, Harness]]:
+    """The validation checks' harnesses, one per case, made on first use (their databases, buckets, tables)."""
+    harnesses: dict[str, Harness] = {}
+    yield harnesses
+    for harness in harnesses.values():
+        harness.close()
+
+
 @pytest.fixture
-def harness(request: pytest.FixtureRequest, env: Env) -> Iterator[Harness]:
+def harness(request: pytest.FixtureRequest, made: dict[str, Harness], tmp_path_factory: pytest.TempPathFactory,
+            kafka_bootstrap: str) -> Harness:  # fmt: skip
     case: ConnectorCase = request.param
-    made = case.harness(env, case.connector_class)
-    try:
-        yield made
-    finally:
-        made.close()
+    if case.id not in made:
+        env = Env(kafka_bootstrap, tmp_path_factory.mktemp(case.id), f"cf{uuid.uuid4().hex[:10]}",
+                  request.getfixturevalue)  # fmt: skip
+        made[case.id] = case.harness(env, case.connector_class)
+    return made[case.id]
 
 
 def _skip_if(case: ConnectorCase, check: str) -> None:
