@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from connectless.config import ConfigDef
@@ -42,6 +43,18 @@ class TopicPartition(tuple[str, int]):
 
     def __str__(self) -> str:
         return f"{self[0]}-{self[1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMetadata:
+    """Where Kafka stored a record a source task produced (Kafka's RecordMetadata): `SourceTask.commit_record` gets it.
+
+    `timestamp` is the record's timestamp in milliseconds, None when Kafka reported none."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int | None = None
 
 
 class OffsetStorageReader(Protocol):
@@ -113,8 +126,14 @@ class SourceTask(Task):
     def commit(self) -> None:
         """Called after the offsets of everything polled so far are durably stored."""
 
-    def commit_record(self, record: SourceRecord, metadata: Any) -> None:
-        """Called when one record is acknowledged by Kafka (metadata None when it was filtered out)."""
+    def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        """Called for each record once Kafka acknowledged it, with where it landed; with None for a record that
+        will never be acknowledged: dropped by a transform, or failed and skipped under errors.tolerance=all.
+
+        Under exactly.once.support=required it is called only once the record's transaction committed (an
+        aborted record is never passed). It runs on the task's thread; an exception it raises is logged and
+        ignored, as Kafka Connect does. The runtime records offsets itself: this hook is for systems that
+        acknowledge each record (a queue) or keep offsets of their own."""
 
 
 class SinkTask(Task):
