@@ -25,15 +25,22 @@ class RuntimeSourceTaskContext:
 
 
 class RuntimeSinkTaskContext:
-    """Sink context: offset rewinds, timeouts and commit requests are picked up by the sink runner."""
+    """What a sink task may ask of the runtime, kept until the sink handler takes it (lambda_sink/handler.py says
+    what becomes of each request on Lambda and in standalone mode; docs/compatibility.md sums it up).
+
+    - `offset()` rewinds (or skips ahead): the handler takes the requests after `open` and after each put/flush;
+    - `timeout(ms)`: the wait before the next retry of a put or flush that raised RetriableError (once, as Kafka
+      Connect uses it once);
+    - `request_commit()`: always met, since every batch is committed as soon as it is written;
+    - `assignment()`: the partitions this task has been given batches of.
+    """
 
     def __init__(self, configs: Mapping[str, str], reporter: ErrantRecordReporter | None = None) -> None:
         self._configs = dict(configs)
         self._reporter = reporter
         self._lock = threading.Lock()
         self.requested_offsets: dict[TopicPartition, int] = {}
-        self.timeout_ms = 0
-        self.commit_requested = False
+        self.timeout_ms = -1
         self.current_assignment: set[TopicPartition] = set()
 
     def configs(self) -> Mapping[str, str]:
@@ -51,11 +58,16 @@ class RuntimeSinkTaskContext:
     def timeout(self, timeout_ms: int) -> None:
         self.timeout_ms = timeout_ms
 
+    def take_timeout_s(self) -> float | None:
+        """The wait the task asked for before the next retry, in seconds (None: the policy's backoff); reset."""
+        timeout_ms, self.timeout_ms = self.timeout_ms, -1
+        return timeout_ms / 1000 if timeout_ms > 0 else None
+
     def assignment(self) -> set[TopicPartition]:
         return set(self.current_assignment)
 
     def request_commit(self) -> None:
-        self.commit_requested = True
+        """Nothing to do: the batch is committed as soon as it is written (flushed), which is what a task asks."""
 
     def errant_record_reporter(self) -> ErrantRecordReporter | None:
         return self._reporter
