@@ -18,9 +18,7 @@ from connectless.plugins import PluginKind, register
 from connectless.standalone.inprocess_sink import InProcessSinkRunner, SinkTaskFailedError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from confluent_kafka.admin import AdminClient
 
