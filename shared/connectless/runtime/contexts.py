@@ -6,9 +6,41 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from connectless.connector import ErrantRecordReporter, OffsetStorageReader, TopicPartition
+
+
+class RuntimeConnectorContext:
+    """A connector's ConnectorContext: what it asks goes to the callbacks of whoever runs it.
+
+    A connector object runs only while the manager plans its tasks (the Plan step, in every mode: a Lambda keeps
+    nothing running) or, in `StandaloneWorker.add_connector`, as long as the worker runs it. So:
+    - `request_task_reconfiguration()`: task_configs() is asked again and, when the configs changed, they are
+      written and the tasks restarted (the worker's `reconfigure`; within a plan, one more task_configs());
+    - `raise_error(e)`: the connector is FAILED with `e` as its trace (a plan fails with it).
+    Until a callback is given, a request is kept (`reconfiguration_requested`, `error`) for the caller to read.
+    """
+
+    def __init__(
+        self,
+        on_reconfigure: Callable[[], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._on_reconfigure = on_reconfigure
+        self._on_error = on_error
+        self.reconfiguration_requested = False
+        self.error: BaseException | None = None
+
+    def request_task_reconfiguration(self) -> None:
+        self.reconfiguration_requested = True
+        if self._on_reconfigure is not None:
+            self._on_reconfigure()
+
+    def raise_error(self, error: BaseException) -> None:
+        self.error = error
+        if self._on_error is not None:
+            self._on_error(error)
 
 
 class RuntimeSourceTaskContext:
