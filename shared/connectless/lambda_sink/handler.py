@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import bisect
 import logging
-import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -40,13 +39,14 @@ from connectless.connector import SinkTask, TopicPartition
 from connectless.connector_config import CONNECTOR_CLASS, NAME, find_connector
 from connectless.errors.exceptions import ConnectError, ToleranceExceededError
 from connectless.errors.stage import Stage
-from connectless.lambda_sink.events import parse_event, partition_key
+from connectless.lambda_sink.events import parse_event, partition_key, record_count
+from connectless.lambda_sink.target import connector_name
 from connectless.manager.aws_sinks import provisioned
 from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_batch import write_batch, write_chunks
-from connectless.runtime.task_handler import TaskHandlerBase
+from connectless.runtime.task_handler import TaskHandlerBase, TaskResult
 from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, State, TargetState
 
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from connectless.kafka.settings import KafkaSettings
     from connectless.raw_records import RawRecord
     from connectless.records import SinkRecord
+    from connectless.runtime.task_handler import StateStores
     from connectless.storage import ConfigStore, StatusStore
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class BatchComesAgainError(ConnectError):
 
 
 @dataclass
-class BatchResult:
+class BatchResult(TaskResult):
     """What one invocation did; the function turns it into the response and the metrics."""
 
     connector: str
@@ -109,6 +110,20 @@ class BatchResult:
                 for r in again.values()
             ]
         }
+
+    def metrics(self, duration_s: float) -> dict[str, tuple[str, float]]:
+        return {
+            "RecordsIn": ("Count", self.records_in),
+            "RecordsOut": ("Count", self.records_written),
+            "RecordsDeadLettered": ("Count", self.records_dead_lettered),
+            "BatchDuration": ("Milliseconds", round(duration_s * 1000, 3)),
+            "TaskFailures": ("Count", self.task_failures),  # the task was set FAILED
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {"records_in": self.records_in, "records_out": self.records_written,
+                "records_dead_lettered": self.records_dead_lettered,
+                "partitions_failed": len(self.response()["batchItemFailures"])}  # fmt: skip
 
 
 def put_size(config: Mapping[str, str]) -> int:
@@ -209,6 +224,11 @@ class SinkBatchHandler(TaskHandlerBase):
         return result.response()
     """
 
+    FUNCTION_NAME = "connectless-sink"
+    DONE_MESSAGE = "batch done"
+    FAILED_MESSAGE = "batch failed; the event-source mapping retries it"
+    FREEZE_WARM_STATE = True
+
     def __init__(
         self,
         configs: ConfigStore | None,
@@ -243,35 +263,47 @@ class SinkBatchHandler(TaskHandlerBase):
         self._refreshed_at = -float("inf")
 
     @classmethod
-    def from_env(
-        cls, settings: KafkaSettings | None = None, environ: Mapping[str, str] | None = None
+    def _from_env(
+        cls, settings: KafkaSettings, stores: StateStores, env: Mapping[str, str], worker_id: str
     ) -> SinkBatchHandler:
-        """Stores on the config and status topics named by the environment (the SAM template sets them)."""
-        from connectless.kafka.settings import KafkaSettings
-        from connectless.storage.topics import StateTopics, config_store, start_stores, status_store
-
-        env = os.environ if environ is None else environ
-        settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
-        topics = StateTopics.from_env(env)
-        configs = config_store(settings, topics.configs)
-        statuses = status_store(settings, topics.status)
-        start_stores(configs, statuses)
-        worker = env.get("AWS_LAMBDA_FUNCTION_NAME", "connectless-sink")
         return cls(
-            configs,
-            statuses,
+            stores.configs,
+            stores.statuses,
             settings,
-            worker_id=f"lambda:{worker}",
+            worker_id=worker_id,
             task_id=int(env.get(TASK_ID_ENV, "0")),
             report_item_failures=env.get(REPORT_ITEM_FAILURES_ENV, "true").lower() != "false",
             report_only_provisioned=env.get(REPORT_ITEM_FAILURES_ENV, "").lower() == "provisioned",
         )
 
+    # -- one Lambda invocation ---------------------------------------------------------------------
+    @classmethod
+    def invocation_keys(cls, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        return {"connector": connector_name(context.invoked_function_arn)}
+
+    def counts_as_failure(self, error: BaseException) -> bool:
+        # paused, stopped or not configured yet, or a rewind that needs the batch again: nothing failed
+        return not isinstance(error, ConnectorNotRunnableError | BatchComesAgainError)
+
+    def _invoke(self, event: Mapping[str, Any], context: Any, connector: str) -> BatchResult:
+        return self.handle(event, connector, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+
+    @classmethod
+    def failed_result(cls, event: Mapping[str, Any], connector: str) -> BatchResult:
+        return BatchResult(connector, records_in=record_count(event))
+
     # -- config ------------------------------------------------------------------------------------
-    def connector_for(self, alias: str) -> str:
-        """The connector an invocation through `alias` serves: the connector of that name, or the one whose name
-        AWS refuses as an alias and aws_names.alias_name derived `alias` from. `alias` itself when none is known
-        (yet): the batch then waits as for any connector not in the config topic."""
+    def connector_for(self, name: str) -> str:
+        """The connector an invocation through alias `name` serves: the connector of that name, or the one whose
+        name AWS refuses as an alias and aws_names.alias_name derived the alias from. `name` itself when none is
+        known (yet), or when the config topic cannot be read: the batch then waits, or fails on it again."""
+        try:
+            return self._connector_for(name)
+        except Exception:
+            log.exception("cannot read the config topic to map alias %s to its connector", name)
+            return name
+
+    def _connector_for(self, alias: str) -> str:
         with self._lock:
             known = self._aliases.get(alias)
             if known is not None:
