@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo demo-standalone test lint typecheck template-check unit integration bench fuzz load clean
+.PHONY: install system-deps demo demo-standalone test lint typecheck template-check unit integration bench fuzz load soak clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
@@ -77,6 +77,12 @@ fuzz: install test-deps
 
 load: install
 	$(PY) bench/manager_load.py --connectors 100 --tasks 4 --offsets 10000
+
+# Source -> transforms -> sink through local up for SOAK_MINUTES (30), a fault every tenth of it (poison records,
+# a sink invocation killed mid-batch, a broker restart): exact counts, flat RSS and fds (bench/results/soak-*).
+SOAK_MINUTES ?= 30
+soak: install test-deps
+	SOAK_MINUTES=$(SOAK_MINUTES) $(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

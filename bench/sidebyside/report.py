@@ -14,11 +14,14 @@ LAMBDA_X86_USD_PER_GB_S = 0.0000166667
 LAMBDA_USD_PER_REQUEST = 0.20 / 1e6
 MSK_CONNECT_USD_PER_MCU_HOUR = 0.11  # 1 MCU = 1 vCPU + 4 GiB
 # Provisioned mode (ProvisionedPollerConfig, set by the manager when MinimumPollers is configured): an event poller
-# handles up to 5 MB/s or 5 concurrent invocations (Lambda's documentation). Its hourly price is an ASSUMPTION
-# here (not verifiable offline): one event poller unit at $0.185 per hour; check the Lambda pricing page.
+# handles up to 5 MB/s or 5 concurrent invocations. Pollers are billed in Event Poller Units: one EPU carries up to
+# 20 MB/s and a default of 10 pollers, at $0.185 per EPU-hour in us-east-1 (the Lambda pricing page, Kafka pricing
+# example; the Lambda developer guide, "Cost optimization for provisioned mode").
 POLLER_MB_PER_S = 5.0
 POLLER_CONCURRENT_INVOCATIONS = 5
-ASSUMED_USD_PER_POLLER_HOUR = 0.185
+EPU_MB_PER_S = 20.0
+POLLERS_PER_EPU = 10
+USD_PER_EPU_HOUR = 0.185
 ONE_VCPU_MB = 1769  # Lambda gives a function one full vCPU at 1,769 MB, proportionally less below
 HOURS_PER_MONTH = 730
 # Issue 17's targets
@@ -104,11 +107,12 @@ def scale_model(results: dict[str, Any]) -> dict[str, Any] | None:
         mb_per_s = throughput * event_bytes_per_record / 1e6
         needed = max(math.ceil(mb_per_s / POLLER_MB_PER_S), math.ceil(partitions / POLLER_CONCURRENT_INVOCATIONS), 1)
         pollers = min(pollers, needed)
+        epus = max(math.ceil(pollers / POLLERS_PER_EPU), math.ceil(mb_per_s / EPU_MB_PER_S), 1)
         concurrency = min(partitions, math.ceil(throughput / per_partition))
         gb_s_per_s = throughput * t_record * ONE_VCPU_MB / 1024 + throughput / batch * t0 * ONE_VCPU_MB / 1024
         compute = gb_s_per_s * LAMBDA_USD_PER_GB_S * 3600 * HOURS_PER_MONTH
         requests = throughput / batch * 3600 * HOURS_PER_MONTH * LAMBDA_USD_PER_REQUEST
-        pollers_usd = pollers * ASSUMED_USD_PER_POLLER_HOUR * HOURS_PER_MONTH
+        pollers_usd = epus * USD_PER_EPU_HOUR * HOURS_PER_MONTH
         mcus = max(1, math.ceil(throughput / per_mcu))
         rows.append(
             {
@@ -121,6 +125,7 @@ def scale_model(results: dict[str, Any]) -> dict[str, Any] | None:
                 "lambda_on_demand_usd_per_month": compute + requests,
                 "event_payload_mb_per_s": mb_per_s,
                 "provisioned_pollers": pollers,
+                "event_poller_units": epus,
                 "pollers_usd_per_month": pollers_usd,
                 "lambda_provisioned_usd_per_month": compute + requests + pollers_usd,
                 "msk_connect_mcus": mcus,
@@ -143,8 +148,9 @@ def scale_model(results: dict[str, Any]) -> dict[str, Any] | None:
             "the function's time is its CPU time (runtime parse + handler), the sink's own I/O (a local file here) "
             "adds nothing; the measured batch size holds at any partition count and the broker keeps up",
             "on-demand mode: no poller charge; provisioned mode: pollers = max(payload MB/s / 5, partitions / 5), "
-            "at most one per partition, each at most 5 MB/s (Lambda's documentation); the poller-hour price "
-            f"(${ASSUMED_USD_PER_POLLER_HOUR}) is an assumption to check against the Lambda pricing page",
+            "at most one per partition, each at most 5 MB/s; billed in event poller units, EPUs = max(pollers / "
+            f"{POLLERS_PER_EPU}, payload MB/s / {EPU_MB_PER_S:.0f}) at ${USD_PER_EPU_HOUR} per EPU-hour (us-east-1; "
+            "Lambda's pricing page and developer guide)",
             "MSK Connect: MCUs to carry the same records/s at Kafka Connect's measured records per CPU second "
             "(steady), always on",
         ],
@@ -207,7 +213,8 @@ def cost_model(results: dict[str, Any]) -> dict[str, Any]:
         warm = batch["runs"][-1]
         parse = warm["parse_s"] / warm["records"]
     billed_cpu = handler_cpu + parse
-    process_cpu = billed_run["cpu_s"] / billed_run["records"]
+    # the poller's process and, when the function ran in a process of its own, that one too
+    process_cpu = (billed_run["cpu_s"] + extra.get("function_process_cpu_s", 0.0)) / billed_run["records"]
     throughput = cl["steady_records_per_s"]
     if "parse_cpu_s" in extra:  # measured in the run itself (the runtime's parser), not on the 6 MB event
         parse = extra["parse_cpu_s"] / extra["records"]
@@ -337,12 +344,31 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{as_json['records_per_s']:,.0f} records/s launch to last "
                 f"({sink['ratio_json_records_per_s']:.2f} of Kafka Connect's), "
                 f"{as_json['steady_records_per_s']:,.0f} steady ({sink['ratio_json_steady_records_per_s']:.2f}), "
-                f"{as_json['cpu_s_per_million']:.1f} CPU s per million records, "
-                f"handler CPU {j['handler_cpu_s']:.2f} s "
-                f"of the process's {as_json['cpu_s']:.2f} s, peak RSS {as_json['peak_rss_mib']:.0f} MiB, "
-                f"{j.get('lines_after_stop', 0):,} lines written.",
+                + (
+                    # the poller in this process, the function in its own (as on Lambda)
+                    f"the poller's process {j['poller_process_cpu_s']:.2f} CPU s, the function's "
+                    f"{j['function_process_cpu_s']:.2f} (runtime parse {j['parse_cpu_s']:.2f} + handler "
+                    f"{j['handler_cpu_s']:.2f}), peak RSS {as_json['peak_rss_mib']:.0f} MiB (poller) and "
+                    f"{j['function_process_peak_rss_bytes'] / 2**20:.0f} MiB (function), "
+                    if j.get("function_process")
+                    else f"{as_json['cpu_s_per_million']:.1f} CPU s per million records, handler CPU "
+                    f"{j['handler_cpu_s']:.2f} s of the process's {as_json['cpu_s']:.2f} s, peak RSS "
+                    f"{as_json['peak_rss_mib']:.0f} MiB, "
+                )
+                + f"{j.get('lines_after_stop', 0):,} lines written.",
                 "",
             ]
+            one = sink.get("connectless-json-one-process")
+            if one:
+                out += [
+                    "With the poller and the function in one process (one GIL, as measured before 2026-12-06): "
+                    f"{one['records_per_s']:,.0f} records/s launch to last "
+                    f"({sink['ratio_json_one_process_records_per_s']:.2f} of Kafka Connect's), "
+                    f"{one['steady_records_per_s']:,.0f} steady, {one['cpu_s_per_million']:.1f} CPU s per million "
+                    f"records (runtime parse {one['extra'].get('parse_cpu_s', 0):.2f} s + handler "
+                    f"{one['extra']['handler_cpu_s']:.2f} s of it).",
+                    "",
+                ]
     avro = results.get("avro")
     if avro:  # issue 15: sidebyside/avro_sink.py
         j, a = avro["connectless-json"], avro["connectless-avro"]
@@ -485,9 +511,9 @@ def markdown(results: dict[str, Any]) -> str:
             "time each partition's function is busy.",
             "",
             "| partitions | records/s | mean concurrency | Lambda compute $ | requests $ | on-demand total $ | "
-            "provisioned pollers (payload MB/s) | pollers $ (assumed price) | provisioned total $ | MSK Connect MCUs | "
+            "provisioned pollers (payload MB/s) | EPUs | EPU $ | provisioned total $ | MSK Connect MCUs | "
             "MSK Connect $ |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in scale["rows"]:
             capped = " (poller-capped)" if r["capped_by_pollers"] else ""
@@ -496,7 +522,8 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{r['lambda_compute_usd_per_month']:,.0f} | {r['lambda_request_usd_per_month']:,.0f} | "
                 f"{r['lambda_on_demand_usd_per_month']:,.0f} | "
                 f"{r['provisioned_pollers']:,} ({r['event_payload_mb_per_s']:,.0f}) | "
-                f"{r['pollers_usd_per_month']:,.0f} | {r['lambda_provisioned_usd_per_month']:,.0f} | "
+                f"{r.get('event_poller_units', '-')} | {r['pollers_usd_per_month']:,.0f} | "
+                f"{r['lambda_provisioned_usd_per_month']:,.0f} | "
                 f"{r['msk_connect_mcus']:,} | {r['msk_connect_usd_per_month']:,.0f} |"
             )
         out += ["", "Assumptions: " + "; ".join(scale["assumptions"]) + ".", ""]

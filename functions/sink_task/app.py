@@ -13,12 +13,14 @@ from aws_lambda_powertools import Logger, Metrics
 
 from connectless.lambda_sink.handler import SinkBatchHandler
 from connectless.logs import join_library_logs
+from connectless.runtime.gcpause import raise_gc_threshold_on_lambda
 from connectless.runtime.task_function import TaskFunction
 from connectless.tracing import make_tracer
 
 logger = join_library_logs(Logger())  # the library's logs in the same JSON stream
 metrics = Metrics(namespace="Connectless")
 tracer = make_tracer()  # no X-Ray SDK where tracing is off; no import-time patching where it is on
+raise_gc_threshold_on_lambda()  # the runtime parses each event before the handler: without collections
 function = TaskFunction(SinkBatchHandler, logger, metrics, tracer)  # warm state: stores, configs, started tasks
 
 

@@ -77,6 +77,15 @@ def _with_optional(schema_st: st.SearchStrategy[dict[str, Any]]) -> st.SearchStr
     return st.tuples(schema_st, st.booleans()).map(lambda p: {**p[0], "optional": p[1]})
 
 
+@st.composite
+def _with_default(draw: st.DrawFn, schema_st: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
+    """A schema, one time in three with a default (what a null becomes with replace.null.with.default)."""
+    schema = draw(schema_st)
+    if draw(_ONE_IN_THREE):
+        schema = {**schema, "default": _draw_payload(draw, {**schema, "optional": False})}
+    return schema
+
+
 def _struct_of(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
     names = st.lists(st.sampled_from(FIELDS), min_size=1, max_size=4, unique=True)
     return names.flatmap(
@@ -88,8 +97,8 @@ def _struct_of(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy
 
 @functools.cache
 def schemas(depth: int = 2) -> st.SearchStrategy[dict[str, Any]]:
-    """A Connect schema as JsonConverter writes it, with optional flags (and a struct named at the top)."""
-    leaf = _with_optional(_primitive_schema())
+    """A Connect schema as JsonConverter writes it, with optional flags and defaults (and a struct named at the top)."""
+    leaf = _with_default(_with_optional(_primitive_schema()))
     if depth == 0:
         return leaf
     child = schemas(depth - 1)

@@ -4,6 +4,7 @@
 <cache>/differential-<version>/libs), compiles runner/KafkaConnectRunner.java against them (once per source
 version) and starts one JVM, pinned to UTC, that answers requests over stdin/stdout in JSON lines.
 `run_connectless` gives the same answer for Connectless, through `connectless transform` itself.
+The JVM is $DIFFERENTIAL_JAVA_HOME's, else $JAVA_HOME's, else `java` on PATH (any Java 17+).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -101,13 +103,17 @@ def compile_runner(libs: Path) -> Path:
 class KafkaConnectRunner:
     """One JVM running KafkaConnectRunner; `run(side, config, records)` returns its answer.
 
-    The answer: {"exit": 0|1|2, "lines": [output lines], "usage": why (exit 2 only)}.
+    The answer: {"exit": 0|1|2, "lines": [output lines], "usage": why (exit 2 only), "java": the JVM's version}.
     """
 
     def __init__(self) -> None:
         libs = fetch_jars()
         classes = compile_runner(libs)
-        java = jvm.find_java(RunnerError("java not found: install a Java 17+ JDK"))
+        java_home = os.environ.get("DIFFERENTIAL_JAVA_HOME")
+        if java_home:
+            java = str(Path(java_home) / "bin" / "java")
+        else:
+            java = jvm.find_java(RunnerError("java not found: install a Java 17+ JDK"))
         self._folder = Path(tempfile.mkdtemp(prefix="kc-differential-"))
         self.log = self._folder / "runner.log"
         options = ["-Duser.timezone=UTC", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-Xmx512m"]
@@ -122,6 +128,7 @@ class KafkaConnectRunner:
         if ready.get("ready") is not True:
             self.close()
             raise RunnerError(f"Kafka Connect runner did not start: {ready}\n{jvm.tail(self.log)}")
+        self.java_version = int(str(ready.get("java", "0")).split(".")[-1])  # "1.8" -> 8, "17" -> 17
 
     def run(self, side: str, config: dict[str, str], records: list[dict[str, Any]]) -> dict[str, Any]:
         request = orjson.dumps({"side": side, "config": config, "records": records}) + b"\n"
@@ -135,6 +142,7 @@ class KafkaConnectRunner:
             answer = self._read_line(_ANSWER_TIMEOUT)
         if answer.get("exit") == 3:
             raise RunnerError(f"Kafka Connect runner crashed on a request: {answer.get('crash')}")
+        answer["java"] = self.java_version
         return answer
 
     def _read_line(self, timeout: float) -> dict[str, Any]:

@@ -6,6 +6,7 @@ naming s3:PutObject in its task's trace. The module prints the report of calls a
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -25,6 +26,21 @@ pytestmark = pytest.mark.kafka
 
 BUCKET = f"iam-granted-{uuid.uuid4().hex[:8]}"
 OTHER_BUCKET = f"iam-not-granted-{uuid.uuid4().hex[:8]}"
+MANAGED_BUCKET = f"iam-managed-{uuid.uuid4().hex[:8]}"  # granted only by ConnectorManagedPolicyArns
+
+
+def create_users_policy() -> str:
+    """A customer-managed policy of the user's own, there before the stack is deployed (as on AWS). moto's server
+    starts with the stack, so the policy goes into moto's in-process IAM backend, which the server then serves."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
+
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject"],
+                "Resource": f"arn:aws:s3:::{MANAGED_BUCKET}/*"}]}  # fmt: skip
+    policy = iam_backends[DEFAULT_ACCOUNT_ID]["global"].create_policy(
+        description="a connector's own system", path="/", policy_document=json.dumps(document),
+        policy_name=f"connectors-{uuid.uuid4().hex[:8]}", tags=[])  # fmt: skip
+    return str(policy.arn)
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +49,13 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory,
     prefix = f"iam-{uuid.uuid4().hex[:8]}"
     parameters = {"ConfigTopic": f"{prefix}-configs", "OffsetsTopic": f"{prefix}-offsets",
                   "StatusTopic": f"{prefix}-status", "SourceTaskTimeout": "20",
-                  "ConnectorS3Buckets": BUCKET, "ConnectorDynamoDbTables": "orders"}  # fmt: skip
+                  "ConnectorS3Buckets": BUCKET, "ConnectorDynamoDbTables": "orders",
+                  "ConnectorManagedPolicyArns": create_users_policy()}  # fmt: skip
     state_file = tmp_path_factory.mktemp("local") / "local-up.json"
     stack = LocalSamStack(rest_port=0, bootstrap_servers=kafka_bootstrap, state_file=state_file, parameters=parameters)
     stack.start()
     s3 = boto3.client("s3")  # the harness's own credentials (an administrator)
-    for bucket in (BUCKET, OTHER_BUCKET):
+    for bucket in (BUCKET, OTHER_BUCKET, MANAGED_BUCKET):
         s3.create_bucket(Bucket=bucket)
     try:
         yield stack
@@ -90,6 +107,26 @@ def test_each_function_holds_its_own_roles_credentials(stack: LocalSamStack) -> 
                              aws_session_token=source.token)  # fmt: skip
     with pytest.raises(ClientError, match="AccessDenied"):  # the source role may read the bucket, not write it
         as_source.put_object(Bucket=BUCKET, Key="probe/denied", Body=b"1")
+
+
+def test_a_users_managed_policy_reaches_both_task_roles(stack: LocalSamStack) -> None:
+    """ConnectorManagedPolicyArns: the user's policy is attached to the task roles, and moto's access control
+    lets the sink role write where only that policy grants it."""
+    arn = stack.parameters["ConnectorManagedPolicyArns"]
+    iam = boto3.client("iam")
+    for logical in ("SourceTaskFunction", "SinkTaskFunction"):
+        role = function_role(logical).rsplit("/", 1)[-1]
+        assert arn in {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]}
+    for logical in ("ApiFunction", "ManagerFunction"):  # the control plane does not get it
+        role = function_role(logical).rsplit("/", 1)[-1]
+        assert arn not in {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]}
+    assert stack.roles is not None
+    sink = stack.roles.roles["sink_task"].credentials
+    as_sink = boto3.client("s3", aws_access_key_id=sink.access_key, aws_secret_access_key=sink.secret_key,
+                           aws_session_token=sink.token)  # fmt: skip
+    as_sink.put_object(Bucket=MANAGED_BUCKET, Key="probe/allowed", Body=b"1")
+    with pytest.raises(ClientError, match="AccessDenied"):  # the policy grants writes only
+        as_sink.delete_object(Bucket=MANAGED_BUCKET, Key="probe/allowed")
 
 
 def s3_sink(name: str, topic: str) -> dict[str, Any]:

@@ -165,7 +165,7 @@ def test_source_function_reports_no_failure_for_an_unknown_task(capsys: pytest.C
 
 
 def test_source_function_counts_a_failure_before_the_task_ran(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = load_app("source_task")
 
@@ -176,4 +176,5 @@ def test_source_function_counts_a_failure_before_the_task_ran(
     context = EmulatedLambdaContext("connectless-source", None, timeout_s=60)
     with pytest.raises(ConnectError, match="no broker"):
         app.lambda_handler({"connector": SOURCE, "task": 0}, context)
+    assert "failed before its task ran" in caplog.text and "its status is FAILED" not in caplog.text
     assert_task_failures(emf(capsys), SOURCE, 1.0)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from connectless.config import ConfigDef, ConfigType, Importance, Range, ValidString
+from connectless.config import ConfigDef, ConfigType, Importance, NonEmptyString, Range, ValidString
 from connectless.connector import SinkConnector, SinkTask
 from connectless.connectors.sink_values import plain
 from connectless.errors.exceptions import ConnectError, RetriableError
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 GROUP = "HTTP"
 CONFIG_DEF = (
     ConfigDef()
-    .define("http.api.url", ConfigType.STRING, importance=Importance.HIGH, group=GROUP,
+    .define("http.api.url", ConfigType.STRING, validator=NonEmptyString(), importance=Importance.HIGH, group=GROUP,
             documentation="The URL records are sent to.")
     .define("request.method", ConfigType.STRING, "POST", ValidString.in_ignore_case("POST", "PUT"),
             Importance.MEDIUM, "HTTP method.", group=GROUP)

@@ -13,7 +13,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
-from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, ValidString
+from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, NonEmptyString, ValidString
 from connectless.connector import SinkConnector, SinkTask
 from connectless.connectors.sink_values import RecordShapeError, fields_of, key_fields
 from connectless.connectors.sql.dialects import writable_dialect_for
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 GROUP = "JDBC"
 CONFIG_DEF = (
     ConfigDef()
-    .define("connection.url", ConfigType.STRING, importance=Importance.HIGH, group=GROUP,
+    .define("connection.url", ConfigType.STRING, validator=NonEmptyString(), importance=Importance.HIGH, group=GROUP,
             documentation="JDBC URL: jdbc:postgresql://host:port/db or jdbc:mysql://host:port/db (mariadb too).")
     .define("connection.user", ConfigType.STRING, None, None, Importance.HIGH, "Database user.", group=GROUP)
     .define("connection.password", ConfigType.PASSWORD, None, None, Importance.HIGH, "Database password.",

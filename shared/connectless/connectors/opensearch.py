@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 
 import orjson
 
-from connectless.config import ConfigDef, ConfigType, Importance, NonEmptyString, Range, ValidString
+from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, Range, Validator, ValidString
 from connectless.connector import SinkConnector, SinkTask
 from connectless.data.json_values import to_plain
 from connectless.data.struct import Struct
@@ -63,9 +63,21 @@ MAX_RETRY_BACKOFF_MS = "max.retry.backoff.ms"
 READ_TIMEOUT_MS = "read.timeout.ms"
 VERIFY_CERTS = "ssl.verify.certificates"
 
+
+class NonEmptyUrls(Validator):
+    """At least one URL, none of them blank."""
+
+    def ensure_valid(self, name: str, value: Any) -> None:
+        if not value or any(not str(url).strip() for url in value):
+            raise ConfigError(name, value, "must name at least one URL, none of them empty")
+
+    def __str__(self) -> str:
+        return "non-empty list of URLs"
+
+
 CONFIG_DEF = (
     ConfigDef()
-    .define(CONNECTION_URL, ConfigType.LIST, validator=None, importance=Importance.HIGH,
+    .define(CONNECTION_URL, ConfigType.LIST, validator=NonEmptyUrls(), importance=Importance.HIGH,
             documentation="OpenSearch/Elasticsearch HTTP URLs, e.g. https://search-x.eu-west-1.es.amazonaws.com.")
     .define(CONNECTION_USERNAME, ConfigType.STRING, None, None, Importance.MEDIUM, "Basic auth user.")
     .define(CONNECTION_PASSWORD, ConfigType.PASSWORD, None, None, Importance.MEDIUM, "Basic auth password.")
@@ -224,10 +236,6 @@ class OpenSearchSinkTask(SinkTask):
 
     def start(self, props: Mapping[str, str]) -> None:
         config = CONFIG_DEF.parse(props)
-        if not config[CONNECTION_URL]:
-            raise ConnectError(f"{CONNECTION_URL} must name at least one URL")
-        for url in config[CONNECTION_URL]:
-            NonEmptyString()(CONNECTION_URL, url)
         self.key_ignore: bool = config[KEY_IGNORE]
         self.upsert = str(config[WRITE_METHOD]).lower() == "upsert"
         self.on_null = str(config[NULL_VALUES]).lower()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from connectless.config import ConfigDef, ConfigType, Importance, Range, ValidString
+from connectless.config import ConfigDef, ConfigType, Importance, NonEmptyString, Range, ValidString
 from connectless.connector import SinkConnector, SinkTask
 from connectless.connectors.aws_errors import is_retriable
 from connectless.connectors.sink_values import plain
@@ -42,7 +42,7 @@ TIME_PARTITIONER = "io.confluent.connect.storage.partitioner.TimeBasedPartitione
 GROUP = "S3"
 CONFIG_DEF = (
     ConfigDef()
-    .define("s3.bucket.name", ConfigType.STRING, importance=Importance.HIGH, group=GROUP,
+    .define("s3.bucket.name", ConfigType.STRING, validator=NonEmptyString(), importance=Importance.HIGH, group=GROUP,
             documentation="The S3 bucket.")
     .define("s3.region", ConfigType.STRING, None, None, Importance.MEDIUM,
             "The bucket's region (default: the environment's).", group=GROUP)

@@ -14,7 +14,7 @@ from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, V
 from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndValue
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from connectless.data.schema import Schema
     from connectless.records import Headers
@@ -69,6 +69,19 @@ class Converter(ABC):
         `to_connect_data(...).value` when that schema is always None and a null gives a null. It may raise where
         to_connect_data would not: the record is then converted again through to_connect_data."""
         return None
+
+    def schemaless_batch_reader(self) -> Callable[[Sequence[bytes | None]], list[Any]] | None:
+        """`schemaless_reader` over a run of records at once, or None when there is none: a function of a list
+        of byte strings (None for a null) that returns the reader's value of each (None for a null). It may raise
+        where the reader would for one of them: the run is then converted record by record."""
+        read = self.schemaless_reader()
+        if read is None:
+            return None
+
+        def read_each(datas: Sequence[bytes | None]) -> list[Any]:
+            return [None if data is None else read(data) for data in datas]
+
+        return read_each
 
     def close(self) -> None:
         """Release resources; called once, when the task stops."""

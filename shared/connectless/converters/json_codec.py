@@ -23,6 +23,7 @@ from connectless.data.errors import DataError
 from connectless.data.schema import Type
 from connectless.data.struct import Struct
 from connectless.data.values_convert import (
+    Float32,
     date_from_days,
     java_decimal_str,
     java_double_str,
@@ -340,6 +341,8 @@ def orjson_default(value: Any) -> Any:
     """orjson's fallback for types it does not write itself, as Kafka treats them without a schema."""
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(value).decode("ascii")
+    if type(value) is Float32:  # orjson writes only exact floats
+        return _memo_fragment(_FLOAT_MEMO, float(value), java_float_str)
     if isinstance(value, Struct):
         raise DataError("Mismatching schema.")  # Kafka cannot write a Struct without its schema
     raise _no_schema_type(value)
@@ -354,6 +357,8 @@ def encode_schemaless(value: Any) -> Any:
             return value
         raise _no_schema_type(value)
     if isinstance(value, float):
+        if type(value) is Float32:  # Jackson writes a Float as Float.toString: 0.1, not 0.10000000149011612
+            return _memo_fragment(_FLOAT_MEMO, float(value), java_float_str)
         return json_double(value)
     if isinstance(value, list | tuple):
         return [encode_schemaless(item) for item in value]

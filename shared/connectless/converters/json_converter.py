@@ -18,7 +18,7 @@ from __future__ import annotations
 import decimal
 import json
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 import orjson
 
@@ -39,7 +39,7 @@ from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndVa
 from connectless.plugins import PluginKind, default_aliases, register
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from connectless.converters.json_codec import Codec
     from connectless.data.schema import Schema
@@ -149,6 +149,20 @@ def read_schemaless(data: bytes) -> Any:
         return orjson.loads(data)
     tree = _loads_lenient(data, exact=True)
     return None if tree is _MISSING else decode_schemaless(tree)
+
+
+def read_schemaless_run(datas: Sequence[bytes | None]) -> list[Any]:
+    """`read_schemaless` of each of `datas` (None for a null), a run at a time: the check for the numbers only the
+    exact parse reads right is made once over the whole run (joined by a newline, which is neither a digit nor
+    "-", so no match spans two records), and orjson.loads is mapped over the run from C."""
+    present = cast("list[bytes]", [data for data in datas if data is not None] if None in datas else datas)
+    joined = b"\n".join(present)
+    read = (
+        orjson.loads if b"-0" not in joined and _LONG_DIGITS not in joined.translate(_DIGIT_MASK) else read_schemaless
+    )
+    if present is datas:
+        return list(map(read, present))
+    return [None if data is None else read(data) for data in datas]
 
 
 def _reject_constant(name: str) -> Any:
@@ -289,6 +303,10 @@ class JsonConverter(DataAndHeaderConverter):
         """read_schemaless when schemas are off: to_connect_data's fast case (the rest raise and go the long
         way: lenient numbers, empty bytes, non-JSON)."""
         return read_schemaless if not self.schemas_enabled and self._content is None else None
+
+    def schemaless_batch_reader(self) -> Callable[[Sequence[bytes | None]], list[Any]] | None:
+        """read_schemaless_run when schemas are off (see schemaless_reader)."""
+        return read_schemaless_run if not self.schemas_enabled and self._content is None else None
 
     def to_connect_data(self, topic: str, data: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
         if data is None:

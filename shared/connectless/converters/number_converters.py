@@ -1,8 +1,10 @@
 """The fixed-width converters of org.apache.kafka.connect.converters: Short, Integer, Long, Float, Double, Boolean.
 
 Values are big-endian, as Kafka's ShortSerializer, IntegerSerializer, ... write them; reading always yields the
-converter's optional schema. Deviation: the float converters also accept a Python int (Java would reject an
-Integer for a Float), since Python code rarely distinguishes 1 from 1.0.
+converter's optional schema. A value whose schema is another number type fails, as the Java value of that
+type fails Kafka's serializer (a Cast to int8 before a LongConverter). Deviation: without a schema the float
+converters also accept a Python int and FloatConverter a plain float (Java would reject an Integer or a Double
+for a Float), since Python code rarely distinguishes 1 from 1.0 or a float's width.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from connectless.data.schema import (
     Type,
 )
 from connectless.data.schema_and_value import SchemaAndValue
+from connectless.data.values_convert import Float32
 from connectless.plugins import PluginKind, default_aliases, register
 
 if TYPE_CHECKING:
@@ -50,6 +53,9 @@ class NumberConverter(DataAndHeaderConverter):
     ) -> bytes | None:
         if value is None:
             return None
+        kind = schema.type if schema is not None else _SCHEMALESS.get(type(value))
+        if kind in _JAVA_NUMBER_CLASSES and kind is not self.SCHEMA.type:  # Kafka's serializer casts: it fails
+            raise DataError(f"Failed to serialize to {self.TYPE_NAME.upper()} (was {_JAVA_NUMBER_CLASSES[kind]})")
         try:
             return self.FORMAT.pack(self._check(value))
         except struct.error as exc:
@@ -76,6 +82,17 @@ class _FloatingConverter(NumberConverter):
             except OverflowError:
                 return math.copysign(math.inf, value)
         raise DataError(f"Failed to serialize to {self.TYPE_NAME} (was {type(value).__name__})")
+
+
+_JAVA_NUMBER_CLASSES = {
+    Type.INT8: "class java.lang.Byte",
+    Type.INT16: "class java.lang.Short",
+    Type.INT32: "class java.lang.Integer",
+    Type.INT64: "class java.lang.Long",
+    Type.FLOAT32: "class java.lang.Float",
+    Type.FLOAT64: "class java.lang.Double",
+}
+_SCHEMALESS = {Float32: Type.FLOAT32}  # the one schemaless value whose Java class is known (a Cast to float32)
 
 
 def _class(name: str) -> str:

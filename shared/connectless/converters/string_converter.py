@@ -21,7 +21,7 @@ from connectless.converters.base import KEY, TYPE_CONFIG, DataAndHeaderConverter
 from connectless.data.schema import OPTIONAL_STRING_SCHEMA, Type
 from connectless.data.schema_and_value import SchemaAndValue
 from connectless.data.struct import Struct
-from connectless.data.values_convert import java_decimal_str, java_double_str, java_float_str, java_millis
+from connectless.data.values_convert import Float32, java_decimal_str, java_double_str, java_float_str, java_millis
 from connectless.plugins import PluginKind, default_aliases, register
 
 if TYPE_CHECKING:
@@ -85,7 +85,8 @@ def java_to_string(value: Any, schema: Schema | None = None) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return java_float_str(value) if schema is not None and schema.type is Type.FLOAT32 else java_double_str(value)
+        single = type(value) is Float32 or (schema is not None and schema.type is Type.FLOAT32)
+        return java_float_str(value) if single else java_double_str(value)
     if isinstance(value, decimal.Decimal):
         return java_decimal_str(value)
     if isinstance(value, bytes | bytearray | memoryview):

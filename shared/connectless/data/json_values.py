@@ -23,7 +23,7 @@ def to_plain(value: Any) -> Any:
         return [to_plain(v) for v in value]
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, decimal.Decimal):
+    if isinstance(value, decimal.Decimal | float) and type(value) is not float:  # a Float32 too: orjson wants floats
         return float(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
@@ -77,8 +77,10 @@ def to_json_line(value: Any) -> bytes:
         return orjson.dumps(value, default=_default, option=_LINE)
     if kind is Struct:
         names = _flat_names(value.schema)
-        if names is not None:  # the values go to orjson as they are: one dict, no to_plain walk
-            return orjson.dumps(dict(zip(names, value._values, strict=True)), default=_default, option=_LINE)
+        values = value._values
+        if names is not None and len(values) == len(names):  # the values to orjson as they are: no to_plain walk
+            line = dict(zip(names, values, strict=False))  # lengths checked above, more cheaply than strict=True
+            return orjson.dumps(line, default=_default, option=_LINE)
     if kind is str:
         return value.encode() + b"\n"
     return to_json_text(value).encode() + b"\n"

@@ -103,8 +103,11 @@ def infer_schema(value: Any) -> Schema | None:
             if low <= value <= high:
                 return Schema(type=schema_type)
         return None
+    from connectless.data.values_convert import Float32
+
     simple = {
         float: Type.FLOAT64,
+        Float32: Type.FLOAT32,
         str: Type.STRING,
         bytes: Type.BYTES,
         bytearray: Type.BYTES,

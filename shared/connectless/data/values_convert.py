@@ -49,6 +49,19 @@ def double_to_long(value: float) -> int:
     return int(value)
 
 
+class Float32(float):
+    """A single-precision number without a schema: Java's Float where a schemaless value is a Double.
+
+    Only a schemaless cast to float32 makes one. It prints as Float.toString does (`0.1`, where the double it
+    holds prints `0.10000000149011612`) and infers the FLOAT32 schema. Arithmetic on it gives a plain float.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Float32({float(self)!r})"
+
+
 def to_float32(value: float) -> float:
     """`value` rounded to single precision, as Java's `(float)` cast (overflow becomes infinity)."""
     try:
@@ -99,9 +112,21 @@ def _scientific_digits(text: str) -> tuple[str, int]:
     return mantissa.replace(".", "").rstrip("0") or "0", int(exponent)
 
 
-def _two_digits_if_one(value: float, digits: str, exponent: int) -> tuple[str, int]:
-    # JDK 19+ picks, when one digit would do, the closest of the one- and two-digit decimals (4.9E-324).
-    return _scientific_digits(f"{value:.1e}") if len(digits) == 1 else (digits, exponent)
+def _two_digits_if_one(value: float, digits: str, exponent: int, single: bool = False) -> tuple[str, int]:
+    """JDK 19+'s Double/Float.toString: when one digit would do, the closest two-digit decimal that still names
+    `value` (Double.MIN_VALUE prints 4.9E-324, not 5.0E-324)."""
+    if len(digits) != 1:
+        return digits, exponent
+    with decimal.localcontext(prec=1100):  # a double's exact value has up to 767 significant digits
+        exact = decimal.Decimal(value)
+        unit = exact.adjusted() - 1  # the two-digit decimals next to `value` step by 10**unit
+        tenths = exact.scaleb(-unit).to_integral_value(decimal.ROUND_FLOOR)
+        nearest = sorted((tenths, tenths + 1), key=lambda t: (abs(t.scaleb(unit) - exact), int(t) % 2))
+    for candidate in (t.scaleb(unit) for t in nearest):
+        named = float(candidate)
+        if (to_float32(named) if single else named) == value:
+            return _scientific_digits(f"{candidate:e}")
+    return digits, exponent
 
 
 def java_double_str(value: float) -> str:
@@ -136,7 +161,7 @@ def java_float_str(value: float) -> str:
         if to_float32(float(candidate)) == magnitude:
             text = candidate
             break
-    digits, exponent = _two_digits_if_one(magnitude, *_scientific_digits(text))
+    digits, exponent = _two_digits_if_one(magnitude, *_scientific_digits(text), single=True)
     return _java_fp(single < 0, digits, exponent)
 
 
@@ -450,7 +475,7 @@ def _append(out: list[str], value: Any, embedded: bool, schema: Schema | None) -
     elif isinstance(value, int):
         out.append(str(value))
     elif isinstance(value, float):
-        single = schema is not None and schema.type is Type.FLOAT32
+        single = type(value) is Float32 or (schema is not None and schema.type is Type.FLOAT32)
         out.append(java_float_str(value) if single else java_double_str(value))
     elif isinstance(value, decimal.Decimal):
         out.append(java_decimal_str(value))

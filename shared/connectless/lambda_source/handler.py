@@ -156,6 +156,8 @@ class SourceTaskHandler(TaskHandlerBase):
     FUNCTION_NAME = "connectless-source"
     DONE_MESSAGE = "source run done"
     FAILED_MESSAGE = "source task failed; its status is FAILED"
+    # e.g. the state topics unreadable during a broker outage: nothing ran, the next scheduled run retries
+    FAILED_BEFORE_TASK_MESSAGE = "source invocation failed before its task ran; the task's status is unchanged"
 
     def __init__(
         self,

@@ -44,3 +44,10 @@ class ExecutionFailedError(ManagerError):
     """The manager's workflow ran and failed; the message is its cause."""
 
     status = 500
+
+
+class TaskApplyError(ManagerError):
+    """An item of the Map failed (the others ran to their end): Record status raises it, so RollBack runs."""
+
+    def __init__(self, failures: list[str]) -> None:
+        super().__init__("; ".join(failures))

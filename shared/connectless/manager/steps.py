@@ -27,7 +27,7 @@ from connectless.connector_config import (
 from connectless.manager import lambda_config
 from connectless.manager.aws_sinks import check_sink_config
 from connectless.manager.backends.base import Op, TaskUnit
-from connectless.manager.errors import BadRequestError, ConnectorNotFoundError
+from connectless.manager.errors import BadRequestError, ConnectorNotFoundError, TaskApplyError
 from connectless.manager.request import Action, ManagerRequest
 from connectless.runtime.contexts import RuntimeConnectorContext
 from connectless.storage import State, Status, TargetState
@@ -229,6 +229,10 @@ def apply(state: ConnectState, backend: Backend, request: ManagerRequest, unit: 
 def record_status(state: ConnectState, request: ManagerRequest, planned: Mapping[str, Any],
                   applied: Sequence[Mapping[str, Any]]) -> dict[str, Any]:  # fmt: skip
     name, worker = request.connector, state.worker_id
+    failed = [a for a in applied if a.get("error")]
+    if failed:  # the ASL's Map caught them per item: every other item has ended, the roll-back comes next
+        raise TaskApplyError([f"task {a['task']}: {a['error'].get('Cause') or a['error'].get('Error')}"
+                              for a in failed])  # fmt: skip
     removed = [int(a["task"]) for a in applied if a["op"] == Op.REMOVE.value]
     for task in removed:
         state.statuses.log.send(f"{TASK_STATUS_PREFIX}{name}-{task}".encode(), None).wait()
@@ -243,7 +247,7 @@ def record_status(state: ConnectState, request: ManagerRequest, planned: Mapping
         state.configs.remove_connector(name)
         return {"connector": name, "state": None}
     for entry in applied:
-        if entry["state"] is not None:
+        if entry.get("state") is not None:
             state.statuses.put_task(name, int(entry["task"]), Status(State(entry["state"]), worker))
     target = TargetState(planned["target_state"])
     if request.action is not Action.RESTART or request.task is None:

@@ -90,6 +90,8 @@ def _plain(value: Any) -> Any:
         return dict(items())
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, float):  # a Float32 (orjson writes only exact floats)
+        return float(value)
     return str(value)
 
 

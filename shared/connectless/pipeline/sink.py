@@ -67,6 +67,8 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         read_key, read_value = self.key_converter.schemaless_reader(), self.value_converter.schemaless_reader()
         if read_key is not None and read_value is not None:
             self._read_key, self._read_value = read_key, read_value
+            self._read_keys = self.key_converter.schemaless_batch_reader()
+            self._read_values = self.value_converter.schemaless_batch_reader()
             steps, transform = self.chain.value_map_steps(), self._transform
             if transform is None:
                 self._process_fast = self._process_schemaless_unchained  # type: ignore[method-assign]
@@ -75,9 +77,13 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                 self._value_steps: tuple[MapStep, ...] = steps or ()
                 chained = self._process_schemaless if steps is None else self._process_schemaless_mapped
                 self._process_fast = chained  # type: ignore[method-assign]
-        elif self._transform is not None:
-            # the record _process_fast builds is its own: a fused value-side chain may set the result on it
-            self._transform = self.chain.owned_value_rewrite() or self._transform
+        else:
+            if self._transform is not None:
+                # the record _process_fast builds is its own: a fused value-side chain may set the result on it
+                self._transform = self.chain.owned_value_rewrite() or self._transform
+            if read_key is not None:  # a schemaless key (JSON without schemas, String) beside a schema'd value
+                self._read_key = read_key
+                self._process_fast = self._process_schemaless_key  # type: ignore[method-assign]
 
     def _process_schemaless(self, raw: RawRecord) -> SinkRecord | None:
         """_process_fast for converters whose schema is always None (JsonConverter, schemas.enable=false), with a
@@ -105,10 +111,61 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         ToleranceExceededError (nothing after it is processed).
 
         With schemaless converters and a chain of value map steps, the loop is written out here (no call per
-        record to `process`, the fast path's body inlined); it does exactly what `process` does, record for
-        record (tests/unit/pipeline check the two against each other)."""
+        record to `process`, the fast path's body inlined) and the run's keys and values are read by the
+        converters' batch readers, one call each; it does exactly what `process` does, record for record
+        (tests/unit/pipeline check the two against each other). When a batch reader raises (one record of the run
+        is not what the fast path reads), the run is read record by record instead."""
         if not self._optimistic or self._process_fast != self._process_schemaless_mapped:
             return self._process_each_into(raws, records, originals)
+        read_keys, read_values = self._read_keys, self._read_values
+        if read_keys is None or read_values is None:
+            return self._process_mapped_into(raws, records, originals)
+        try:
+            keys = read_keys([raw.key for raw in raws])
+            values = read_values([raw.value for raw in raws])
+        except Exception:
+            return self._process_mapped_into(raws, records, originals)
+        steps, chained = self._value_steps, self._chained
+        append, keep = records.append, originals.append
+        dropped = 0
+        for index, raw in enumerate(raws):
+            record: SinkRecord | None
+            try:
+                record = SinkRecord(
+                    raw.topic,
+                    raw.partition,
+                    None,
+                    keys[index],
+                    None,
+                    values[index],
+                    raw.timestamp,
+                    self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+                    raw.offset,
+                    raw.timestamp_type,
+                )
+                mapped = record.value
+                if type(mapped) is dict:
+                    for step in steps:
+                        mapped = step(record, mapped)
+                    record.value = mapped
+                else:
+                    record = chained(record)
+            except Exception:
+                try:
+                    record = self._process_staged(raw)
+                except ToleranceExceededError as error:
+                    return dropped, index, error
+            if record is None:
+                dropped += 1
+                continue
+            append(record)
+            keep(raw)
+        return dropped, None, None
+
+    def _process_mapped_into(
+        self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        """process_into's loop with each key and value read on its own (a run the batch readers refused)."""
         read_key, read_value, steps, chained = self._read_key, self._read_value, self._value_steps, self._chained
         append, keep = records.append, originals.append
         dropped = 0
@@ -150,11 +207,19 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
     def _process_each_into(
         self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
     ) -> tuple[int, int | None, ToleranceExceededError | None]:
-        process = self.process
+        # `process` written out (one call less per record, as converters with schemas such as Avro's take this way)
+        fast = self._process_fast if self._optimistic else None
+        staged = self._process_staged
         dropped = 0
         for index, raw in enumerate(raws):
             try:
-                record = process(raw)
+                if fast is None:
+                    record = staged(raw)
+                else:
+                    try:
+                        record = fast(raw)
+                    except Exception:
+                        record = staged(raw)
             except ToleranceExceededError as error:
                 return dropped, index, error
             if record is None:
@@ -182,8 +247,39 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
 
     def _process_fast(self, raw: RawRecord) -> SinkRecord | None:
         topic = raw.topic
-        headers = self._convert_headers(raw) if raw.headers else EMPTY_HEADERS
-        record = _record(raw, self._key_to_connect(topic, raw.key), self._value_to_connect(topic, raw.value), headers)
+        key_schema, key = self._key_to_connect(topic, raw.key)
+        value_schema, value = self._value_to_connect(topic, raw.value)
+        record = SinkRecord(
+            topic,
+            raw.partition,
+            key_schema,
+            key,
+            value_schema,
+            value,
+            raw.timestamp,
+            self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+            raw.offset,
+            raw.timestamp_type,
+        )
+        return record if self._transform is None else self._transform(record)
+
+    def _process_schemaless_key(self, raw: RawRecord) -> SinkRecord | None:
+        """_process_fast with the key read by the key converter's schemaless reader (the value as usual): an
+        Avro, Protobuf or JSON Schema value keyed by plain JSON or strings."""
+        key = raw.key
+        value_schema, value = self._value_to_connect(raw.topic, raw.value)
+        record = SinkRecord(
+            raw.topic,
+            raw.partition,
+            None,
+            None if key is None else self._read_key(key),
+            value_schema,
+            value,
+            raw.timestamp,
+            self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+            raw.offset,
+            raw.timestamp_type,
+        )
         return record if self._transform is None else self._transform(record)
 
     def _process_staged(self, raw: RawRecord) -> SinkRecord | None:

@@ -70,13 +70,17 @@ class TaskFunction(Generic[H]):
             failed = self.handler_class.failed_result(event, connector)
             failed.task_failures = 1
             self._put_metrics(failed.metrics(time.perf_counter() - start))
-            self.logger.exception(self.handler_class.FAILED_MESSAGE, exc_info=built_error)
+            message = self.handler_class.FAILED_BEFORE_TASK_MESSAGE or self.handler_class.FAILED_MESSAGE
+            self.logger.exception(message, exc_info=built_error)
             raise built_error
         result = handler.invoke(event, context, connector)
         self._put_metrics(result.metrics(time.perf_counter() - start))
         if result.error is not None:
             if handler.counts_as_failure(result.error):
-                self.logger.exception(self.handler_class.FAILED_MESSAGE, exc_info=result.error)
+                message = self.handler_class.FAILED_MESSAGE
+                if result.before_task:
+                    message = self.handler_class.FAILED_BEFORE_TASK_MESSAGE or message
+                self.logger.exception(message, exc_info=result.error)
             raise result.error
         if self.handler_class.FREEZE_WARM_STATE:
             self._freeze_warm_state()

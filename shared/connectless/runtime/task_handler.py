@@ -33,6 +33,7 @@ class TaskResult:
 
     task_failures: int = 0  # tasks this invocation set FAILED: the function's TaskFailures metric
     error: BaseException | None = field(default=None, repr=False, compare=False)  # why the invocation failed
+    before_task: bool = field(default=False, repr=False, compare=False)  # it failed with no task set FAILED
 
     def response(self) -> dict[str, Any]:
         """What the function returns."""
@@ -67,6 +68,7 @@ class TaskHandlerBase:
     FUNCTION_NAME: ClassVar[str] = "connectless"  # the worker id off Lambda
     DONE_MESSAGE: ClassVar[str] = "invocation done"
     FAILED_MESSAGE: ClassVar[str] = "invocation failed"
+    FAILED_BEFORE_TASK_MESSAGE: ClassVar[str | None] = None  # when it differs: nothing was set FAILED
     FREEZE_WARM_STATE: ClassVar[bool] = False  # gc.freeze() once the first invocation loaded everything
 
     def __init__(self, statuses: StatusStore | None, worker_id: str) -> None:
@@ -119,8 +121,9 @@ class TaskHandlerBase:
             result = self.failed_result(event, connector)
             result.error = exc
         result.task_failures = self.task_failures - before
-        if result.error is not None and self.counts_as_failure(result.error):
-            result.task_failures = max(result.task_failures, 1)  # failed before the task ran (stores, Kafka, event)
+        if result.error is not None and self.counts_as_failure(result.error) and result.task_failures == 0:
+            result.before_task = True  # before the task ran (the state stores, Kafka, the event): counted too, once
+            result.task_failures = 1
         return result
 
     def _invoke(self, event: Mapping[str, Any], context: Any, connector: str) -> TaskResult:

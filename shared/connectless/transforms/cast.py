@@ -5,14 +5,20 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
-import math
 import re
 from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import Validator
 from connectless.data import DataError, SchemaBuilder, Struct, Type, logical
-from connectless.data.values_convert import double_to_long, to_float32, wrap_int
+from connectless.data.values_convert import (
+    Float32,
+    double_to_long,
+    java_double_str,
+    java_float_str,
+    to_float32,
+    wrap_int,
+)
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
@@ -122,7 +128,13 @@ def _schemaless_type(value: Any) -> Type | None:
         return Type.BOOLEAN
     if isinstance(value, int):
         return Type.INT64
-    found = {float: Type.FLOAT64, str: Type.STRING, bytes: Type.BYTES, bytearray: Type.BYTES}.get(type(value))
+    found = {
+        float: Type.FLOAT64,
+        Float32: Type.FLOAT32,
+        str: Type.STRING,
+        bytes: Type.BYTES,
+        bytearray: Type.BYTES,
+    }.get(type(value))
     if found is not None:
         return found
     if isinstance(value, list):
@@ -187,34 +199,6 @@ def _as_boolean(value: Any) -> bool:
     raise DataError(f"Unexpected type in Cast transformation: {type_name(value)}")
 
 
-def java_double_to_string(value: float, single: bool = False) -> str:
-    """Java's Double.toString / Float.toString: shortest repr, scientific outside [1e-3, 1e7)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    number = decimal.Decimal(_shortest_repr(value, single))
-    if 1e-3 <= abs(value) < 1e7:
-        text = format(number, "f")
-        return text if "." in text else text + ".0"
-    sign, digit_tuple, exponent = number.normalize().as_tuple()
-    assert isinstance(exponent, int)
-    digits = "".join(map(str, digit_tuple))
-    return f"{'-' if sign else ''}{digits[0]}.{digits[1:] or '0'}E{len(digits) - 1 + exponent}"
-
-
-def _shortest_repr(value: float, single: bool) -> str:
-    if not single:
-        return repr(value)
-    for precision in range(1, 10):
-        text = f"{value:.{precision}g}"
-        if to_float32(float(text)) == value:
-            return text
-    return repr(value)  # pragma: no cover - nine digits always round-trip a float32
-
-
 def _date_string(millis: int) -> str:
     # Values.dateFormatFor: a time before 1970-01-02 looks like a Time, a whole day like a Date.
     moment = logical.EPOCH + dt.timedelta(milliseconds=millis)
@@ -230,7 +214,8 @@ def _as_string(value: Any, schema_type: Type | None) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return java_double_to_string(value, single=schema_type is Type.FLOAT32)
+        single = schema_type is Type.FLOAT32 or type(value) is Float32
+        return java_float_str(value) if single else java_double_str(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, dt.datetime):
@@ -260,11 +245,13 @@ def cast_value(schema: Schema | None, value: Any, target: Type) -> Any:
     if schema is not None and schema.name is not None and target is not Type.STRING:
         value = _encode_logical(schema, value)
     try:
-        return _CASTS[target](value, schema.type if schema is not None else None)
+        result = _CASTS[target](value, schema.type if schema is not None else None)
     except DataError:
         raise
     except (ValueError, OverflowError):
         raise DataError(f"Value ({value}) was out of range for requested data type") from None
+    # Without a schema only the value's class tells a Float from a Double (Kafka's JsonConverter writes 0.1)
+    return Float32(result) if schema is None and target is Type.FLOAT32 else result
 
 
 def _encode_logical(schema: Schema, value: Any) -> Any:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from connectless.config import ConfigDef, ConfigType, Importance, NonEmptyString
 from connectless.data import DataError, Type, logical
 from connectless.data.values_convert import (
+    Float32,
     convert_to_byte,
     convert_to_double,
     convert_to_float,
@@ -70,7 +71,7 @@ def null_value(value: Any) -> Any:
     if isinstance(value, int):
         return 0
     if isinstance(value, float):
-        return 0.0
+        return Float32(0.0) if type(value) is Float32 else 0.0
     if isinstance(value, decimal.Decimal):
         return decimal.Decimal(0)
     if isinstance(value, str):
@@ -117,7 +118,7 @@ def _number_type(value: Any, schema: Schema | None) -> Type | None:
     if isinstance(value, int):
         return Type.INT64  # a schemaless integer is a Java Long
     if isinstance(value, float):
-        return Type.FLOAT64
+        return Type.FLOAT32 if type(value) is Float32 else Type.FLOAT64
     return None
 
 
@@ -153,7 +154,10 @@ class MaskField(OperandRewrite):
                 return decimal.Decimal(replacement)
             number_type = _number_type(value, schema)
             if number_type is not None:
-                return _REPLACEMENT_CONVERSIONS[number_type](None, replacement)
+                converted = _REPLACEMENT_CONVERSIONS[number_type](None, replacement)
+                if schema is None and number_type is Type.FLOAT32 and converted is not None:
+                    return Float32(converted)
+                return converted
         except DataError:  # Values.convertToX's own message, in Java's words
             raise DataError(f"Unable to convert {replacement} (class java.lang.String) to a number") from None
         except (ValueError, ArithmeticError):  # MaskField's for BigDecimal's NumberFormatException

@@ -115,7 +115,8 @@ public final class KafkaConnectRunner {
         PrintStream answers = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         System.setOut(System.err);
         KafkaConnectRunner runner = new KafkaConnectRunner();
-        answers.println("{\"ready\":true}");
+        // The Java version decides how floats print: Float/Double.toString are shortest only from JDK 19.
+        answers.println("{\"ready\":true,\"java\":\"" + System.getProperty("java.specification.version") + "\"}");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
         while ((line = in.readLine()) != null) {

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     import db_servers
 
 pytestmark = pytest.mark.kafka
-WARM, RECORDS = 200, 3_000
+WARM, RECORDS = 200, 1_500
 CUT_S = 0.5  # the time left in the cut invocation's context
 SINK_APP = Path(__file__).resolve().parents[3] / "functions" / "sink_task" / "app.py"
 

@@ -32,12 +32,15 @@ TASKS = 4
 
 
 class FaultyBackend:
-    """The stack's backend, with a fault on the `fail_on`-th deploy and an optional pause before each apply."""
+    """The stack's backend, with a fault on the `fail_on`-th deploy, an optional pause before each apply, and an
+    optional pause before each deploy that does not fail (so the fault comes while other items are in flight)."""
 
-    def __init__(self, inner: Backend, fail_on: int | None = None, delay_s: float = 0.0) -> None:
+    def __init__(self, inner: Backend, fail_on: int | None = None, delay_s: float = 0.0,
+                 slow_others_s: float = 0.0) -> None:  # fmt: skip
         self.inner = inner
         self.fail_on = fail_on
         self.delay_s = delay_s
+        self.slow_others_s = slow_others_s
         self.deploys = 0
         self.lock = threading.Lock()
 
@@ -52,6 +55,7 @@ class FaultyBackend:
                 fault = self.deploys == self.fail_on
             if fault:
                 raise RuntimeError(f"injected fault deploying task {unit.task} of {unit.connector}")
+            time.sleep(self.slow_others_s)
         return self.inner.apply(unit)
 
 
@@ -77,7 +81,8 @@ def test_a_fault_mid_map_leaves_nothing_half_deployed(local_stack: LocalSamStack
     assert local_stack.endpoints is not None
     url, (state, backend) = local_stack.endpoints.rest_url, manager
     name = f"mf-{uuid.uuid4().hex[:8]}"
-    faulty = FaultyBackend(backend, fail_on=3)
+    # The other deploys still running when the fault comes: none of them may land after the roll-back.
+    faulty = FaultyBackend(backend, fail_on=3, slow_others_s=1.5)
     manager_steps.configure(state, faulty)
     created = requests.post(f"{url}/connectors", json=source(name), timeout=120)
     assert created.status_code == 500 and "injected fault" in created.json()["message"], created.text
@@ -85,6 +90,7 @@ def test_a_fault_mid_map_leaves_nothing_half_deployed(local_stack: LocalSamStack
     status = requests.get(f"{url}/connectors/{name}/status", timeout=30).json()
     assert status["connector"]["state"] == "FAILED" and "injected fault" in status["connector"]["trace"], status
     assert [t["state"] for t in status["tasks"]] == ["FAILED"] * TASKS, status
+    time.sleep(faulty.slow_others_s + 1.0)  # had a deploy still been in flight, it would have landed by now
     assert schedules(name) == []  # nothing of it runs
     executions = boto3.client("stepfunctions").list_executions(stateMachineArn=local_stack.endpoints.state_machine_arn)
     failed = [e for e in executions["executions"] if e["name"].startswith(name) and e["status"] == "FAILED"]

@@ -6,7 +6,7 @@ No request may get a 5xx, and every 4xx must carry Kafka Connect's `{"error_code
 error_code equal to the status. Path parameters named `connector` are drawn, one time in three, from the
 connectors the stacks hold, so requests reach the code behind the 404s; a test that deletes one re-creates it.
 
-FUZZ_EXAMPLES sets the examples per operation and per generation mode: 10 in `make test`, 150 in `make fuzz`
+FUZZ_EXAMPLES sets the examples per operation and per generation mode: 5 in `make test`, 150 in `make fuzz`
 (several hundred per operation and stack).
 Each stack's counts (requests per status) are printed in the summary of the run.
 """
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from fault_stacks import RunningStack
 
 pytestmark = pytest.mark.kafka
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 COUNTS: dict[str, collections.Counter[int]] = collections.defaultdict(collections.Counter)
 
 schema = schemathesis.openapi.from_dict(openapi_document())

@@ -4,18 +4,30 @@ broker (message classes built from descriptors: no protoc here)."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import decimal
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.confluent import meta_pb2
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from registry_interop import produce, run_sink, sink_config, topic_with, written
 
 import sink_fakes
-from connectless.converters.registry import ProtobufConverter
+from connectless.converters.registry import ProtobufConverter, protobuf_builtins
+from connectless.data.logical import (
+    DATE_NAME,
+    DATE_SCHEMA,
+    TIME_NAME,
+    TIME_SCHEMA,
+    TIMESTAMP_NAME,
+    TIMESTAMP_SCHEMA,
+    decimal_builder,
+)
 from connectless.data.schema import INT64_SCHEMA, STRING_SCHEMA, SchemaBuilder
 from connectless.data.struct import Struct
 
@@ -83,3 +95,100 @@ def test_connectless_output_is_read_by_confluents_protobuf_deserializer(
     shipment = message_class(package)  # the reader's own class, built from the same shape
     message = ProtobufDeserializer(shipment, OPTIONS)(data, SerializationContext(topic, MessageField.VALUE))
     assert (message.id, message.to, list(message.tags)) == (9, "Braga", [])
+
+
+def invoice_class(package: str) -> type:
+    """package <p>; message Invoice { confluent.type.Decimal amount = 1 [(confluent.field_meta) = {params: [{key:
+    "precision", value: "8"}, {key: "scale", value: "2"}]}]; google.type.Date due = 2; google.type.TimeOfDay cutoff =
+    3; google.protobuf.Timestamp at = 4; }  -- the shape Confluent's ProtobufConverter gives Connect's logical types"""
+    files = ["confluent/meta.proto", "confluent/type/decimal.proto", "google/type/date.proto",
+             "google/type/timeofday.proto", "google/protobuf/timestamp.proto"]  # fmt: skip
+    proto = descriptor_pb2.FileDescriptorProto(name=f"{package}.proto", package=package, syntax="proto3")
+    proto.dependency.extend(files)
+    invoice = proto.message_type.add(name="Invoice")
+    amount = invoice.field.add(name="amount", number=1, type=F.TYPE_MESSAGE, type_name=".confluent.type.Decimal")
+    amount.options.Extensions[meta_pb2.field_meta].params.update({"precision": "8", "scale": "2"})
+    for number, (name, kind) in enumerate(
+        [("due", ".google.type.Date"), ("cutoff", ".google.type.TimeOfDay"), ("at", ".google.protobuf.Timestamp")], 2
+    ):
+        invoice.field.add(name=name, number=number, type=F.TYPE_MESSAGE, type_name=kind, label=F.LABEL_OPTIONAL)
+    amount.label = F.LABEL_OPTIONAL
+    pool = descriptor_pool.DescriptorPool()
+    added: set[str] = set()
+    for name in files:
+        protobuf_builtins.add_to(pool, name, added)
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.Invoice"))
+
+
+AT = dt.datetime(2026, 3, 1, 8, 30, 0, 250000, tzinfo=dt.UTC)
+
+
+def test_confluent_logical_types_written_by_confluents_serializer_read_as_connect_decimal_date_time_timestamp(
+    kafka_bootstrap: str, kafka_admin: AdminClient, unique_topic: Callable[..., str], schema_registry_url: str
+) -> None:
+    topic = topic_with(kafka_admin, unique_topic, "proto-logical")
+    invoice = invoice_class("l" + uuid.uuid4().hex[:8])
+    serialize = ProtobufSerializer(invoice, SchemaRegistryClient({"url": schema_registry_url}), OPTIONS)
+    fields = invoice.DESCRIPTOR.fields_by_name
+
+    def kind(name: str) -> Any:  # the pool's own class of a field's message type
+        return message_factory.GetMessageClass(fields[name].message_type)
+
+    message = invoice(
+        amount=kind("amount")(value=(-1234567).to_bytes(3, "big", signed=True), precision=7, scale=2),
+        due=kind("due")(year=2026, month=2, day=28),
+        cutoff=kind("cutoff")(hours=17, minutes=5, seconds=9, nanos=7_000_000),
+        at=kind("at")(seconds=int(AT.timestamp()), nanos=250_000_000),
+    )
+    produce(kafka_bootstrap, topic, [serialize(message, SerializationContext(topic, MessageField.VALUE))])
+    config = sink_config(topic, schema_registry_url, "io.confluent.connect.protobuf.ProtobufConverter")
+    run_sink(kafka_bootstrap, config, lambda: len(sink_fakes.WRITTEN[config["name"]]) >= 1)
+
+    (value,) = written(config)
+    tag = "io.confluent.connect.protobuf.Tag"
+    assert value.schema.field("amount").schema == (
+        decimal_builder(2).optional().parameter("connect.decimal.precision", "8").parameter(tag, "1").build()
+    )
+    assert [value.schema.field(n).schema.name for n in ("due", "cutoff", "at")] == [
+        DATE_NAME,
+        TIME_NAME,
+        TIMESTAMP_NAME,
+    ]
+    assert value.get("amount") == decimal.Decimal("-12345.67")
+    assert (value.get("due"), value.get("cutoff"), value.get("at")) == (
+        dt.date(2026, 2, 28),
+        dt.time(17, 5, 9, 7000),
+        AT,
+    )
+
+
+def test_connectless_logical_types_are_read_by_confluents_protobuf_deserializer(
+    unique_topic: Callable[..., str], schema_registry_url: str
+) -> None:
+    topic = unique_topic("proto-logical-out")
+    package = "m" + uuid.uuid4().hex[:8]
+    schema = (SchemaBuilder.struct().name(f"{package}.Invoice")
+              .field("amount", decimal_builder(2).parameter("connect.decimal.precision", "8").build())
+              .field("due", DATE_SCHEMA).field("cutoff", TIME_SCHEMA).field("at", TIMESTAMP_SCHEMA)
+              .build())  # fmt: skip
+    converter = ProtobufConverter()
+    converter.configure({"schema.registry.url": schema_registry_url}, False)
+    value = (Struct(schema).put("amount", decimal.Decimal("-12345.67")).put("due", dt.date(2026, 2, 28))
+             .put("cutoff", dt.time(17, 5, 9, 7000)).put("at", AT))  # fmt: skip
+    data = converter.from_connect_data(topic, schema, value)
+    message = ProtobufDeserializer(invoice_class(package), OPTIONS)(
+        data, SerializationContext(topic, MessageField.VALUE)
+    )
+    assert (int.from_bytes(message.amount.value, "big", signed=True), message.amount.precision,
+            message.amount.scale) == (-1234567, 7, 2)  # fmt: skip
+    assert (message.due.year, message.due.month, message.due.day) == (2026, 2, 28)
+    assert (message.cutoff.hours, message.cutoff.minutes, message.cutoff.seconds, message.cutoff.nanos) == (
+        17, 5, 9, 7_000_000)  # fmt: skip
+    assert (message.at.seconds, message.at.nanos) == (int(AT.timestamp()), 250_000_000)
+    # the registry holds the schema Confluent's converter would: the Decimal's Connect params as field meta
+    registered = SchemaRegistryClient({"url": schema_registry_url}).get_latest_version(f"{topic}-value").schema
+    proto = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(registered.schema_str))
+    amount = proto.message_type[0].field[0]
+    assert amount.type_name == ".confluent.type.Decimal"
+    assert dict(amount.options.Extensions[meta_pb2.field_meta].params) == {"precision": "8", "scale": "2"}

@@ -59,6 +59,16 @@ def test_scale_model_caps_a_partition_at_one_pollers_payload() -> None:
         assert row["msk_connect_mcus"] == -(-row["records_per_s"] // 100_000)  # 10 µs a record per MCU
 
 
+def test_provisioned_pollers_are_billed_in_event_poller_units() -> None:
+    scale = report.scale_model(_results())
+    assert scale is not None
+    # 10,000 records/s of 500 B per partition: 5 MB/s, one poller each; an EPU holds 10 pollers and 20 MB/s
+    epus = {row["partitions"]: row["event_poller_units"] for row in scale["rows"]}
+    assert epus == {10: 3, 100: 25, 1000: 250}  # the payload decides: 50, 500, 5,000 MB/s over 20 MB/s an EPU
+    for row in scale["rows"]:
+        assert row["pollers_usd_per_month"] == pytest.approx(row["event_poller_units"] * 0.185 * 730)
+
+
 def test_scale_model_without_the_lambda_path_run() -> None:
     assert report.scale_model({"sink": {}}) is None
     assert report.function_cpu({"sink": {}}) is None

@@ -7,6 +7,7 @@ import decimal
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -258,6 +259,35 @@ def test_the_schemaless_reader_gives_what_to_connect_data_gives_or_raises(data: 
         return  # the pipeline converts such a record again through to_connect_data
     assert expected is not None and expected.schema is None
     assert got == expected.value and type(got) is type(expected.value)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.none(), _JSON_TEXT), max_size=8))
+def test_the_batch_reader_gives_what_the_reader_gives_or_raises(datas: list[bytes | None]) -> None:
+    converter = JsonConverter()
+    converter.configure({"schemas.enable": "false"}, False)
+    reader, batch_reader = converter.schemaless_reader(), converter.schemaless_batch_reader()
+    assert reader is not None and batch_reader is not None
+    expected: list[Any] = []
+    for data in datas:
+        try:
+            expected.append(None if data is None else reader(data))
+        except Exception:
+            with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the reader raised
+                batch_reader(datas)
+            return
+    got = batch_reader(datas)
+    assert got == expected and [type(v) for v in got] == [type(v) for v in expected]
+
+
+def test_the_batch_reader_reads_the_numbers_only_the_exact_parse_gets_right() -> None:
+    converter = JsonConverter()
+    converter.configure({"schemas.enable": "false"}, False)
+    batch_reader = converter.schemaless_batch_reader()
+    assert batch_reader is not None
+    # Jackson's readings: -0.0 is 0.0 (a BigDecimal), an integer past 64 bits keeps its low 64 bits.
+    got = batch_reader([b"1", b"-0.0", b"18446744073709551617", None])
+    assert got == [1, 0.0, 1, None]
 
 
 def test_there_is_no_schemaless_reader_with_schemas_on() -> None:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import decimal
 import uuid
 from typing import Any
 
 import pytest
 from confluent_kafka.schema_registry import Schema as RegistrySchema
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from confluent_kafka.schema_registry.confluent import meta_pb2
+from confluent_kafka.schema_registry.confluent.type import decimal_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
+from google.type import date_pb2, timeofday_pb2
 
-from connectless.converters.registry import ProtobufConverter, wire
+from connectless.converters.registry import ProtobufConverter, protobuf_data, wire
 from connectless.data.errors import DataError
-from connectless.data.logical import TIMESTAMP_SCHEMA
-from connectless.data.schema import INT32_SCHEMA, INT64_SCHEMA, STRING_SCHEMA, SchemaBuilder
+from connectless.data.logical import DATE_SCHEMA, TIME_SCHEMA, TIMESTAMP_SCHEMA, decimal_builder
+from connectless.data.schema import INT8_SCHEMA, INT16_SCHEMA, INT32_SCHEMA, INT64_SCHEMA, STRING_SCHEMA, SchemaBuilder
 from connectless.data.struct import Struct
 
 F = descriptor_pb2.FieldDescriptorProto
@@ -116,3 +120,61 @@ def test_bad_payloads_are_data_errors() -> None:
         conv.to_connect_data("t", wire.header(schema_id) + wire.message_indexes([5]) + b"")
     with pytest.raises(DataError, match="Failed to deserialize data for topic t to Protobuf"):
         conv.to_connect_data("t", wire.header(schema_id) + b"\x00" + b"\x08")  # a varint cut short
+
+
+def logical_schema() -> Any:
+    return (SchemaBuilder.struct().name("shop.Invoice")
+            .field("amount", decimal_builder(2).parameter("connect.decimal.precision", "10").build())
+            .field("due", DATE_SCHEMA).field("cutoff", TIME_SCHEMA).field("at", TIMESTAMP_SCHEMA)
+            .field("small", INT8_SCHEMA).field("mid", INT16_SCHEMA).build())  # fmt: skip
+
+
+def test_decimal_date_time_and_narrow_ints_are_written_as_confluent_types_and_read_back() -> None:
+    schema = logical_schema()
+    value = (Struct(schema).put("amount", decimal.Decimal("-1234.50")).put("due", dt.date(2026, 2, 28))
+             .put("cutoff", dt.time(23, 59, 58, 125000))
+             .put("at", dt.datetime(2026, 1, 1, 0, 0, 1, 500000, tzinfo=dt.UTC))
+             .put("small", -8).put("mid", 300))  # fmt: skip
+    conv = converter()
+    data = conv.from_connect_data("t", schema, value)
+    text = conv.registry.latest("t-value").schema.schema_str
+    proto = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(text))
+    assert set(proto.dependency) == {"confluent/type/decimal.proto", "confluent/meta.proto", "google/type/date.proto",
+                                     "google/type/timeofday.proto", "google/protobuf/timestamp.proto"}  # fmt: skip
+    fields = {f.name: f for f in proto.message_type[0].field}
+    assert [fields[n].type_name for n in ("amount", "due", "cutoff", "at")] == [".confluent.type.Decimal",
+        ".google.type.Date", ".google.type.TimeOfDay", ".google.protobuf.Timestamp"]  # fmt: skip
+    assert dict(fields["amount"].options.Extensions[meta_pb2.field_meta].params) == {"precision": "10", "scale": "2"}
+    assert dict(fields["small"].options.Extensions[meta_pb2.field_meta].params) == {"connect.type": "int8"}
+
+    back = conv.to_connect_data("t", data)
+    assert back.schema.field("amount").schema == decimal_builder(2).optional().parameter(
+        "connect.decimal.precision", "10").parameter("io.confluent.connect.protobuf.Tag", "1").build()  # fmt: skip
+    assert back.schema.field("small").schema.type.value == "int8"
+    assert back.schema.field("mid").schema.type.value == "int16"
+    assert (
+        back.value.get("amount") == decimal.Decimal("-1234.50") and back.value.get("amount").as_tuple().exponent == -2
+    )
+    assert back.value.get("due") == dt.date(2026, 2, 28)
+    assert back.value.get("cutoff") == dt.time(23, 59, 58, 125000)
+    assert back.value.get("at") == dt.datetime(2026, 1, 1, 0, 0, 1, 500000, tzinfo=dt.UTC)
+    assert (back.value.get("small"), back.value.get("mid")) == (-8, 300)
+
+
+def test_confluent_decimal_bytes_and_sub_millisecond_times_read_as_confluent_reads_them() -> None:
+    invoice = decimal_pb2.Decimal(value=(-123450).to_bytes(3, "big", signed=True), precision=6, scale=2)
+    assert protobuf_data._read_decimal(invoice) == decimal.Decimal("-1234.50")  # noqa: SLF001
+    rounded = decimal_pb2.Decimal(value=(123456).to_bytes(3, "big", signed=True), precision=4, scale=3)
+    assert str(protobuf_data._read_decimal(rounded)) == "123.5"  # noqa: SLF001  MathContext(4), HALF_UP
+    at = timestamp_pb2.Timestamp(seconds=-1, nanos=999_999_999)
+    assert protobuf_data._read_timestamp(at) == dt.datetime(1969, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC)  # noqa: SLF001
+    late = timeofday_pb2.TimeOfDay(hours=1, minutes=2, seconds=3, nanos=4_999_999)
+    assert protobuf_data._read_time(late) == dt.time(1, 2, 3, 4000)  # noqa: SLF001
+    with pytest.raises(DataError, match="Invalid google.type.Date"):
+        protobuf_data._read_date(date_pb2.Date(year=2026, month=2, day=30))  # noqa: SLF001
+
+
+def test_a_decimal_that_is_not_finite_is_refused() -> None:
+    schema = logical_schema()
+    with pytest.raises(DataError, match="Decimal value NaN is not finite"):
+        converter().from_connect_data("t", schema, Struct(schema).put("amount", decimal.Decimal("NaN")))

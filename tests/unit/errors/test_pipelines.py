@@ -321,7 +321,18 @@ MIXED = [
     raw(b'{"id": 3, "ts": 5}', key=b"1", headers=(("h", b"3"), ("n", None))),
 ]
 
+# Every key and value readable by the batch readers (one call per run), numbers the exact parse reads among them.
+READABLE = [
+    raw(b'{"id": 1, "ts": 1700000000000}', key=b"7"),
+    raw(b'{"id": 1, "ts": "not a time"}', key=None),  # read, then the transform fails: reported
+    raw(b"[1, 2]", key=b"7"),
+    raw(None, key=b"7"),
+    raw(b'{"id": -0.0, "ts": 12345678901234567890123}', key=b"-0"),
+    raw(b'{"id": 3, "ts": 5}', key=b"1", headers=(("h", b"3"), ("n", None))),
+]
 
+
+@pytest.mark.parametrize("batch", [MIXED, READABLE], ids=["a-record-the-batch-reader-refuses", "readable"])
 @pytest.mark.parametrize(
     "extra",
     [
@@ -336,15 +347,15 @@ MIXED = [
     ],
     ids=["mapped", "staged", "other-chain"],
 )
-def test_process_into_is_process_record_for_record(extra: dict[str, str]) -> None:
+def test_process_into_is_process_record_for_record(extra: dict[str, str], batch: list[RawRecord]) -> None:
     one, one_reports = sink({**MAPPED, **extra})
     run, run_reports = sink({**MAPPED, **extra})
     assert (run._process_fast == run._process_schemaless_mapped) is ("transforms" not in extra)
     assert run._optimistic is ("errors.retry.timeout" not in extra)
-    expected = [(r, one.process(r)) for r in MIXED]
+    expected = [(r, one.process(r)) for r in batch]
     records: list[SinkRecord] = [SinkRecord("earlier", 0, None, None, None, None)]  # appended to, not replaced
     originals: list[RawRecord] = [raw(b"{}")]
-    dropped, stopped_at, error = run.process_into(MIXED, records, originals)
+    dropped, stopped_at, error = run.process_into(batch, records, originals)
     assert (stopped_at, error) == (None, None)
     assert records[1:] == [record for _, record in expected if record is not None]
     assert originals[1:] == [r for r, record in expected if record is not None]
@@ -387,3 +398,23 @@ def test_the_owned_struct_path_gives_the_staged_record(record: RawRecord) -> Non
     assert [(c.stage, c.executing_class_name) for c in fast_reports.contexts] == [
         (c.stage, c.executing_class_name) for c in staged_reports.contexts
     ]
+
+
+@pytest.mark.parametrize(
+    ("record", "stages"),
+    [
+        (raw(_envelope(5), key=b"7"), []),
+        (raw(_envelope(5), key=None), []),
+        (raw(_envelope(5), key=b"{broken"), [Stage.KEY_CONVERTER]),
+        (raw(b"{broken", key=b"{broken"), [Stage.KEY_CONVERTER]),  # both fail: the key is reported (Kafka's order)
+        (raw(b"{broken", key=b"7"), [Stage.VALUE_CONVERTER]),
+        (raw(None, key=b'"k"'), []),
+    ],
+    ids=["keyed", "no-key", "bad-key", "both-bad", "bad-value", "tombstone"],
+)
+def test_the_schemaless_key_path_gives_the_staged_record(record: RawRecord, stages: list[Stage]) -> None:
+    fast, fast_reports = sink(ENVELOPE_MAPPED)
+    staged, staged_reports = sink({**ENVELOPE_MAPPED, "errors.retry.timeout": "1"})
+    assert fast._process_fast == fast._process_schemaless_key  # a schemaless key beside a value with schemas
+    assert fast.process(record) == staged.process(record)
+    assert [c.stage for c in fast_reports.contexts] == [c.stage for c in staged_reports.contexts] == stages

@@ -22,8 +22,8 @@ from connectless.data import (
     Type,
     logical,
 )
+from connectless.data.values_convert import Float32, java_double_str, java_float_str
 from connectless.transforms import CastKey, CastValue
-from connectless.transforms.cast import java_double_to_string
 
 
 def cast_whole(value: Any, target: str, schema: Any = None) -> Any:
@@ -213,7 +213,20 @@ def test_spec_errors(spec: str, message: str) -> None:
         (float("-inf"), False, "-Infinity"),
         (0.10000000149011612, True, "0.1"),
         (-0.0, False, "-0.0"),
+        # JDK 19+: where one digit would do, the closest two-digit decimal naming the value
+        (5e-324, False, "4.9E-324"),
+        (1e-323, False, "9.9E-324"),
+        (1e23, False, "1.0E23"),
+        (1e-45, True, "1.4E-45"),
     ],
 )
 def test_java_double_to_string(value: float, single: bool, text: str) -> None:
-    assert java_double_to_string(value, single) == text
+    assert (java_float_str(value) if single else java_double_str(value)) == text
+
+
+def test_schemaless_float32_keeps_its_width() -> None:
+    """Kafka's Cast to float32 without a schema makes a Float: it prints (and casts on) as a Float, not a Double."""
+    cast = cast_whole(536870912.0, "float32").value
+    assert type(cast) is Float32 and cast == 536870912.0
+    assert cast_whole(cast, "string").value == "5.368709E8"
+    assert cast_whole(0.1, "float32").value == pytest.approx(0.1) and cast_whole(0.1, "float64").value == 0.1

@@ -57,6 +57,7 @@ class Reading:
 
 
 _NO_READING = Reading(None, lambda payload: None)
+_new_tuple = tuple.__new__  # SchemaAndValue(schema, value) without NamedTuple's Python-level __new__ (a hot path)
 
 
 class RegistryConverter(Converter):
@@ -78,7 +79,9 @@ class RegistryConverter(Converter):
         capacity = self.settings.cache_capacity
         self._writings: LRUCache[tuple[str, Schema], Writing] = LRUCache(capacity)
         self._readings: LRUCache[tuple[str, int], Reading] = LRUCache(capacity)
-        self._last_reading: tuple[int, str, Reading] = (-1, "", _NO_READING)  # ids are unsigned: never -1
+        # (the last record's 5 header bytes, its topic, its reading): a stream's records mostly share one schema,
+        # so the header's bytes alone find the reading (no parse of the id, no LRU bookkeeping per record)
+        self._last_reading: tuple[bytes, str, Reading] = (b"", "", _NO_READING)
         self._configure_format(merged)
 
     # -- the format's hooks -------------------------------------------------------------------------
@@ -144,26 +147,25 @@ class RegistryConverter(Converter):
     def to_connect_data(self, topic: str, data: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
         if data is None:
             return NULL_SCHEMA_AND_VALUE
-        schema_id = -1
         try:
-            schema_id, payload = wire.split(data)
-            last = self._last_reading  # a stream's records mostly share one schema: no LRU bookkeeping then
-            if last[0] == schema_id and last[1] == topic:
-                reading = last[2]
+            last = self._last_reading
+            if data[:5] == last[0] and topic == last[1]:  # the header of a record read before: valid
+                reading, payload = last[2], memoryview(data)[5:]
             else:
+                schema_id, payload = wire.split(data)
                 cached = self._readings.get((topic, schema_id))
                 if cached is None:
                     cached = self._readings[(topic, schema_id)] = self._load_reading(topic, schema_id)
                 reading = cached
-                self._last_reading = (schema_id, topic, reading)
+                self._last_reading = (bytes(data[:5]), topic, reading)
             try:
                 if reading.decode_with_schema is not None:
-                    schema, value = reading.decode_with_schema(payload)
-                    return SchemaAndValue(schema, value)
+                    return _new_tuple(SchemaAndValue, reading.decode_with_schema(payload))
                 value = reading.decode(payload)
             except (EOFError, StopIteration, IndexError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+                schema_id = int.from_bytes(data[1:5], "big")
                 raise DataError(f"Error deserializing {self.FORMAT} message for id {schema_id}: {exc!r}") from exc
-            return SchemaAndValue(reading.schema, value)
+            return _new_tuple(SchemaAndValue, (reading.schema, value))
         except RetriableError as exc:
             raise type(exc)(f"Failed to deserialize data for topic {topic} to {self.FORMAT}: {exc}") from exc
         except DataError as exc:

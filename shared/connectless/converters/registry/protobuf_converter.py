@@ -3,7 +3,8 @@
 The frame is magic byte 0, the 4-byte schema id, then the message-index array (which message of the schema's file:
 [0] the first, written as the single byte 0), then the message. Schemas are exchanged with the registry in its
 serialized form (a base64 FileDescriptorProto: `format=serialized`), which protobuf's descriptor pool reads with
-no .proto parser; references (imports) resolve through the registry, google/protobuf/* from protobuf itself.
+no .proto parser; references (imports) resolve through the registry; google/protobuf/*, google/type/* and
+confluent/* are built in (protobuf_builtins), as Confluent's serializers treat them.
 `enhanced.protobuf.schema.support` names Connect schemas by full message names.
 """
 
@@ -14,7 +15,7 @@ import binascii
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectless.config import ConfigType, Importance
-from connectless.converters.registry import protobuf_data, wire
+from connectless.converters.registry import protobuf_builtins, protobuf_data, wire
 from connectless.converters.registry.base import FormatSchema, Reading, RegistryConverter
 from connectless.converters.registry.config import registry_config_def
 from connectless.data.errors import DataError
@@ -40,23 +41,6 @@ CONFIG_DEF = registry_config_def().define(
     Importance.MEDIUM,
     "Toggle for enabling/disabling enhanced protobuf schema support: package name preservation",
 )
-
-
-def _well_known(name: str) -> Any:
-    """The FileDescriptorProto of one of protobuf's own files (google/protobuf/*.proto)."""
-    import importlib
-
-    from google.protobuf import descriptor_pb2, descriptor_pool
-
-    module = "google.protobuf." + name.rsplit("/", 1)[-1].removesuffix(".proto") + "_pb2"
-    try:
-        importlib.import_module(module)
-        found = descriptor_pool.Default().FindFileByName(name)
-    except (ImportError, KeyError) as exc:
-        raise DataError(f"Unknown Protobuf import {name}") from exc
-    proto = descriptor_pb2.FileDescriptorProto()
-    found.CopyToProto(proto)
-    return proto
 
 
 def _file_proto(text: str | None) -> Any:
@@ -107,8 +91,9 @@ class ProtobufConverter(RegistryConverter):
 
         proto = protobuf_data.file_descriptor(schema)
         pool = descriptor_pool.DescriptorPool()
+        added: set[str] = set()
         for dependency in proto.dependency:
-            pool.Add(_well_known(dependency))
+            protobuf_builtins.add_to(pool, dependency, added)
         file = pool.Add(proto)
         message = next(iter(file.message_types_by_name.values()))
         write = protobuf_data.writer(schema, message_factory.GetMessageClass(message))
@@ -146,9 +131,8 @@ class ProtobufConverter(RegistryConverter):
                 if dependency in references:
                     ref = references[dependency]
                     add(self.registry.version(str(ref.subject), int(ref.version or 0), SERIALIZED).schema)
-                elif dependency.startswith("google/protobuf/"):
-                    pool.Add(_well_known(dependency))
-                    added.add(dependency)
+                elif protobuf_builtins.is_builtin(dependency):
+                    protobuf_builtins.add_to(pool, dependency, added)
                 else:
                     raise DataError(f"Protobuf import {dependency} is neither a schema reference nor built in")
             added.add(proto.name)

@@ -8,28 +8,42 @@ by the enum with `io.confluent.connect.protobuf.Enum` parameters (symbol -> numb
 optional elements, a map field a map; google.protobuf.Timestamp is Timestamp, google.type.Date Date,
 google.type.TimeOfDay Time; a oneof is an optional struct `io.confluent.connect.protobuf.Union.<name>` placed
 before the other fields. Proto3 scalars read as their value (0, "" when unset); an unset message field is null.
+confluent.type.Decimal is Decimal, its Connect scale (and `connect.decimal.precision`) from the field's
+`confluent.field_meta` params `scale` and `precision` (scale 0 without them), its value the message's own unscaled
+bytes and scale. An int32 field whose meta says `connect.type` int8 or int16 reads as that type. Times and
+timestamps keep milliseconds, as Connect's Time and Timestamp do.
 
 Connect -> Protobuf builds a proto3 FileDescriptorProto: a struct is a message (nested structs nested messages),
-int8/int16/int32 int32 (int8/int16 lose their width, as without Confluent's meta options), int64 int64, Timestamp
-google.protobuf.Timestamp, Date google.type.Date is not built in here (refused), arrays repeated, string-keyed or
-integer-keyed maps map fields, a Union struct a oneof. Field numbers follow `io.confluent.connect.protobuf.Tag`
-when present, else the field order (1, 2, ...).
+int8/int16/int32 int32 (int8/int16 marked with the `connect.type` meta param), int64 int64, Decimal
+confluent.type.Decimal (with `precision`/`scale` meta params), Date google.type.Date, Time google.type.TimeOfDay,
+Timestamp google.protobuf.Timestamp (these imported as built-in files, with no registry reference), arrays
+repeated, string-keyed or integer-keyed maps map fields, a Union struct a oneof. Field numbers follow
+`io.confluent.connect.protobuf.Tag` when present, else the field order (1, 2, ...).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from typing import TYPE_CHECKING, Any
 
 from connectless.data.errors import DataError
 from connectless.data.logical import (
     DATE_NAME,
-    EPOCH,
+    DECIMAL_NAME,
+    SCALE_FIELD,
     TIME_NAME,
     TIMESTAMP_NAME,
     date_builder,
+    date_to_days,
+    decimal_builder,
     time_builder,
+    time_from_millis,
+    time_to_millis,
     timestamp_builder,
+    timestamp_from_millis,
+    timestamp_to_millis,
+    unscaled_to_bytes,
 )
 from connectless.data.schema import SchemaBuilder, Type
 from connectless.data.struct import Struct
@@ -49,7 +63,19 @@ PROTOBUF_TYPE_PROP = f"{NAMESPACE}.Type"
 TIMESTAMP_TYPE = "google.protobuf.Timestamp"
 DATE_TYPE = "google.type.Date"
 TIME_TYPE = "google.type.TimeOfDay"
-_TIMESTAMP_FILE = "google/protobuf/timestamp.proto"
+DECIMAL_TYPE = "confluent.type.Decimal"
+CONNECT_PRECISION_PROP = "connect.decimal.precision"
+CONNECT_TYPE_PROP = "connect.type"
+META_PRECISION = "precision"
+META_SCALE = "scale"
+META_FILE = "confluent/meta.proto"
+# Connect logical type -> (Protobuf message, the built-in file that declares it)
+_LOGICAL_MESSAGES = {
+    DECIMAL_NAME: (DECIMAL_TYPE, "confluent/type/decimal.proto"),
+    DATE_NAME: (DATE_TYPE, "google/type/date.proto"),
+    TIME_NAME: (TIME_TYPE, "google/type/timeofday.proto"),
+    TIMESTAMP_NAME: (TIMESTAMP_TYPE, "google/protobuf/timestamp.proto"),
+}
 
 
 def _fd() -> Any:
@@ -131,6 +157,9 @@ class ToConnect:
         kind = _fd()
         t = field.type
         if t in (kind.TYPE_INT32, kind.TYPE_SINT32, kind.TYPE_SFIXED32):
+            narrow = _field_meta(field).get(CONNECT_TYPE_PROP)
+            if narrow in ("int8", "int16"):
+                return (SchemaBuilder.int8() if narrow == "int8" else SchemaBuilder.int16()), _same
             builder = SchemaBuilder.int32()
             if t != kind.TYPE_INT32:
                 builder.parameter(PROTOBUF_TYPE_PROP, _type_name(t))
@@ -162,9 +191,11 @@ class ToConnect:
         if message.full_name == TIMESTAMP_TYPE:
             return timestamp_builder(), _read_timestamp
         if message.full_name == DATE_TYPE:
-            return date_builder(), lambda m: dt.date(m.year, m.month, m.day)
+            return date_builder(), _read_date
         if message.full_name == TIME_TYPE:
-            return time_builder(), lambda m: dt.time(m.hours, m.minutes, m.seconds, m.nanos // 1000)
+            return time_builder(), _read_time
+        if message.full_name == DECIMAL_TYPE:
+            return _decimal_builder(_field_meta(field)), _read_decimal
         schema, read = self.message(message)
         return SchemaBuilder.from_schema(schema), read
 
@@ -190,8 +221,62 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _field_meta(field: FieldDescriptor) -> dict[str, str]:
+    """The params of a field's `confluent.field_meta` option (Confluent's place for Connect parameters)."""
+    options = field.GetOptions()
+    if not options.ListFields():
+        return {}
+    from confluent_kafka.schema_registry.confluent import meta_pb2
+
+    field_meta = meta_pb2.field_meta  # type: ignore[attr-defined]  # generated without stubs
+    if not options.HasExtension(field_meta):
+        return {}
+    return dict(options.Extensions[field_meta].params)
+
+
+def _int_param(params: dict[str, str], name: str) -> int | None:
+    try:
+        return int(params[name])
+    except (KeyError, ValueError):  # Confluent ignores a param that is not a number
+        return None
+
+
+def _decimal_builder(params: dict[str, str]) -> SchemaBuilder:
+    builder = decimal_builder(_int_param(params, META_SCALE) or 0)
+    precision = _int_param(params, META_PRECISION)
+    if precision is not None:
+        builder.parameter(CONNECT_PRECISION_PROP, str(precision))
+    return builder
+
+
+def _read_decimal(message: Any) -> decimal.Decimal:
+    """A confluent.type.Decimal as the message states it: its unscaled value, its scale, rounded to its precision."""
+    unscaled = int.from_bytes(message.value, "big", signed=True)
+    value = decimal.Decimal((int(unscaled < 0), tuple(int(d) for d in str(abs(unscaled))), -message.scale))
+    if message.precision and len(value.as_tuple().digits) > message.precision:
+        value = decimal.Context(prec=message.precision, rounding=decimal.ROUND_HALF_UP).plus(value)
+    return value
+
+
+def _read_date(message: Any) -> dt.date:
+    try:
+        return dt.date(message.year, message.month, message.day)
+    except ValueError as exc:
+        raise DataError(f"Invalid google.type.Date {message.year}-{message.month}-{message.day}: {exc}") from None
+
+
+def _read_time(message: Any) -> dt.time:
+    if not (0 <= message.hours < 24 and 0 <= message.minutes < 60 and 0 <= message.seconds < 60
+            and 0 <= message.nanos < 1_000_000_000):  # fmt: skip
+        raise DataError(
+            f"Invalid google.type.TimeOfDay {message.hours}:{message.minutes}:{message.seconds}.{message.nanos}"
+        )
+    millis = ((message.hours * 60 + message.minutes) * 60 + message.seconds) * 1000 + message.nanos // 1_000_000
+    return time_from_millis(millis)
+
+
 def _read_timestamp(message: Any) -> dt.datetime:
-    return EPOCH + dt.timedelta(seconds=message.seconds, microseconds=message.nanos // 1000)
+    return timestamp_from_millis(message.seconds * 1000 + message.nanos // 1_000_000)
 
 
 def _field_reader(field: FieldDescriptor, read: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -286,13 +371,18 @@ def _field_type(field: Any, schema: Schema, parent: Any, file: Any, pb2: Any) ->
         _field_type(field, schema.value_schema, parent, file, pb2)
         field.label = proto.LABEL_REPEATED
         return
-    if schema.name == TIMESTAMP_NAME:
-        if _TIMESTAMP_FILE not in file.dependency:
-            file.dependency.append(_TIMESTAMP_FILE)
-        field.type, field.type_name = proto.TYPE_MESSAGE, f".{TIMESTAMP_TYPE}"
+    logical = _LOGICAL_MESSAGES.get(schema.name or "")
+    if logical is not None:
+        message_type, location = logical
+        _import(file, location)
+        field.type, field.type_name = proto.TYPE_MESSAGE, f".{message_type}"
+        if schema.name == DECIMAL_NAME:
+            params = schema.parameters or {}
+            meta = {META_PRECISION: params.get(CONNECT_PRECISION_PROP), META_SCALE: params.get(SCALE_FIELD)}
+            _set_field_meta(field, file, {k: v for k, v in meta.items() if v is not None})
         return
-    if schema.name in (DATE_NAME, TIME_NAME) or (schema.name or "").endswith("Decimal"):
-        raise DataError(f"ProtobufConverter cannot write {schema.name} yet (google.type / confluent.type protos)")
+    if schema.type in (Type.INT8, Type.INT16):
+        _set_field_meta(field, file, {CONNECT_TYPE_PROP: schema.type.value})
     if schema.type is Type.MAP:
         assert schema.key_schema is not None and schema.value_schema is not None
         entry_name = "".join(p[:1].upper() + p[1:] for p in field.name.split("_")) + "Entry"
@@ -323,6 +413,20 @@ def _field_type(field: Any, schema: Schema, parent: Any, file: Any, pb2: Any) ->
         field.type, field.type_name = proto.TYPE_ENUM, enum_name
         return
     field.type = getattr(proto, _SCALARS[schema.type])
+
+
+def _import(file: Any, location: str) -> None:
+    if location not in file.dependency:
+        file.dependency.append(location)
+
+
+def _set_field_meta(field: Any, file: Any, params: dict[str, str]) -> None:
+    if not params:
+        return
+    from confluent_kafka.schema_registry.confluent import meta_pb2
+
+    _import(file, META_FILE)
+    field.options.Extensions[meta_pb2.field_meta].params.update(params)  # type: ignore[attr-defined]
 
 
 def writer(schema: Schema, message_class: Any) -> Callable[[Any], Any]:
@@ -385,12 +489,36 @@ def _set(message: Any, field: Any, schema: Schema, value: Any) -> None:
 
 
 def _fill_message(target: Any, schema: Schema, value: Any) -> None:
-    if schema.name == TIMESTAMP_NAME:
-        delta = value - EPOCH
-        target.seconds = delta.days * 86_400 + delta.seconds
-        target.nanos = delta.microseconds * 1000
-        return
-    _fill(target, value)
+    name = schema.name
+    if name == TIMESTAMP_NAME:
+        seconds, millis = divmod(timestamp_to_millis(value), 1000)  # Connect's Timestamp keeps milliseconds
+        target.seconds, target.nanos = seconds, millis * 1_000_000
+    elif name == DATE_NAME:
+        _require(value, dt.date, "Date")
+        date_to_days(value)  # refuses a datetime with a time of day, as Connect's Date does
+        day = value.astimezone(dt.UTC).date() if isinstance(value, dt.datetime) and value.tzinfo else value
+        target.year, target.month, target.day = day.year, day.month, day.day
+    elif name == TIME_NAME:
+        _require(value, dt.time, "Time")
+        seconds, millis = divmod(time_to_millis(value), 1000)
+        target.hours, target.minutes, target.seconds = seconds // 3600, seconds // 60 % 60, seconds % 60
+        target.nanos = millis * 1_000_000
+    elif name == DECIMAL_NAME:
+        _require(value, decimal.Decimal, "Decimal")
+        sign, digits, exponent = value.as_tuple()
+        if not isinstance(exponent, int):
+            raise DataError(f"Decimal value {value} is not finite")
+        unscaled = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+        target.value = unscaled_to_bytes(unscaled)
+        target.precision = len(str(abs(unscaled)))  # BigDecimal.precision(): digits of the unscaled value
+        target.scale = -exponent
+    else:
+        _fill(target, value)
+
+
+def _require(value: Any, kind: type, logical: str) -> None:
+    if not isinstance(value, kind):
+        raise DataError(f"Invalid type for {logical}, expected {kind.__name__} but was {type(value).__name__}")
 
 
 def _scalar(schema: Schema, field: Any, value: Any) -> Any:
