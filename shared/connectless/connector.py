@@ -72,9 +72,14 @@ class ErrantRecordReporter(Protocol):
 
 
 class ConnectorContext(Protocol):
-    def request_task_reconfiguration(self) -> None: ...
+    """What a connector may ask of the runtime. A connector object runs while the manager plans its tasks (and,
+    in standalone mode, as long as `StandaloneWorker.add_connector` runs it); docs/compatibility.md has the table."""
 
-    def raise_error(self, error: BaseException) -> None: ...
+    def request_task_reconfiguration(self) -> None:
+        """Ask for `task_configs` again; tasks whose configs changed are restarted on the new ones."""
+
+    def raise_error(self, error: BaseException) -> None:
+        """Fail the connector: FAILED, with `error` as its trace."""
 
 
 class SourceTaskContext(Protocol):
@@ -85,16 +90,24 @@ class SourceTaskContext(Protocol):
 
 
 class SinkTaskContext(Protocol):
+    """What a sink task may ask of the runtime (lambda_sink/handler.py and docs/compatibility.md say how each is
+    kept on a Lambda mapping). Kafka Connect's pause()/resume() are not offered: a mapping cannot pause one
+    partition, and a disabled mapping never invokes the task again to resume it."""
+
     def configs(self) -> Mapping[str, str]: ...
 
     def offset(self, offsets: Mapping[TopicPartition, int]) -> None:
-        """Ask the framework to rewind/advance these partitions before the next batch."""
+        """The next record of each partition is the offset given: later records are skipped up to it, a partition
+        rewound into the current batch is delivered again from there. Behind the batch only standalone mode can go
+        (on Lambda the mapping owns the consumer group): there the partition goes on, with a warning."""
 
-    def timeout(self, timeout_ms: int) -> None: ...
+    def timeout(self, timeout_ms: int) -> None:
+        """Wait this long before the next retry of a put or flush that raised RetriableError."""
 
     def assignment(self) -> set[TopicPartition]: ...
 
-    def request_commit(self) -> None: ...
+    def request_commit(self) -> None:
+        """Always met: each batch is committed as soon as it is written."""
 
     def errant_record_reporter(self) -> ErrantRecordReporter | None: ...
 
