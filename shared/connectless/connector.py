@@ -150,7 +150,11 @@ class SourceTask(Task):
 
 
 class SinkTask(Task):
-    """Writes records to an external system. The framework commits offsets after `flush` returns."""
+    """Writes records to an external system. The framework commits offsets after `flush` returns.
+
+    Kafka Connect's `preCommit` (commit less than was flushed) is not offered: each batch is flushed at its end
+    and committed whole by the event-source mapping as soon as the invocation returns, and a task may not keep
+    records for a later commit, since the container holding them may be gone before the next invocation."""
 
     context: SinkTaskContext
 
@@ -161,12 +165,7 @@ class SinkTask(Task):
     def put(self, records: Sequence[SinkRecord]) -> None: ...
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
-        """Make everything `put` so far durable."""
-
-    def pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> Mapping[TopicPartition, int]:
-        """The offsets safe to commit (next offset to read per partition). Default: flush, then all of them."""
-        self.flush(current_offsets)
-        return current_offsets
+        """Make everything `put` so far durable: called at the end of each batch, whose offsets are then committed."""
 
     def open(self, partitions: Sequence[TopicPartition]) -> None:
         """Partitions newly assigned to this task."""

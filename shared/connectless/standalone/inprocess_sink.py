@@ -16,8 +16,7 @@ Standalone mode runs every sink task this way, so the code path of a laptop is t
 The batch follows Kafka Connect's consumer settings where they exist: `consumer.override.max.poll.records`
 (default 500) is the BatchSize, and the worker's commit interval bounds the batching window. A task's
 `SinkTaskContext.offset()` rewinds as Kafka Connect's do, even behind the batch it was given (the emulator seeks
-the group's consumer: the one thing a Lambda mapping cannot do). A task that commits less than it flushed with
-`pre_commit` gets Lambda's semantics: every batch is flushed and committed whole.
+the group's consumer: the one thing a Lambda mapping cannot do). Every batch is flushed and committed whole.
 """
 
 from __future__ import annotations
