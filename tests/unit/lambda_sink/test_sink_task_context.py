@@ -6,8 +6,11 @@ n is what gets committed; timeout(ms) is the wait before a put that raised Retri
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 from collections import defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,6 +22,7 @@ from connectless.lambda_sink.events import build_event
 from connectless.lambda_sink.handler import BatchComesAgainError, SinkBatchHandler
 from connectless.plugins import PluginKind, register
 from connectless.raw_records import RawRecord
+from connectless.runtime.lambda_context import EmulatedLambdaContext
 from connectless.storage import ConfigStore, MemoryLog, State, StatusStore
 
 if TYPE_CHECKING:
@@ -154,3 +158,19 @@ def test_timeout_is_the_wait_before_the_retry_of_a_retriable_put() -> None:
     made.handle(event(0, 1), NAME)
     assert PUT[NAME] == [0, 1]
     assert skipped.slept == pytest.approx(4.321)  # not the policy's first backoff (0.3 s)
+
+
+def test_the_function_counts_a_batch_that_comes_again_as_no_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    """Through functions/sink_task/app.py: the error reaches the mapping, the TaskFailures metric stays 0."""
+    path = Path(__file__).parents[3] / "functions" / "sink_task" / "app.py"
+    spec = importlib.util.spec_from_file_location("sink_task_rewind_app", path)
+    assert spec is not None and spec.loader is not None
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    ASKED[NAME] = [("3", 2)]
+    app.function.handler, _ = handler(report=False)
+    with pytest.raises(BatchComesAgainError):
+        app.lambda_handler(event(0, 4), EmulatedLambdaContext("connectless-sink", NAME, timeout_s=60))
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    metrics = next(line for line in lines if "_aws" in line)
+    assert metrics["connector"] == NAME and metrics["TaskFailures"] == [0.0]
