@@ -33,6 +33,7 @@ class ParsedProto:
     """A parsed .proto file: its descriptor in a fresh pool, and its custom field options by field full name."""
 
     file: Any
+    proto3: bool
     custom_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -67,7 +68,7 @@ def parse(text: str, extra_files: Mapping[str, Callable[[], Any]] | None = None)
         file = pool.Add(proto)
     except Exception as exc:  # TypeError/KeyError from the pool on an invalid file
         raise DataError(f"Invalid Protobuf schema: {exc}") from exc
-    return ParsedProto(file, builder.custom_options)
+    return ParsedProto(file, builder.proto3, builder.custom_options)
 
 
 def _collect(proto: Any, symbols: dict[str, int]) -> None:
