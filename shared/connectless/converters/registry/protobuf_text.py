@@ -43,8 +43,10 @@ def parse(text: str, extra_files: Mapping[str, Callable[[], Any]] | None = None)
     from proto_schema_parser.parser import Parser
 
     try:
-        tree = Parser().parse(text)
-    except Exception as exc:  # the parser raises its own ParseError
+        tree = Parser(setup_lexer=_raise_on_errors, setup_parser=_raise_on_errors).parse(text)
+    except DataError:
+        raise
+    except Exception as exc:  # the tree builder's own errors
         raise DataError(f"Invalid Protobuf schema text: {exc}") from exc
     extra = dict(extra_files or {})
     pool = descriptor_pool.DescriptorPool()
@@ -69,6 +71,18 @@ def parse(text: str, extra_files: Mapping[str, Callable[[], Any]] | None = None)
     except Exception as exc:  # TypeError/KeyError from the pool on an invalid file
         raise DataError(f"Invalid Protobuf schema: {exc}") from exc
     return ParsedProto(file, builder.proto3, builder.custom_options)
+
+
+def _raise_on_errors(recognizer: Any) -> None:
+    """ANTLR recovers from syntax errors and prints them; a schema with one is refused instead."""
+    from antlr4.error.ErrorListener import ErrorListener
+
+    class Raising(ErrorListener):
+        def syntaxError(self, recognizer: Any, symbol: Any, line: int, column: int, msg: str, e: Any) -> None:  # noqa: N802
+            raise DataError(f"Invalid Protobuf schema text: line {line}:{column}: {msg}")
+
+    recognizer.removeErrorListeners()
+    recognizer.addErrorListener(Raising())
 
 
 def _collect(proto: Any, symbols: dict[str, int]) -> None:
