@@ -1,4 +1,4 @@
-"""AWS Glue Schema Registry converters: AWSKafkaAvroConverter and its JSON Schema sibling, by their class names.
+"""AWS Glue Schema Registry converters: AWSKafkaAvroConverter and its JSON Schema and Protobuf siblings, by class.
 
 Glue's wire format: a header version byte 3, a compression byte (0 none, 5 zlib), the schema version's UUID in 16
 bytes, then the payload (zlib-compressed when the compression byte says so). The schema of a record is looked up
@@ -7,9 +7,11 @@ under `registry.name` / `schemaName` (default: the topic, for keys and values al
 strategy does), registering it with `schemaAutoRegistrationEnabled` (CreateSchema with `dataFormat` and
 `compatibility`, or RegisterSchemaVersion). Settings keep Glue's names: `region`, `endpoint`, `registry.name`
 (default `default-registry`), `schemaName`, `schemaAutoRegistrationEnabled` (default false), `dataFormat`,
-`compatibility` (default BACKWARD), `compression` (NONE or ZLIB), `cacheSize`. The Connect mapping is the one of
-the Confluent converters (Glue's converters carry a fork of the same AvroData). Throttling, 5xx and unreachable
-endpoints are retriable; an unknown version or a refused registration is a data error with Glue's message.
+`compatibility` (default BACKWARD), `compression` (NONE or ZLIB), `cacheSize`. The Avro and JSON Schema Connect
+mapping is the one of the Confluent converters (Glue's converters carry a fork of the same AvroData); Protobuf has
+Glue's own (glue_protobuf_data), with .proto text schemas and a message index before the message. Throttling, 5xx
+and unreachable endpoints are retriable; an unknown version or a refused registration is a data error with
+Glue's message.
 """
 
 from __future__ import annotations
