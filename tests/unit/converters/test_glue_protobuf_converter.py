@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from connectless.converters import create_converter
 from connectless.converters.registry import AWSKafkaProtobufConverter
+from connectless.converters.registry.glue_protobuf_data import message_indexes
 from connectless.converters.registry.protobuf_text import parse
 from connectless.data.errors import DataError
 from connectless.data.logical import TIMESTAMP_SCHEMA, decimal_builder
@@ -162,6 +163,12 @@ def test_schema_auto_registration_config(glue: Any) -> None:
     converter(schemaAutoRegistrationEnabled="false").from_connect_data("orders", ORDER, order())  # finds it
     schema = glue.get_schema(SchemaId={"RegistryName": "orders-registry", "SchemaName": "orders"})
     assert (schema["DataFormat"], schema["LatestSchemaVersion"]) == ("PROTOBUF", 1)
+
+
+def test_message_indexes_count_nested_messages_and_map_entries_by_full_name() -> None:
+    """Glue's MessageIndexFinder example (B = 0, B.A = 1, B.A.D = 2, B.C = 3), with a map's entry message."""
+    parsed = parse("message B { message C {} message A { message D {} } map<string, int32> m = 1; }")
+    assert message_indexes(parsed.file) == {"B": 0, "B.A": 1, "B.A.D": 2, "B.C": 3, "B.MEntry": 4}
 
 
 def test_the_proto_text_parses_as_protoc_would() -> None:
