@@ -212,3 +212,21 @@ def test_by_class_name_and_unsupported_shapes(glue: Any) -> None:
                                                    .build()).build()  # fmt: skip
     with pytest.raises(DataError, match="TYPE_FIXED64 which is not allowed"):
         converter().from_connect_data("orders", wrong, Struct(wrong).put("n", 1))
+
+
+def test_evolution_registers_a_new_version_and_both_read_back(glue: Any) -> None:
+    v1 = SchemaBuilder.struct().name("Label").field("text", STRING_SCHEMA).build()
+    v2 = (SchemaBuilder.struct().name("Label").field("text", STRING_SCHEMA).field("lang", OPTIONAL_STRING_SCHEMA)
+          .build())  # fmt: skip
+    conv = converter(schemaName="labels")
+    first = conv.from_connect_data("labels", v1, Struct(v1).put("text", "hi"))
+    second = conv.from_connect_data("labels", v2, Struct(v2).put("text", "hej").put("lang", "sv"))
+    assert first[2:18] != second[2:18]
+    assert (
+        glue.get_schema(SchemaId={"RegistryName": "orders-registry", "SchemaName": "labels"})["LatestSchemaVersion"]
+        == 2
+    )
+    reader = converter()
+    old, new = reader.to_connect_data("labels", first), reader.to_connect_data("labels", second)
+    assert [f.name for f in old.schema.fields] == ["text"] and old.value.get("text") == "hi"
+    assert (new.value.get("text"), new.value.get("lang")) == ("hej", "sv")
