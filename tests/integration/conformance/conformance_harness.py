@@ -93,7 +93,7 @@ class DatagenHarness(SourceHarness):
 
     def config(self) -> dict[str, str]:
         return {"connector.class": self.connector_class, "kafka.topic": self.topic, "max.records": str(self.limit),
-                "value.schema.enabled": "false", **SCHEMALESS_JSON}  # fmt: skip
+                "batch.size": "10", "value.schema.enabled": "false", **SCHEMALESS_JSON}  # fmt: skip
 
     def add_input(self, ids: range) -> None:
         self.limit = ids.stop - 1  # ids are 1-based; datagen's are 0-based
