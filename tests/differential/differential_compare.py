@@ -66,9 +66,8 @@ def normalized(answer: dict[str, Any]) -> dict[str, Any]:
         if "error" in line:
             error = line["error"]
             exception = JAVA_NAMES.get(error["exception"], error["exception"])
-            lines.append(
-                {"error": {"stage": error["stage"], "exception": exception}, "input_offset": line["input_offset"]}
-            )
+            where = {"stage": error["stage"], "class": error.get("class"), "exception": exception}
+            lines.append({"error": where, "input_offset": line["input_offset"]})
         else:
             lines.append(
                 {
