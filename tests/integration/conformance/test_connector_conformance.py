@@ -2,8 +2,8 @@
 
 Every connector in conformance_cases.CASES (one line each) is checked for:
 - config validation: its valid config passes; each bad value, and each required key left out, is refused with
-  an error that names the key, by the validation every entry point uses (REST, CLI, manager) and by the
-  connector's own start();
+  an error that names the key, by the validation every entry point uses (REST, CLI, manager), and by the
+  connector's or its task's start() (called directly there, as a config that skipped validation would reach it);
 - task count: task_configs(max_tasks) gives between 1 and max_tasks configs, and every one of them runs;
 - start/stop/restart with offsets: a source run by the standalone worker, stopped and started again, resumes
   where it left off (every input row on its topic exactly once); a sink's group commits only offsets of records
@@ -11,8 +11,9 @@ Every connector in conformance_cases.CASES (one line each) is checked for:
 - tombstones (sinks): a null value deletes or is skipped, as the connector documents, and never fails the task.
 test_sigterm_conformance.py adds the clean stop of a `connectless standalone` process under SIGTERM.
 
-Connectors are driven the way the runtime drives them: the standalone worker (the scheduled source handler, the
-event-source-mapping emulator feeding the sink handler), never a task called by hand.
+Everything else drives connectors the way the runtime does: the standalone worker (the scheduled source handler,
+the event-source-mapping emulator feeding the sink handler), every connector in one worker at a time
+(conformance_fleet), each with its own verdict.
 """
 
 from __future__ import annotations
