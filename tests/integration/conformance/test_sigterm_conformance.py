@@ -59,7 +59,7 @@ def _progress(fleet: Fleet, member: Member, ids: range, *, complete: bool) -> Ca
     """Some of the run's records have gone through (or, `complete`, all of them)."""
     if member.case.is_sink:
         end = ids.stop - 1
-        return lambda: member.committed(fleet.bootstrap) >= (end if complete else ids.start)
+        return lambda: member.committed() >= (end if complete else ids.start)
     wanted = set(ids) if complete else {ids.start}
     return lambda: wanted <= set(member.source_ids())
 
@@ -72,7 +72,7 @@ def _run(fleet: Fleet, folder: Path, run: int, ids: range, *, complete: bool) ->
                  fleet.members.items()}  # fmt: skip
         fleet.wait(goals, f"standalone run {run}")
         for member in fleet.members.values():  # how far each had got when SIGTERM came (shown when a check fails)
-            done = member.committed(fleet.bootstrap) if member.case.is_sink else len(set(member.source_ids()))
+            done = member.committed() if member.case.is_sink else len(set(member.source_ids()))
             member.notes[f"through at SIGTERM {run}"] = done
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -86,7 +86,7 @@ def _run(fleet: Fleet, folder: Path, run: int, ids: range, *, complete: bool) ->
                 (f"after SIGTERM {run}", [s.state for _, s in sorted(statuses.tasks(member.name).items())])
             )
             if member.case.is_sink:
-                member.notes[f"committed {run}"] = member.committed(fleet.bootstrap)
+                member.notes[f"committed {run}"] = member.committed()
     finally:
         statuses.log.stop()
     if code != 0:
