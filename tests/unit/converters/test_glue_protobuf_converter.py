@@ -148,6 +148,9 @@ message Ping {
     assert target.optional and target.parameters == {"protobuf.type": "oneof"}
     assert (value.get("delta"), value.get("big"), value.get("host"), value.get("kind")) == (-2, -1, None, "B")
     assert (value.get("target").get("name"), value.get("target").get("code")) == (None, 7)
+    again = converter().from_connect_data("pings", schema, value)  # written back: the same message, uint64 too
+    assert again[18:] == b"\x00" + ping and "package demo;" in glue.get_schema_version(
+        SchemaVersionId=str(uuid.UUID(bytes=again[2:18])))["SchemaDefinition"]  # fmt: skip
     inner = converter().to_connect_data("pings", header + b"\x01" + b"\x08\x05")
     assert inner.schema.name == "Inner" and inner.value.get("n") == 5
     zed = converter().to_connect_data("pings", header + b"\x02" + b"\x0a\x01q")
