@@ -132,6 +132,7 @@ class Fleet:
             time.sleep(0.1)
 
     def close(self) -> None:
+        self.producer.flush(10)
         for member in self.members.values():
             if member.reader is not None:
                 member.reader.close()
