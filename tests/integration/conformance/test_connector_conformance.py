@@ -2,8 +2,8 @@
 
 Every connector in conformance_cases.CASES (one line each) is checked for:
 - config validation: its valid config passes; each bad value, and each required key left out, is refused with
-  an error that names the key, by the validation every entry point uses (REST, CLI, manager) and by the
-  connector's own start();
+  an error that names the key, by the validation every entry point uses (REST, CLI, manager), and by the
+  connector's or its task's start() (called directly there, as a config that skipped validation would reach it);
 - task count: task_configs(max_tasks) gives between 1 and max_tasks configs, and every one of them runs;
 - start/stop/restart with offsets: a source run by the standalone worker, stopped and started again, resumes
   where it left off (every input row on its topic exactly once); a sink's group commits only offsets of records
@@ -11,8 +11,9 @@ Every connector in conformance_cases.CASES (one line each) is checked for:
 - tombstones (sinks): a null value deletes or is skipped, as the connector documents, and never fails the task.
 test_sigterm_conformance.py adds the clean stop of a `connectless standalone` process under SIGTERM.
 
-Connectors are driven the way the runtime drives them: the standalone worker (the scheduled source handler, the
-event-source-mapping emulator feeding the sink handler), never a task called by hand.
+Everything else drives connectors the way the runtime does: the standalone worker (the scheduled source handler,
+the event-source-mapping emulator feeding the sink handler), every connector in one worker at a time
+(conformance_fleet), each with its own verdict.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from conformance_cases import CASES, SINKS, SOURCES, ConnectorCase
-from conformance_driver import all_running, committed_offset, task_states
+from conformance_driver import CommittedOffsets, all_running, task_states
 from conformance_fleet import Fleet, Member
 from conformance_harness import Env, Harness
 
@@ -170,7 +171,7 @@ class _CommitSpy:
     first record not yet flushed (offsets are committed only after put and flush)."""
 
     def __init__(self, bootstrap: str, connector: str, topic: str) -> None:
-        self.bootstrap, self.connector, self.topic = bootstrap, connector, topic
+        self.committed = CommittedOffsets(bootstrap, connector, topic)  # used from the task's thread only
         self.violations: list[str] = []
         self.puts = self.flushes = 0
 
@@ -198,7 +199,7 @@ class _CommitSpy:
         return Spied
 
     def check(self, where: str, first_unflushed: int) -> None:
-        committed = committed_offset(self.bootstrap, self.connector, self.topic)
+        committed = self.committed()
         if committed > first_unflushed:
             self.violations.append(f"at {where}: committed {committed}, first record not flushed {first_unflushed}")
 
@@ -220,7 +221,7 @@ def _spy_on_sinks(fleet: Fleet, patch: pytest.MonkeyPatch) -> None:
 
 def _goal(fleet: Fleet, member: Member, source_ids: range, sink_end: int) -> Callable[[], bool]:
     if member.case.is_sink:
-        return lambda: member.committed(fleet.bootstrap) == sink_end
+        return lambda: member.committed() == sink_end
     wanted = set(range(1, source_ids.stop))
     return lambda: wanted <= set(member.source_ids())
 
@@ -248,6 +249,9 @@ def lifecycle(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, re
                     member.states.append((f"stopped {run}", task_states(worker, member.name)))
         yield fleet
     finally:
+        for member in fleet.members.values():
+            if "spy" in member.notes:
+                member.notes["spy"].committed.close()
         fleet.close()
 
 
@@ -276,7 +280,7 @@ def test_sink_offsets_are_committed_only_after_put_and_flush(lifecycle: Fleet, c
     member = _member(lifecycle, case)
     spy: _CommitSpy = member.notes["spy"]
     assert (spy.violations, spy.puts > 0, spy.flushes > 0) == ([], True, True)
-    assert member.committed(lifecycle.bootstrap) == SINK_END
+    assert member.committed() == SINK_END
 
 
 @pytest.mark.parametrize("case", _ids(SINKS))
