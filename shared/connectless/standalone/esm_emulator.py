@@ -88,6 +88,7 @@ _TRANSIENT_CODES: Final = frozenset(
 )  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
+JOIN_TIMEOUT_S: Final = 30.0  # run_until_idle waits this long at most for the group's first assignment
 _PREFETCH_IDLE_S: Final = 0.05  # how long polling ahead waits for a first record while the function runs
 
 
@@ -224,6 +225,7 @@ class EventSourceMappingEmulator:
         self._commit_error: KafkaError | None = None  # an asynchronous commit refused for another reason
         self._submit = submit
         self._prefetched: list[RawRecord] = []  # polled while the function ran: the next batch
+        self._joined = False  # partitions assigned at least once
         self._seeks: dict[tuple[str, int], int] = {}  # asked for during an invocation: applied when it returns
 
     # -- consuming -----------------------------------------------------------------------------------
@@ -249,6 +251,7 @@ class EventSourceMappingEmulator:
 
     def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         """AT_TIMESTAMP applies only where the group has no committed offset: an existing group's offsets win."""
+        self._joined = True
         self._carry = [(r, b) for r, b in self._carry if any(r.topic == p.topic and r.partition == p.partition
                                                                 for p in partitions)]  # fmt: skip
         if self.config.starting_position != "AT_TIMESTAMP":
@@ -363,9 +366,12 @@ class EventSourceMappingEmulator:
     def run_until_idle(self, idle_timeout: float = 1.0, max_batches: int = 100000) -> int:
         """Deliver batches until none arrives within `idle_timeout`; returns the records delivered."""
         total = 0
+        joining_until = time.monotonic() + JOIN_TIMEOUT_S
         for _ in range(max_batches):
             count = self.run_once(idle_timeout)
             if count == 0:
+                if not self._joined and time.monotonic() < joining_until:
+                    continue  # the group is still joining: no record could have come yet, so this is no idleness
                 break
             total += count
         return total
