@@ -326,7 +326,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="soak-"))
     postgres = PostgresServer()
     postgres.start()
-    kafka = EmbeddedKafka().start()  # its own broker: the soak restarts it
+    # Its own broker, which the soak restarts; a loaded machine once took over 60 s to bring it back.
+    kafka = EmbeddedKafka(start_timeout=300).start()
     prefix = f"soak-{uuid.uuid4().hex[:6]}"
     parameters = {"ConfigTopic": f"{prefix}-configs", "OffsetsTopic": f"{prefix}-offsets",
                   "StatusTopic": f"{prefix}-status"}  # fmt: skip

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.kafka
 OUTAGE_S = float(os.environ.get("OUTAGE_SECONDS", "20"))
 TOTAL = 1_200
-RATE = 100  # records per second per source: 12 s of work, the outage once a fifth of it is done
+RATE = 60  # records per second per source: 20 s of work, the outage once a fifth of it is done
 RETRY = {"errors.retry.timeout": "120000", "errors.retry.delay.max.ms": "2000"}
 JSON = {"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "true"}
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.kafka
 CONNECTORS, TASKS, IN_FLIGHT = 10, 4, 4
+SETTLE_S = 180  # correctness, not timing: a loaded machine may take long
 
 
 def schedule_states(prefix: str) -> dict[str, str]:
@@ -58,18 +59,23 @@ def test_ten_connectors_of_four_tasks_through_their_lifecycle(local_stack: Local
                 "config": {"connector.class": "Datagen", "tasks.max": str(TASKS), "kafka.topic": name,
                            "max.records": "0", "connectless.source.schedule": "rate(1 hour)"}}  # fmt: skip
 
-    def all_in(state: str) -> Callable[[], bool]:
-        want = {name: (state, [state] * TASKS) for name in names}
-        return lambda: statuses(url, names) == want
+    def all_in(state: str) -> None:
+        """Every connector and task in `state` (a 202 answers before the status is written: wait for it)."""
+        want, seen = {name: (state, [state] * TASKS) for name in names}, {}
+        try:
+            eventually(lambda: seen.update(statuses(url, names)) or seen == want, SETTLE_S)
+        except BaseException:
+            print(f"waiting for {state}: {seen}")
+            raise
 
     each("create", lambda n: requests.post(f"{url}/connectors", json=config(n), timeout=300), 201)
     assert sorted(schedule_states(prefix).values()) == ["ENABLED"] * CONNECTORS * TASKS
-    eventually(all_in("RUNNING"), 60)
+    all_in("RUNNING")
     each("pause", lambda n: requests.put(f"{url}/connectors/{n}/pause", timeout=300), 202)
-    eventually(all_in("PAUSED"), 60)
+    all_in("PAUSED")
     assert sorted(schedule_states(prefix).values()) == ["DISABLED"] * CONNECTORS * TASKS
     each("resume", lambda n: requests.put(f"{url}/connectors/{n}/resume", timeout=300), 202)
-    eventually(all_in("RUNNING"), 60)
+    all_in("RUNNING")
     assert sorted(schedule_states(prefix).values()) == ["ENABLED"] * CONNECTORS * TASKS
     each("delete", lambda n: requests.delete(f"{url}/connectors/{n}", timeout=300), 204)
     assert schedule_states(prefix) == {}
