@@ -128,7 +128,7 @@ def child_sink(spec: dict[str, Any]) -> dict[str, Any]:
     stats = esm.stats
     esm.stop()
     delivered = stats.records_succeeded
-    handler = app._handler
+    handler = app.function.handler
     written: int | None = None
     if handler is not None:
         running = handler._tasks.get(spec["connector"])
@@ -172,8 +172,8 @@ def child_batch(spec: dict[str, Any]) -> dict[str, Any]:
         runs.append({"invocation": name, "records": records, "wall_s": time.perf_counter() - wall0,
                      "cpu_s": _cpu() - cpu0, "rss_after_bytes": _rss(), "peak_rss_bytes": _peak_rss(),
                      "failures": len(response.get("batchItemFailures", []))})  # fmt: skip
-    if app._handler is not None:
-        app._handler.close()
+    if app.function.handler is not None:
+        app.function.handler.close()
     return {"payload_bytes": len(payload), "rss_at_start_bytes": rss_start, "rss_after_import_bytes": rss_imported,
             "runs": runs, "peak_rss_bytes": _peak_rss(), "ru_maxrss_bytes": _ru_maxrss()}  # fmt: skip
 

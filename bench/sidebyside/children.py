@@ -125,8 +125,8 @@ def run_sink(stats_path: Path) -> None:
         stats["batches"] = esm.stats.batches
         stats["mean_payload_bytes"] = sum(payloads) / len(payloads) if payloads else 0
         stats["max_payload_bytes"] = max(payloads, default=0)
-        if app._handler is not None:
-            app._handler.close()
+        if app.function.handler is not None:
+            app.function.handler.close()
         stats_path.write_text(json.dumps(stats))
 
 
@@ -246,8 +246,8 @@ def run_function(in_fd: int, out_fd: int) -> None:
             "response": response,
         }
         _write_frame(out_fd, orjson.dumps(reply, default=str))
-    if app._handler is not None:
-        app._handler.close()
+    if app.function.handler is not None:
+        app.function.handler.close()
     done = sample()
     _write_frame(out_fd, json.dumps({"cpu_s": done.cpu_s, "peak_rss_bytes": done.peak_rss_bytes}).encode())
 
@@ -342,7 +342,7 @@ def run_source_function(stats_path: Path) -> None:
 
     def fire(name: str, task: int) -> dict[str, Any]:
         context = EmulatedLambdaContext("connectless-source", None, timeout_s=300)
-        handler = app._handler
+        handler = app.function.handler
         warm_before = handler.warm_invocations if handler is not None else 0
         wall0, cpu0 = time.perf_counter(), time.thread_time()
         response = app.lambda_handler({"connector": name, "task": task}, context)
@@ -351,7 +351,7 @@ def run_source_function(stats_path: Path) -> None:
             "cpu_s": time.thread_time() - cpu0,
             "records": response["records_out"],
             "outcome": response["outcome"],
-            "warm": app._handler.warm_invocations > warm_before,
+            "warm": app.function.handler.warm_invocations > warm_before,
             "transactions": response["transactions"],
         }
         return row
@@ -369,10 +369,10 @@ def run_source_function(stats_path: Path) -> None:
         scheduler.stop(wait=True)
     empty: dict[str, list[dict[str, Any]]] = {}
     for label, keep_warm in (("warm", True), ("cold_task", False)):
-        app._handler.keep_warm = keep_warm
+        app.function.handler.keep_warm = keep_warm
         fire(connector, 0)  # settles the mode: the first one still runs on (or stops) the previous task
         empty[label] = [fire(connector, 0) for _ in range(EMPTY_INVOCATIONS)]
-    app._handler.close()
+    app.function.handler.close()
     stats_path.write_text(
         json.dumps({"started": STARTED, "imported": imported, "invocations": invocations, "empty_invocations": empty})
     )
@@ -413,8 +413,8 @@ def run_batch(stats_path: Path) -> None:
                 "failures": len(response.get("batchItemFailures", [])),
             }
         )
-    if app._handler is not None:
-        app._handler.close()
+    if app.function.handler is not None:
+        app.function.handler.close()
     stats_path.write_text(
         json.dumps(
             {

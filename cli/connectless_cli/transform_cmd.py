@@ -44,8 +44,9 @@ defaults to the connector's first topic.
 
 Output: the same fields, key/value/headers serialised by the connector's converters (strings when valid
 UTF-8, else {"base64": ...}; {"unserializable": "<exception>"} where the converter cannot write what the
-transforms made). A record that fails prints {"error": {"stage", "exception", "message"},
-"input_offset": N}; with errors.tolerance=none processing stops there and the exit status is 1.
+transforms made). A record that fails prints {"error": {"stage", "class", "exception", "message"},
+"input_offset": N} (stage, executing class and exception as the __connect.errors.* DLQ headers carry
+them); with errors.tolerance=none processing stops there and the exit status is 1.
 
 Offline: nothing is read from or written to Kafka, so errors.deadletterqueue.* is ignored here.
 
@@ -209,12 +210,13 @@ def _run(
         try:
             result = process(raw, line_no)
         except ToleranceExceededError as exc:
-            _write(out, _error_json(exc.stage.name, exc.error, index))
+            _write(out, _error_json(exc.stage.name, exc.class_name, exc.error, index))
             return EXIT_RECORD_FAILED
         if result is not None:
             _write(out, result)
         elif collector.last is not None and collector.last.error is not None:
-            _write(out, _error_json(collector.last.stage.name, collector.last.error, index))
+            last = collector.last
+            _write(out, _error_json(last.stage.name, last.executing_class_name, last.error, index))
     return EXIT_OK
 
 
@@ -223,11 +225,16 @@ def _write(out: TextIO, document: Mapping[str, Any]) -> None:
     out.flush()
 
 
-def _error_json(stage: str, error: BaseException, index: int) -> dict[str, Any]:
+def _error_json(stage: str, class_name: str, error: BaseException, index: int) -> dict[str, Any]:
     from connectless.errors.context import python_class_name
 
     return {
-        "error": {"stage": stage, "exception": python_class_name(type(error)), "message": str(error)},
+        "error": {
+            "stage": stage,
+            "class": class_name,
+            "exception": python_class_name(type(error)),
+            "message": str(error),
+        },
         "input_offset": index,
     }
 

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from connectless.config import ConfigDef
@@ -44,6 +45,18 @@ class TopicPartition(tuple[str, int]):
         return f"{self[0]}-{self[1]}"
 
 
+@dataclass(frozen=True, slots=True)
+class RecordMetadata:
+    """Where Kafka stored a record a source task produced (Kafka's RecordMetadata): `SourceTask.commit_record` gets it.
+
+    `timestamp` is the record's timestamp in milliseconds, None when Kafka reported none."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int | None = None
+
+
 class OffsetStorageReader(Protocol):
     """What a source task sees of the offsets store: the last committed offset per source partition."""
 
@@ -59,9 +72,14 @@ class ErrantRecordReporter(Protocol):
 
 
 class ConnectorContext(Protocol):
-    def request_task_reconfiguration(self) -> None: ...
+    """What a connector may ask of the runtime. A connector object runs while the manager plans its tasks (and,
+    in standalone mode, as long as `StandaloneWorker.add_connector` runs it); docs/compatibility.md has the table."""
 
-    def raise_error(self, error: BaseException) -> None: ...
+    def request_task_reconfiguration(self) -> None:
+        """Ask for `task_configs` again; tasks whose configs changed are restarted on the new ones."""
+
+    def raise_error(self, error: BaseException) -> None:
+        """Fail the connector: FAILED, with `error` as its trace."""
 
 
 class SourceTaskContext(Protocol):
@@ -72,16 +90,24 @@ class SourceTaskContext(Protocol):
 
 
 class SinkTaskContext(Protocol):
+    """What a sink task may ask of the runtime (lambda_sink/handler.py and docs/compatibility.md say how each is
+    kept on a Lambda mapping). Kafka Connect's pause()/resume() are not offered: a mapping cannot pause one
+    partition, and a disabled mapping never invokes the task again to resume it."""
+
     def configs(self) -> Mapping[str, str]: ...
 
     def offset(self, offsets: Mapping[TopicPartition, int]) -> None:
-        """Ask the framework to rewind/advance these partitions before the next batch."""
+        """The next record of each partition is the offset given: later records are skipped up to it, a partition
+        rewound into the current batch is delivered again from there. Behind the batch only standalone mode can go
+        (on Lambda the mapping owns the consumer group): there the partition goes on, with a warning."""
 
-    def timeout(self, timeout_ms: int) -> None: ...
+    def timeout(self, timeout_ms: int) -> None:
+        """Wait this long before the next retry of a put or flush that raised RetriableError."""
 
     def assignment(self) -> set[TopicPartition]: ...
 
-    def request_commit(self) -> None: ...
+    def request_commit(self) -> None:
+        """Always met: each batch is committed as soon as it is written."""
 
     def errant_record_reporter(self) -> ErrantRecordReporter | None: ...
 
@@ -113,12 +139,22 @@ class SourceTask(Task):
     def commit(self) -> None:
         """Called after the offsets of everything polled so far are durably stored."""
 
-    def commit_record(self, record: SourceRecord, metadata: Any) -> None:
-        """Called when one record is acknowledged by Kafka (metadata None when it was filtered out)."""
+    def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        """Called for each record once Kafka acknowledged it, with where it landed; with None for a record that
+        will never be acknowledged: dropped by a transform, or failed and skipped under errors.tolerance=all.
+
+        Under exactly.once.support=required it is called only once the record's transaction committed (an
+        aborted record is never passed). It runs on the task's thread; an exception it raises is logged and
+        ignored, as Kafka Connect does. The runtime records offsets itself: this hook is for systems that
+        acknowledge each record (a queue) or keep offsets of their own."""
 
 
 class SinkTask(Task):
-    """Writes records to an external system. The framework commits offsets after `flush` returns."""
+    """Writes records to an external system. The framework commits offsets after `flush` returns.
+
+    Kafka Connect's `preCommit` (commit less than was flushed) is not offered: each batch is flushed at its end
+    and committed whole by the event-source mapping as soon as the invocation returns, and a task may not keep
+    records for a later commit, since the container holding them may be gone before the next invocation."""
 
     context: SinkTaskContext
 
@@ -129,12 +165,7 @@ class SinkTask(Task):
     def put(self, records: Sequence[SinkRecord]) -> None: ...
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
-        """Make everything `put` so far durable."""
-
-    def pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> Mapping[TopicPartition, int]:
-        """The offsets safe to commit (next offset to read per partition). Default: flush, then all of them."""
-        self.flush(current_offsets)
-        return current_offsets
+        """Make everything `put` so far durable: called at the end of each batch, whose offsets are then committed."""
 
     def open(self, partitions: Sequence[TopicPartition]) -> None:
         """Partitions newly assigned to this task."""

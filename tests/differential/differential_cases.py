@@ -541,8 +541,10 @@ def cases(
         config["connector.class"] = "org.apache.kafka.connect.file.FileStreamSourceConnector"
         config["topic"] = TOPICS[0]
     if draw(st.booleans()):
-        # Not JsonConverter: its reading of malformed text ("01", "2024-01-02") is a known gap (compatibility.md).
-        config["header.converter"] = draw(st.sampled_from([SIMPLE_HEADER, STRING]))
+        header = draw(st.sampled_from([SIMPLE_HEADER, STRING, JSON]))
+        config["header.converter"] = header
+        if header == JSON:
+            config["header.converter.schemas.enable"] = draw(st.sampled_from(["true", "false"]))
     config["errors.tolerance"] = draw(st.sampled_from(["none", "all"]))
     if transforms is not None:
         config.update(draw(transforms))

@@ -66,9 +66,8 @@ def normalized(answer: dict[str, Any]) -> dict[str, Any]:
         if "error" in line:
             error = line["error"]
             exception = JAVA_NAMES.get(error["exception"], error["exception"])
-            lines.append(
-                {"error": {"stage": error["stage"], "exception": exception}, "input_offset": line["input_offset"]}
-            )
+            where = {"stage": error["stage"], "class": error.get("class"), "exception": exception}
+            lines.append({"error": where, "input_offset": line["input_offset"]})
         else:
             lines.append(
                 {
@@ -211,6 +210,8 @@ def _same_number(java17: str, shortest: str) -> bool:
     """Java 17 printed `java17` where Java 19+ prints `shortest`: the same double, or a float printed as a float."""
     if "." not in java17 or "." not in shortest:  # Float/Double.toString always print a point; integers must match
         return java17 == shortest
+    if java17.startswith("-") != shortest.startswith("-"):  # -0.0 is not 0.0
+        return False
     if float(java17) == float(shortest):
         return True
     single = all(len(re.sub(r"\D", "", t.split("E")[0]).strip("0")) <= 9 for t in (java17, shortest))

@@ -11,13 +11,18 @@ from confluent_kafka.admin import NewTopic
 
 import sink_fakes
 from connectless.config import ConfigError
+from connectless.connector import SinkConnector, SinkTask
+from connectless.connector import TopicPartition as ConnectTopicPartition
 from connectless.kafka import KafkaSettings
+from connectless.plugins import PluginKind, register
 from connectless.standalone.inprocess_sink import InProcessSinkRunner, SinkTaskFailedError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping, Sequence
 
     from confluent_kafka.admin import AdminClient
+
+    from connectless.records import SinkRecord
 
 pytestmark = pytest.mark.kafka
 
@@ -106,3 +111,49 @@ def test_a_task_that_cannot_start_fails_at_start(
     with pytest.raises((OSError, ConfigError)):
         runner.start()
     runner.stop()
+
+
+PUT_OFFSETS: dict[str, list[int]] = {}
+
+
+@register(PluginKind.SINK, "test.RewindOnceSinkConnector", "RewindOnceSink")
+class RewindOnceSinkConnector(SinkConnector):
+    def task_class(self) -> type[SinkTask]:
+        return RewindOnceSinkTask
+
+
+class RewindOnceSinkTask(SinkTask):
+    """Puts offsets into PUT_OFFSETS; on the value `rewind.at` (the first time) rewinds to `rewind.to`."""
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.name, self.at, self.to = props["name"], props["rewind.at"], int(props["rewind.to"])
+        PUT_OFFSETS[self.name] = []
+
+    def put(self, records: Sequence[SinkRecord]) -> None:
+        for record in records:
+            PUT_OFFSETS[self.name].append(record.kafka_offset)
+            if str(record.value) == self.at:
+                self.at = ""
+                self.context.offset({ConnectTopicPartition(record.topic, record.kafka_partition or 0): self.to})
+
+    def stop(self) -> None:
+        pass
+
+
+def test_a_rewind_behind_the_batch_moves_the_consumer_back_and_commits_there(
+    kafka_bootstrap: str, kafka_admin: AdminClient, unique_topic: Callable[..., str]
+) -> None:
+    """Standalone mode keeps SinkTaskContext.offset() as Kafka Connect does, even behind the batch the task was given:
+    the mapping emulator seeks the group's consumer (a Lambda mapping cannot)."""
+    config = setup(kafka_bootstrap, kafka_admin, unique_topic, [b"%d" % i for i in range(10)],
+                   **{"connector.class": "RewindOnceSink", "rewind.at": "7", "rewind.to": "2",
+                      "consumer.override.max.poll.records": "3"})  # fmt: skip
+    runner = InProcessSinkRunner(config["name"], 0, config, config, KafkaSettings(kafka_bootstrap))
+    runner.start()
+    try:
+        run_until(runner, lambda: PUT_OFFSETS.get(config["name"], [])[-1:] == [9])
+    finally:
+        runner.stop()
+    # batches of 3: [0 1 2] [3 4 5] [6 7 8]: at 7 the task goes back to 2, and the rest of the topic comes again
+    assert PUT_OFFSETS[config["name"]] == [*range(9), *range(2, 10)]
+    assert committed(kafka_bootstrap, config) == 10

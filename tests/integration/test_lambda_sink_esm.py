@@ -110,7 +110,7 @@ class Deployment:
         store.log.stop()
         handler = SinkBatchHandler.from_env(self.settings, self.env)
         self.handlers.append(handler)
-        self.app._handler = handler
+        self.app.function.handler = handler
 
     def mapping(
         self, invoke: Callable[[dict[str, Any], Any], Any] | None = None, **settings: Any

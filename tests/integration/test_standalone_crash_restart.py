@@ -80,6 +80,15 @@ def _wait_for_all(path: Path, proc: subprocess.Popen[bytes], timeout: float) -> 
         time.sleep(0.3)
 
 
+def _wait_until_serving(proc: subprocess.Popen[bytes]) -> None:
+    """Read stderr up to the line the CLI prints once its signal handlers are in and connectors started."""
+    assert proc.stderr is not None
+    for line in iter(proc.stderr.readline, b""):
+        if b"REST API on" in line:
+            return
+    pytest.fail(f"standalone exited with {proc.wait()} before serving")
+
+
 def _wait_for_progress(path: Path, proc: subprocess.Popen[bytes], seen: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while seen >= (now := len(set(_ids(path)))) and now < TOTAL:
@@ -117,6 +126,7 @@ def test_kill_minus_nine_at_random_points_loses_nothing(
     final = _start(kafka_bootstrap, files, topic)
     try:
         _wait_for_all(sink_file, final, timeout=120)
+        _wait_until_serving(final)  # the sink may be whole already: a SIGTERM during imports would not be handled
     finally:
         final.send_signal(signal.SIGTERM)
         final.wait(60)

@@ -136,3 +136,49 @@ def test_runs_follow_the_schedule_rate_and_resume_from_committed_offsets(
     ((_partition, offset),) = offsets.all(f"gen-{topic}")
     assert offset == {"next.id": produced}, "each run resumes where the previous one committed"
     offsets.log.stop()
+
+
+class _IdleTask(SourceTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        pass
+
+    def poll(self) -> list[SourceRecord] | None:
+        time.sleep(0.05)
+        return None
+
+    def stop(self) -> None:
+        pass
+
+
+@register(PluginKind.SOURCE, "test.GrowingSourceConnector", "GrowingSource")
+class _GrowingSource(SourceConnector):
+    """One task per table in `_GrowingSource.tables`, as a JDBC source finds tables; the test asks for a
+    reconfiguration through the ConnectorContext, as the connector's own monitor thread would."""
+
+    tables = ["a"]
+
+    def task_class(self) -> type[SourceTask]:
+        return _IdleTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{**self.props, "table": table} for table in _GrowingSource.tables[:max_tasks]]
+
+
+def test_a_connector_that_asks_for_a_reconfiguration_gets_its_tasks_restarted_on_new_configs(
+    worker: StandaloneWorker,
+) -> None:
+    _GrowingSource.tables = ["a"]
+    worker.add_connector("growing", {"connector.class": "GrowingSource", "tasks.max": "3"})
+    _wait(lambda: worker.task_running("growing", 0))
+    connector = worker.connectors["growing"]
+    assert connector.context is not None
+    connector.context.request_task_reconfiguration()  # nothing changed: the task goes on
+    assert [t.task_id for t in worker.threads["growing"]] == [0]
+    _GrowingSource.tables = ["a", "b"]
+    connector.context.request_task_reconfiguration()
+    worker.configs.refresh()
+    assert [t["table"] for t in worker.configs.snapshot().tasks["growing"]] == ["a", "b"]
+    _wait(lambda: worker.task_running("growing", 0) and worker.task_running("growing", 1))
+    connector.context.raise_error(RuntimeError("the database is gone"))
+    status = worker.statuses.connector("growing")
+    assert status is not None and status.state is State.FAILED and "the database is gone" in (status.trace or "")

@@ -83,16 +83,16 @@ def test_sink_function_counts_a_task_set_failed(
     capsys: pytest.CaptureFixture[str], values: tuple[bytes, ...], failures: float
 ) -> None:
     app = load_app("sink_task")
-    app._handler = sink_handler()
+    app.function.handler = sink_handler()
     app.lambda_handler(sink_event(*values), EmulatedLambdaContext("connectless-sink", SINK, timeout_s=60))
     assert_task_failures(emf(capsys), SINK, failures)
-    status = app._handler.statuses.task(SINK, 0)
+    status = app.function.handler.statuses.task(SINK, 0)
     assert status.state is (State.FAILED if failures else State.RUNNING)
 
 
 def test_sink_function_counts_a_whole_batch_failure(capsys: pytest.CaptureFixture[str]) -> None:
     app = load_app("sink_task")
-    app._handler = sink_handler(**{"fail.retriable.times": "1000", "errors.tolerance": "all"})
+    app.function.handler = sink_handler(**{"fail.retriable.times": "1000", "errors.tolerance": "all"})
     context = EmulatedLambdaContext("connectless-sink", SINK, timeout_s=10.5)
     with pytest.raises(ConnectError, match="briefly unavailable"):
         app.lambda_handler(sink_event(b"1"), context)
@@ -101,18 +101,18 @@ def test_sink_function_counts_a_whole_batch_failure(capsys: pytest.CaptureFixtur
 
 def test_sink_function_counts_a_task_that_cannot_start(capsys: pytest.CaptureFixture[str]) -> None:
     app = load_app("sink_task")
-    app._handler = sink_handler(**{"connector.class": "com.example.NoSuchSinkConnector"})
+    app.function.handler = sink_handler(**{"connector.class": "com.example.NoSuchSinkConnector"})
     with pytest.raises(PluginNotFoundError, match="NoSuchSinkConnector"):
         app.lambda_handler(sink_event(b"1"), EmulatedLambdaContext("connectless-sink", SINK, timeout_s=60))
     assert_task_failures(emf(capsys), SINK, 1.0)
-    status = app._handler.statuses.task(SINK, 0)
+    status = app.function.handler.statuses.task(SINK, 0)
     assert status.state is State.FAILED and "NoSuchSinkConnector" in status.trace
 
 
 def test_sink_function_counts_no_failure_while_a_connector_is_paused(capsys: pytest.CaptureFixture[str]) -> None:
     app = load_app("sink_task")
-    app._handler = sink_handler()
-    app._handler.configs.put_target_state(SINK, TargetState.PAUSED)
+    app.function.handler = sink_handler()
+    app.function.handler.configs.put_target_state(SINK, TargetState.PAUSED)
     with pytest.raises(ConnectorNotRunnableError, match="PAUSED"):
         app.lambda_handler(sink_event(b"1"), EmulatedLambdaContext("connectless-sink", SINK, timeout_s=60))
     assert_task_failures(emf(capsys), SINK, 0.0)
@@ -126,7 +126,7 @@ def test_sink_function_counts_a_failure_before_the_task_ran(
     def unreachable() -> SinkBatchHandler:
         raise ConnectError("the state stores cannot be read: no broker")
 
-    monkeypatch.setattr(app, "_batch_handler", unreachable)
+    monkeypatch.setattr(app.function, "make_handler", unreachable)
     with pytest.raises(ConnectError, match="no broker"):
         app.lambda_handler(sink_event(b"1"), EmulatedLambdaContext("connectless-sink", SINK, timeout_s=60))
     assert_task_failures(emf(capsys), SINK, 1.0)
@@ -146,18 +146,18 @@ def source_handler(connector_class: str) -> SourceTaskHandler:
 
 def test_source_function_counts_a_task_set_failed(capsys: pytest.CaptureFixture[str]) -> None:
     app = load_app("source_task")
-    app._handler = source_handler("com.example.NoSuchSourceConnector")
+    app.function.handler = source_handler("com.example.NoSuchSourceConnector")
     context = EmulatedLambdaContext("connectless-source", None, timeout_s=60)
     with pytest.raises(SourceTaskFailedError):
         app.lambda_handler({"connector": SOURCE, "task": 0}, context)
     assert_task_failures(emf(capsys), SOURCE, 1.0)
-    status = app._handler.statuses.task(SOURCE, 0)
+    status = app.function.handler.statuses.task(SOURCE, 0)
     assert status.state is State.FAILED
 
 
 def test_source_function_reports_no_failure_for_an_unknown_task(capsys: pytest.CaptureFixture[str]) -> None:
     app = load_app("source_task")
-    app._handler = source_handler("com.example.NoSuchSourceConnector")
+    app.function.handler = source_handler("com.example.NoSuchSourceConnector")
     context = EmulatedLambdaContext("connectless-source", None, timeout_s=60)
     response = app.lambda_handler({"connector": SOURCE, "task": 5}, context)
     assert response["outcome"] == "UNKNOWN"
@@ -165,15 +165,16 @@ def test_source_function_reports_no_failure_for_an_unknown_task(capsys: pytest.C
 
 
 def test_source_function_counts_a_failure_before_the_task_ran(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = load_app("source_task")
 
     def unreachable() -> SourceTaskHandler:
         raise ConnectError("the state stores cannot be read: no broker")
 
-    monkeypatch.setattr(app, "_source_handler", unreachable)
+    monkeypatch.setattr(app.function, "make_handler", unreachable)
     context = EmulatedLambdaContext("connectless-source", None, timeout_s=60)
     with pytest.raises(ConnectError, match="no broker"):
         app.lambda_handler({"connector": SOURCE, "task": 0}, context)
+    assert "failed before its task ran" in caplog.text and "its status is FAILED" not in caplog.text
     assert_task_failures(emf(capsys), SOURCE, 1.0)

@@ -189,9 +189,36 @@ def _loads_lenient(data: bytes, exact: bool = False) -> Any:
         text = data.decode("utf-8").lstrip(" \t\r\n")
         if not text:
             return _MISSING
+        scalar = _ROOT_SCALAR.match(text)
+        if scalar is not None:
+            return _root_scalar(scalar, text, exact)
         return _EXACT.raw_decode(text)[0]
     except ValueError as exc:  # also UnicodeDecodeError
         raise DataError(_READ_FAILED + str(exc)) from exc
+
+
+# Jackson's root-level scalars: a number (leading zeros allowed, as Kafka's mapper reads `01` as 1; a point needs
+# a digit after it) must end at whitespace or the end, a literal at a character that cannot continue a word.
+# What follows a structure or a string is ignored, as readTree does.
+_ROOT_SCALAR = re.compile(r"(-?\d+(\.\d+)?([eE][+-]?\d+)?)|(true|false|null)")
+_LITERALS = {"true": True, "false": False, "null": None}
+
+
+def _root_scalar(scalar: re.Match[str], text: str, exact: bool) -> Any:
+    end = scalar.end()
+    follower = text[end : end + 1]
+    if scalar.group(4) is not None:
+        if follower and (follower.isalnum() or follower in "_$"):
+            raise ValueError(
+                f"Unrecognized token '{text[: end + 1]}': was expecting (JSON String, Number, true, false, null)"
+            )
+        return _LITERALS[scalar.group(4)]
+    if follower and follower not in " \t\r\n":
+        raise ValueError(f"Unexpected character ('{follower}'): Expected space separating root-level values")
+    token = scalar.group(1)
+    if scalar.group(2) is None and scalar.group(3) is None:
+        return int(token)
+    return decimal.Decimal(token) if exact else float(token)
 
 
 class _Encoding(NamedTuple):

@@ -38,6 +38,14 @@ _PRIMITIVE_CHECKS: dict[Type, Callable[[Any], bool]] = {
 }
 
 
+_LOGICAL_CLASSES: dict[str | None, type] = {
+    logical.DECIMAL_NAME: decimal.Decimal,
+    logical.DATE_NAME: dt.date,
+    logical.TIME_NAME: dt.time,
+    logical.TIMESTAMP_NAME: dt.datetime,
+}
+
+
 def validate_value(schema: Schema, value: Any, field_name: str | None = None) -> None:
     """Raise DataError when `value` does not fit `schema` (Kafka Connect's ConnectSchema.validateValue)."""
     if value is None:
@@ -45,7 +53,8 @@ def validate_value(schema: Schema, value: Any, field_name: str | None = None) ->
             where = f' for field: "{field_name}"' if field_name else ""
             raise DataError(f"Invalid value: null used for required field{where}, schema type: {schema.type.value}")
         return
-    logical_type = logical.logical_python_type(schema) if schema.name else None
+    # As ConnectSchema#validateValue: the class a logical name expects, whatever the type (Cast keeps the name).
+    logical_type = _LOGICAL_CLASSES.get(schema.name) if schema.name else None
     if logical_type is not None:
         if not isinstance(value, logical_type) or (logical_type is dt.date and isinstance(value, dt.datetime)):
             raise DataError(

@@ -39,10 +39,10 @@ from connectless.data.values_convert import (
     DAY_MS,
     convert_to,
     date_from_days,
+    decimal_to_float32,
     java_big_decimal,
     time_from_millis,
     timestamp_from_millis,
-    to_float32,
 )
 
 # A token is a run of non-delimiters (a backslash escapes the next character) or a single delimiter.
@@ -312,6 +312,8 @@ def _parse_number(token: str) -> SchemaAndValue | None:
     number = java_big_decimal(token)
     if number is None:
         return None
+    if number.is_zero():
+        number = number.copy_abs()  # a BigDecimal has no negative zero: "-0.0" reads as 0.0
     exact = _exact_integer(number)
     if exact is not None:
         return exact
@@ -319,7 +321,7 @@ def _parse_number(token: str) -> SchemaAndValue | None:
     assert isinstance(exponent, int)
     if exponent != 0:  # a fraction (or an exponent): float32 when in range, else float64
         as_double = float(number)
-        single = to_float32(as_double)
+        single = decimal_to_float32(number)
         if not math.isinf(single):
             return SchemaAndValue(FLOAT32_SCHEMA, single)
         if not math.isinf(as_double):

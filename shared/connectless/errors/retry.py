@@ -86,10 +86,16 @@ class RetryPolicy:
             return result
 
     def retry_after(
-        self, error: Exception, operation: Callable[..., Any], args: tuple[Any, ...], stopping: Callable[[], bool]
+        self,
+        error: Exception,
+        operation: Callable[..., Any],
+        args: tuple[Any, ...],
+        stopping: Callable[[], bool],
+        next_delay: Callable[[], float | None] | None = None,
     ) -> tuple[Any, Exception | None, int]:
         """Retry `operation(*args)`, whose first attempt raised `error`: (result, None, attempts) once it works,
-        (_FAILED, last error, attempts) when it does not. `stopping()` true ends the retries early."""
+        (_FAILED, last error, attempts) when it does not. `stopping()` true ends the retries early. `next_delay()`
+        (seconds, or None) replaces the backoff of the next wait: a sink task's SinkTaskContext.timeout."""
         attempt = 1
         if not isinstance(error, RetriableError) or self.timeout_ms == 0:
             return _FAILED, error, attempt
@@ -97,7 +103,8 @@ class RetryPolicy:
         forever = self.timeout_ms < 0
         deadline = None if forever else start + self.timeout_ms / 1000
         while isinstance(error, RetriableError) and not stopping() and (deadline is None or self.clock() < deadline):
-            delay = backoff_delay_ms(attempt, self.max_delay_ms) / 1000
+            asked = next_delay() if next_delay is not None else None
+            delay = backoff_delay_ms(attempt, self.max_delay_ms) / 1000 if asked is None else asked
             if deadline is not None:
                 delay = max(0.0, min(delay, deadline - self.clock()))
             log.warning("retrying in %.1f s after a retriable error: %s", delay, error)
@@ -182,15 +189,22 @@ class RetryWithToleranceOperator:
     def stopping(self) -> bool:
         return self._stopping
 
-    def run_retrying(self, operation: Callable[..., T], *args: Any, timeout_s: float | None = None) -> T:
+    def run_retrying(
+        self,
+        operation: Callable[..., T],
+        *args: Any,
+        timeout_s: float | None = None,
+        next_delay: Callable[[], float | None] | None = None,
+    ) -> T:
         """`operation(*args)` (a sink's put and flush) retried under this connector's policy, within `timeout_s`
-        (None: forever) instead of errors.retry.timeout; its error propagates, neither reported nor tolerated."""
+        (None: forever) instead of errors.retry.timeout; its error propagates, neither reported nor tolerated.
+        `next_delay`: see RetryPolicy.retry_after."""
         policy = self.policy.within(timeout_s)
         try:
             return operation(*args)
         except Exception as error:
             self.total_failures += 1
-            result, last, attempts = policy.retry_after(error, operation, args, self.stopping)
+            result, last, attempts = policy.retry_after(error, operation, args, self.stopping, next_delay)
             self.total_retries += attempts - 1
             self.total_failures += attempts - 1 - (last is None)
             if last is not None:

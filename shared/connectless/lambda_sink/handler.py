@@ -10,13 +10,24 @@ The order, per invocation (offsets are committed by the event-source mapping, ne
 5. the response: success, or under errors.tolerance=none `batchItemFailures` naming the first failed record of
    each failed partition, with the task set FAILED (and its trace) in the status topic.
 Anything else that goes wrong raises: the mapping retries the whole batch, and the sinks are idempotent.
+
+What a task asks through its SinkTaskContext (Kafka Connect's WorkerSinkTask semantics, on a mapping):
+- `offset({tp: n})`, in `open` or during put/flush: the next record the task gets from tp is n. Records before n
+  that arrive later are skipped (committed by the mapping, never put); when n is inside the batch, the partition
+  is named in `batchItemFailures` at n, so the mapping commits up to n and delivers again from there (not a task
+  failure; without ReportBatchItemFailures the whole batch comes again, BatchComesAgainError, and what precedes n
+  is skipped). n before the batch's first record of tp: the mapping's consumer group cannot be moved while the
+  mapping's pollers hold it, so on Lambda the partition goes on from where the mapping is (a warning says so);
+  a handler built with `can_seek` (standalone mode, whose mapping emulator can seek) returns it in
+  `BatchResult.seeks` and holds the partition;
+- `timeout(ms)`: the wait before the next retry of a put or flush that raised RetriableError;
+- `request_commit()`: met by every batch (the mapping commits as soon as the invocation returns).
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
-import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -28,13 +39,14 @@ from connectless.connector import SinkTask, TopicPartition
 from connectless.connector_config import CONNECTOR_CLASS, NAME, find_connector
 from connectless.errors.exceptions import ConnectError, ToleranceExceededError
 from connectless.errors.stage import Stage
-from connectless.lambda_sink.events import parse_event, partition_key
+from connectless.lambda_sink.events import parse_event, partition_key, record_count
+from connectless.lambda_sink.target import connector_name
 from connectless.manager.aws_sinks import provisioned
 from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused
 from connectless.runtime.sink_batch import write_batch, write_chunks
-from connectless.runtime.task_handler import TaskHandlerBase
+from connectless.runtime.task_handler import TaskHandlerBase, TaskResult
 from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, State, TargetState
 
@@ -44,6 +56,7 @@ if TYPE_CHECKING:
     from connectless.kafka.settings import KafkaSettings
     from connectless.raw_records import RawRecord
     from connectless.records import SinkRecord
+    from connectless.runtime.task_handler import StateStores
     from connectless.storage import ConfigStore, StatusStore
 
 log = logging.getLogger(__name__)
@@ -63,8 +76,14 @@ class ConnectorNotRunnableError(ConnectError):
     """The connector is unknown, not a sink, or its target state is PAUSED/STOPPED: the batch is retried later."""
 
 
+class BatchComesAgainError(ConnectError):
+    """The task rewound a partition inside the batch and the mapping takes no per-partition answer (no
+    ReportBatchItemFailures): the whole batch is retried, and the records before the rewind are skipped then.
+    Not a failure: the task stays RUNNING."""
+
+
 @dataclass
-class BatchResult:
+class BatchResult(TaskResult):
     """What one invocation did; the function turns it into the response and the metrics."""
 
     connector: str
@@ -72,17 +91,39 @@ class BatchResult:
     records_written: int = 0
     records_dead_lettered: int = 0
     records_dropped: int = 0  # filtered out by a transform
+    records_skipped: int = 0  # before an offset the task rewound (or skipped ahead) to: never put
     failures: list[RawRecord] = field(default_factory=list)  # first failed record of each failed partition
+    held: list[RawRecord] = field(default_factory=list)  # rewound partitions: delivered again from this record
+    seeks: dict[TopicPartition, int] = field(default_factory=dict)  # rewinds behind the batch (can_seek only)
     trace: str | None = None  # why they failed (errors.tolerance=none), as the status topic gets it
     duration_s: float = 0.0
 
     def response(self) -> dict[str, Any]:
+        again: dict[tuple[str, int], RawRecord] = {}
+        for raw in (*self.failures, *self.held):
+            found = again.get((raw.topic, raw.partition))
+            if found is None or raw.offset < found.offset:
+                again[raw.topic, raw.partition] = raw
         return {
             "batchItemFailures": [
                 {"itemIdentifier": {"partition": partition_key(r.topic, r.partition), "offset": r.offset}}
-                for r in self.failures
+                for r in again.values()
             ]
         }
+
+    def metrics(self, duration_s: float) -> dict[str, tuple[str, float]]:
+        return {
+            "RecordsIn": ("Count", self.records_in),
+            "RecordsOut": ("Count", self.records_written),
+            "RecordsDeadLettered": ("Count", self.records_dead_lettered),
+            "BatchDuration": ("Milliseconds", round(duration_s * 1000, 3)),
+            "TaskFailures": ("Count", self.task_failures),  # the task was set FAILED
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {"records_in": self.records_in, "records_out": self.records_written,
+                "records_dead_lettered": self.records_dead_lettered,
+                "partitions_failed": len(self.response()["batchItemFailures"])}  # fmt: skip
 
 
 def put_size(config: Mapping[str, str]) -> int:
@@ -130,6 +171,7 @@ class _RunningTask:
         self.put_size = put_size(config)
         self.task: SinkTask = task_class()
         self.batch: Mapping[str, list[RawRecord]] = {}  # the current batch, per partition, in offset order
+        self.rewinds: dict[TopicPartition, int] = {}  # SinkTaskContext.offset() not reached yet: the next offset
         self.active_topics = ActiveTopics(topic_statuses, connector, task_id)  # KIP-558, once per topic per task
         reporter = self.pipeline.errant_record_reporter(task_class, self._lookup)
         self.context = RuntimeSinkTaskContext(task_config, reporter)
@@ -182,6 +224,11 @@ class SinkBatchHandler(TaskHandlerBase):
         return result.response()
     """
 
+    FUNCTION_NAME = "connectless-sink"
+    DONE_MESSAGE = "batch done"
+    FAILED_MESSAGE = "batch failed; the event-source mapping retries it"
+    FREEZE_WARM_STATE = True
+
     def __init__(
         self,
         configs: ConfigStore | None,
@@ -197,8 +244,10 @@ class SinkBatchHandler(TaskHandlerBase):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         topic_statuses: StatusStore | None = None,
+        can_seek: bool = False,
     ) -> None:
         super().__init__(statuses, worker_id)
+        self.can_seek = can_seek  # the caller moves its consumer to BatchResult.seeks (standalone mode)
         self.configs = configs
         self.topic_statuses = statuses if topic_statuses is None else topic_statuses
         self.settings = settings
@@ -214,35 +263,47 @@ class SinkBatchHandler(TaskHandlerBase):
         self._refreshed_at = -float("inf")
 
     @classmethod
-    def from_env(
-        cls, settings: KafkaSettings | None = None, environ: Mapping[str, str] | None = None
+    def _from_env(
+        cls, settings: KafkaSettings, stores: StateStores, env: Mapping[str, str], worker_id: str
     ) -> SinkBatchHandler:
-        """Stores on the config and status topics named by the environment (the SAM template sets them)."""
-        from connectless.kafka.settings import KafkaSettings
-        from connectless.storage.topics import StateTopics, config_store, start_stores, status_store
-
-        env = os.environ if environ is None else environ
-        settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
-        topics = StateTopics.from_env(env)
-        configs = config_store(settings, topics.configs)
-        statuses = status_store(settings, topics.status)
-        start_stores(configs, statuses)
-        worker = env.get("AWS_LAMBDA_FUNCTION_NAME", "connectless-sink")
         return cls(
-            configs,
-            statuses,
+            stores.configs,
+            stores.statuses,
             settings,
-            worker_id=f"lambda:{worker}",
+            worker_id=worker_id,
             task_id=int(env.get(TASK_ID_ENV, "0")),
             report_item_failures=env.get(REPORT_ITEM_FAILURES_ENV, "true").lower() != "false",
             report_only_provisioned=env.get(REPORT_ITEM_FAILURES_ENV, "").lower() == "provisioned",
         )
 
+    # -- one Lambda invocation ---------------------------------------------------------------------
+    @classmethod
+    def invocation_keys(cls, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        return {"connector": connector_name(context.invoked_function_arn)}
+
+    def counts_as_failure(self, error: BaseException) -> bool:
+        # paused, stopped or not configured yet, or a rewind that needs the batch again: nothing failed
+        return not isinstance(error, ConnectorNotRunnableError | BatchComesAgainError)
+
+    def _invoke(self, event: Mapping[str, Any], context: Any, connector: str) -> BatchResult:
+        return self.handle(event, connector, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+
+    @classmethod
+    def failed_result(cls, event: Mapping[str, Any], connector: str) -> BatchResult:
+        return BatchResult(connector, records_in=record_count(event))
+
     # -- config ------------------------------------------------------------------------------------
-    def connector_for(self, alias: str) -> str:
-        """The connector an invocation through `alias` serves: the connector of that name, or the one whose name
-        AWS refuses as an alias and aws_names.alias_name derived `alias` from. `alias` itself when none is known
-        (yet): the batch then waits as for any connector not in the config topic."""
+    def connector_for(self, name: str) -> str:
+        """The connector an invocation through alias `name` serves: the connector of that name, or the one whose
+        name AWS refuses as an alias and aws_names.alias_name derived the alias from. `name` itself when none is
+        known (yet), or when the config topic cannot be read: the batch then waits, or fails on it again."""
+        try:
+            return self._connector_for(name)
+        except Exception:
+            log.exception("cannot read the config topic to map alias %s to its connector", name)
+            return name
+
+    def _connector_for(self, alias: str) -> str:
         with self._lock:
             known = self._aliases.get(alias)
             if known is not None:
@@ -350,14 +411,18 @@ class SinkBatchHandler(TaskHandlerBase):
             self.set_status(connector, self.task_id, State.FAILED, traceback.format_exc())
             self._drop_task(connector)
             raise ConnectError(f"batch failed for connector {connector!r}: {exc}") from exc
+        reports = self.report_item_failures and not (self.report_only_provisioned and not provisioned(running.config))
         if result.failures:
-            if not self.report_item_failures or (self.report_only_provisioned and not provisioned(running.config)):
+            if not reports:
                 self._drop_task(connector)
                 cause = (result.trace or "").strip().splitlines()[-1:] or ["see the task's status"]
                 failed = len(result.failures)
                 raise ConnectError(f"{failed} partition(s) failed for connector {connector!r}: {cause[0]}")
         else:  # RUNNING is written once
             self.set_status(connector, self.task_id, State.RUNNING)
+        if result.held and not reports:
+            held = ", ".join(f"{r.topic}-{r.partition}@{r.offset}" for r in result.held)
+            raise BatchComesAgainError(f"connector {connector!r} rewound {held}: the batch comes again")
         return result
 
     def _run(
@@ -367,10 +432,8 @@ class SinkBatchHandler(TaskHandlerBase):
         result: BatchResult,
         remaining_s: Callable[[], float] | None,
     ) -> None:
-        pipeline, task = running.pipeline, running.task
-        running.batch = partitions
-        running.record_topics(partitions)
-        running.open({TopicPartition(r.topic, r.partition) for raws in partitions.values() for r in raws[:1]})
+        pipeline, task, context = running.pipeline, running.task, running.context
+        partitions = self._open_batch(running, partitions, result)
         skipped_before = pipeline.operator.total_skipped
         traces: list[str] = []
         stopped: dict[TopicPartition, RawRecord] = {}
@@ -411,11 +474,14 @@ class SinkBatchHandler(TaskHandlerBase):
         retry, timeout_s = pipeline.operator, self._retry_seconds(pipeline, remaining_s)
         if result.records_in > chunk_size:  # put per chunk of max.poll.records, as Kafka Connect does per poll
             outcome = write_chunks(task, converted(), report, convert=pipeline.process, retry=retry,
-                                   timeout_s=timeout_s, flush=True, reset=running.reset)  # fmt: skip
+                                   timeout_s=timeout_s, flush=True, reset=running.reset,
+                                   backoff=context.take_timeout_s)  # fmt: skip
         else:
             records, by_record = next(converted())
             outcome = write_batch(task, records, by_record, report, retry=retry, timeout_s=timeout_s, flush=True,
-                                  reset=running.reset)  # fmt: skip
+                                  reset=running.reset, backoff=context.take_timeout_s)  # fmt: skip
+        if context.requested_offsets:  # offset() during put/flush
+            self._hold_rewound(running, partitions, result)
         result.records_dropped -= pipeline.operator.total_skipped - skipped_before
         pipeline.flush(self.dlq_flush_timeout_s)  # every dead-lettered record acknowledged, or raise
         for tp, raw in outcome.stopped.items():
@@ -427,6 +493,72 @@ class SinkBatchHandler(TaskHandlerBase):
         if result.failures:
             result.trace = "\n".join(traces) or None
             self.set_status(result.connector, self.task_id, State.FAILED, result.trace)
+
+    def _open_batch(
+        self, running: _RunningTask, partitions: Mapping[str, list[RawRecord]], result: BatchResult
+    ) -> Mapping[str, list[RawRecord]]:
+        """The batch's topics recorded and partitions opened; the records to deliver (rewinds applied)."""
+        running.record_topics(partitions)
+        running.open({TopicPartition(r.topic, r.partition) for raws in partitions.values() for r in raws[:1]})
+        if running.context.requested_offsets or running.rewinds:  # offset() in open, or a rewind not reached yet
+            partitions = self._skip_to_rewinds(running, partitions, result)
+        running.batch = partitions
+        return partitions
+
+    # -- SinkTaskContext.offset() ------------------------------------------------------------------
+    def _skip_to_rewinds(
+        self, running: _RunningTask, partitions: Mapping[str, list[RawRecord]], result: BatchResult
+    ) -> dict[str, list[RawRecord]]:
+        """The batch without the records before each partition's rewind; a rewind behind the batch is sought
+        (can_seek) or, on Lambda, given up with a warning."""
+        rewinds = running.rewinds
+        rewinds.update(running.context.take_requested_offsets())
+        kept: dict[str, list[RawRecord]] = {}
+        for key, raws in partitions.items():
+            tp = TopicPartition(raws[0].topic, raws[0].partition) if raws else None
+            target = rewinds.get(tp) if tp is not None else None
+            if tp is None or target is None:
+                kept[key] = raws
+                continue
+            if target < raws[0].offset:
+                del rewinds[tp]
+                if self.can_seek:  # the caller's consumer goes back; this partition waits for it
+                    result.seeks[tp] = target
+                    result.held.append(raws[0])
+                    continue
+                log.warning("task %s-%d rewound %s to %d, behind the mapping's position %d: a Lambda mapping's "
+                            "consumer group cannot be moved while it runs; going on from %d",
+                            result.connector, self.task_id, tp, target, raws[0].offset, raws[0].offset)  # fmt: skip
+                kept[key] = raws
+                continue
+            start = bisect.bisect_left(raws, target, key=_offset)
+            if start < len(raws):
+                del rewinds[tp]  # reached
+            result.records_skipped += start
+            if start < len(raws):
+                kept[key] = raws[start:]
+        return kept
+
+    def _hold_rewound(
+        self, running: _RunningTask, partitions: Mapping[str, list[RawRecord]], result: BatchResult
+    ) -> None:
+        """Rewinds asked during put/flush: a partition rewound into this batch is delivered again from there; one
+        rewound past it skips ahead in the batches to come."""
+        for tp, target in running.context.take_requested_offsets().items():
+            raws = partitions.get(partition_key(tp.topic, tp.partition))
+            if not raws or target > raws[-1].offset:
+                running.rewinds[tp] = target
+                continue
+            if target < raws[0].offset:  # behind the batch: delivered again from as far back as the mapping can go
+                if self.can_seek:
+                    result.seeks[tp] = target
+                else:
+                    running.rewinds[tp] = target  # the next batch, from raws[0], warns that it is as far as it goes
+                result.held.append(raws[0])
+                continue
+            again = raws[bisect.bisect_left(raws, target, key=_offset)]
+            running.rewinds[tp] = again.offset  # a whole-batch retry skips what precedes it
+            result.held.append(again)
 
     def _retry_seconds(self, pipeline: SinkPipeline, remaining_s: Callable[[], float] | None) -> float | None:
         """How long a RetriableError from put/flush is retried within this invocation.

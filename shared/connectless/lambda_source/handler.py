@@ -33,7 +33,6 @@ it would otherwise produce first.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import traceback
 from dataclasses import asdict, dataclass
@@ -50,13 +49,14 @@ from connectless.runtime.source_transactions import (
     TransactionBoundary,
     transactional_id,
 )
-from connectless.runtime.task_handler import TaskHandlerBase
+from connectless.runtime.task_handler import TaskHandlerBase, TaskResult
 from connectless.storage import OffsetStore, State, TargetState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from connectless.kafka.settings import KafkaSettings
+    from connectless.runtime.task_handler import StateStores
     from connectless.storage import ConfigStore, StatusStore
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class SourceTaskFailedError(ConnectError):
 
 
 @dataclass
-class SourceInvocationResult:
+class SourceInvocationResult(TaskResult):
     """What one invocation did; the function turns it into its response and metrics."""
 
     connector: str
@@ -93,7 +93,21 @@ class SourceInvocationResult:
     duration_s: float = 0.0
 
     def response(self) -> dict[str, Any]:
-        return asdict(self)
+        response = asdict(self)
+        del response["task_failures"], response["error"]
+        return response
+
+    def metrics(self, duration_s: float) -> dict[str, tuple[str, float]]:
+        return {
+            "RecordsIn": ("Count", self.records_in),
+            "RecordsOut": ("Count", self.records_out),
+            "RecordsDropped": ("Count", self.records_dropped),
+            # tolerated failures, as the sink counts them (the DeadLetteredRecordsAlarm of template.yaml sums them)
+            "RecordsDeadLettered": ("Count", self.records_dead_lettered),
+            "BytesOut": ("Bytes", self.bytes_out),
+            "BatchDuration": ("Milliseconds", round(duration_s * 1000, 3)),
+            "TaskFailures": ("Count", self.task_failures),  # the task was set FAILED
+        }
 
 
 @dataclass
@@ -138,6 +152,13 @@ class SourceTaskHandler(TaskHandlerBase):
         result = handler.handle("orders", 0, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
     """
 
+    USES_OFFSETS = True
+    FUNCTION_NAME = "connectless-source"
+    DONE_MESSAGE = "source run done"
+    FAILED_MESSAGE = "source task failed; its status is FAILED"
+    # e.g. the state topics unreadable during a broker outage: nothing ran, the next scheduled run retries
+    FAILED_BEFORE_TASK_MESSAGE = "source invocation failed before its task ran; the task's status is unchanged"
+
     def __init__(
         self,
         settings: KafkaSettings,
@@ -167,32 +188,35 @@ class SourceTaskHandler(TaskHandlerBase):
         self._offset_stores: dict[str, OffsetStore] = {}
 
     @classmethod
-    def from_env(
-        cls, settings: KafkaSettings | None = None, environ: Mapping[str, str] | None = None
+    def _from_env(
+        cls, settings: KafkaSettings, stores: StateStores, env: Mapping[str, str], worker_id: str
     ) -> SourceTaskHandler:
-        """Stores on the topics the environment names (the SAM template sets them)."""
-        from connectless.kafka.settings import KafkaSettings
-        from connectless.storage.topics import StateTopics, config_store, offset_store, start_stores, status_store
-
-        env = os.environ if environ is None else environ
-        settings = settings or KafkaSettings.from_env(env.get("KAFKA_BOOTSTRAP_SERVERS"))
-        topics = StateTopics.from_env(env)
-        configs = config_store(settings, topics.configs)
-        offsets = offset_store(settings, topics.offsets)
-        statuses = status_store(settings, topics.status)
-        start_stores(configs, offsets, statuses)
+        assert stores.offsets is not None
         interval = env.get(COMMIT_INTERVAL_ENV, "").strip()
         return cls(
             settings,
-            configs,
-            offsets,
-            statuses,
-            worker_id=f"lambda:{env.get('AWS_LAMBDA_FUNCTION_NAME', 'connectless-source')}",
+            stores.configs,
+            stores.offsets,
+            stores.statuses,
+            worker_id=worker_id,
             cluster_id=env.get(CLUSTER_ENV, "connectless"),
             budget=SourceBudget.from_env(env),
             commit_interval_s=int(interval) / 1000 if interval else 5.0,
             keep_warm=env.get(KEEP_WARM_ENV, "true").strip().lower() != "false",
         )
+
+    # -- one Lambda invocation: {"connector": C, "task": N} from EventBridge Scheduler --------------
+    @classmethod
+    def invocation_keys(cls, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        return {"connector": str(event["connector"]), "task": int(event.get("task", 0))}
+
+    def _invoke(self, event: Mapping[str, Any], context: Any, connector: str) -> SourceInvocationResult:
+        task = int(event.get("task", 0))
+        return self.handle(connector, task, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+
+    @classmethod
+    def failed_result(cls, event: Mapping[str, Any], connector: str) -> SourceInvocationResult:
+        return SourceInvocationResult(connector, int(event.get("task", 0)), outcome="FAILED")
 
     def handle(
         self,

@@ -29,6 +29,7 @@ from connectless.manager.aws_sinks import check_sink_config
 from connectless.manager.backends.base import Op, TaskUnit
 from connectless.manager.errors import BadRequestError, ConnectorNotFoundError, TaskApplyError
 from connectless.manager.request import Action, ManagerRequest
+from connectless.runtime.contexts import RuntimeConnectorContext
 from connectless.storage import State, Status, TargetState
 from connectless.storage.status import TASK_STATUS_PREFIX
 
@@ -112,16 +113,30 @@ def validate(state: ConnectState, request: ManagerRequest, *, on_aws: bool = Fal
 def generate_task_configs(name: str, config: Mapping[str, str]) -> list[dict[str, str]]:
     """Connector.task_configs(tasks.max), from a connector started for the purpose and stopped after.
 
+    The connector gets a ConnectorContext for that time: `raise_error(e)` fails the plan with `e` (the connector
+    ends FAILED, as in Kafka Connect); `request_task_reconfiguration()` made during task_configs() asks it once
+    more (made during start(), the configs asked next are already the new ones). The connector does not outlive
+    the step: a connector watching its source from a thread of its own is restarted to be asked again (a connector
+    restart plans its tasks again, see `plan`).
+
     The connector starts with the references of `config` resolved (Kafka Connect's ConfigTransformer); the task
     configs it returns get the raw reference back for every key whose raw value has one (Kafka Connect's
     AbstractHerder.reverseTransform), so what is written keeps references and each task resolves at start."""
     raw = {**config, "name": name}
     full = _resolved(name, raw)
     connector: Connector = find_connector(full[CONNECTOR_CLASS]).cls()
+    context = RuntimeConnectorContext()
+    connector.initialize(context)
     connector.start(full)
     try:
         max_tasks = int(full.get(TASKS_MAX, "1"))
-        generated = [{k: str(v) for k, v in c.items()} for c in connector.task_configs(max_tasks)[:max_tasks]]
+        for _ in range(2):  # asked again once when the connector asks for it while answering
+            context.reconfiguration_requested = False
+            generated = [{k: str(v) for k, v in c.items()} for c in connector.task_configs(max_tasks)[:max_tasks]]
+            if context.error is not None:
+                raise context.error
+            if not context.reconfiguration_requested:
+                break
     finally:
         connector.stop()
     keep = {k: v for k, v in raw.items() if isinstance(v, str) and REFERENCE.search(v)}
@@ -157,7 +172,15 @@ def plan(state: ConnectState, request: ManagerRequest, validation: Mapping[str, 
     elif action is Action.STOP:
         target, task_configs = TargetState.STOPPED, []
     elif action is Action.RESTART:
-        units = _restart_units(state, request, old_count) if current is TargetState.STARTED else []
+        if current is TargetState.STARTED and request.task is None:
+            # A connector restart asks the connector for its tasks again, as Kafka Connect's does: changed ones are
+            # written and every task restarts on them.
+            fresh = generate_task_configs(name, snapshot.connectors[name])
+            if fresh != snapshot.tasks.get(name, []):
+                task_configs = fresh
+                units = [(i, Op.RESTART) for i in range(len(fresh))]
+        if task_configs is None:
+            units = _restart_units(state, request, old_count) if current is TargetState.STARTED else []
     else:  # DELETE
         target = None
         units = [(i, Op.REMOVE) for i in range(old_count)]

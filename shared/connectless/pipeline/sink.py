@@ -5,7 +5,7 @@ means. The batch protocol of a sink runtime, in order:
 1. `process(raw)` for every consumed record; None means dropped (a transform) or failed and tolerated;
 2. `SinkTask.put(records)`; a record put cannot write goes through `report(...)` or the errant reporter;
 3. `flush(timeout)`: every dead-lettered record acknowledged, or it raises and the batch fails;
-4. `SinkTask.flush/pre_commit`, then the consumer offsets are committed (by the event-source mapping).
+4. `SinkTask.flush`, then the consumer offsets are committed (by the event-source mapping).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Writing one batch to a SinkTask: put the batch, and when that fails, find the bad records one by one.
 
-Shared by the long-lived sink runner and the Lambda sink handler, so both treat a failed write alike:
+Used by the sink handler (Lambda, `local up` and standalone mode alike):
 1. `put(batch)` (then `flush`, when the caller writes batch by batch) through `retry`, the connector's
    RetryWithToleranceOperator: a RetriableError is retried with its backoff (errors.retry.delay.max.ms)
-   within `timeout_s`; no other error is retried;
+   within `timeout_s`, each wait the task's SinkTaskContext.timeout when it set one (`backoff`); no other error
+   is retried;
 2. a RetriableError that outlasts the timeout fails the whole write (an outage: nothing is dead-lettered);
    any other failure: `reset()` lets the task drop what it buffered, then each record is written alone
    (`put([record])`, then `flush`), under the same retries;
@@ -62,6 +63,7 @@ def write_batch(
     timeout_s: float | None = None,
     flush: bool = False,
     reset: Callable[[], None] | None = None,
+    backoff: Callable[[], float | None] | None = None,
 ) -> WriteOutcome:
     """Write `records` (with `raws[i]` the consumed form of `records[i]`) as the module docstring says.
 
@@ -71,7 +73,7 @@ def write_batch(
         return outcome
     single = len(records) == 1
     try:
-        retry.run_retrying(_write, task, records, raws, flush, timeout_s=timeout_s)
+        retry.run_retrying(_write, task, records, raws, flush, timeout_s=timeout_s, next_delay=backoff)
         outcome.written = len(records)
         return outcome
     except RetriableError:
@@ -87,7 +89,7 @@ def write_batch(
         if TopicPartition(raw.topic, raw.partition) in outcome.stopped:
             continue
         try:
-            retry.run_retrying(_write, task, [record], [raw], flush, timeout_s=timeout_s)
+            retry.run_retrying(_write, task, [record], [raw], flush, timeout_s=timeout_s, next_delay=backoff)
             outcome.written += 1
         except RetriableError:
             raise
@@ -108,6 +110,7 @@ def write_chunks(
     retry: RetryWithToleranceOperator,
     timeout_s: float | None = None,
     flush: bool = False,
+    backoff: Callable[[], float | None] | None = None,
 ) -> WriteOutcome:
     """Write a batch that arrives in chunks, each `(records, raws)`, as Kafka Connect calls put once per poll.
 
@@ -151,7 +154,8 @@ def write_chunks(
         if record is not None:
             records.append(record)
             by_record.append(raw)
-    return write_batch(task, records, by_record, report, retry=retry, timeout_s=timeout_s, flush=flush, reset=reset)
+    return write_batch(task, records, by_record, report, retry=retry, timeout_s=timeout_s, flush=flush, reset=reset,
+                       backoff=backoff)  # fmt: skip
 
 
 def _report(outcome: WriteOutcome, raw: RawRecord, error: BaseException, report: Report) -> None:

@@ -6,6 +6,9 @@ The commit order, for every run and every periodic commit:
 2. flush the producer: every record sent so far is acknowledged by the broker, or the run fails;
 3. write those source offsets to the offsets topic and wait for the broker's acknowledgement;
 4. call `SourceTask.commit()`.
+`SourceTask.commit_record(record, metadata)` is called as each record is acknowledged (step 2), and with None for
+a record dropped by a transform or skipped under errors.tolerance=all; with exactly-once, for every record of a
+transaction once it committed. Only tasks that override it pay for the per-record callback.
 A crash anywhere before 3 completes leaves the old offsets, so the records are produced again on restart:
 at-least-once, never a gap. The standalone worker and the Lambda handler both drive this class.
 
@@ -20,11 +23,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException
 
 from connectless.config.providers import resolve_config
+from connectless.connector import RecordMetadata, SourceTask
 from connectless.errors.exceptions import ConnectError
 from connectless.errors.stage import Stage
 from connectless.pipeline.source import SourcePipeline
@@ -45,8 +50,8 @@ if TYPE_CHECKING:
 
     from confluent_kafka import Message, Producer
 
-    from connectless.connector import SourceTask
     from connectless.kafka.settings import KafkaSettings
+    from connectless.records import SourceRecord
     from connectless.runtime.source_transactions import DeliveryOptions
     from connectless.storage import StatusStore
     from connectless.storage.offsets import OffsetStore
@@ -127,6 +132,9 @@ class SourceTaskRunner:
         self._in_transaction = False
         self._last_transaction = time.monotonic()
         self._on_delivery = self._delivery_callback()
+        # commit_record: called only for tasks that override it (a callback per record costs)
+        self._record_hook = type(task).commit_record is not SourceTask.commit_record
+        self._committable: list[tuple[SourceRecord, RecordMetadata | None]] = []  # exactly-once: until the commit
 
     def start(self) -> None:
         """Claim the task (fence older runners), restore its offsets, start it."""
@@ -187,6 +195,7 @@ class SourceTaskRunner:
         produce, process, pending = self.producer.produce, self.pipeline.process, self._pending
         transactions, half = self.transaction_context, len(records) // 2
         active_topics = self.active_topics.seen
+        record_hook = self._record_hook
         for index, record in enumerate(records):
             if index == half:
                 crash_point("mid_poll")
@@ -194,14 +203,10 @@ class SourceTaskRunner:
             if record.source_partition is not None and record.source_offset is not None:
                 pending[codec.canonical(record.source_partition)] = (record.source_partition, record.source_offset)
             if raw is None:
-                skipped = self.pipeline.operator.total_skipped
-                if skipped != self._skipped:  # a tolerated failure, not a transform's drop
-                    self.stats.dead_lettered += skipped - self._skipped
-                    self._skipped = skipped
-                else:
-                    self.stats.dropped += 1
+                self._dropped(record, record_hook)
             else:
-                kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": self._on_delivery}
+                on_delivery = partial(self._acked, record) if record_hook else self._on_delivery
+                kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": on_delivery}
                 if raw.partition >= 0:
                     kwargs["partition"] = raw.partition
                 if raw.timestamp is not None:
@@ -224,6 +229,43 @@ class SourceTaskRunner:
         self.producer.poll(0)
         crash_point("after_produce")
         return len(records)
+
+    def _dropped(self, record: SourceRecord, record_hook: bool) -> None:
+        """A record that goes nowhere: a transform dropped it, or it failed and was skipped (errors.tolerance=all)."""
+        skipped = self.pipeline.operator.total_skipped
+        if skipped != self._skipped:  # a tolerated failure, not a transform's drop
+            self.stats.dead_lettered += skipped - self._skipped
+            self._skipped = skipped
+        else:
+            self.stats.dropped += 1
+        if record_hook:
+            self._record_done(record, None)
+
+    def _acked(self, record: SourceRecord, err: KafkaError | None, msg: Message) -> None:
+        """The delivery callback of a task with commit_record: a failure as `_on_delivery` counts it (a tolerated one
+        is passed with None, as Kafka Connect does), an acknowledgement with where the record landed."""
+        if err is not None:
+            self._failures.append((msg.topic() or "", err))
+            if self.tolerate_produce_errors:
+                self._record_done(record, None)
+            return
+        kind, timestamp = msg.timestamp()
+        metadata = RecordMetadata(
+            msg.topic() or "", msg.partition() or 0, msg.offset() or 0, timestamp if kind else None
+        )
+        self._record_done(record, metadata)
+
+    def _record_done(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        if self.exactly_once:
+            self._committable.append((record, metadata))  # passed once its transaction committed
+        else:
+            self._commit_record(record, metadata)
+
+    def _commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        try:
+            self.task.commit_record(record, metadata)
+        except Exception:  # the task's own bookkeeping: Kafka Connect logs it and goes on
+            log.exception("task %s-%d: commit_record raised", self.connector, self.task_id)
 
     def _produce(self, produce: Callable[..., None], topic: str, kwargs: dict[str, Any]) -> None:
         while True:
@@ -360,6 +402,9 @@ class SourceTaskRunner:
         self._sent = 0
         self._report_throughput()
         self.stats.offsets_committed += len(pending)
+        committable, self._committable = self._committable, []
+        for record, metadata in committable:
+            self._commit_record(record, metadata)
         self.task.commit()
         return len(pending)
 
@@ -373,6 +418,7 @@ class SourceTaskRunner:
         self._sent = 0
         self.producer.poll(0)
         self._failures.clear()  # purged by the abort
+        self._committable.clear()  # never committed: not passed to commit_record
         if keep_offsets:
             self._commit_transaction()
         else:

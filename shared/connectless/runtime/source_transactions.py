@@ -65,6 +65,7 @@ class DeliveryOptions:
     exactly_once: bool = False
     boundary: TransactionBoundary = TransactionBoundary.POLL
     interval_s: float = 60.0
+    retry_timeout_ms: int = 0  # errors.retry.timeout: -1 retries forever
 
     @classmethod
     def from_config(
@@ -75,13 +76,17 @@ class DeliveryOptions:
         boundary = TransactionBoundary(config.get(TRANSACTION_BOUNDARY, "poll").strip().lower())
         interval_ms = config.get(TRANSACTION_BOUNDARY_INTERVAL_MS, "").strip()
         interval_s = int(interval_ms) / 1000 if interval_ms else default_interval_s
-        return cls(transactional_id, offsets_topic, exactly_once, boundary, interval_s)
+        retry_ms = config.get("errors.retry.timeout", "0").strip() or "0"
+        return cls(transactional_id, offsets_topic, exactly_once, boundary, interval_s, int(retry_ms))
 
     @property
     def transaction_timeout_ms(self) -> int:
-        """Long enough for one interval transaction, within the broker's maximum."""
+        """Long enough for one interval transaction, and for a broker outage that errors.retry.timeout rides out
+        (a transactional producer's records time out with the transaction, failing the task, where Kafka Connect's
+        source producer never times a record out), within the broker's maximum."""
         wanted = int(self.interval_s * 1000) + 60_000 if self.boundary is TransactionBoundary.INTERVAL else 60_000
-        return min(MAX_TRANSACTION_TIMEOUT_MS, wanted)
+        retry = MAX_TRANSACTION_TIMEOUT_MS if self.retry_timeout_ms < 0 else self.retry_timeout_ms + 60_000
+        return min(MAX_TRANSACTION_TIMEOUT_MS, max(wanted, retry))
 
     def producer_config(self) -> dict[str, Any]:
         return {

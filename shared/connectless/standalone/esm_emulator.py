@@ -22,6 +22,8 @@ handler as Lambda:
   asynchronously (as Kafka Connect's sink tasks commit) and settled when idle, on revocation and at stop;
   a commit refused because the group is rebalancing is left out (the partition's next owner gets those
   records again: at least once);
+- `seek(offsets)` (standalone mode only: no AWS mapping has it) moves partitions back, for a sink task's
+  SinkTaskContext.offset() behind the batch it was given: committed there and delivered again from there;
 - `run(should_stop)` stops between invocations: a batch still being retried is left uncommitted, so the next
   start delivers it again;
 - with `submit` (the function in a process of its own, as on Lambda), the event's JSON bytes are handed over
@@ -86,6 +88,7 @@ _TRANSIENT_CODES: Final = frozenset(
 )  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
+JOIN_TIMEOUT_S: Final = 30.0  # run_until_idle waits this long at most for the group's first assignment
 _PREFETCH_IDLE_S: Final = 0.05  # how long polling ahead waits for a first record while the function runs
 
 
@@ -222,6 +225,8 @@ class EventSourceMappingEmulator:
         self._commit_error: KafkaError | None = None  # an asynchronous commit refused for another reason
         self._submit = submit
         self._prefetched: list[RawRecord] = []  # polled while the function ran: the next batch
+        self._joined = False  # partitions assigned at least once
+        self._seeks: dict[tuple[str, int], int] = {}  # asked for during an invocation: applied when it returns
 
     # -- consuming -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -246,6 +251,7 @@ class EventSourceMappingEmulator:
 
     def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         """AT_TIMESTAMP applies only where the group has no committed offset: an existing group's offsets win."""
+        self._joined = True
         self._carry = [(r, b) for r, b in self._carry if any(r.topic == p.topic and r.partition == p.partition
                                                                 for p in partitions)]  # fmt: skip
         if self.config.starting_position != "AT_TIMESTAMP":
@@ -360,9 +366,12 @@ class EventSourceMappingEmulator:
     def run_until_idle(self, idle_timeout: float = 1.0, max_batches: int = 100000) -> int:
         """Deliver batches until none arrives within `idle_timeout`; returns the records delivered."""
         total = 0
+        joining_until = time.monotonic() + JOIN_TIMEOUT_S
         for _ in range(max_batches):
             count = self.run_once(idle_timeout)
             if count == 0:
+                if not self._joined and time.monotonic() < joining_until:
+                    continue  # the group is still joining: no record could have come yet, so this is no idleness
                 break
             total += count
         return total
@@ -384,6 +393,10 @@ class EventSourceMappingEmulator:
                 continue
             failed_error, failures = self._invoke(pending.raws)
             invoked = True
+            if self._seeks:
+                pending, failures = self._apply_seeks(pending, failures)
+                if failed_error is None and not pending.raws:
+                    continue
             if failed_error is None and not failures:
                 self._commit(pending.raws)
                 self.stats.records_succeeded += len(pending.raws)
@@ -412,6 +425,29 @@ class EventSourceMappingEmulator:
             if not self._should_stop():
                 self._sleep(self.config.retry_delay_s)
             queue.insert(0, pending)
+
+    def seek(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """Deliver these partitions again from these offsets (asked during an invocation, applied once it returns)."""
+        self._seeks.update(offsets)
+
+    def _apply_seeks(
+        self, pending: _Pending, failures: dict[tuple[str, int], int]
+    ) -> tuple[_Pending, dict[tuple[str, int], int]]:
+        """Move the sought partitions back and commit there, as Kafka Connect's rewind does: the batch (and its
+        failures) without those partitions, whose records come again."""
+        seeks, self._seeks = self._seeks, {}
+        consumer = self._require_consumer()
+        self.settle_commits(set(seeks))
+        for (topic, partition), offset in seeks.items():
+            consumer.seek(KafkaTopicPartition(topic, partition, offset))
+        offsets = [KafkaTopicPartition(topic, partition, offset) for (topic, partition), offset in seeks.items()]
+        consumer.commit(offsets=offsets, asynchronous=False)
+        self._carry = [(r, b) for r, b in self._carry if (r.topic, r.partition) not in seeks]
+        self._prefetched = [r for r in self._prefetched if (r.topic, r.partition) not in seeks]
+        rest = [r for r in pending.raws if (r.topic, r.partition) not in seeks]
+        return _Pending(rest, pending.attempts, pending.last_error), {
+            tp: o for tp, o in failures.items() if tp not in seeks
+        }
 
     def _drop_expired(self, pending: _Pending) -> _Pending:
         """Give up on the records older than MaximumRecordAgeInSeconds; the rest go on, keeping their attempts."""

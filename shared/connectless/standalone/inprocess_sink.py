@@ -14,9 +14,9 @@ Standalone mode runs every sink task this way, so the code path of a laptop is t
   committed: SIGTERM then a restart redelivers nothing, and kill -9 at any moment loses nothing.
 
 The batch follows Kafka Connect's consumer settings where they exist: `consumer.override.max.poll.records`
-(default 500) is the BatchSize, and the worker's commit interval bounds the batching window. Tasks that
-rewind with `SinkTaskContext.offset()`, or commit less than they flushed with `pre_commit`, get Lambda's
-semantics instead: every batch is flushed and committed whole.
+(default 500) is the BatchSize, and the worker's commit interval bounds the batching window. A task's
+`SinkTaskContext.offset()` rewinds as Kafka Connect's do, even behind the batch it was given (the emulator seeks
+the group's consumer: the one thing a Lambda mapping cannot do). Every batch is flushed and committed whole.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def subscription(config: Mapping[str, str]) -> list[str]:
 class InProcessSinkRunner:
     """One sink task: `start()`, then `run(should_stop)` until stopped, then `stop()`.
 
-    The interface of runtime.sink_runner.SinkTaskRunner, so the standalone worker runs either.
+    The interface of standalone.scheduled_source.ScheduledSourceRunner, so the worker's task threads drive either.
 
     Example:
         runner = InProcessSinkRunner("s3-sink", 0, task_config, connector_config, KafkaSettings.from_env())
@@ -91,6 +91,7 @@ class InProcessSinkRunner:
         self.handler = SinkBatchHandler(
             None, None, settings, worker_id="standalone", task_id=task_id, config_ttl_s=float("inf"),
             topic_statuses=statuses,  # the task's own status is the worker's to write; its active topics are not
+            can_seek=True,  # a rewind behind the batch: the emulator moves the consumer (_invoke)
         )  # fmt: skip
         batch_size = put_size(connector_config)
         self.mapping = MappingConfig(
@@ -115,6 +116,8 @@ class InProcessSinkRunner:
         self.records_in += result.records_in
         self.records_written += result.records_written
         self.records_dead_lettered += result.records_dead_lettered
+        if result.seeks:
+            self.emulator.seek({(tp.topic, tp.partition): offset for tp, offset in result.seeks.items()})
         if result.failures and self.failure is None:
             first = result.failures[0]
             self.failure = SinkTaskFailedError(

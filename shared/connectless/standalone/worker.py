@@ -6,6 +6,11 @@ ScheduledSourceRunner (the local scheduler firing the Lambda source handler in-p
 event-source-mapping emulator feeding the Lambda sink handler, in-process); both commit in the order their module
 docstrings give, so stopping (SIGTERM) flushes and commits, and a kill -9 at any moment loses nothing: the next
 start resumes from the committed offsets.
+
+A connector added with `add_connector` keeps running beside its tasks, as in Kafka Connect, with a ConnectorContext:
+`request_task_reconfiguration()` asks it for its task configs again and, when they changed, stops the tasks, writes
+the new configs and starts them; `raise_error(e)` sets the connector FAILED with the trace (its tasks go on).
+Connectors put through the REST API are planned by the manager's steps instead (manager/steps.generate_task_configs).
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from connectless.connector import SinkTask, SourceTask
 from connectless.connector_config import TASKS_MAX, check_connector_config, with_task_class
 from connectless.errors.exceptions import ConnectError
+from connectless.runtime.contexts import RuntimeConnectorContext
 from connectless.standalone.inprocess_sink import InProcessSinkRunner
 from connectless.standalone.scheduled_source import ScheduledSourceRunner
 from connectless.storage import State, Status, TargetState
@@ -106,6 +113,7 @@ class StandaloneWorker:
         result = check_connector_config(config, name)
         assert result.plugin is not None
         connector: Connector = result.plugin.cls()
+        connector.initialize(RuntimeConnectorContext(partial(self.reconfigure, name), partial(self._failed, name)))
         connector.start(config)
         task_class = connector.task_class()
         max_tasks = int(config.get(TASKS_MAX, "1"))
@@ -124,6 +132,41 @@ class StandaloneWorker:
             self.threads[name] = threads
         for thread in threads:
             thread.start()
+
+    def reconfigure(self, name: str) -> None:
+        """Ask the running connector `name` for its task configs again; when they changed, restart its tasks on the
+        new ones (each stops with everything committed). Kafka Connect's
+        requestTaskReconfiguration: nothing happens for a connector that is not running or not STARTED."""
+        with self._lock:
+            connector = self.connectors.get(name)
+        self.configs.refresh()
+        config = self.configs.connector_config(name)
+        if connector is None or config is None or self.configs.target_state(name) is not TargetState.STARTED:
+            log.info("connector %s is not running here: no task reconfiguration", name)
+            return
+        plugin = check_connector_config(config, name).plugin
+        assert plugin is not None
+        max_tasks = int(config.get(TASKS_MAX, "1"))
+        fresh = with_task_class(plugin, connector.task_configs(max_tasks)[:max_tasks])
+        if fresh == self.configs.snapshot().tasks.get(name):
+            return
+        log.info("connector %s asked for a reconfiguration: %d task(s) restart on new configs", name, len(fresh))
+        with self._lock:
+            old = [t.task_id for t in self.threads.get(name, [])]
+        for task_id in old:
+            self.stop_task(name, task_id)
+        self.configs.put_task_configs(name, fresh)
+        task_class = connector.task_class()
+        for task_id, task_config in enumerate(fresh):
+            thread = TaskThread(self, name, task_id, self._runner(name, task_id, task_class, task_config, config))
+            with self._lock:
+                self.threads.setdefault(name, []).append(thread)
+            thread.start()
+
+    def _failed(self, name: str, error: BaseException) -> None:
+        """The connector raised an error through its context: FAILED with the trace, as Kafka Connect sets it."""
+        trace = "".join(traceback.format_exception(error))
+        self.statuses.put_connector(name, Status(State.FAILED, self.options.worker_id, 0, trace))
 
     def _runner(
         self, name: str, task_id: int, task_class: type, task_config: Mapping[str, str], config: Mapping[str, str]

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import Validator
-from connectless.data import DataError, SchemaBuilder, Struct, Type, logical
+from connectless.data import DataError, SchemaBuilder, SchemaBuilderError, Struct, Type, logical, validate_value
 from connectless.data.values_convert import (
     Float32,
+    decimal_to_float32,
     double_to_long,
     java_double_str,
     java_float_str,
@@ -183,7 +184,10 @@ def _as_float(value: Any, single: bool) -> float:
     elif isinstance(value, str):
         if not _JAVA_FLOAT.fullmatch(value):
             raise ValueError(value)
-        result = float(value.strip().rstrip("fFdD"))
+        text = value.strip().rstrip("fFdD")
+        if single and "N" not in text and "I" not in text:  # Float.valueOf rounds the decimal to a float once
+            return decimal_to_float32(decimal.Decimal(text))
+        result = float(text)
     else:
         raise DataError(f"Unexpected type in Cast transformation: {type_name(value)}")
     return to_float32(result) if single else result
@@ -325,17 +329,27 @@ class Cast(OperandRewrite):
                 if f.schema.optional:
                     field_builder.optional()
                 if f.schema.default is not None:
-                    field_builder.default_value(cast_value(f.schema, f.schema.default, target))
+                    _set_default(field_builder, cast_value(f.schema, f.schema.default, target))
                 builder.field(f.name, field_builder.build())
         if schema.optional:
             builder.optional()
         if schema.default is not None:
             # As in Kafka, a struct default cannot be cast (STRUCT is no cast input) and fails here.
-            builder.default_value(cast_value(schema, schema.default, builder.type))
+            _set_default(builder, cast_value(schema, schema.default, builder.type))
         return builder.build()
 
     def close(self) -> None:
         self._cache.clear()
+
+
+def _set_default(builder: SchemaBuilder, value: Any) -> None:
+    """SchemaBuilder#defaultValue: the default must fit the schema so far, its logical name included (a Date
+    default cast to int8 under the Date name Cast keeps is no Date)."""
+    try:
+        validate_value(builder.build(), value)
+    except DataError as exc:
+        raise SchemaBuilderError("Invalid default value") from exc
+    builder.default_value(value)
 
 
 class CastKey(KeyOperand, Cast):

@@ -20,6 +20,8 @@ from connectless.data.values_convert import (
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.util import (
     NON_EMPTY_LIST,
+    REPLACE_NULL_WITH_DEFAULT_CONFIG,
+    define_replace_null_with_default,
     require_map,
     require_struct,
     struct_of,
@@ -56,6 +58,7 @@ CONFIG_DEF = (
         "only).",
     )
 )
+define_replace_null_with_default(CONFIG_DEF)
 
 _EPOCH_VALUES: dict[type, Any] = {
     dt.datetime: logical.EPOCH,
@@ -136,6 +139,7 @@ class MaskField(OperandRewrite):
         config = CONFIG_DEF.parse(props)
         self.fields = frozenset(config[FIELDS_CONFIG])
         self.replacement: str | None = config[REPLACEMENT_CONFIG]
+        self.replace_null_with_default: bool = config[REPLACE_NULL_WITH_DEFAULT_CONFIG]
 
     def masked(self, value: Any, schema: Schema | None = None) -> Any:
         if value is None:
@@ -172,7 +176,7 @@ class MaskField(OperandRewrite):
                 updated[name] = self.masked(updated.get(name))
             return None, updated
         struct = require_struct(value, PURPOSE)
-        values = struct_values_with_defaults(struct, True)
+        values = struct_values_with_defaults(struct, self.replace_null_with_default)
         for f in struct.schema.fields:
             if f.name in self.fields:
                 values[f.index] = self.masked(values[f.index], f.schema)

@@ -80,17 +80,20 @@ public final class KafkaConnectRunner {
     /** The error reporter of `connectless transform`: keeps the last failure, printed in place of the record. */
     static final class Collector<T> implements ErrorReporter<T> {
         Stage stage;
+        Class<?> executing;
         Throwable error;
 
         @Override
         public Future<org.apache.kafka.clients.producer.RecordMetadata> report(ProcessingContext<T> context) {
             stage = context.stage();
+            executing = context.executingClass();
             error = context.error();
             return CompletableFuture.completedFuture(null);
         }
 
         void reset() {
             stage = null;
+            executing = null;
             error = null;
         }
     }
@@ -428,6 +431,8 @@ public final class KafkaConnectRunner {
     private static ObjectNode errorLine(Collector<?> collector, int index) {
         ObjectNode error = NODES.objectNode();
         error.put("stage", collector.stage == null ? null : collector.stage.name());
+        // the __connect.errors.class.name DLQ header: DeadLetterQueueReporter writes executingClass().getName()
+        error.put("class", collector.executing == null ? null : collector.executing.getName());
         Throwable e = collector.error;
         error.put("exception", e == null ? null : e.getClass().getName());
         error.put("message", e == null ? null : e.getMessage());

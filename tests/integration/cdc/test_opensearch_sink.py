@@ -15,7 +15,7 @@ from connectless.connectors.opensearch import OpenSearchSinkTask, build_client, 
 from connectless.errors.exceptions import RetriableError
 from connectless.kafka.settings import KafkaSettings
 from connectless.records import SinkRecord
-from connectless.runtime.sink_runner import SinkTaskRunner
+from connectless.standalone.inprocess_sink import InProcessSinkRunner
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -209,13 +209,11 @@ def test_runner_routes_indices_and_dead_letters_a_rejected_document(
         "errors.deadletterqueue.topic.replication.factor": "1",
         "errors.deadletterqueue.context.headers.enable": "true",
     }
-    runner = SinkTaskRunner(config["name"], 0, OpenSearchSinkTask(), config, config, settings)
+    runner = InProcessSinkRunner(config["name"], 0, config, config, settings)  # standalone mode's sink path
     runner.start()
     try:
         deadline = time.monotonic() + 60
-        while runner.records_in < len(values) and time.monotonic() < deadline:
-            runner.poll_once(0.5)
-        runner.commit()
+        runner.run(lambda: runner.records_in >= len(values) or time.monotonic() >= deadline)
     finally:
         runner.stop()
     assert sorted(_docs(opensearch_url, index)) == ["0", "1", "3"]

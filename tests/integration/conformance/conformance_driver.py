@@ -43,13 +43,19 @@ def produce_rows(out: Producer, topic: str, ids: range, *, tombstones: tuple[int
     assert out.flush(30) == 0, "records not acknowledged"
 
 
-def committed_offset(bootstrap: str, connector: str, topic: str) -> int:
-    """The offset group connect-<connector> committed on partition 0 of `topic` (-1001: none)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"connect-{connector}"})
-    try:
-        return int(consumer.committed([TopicPartition(topic, 0)], timeout=10)[0].offset)
-    finally:
-        consumer.close()
+class CommittedOffsets:
+    """What group connect-<connector> committed on partition 0 of `topic` (-1001: nothing yet). One consumer kept
+    for every query; it never subscribes, so it never joins the group it reads."""
+
+    def __init__(self, bootstrap: str, connector: str, topic: str) -> None:
+        self.topic = topic
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"connect-{connector}"})
+
+    def __call__(self) -> int:
+        return int(self.consumer.committed([TopicPartition(self.topic, 0)], timeout=10)[0].offset)
+
+    def close(self) -> None:
+        self.consumer.close()
 
 
 class TopicReader:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from conformance_driver import TopicReader, committed_offset, create_topic, produce_rows, producer
+from conformance_driver import CommittedOffsets, TopicReader, create_topic, produce_rows, producer
 from conformance_harness import Env, Harness, SinkHarness, SourceHarness
 
 from connectless.kafka.settings import KafkaSettings
@@ -36,6 +36,7 @@ class Member:
     harness: Harness
     name: str
     reader: TopicReader | None = None  # sources: their topic, read from the start
+    offsets: CommittedOffsets | None = None  # sinks: their group's committed offset
     problems: list[str] = field(default_factory=list)
     states: list[tuple[str, list[State]]] = field(default_factory=list)  # (moment, task states)
     notes: dict[str, Any] = field(default_factory=dict)
@@ -54,8 +55,9 @@ class Member:
         assert self.reader is not None
         return self.reader.ids(self.source)
 
-    def committed(self, bootstrap: str) -> int:
-        return committed_offset(bootstrap, self.name, self.sink.topic)
+    def committed(self) -> int:
+        assert self.offsets is not None
+        return self.offsets()
 
 
 class Fleet:
@@ -73,6 +75,8 @@ class Fleet:
             create_topic(bootstrap, harness.topic)
             if isinstance(harness, SourceHarness):
                 member.reader = TopicReader(bootstrap, harness.topic)
+            else:
+                member.offsets = CommittedOffsets(bootstrap, member.name, harness.topic)
             self.members[case.id] = member
 
     @property
@@ -132,9 +136,11 @@ class Fleet:
             time.sleep(0.1)
 
     def close(self) -> None:
+        self.producer.flush(10)
         for member in self.members.values():
-            if member.reader is not None:
-                member.reader.close()
+            for client in (member.reader, member.offsets):
+                if client is not None:
+                    client.close()
             member.harness.close()
 
 

@@ -43,9 +43,8 @@ class Env:
 
 class Harness:
     """One connector under test. `config()` is a valid connector config (no `name`); `bad_values` maps config keys
-    to values that must be refused, each naming its key."""
+    to values that must be refused, each naming its key. Services come from `env.service("<fixture name>")`."""
 
-    services: ClassVar[tuple[str, ...]] = ()
     bad_values: ClassVar[dict[str, str]] = {}
 
     def __init__(self, env: Env, connector_class: str) -> None:
@@ -93,7 +92,7 @@ class DatagenHarness(SourceHarness):
 
     def config(self) -> dict[str, str]:
         return {"connector.class": self.connector_class, "kafka.topic": self.topic, "max.records": str(self.limit),
-                "value.schema.enabled": "false", **SCHEMALESS_JSON}  # fmt: skip
+                "batch.size": "10", "value.schema.enabled": "false", **SCHEMALESS_JSON}  # fmt: skip
 
     def add_input(self, ids: range) -> None:
         self.limit = ids.stop - 1  # ids are 1-based; datagen's are 0-based
@@ -125,7 +124,6 @@ class FileSourceHarness(SourceHarness):
 class JdbcSourceHarness(SourceHarness):
     """The JDBC source on PostgreSQL, incrementing mode on the table's id."""
 
-    services = ("postgres_server",)
     bad_values: ClassVar[dict[str, str]] = {"mode": "sometimes", "poll.interval.ms": "-1", "batch.max.rows": "0",
                                             "connection.url": ""}  # fmt: skip
 
@@ -161,7 +159,6 @@ class JdbcSourceHarness(SourceHarness):
 class S3SourceHarness(SourceHarness):
     """Objects of JSON lines under a prefix on moto's S3 server; each input batch is a new object, keys growing."""
 
-    services = ("moto_endpoint",)
     bad_values: ClassVar[dict[str, str]] = {"format": "xml", "batch.size": "0", "s3.bucket.name": ""}
 
     def __init__(self, env: Env, connector_class: str) -> None:
@@ -191,7 +188,6 @@ class S3SourceHarness(SourceHarness):
 class HttpSourceHarness(SourceHarness):
     """Pages of items after a cursor (the last id seen), from the suite's HTTP service."""
 
-    services = ("http_service",)
     bad_values: ClassVar[dict[str, str]] = {"http.method": "DELETE", "http.timeout.ms": "0", "http.url": "",
                                             "http.cursor.path": ""}  # fmt: skip
 
@@ -215,7 +211,6 @@ class HttpSourceHarness(SourceHarness):
 class MySqlCdcHarness(SourceHarness):
     """Debezium-style change events from a MariaDB binlog: a snapshot first, then the inserts as they happen."""
 
-    services = ("mariadb_binlog",)
     bad_values: ClassVar[dict[str, str]] = {"database.port": "70000", "snapshot.mode": "sometimes",
                                             "database.hostname": "", "max.batch.size": "0"}  # fmt: skip
 
@@ -283,7 +278,6 @@ class NullSinkHarness(SinkHarness):
 class JdbcSinkHarness(SinkHarness):
     """The JDBC sink on MariaDB: upserts keyed by the record key, tombstones delete, the table auto-created."""
 
-    services = ("mariadb_server",)
     bad_values: ClassVar[dict[str, str]] = {"insert.mode": "merge", "pk.mode": "guess", "connection.url": "",
                                             "delete.enabled": "perhaps"}  # fmt: skip
 
@@ -317,7 +311,6 @@ class JdbcSinkHarness(SinkHarness):
 
 
 class S3SinkHarness(SinkHarness):
-    services = ("moto_endpoint",)
     bad_values: ClassVar[dict[str, str]] = {"flush.size": "0", "timestamp.extractor": "Sundial", "s3.bucket.name": "",
                                             "behavior.on.null.values": "explode"}  # fmt: skip
 
@@ -344,7 +337,6 @@ class S3SinkHarness(SinkHarness):
 
 
 class DynamoDbSinkHarness(SinkHarness):
-    services = ("moto_endpoint",)
     bad_values: ClassVar[dict[str, str]] = {"pk.mode": "none", "max.retries": "-1", "delete.enabled": "maybe"}
 
     def __init__(self, env: Env, connector_class: str) -> None:
@@ -366,7 +358,6 @@ class DynamoDbSinkHarness(SinkHarness):
 
 
 class HttpSinkHarness(SinkHarness):
-    services = ("http_service",)
     bad_values: ClassVar[dict[str, str]] = {"request.method": "DELETE", "batch.max.size": "0", "max.retries": "-2",
                                             "http.api.url": ""}  # fmt: skip
 
@@ -383,7 +374,6 @@ class HttpSinkHarness(SinkHarness):
 
 
 class OpenSearchSinkHarness(SinkHarness):
-    services = ("opensearch_url",)
     bad_values: ClassVar[dict[str, str]] = {"behavior.on.null.values": "shrug", "batch.size": "0", "connection.url": "",
                                             "write.method": "replace"}  # fmt: skip
 

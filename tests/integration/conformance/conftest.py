@@ -1,21 +1,32 @@
-"""Fixtures of the connector conformance suite: moto's server for S3 and DynamoDB, the HTTP service, and each
-test's own prefix (topics, state topics, tables, buckets)."""
+"""Fixtures of the connector conformance suite: moto's server for S3 and DynamoDB, and the HTTP service."""
 
 from __future__ import annotations
 
 import logging
 import os
-import uuid
 from typing import TYPE_CHECKING
 
 import pytest
-from conformance_harness import Env, HttpService
+from conformance_harness import HttpService
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _aws_test_credentials() -> Iterator[None]:
+    """boto3 needs credentials to sign for moto; set (when missing) for this folder's modules only, and the
+    standalone processes they start inherit them."""
+    saved = {k: os.environ.get(k) for k in AWS_ENV}
+    os.environ.update({k: os.environ.get(k) or v for k, v in AWS_ENV.items()})
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +34,6 @@ def moto_endpoint() -> Iterator[str]:
     """moto's server on 127.0.0.1: reachable from this process and from a standalone worker process alike."""
     from moto.server import ThreadedMotoServer
 
-    saved = {k: os.environ.get(k) for k in AWS_ENV}
-    os.environ.update({k: os.environ.get(k) or v for k, v in AWS_ENV.items()})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -33,19 +42,9 @@ def moto_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
 def http_service() -> Iterator[HttpService]:
     with HttpService() as service:
         yield service
-
-
-@pytest.fixture
-def env(kafka_bootstrap: str, tmp_path: Path, request: pytest.FixtureRequest) -> Env:
-    return Env(kafka_bootstrap, tmp_path, f"cf{uuid.uuid4().hex[:10]}", request.getfixturevalue)

@@ -49,7 +49,7 @@ def test_source_dead_letters_are_counted_apart_from_drops(
         "errors.deadletterqueue.topic.replication.factor": "1", **extra,
     })  # fmt: skip
     app = load_source_app()
-    app._handler = world.handler()
+    app.function.handler = world.handler()
     response = app.lambda_handler({"connector": "gen", "task": 0}, EmulatedLambdaContext("src", None, timeout_s=15))
     assert (response["outcome"], response["records_in"], response["records_out"]) == ("RAN", 20, 0)
     assert (response["records_dead_lettered"], response["records_dropped"]) == (dead, dropped)

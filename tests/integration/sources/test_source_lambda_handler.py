@@ -22,6 +22,8 @@ from connectless.storage import State, TargetState
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from connectless.connector import RecordMetadata
+
 pytestmark = pytest.mark.kafka
 
 
@@ -106,9 +108,11 @@ def test_local_scheduler_runs_the_function_at_the_connector_rate(
 
 
 class _Counting(SourceTask):
-    """Emits 0..total-1 in batches of 10; with connector boundaries commits on every 30th, aborts after batch 4."""
+    """Emits 0..total-1 in batches of 10; with connector boundaries commits on every 30th, aborts after batch 4.
+    Keeps the values commit_record was given, in order, with the Kafka offsets they landed at."""
 
     def start(self, props: Mapping[str, str]) -> None:
+        self.committed_records: list[tuple[int, int | None]] = []
         stored = self.context.offset_storage_reader.offset({"src": "n"})
         self.next = int(stored["n"]) if stored else 0
         self.total = int(props["total"])
@@ -134,6 +138,9 @@ class _Counting(SourceTask):
         time.sleep(0.02)
         return records
 
+    def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        self.committed_records.append((record.value, None if metadata is None else metadata.offset))
+
     def stop(self) -> None:
         return None
 
@@ -150,7 +157,8 @@ def test_exactly_once_transaction_boundaries(
     delivery = DeliveryOptions(f"{world.prefix}-count-0", world.offsets_topic, True, boundary, interval_s=0.15)
     offsets = world.offsets()
     settings = KafkaSettings(kafka_bootstrap)
-    runner = SourceTaskRunner("count", 0, _Counting(), config, config, settings, offsets, delivery=delivery)
+    task = _Counting()
+    runner = SourceTaskRunner("count", 0, task, config, config, settings, offsets, delivery=delivery)
     runner.start()
     runner.run(time.monotonic() + 3, max_idle_s=0.3)
     runner.stop()
@@ -162,6 +170,9 @@ def test_exactly_once_transaction_boundaries(
         assert runner.stats.aborted == 1
     else:
         assert values == list(range(90))
+    # commit_record: each record of a committed transaction, once it committed; an aborted one never
+    assert [value for value, _ in task.committed_records] == values
+    assert all(offset is not None for _, offset in task.committed_records)
     assert offsets.offset("count", {"src": "n"}) == {"n": 90}
     expected = {TransactionBoundary.POLL: (9, 10), TransactionBoundary.INTERVAL: (2, 8),
                 TransactionBoundary.CONNECTOR: (4, 4)}[boundary]  # fmt: skip

@@ -111,11 +111,13 @@ def test_tolerance_all_prints_the_error_in_place_and_goes_on(
     assert out[0]["value"] == '{"order_id":1,"via":"cli"}'
     assert out[1]["input_offset"] == 1
     assert out[1]["error"]["stage"] == "VALUE_CONVERTER"
+    assert out[1]["error"]["class"] == "org.apache.kafka.connect.json.JsonConverter"
     assert out[1]["error"]["exception"] == "connectless.data.errors.DataError"
     assert "Converting byte[] to Kafka Connect data failed" in out[1]["error"]["message"]
     assert out[2] == {
         "error": {
             "stage": "TRANSFORMATION",
+            "class": "org.apache.kafka.connect.transforms.InsertField$Value",
             "exception": "connectless.data.errors.DataError",
             "message": out[2]["error"]["message"],
         },
@@ -132,6 +134,7 @@ def test_tolerance_none_stops_at_the_first_failure_with_exit_1(
     assert code == 1
     assert len(out) == 2
     assert out[1]["error"]["stage"] == "VALUE_CONVERTER"
+    assert out[1]["error"]["class"] == "org.apache.kafka.connect.json.JsonConverter"
     assert out[1]["input_offset"] == 1
 
 

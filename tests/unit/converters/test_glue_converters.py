@@ -13,6 +13,7 @@ import fastavro
 import pytest
 from moto import mock_aws
 
+from connectless.config.errors import ConfigError
 from connectless.converters import create_converter
 from connectless.converters.registry import AWSKafkaAvroConverter, AWSKafkaJsonSchemaConverter, RegistryUnavailableError
 from connectless.data.errors import DataError
@@ -151,3 +152,13 @@ def test_by_class_name() -> None:
         "value.converter.region": REGION, "value.converter.compression": "ZLIB",
     })  # fmt: skip
     assert isinstance(made, AWSKafkaAvroConverter) and made.registry.registry == "default-registry"
+
+
+def test_compatibility_and_data_format_configs(glue: Any) -> None:
+    converter(compatibility="FULL", dataFormat="AVRO").from_connect_data("orders", ORDER, order(1))
+    schema = glue.get_schema(SchemaId={"RegistryName": "orders-registry", "SchemaName": "orders"})
+    assert (schema["Compatibility"], schema["DataFormat"]) == ("FULL", "AVRO")
+    with pytest.raises(DataError, match="AWSKafkaAvroConverter writes AVRO, not dataFormat=JSON"):
+        converter(dataFormat="JSON")
+    with pytest.raises(ConfigError, match="compatibility"):
+        converter(compatibility="SOMETIMES")

@@ -178,3 +178,25 @@ def test_a_decimal_that_is_not_finite_is_refused() -> None:
     schema = logical_schema()
     with pytest.raises(DataError, match="Decimal value NaN is not finite"):
         converter().from_connect_data("t", schema, Struct(schema).put("amount", decimal.Decimal("NaN")))
+
+
+def test_schema_evolution_a_field_added_reads_across_versions() -> None:
+    """Refund v1 {id}, then v2 adds `string reason = 2`: each record reads with its writer's schema and the
+    subject version of that schema. (Apicurio 2.4.2, the test registry, cannot store a second Protobuf version
+    sent in serialized form, so this runs on the in-memory registry.)"""
+    conv = converter()
+    v1 = descriptor_pb2.FileDescriptorProto(name="refund.proto", package="shop", syntax="proto3")
+    v1.message_type.add(name="Refund").field.add(name="id", number=1, type=F.TYPE_INT64, label=F.LABEL_OPTIONAL)
+    v2 = descriptor_pb2.FileDescriptorProto()
+    v2.CopyFrom(v1)
+    v2.message_type[0].field.add(name="reason", number=2, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    ids = [conv.registry.id_for("t-value", RegistrySchema(base64.b64encode(v.SerializeToString()).decode(), "PROTOBUF"),
+                                register=True) for v in (v1, v2)]  # fmt: skip
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(v2)
+    refund = message_factory.GetMessageClass(pool.FindMessageTypeByName("shop.Refund"))
+    old = conv.to_connect_data("t", wire.header(ids[0]) + b"\x00" + refund(id=1).SerializeToString())
+    new = conv.to_connect_data("t", wire.header(ids[1]) + b"\x00" + refund(id=2, reason="late").SerializeToString())
+    assert (old.schema.version, new.schema.version) == (1, 2)
+    assert [f.name for f in old.schema.fields] == ["id"] and [f.name for f in new.schema.fields] == ["id", "reason"]
+    assert (old.value.get("id"), new.value.get("id"), new.value.get("reason")) == (1, 2, "late")

@@ -42,6 +42,7 @@ from connectless.data import (
     logical,
 )
 from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndValue
+from connectless.data.values_convert import Float32
 
 TOPIC = "topic"
 
@@ -194,6 +195,25 @@ def test_number_converters_reject_wrong_size(cls: type[NumberConverter], data: b
 def test_number_converters_reject_bad_values(cls: type[NumberConverter], value: Any, message: str) -> None:
     with pytest.raises(DataError, match=message):
         cls().from_connect_data(TOPIC, None, value)
+
+
+@pytest.mark.parametrize(
+    ("cls", "schema", "value", "java_class"),
+    [
+        (LongConverter, INT8_SCHEMA, 0, "Byte"),
+        (IntegerConverter, OPTIONAL_INT64_SCHEMA, 1, "Long"),
+        (DoubleConverter, FLOAT32_SCHEMA, 1.5, "Float"),
+        (DoubleConverter, None, Float32(1.5), "Float"),
+        (FloatConverter, OPTIONAL_FLOAT64_SCHEMA, 1.5, "Double"),
+    ],
+)
+def test_number_converters_reject_another_number_type(
+    cls: type[NumberConverter], schema: Schema | None, value: Any, java_class: str
+) -> None:
+    """Kafka's serializer casts the value to its own class: the Java value another number schema makes fails."""
+    with pytest.raises(DataError, match=f"was class java.lang.{java_class}"):
+        cls().from_connect_data(TOPIC, schema, value)
+    assert cls().from_connect_data(TOPIC, cls.SCHEMA, 1) is not None  # its own number type is written
 
 
 def test_float_converters_accept_int() -> None:

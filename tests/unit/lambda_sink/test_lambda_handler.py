@@ -190,7 +190,7 @@ def load_app() -> Any:
 
 def test_the_function_reports_metrics_per_connector(capsys: pytest.CaptureFixture[str]) -> None:
     app = load_app()
-    app._handler = make_handler(**{"errors.tolerance": "all", "reject.values": "2"})
+    app.function.handler = make_handler(**{"errors.tolerance": "all", "reject.values": "2"})
     context = EmulatedLambdaContext("connectless-sink", NAME, timeout_s=60)
     response = app.lambda_handler(event(b"1", b"2", b"3"), context)
     assert response == {"batchItemFailures": []}
@@ -207,15 +207,15 @@ def test_a_name_aws_refuses_as_an_alias_is_served_through_its_derived_alias(name
     """On AWS the sink is invoked through alias_name(connector), which differs from a name like these."""
     sink_fakes.reset(name)
     app = load_app()
-    app._handler = make_handler()
-    app._handler.configs.put_connector_config(name, {**BASE, "name": name})
+    app.function.handler = make_handler()
+    app.function.handler.configs.put_connector_config(name, {**BASE, "name": name})
     alias = alias_name(name)
     assert alias != name
     response = app.lambda_handler(event(b'{"a":1}'), EmulatedLambdaContext("connectless-sink", alias, timeout_s=60))
     assert response == {"batchItemFailures": []}
     assert sink_fakes.WRITTEN[name] == {("orders", 0, 0): {"a": 1}}
-    assert app._handler.connector_for(alias) == name
-    assert app._handler.connector_for(NAME) == NAME  # a name AWS takes is its own alias
+    assert app.function.handler.connector_for(alias) == name
+    assert app.function.handler.connector_for(NAME) == NAME  # a name AWS takes is its own alias
 
 
 def test_config_provider_references_are_resolved_at_task_start(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -61,3 +61,25 @@ class BlockingSource(SourceConnector):
         BlockingSource.entered.set()
         BlockingSource.release.wait(10)
         return [dict(self.props)]
+
+
+class ChangingSource(SourceConnector):
+    """As many tasks as `ChangingSource.partitions` says (capped by tasks.max), so a test can change what the source
+    looks like between plans; `ask.again` asks for a reconfiguration during the first task_configs(), `fail` raises
+    it through the ConnectorContext."""
+
+    partitions = 1
+    plans = 0
+
+    def task_class(self) -> type[SourceTask]:
+        return IdleTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        ChangingSource.plans += 1
+        assert self.context is not None
+        if self.props.get("fail"):
+            self.context.raise_error(RuntimeError(self.props["fail"]))
+        if self.props.get("ask.again") and ChangingSource.plans == 1:
+            ChangingSource.partitions += 1
+            self.context.request_task_reconfiguration()
+        return [{**self.props, "part": str(i)} for i in range(min(ChangingSource.partitions, max_tasks))]

@@ -191,3 +191,49 @@ def test_task_configs_carry_task_class_as_kafka_connect_writes_them() -> None:
     assert (task["file"], task["topic"]) == ("/in.txt", "t")
     tasks = generate_task_configs("gen", DATAGEN)
     assert [t["task.class"] for t in tasks] == ["connectless.connectors.DatagenTask"] * 2
+
+
+@pytest.fixture
+def changing() -> type:
+    from manager_test_plugins import ChangingSource
+
+    ChangingSource.partitions, ChangingSource.plans = 1, 0
+    return ChangingSource
+
+
+CHANGING = {"connector.class": "manager_test_plugins.ChangingSource", "tasks.max": "4"}
+
+
+def test_a_connector_restart_asks_for_the_tasks_again_and_restarts_them_when_they_changed(
+    run, state, backend, changing
+) -> None:
+    run(Action.PUT, config=CHANGING)
+    assert len(state.configs.snapshot().tasks["gen"]) == 1
+    changing.partitions = 3  # the source grew: Kafka Connect's restart would see it
+    backend.applied.clear()
+    run(Action.RESTART)
+    assert [t["part"] for t in state.configs.snapshot().tasks["gen"]] == ["0", "1", "2"]
+    assert backend.applied == [("gen", 0, "restart"), ("gen", 1, "restart"), ("gen", 2, "restart")]
+
+
+def test_a_connector_restart_with_unchanged_tasks_restarts_what_it_was_asked_to(run, state, backend, changing) -> None:
+    run(Action.PUT, config=CHANGING)
+    backend.applied.clear()
+    run(Action.RESTART)
+    assert backend.applied == [] and changing.plans == 2  # asked again; the same configs; the tasks left running
+    run(Action.RESTART, include_tasks=True)
+    assert backend.applied == [("gen", 0, "restart")]
+
+
+def test_a_reconfiguration_asked_while_planning_plans_once_more(run, state, changing) -> None:
+    run(Action.PUT, config={**CHANGING, "ask.again": "true"})
+    assert changing.plans == 2
+    assert len(state.configs.snapshot().tasks["gen"]) == 2
+
+
+def test_raise_error_fails_the_plan_and_the_connector(run, state, changing) -> None:
+    run(Action.PUT, config=CHANGING)
+    with pytest.raises(RuntimeError, match="the source is gone"):
+        run(Action.PUT, config={**CHANGING, "fail": "the source is gone"})
+    status = state.statuses.connector("gen")
+    assert status.state is State.FAILED and "the source is gone" in (status.trace or "")

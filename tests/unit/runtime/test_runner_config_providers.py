@@ -1,4 +1,5 @@
-"""Task runners resolve ${provider:...} references at task start and leave the caller's configs untouched."""
+"""Task runners (the sink handler's started task, the source runner) resolve ${provider:...} references at task
+start and leave the caller's configs untouched."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 import pytest
 
 from connectless.config.providers import ConfigProviderError
-from connectless.connector import SinkTask
+from connectless.connector import SinkConnector, SinkTask
 from connectless.connectors.datagen import DatagenTask
 from connectless.kafka.settings import KafkaSettings
-from connectless.runtime.sink_runner import SinkTaskRunner
+from connectless.lambda_sink.events import build_event
+from connectless.lambda_sink.handler import SinkBatchHandler
+from connectless.plugins import PluginKind, register
 from connectless.runtime.source_runner import SourceTaskRunner
 from connectless.storage import MemoryLog
 from connectless.storage.offsets import OffsetStore
@@ -18,9 +21,18 @@ from connectless.storage.offsets import OffsetStore
 SETTINGS = KafkaSettings("127.0.0.1:1")  # never contacted: nothing is started
 
 
+STARTED_WITH: list[dict[str, str]] = []
+
+
+@register(PluginKind.SINK, "test.PropsSinkConnector", "PropsSink")
+class PropsSinkConnector(SinkConnector):
+    def task_class(self) -> type[SinkTask]:
+        return MemorySinkTask
+
+
 class MemorySinkTask(SinkTask):
     def start(self, props: Any) -> None:
-        self.props = props
+        STARTED_WITH.append(dict(props))
 
     def put(self, records: Any) -> None:
         pass
@@ -34,12 +46,14 @@ class UnusedProducer:
         raise AssertionError(f"the producer is not used here ({name})")
 
 
-def test_sink_runner_resolves_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sink_task_resolves_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SINK_TOKEN", "t0ken")
-    config = {"name": "s", "topics": "t", "token": "${env:SINK_TOKEN}", "route": "${topic}"}
-    runner = SinkTaskRunner("s", 0, MemorySinkTask(), dict(config), config, SETTINGS)
-    assert runner.task_config["token"] == "t0ken" and runner.connector_config["token"] == "t0ken"
-    assert runner.task_config["route"] == "${topic}"
+    config = {"name": "s", "connector.class": "PropsSink", "topics": "t", "token": "${env:SINK_TOKEN}",
+              "route": "${topic}"}  # fmt: skip
+    STARTED_WITH.clear()
+    SinkBatchHandler(None, None, None).run(config, dict(config), build_event([], "localhost:9092"))
+    assert STARTED_WITH[0]["token"] == "t0ken"
+    assert STARTED_WITH[0]["route"] == "${topic}"
     assert config["token"] == "${env:SINK_TOKEN}"
 
 
@@ -54,6 +68,6 @@ def test_source_runner_resolves_at_start(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_unresolvable_reference_fails_the_task_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
-    config = {"name": "s", "topics": "t", "password": "${env:NOT_SET_ANYWHERE}"}
+    config = {"name": "s", "connector.class": "PropsSink", "topics": "t", "password": "${env:NOT_SET_ANYWHERE}"}
     with pytest.raises(ConfigProviderError, match="NOT_SET_ANYWHERE"):
-        SinkTaskRunner("s", 0, MemorySinkTask(), config, config, SETTINGS)
+        SinkBatchHandler(None, None, None).run(config, config, build_event([], "localhost:9092"))

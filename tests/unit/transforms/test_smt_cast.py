@@ -19,6 +19,7 @@ from connectless.data import (
     STRING_SCHEMA,
     DataError,
     SchemaBuilder,
+    SchemaBuilderError,
     Type,
     logical,
 )
@@ -230,3 +231,24 @@ def test_schemaless_float32_keeps_its_width() -> None:
     assert type(cast) is Float32 and cast == 536870912.0
     assert cast_whole(cast, "string").value == "5.368709E8"
     assert cast_whole(0.1, "float32").value == pytest.approx(0.1) and cast_whole(0.1, "float64").value == 0.1
+
+
+def test_cast_default_must_fit_the_logical_name_cast_keeps() -> None:
+    """Kafka's SchemaBuilder#defaultValue checks the cast default against the Date name Cast keeps: no Date, fails."""
+    schema = logical.date_builder().default_value(dt.date(1970, 1, 1)).build()
+    with pytest.raises(SchemaBuilderError, match="Invalid default value"):
+        cast_whole(dt.date(1970, 1, 2), "int8", schema)
+
+
+@pytest.mark.parametrize(
+    ("text", "single"),
+    [
+        ("1.00000017881393432617187499", 1.0000001192092896),  # just under the midpoint of two floats
+        ("1.00000017881393432617187501", 1.0000002384185791),
+        ("3.4028235677973366e38", 3.4028234663852886e38),  # under MAX + half an ulp: MAX, not infinity
+        ("-1.5", -1.5),
+    ],
+)
+def test_string_cast_to_float32_rounds_once(text: str, single: float) -> None:
+    """Float.valueOf rounds the decimal to a float directly; through a double first it can land on the other one."""
+    assert cast_whole(text, "float32").value == single

@@ -1,4 +1,4 @@
-"""AWS Glue Schema Registry converters: AWSKafkaAvroConverter and its JSON Schema sibling, by their class names.
+"""AWS Glue Schema Registry converters: AWSKafkaAvroConverter and its JSON Schema and Protobuf siblings, by class.
 
 Glue's wire format: a header version byte 3, a compression byte (0 none, 5 zlib), the schema version's UUID in 16
 bytes, then the payload (zlib-compressed when the compression byte says so). The schema of a record is looked up
@@ -7,9 +7,11 @@ under `registry.name` / `schemaName` (default: the topic, for keys and values al
 strategy does), registering it with `schemaAutoRegistrationEnabled` (CreateSchema with `dataFormat` and
 `compatibility`, or RegisterSchemaVersion). Settings keep Glue's names: `region`, `endpoint`, `registry.name`
 (default `default-registry`), `schemaName`, `schemaAutoRegistrationEnabled` (default false), `dataFormat`,
-`compatibility` (default BACKWARD), `compression` (NONE or ZLIB), `cacheSize`. The Connect mapping is the one of
-the Confluent converters (Glue's converters carry a fork of the same AvroData). Throttling, 5xx and unreachable
-endpoints are retriable; an unknown version or a refused registration is a data error with Glue's message.
+`compatibility` (default BACKWARD), `compression` (NONE or ZLIB), `cacheSize`. The Avro and JSON Schema Connect
+mapping is the one of the Confluent converters (Glue's converters carry a fork of the same AvroData); Protobuf has
+Glue's own (glue_protobuf_data), with .proto text schemas and a message index before the message. Throttling, 5xx
+and unreachable endpoints are retriable; an unknown version or a refused registration is a data error with
+Glue's message.
 """
 
 from __future__ import annotations
@@ -222,15 +224,20 @@ class GlueConverter(Converter):
         self.compatibility = str(parsed.get(COMPATIBILITY) or "BACKWARD")
         self.compression = COMPRESSION_ZLIB if parsed.get(COMPRESSION) == "ZLIB" else COMPRESSION_NONE
         self._writers: LRUCache[tuple[str, Schema], tuple[uuid.UUID, Callable[[Any], bytes]]] = LRUCache(capacity)
-        self._readers: LRUCache[uuid.UUID, tuple[Schema, Callable[[bytes], Any]]] = LRUCache(capacity)
+        self._readers: LRUCache[uuid.UUID, Callable[[bytes], SchemaAndValue]] = LRUCache(capacity)
 
     @abstractmethod
     def _definition(self, schema: Schema) -> tuple[str, Callable[[Any], bytes]]:
         """The schema definition of a Connect schema, and the encoder of its values."""
 
-    @abstractmethod
     def _reader(self, definition: str) -> tuple[Schema, Callable[[bytes], Any]]:
-        """The Connect schema of a definition, and the decoder of its payloads."""
+        """The Connect schema of a definition, and the decoder of its payloads (or override `_decoder`)."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither _reader nor _decoder")
+
+    def _decoder(self, definition: str) -> Callable[[bytes], SchemaAndValue]:
+        """Payload -> schema and value; a format whose payload picks its schema (Protobuf's message) overrides it."""
+        schema, decode = self._reader(definition)
+        return lambda payload: SchemaAndValue(schema, decode(payload))
 
     def from_connect_data(
         self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
@@ -264,9 +271,9 @@ class GlueConverter(Converter):
                 definition, data_format = self.registry.definition(version)
                 if data_format != self.DATA_FORMAT:
                     raise DataError(f"Schema version {version} is {data_format}, not {self.DATA_FORMAT}")
-                found = self._readers[version] = self._reader(definition)
+                found = self._readers[version] = self._decoder(definition)
             try:
-                return SchemaAndValue(found[0], found[1](payload))
+                return found(payload)
             except (EOFError, StopIteration, IndexError, ValueError, TypeError, KeyError) as exc:
                 raise DataError(
                     f"Error deserializing {self.FORMAT} message for schema version {version}: {exc!r}"
@@ -279,6 +286,7 @@ class GlueConverter(Converter):
 
 AVRO_CLASS = "com.amazonaws.services.schemaregistry.kafkaconnect.AWSKafkaAvroConverter"
 JSON_CLASS = "com.amazonaws.services.schemaregistry.kafkaconnect.jsonschema.JsonSchemaConverter"
+PROTOBUF_CLASS = "com.amazonaws.services.schemaregistry.kafkaconnect.protobuf.ProtobufSchemaConverter"
 
 
 @register(PluginKind.CONVERTER, AVRO_CLASS, *default_aliases(AVRO_CLASS, "Converter"))
@@ -348,3 +356,59 @@ class AWSKafkaJsonSchemaConverter(GlueConverter):
         document = json.loads(definition)
         schema, decode_value = json_schema_data.ToConnect(document).convert(document)
         return schema, lambda payload: decode_value(orjson.loads(payload))
+
+
+@register(PluginKind.CONVERTER, PROTOBUF_CLASS)
+class AWSKafkaProtobufConverter(GlueConverter):
+    """Glue's Protobuf converter (com.amazonaws...kafkaconnect.protobuf.ProtobufSchemaConverter).
+
+    The payload after Glue's header is the message's index (an unsigned varint: which message of the schema's
+    file, counting nested ones, in the order of their full names) and then the message; the schema is .proto text.
+    """
+
+    DATA_FORMAT: ClassVar[str] = "PROTOBUF"
+    FORMAT: ClassVar[str] = "Protobuf"
+    VERSION: ClassVar[str] = "1.1.20"
+
+    def _definition(self, schema: Schema) -> tuple[str, Callable[[Any], bytes]]:
+        from google.protobuf import message_factory
+
+        from connectless.converters.registry import glue_protobuf_data as data
+        from connectless.converters.registry import protobuf_text, wire
+
+        text = data.proto_text(schema)
+        file = protobuf_text.parse(text, data.glue_files()).file
+        message = next(iter(file.message_types_by_name.values()))
+        prefix = wire.varint(data.message_indexes(file)[message.full_name])
+        write = data.writer(schema, message_factory.GetMessageClass(message))
+        return text, lambda value: prefix + write(value).SerializeToString()
+
+    def _decoder(self, definition: str) -> Callable[[bytes], SchemaAndValue]:
+        from google.protobuf import message_factory
+        from google.protobuf.message import DecodeError
+
+        from connectless.converters.registry import glue_protobuf_data as data
+        from connectless.converters.registry import protobuf_text, wire
+
+        parsed = protobuf_text.parse(definition, data.glue_files())
+        by_index = {index: name for name, index in data.message_indexes(parsed.file).items()}
+        to_connect = data.ToConnect(parsed)
+        plans: dict[int, tuple[Schema, Any, Callable[[Any], Any]]] = {}
+
+        def decode(payload: bytes) -> SchemaAndValue:
+            index, body = wire.read_varint(payload)
+            plan = plans.get(index)
+            if plan is None:
+                if index not in by_index:
+                    raise DataError(f"No corresponding descriptor found for the index: {index}")
+                descriptor = parsed.file.pool.FindMessageTypeByName(by_index[index])
+                schema, read = to_connect.message(descriptor)
+                plan = plans[index] = (schema, message_factory.GetMessageClass(descriptor), read)
+            message = plan[1]()
+            try:
+                message.ParseFromString(bytes(body))
+            except DecodeError as exc:
+                raise DataError(f"Invalid Protobuf message: {exc}") from exc
+            return SchemaAndValue(plan[0], plan[2](message))
+
+        return decode

@@ -45,6 +45,11 @@ def _write_varint(out: bytearray, value: int) -> None:
 
 
 def _read_varint(data: memoryview, pos: int) -> tuple[int, int]:
+    result, pos = _read_raw_varint(data, pos)
+    return (result >> 1) ^ -(result & 1), pos
+
+
+def _read_raw_varint(data: memoryview, pos: int) -> tuple[int, int]:
     shift = result = 0
     while True:
         if pos >= len(data):
@@ -53,7 +58,7 @@ def _read_varint(data: memoryview, pos: int) -> tuple[int, int]:
         pos += 1
         result |= (byte & 0x7F) << shift
         if not byte & 0x80:
-            return (result >> 1) ^ -(result & 1), pos
+            return result, pos
         shift += 7
         if shift > 63:
             raise DataError("Malformed varint in Protobuf message indexes")
@@ -81,3 +86,17 @@ def read_message_indexes(payload: memoryview) -> tuple[list[int], memoryview]:
         index, pos = _read_varint(payload, pos)
         indexes.append(index)
     return indexes, payload[pos:]
+
+
+def varint(value: int) -> bytes:
+    """An unsigned varint (Glue's Protobuf message index)."""
+    out = bytearray()
+    _write_varint(out, value)
+    return bytes(out)
+
+
+def read_varint(payload: bytes | memoryview) -> tuple[int, memoryview]:
+    """An unsigned varint and the bytes after it."""
+    view = memoryview(payload)
+    value, pos = _read_raw_varint(view, 0)
+    return value, view[pos:]
