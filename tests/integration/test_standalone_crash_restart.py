@@ -112,7 +112,11 @@ def test_kill_minus_nine_at_random_points_loses_nothing(
         if run % 2:  # anywhere, startup included
             time.sleep(rng.uniform(0.5, 3.0))
         else:  # mid-stream, however slow the startup on a loaded machine: once new records reach the sink
-            _wait_for_progress(sink_file, proc, len(set(_ids(sink_file))), timeout=90)
+            try:
+                _wait_for_progress(sink_file, proc, len(set(_ids(sink_file))), timeout=90)
+            except BaseException:
+                proc.kill()  # a failed wait leaves no worker behind
+                raise
             time.sleep(rng.uniform(0.0, 0.6))
         if proc.poll() is not None:
             err = proc.stderr.read().decode() if proc.stderr else ""
