@@ -225,7 +225,7 @@ class EventSourceMappingEmulator:
         self._commit_error: KafkaError | None = None  # an asynchronous commit refused for another reason
         self._submit = submit
         self._prefetched: list[RawRecord] = []  # polled while the function ran: the next batch
-        self._joined = False  # partitions assigned at least once
+        self._joined = True  # False from start() until the group first assigns partitions
         self._seeks: dict[tuple[str, int], int] = {}  # asked for during an invocation: applied when it returns
 
     # -- consuming -----------------------------------------------------------------------------------
@@ -236,6 +236,7 @@ class EventSourceMappingEmulator:
             **{"enable.auto.commit": False, "auto.offset.reset": reset, "enable.partition.eof": False,
                "on_commit": self._on_commit},
         )  # fmt: skip
+        self._joined = False
         self._consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
