@@ -112,15 +112,9 @@ def infer_schema(value: Any) -> Schema | None:
             if low <= value <= high:
                 return Schema(type=schema_type)
         return None
-    from connectless.data.values_convert import Float32
+    from connectless.data.values_convert import CLASS_TYPES
 
-    simple = {
-        float: Type.FLOAT64,
-        Float32: Type.FLOAT32,
-        str: Type.STRING,
-        bytes: Type.BYTES,
-        bytearray: Type.BYTES,
-    }.get(type(value))
+    simple = CLASS_TYPES.get(type(value))
     if simple is not None:
         return Schema(type=simple)
     if isinstance(value, decimal.Decimal):

@@ -62,6 +62,16 @@ class Float32(float):
         return f"Float32({float(self)!r})"
 
 
+# The Connect type of a schemaless value whose class alone decides it (Values.inferSchema's simple cases).
+CLASS_TYPES: dict[type, Type] = {
+    float: Type.FLOAT64,
+    Float32: Type.FLOAT32,
+    str: Type.STRING,
+    bytes: Type.BYTES,
+    bytearray: Type.BYTES,
+}
+
+
 def to_float32(value: float) -> float:
     """`value` rounded to single precision, as Java's `(float)` cast (overflow becomes infinity)."""
     try:

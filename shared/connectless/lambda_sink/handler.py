@@ -368,13 +368,7 @@ class SinkBatchHandler(TaskHandlerBase):
     ) -> BatchResult:
         """Run one Lambda Kafka event through `connector`, its configs and target state read from the config
         topic. Raises when the whole batch must be retried."""
-        with self._lock, gc_paused():  # the batch's garbage is acyclic: no collections while it runs
-            start = time.perf_counter()
-            config, task_config = self._topic_configs(connector)
-            result = self._handle(event, connector, config, task_config, remaining_s)
-            result.duration_s = time.perf_counter() - start
-            THROUGHPUT.add(connector, result.records_in, result.records_written, result.records_dead_lettered)
-            return result
+        return self._timed(event, connector, lambda: self._topic_configs(connector), remaining_s)
 
     def run(
         self,
@@ -385,10 +379,20 @@ class SinkBatchHandler(TaskHandlerBase):
     ) -> BatchResult:
         """Run one event with the configs given (standalone mode: the worker's own, which starts and stops its
         tasks itself); no config topic is read. Raises when the whole batch must be retried."""
-        connector = connector_config[NAME]
-        with self._lock, gc_paused():
+        return self._timed(event, connector_config[NAME], lambda: (connector_config, task_config), remaining_s)
+
+    def _timed(
+        self,
+        event: Mapping[str, Any],
+        connector: str,
+        configs: Callable[[], tuple[Mapping[str, str], Mapping[str, str]]],
+        remaining_s: Callable[[], float] | None,
+    ) -> BatchResult:
+        """One event under the handler's lock, timed and counted; `configs` gives the connector's and task's."""
+        with self._lock, gc_paused():  # the batch's garbage is acyclic: no collections while it runs
             start = time.perf_counter()
-            result = self._handle(event, connector, connector_config, task_config, remaining_s)
+            config, task_config = configs()
+            result = self._handle(event, connector, config, task_config, remaining_s)
             result.duration_s = time.perf_counter() - start
             THROUGHPUT.add(connector, result.records_in, result.records_written, result.records_dead_lettered)
             return result

@@ -12,6 +12,7 @@ from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import Validator
 from connectless.data import DataError, SchemaBuilder, SchemaBuilderError, Struct, Type, logical, validate_value
 from connectless.data.values_convert import (
+    CLASS_TYPES,
     Float32,
     decimal_to_float32,
     double_to_long,
@@ -129,13 +130,7 @@ def _schemaless_type(value: Any) -> Type | None:
         return Type.BOOLEAN
     if isinstance(value, int):
         return Type.INT64
-    found = {
-        float: Type.FLOAT64,
-        Float32: Type.FLOAT32,
-        str: Type.STRING,
-        bytes: Type.BYTES,
-        bytearray: Type.BYTES,
-    }.get(type(value))
+    found = CLASS_TYPES.get(type(value))
     if found is not None:
         return found
     if isinstance(value, list):
