@@ -24,7 +24,7 @@ from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndVa
 from connectless.errors.exceptions import RetriableError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from confluent_kafka.schema_registry import Schema as RegistrySchema
 
@@ -152,12 +152,7 @@ class RegistryConverter(Converter):
             if data[:5] == last[0] and topic == last[1]:  # the header of a record read before: valid
                 reading, payload = last[2], memoryview(data)[5:]
             else:
-                schema_id, payload = wire.split(data)
-                cached = self._readings.get((topic, schema_id))
-                if cached is None:
-                    cached = self._readings[(topic, schema_id)] = self._load_reading(topic, schema_id)
-                reading = cached
-                self._last_reading = (bytes(data[:5]), topic, reading)
+                reading, payload = self._reading_of(topic, data)
             try:
                 if reading.decode_with_schema is not None:
                     return _new_tuple(SchemaAndValue, reading.decode_with_schema(payload))
@@ -170,6 +165,45 @@ class RegistryConverter(Converter):
             raise type(exc)(f"Failed to deserialize data for topic {topic} to {self.FORMAT}: {exc}") from exc
         except DataError as exc:
             raise DataError(f"Failed to deserialize data for topic {topic} to {self.FORMAT}: {exc}") from exc
+
+    def _reading_of(self, topic: str, data: bytes) -> tuple[Reading, memoryview]:
+        """The reading of a framed message's schema id (registry lookups cached) and its payload; remembered as
+        the last one read."""
+        schema_id, payload = wire.split(data)
+        reading = self._readings.get((topic, schema_id))
+        if reading is None:
+            reading = self._readings[(topic, schema_id)] = self._load_reading(topic, schema_id)
+        self._last_reading = (bytes(data[:5]), topic, reading)
+        return reading, payload
+
+    def batch_reader(self) -> Callable[[str, Sequence[bytes | None]], list[SchemaAndValue]] | None:
+        return self._to_connect_run
+
+    def _to_connect_run(self, topic: str, datas: Sequence[bytes | None]) -> list[SchemaAndValue]:
+        """to_connect_data over a run of records of `topic`, without its per-record wrapping: the run's records
+        mostly share a schema, so the reading is looked up again only where the 5 header bytes change. Raises on
+        the first record that to_connect_data would not read (the caller then reads them one by one)."""
+        results: list[SchemaAndValue] = []
+        append = results.append
+        header = b"\xff"  # never a header: magic byte 0 comes first
+        schema: Schema | None = None
+        decode: Callable[[memoryview], Any] = _NO_READING.decode
+        decode_with_schema: Callable[[memoryview], tuple[Schema, Any]] | None = None
+        for data in datas:
+            if data is None:
+                append(NULL_SCHEMA_AND_VALUE)
+                continue
+            if data.startswith(header):
+                payload = memoryview(data)[5:]
+            else:
+                reading, payload = self._reading_of(topic, data)
+                header = bytes(data[:5])
+                schema, decode, decode_with_schema = reading.schema, reading.decode, reading.decode_with_schema
+            if decode_with_schema is None:
+                append(_new_tuple(SchemaAndValue, (schema, decode(payload))))
+            else:
+                append(_new_tuple(SchemaAndValue, decode_with_schema(payload)))
+        return results
 
     def _load_reading(self, topic: str, schema_id: int) -> Reading:
         registry_schema = self.registry.schema(schema_id, self.SCHEMA_FORMAT)
