@@ -71,16 +71,17 @@ def test_messages_read_as_confluent_maps_them() -> None:
     back = conv.to_connect_data("t", data)
     schema = back.schema
     assert schema.name == "Order" and schema.version == 1
-    assert [f.name for f in schema.fields] == ["pay", "id", "delta", "color", "line"]  # the oneof comes first
+    # the oneof comes first, named `<oneof>_<index>` (Confluent's generate.index.for.unions, default true)
+    assert [f.name for f in schema.fields] == ["pay_0", "id", "delta", "color", "line"]
     assert schema.field("id").schema.parameters == {"io.confluent.connect.protobuf.Tag": "1"}
     assert schema.field("delta").schema.parameters["io.confluent.connect.protobuf.Type"] == "sint32"
     color = schema.field("color").schema
     assert color.name == "Color" and color.parameters["io.confluent.connect.protobuf.Enum.GREEN"] == "1"
-    assert schema.field("pay").schema.name == "io.confluent.connect.protobuf.Union.pay"
+    assert schema.field("pay_0").schema.name == "io.confluent.connect.protobuf.Union.pay"
     assert all(f.schema.optional for f in schema.fields)
     value = back.value
     assert (value.get("id"), value.get("delta"), value.get("color")) == (7, -3, "GREEN")
-    assert value.get("pay").get("cash") == 40 and value.get("pay").get("card") is None
+    assert value.get("pay_0").get("cash") == 40 and value.get("pay_0").get("card") is None
     assert value.get("line").get("sku") == "A-1"
 
 
