@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from cachetools import LRUCache
 
@@ -54,6 +54,8 @@ class Reading:
     decode: Callable[[memoryview], Any]  # the payload after the header -> the value
     # a format whose payload says which of several schemas it holds (Protobuf's message indexes): both at once
     decode_with_schema: Callable[[memoryview], tuple[Schema, Any]] | None = None
+    # the values of a run of whole messages (header included) that share this reading's header, in one call
+    decode_run: Callable[[Sequence[bytes]], list[Any]] | None = None
 
 
 _NO_READING = Reading(None, lambda payload: None)
@@ -180,29 +182,35 @@ class RegistryConverter(Converter):
         return self._to_connect_run
 
     def _to_connect_run(self, topic: str, datas: Sequence[bytes | None]) -> list[SchemaAndValue]:
-        """to_connect_data over a run of records of `topic`, without its per-record wrapping: the run's records
-        mostly share a schema, so the reading is looked up again only where the 5 header bytes change. Raises on
-        the first record that to_connect_data would not read (the caller then reads them one by one)."""
+        """to_connect_data over a run of records of `topic`, without its per-record wrapping: consecutive records
+        with the same 5 header bytes share a reading (looked up once for them), decoded by its `decode_run` in one
+        call where the format has one. Raises where to_connect_data would fail for one of them (the caller then
+        reads them one by one)."""
         results: list[SchemaAndValue] = []
         append = results.append
-        header = b"\xff"  # never a header: magic byte 0 comes first
-        schema: Schema | None = None
-        decode: Callable[[memoryview], Any] = _NO_READING.decode
-        decode_with_schema: Callable[[memoryview], tuple[Schema, Any]] | None = None
-        for data in datas:
+        at, count = 0, len(datas)
+        while at < count:
+            data = datas[at]
             if data is None:
                 append(NULL_SCHEMA_AND_VALUE)
+                at += 1
                 continue
-            if data.startswith(header):
-                payload = memoryview(data)[5:]
+            reading, _ = self._reading_of(topic, data)
+            header = bytes(data[:5])
+            end = at + 1
+            while end < count and (following := datas[end]) is not None and following.startswith(header):
+                end += 1
+            run = cast("Sequence[bytes]", datas[at:end])  # no None in it: the loop above stopped at one
+            schema, decode_run = reading.schema, reading.decode_run
+            if decode_run is not None:
+                results += [_new_tuple(SchemaAndValue, (schema, value)) for value in decode_run(run)]
+            elif reading.decode_with_schema is not None:
+                decode_with_schema = reading.decode_with_schema
+                results += [_new_tuple(SchemaAndValue, decode_with_schema(memoryview(d)[5:])) for d in run]
             else:
-                reading, payload = self._reading_of(topic, data)
-                header = bytes(data[:5])
-                schema, decode, decode_with_schema = reading.schema, reading.decode, reading.decode_with_schema
-            if decode_with_schema is None:
-                append(_new_tuple(SchemaAndValue, (schema, decode(payload))))
-            else:
-                append(_new_tuple(SchemaAndValue, decode_with_schema(payload)))
+                decode = reading.decode
+                results += [_new_tuple(SchemaAndValue, (schema, decode(memoryview(d)[5:]))) for d in run]
+            at = end
         return results
 
     def _load_reading(self, topic: str, schema_id: int) -> Reading:
