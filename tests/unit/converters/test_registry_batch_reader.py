@@ -3,6 +3,8 @@ SchemaAndValues record for record, and raising where to_connect_data would for o
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import uuid
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from connectless.converters.registry import AvroConverter, JsonSchemaConverter, ProtobufConverter
 from connectless.converters.registry.base import RegistryConverter
 from connectless.data.errors import DataError
+from connectless.data.logical import DATE_SCHEMA, decimal_schema
 from connectless.data.schema import INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, SchemaBuilder
 from connectless.data.struct import Struct
 
@@ -79,3 +82,36 @@ def test_a_truncated_avro_record_in_a_run_raises() -> None:
     assert read is not None and datas[0] is not None
     with pytest.raises(EOFError):
         read("t", [datas[1], datas[0][:-3], datas[1]])
+
+
+def test_an_avro_run_with_logical_types_nested_records_and_unions_reads_as_each_record_does() -> None:
+    """Fields that need converting (Decimal, Date, a nested struct, an optional field, a general union)."""
+    inner = SchemaBuilder.struct().name("com.example.Inner").field("x", INT64_SCHEMA).build()
+    union = (
+        SchemaBuilder.struct().name("io.confluent.connect.avro.Union")
+        .field("int", SchemaBuilder.int32().optional().build())
+        .field("string", SchemaBuilder.string().optional().build())
+        .build()
+    )  # fmt: skip
+    schema = (
+        SchemaBuilder.struct().name("com.example.Rich")
+        .field("amount", decimal_schema(2)).field("day", DATE_SCHEMA).field("inner", inner)
+        .field("note", OPTIONAL_STRING_SCHEMA).field("either", union)
+        .build()
+    )  # fmt: skip
+    made = converter(AvroConverter)
+
+    def rich(i: int, note: str | None) -> bytes | None:
+        value = (
+            Struct(schema).put("amount", decimal.Decimal(f"{i}.25")).put("day", dt.date(2026, 1, 1 + i))
+            .put("inner", Struct(inner).put("x", i)).put("note", note)
+            .put("either", Struct(union).put("string" if i % 2 else "int", str(i) if i % 2 else i))
+        )  # fmt: skip
+        return made.from_connect_data("t", schema, value)
+
+    datas = [rich(1, "n"), rich(2, None), None, rich(3, "m")]
+    read = made.batch_reader()
+    assert read is not None
+    expected = [made.to_connect_data("t", data) for data in datas]
+    assert read("t", datas) == expected
+    assert expected[0].value.get("either").get("string") == "1" and expected[1].value.get("either").get("int") == 2
