@@ -201,3 +201,18 @@ def test_schema_evolution_a_field_added_reads_across_versions() -> None:
     assert (old.schema.version, new.schema.version) == (1, 2)
     assert [f.name for f in old.schema.fields] == ["id"] and [f.name for f in new.schema.fields] == ["id", "reason"]
     assert (old.value.get("id"), new.value.get("id"), new.value.get("reason")) == (1, 2, "late")
+
+
+def test_a_recursive_message_is_refused_with_a_clear_error() -> None:
+    """message Node { string name = 1; Node next = 2; }: Connect schemas here cannot refer to themselves
+    (docs/compatibility.md: Confluent's converter reads it through a cyclic schema wrapper)."""
+    conv = converter()
+    proto = descriptor_pb2.FileDescriptorProto(name="node.proto", package="tree", syntax="proto3")
+    node = proto.message_type.add(name="Node")
+    node.field.add(name="name", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    node.field.add(name="next", number=2, type=F.TYPE_MESSAGE, type_name=".tree.Node", label=F.LABEL_OPTIONAL)
+    schema_id = conv.registry.id_for(
+        "t-value", RegistrySchema(base64.b64encode(proto.SerializeToString()).decode(), "PROTOBUF"), register=True
+    )
+    with pytest.raises(DataError, match=r"Recursive Protobuf messages .* tree\.Node refers to itself"):
+        conv.to_connect_data("t", wire.header(schema_id) + b"\x00" + b"\x0a\x01a")
