@@ -264,3 +264,46 @@ def test_the_connector_may_set_its_producers_transaction_timeout() -> None:
             ConnectError, match=f"Invalid value '{bad}' for configuration {TRANSACTION_TIMEOUT_OVERRIDE}"
         ):
             DeliveryOptions.from_config({TRANSACTION_TIMEOUT_OVERRIDE: bad}, "t", OFFSETS_TOPIC)
+
+
+class IdempotentProducer(TransactionalProducer):
+    """At-least-once: no transaction; a record is in the topic once acknowledged, or refused with `refusal`."""
+
+    def __init__(self, cluster: Cluster, refusals: list[KafkaError]) -> None:
+        super().__init__(cluster)
+        self.refusals = refusals
+
+    def produce(self, topic: str, *, key: bytes | None = None, value: bytes | None = None,
+                on_delivery: Callable[[Any, Any], None] | None = None, **_: Any) -> None:  # fmt: skip
+        error = self.refusals.pop(0) if self.refusals else None
+        if error is None:
+            self.cluster.committed.append((value or b"").decode())
+        if on_delivery is not None:
+            self.reports.append((on_delivery, error))
+
+
+def at_least_once_handler(cluster: Cluster, refusals: list[KafkaError]) -> Handler:
+    handler = Handler(cluster)
+    handler._runner = lambda c, t, config, task_config: SourceTaskRunner(  # type: ignore[method-assign]
+        c, t, CountingTask(), task_config, config, SETTINGS, handler.offsets,
+        producer=IdempotentProducer(cluster, refusals))  # type: ignore[arg-type]  # fmt: skip
+    return handler
+
+
+def test_at_least_once_records_timed_out_are_replayed_none_lost(cluster: Cluster) -> None:
+    timed_out = [KafkaError(KafkaError._MSG_TIMED_OUT, "Local: Message timed out")] * 3
+    handler = at_least_once_handler(cluster, [None, *timed_out])  # type: ignore[list-item]
+    config = {**CONFIG, "exactly.once.support": "requested", "errors.retry.timeout": "10000"}
+    result = handler.run(config, {}, 0)
+    assert result.outcome == "RAN" and handler.task_failures == 0
+    assert set(cluster.committed) == {str(n) for n in range(TOTAL)}  # none lost (the replay may repeat some)
+    assert CountingTask.starts[1:] and CountingTask.starts[-1] == 0
+
+
+def test_at_least_once_a_record_refused_for_good_fails_the_task_at_once(cluster: Cluster) -> None:
+    too_big = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "Broker: Message size too large")
+    handler = at_least_once_handler(cluster, [too_big])
+    config = {**CONFIG, "exactly.once.support": "requested", "errors.retry.timeout": "10000"}
+    with pytest.raises(SourceTaskFailedError, match="Message size too large"):
+        handler.run(config, {}, 0)
+    assert CountingTask.starts == [0]
