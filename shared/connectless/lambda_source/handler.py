@@ -315,6 +315,7 @@ class SourceTaskHandler(TaskHandlerBase):
                 try:
                     candidate, warm = warm, None
                     runner = self._start_runner(result, config, task_config, candidate, replaced)
+                    replaced = None  # its counts are the new runner's now; its producers go with it
                     self.set_status(connector, task_id, State.RUNNING)
                     budget = self.budget
                     self._running(runner)
