@@ -320,13 +320,17 @@ class SourceTaskRunner:
         own = float("inf") if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
         return own if self.retry_until is None else min(own, self.retry_until)
 
-    def _abandon(self, reason: str) -> RunAbortedError:
+    def _abandon(self, reason: str) -> ConnectError:
         """Give up the uncommitted work: abort the open transaction if the producer still can (best effort: the
-        fresh producer's init_transactions() aborts it otherwise), forget its offsets and records."""
+        fresh producer's init_transactions() aborts it otherwise), forget its offsets and records. Returns what to
+        raise: RunAbortedError (replay), or TaskFencedError when the abort shows a newer invocation took the task,
+        which a replay would take back (an abortable error is how an old producer first learns it)."""
+        fenced: KafkaException | None = None
         for producer in {id(p): p for p in (self._fence,) if p is not None}.values():
             try:
                 producer.abort_transaction(ABANDON_TIMEOUT_S)
             except KafkaException as exc:
+                fenced = exc if is_fenced(exc) else fenced
                 log.debug("task %s-%d: abort of the abandoned transaction: %s", self.connector, self.task_id, exc)
         if self._in_transaction:
             self.stats.aborted += 1
@@ -335,6 +339,8 @@ class SourceTaskRunner:
         self._committable.clear()
         self._failures.clear()
         self._sent = 0
+        if fenced is not None:
+            return TaskFencedError(f"task {self.connector}-{self.task_id} was fenced ({reason}; then {fenced})")
         return RunAbortedError(
             f"task {self.connector}-{self.task_id}: {reason}; the records since the last commit were not committed"
         )

@@ -307,3 +307,20 @@ def test_at_least_once_a_record_refused_for_good_fails_the_task_at_once(cluster:
     with pytest.raises(SourceTaskFailedError, match="Message size too large"):
         handler.run(config, {}, 0)
     assert CountingTask.starts == [0]
+
+
+def test_an_old_invocation_that_learns_of_its_fence_by_an_abortable_error_stops_without_replaying(
+    cluster: Cluster,
+) -> None:
+    class Fenced(TransactionalProducer):
+        def abort_transaction(self, _timeout: float | None = None) -> None:
+            raise KafkaException(KafkaError(KafkaError._FENCED, "Producer fenced by newer instance", fatal=True))
+
+    cluster.failing_commits = 1
+    handler = Handler(cluster)
+    handler._runner = lambda c, t, config, task_config: SourceTaskRunner(  # type: ignore[method-assign]
+        c, t, CountingTask(), task_config, config, SETTINGS, handler.offsets, producer=Fenced(cluster),  # type: ignore[arg-type]
+        delivery=DeliveryOptions.from_config(config, "test", OFFSETS_TOPIC))  # fmt: skip
+    result = handler.run({**CONFIG, "errors.retry.timeout": "10000"}, {}, 0)
+    assert result.outcome == "FENCED" and CountingTask.starts == [0]  # a replay would fence the newer one back
+    assert handler.task_failures == 0 and cluster.committed == []
