@@ -14,7 +14,8 @@ Replays. When a run must abandon its uncommitted work for a reason that may pass
 aborted by the coordinator or timed out in a broker outage longer than transaction.timeout.ms, records refused with a
 retriable error), the task is not failed at once: the runner is released without committing, and a fresh one fences
 the old producer (`init_transactions()` also aborts its transaction), reads the committed offsets and starts the task
-from them, so nothing is lost and a read_committed consumer sees each record once. Replays go on, with a backoff
+from them, so nothing is lost and a read_committed consumer sees each record once (when the abort shows that a
+newer invocation holds the task, the run ends FENCED instead: a replay would take it back). Replays go on, with a backoff
 growing from 300 ms to errors.retry.delay.max.ms, until errors.retry.timeout has passed since the first abort (counted
 across invocations: an invocation that reaches its end still replaying returns ABORTED and the next one goes on);
 then, or at once with errors.retry.timeout=0, the task is FAILED with a message saying so. errors.tolerance=all does
