@@ -15,11 +15,12 @@ aborted by the coordinator or timed out in a broker outage longer than transacti
 retriable error), the task is not failed at once: the runner is released without committing, and a fresh one fences
 the old producer (`init_transactions()` also aborts its transaction), reads the committed offsets and starts the task
 from them, so nothing is lost and a read_committed consumer sees each record once (when the abort shows that a
-newer invocation holds the task, the run ends FENCED instead: a replay would take it back). Replays go on, with a backoff
-growing from 300 ms to errors.retry.delay.max.ms, until errors.retry.timeout has passed since the first abort (counted
-across invocations: an invocation that reaches its end still replaying returns ABORTED and the next one goes on);
-then, or at once with errors.retry.timeout=0, the task is FAILED with a message saying so. errors.tolerance=all does
-not skip an aborted transaction: its records are whole batches, not failed records (Kafka Connect fails the task).
+newer invocation holds the task, the run ends FENCED instead: a replay would take it back). Replays go on, with a
+backoff growing from 300 ms to errors.retry.delay.max.ms, until errors.retry.timeout has passed since the first abort
+(counted across invocations: an invocation that reaches its end still replaying returns ABORTED and the next one goes
+on); then, or at once with errors.retry.timeout=0, the task is FAILED with a message saying so. errors.tolerance=all
+does not skip an aborted transaction: its records are whole batches, not failed records (Kafka Connect fails the
+task).
 
 Why a fence and not a lease. A lease record on a compacted topic can only be checked, not compared-and-set,
 and it trusts clocks: two invocations may both believe they hold it. The transactional fence is enforced by the
