@@ -144,7 +144,8 @@ def test_sources_and_a_sink_ride_out_a_broker_outage(broker: EmbeddedKafka,
            f"the restart; at-least-once topic {len(at_least_once)} records ({len(at_least_once) - TOTAL} "
            f"duplicates, none missing), exactly-once {len(exactly_once)} committed (each once); exactly-once with a "
            f"{SHORT_TRANSACTION_MS / 1000:.0f}s transaction: {len(replays)} replays from the committed offsets, "
-           f"{len(raw) - len(replayed)} aborted records in the log, {len(replayed)} committed (each once); table "
+           f"{len(raw) - len(replayed)} aborted records in the log, {len(replayed)} committed (each once) [the first: "
+           f"{replays[0].split('eos-short-0: ', 1)[-1].strip()[:240]}]; table "
            f"{TOTAL} rows once each; states {sorted(set(states.values()))}")  # fmt: skip
 
 
