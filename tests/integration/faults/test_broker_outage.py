@@ -144,7 +144,8 @@ def test_sources_and_a_sink_ride_out_a_broker_outage(broker: EmbeddedKafka,
         code = worker.stop()
     assert code == 0, worker.output[-3000:]
     report(f"broker outage of {OUTAGE_S:.0f}s at {before} of {TOTAL} records: recovered {recovered_s:.1f}s after "
-           f"the restart (each caught up after, in s: {caught_up}); at-least-once topic {len(at_least_once)} records ({len(at_least_once) - TOTAL} "
+           f"the restart (each caught up after, in s: {caught_up}); at-least-once topic {len(at_least_once)} records "
+           f"({len(at_least_once) - TOTAL} "
            f"duplicates, none missing), exactly-once {len(exactly_once)} committed (each once); exactly-once with a "
            f"{SHORT_TRANSACTION_MS / 1000:.0f}s transaction: {len(replays)} replays from the committed offsets, "
            f"{len(raw) - len(replayed)} aborted records in the log, {len(replayed)} committed (each once) [the first: "
