@@ -140,6 +140,7 @@ class SourceTaskRunner:
         self._started = False
         self._in_transaction = False
         self._last_transaction = time.monotonic()
+        self._transaction_began = time.monotonic()
         self._on_delivery = self._delivery_callback()
         # commit_record: called only for tasks that override it (a callback per record costs)
         self._record_hook = type(task).commit_record is not SourceTask.commit_record
@@ -442,6 +443,7 @@ class SourceTaskRunner:
         if not self._in_transaction:
             self._kafka(self.producer.begin_transaction)
             self._in_transaction = True
+            self._transaction_began = time.monotonic()
 
     def _commit_transaction(self) -> int:
         if not self._in_transaction and not self._pending:
@@ -465,6 +467,7 @@ class SourceTaskRunner:
         finally:
             self._in_transaction = False
         crash_point("after_offset_write")
+        self._note_late_commit()
         self.committed.update(pending)
         self._last_transaction = time.monotonic()
         self.stats.transactions += 1
@@ -477,6 +480,17 @@ class SourceTaskRunner:
             self._commit_record(record, metadata)
         self.task.commit()
         return len(pending)
+
+    def _note_late_commit(self) -> None:
+        """A commit that outlived transaction.timeout.ms (the broker away, then back before its coordinator aborted the
+        transaction: the coordinator accepts it) is worth a line; one it aborted is replayed instead."""
+        assert self.delivery is not None
+        lasted_s = time.monotonic() - self._transaction_began
+        if lasted_s * 1000 > self.delivery.transaction_timeout_ms:
+            log.warning(
+                "task %s-%d: transaction committed %.1f s after it began, past its transaction.timeout.ms (%d ms)",
+                self.connector, self.task_id, lasted_s, self.delivery.transaction_timeout_ms,
+            )  # fmt: skip
 
     def _abort(self, *, keep_offsets: bool) -> None:
         """Drop the open transaction's records; with `keep_offsets` commit their offsets alone (Kafka Connect's

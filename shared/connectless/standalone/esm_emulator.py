@@ -88,6 +88,10 @@ _TRANSIENT_CODES: Final = frozenset(
 )  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
+# A broker restart can forget the group's member (UNKNOWN_MEMBER_ID): the consumer joins again under a new id and
+# the coordinator holds the rebalance until the old id's session expires. Kafka's 45 s default left a sink idle that
+# long after every restart; 10 s (Kafka's default before 3.0) bounds it, and librdkafka heartbeats from its own thread.
+SESSION_TIMEOUT_MS: Final = 10_000
 JOIN_TIMEOUT_S: Final = 30.0  # run_until_idle waits this long at most for the group's first assignment
 _PREFETCH_IDLE_S: Final = 0.05  # how long polling ahead waits for a first record while the function runs
 
@@ -234,7 +238,7 @@ class EventSourceMappingEmulator:
         self._consumer = self.settings.consumer(
             self.config.group_id,
             **{"enable.auto.commit": False, "auto.offset.reset": reset, "enable.partition.eof": False,
-               "on_commit": self._on_commit},
+               "on_commit": self._on_commit, "session.timeout.ms": SESSION_TIMEOUT_MS},
         )  # fmt: skip
         self._joined = False
         self._consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
