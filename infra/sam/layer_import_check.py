@@ -131,6 +131,10 @@ def main(layer: str, functions: str) -> int:
 
     if not connectless.__file__ or not connectless.__file__.startswith(str(Path(layer).resolve())):
         failures.append(f"connectless came from {connectless.__file__}, not from the layer")
+    from connectless import native
+
+    if native.records is None:  # make native builds it for python3.13 (x86_64 for this check, arm64 for Lambda)
+        failures.append("connectless.native's C extension did not load from the layer: run make native")
     modules = [m.name for m in pkgutil.walk_packages(connectless.__path__, "connectless.")]
     for name in modules:
         try:

@@ -1,0 +1,376 @@
+/* connectless.native._records: the sink function's per-record work on a Lambda Kafka event, one C call per run.
+ *
+ * raws_from_event(records, fallback)  -> list of RawRecord    (lambda_sink/events.py's _raws_from)
+ * sink_records(raws, key_reader, value_reader, convert_headers, empty_headers) -> list of SinkRecord
+ *                                                                  (pipeline/sink.py's process_into, before the chain)
+ *
+ * The records are the project's slots dataclasses, filled slot by slot: bind(raw_type, sink_type) finds each
+ * field's slot offset from its member descriptor once (and refuses a class that is not a plain slots class), so
+ * building one costs an allocation and a few stores instead of a call of the dataclass's __init__ in Python.
+ * Whatever the fast path does not cover exactly (headers, a number of another type, base64 that is not canonical,
+ * a value the JSON guard sends to the exact parse) is handed back to Python, record by record: the results are the
+ * pure-Python path's, field for field (tests/unit/native run both).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030B0000
+#error "Python 3.11+ is required"
+#endif
+
+/* RawRecord's fields, in its dataclass order. */
+enum { R_TOPIC, R_PARTITION, R_OFFSET, R_TIMESTAMP, R_TS_TYPE, R_KEY, R_VALUE, R_HEADERS, R_COUNT };
+static const char *raw_fields[R_COUNT] = {"topic", "partition", "offset", "timestamp", "timestamp_type",
+                                          "key", "value", "headers"};
+/* SinkRecord's fields (ConnectRecord's, then its own). */
+enum {
+    S_TOPIC, S_PARTITION, S_KEY_SCHEMA, S_KEY, S_VALUE_SCHEMA, S_VALUE, S_TIMESTAMP, S_HEADERS, S_OFFSET,
+    S_TS_TYPE, S_ORIG_TOPIC, S_ORIG_PARTITION, S_ORIG_OFFSET, S_COUNT
+};
+static const char *sink_fields[S_COUNT] = {"topic", "kafka_partition", "key_schema", "key", "value_schema", "value",
+                                           "timestamp", "headers", "kafka_offset", "timestamp_type", "original_topic",
+                                           "original_kafka_partition", "original_kafka_offset"};
+
+typedef struct {
+    PyTypeObject *raw_type, *sink_type;
+    Py_ssize_t raw_off[R_COUNT], sink_off[S_COUNT];
+    PyObject *ts_types;  /* dict: Lambda's timestampType -> Kafka Connect's name */
+    PyObject *no_ts_type; /* NoTimestampType */
+    PyObject *empty_tuple;
+    PyObject *k_topic, *k_partition, *k_offset, *k_timestamp, *k_ts_type, *k_key, *k_value, *k_headers;
+} State;
+
+static State S; /* one interpreter: the Lambda runtime's */
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+/* The slot offset of field `name` of `type`: its member descriptor must be an object slot. */
+static int slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *out) {
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
+    if (descr == NULL) return -1;
+    if (Py_TYPE(descr) != &PyMemberDescr_Type) {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a slot", type->tp_name, name);
+        Py_DECREF(descr);
+        return -1;
+    }
+    PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+    if (member->type != T_OBJECT_EX || (member->flags & READONLY)) {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a writable object slot", type->tp_name, name);
+        Py_DECREF(descr);
+        return -1;
+    }
+    *out = member->offset;
+    Py_DECREF(descr);
+    return 0;
+}
+
+static int check_plain(PyTypeObject *type) {
+    if (type->tp_dictoffset != 0 || type->tp_new != PyBaseObject_Type.tp_new || type->tp_alloc == NULL ||
+        !(type->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        PyErr_Format(PyExc_TypeError, "%s is not a plain slots class", type->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *bind(PyObject *self, PyObject *args) {
+    PyObject *raw_type, *sink_type, *ts_types, *no_ts_type;
+    if (!PyArg_ParseTuple(args, "O!O!O!U", &PyType_Type, &raw_type, &PyType_Type, &sink_type, &PyDict_Type,
+                          &ts_types, &no_ts_type))
+        return NULL;
+    PyTypeObject *rt = (PyTypeObject *)raw_type, *st = (PyTypeObject *)sink_type;
+    if (check_plain(rt) < 0 || check_plain(st) < 0) return NULL;
+    for (int i = 0; i < R_COUNT; i++)
+        if (slot_offset(rt, raw_fields[i], &S.raw_off[i]) < 0) return NULL;
+    for (int i = 0; i < S_COUNT; i++)
+        if (slot_offset(st, sink_fields[i], &S.sink_off[i]) < 0) return NULL;
+    Py_INCREF(raw_type);
+    Py_INCREF(sink_type);
+    Py_INCREF(ts_types);
+    Py_INCREF(no_ts_type);
+    Py_XSETREF(S.raw_type, rt);
+    Py_XSETREF(S.sink_type, st);
+    Py_XSETREF(S.ts_types, ts_types);
+    Py_XSETREF(S.no_ts_type, no_ts_type);
+    Py_RETURN_NONE;
+}
+
+/* -- base64 ------------------------------------------------------------------------------------------------- */
+
+static unsigned char b64_table[256]; /* 0..63, or 0x80 for anything else */
+
+static void b64_init(void) {
+    const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(b64_table, 0x80, sizeof b64_table);
+    for (int i = 0; i < 64; i++) b64_table[(unsigned char)alphabet[i]] = (unsigned char)i;
+}
+
+/* Canonical base64 (length a multiple of 4, the alphabet, at most two '=' at the end) to a new bytes object;
+ * NULL without an exception set when `text` is anything else (Python's decoder then decides what it means). */
+static PyObject *b64_decode(PyObject *text) {
+    Py_ssize_t n;
+    const unsigned char *in;
+    if (!PyUnicode_IS_COMPACT_ASCII(text)) return NULL;
+    n = PyUnicode_GET_LENGTH(text);
+    in = (const unsigned char *)PyUnicode_DATA(text);
+    if (n % 4 != 0) return NULL;
+    Py_ssize_t pad = 0;
+    if (n >= 4 && in[n - 1] == '=') pad = in[n - 2] == '=' ? 2 : 1;
+    Py_ssize_t out_len = n / 4 * 3 - pad;
+    PyObject *bytes = PyBytes_FromStringAndSize(NULL, out_len);
+    if (bytes == NULL) return NULL;
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(bytes);
+    Py_ssize_t full = pad ? n - 4 : n, i = 0, o = 0;
+    for (; i < full; i += 4) {
+        unsigned a = b64_table[in[i]], b = b64_table[in[i + 1]], c = b64_table[in[i + 2]], d = b64_table[in[i + 3]];
+        if ((a | b | c | d) & 0x80) goto invalid;
+        unsigned v = a << 18 | b << 12 | c << 6 | d;
+        out[o] = (unsigned char)(v >> 16);
+        out[o + 1] = (unsigned char)(v >> 8);
+        out[o + 2] = (unsigned char)v;
+        o += 3;
+    }
+    if (pad) {
+        unsigned a = b64_table[in[i]], b = b64_table[in[i + 1]];
+        unsigned c = pad == 1 ? b64_table[in[i + 2]] : 0;
+        if ((a | b | c) & 0x80) goto invalid;
+        unsigned v = a << 18 | b << 12 | c << 6;
+        out[o++] = (unsigned char)(v >> 16);
+        if (pad == 1) out[o++] = (unsigned char)(v >> 8);
+    }
+    return bytes;
+invalid:
+    Py_DECREF(bytes);
+    return NULL;
+}
+
+/* -- event records -> RawRecords ---------------------------------------------------------------------------- */
+
+/* A field of an event record, borrowed; NULL when absent (no exception) or on error (exception set). */
+static inline PyObject *field(PyObject *record, PyObject *name) { return PyDict_GetItemWithError(record, name); }
+
+/* The RawRecord of one event record when the fast path covers it exactly; NULL with no exception when it does not
+ * (then Python builds it), NULL with an exception on error. */
+static PyObject *raw_from(PyObject *record) {
+    PyObject *topic, *partition, *offset, *timestamp, *ts_type, *key, *value, *headers;
+    if (!PyDict_CheckExact(record)) return NULL;
+    if (!(topic = field(record, S.k_topic)) || !(partition = field(record, S.k_partition)) ||
+        !(offset = field(record, S.k_offset)))
+        return NULL; /* an error, or a missing field Python reports */
+    timestamp = field(record, S.k_timestamp);
+    if (timestamp == NULL && PyErr_Occurred()) return NULL;
+    ts_type = field(record, S.k_ts_type);
+    if (ts_type == NULL && PyErr_Occurred()) return NULL;
+    key = field(record, S.k_key);
+    if (key == NULL && PyErr_Occurred()) return NULL;
+    value = field(record, S.k_value);
+    if (value == NULL && PyErr_Occurred()) return NULL;
+    headers = field(record, S.k_headers);
+    if (headers == NULL && PyErr_Occurred()) return NULL;
+
+    if (!PyLong_CheckExact(partition) || !PyLong_CheckExact(offset)) return NULL;
+    if (timestamp == Py_None) timestamp = NULL;
+    if (timestamp != NULL) {
+        if (!PyLong_CheckExact(timestamp)) return NULL;
+        int overflow;
+        long long ms = PyLong_AsLongLongAndOverflow(timestamp, &overflow);
+        if (ms == -1 && PyErr_Occurred()) return NULL;
+        if (overflow < 0 || (overflow == 0 && ms < 0)) timestamp = NULL; /* Lambda's -1: no timestamp */
+    }
+    PyObject *ts_name = S.no_ts_type;
+    if (ts_type != NULL) {
+        if (!PyUnicode_CheckExact(ts_type)) return NULL;
+        PyObject *found = PyDict_GetItemWithError(S.ts_types, ts_type);
+        if (found == NULL && PyErr_Occurred()) return NULL;
+        if (found != NULL) ts_name = found;
+    }
+    if (headers != NULL && headers != Py_None && !(PyList_CheckExact(headers) && PyList_GET_SIZE(headers) == 0))
+        return NULL; /* headers: Python's */
+    if ((key != NULL && key != Py_None && !PyUnicode_CheckExact(key)) ||
+        (value != NULL && value != Py_None && !PyUnicode_CheckExact(value)))
+        return NULL;
+
+    PyObject *key_bytes = NULL, *value_bytes = NULL;
+    if (key != NULL && key != Py_None && (key_bytes = b64_decode(key)) == NULL) return NULL;
+    if (value != NULL && value != Py_None && (value_bytes = b64_decode(value)) == NULL) {
+        Py_XDECREF(key_bytes);
+        return NULL;
+    }
+    PyObject *raw = S.raw_type->tp_alloc(S.raw_type, 0);
+    if (raw == NULL) {
+        Py_XDECREF(key_bytes);
+        Py_XDECREF(value_bytes);
+        return NULL;
+    }
+    SLOT(raw, S.raw_off[R_TOPIC]) = Py_NewRef(topic);
+    SLOT(raw, S.raw_off[R_PARTITION]) = Py_NewRef(partition);
+    SLOT(raw, S.raw_off[R_OFFSET]) = Py_NewRef(offset);
+    SLOT(raw, S.raw_off[R_TIMESTAMP]) = Py_NewRef(timestamp ? timestamp : Py_None);
+    SLOT(raw, S.raw_off[R_TS_TYPE]) = Py_NewRef(ts_name);
+    SLOT(raw, S.raw_off[R_KEY]) = key_bytes ? key_bytes : Py_NewRef(Py_None);
+    SLOT(raw, S.raw_off[R_VALUE]) = value_bytes ? value_bytes : Py_NewRef(Py_None);
+    SLOT(raw, S.raw_off[R_HEADERS]) = Py_NewRef(S.empty_tuple);
+    return raw;
+}
+
+static PyObject *raws_from_event(PyObject *self, PyObject *args) {
+    PyObject *records, *fallback;
+    if (!PyArg_ParseTuple(args, "OO", &records, &fallback)) return NULL;
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    PyObject *seq = PySequence_Fast(records, "the records of a partition must be a list");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *raw = raw_from(items[i]);
+        if (raw == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            raw = PyObject_CallOneArg(fallback, items[i]);
+            if (raw == NULL) goto fail;
+        }
+        PyList_SET_ITEM(out, i, raw);
+    }
+    Py_DECREF(seq);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+/* -- RawRecords -> SinkRecords (schemaless converters) ------------------------------------------------------ */
+
+/* JsonConverter's guard: text holding "-0" or a run of 19 digits may hold a number Jackson reads differently
+ * from orjson (-0.0, an integer past 64 bits), so it goes to the exact parse. */
+static int json_needs_exact(const char *s, Py_ssize_t n) {
+    Py_ssize_t digits = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (++digits >= 19) return 1;
+            if (c == '0' && i > 0 && s[i - 1] == '-') return 1;
+        } else {
+            digits = 0;
+        }
+    }
+    return 0;
+}
+
+/* One key or value through its reader: (fast, exact or None, guarded). New reference, or NULL on error. */
+static PyObject *read_datum(PyObject *data, PyObject *reader) {
+    if (data == Py_None) return Py_NewRef(Py_None);
+    PyObject *fast = PyTuple_GET_ITEM(reader, 0), *exact = PyTuple_GET_ITEM(reader, 1);
+    if (exact != Py_None &&
+        (!PyBytes_CheckExact(data) || json_needs_exact(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))))
+        return PyObject_CallOneArg(exact, data);
+    return PyObject_CallOneArg(fast, data);
+}
+
+static PyObject *sink_records(PyObject *self, PyObject *args) {
+    PyObject *raws, *key_reader, *value_reader, *convert_headers, *empty_headers;
+    if (!PyArg_ParseTuple(args, "OO!O!OO", &raws, &PyTuple_Type, &key_reader, &PyTuple_Type, &value_reader,
+                          &convert_headers, &empty_headers))
+        return NULL;
+    if (S.sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    if (PyTuple_GET_SIZE(key_reader) != 2 || PyTuple_GET_SIZE(value_reader) != 2)
+        return PyErr_Format(PyExc_TypeError, "a reader is (fast, exact or None)");
+    PyObject *seq = PySequence_Fast(raws, "raws must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) goto fail;
+    const Py_ssize_t *ro = S.raw_off, *so = S.sink_off;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *raw = items[i];
+        if (Py_TYPE(raw) != S.raw_type) {
+            PyErr_SetString(PyExc_TypeError, "not a RawRecord");
+            goto fail;
+        }
+        PyObject *topic = SLOT(raw, ro[R_TOPIC]), *partition = SLOT(raw, ro[R_PARTITION]),
+                 *offset = SLOT(raw, ro[R_OFFSET]), *timestamp = SLOT(raw, ro[R_TIMESTAMP]),
+                 *ts_type = SLOT(raw, ro[R_TS_TYPE]), *key = SLOT(raw, ro[R_KEY]), *value = SLOT(raw, ro[R_VALUE]),
+                 *headers = SLOT(raw, ro[R_HEADERS]);
+        if (!topic || !partition || !offset || !timestamp || !ts_type || !key || !value || !headers) {
+            PyErr_SetString(PyExc_AttributeError, "a RawRecord with a field unset");
+            goto fail;
+        }
+        PyObject *k = read_datum(key, key_reader);
+        if (k == NULL) goto fail;
+        PyObject *v = read_datum(value, value_reader);
+        if (v == NULL) {
+            Py_DECREF(k);
+            goto fail;
+        }
+        PyObject *h;
+        if (PyTuple_CheckExact(headers) && PyTuple_GET_SIZE(headers) == 0)
+            h = Py_NewRef(empty_headers);
+        else if ((h = PyObject_CallOneArg(convert_headers, raw)) == NULL) {
+            Py_DECREF(k);
+            Py_DECREF(v);
+            goto fail;
+        }
+        PyObject *rec = S.sink_type->tp_alloc(S.sink_type, 0);
+        if (rec == NULL) {
+            Py_DECREF(k);
+            Py_DECREF(v);
+            Py_DECREF(h);
+            goto fail;
+        }
+        SLOT(rec, so[S_TOPIC]) = Py_NewRef(topic);
+        SLOT(rec, so[S_PARTITION]) = Py_NewRef(partition);
+        SLOT(rec, so[S_KEY_SCHEMA]) = Py_NewRef(Py_None);
+        SLOT(rec, so[S_KEY]) = k;
+        SLOT(rec, so[S_VALUE_SCHEMA]) = Py_NewRef(Py_None);
+        SLOT(rec, so[S_VALUE]) = v;
+        SLOT(rec, so[S_TIMESTAMP]) = Py_NewRef(timestamp);
+        SLOT(rec, so[S_HEADERS]) = h;
+        SLOT(rec, so[S_OFFSET]) = Py_NewRef(offset);
+        SLOT(rec, so[S_TS_TYPE]) = Py_NewRef(ts_type);
+        SLOT(rec, so[S_ORIG_TOPIC]) = Py_NewRef(topic);
+        SLOT(rec, so[S_ORIG_PARTITION]) = Py_NewRef(partition);
+        SLOT(rec, so[S_ORIG_OFFSET]) = Py_NewRef(offset);
+        PyList_SET_ITEM(out, i, rec);
+    }
+    Py_DECREF(seq);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"bind", bind, METH_VARARGS,
+     "bind(raw_type, sink_type, ts_types, no_ts_type): the record classes to build and Lambda's timestamp types"},
+    {"raws_from_event", raws_from_event, METH_VARARGS,
+     "raws_from_event(records, fallback) -> [RawRecord]: a partition's event records; fallback(record) builds "
+     "one the fast path does not cover"},
+    {"sink_records", sink_records, METH_VARARGS,
+     "sink_records(raws, key_reader, value_reader, convert_headers, empty_headers) -> [SinkRecord]; a reader is "
+     "(fast, exact): exact(data) for JSON text holding -0 or 19 digits in a row when exact is not None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_records", .m_size = -1, .m_methods = methods};
+
+PyMODINIT_FUNC PyInit__records(void) {
+    b64_init();
+    if ((S.empty_tuple = PyTuple_New(0)) == NULL) return NULL;
+#define KEY(var, text) \
+    if ((S.var = PyUnicode_InternFromString(text)) == NULL) return NULL;
+    KEY(k_topic, "topic")
+    KEY(k_partition, "partition")
+    KEY(k_offset, "offset")
+    KEY(k_timestamp, "timestamp")
+    KEY(k_ts_type, "timestampType")
+    KEY(k_key, "key")
+    KEY(k_value, "value")
+    KEY(k_headers, "headers")
+#undef KEY
+    return PyModule_Create(&module);
+}
