@@ -2,8 +2,9 @@
 
     python infra/native/build.py [--check]
 
-Builds, next to its source (shared/connectless/native/_records.c), one shared object per interpreter and architecture, each named with the suffix that
-interpreter imports (PEP 3149 tags), so the builds live side by side and each Python picks its own:
+Builds, next to its source (shared/connectless/native/_records.c), one shared object per interpreter and
+architecture, each named with the suffix that interpreter imports (PEP 3149 tags), so the builds live side by
+side and each Python picks its own:
 - the running interpreter (the dev venv's, x86_64 here): gcc (or $CC);
 - CPython 3.13 for x86_64 when a python3.13 is found (the layer's import check runs on it);
 - CPython 3.13 for aarch64, the Lambda layer's (template.yaml: python3.13, arm64): cross-compiled with zig's C
@@ -15,7 +16,6 @@ A build whose source has not changed is kept. `--check` builds nothing and fails
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import shutil
 import subprocess
@@ -33,7 +33,7 @@ LAMBDA_GLIBC = "2.17"  # older than Amazon Linux 2023's 2.34: the object asks fo
 def python313() -> str | None:
     """A CPython 3.13 interpreter: python3.13 on PATH, else pyenv's."""
     candidates = [shutil.which("python3.13") or ""]
-    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))
+    candidates += sorted(str(p) for p in Path("~/.pyenv/versions").expanduser().glob("3.13*/bin/python3.13"))
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             check = [candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 13)"]

@@ -261,29 +261,40 @@ def parse_event(event: Mapping[str, Any]) -> dict[str, list[RawRecord]]:
         # what Powertools' KafkaEvent.records walks, without a wrapper per record
         batches = (_raws_from(items) for items in records.values())
     parsed: dict[str, list[RawRecord]] = {}
+    fast = native.records
+    in_order: set[str] = set()  # keys whose list is known to be in offset order: no sort
     for raws in batches:
         if not raws:
             continue
         # Lambda sends one list per partition: a list all of one partition joins its key whole.
         first = raws[0]
         topic, partition = first.topic, first.partition
-        if all(raw.partition == partition and raw.topic == topic for raw in raws):
+        if fast is not None and type(raws) is list:
+            whole = ordered = fast.one_partition_in_order(raws)
+        else:
+            whole, ordered = all(raw.partition == partition and raw.topic == topic for raw in raws), False
+        if whole:
             key = partition_key(topic, partition)
             found = parsed.get(key)
             if found is None:
                 parsed[key] = list(raws)
+                if ordered:
+                    in_order.add(key)
             else:
                 found.extend(raws)
+                in_order.discard(key)
             continue
         for raw in raws:
             key = partition_key(raw.topic, raw.partition)
+            in_order.discard(key)
             found = parsed.get(key)
             if found is None:
                 parsed[key] = [raw]
             else:
                 found.append(raw)
-    for batch in parsed.values():
-        batch.sort(key=_offset)  # already in order as Lambda sends them: one linear pass
+    for key, batch in parsed.items():
+        if key not in in_order:
+            batch.sort(key=_offset)  # already in order as Lambda sends them: one linear pass
     return parsed
 
 
@@ -312,7 +323,7 @@ def _raws_from(records: Iterable[Mapping[str, Any]]) -> list[RawRecord]:
     when connectless.native is built, each record it does not cover exactly built by `_raw_from`."""
     fast = native.records
     if fast is not None and type(records) is list:
-        return fast.raws_from_event(records, _raw_from)  # type: ignore[no-any-return]
+        return fast.raws_from_event(records, _raw_from)
     return _raws_from_python(records)
 
 

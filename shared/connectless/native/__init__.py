@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from connectless.raw_records import RawRecord
 from connectless.records import SinkRecord, TimestampType
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 log = logging.getLogger(__name__)
 

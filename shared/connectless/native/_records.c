@@ -153,7 +153,7 @@ static inline PyObject *field(PyObject *record, PyObject *name) { return PyDict_
 
 /* The RawRecord of one event record when the fast path covers it exactly; NULL with no exception when it does not
  * (then Python builds it), NULL with an exception on error. */
-static PyObject *raw_from(PyObject *record) {
+static PyObject *raw_from(PyObject *record, PyObject **previous_topic) {
     PyObject *topic, *partition, *offset, *timestamp, *ts_type, *key, *value, *headers;
     if (!PyDict_CheckExact(record)) return NULL;
     if (!(topic = field(record, S.k_topic)) || !(partition = field(record, S.k_partition)) ||
@@ -170,7 +170,15 @@ static PyObject *raw_from(PyObject *record) {
     headers = field(record, S.k_headers);
     if (headers == NULL && PyErr_Occurred()) return NULL;
 
-    if (!PyLong_CheckExact(partition) || !PyLong_CheckExact(offset)) return NULL;
+    if (!PyLong_CheckExact(partition) || !PyLong_CheckExact(offset) || !PyUnicode_CheckExact(topic)) return NULL;
+    if (topic != *previous_topic) { /* one str object for a partition's topic: later compares are by identity */
+        if (*previous_topic != NULL && PyUnicode_Compare(topic, *previous_topic) == 0)
+            topic = *previous_topic;
+        else if (PyErr_Occurred())
+            return NULL;
+        else
+            *previous_topic = topic;
+    }
     if (timestamp == Py_None) timestamp = NULL;
     if (timestamp != NULL) {
         if (!PyLong_CheckExact(timestamp)) return NULL;
@@ -223,10 +231,10 @@ static PyObject *raws_from_event(PyObject *self, PyObject *args) {
     if (seq == NULL) return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
-    PyObject *out = PyList_New(n);
+    PyObject *out = PyList_New(n), *previous_topic = NULL; /* borrowed from a record of `records` */
     if (out == NULL) goto fail;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *raw = raw_from(items[i]);
+        PyObject *raw = raw_from(items[i], &previous_topic);
         if (raw == NULL) {
             if (PyErr_Occurred()) goto fail;
             raw = PyObject_CallOneArg(fallback, items[i]);
@@ -344,6 +352,247 @@ fail:
     return NULL;
 }
 
+/* -- a run's checks and its value map steps ------------------------------------------------------------------ */
+
+static PyObject *one_partition_in_order(PyObject *self, PyObject *raws) {
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    if (!PyList_CheckExact(raws)) return PyErr_Format(PyExc_TypeError, "raws must be a list");
+    Py_ssize_t n = PyList_GET_SIZE(raws);
+    if (n == 0) Py_RETURN_TRUE;
+    const Py_ssize_t *ro = S.raw_off;
+    PyObject *first = PyList_GET_ITEM(raws, 0);
+    if (Py_TYPE(first) != S.raw_type) Py_RETURN_FALSE;
+    PyObject *topic = SLOT(first, ro[R_TOPIC]), *partition = SLOT(first, ro[R_PARTITION]),
+             *previous = SLOT(first, ro[R_OFFSET]);
+    if (!topic || !partition || !previous || !PyUnicode_CheckExact(topic) || !PyLong_CheckExact(partition) ||
+        !PyLong_CheckExact(previous))
+        Py_RETURN_FALSE;
+    for (Py_ssize_t i = 1; i < n; i++) {
+        PyObject *raw = PyList_GET_ITEM(raws, i);
+        if (Py_TYPE(raw) != S.raw_type) Py_RETURN_FALSE;
+        PyObject *t = SLOT(raw, ro[R_TOPIC]), *p = SLOT(raw, ro[R_PARTITION]), *o = SLOT(raw, ro[R_OFFSET]);
+        if (!t || !p || !o || !PyLong_CheckExact(p) || !PyLong_CheckExact(o)) Py_RETURN_FALSE;
+        int same;
+        if (t != topic) {
+            if (!PyUnicode_CheckExact(t)) Py_RETURN_FALSE;
+            if ((same = PyUnicode_Compare(t, topic)) == -1 && PyErr_Occurred()) return NULL;
+            if (same != 0) Py_RETURN_FALSE;
+        }
+        if (p != partition) {
+            if ((same = PyObject_RichCompareBool(p, partition, Py_EQ)) < 0) return NULL;
+            if (!same) Py_RETURN_FALSE;
+        }
+        if ((same = PyObject_RichCompareBool(o, previous, Py_GE)) < 0) return NULL;
+        if (!same) Py_RETURN_FALSE;
+        previous = o;
+    }
+    Py_RETURN_TRUE;
+}
+
+/* map_values(records, steps, start) -> stop: for records[start:] in order, while a record's value is a dict,
+ * value = step(record, value) for each step, then record.value = value. Returns the index of the first record it
+ * did not map (its value is not a dict, or a step raised an Exception: cleared, the caller runs that record the
+ * long way), or len(records). */
+static PyObject *map_values(PyObject *self, PyObject *args) {
+    PyObject *records, *steps;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!O!n", &PyList_Type, &records, &PyTuple_Type, &steps, &start)) return NULL;
+    if (S.sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    Py_ssize_t n = PyList_GET_SIZE(records), nsteps = PyTuple_GET_SIZE(steps);
+    Py_ssize_t value_off = S.sink_off[S_VALUE];
+    Py_ssize_t i = start < 0 ? 0 : start;
+    for (; i < n; i++) {
+        PyObject *record = PyList_GET_ITEM(records, i);
+        if (Py_TYPE(record) != S.sink_type) break;
+        PyObject *value = SLOT(record, value_off);
+        if (value == NULL || !PyDict_CheckExact(value)) break;
+        Py_INCREF(value);
+        PyObject *call[2] = {record, NULL};
+        for (Py_ssize_t s = 0; s < nsteps && value != NULL; s++) {
+            call[1] = value;
+            PyObject *next = PyObject_Vectorcall(PyTuple_GET_ITEM(steps, s), call, 2, NULL);
+            Py_DECREF(value);
+            value = next;
+        }
+        if (value == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception)) return NULL;
+            PyErr_Clear();
+            break;
+        }
+        Py_XSETREF(SLOT(record, value_off), value);
+    }
+    return PyLong_FromSsize_t(i);
+}
+
+/* -- ReplaceField's rename, FileStreamSink's lines, the offsets to commit ------------------------------------ */
+
+/* KeyRenamer(renames)(record, owned) -> {renames.get(k, k): v for k, v in owned.items()}: ReplaceField's map step
+ * when it only renames (the record is not read). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *renames;
+    vectorcallfunc vectorcall;
+} KeyRenamer;
+
+static PyObject *renamer_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 2 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        return PyErr_Format(PyExc_TypeError, "KeyRenamer takes (record, value)");
+    PyObject *owned = args[1], *renames = ((KeyRenamer *)callable)->renames;
+    if (!PyDict_Check(owned)) return PyErr_Format(PyExc_TypeError, "KeyRenamer renames the keys of a dict");
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(owned, &pos, &key, &value)) {
+        PyObject *renamed = PyDict_GetItemWithError(renames, key);
+        if (renamed == NULL && PyErr_Occurred()) goto fail;
+        if (PyDict_SetItem(out, renamed ? renamed : key, value) < 0) goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+static PyObject *renamer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *renames;
+    if (!PyArg_ParseTuple(args, "O!:KeyRenamer", &PyDict_Type, &renames)) return NULL;
+    KeyRenamer *self = (KeyRenamer *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->renames = PyDict_Copy(renames);
+    if (self->renames == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->vectorcall = renamer_vectorcall;
+    return (PyObject *)self;
+}
+
+static void renamer_dealloc(KeyRenamer *self) {
+    Py_XDECREF(self->renames);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject KeyRenamerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.KeyRenamer",
+    .tp_basicsize = sizeof(KeyRenamer),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "KeyRenamer(renames)(record, value): value's keys renamed by the renames dict, in order",
+    .tp_new = renamer_new,
+    .tp_dealloc = (destructor)renamer_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(KeyRenamer, vectorcall),
+};
+
+/* json_lines(records, dumps, default, option, line) -> bytes: b"".join(line(r.value) for r in records), where a
+ * dict or list value's line is dumps(value, default=default, option=option), made here without a Python frame. */
+static PyObject *json_lines(PyObject *self, PyObject *args) {
+    PyObject *records, *dumps, *dflt, *option, *line, *kwnames = NULL, *lines = NULL, *seq, *joined = NULL;
+    if (!PyArg_ParseTuple(args, "OOOOO", &records, &dumps, &dflt, &option, &line)) return NULL;
+    if ((seq = PySequence_Fast(records, "records must be a sequence")) == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    /* interned names: orjson matches keyword names by identity first */
+    PyObject *k_default = PyUnicode_InternFromString("default"), *k_option = PyUnicode_InternFromString("option");
+    if (k_default && k_option) kwnames = PyTuple_Pack(2, k_default, k_option);
+    Py_XDECREF(k_default);
+    Py_XDECREF(k_option);
+    if (kwnames == NULL) goto done;
+    if ((lines = PyList_New(n)) == NULL) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *record = items[i], *value, *text;
+        if (S.sink_type != NULL && Py_TYPE(record) == S.sink_type) {
+            value = Py_XNewRef(SLOT(record, S.sink_off[S_VALUE]));
+            if (value == NULL) {
+                PyErr_SetString(PyExc_AttributeError, "value");
+                goto done;
+            }
+        } else if ((value = PyObject_GetAttrString(record, "value")) == NULL) {
+            goto done;
+        }
+        if (PyDict_CheckExact(value) || PyList_CheckExact(value)) {
+            PyObject *call[3] = {value, dflt, option};
+            text = PyObject_Vectorcall(dumps, call, 1, kwnames);
+        } else {
+            text = PyObject_CallOneArg(line, value);
+        }
+        Py_DECREF(value);
+        if (text == NULL) goto done;
+        PyList_SET_ITEM(lines, i, text);
+    }
+    PyObject *empty = PyBytes_FromStringAndSize(NULL, 0);
+    if (empty == NULL) goto done;
+    joined = PyObject_CallMethod(empty, "join", "O", lines);
+    Py_DECREF(empty);
+done:
+    Py_XDECREF(kwnames);
+    Py_XDECREF(lines);
+    Py_DECREF(seq);
+    return joined;
+}
+
+/* 1 when `raw` is a RawRecord of that topic and partition, 0 when not, -1 on error. */
+static int same_partition(PyObject *raw, PyObject *topic, PyObject *partition) {
+    const Py_ssize_t *ro = S.raw_off;
+    if (Py_TYPE(raw) != S.raw_type || SLOT(raw, ro[R_OFFSET]) == NULL) return 0;
+    PyObject *t = SLOT(raw, ro[R_TOPIC]), *p = SLOT(raw, ro[R_PARTITION]);
+    if (t == NULL || p == NULL) return 0;
+    int same = 1;
+    if (t != topic && (same = PyObject_RichCompareBool(t, topic, Py_EQ)) <= 0) return same;
+    if (p != partition && (same = PyObject_RichCompareBool(p, partition, Py_EQ)) <= 0) return same;
+    return 1;
+}
+
+/* last_offsets(raws) -> {(topic, partition): offset + 1} for the last record of each partition, keys in the order
+ * partitions first appear (sink_batch.next_offsets's loop, a tuple per run of a partition instead of per record). */
+static PyObject *last_offsets(PyObject *self, PyObject *raws) {
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    PyObject *seq = PySequence_Fast(raws, "raws must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *last = PyDict_New();
+    if (last == NULL) goto fail;
+    const Py_ssize_t *ro = S.raw_off;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *raw = items[i];
+        if (Py_TYPE(raw) != S.raw_type) {
+            PyErr_SetString(PyExc_TypeError, "not a RawRecord");
+            goto fail;
+        }
+        PyObject *topic = SLOT(raw, ro[R_TOPIC]), *partition = SLOT(raw, ro[R_PARTITION]);
+        if (topic == NULL || partition == NULL || SLOT(raw, ro[R_OFFSET]) == NULL) {
+            PyErr_SetString(PyExc_AttributeError, "a RawRecord with a field unset");
+            goto fail;
+        }
+        if (i + 1 < n) { /* the run of this partition goes on: its last record decides */
+            PyObject *next = items[i + 1];
+            int same = same_partition(next, topic, partition);
+            if (same < 0) goto fail;
+            if (same) continue;
+        }
+        PyObject *key = PyTuple_Pack(2, topic, partition);
+        if (key == NULL) goto fail;
+        PyObject *one = PyLong_FromLong(1);
+        PyObject *next_offset = one ? PyNumber_Add(SLOT(raw, ro[R_OFFSET]), one) : NULL;
+        Py_XDECREF(one);
+        if (next_offset == NULL || PyDict_SetItem(last, key, next_offset) < 0) {
+            Py_DECREF(key);
+            Py_XDECREF(next_offset);
+            goto fail;
+        }
+        Py_DECREF(key);
+        Py_DECREF(next_offset);
+    }
+    Py_DECREF(seq);
+    return last;
+fail:
+    Py_XDECREF(last);
+    Py_DECREF(seq);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
      "bind(raw_type, sink_type, ts_types, no_ts_type): the record classes to build and Lambda's timestamp types"},
@@ -353,6 +602,16 @@ static PyMethodDef methods[] = {
     {"sink_records", sink_records, METH_VARARGS,
      "sink_records(raws, key_reader, value_reader, convert_headers, empty_headers) -> [SinkRecord]; a reader is "
      "(fast, exact): exact(data) for JSON text holding -0 or 19 digits in a row when exact is not None"},
+    {"one_partition_in_order", one_partition_in_order, METH_O,
+     "one_partition_in_order(raws) -> bool: every RawRecord of the list has the first's topic and partition, and "
+     "the offsets never go down"},
+    {"map_values", map_values, METH_VARARGS,
+     "map_values(records, steps, start) -> stop: each record's dict value through the map steps, from start until "
+     "a record the steps cannot take (see the source)"},
+    {"json_lines", json_lines, METH_VARARGS,
+     "json_lines(records, dumps, default, option, line) -> bytes: each record's value on a line (see the source)"},
+    {"last_offsets", last_offsets, METH_O,
+     "last_offsets(raws) -> {(topic, partition): offset + 1} of each partition's last record"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -372,5 +631,12 @@ PyMODINIT_FUNC PyInit__records(void) {
     KEY(k_value, "value")
     KEY(k_headers, "headers")
 #undef KEY
-    return PyModule_Create(&module);
+    if (PyType_Ready(&KeyRenamerType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    if (PyModule_AddObjectRef(m, "KeyRenamer", (PyObject *)&KeyRenamerType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -11,7 +11,7 @@ means. The batch protocol of a sink runtime, in order:
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from connectless import native
 from connectless.connector import SinkTask
@@ -70,7 +70,10 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             self._read_key, self._read_value = read_key, read_value
             self._read_keys = self.key_converter.schemaless_batch_reader()
             self._read_values = self.value_converter.schemaless_batch_reader()
-            key_pair, value_pair = self.key_converter.schemaless_reader_pair(), self.value_converter.schemaless_reader_pair()
+            key_pair, value_pair = (
+                self.key_converter.schemaless_reader_pair(),
+                self.value_converter.schemaless_reader_pair(),
+            )
             self._reader_pairs = None if key_pair is None or value_pair is None else (key_pair, value_pair)
             steps, transform = self.chain.value_map_steps(), self._transform
             if transform is None:
@@ -115,38 +118,83 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
 
         With schemaless converters and a chain of value map steps, the loop is written out here (no call per
         record to `process`, the fast path's body inlined) and the run's SinkRecords are built before the chain in
-        one call (`_converted_run`: connectless.native, or the converters' batch readers); it does exactly what `process` does, record for record
-        (tests/unit/pipeline check the two against each other). When a batch reader raises (one record of the run
-        is not what the fast path reads), the run is read record by record instead."""
+        one call (`_converted_run`: connectless.native, or the converters' batch readers); it does exactly what
+        `process` does, record for record (tests/unit/errors/test_pipelines.py checks the two against each other).
+        When a reader raises (one record of the run is not what the fast path reads), the run is read record by
+        record instead."""
         if not self._optimistic or self._process_fast != self._process_schemaless_mapped:
             return self._process_each_into(raws, records, originals)
         converted = self._converted_run(raws)
         if converted is None:
             return self._process_mapped_into(raws, records, originals)
-        steps, chained = self._value_steps, self._chained
+        fast = native.records
+        if fast is not None:
+            return self._map_run_native(fast, raws, converted, records, originals)
+        steps = self._value_steps
         append, keep = records.append, originals.append
         dropped = 0
         for index, built in enumerate(converted):
             record: SinkRecord | None = built
+            mapped = built.value
             try:
-                mapped = built.value
-                if type(mapped) is dict:
-                    for step in steps:
-                        mapped = step(built, mapped)
-                    built.value = mapped
+                if type(mapped) is not dict:
+                    record = self._unmapped(raws[index], built)
                 else:
-                    record = chained(built)
-            except Exception:
-                try:
-                    record = self._process_staged(raws[index])
-                except ToleranceExceededError as error:
-                    return dropped, index, error
+                    try:
+                        for step in steps:
+                            mapped = step(built, mapped)
+                        built.value = mapped
+                    except Exception:
+                        record = self._unmapped(raws[index], built)
+            except ToleranceExceededError as error:
+                return dropped, index, error
             if record is None:
                 dropped += 1
                 continue
             append(record)
             keep(raws[index])
         return dropped, None, None
+
+    def _map_run_native(
+        self,
+        fast: Any,
+        raws: Sequence[RawRecord],
+        converted: list[SinkRecord],
+        records: list[SinkRecord],
+        originals: list[RawRecord],
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        """process_into's loop with the map steps run from C (connectless.native.map_values) over each stretch of
+        records whose values they take, the others one by one here."""
+        steps, n = self._value_steps, len(converted)
+        dropped = start = 0
+        while start < n:
+            stop = fast.map_values(converted, steps, start)
+            if stop > start:
+                records.extend(converted[start:stop])
+                originals.extend(raws[start:stop])
+            if stop >= n:
+                break
+            try:
+                record = self._unmapped(raws[stop], converted[stop])
+            except ToleranceExceededError as error:
+                return dropped, stop, error
+            if record is None:
+                dropped += 1
+            else:
+                records.append(record)
+                originals.append(raws[stop])
+            start = stop + 1
+        return dropped, None, None
+
+    def _unmapped(self, raw: RawRecord, built: SinkRecord) -> SinkRecord | None:
+        """A record of process_into's run the map steps did not take: its value is not a map (the whole chain
+        then), or a step raised on it (the staged path, from the raw record). Raises ToleranceExceededError."""
+        if type(built.value) is not dict:
+            try:
+                return self._chained(built)
+            except Exception:
+                pass
+        return self._process_staged(raw)
 
     def _converted_run(self, raws: Sequence[RawRecord]) -> list[SinkRecord] | None:
         """The SinkRecords of `raws` before the chain, their keys and values read by the schemaless readers a run
@@ -156,7 +204,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         pairs = self._reader_pairs
         if fast is not None and pairs is not None:
             try:
-                return fast.sink_records(raws, *pairs, self._convert_headers, EMPTY_HEADERS)  # type: ignore[no-any-return]
+                return fast.sink_records(raws, *pairs, self._convert_headers, EMPTY_HEADERS)
             except Exception:
                 return None
         read_keys, read_values = self._read_keys, self._read_values
