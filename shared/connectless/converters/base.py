@@ -87,7 +87,8 @@ class Converter(ABC):
         """`schemaless_reader` as connectless.native calls it, or None when there is none: (fast, exact), where
         the reader's value of `data` is exact(data) when exact is not None and `data` (JSON text) holds "-0" or
         19 digits in a row, else fast(data). The native code makes that check itself, so a JSON reader hands it
-        orjson.loads and keeps its own guard for the rest. It may raise where the reader would."""
+        orjson.loads and keeps its own guard for the rest; with exact set it also reads a JSON integer of up to 18
+        digits (no sign, no leading zero) itself, as orjson does. It may raise where the reader would."""
         read = self.schemaless_reader()
         return None if read is None else (read, None)
 

@@ -235,3 +235,22 @@ def test_bind_refuses_a_class_that_is_not_plain_slots() -> None:
 
     with pytest.raises(TypeError):
         records.bind(Loose, SinkRecord, {}, "NoTimestampType")
+
+
+@pytest.mark.parametrize("at", range(0, 41, 3))
+@pytest.mark.parametrize("digits", [17, 18, 19, 20])
+def test_the_json_guard_sends_19_digits_in_a_row_to_the_exact_parse(at: int, digits: int) -> None:
+    text = b'{"s":"' + b"x" * at + b'","n":' + b"7" * digits + b',"m":-1}'
+    exact: list[bytes] = []
+
+    def spy(data: bytes) -> Any:
+        exact.append(data)
+        return read_schemaless(data)
+
+    reader = (orjson.loads, spy)
+    minus_zero = b'{"n":-0.5}'
+    raws = [RawRecord("t", 0, 0, None, key=b"12", value=text), RawRecord("t", 0, 1, None, value=minus_zero)]
+    converted = records.sink_records(raws, reader, reader, lambda raw: pytest.fail("no headers"), EMPTY_HEADERS)
+    assert [r.value for r in converted] == [read_schemaless(text), read_schemaless(minus_zero)]
+    assert converted[0].key == 12
+    assert exact == ([text] if digits >= 19 else []) + [minus_zero]
