@@ -35,7 +35,7 @@ def _outcome(call: Any, *args: Any) -> Any:
 
 # -- event records -> RawRecords -------------------------------------------------------------------------------
 
-_B64 = st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode())
+_B64 = st.binary(max_size=200).map(lambda b: base64.b64encode(b).decode())
 _ODD_B64 = st.sampled_from(["QQ", "QQ=", "Q Q==", "QQ==\n", "QR==", "====", "Q===", "é", "-_-_", "QUJD\nREVG", ""])
 _DATUM = st.one_of(_B64, _ODD_B64, st.none(), st.integers(), st.binary(max_size=4))
 _HEADERS = st.one_of(
@@ -254,3 +254,12 @@ def test_the_json_guard_sends_19_digits_in_a_row_to_the_exact_parse(at: int, dig
     assert [r.value for r in converted] == [read_schemaless(text), read_schemaless(minus_zero)]
     assert converted[0].key == 12
     assert exact == ([text] if digits >= 19 else []) + [minus_zero]
+
+
+@pytest.mark.parametrize("size", [*range(0, 13), 299, 300, 301, 302])
+def test_base64_of_every_length_decodes_as_pybase64_does(size: int) -> None:
+    data = bytes((i * 37 + size) % 256 for i in range(size))
+    item = {"topic": "t", "partition": 0, "offset": 0, "timestamp": 1, "timestampType": "CREATE_TIME",
+            "value": base64.b64encode(data).decode(), "headers": []}  # fmt: skip
+    (raw,) = records.raws_from_event([item], lambda _: pytest.fail("canonical base64 is the fast path's"))
+    assert raw.value == data
