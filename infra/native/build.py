@@ -6,17 +6,21 @@ Builds, next to its source (shared/connectless/native/_records.c), one shared ob
 architecture, each named with the suffix that interpreter imports (PEP 3149 tags), so the builds live side by
 side and each Python picks its own:
 - the running interpreter (the dev venv's, x86_64 here): gcc (or $CC);
-- CPython 3.13 for x86_64 when a python3.13 is found (the layer's import check runs on it);
+- CPython 3.13 for this machine's architecture (the layer's import check runs on it);
 - CPython 3.13 for aarch64, the Lambda layer's (template.yaml: python3.13, arm64): cross-compiled with zig's C
   compiler (the ziglang wheel, a dev dependency) against the 3.13 headers; the two architectures are LP64
   little-endian Linux, so the x86_64 interpreter's pyconfig.h describes aarch64's too.
-A build whose source has not changed is kept. `--check` builds nothing and fails when a build is missing or stale.
+Without a python3.13 (its headers) or ziglang the builds that need them are skipped with a warning: the library
+then runs the pure-Python path there. A build whose source has not changed is kept. `--check` builds nothing and
+fails when a build is missing or stale.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -48,20 +52,25 @@ def include_of(python: str) -> str:
     ).strip()
 
 
-def targets() -> list[tuple[list[str], str, Path]]:
-    """(compiler command, include dir, output) for each build."""
+def targets() -> tuple[list[tuple[list[str], str, Path]], list[str]]:
+    """(compiler command, include dir, output) for each build this machine can make, and why others are skipped."""
     cc = os.environ.get("CC", "gcc").split()
+    host = platform.machine()
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
     builds = [(cc, sysconfig.get_paths()["include"], HERE / f"{MODULE}{suffix}")]
     py313 = python313()
     if py313 is None:
-        raise SystemExit("no CPython 3.13 found (python3.13 on PATH or ~/.pyenv/versions/3.13*): the Lambda layer's")
+        return builds, ["no CPython 3.13 here (python3.13 on PATH or ~/.pyenv/versions/3.13*): no build for the "
+                        "Lambda layer's python3.13; the layer then runs the pure-Python path"]  # fmt: skip
     include313 = include_of(py313)
     if sys.version_info[:2] != (3, 13):
-        builds.append((cc, include313, HERE / f"{MODULE}.cpython-313-x86_64-linux-gnu.so"))
-    zig = [sys.executable, "-m", "ziglang", "cc", "-target", f"aarch64-linux-gnu.{LAMBDA_GLIBC}"]
-    builds.append((zig, include313, HERE / f"{MODULE}.cpython-313-aarch64-linux-gnu.so"))
-    return builds
+        builds.append((cc, include313, HERE / f"{MODULE}.cpython-313-{host}-linux-gnu.so"))
+    if host != "aarch64":
+        if importlib.util.find_spec("ziglang") is None:
+            return builds, ["no ziglang (pip install -e '.[dev]'): no arm64 build for the Lambda layer"]
+        zig = [sys.executable, "-m", "ziglang", "cc", "-target", f"aarch64-linux-gnu.{LAMBDA_GLIBC}"]
+        builds.append((zig, include313, HERE / f"{MODULE}.cpython-313-aarch64-linux-gnu.so"))
+    return builds, []
 
 
 def main() -> int:
@@ -69,7 +78,10 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail when a build is missing or older than its source")
     args = parser.parse_args()
     stale = []
-    for compiler, include, out in targets():
+    builds, skipped = targets()
+    for reason in skipped:
+        print(f"connectless.native: {reason}", file=sys.stderr)
+    for compiler, include, out in builds:
         if out.exists() and out.stat().st_mtime >= SOURCE.stat().st_mtime:
             continue
         if args.check:

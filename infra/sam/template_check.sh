@@ -47,9 +47,13 @@ check_arch() {
         echo "not $2: $wrong" >&2
         return 1
     fi
-    if [[ ! -f "$1/connectless/native/_records.cpython-313-$2-linux-gnu.so" ]]; then
+    if [[ -f "$1/connectless/native/_records.cpython-313-$2-linux-gnu.so" ]]; then
+        echo "   connectless.native: built for python3.13 $2"
+    elif [[ -n "$PY313" ]]; then
         echo "no connectless.native build for python3.13 $2 (make native)" >&2
         return 1
+    else
+        echo "   connectless.native: no python3.13 here to build it with; the layer runs its pure-Python path"
     fi
     echo "   compiled extensions: $(find "$1" -name '*.so' -path '*cpython*' | wc -l), all $2"
 }
