@@ -66,7 +66,16 @@ def event_record(raw: RawRecord) -> dict[str, Any]:
 
 
 def encode_record(raw: RawRecord) -> bytes:
-    """`orjson.dumps(event_record(raw))`, byte for byte, in a third of the time (the emulator's hot path)."""
+    """`orjson.dumps(event_record(raw))`, byte for byte (the emulator's hot path): in one C call when
+    connectless.native is built, else `_encode_record_python`."""
+    fast = native.records
+    if fast is not None:
+        return fast.encode_record(raw, _topic_json, _TS_TYPE_JSON, _NO_TS_TYPE_JSON, _encode_record_python)
+    return _encode_record_python(raw)
+
+
+def _encode_record_python(raw: RawRecord) -> bytes:
+    """encode_record in Python, in a third of the time of `orjson.dumps(event_record(raw))`."""
     topic = _topic_json.get(raw.topic)
     if topic is None:
         if len(_topic_json) > 1000:

@@ -170,6 +170,131 @@ invalid:
     return NULL;
 }
 
+/* -- RawRecord -> its event record's JSON (the poller's side) --------------------------------------------------- */
+
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *b64_encode_into(char *out, const unsigned char *in, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        out[0] = b64_alphabet[v >> 18];
+        out[1] = b64_alphabet[(v >> 12) & 63];
+        out[2] = b64_alphabet[(v >> 6) & 63];
+        out[3] = b64_alphabet[v & 63];
+        out += 4;
+    }
+    if (n - i == 1) {
+        unsigned v = (unsigned)in[i] << 16;
+        out[0] = b64_alphabet[v >> 18];
+        out[1] = b64_alphabet[(v >> 12) & 63];
+        out[2] = out[3] = '=';
+        out += 4;
+    } else if (n - i == 2) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
+        out[0] = b64_alphabet[v >> 18];
+        out[1] = b64_alphabet[(v >> 12) & 63];
+        out[2] = b64_alphabet[(v >> 6) & 63];
+        out[3] = '=';
+        out += 4;
+    }
+    return out;
+}
+
+static char *put(char *out, const char *text, size_t n) {
+    memcpy(out, text, n);
+    return out + n;
+}
+
+/* An exact int that fits a long long, written in decimal into `digits` (at least 21 bytes); -1 when not. */
+static int decimal_of(PyObject *number, char *digits) {
+    if (!PyLong_CheckExact(number)) return -1;
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(number, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return -1;
+    }
+    return snprintf(digits, 24, "%lld", v);
+}
+
+/* encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: events.encode_record's JSON,
+ * byte for byte. topic_json: {topic: its JSON}; a record of another topic, with headers, or with fields of other
+ * types goes to fallback(raw). */
+static PyObject *encode_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) return PyErr_Format(PyExc_TypeError, "encode_record takes 5 arguments");
+    PyObject *raw = args[0], *topic_json = args[1], *ts_type_json = args[2], *no_ts_json = args[3];
+    PyObject *fallback = args[4];
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    if (Py_TYPE(raw) != S.raw_type || !PyDict_CheckExact(topic_json) || !PyDict_CheckExact(ts_type_json))
+        return PyObject_CallOneArg(fallback, raw);
+    const Py_ssize_t *ro = S.raw_off;
+    PyObject *topic = SLOT(raw, ro[R_TOPIC]), *partition = SLOT(raw, ro[R_PARTITION]),
+             *offset = SLOT(raw, ro[R_OFFSET]), *timestamp = SLOT(raw, ro[R_TIMESTAMP]),
+             *ts_type = SLOT(raw, ro[R_TS_TYPE]), *key = SLOT(raw, ro[R_KEY]), *value = SLOT(raw, ro[R_VALUE]),
+             *headers = SLOT(raw, ro[R_HEADERS]);
+    if (!topic || !partition || !offset || !timestamp || !ts_type || !key || !value || !headers)
+        return PyObject_CallOneArg(fallback, raw);
+    if (!PyTuple_CheckExact(headers) || PyTuple_GET_SIZE(headers) != 0 || !PyUnicode_CheckExact(topic) ||
+        (key != Py_None && !PyBytes_CheckExact(key)) || (value != Py_None && !PyBytes_CheckExact(value)))
+        return PyObject_CallOneArg(fallback, raw);
+    PyObject *topic_text = PyDict_GetItemWithError(topic_json, topic);
+    if (topic_text == NULL || !PyBytes_CheckExact(topic_text)) {
+        if (PyErr_Occurred()) return NULL;
+        return PyObject_CallOneArg(fallback, raw); /* Python escapes the topic and remembers it */
+    }
+    if (!PyUnicode_CheckExact(ts_type)) return PyObject_CallOneArg(fallback, raw);
+    PyObject *type_text = PyDict_GetItemWithError(ts_type_json, ts_type);
+    if (type_text == NULL && PyErr_Occurred()) return NULL;
+    if (type_text == NULL) type_text = no_ts_json;
+    if (!PyBytes_CheckExact(type_text)) return PyObject_CallOneArg(fallback, raw);
+    char p_digits[24], o_digits[24], t_digits[24];
+    int p_len = decimal_of(partition, p_digits), o_len = decimal_of(offset, o_digits), t_len;
+    if (timestamp == Py_None) t_len = (int)strlen(strcpy(t_digits, "-1"));
+    else t_len = decimal_of(timestamp, t_digits);
+    if (p_len < 0 || o_len < 0 || t_len < 0) return PyObject_CallOneArg(fallback, raw);
+
+    static const char f_topic[] = "{\"topic\":", f_partition[] = ",\"partition\":", f_offset[] = ",\"offset\":",
+                      f_timestamp[] = ",\"timestamp\":", f_type[] = ",\"timestampType\":", f_key[] = ",\"key\":\"",
+                      f_value[] = ",\"value\":\"", f_headers[] = ",\"headers\":[]}";
+    Py_ssize_t key_len = key == Py_None ? -1 : PyBytes_GET_SIZE(key);
+    Py_ssize_t value_len = value == Py_None ? -1 : PyBytes_GET_SIZE(value);
+    Py_ssize_t size = (Py_ssize_t)(sizeof f_topic - 1) + PyBytes_GET_SIZE(topic_text) + (Py_ssize_t)(sizeof f_partition - 1) +
+                      p_len + (Py_ssize_t)(sizeof f_offset - 1) + o_len + (Py_ssize_t)(sizeof f_timestamp - 1) + t_len +
+                      (Py_ssize_t)(sizeof f_type - 1) + PyBytes_GET_SIZE(type_text) + (Py_ssize_t)(sizeof f_headers - 1);
+    if (key_len >= 0) size += (Py_ssize_t)(sizeof f_key - 1) + (key_len + 2) / 3 * 4 + 1;
+    if (value_len >= 0) size += (Py_ssize_t)(sizeof f_value - 1) + (value_len + 2) / 3 * 4 + 1;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+    if (out == NULL) return NULL;
+    char *w = PyBytes_AS_STRING(out);
+    w = put(w, f_topic, sizeof f_topic - 1);
+    w = put(w, PyBytes_AS_STRING(topic_text), (size_t)PyBytes_GET_SIZE(topic_text));
+    w = put(w, f_partition, sizeof f_partition - 1);
+    w = put(w, p_digits, (size_t)p_len);
+    w = put(w, f_offset, sizeof f_offset - 1);
+    w = put(w, o_digits, (size_t)o_len);
+    w = put(w, f_timestamp, sizeof f_timestamp - 1);
+    w = put(w, t_digits, (size_t)t_len);
+    w = put(w, f_type, sizeof f_type - 1);
+    w = put(w, PyBytes_AS_STRING(type_text), (size_t)PyBytes_GET_SIZE(type_text));
+    if (key_len >= 0) {
+        w = put(w, f_key, sizeof f_key - 1);
+        w = b64_encode_into(w, (const unsigned char *)PyBytes_AS_STRING(key), key_len);
+        *w++ = '"';
+    }
+    if (value_len >= 0) {
+        w = put(w, f_value, sizeof f_value - 1);
+        w = b64_encode_into(w, (const unsigned char *)PyBytes_AS_STRING(value), value_len);
+        *w++ = '"';
+    }
+    w = put(w, f_headers, sizeof f_headers - 1);
+    if (w - PyBytes_AS_STRING(out) != size) { /* cannot happen: the sizes above are the writes' */
+        Py_DECREF(out);
+        return PyErr_Format(PyExc_SystemError, "encode_record wrote %zd bytes of %zd", w - PyBytes_AS_STRING(out), size);
+    }
+    return out;
+}
+
 /* -- event records -> RawRecords ---------------------------------------------------------------------------- */
 
 /* A field of an event record, borrowed; NULL when absent (no exception) or on error (exception set). */
@@ -656,6 +781,8 @@ static PyMethodDef methods[] = {
     {"map_values", map_values, METH_VARARGS,
      "map_values(records, steps, start) -> stop: each record's dict value through the map steps, from start until "
      "a record the steps cannot take (see the source)"},
+    {"encode_record", (PyCFunction)(void (*)(void))encode_record, METH_FASTCALL,
+     "encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: the event record's JSON"},
     {"json_lines", json_lines, METH_VARARGS,
      "json_lines(records, dumps, default, option, line) -> bytes: each record's value on a line (see the source)"},
     {"last_offsets", last_offsets, METH_O,

@@ -263,3 +263,27 @@ def test_base64_of_every_length_decodes_as_pybase64_does(size: int) -> None:
             "value": base64.b64encode(data).decode(), "headers": []}  # fmt: skip
     (raw,) = records.raws_from_event([item], lambda _: pytest.fail("canonical base64 is the fast path's"))
     assert raw.value == data
+
+
+_ANY_RAW = st.builds(
+    RawRecord,
+    st.sampled_from(["t", 'q"uote', "zoë", "a\\b"]),
+    st.one_of(st.integers(-1, 3), st.integers(-(2**70), 2**70), st.booleans()),
+    st.one_of(st.integers(0, 2**63 - 1), st.integers(-(2**65), 2**65)),
+    st.one_of(st.none(), st.integers(-(2**64), 2**64)),
+    st.sampled_from(["CreateTime", "LogAppendTime", "NoTimestampType", "Other"]),
+    st.one_of(st.none(), st.binary(max_size=40)),
+    st.one_of(st.none(), st.binary(max_size=400)),
+    st.one_of(st.just(()), st.just((("h", b"\x01"),)), st.just((("h", None), ("i", b"")))),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ANY_RAW, max_size=4))
+def test_encode_record_is_the_python_encoding_byte_for_byte(raws: list[RawRecord]) -> None:
+    for raw in raws:
+        encoded = events.encode_record(raw)
+        assert encoded == events._encode_record_python(raw)
+        numbers = (raw.partition, raw.offset, raw.timestamp or 0)
+        if all(type(n) is int and -(2**63) <= n < 2**63 for n in numbers):  # what orjson writes (%d: bools, big ints)
+            assert encoded == orjson.dumps(events.event_record(raw))
