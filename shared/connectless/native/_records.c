@@ -658,6 +658,156 @@ static PyTypeObject KeyRenamerType = {
     .tp_vectorcall_offset = offsetof(KeyRenamer, vectorcall),
 };
 
+/* MillisFormat(second_text, fields, min_seconds, slow)(millis) -> JavaDateFormat.format(millis): the text of
+ * millis's second comes from second_text(seconds) (a %-template of the milliseconds, remembered until the second
+ * changes) and is filled with the milliseconds `fields` times; an int before min_seconds, or anything else, goes
+ * to slow(millis). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *second_text, *slow, *template;
+    long long min_seconds, seconds;
+    Py_ssize_t fields;
+    vectorcallfunc vectorcall;
+} MillisFormat;
+
+static PyObject *millis_format_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    MillisFormat *self = (MillisFormat *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        return PyErr_Format(PyExc_TypeError, "MillisFormat takes one argument");
+    PyObject *millis = args[0];
+    if (!PyLong_CheckExact(millis)) return PyObject_CallOneArg(self->slow, millis);
+    int overflow;
+    long long value = PyLong_AsLongLongAndOverflow(millis, &overflow);
+    if (overflow || (value == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return PyObject_CallOneArg(self->slow, millis);
+    }
+    long long seconds = value / 1000, ms = value % 1000;
+    if (ms < 0) { /* Python's divmod: floor */
+        ms += 1000;
+        seconds -= 1;
+    }
+    if (seconds < self->min_seconds) return PyObject_CallOneArg(self->slow, millis);
+    if (self->template == NULL || self->seconds != seconds) {
+        PyObject *py_seconds = PyLong_FromLongLong(seconds);
+        if (py_seconds == NULL) return NULL;
+        PyObject *template = PyObject_CallOneArg(self->second_text, py_seconds);
+        Py_DECREF(py_seconds);
+        if (template == NULL) return NULL;
+        if (!PyUnicode_CheckExact(template)) {
+            Py_DECREF(template);
+            return PyErr_Format(PyExc_TypeError, "second_text must return a str");
+        }
+        Py_XSETREF(self->template, template);
+        self->seconds = seconds;
+    }
+    PyObject *template = Py_NewRef(self->template), *fill = PyLong_FromLongLong(ms), *text = NULL;
+    if (fill != NULL && self->fields != 1) {
+        PyObject *tuple = PyTuple_New(self->fields);
+        for (Py_ssize_t i = 0; tuple != NULL && i < self->fields; i++) PyTuple_SET_ITEM(tuple, i, Py_NewRef(fill));
+        Py_SETREF(fill, tuple);
+    }
+    if (fill != NULL) text = PyUnicode_Format(template, fill);
+    Py_XDECREF(fill);
+    Py_DECREF(template);
+    return text;
+}
+
+static PyObject *millis_format_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *second_text, *slow;
+    Py_ssize_t fields;
+    long long min_seconds;
+    if (!PyArg_ParseTuple(args, "OnLO:MillisFormat", &second_text, &fields, &min_seconds, &slow)) return NULL;
+    if (fields < 0) return PyErr_Format(PyExc_ValueError, "fields must be >= 0");
+    MillisFormat *self = (MillisFormat *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->second_text = Py_NewRef(second_text);
+    self->slow = Py_NewRef(slow);
+    self->template = NULL;
+    self->fields = fields;
+    self->min_seconds = min_seconds;
+    self->vectorcall = millis_format_call;
+    return (PyObject *)self;
+}
+
+static void millis_format_dealloc(MillisFormat *self) {
+    Py_XDECREF(self->second_text);
+    Py_XDECREF(self->slow);
+    Py_XDECREF(self->template);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject MillisFormatType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.MillisFormat",
+    .tp_basicsize = sizeof(MillisFormat),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "MillisFormat(second_text, fields, min_seconds, slow)(millis): JavaDateFormat.format's text",
+    .tp_new = millis_format_new,
+    .tp_dealloc = (destructor)millis_format_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(MillisFormat, vectorcall),
+};
+
+/* IntFieldStep(field, direct, convert)(record, owned) -> owned, with owned[field] = direct(current) when current
+ * (owned.get(field)) is an int and direct is not None, else convert(current): TimestampConverter's map step. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *field, *direct, *convert;
+    vectorcallfunc vectorcall;
+} IntFieldStep;
+
+static PyObject *int_field_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    IntFieldStep *self = (IntFieldStep *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 2 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        return PyErr_Format(PyExc_TypeError, "IntFieldStep takes (record, value)");
+    PyObject *owned = args[1];
+    if (!PyDict_Check(owned)) return PyErr_Format(PyExc_TypeError, "IntFieldStep changes a dict");
+    PyObject *current = PyDict_GetItemWithError(owned, self->field);
+    if (current == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        current = Py_None;
+    }
+    Py_INCREF(current);
+    PyObject *converter = self->direct != Py_None && PyLong_CheckExact(current) ? self->direct : self->convert;
+    PyObject *result = PyObject_CallOneArg(converter, current);
+    Py_DECREF(current);
+    if (result == NULL) return NULL;
+    int failed = PyDict_SetItem(owned, self->field, result);
+    Py_DECREF(result);
+    if (failed < 0) return NULL;
+    return Py_NewRef(owned);
+}
+
+static PyObject *int_field_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *field, *direct, *convert;
+    if (!PyArg_ParseTuple(args, "OOO:IntFieldStep", &field, &direct, &convert)) return NULL;
+    IntFieldStep *self = (IntFieldStep *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->field = Py_NewRef(field);
+    self->direct = Py_NewRef(direct);
+    self->convert = Py_NewRef(convert);
+    self->vectorcall = int_field_call;
+    return (PyObject *)self;
+}
+
+static void int_field_dealloc(IntFieldStep *self) {
+    Py_XDECREF(self->field);
+    Py_XDECREF(self->direct);
+    Py_XDECREF(self->convert);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject IntFieldStepType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.IntFieldStep",
+    .tp_basicsize = sizeof(IntFieldStep),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "IntFieldStep(field, direct, convert)(record, value): a field of the dict value converted",
+    .tp_new = int_field_new,
+    .tp_dealloc = (destructor)int_field_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(IntFieldStep, vectorcall),
+};
+
 /* json_lines(records, dumps, default, option, line) -> bytes: b"".join(line(r.value) for r in records), where a
  * dict or list value's line is dumps(value, default=default, option=option), made here without a Python frame. */
 static PyObject *json_lines(PyObject *self, PyObject *args) {
@@ -806,10 +956,14 @@ PyMODINIT_FUNC PyInit__records(void) {
     KEY(k_value, "value")
     KEY(k_headers, "headers")
 #undef KEY
-    if (PyType_Ready(&KeyRenamerType) < 0) return NULL;
+    if (PyType_Ready(&KeyRenamerType) < 0 || PyType_Ready(&MillisFormatType) < 0 ||
+        PyType_Ready(&IntFieldStepType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    if (PyModule_AddObjectRef(m, "KeyRenamer", (PyObject *)&KeyRenamerType) < 0) {
+    if (PyModule_AddObjectRef(m, "KeyRenamer", (PyObject *)&KeyRenamerType) < 0 ||
+        PyModule_AddObjectRef(m, "MillisFormat", (PyObject *)&MillisFormatType) < 0 ||
+        PyModule_AddObjectRef(m, "IntFieldStep", (PyObject *)&IntFieldStepType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -287,3 +287,35 @@ def test_encode_record_is_the_python_encoding_byte_for_byte(raws: list[RawRecord
         numbers = (raw.partition, raw.offset, raw.timestamp or 0)
         if all(type(n) is int and -(2**63) <= n < 2**63 for n in numbers):  # what orjson writes (%d: bools, big ints)
             assert encoded == orjson.dumps(events.event_record(raw))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy-MM-dd", "HH:mm:ss.SSS 'x' SSS%", "yyyyMMddHHmmss"]),
+    st.lists(st.one_of(st.integers(-(2**63), 2**63), st.integers(1_700_000_000_000, 1_700_000_003_000)), max_size=6),
+)
+def test_millis_format_is_java_date_format(pattern: str, millis: list[int]) -> None:
+    from connectless.transforms.java_date_format import JavaDateFormat
+
+    fast, slow = JavaDateFormat(pattern).fast_format(), JavaDateFormat(pattern).format
+    assert type(fast) is records.MillisFormat
+    for value in [*millis, *millis]:  # again: from the remembered second
+        assert _outcome(fast, value) == _outcome(slow, value)
+
+
+@pytest.mark.parametrize("current", [1_700_000_000_123, None, "2023-11-14", True, 2**70, 1.5])
+def test_int_field_step_is_convert_field(current: Any) -> None:
+    def direct(value: int) -> str:
+        return f"direct {value}"
+
+    def convert(value: Any) -> str:
+        return f"convert {value!r}"
+
+    value = {"a": 1} if current is None else {"a": 1, "at": current}
+    step = records.IntFieldStep("at", direct, convert)
+    got = step(None, dict(value))
+    expected = dict(value)
+    old = expected.get("at")
+    expected["at"] = direct(old) if type(old) is int else convert(old)
+    assert list(got.items()) == list(expected.items())
+    assert records.IntFieldStep("at", None, convert)(None, {"at": 5}) == {"at": "convert 5"}
