@@ -9,6 +9,7 @@ gives the same records field for field (tests/unit/native run both).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -38,7 +39,14 @@ def _load() -> ModuleType | None:
         from connectless.native import _records  # type: ignore[attr-defined]  # noqa: PLC0415
     except ImportError:  # not built for this interpreter: the pure-Python path
         return None
+    # It fills every field of the two record classes: a class with other fields is not one it can build.
+    fields = (
+        tuple(f.name for f in dataclasses.fields(RawRecord)),
+        tuple(f.name for f in dataclasses.fields(SinkRecord)),
+    )
     try:
+        if fields != (_records.RAW_FIELDS, _records.SINK_FIELDS):
+            raise TypeError(f"the record classes' fields {fields} are not {_records.RAW_FIELDS, _records.SINK_FIELDS}")
         _records.bind(RawRecord, SinkRecord, LAMBDA_TIMESTAMP_TYPES, TimestampType.NO_TIMESTAMP_TYPE)
     except (TypeError, AttributeError):  # the record classes are no longer the plain slots classes it fills
         log.warning("connectless.native does not fit this version's record classes: using Python", exc_info=True)

@@ -961,6 +961,17 @@ PyMODINIT_FUNC PyInit__records(void) {
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
+    PyObject *raw_names = PyTuple_New(R_COUNT), *sink_names = PyTuple_New(S_COUNT);
+    for (int i = 0; raw_names && i < R_COUNT; i++) PyTuple_SET_ITEM(raw_names, i, PyUnicode_FromString(raw_fields[i]));
+    for (int i = 0; sink_names && i < S_COUNT; i++)
+        PyTuple_SET_ITEM(sink_names, i, PyUnicode_FromString(sink_fields[i]));
+    if (raw_names == NULL || sink_names == NULL || PyErr_Occurred() ||
+        PyModule_AddObject(m, "RAW_FIELDS", raw_names) < 0 || PyModule_AddObject(m, "SINK_FIELDS", sink_names) < 0) {
+        Py_XDECREF(raw_names);
+        Py_XDECREF(sink_names);
+        Py_DECREF(m);
+        return NULL;
+    }
     if (PyModule_AddObjectRef(m, "KeyRenamer", (PyObject *)&KeyRenamerType) < 0 ||
         PyModule_AddObjectRef(m, "MillisFormat", (PyObject *)&MillisFormatType) < 0 ||
         PyModule_AddObjectRef(m, "IntFieldStep", (PyObject *)&IntFieldStepType) < 0) {

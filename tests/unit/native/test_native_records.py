@@ -319,3 +319,14 @@ def test_int_field_step_is_convert_field(current: Any) -> None:
     expected["at"] = direct(old) if type(old) is int else convert(old)
     assert list(got.items()) == list(expected.items())
     assert records.IntFieldStep("at", None, convert)(None, {"at": 5}) == {"at": "convert 5"}
+
+
+def test_it_refuses_record_classes_with_other_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert native._load() is records  # the classes as they are: bound
+    real = native.dataclasses.fields
+
+    def one_more(cls: Any) -> tuple[Any, ...]:
+        return (*real(cls), *(real(cls)[:1] if cls is RawRecord else ()))
+
+    monkeypatch.setattr(native.dataclasses, "fields", one_more)
+    assert native._load() is None  # a field it would leave unset: the Python path
