@@ -1,15 +1,21 @@
-/* connectless.native._records: the sink function's per-record work on a Lambda Kafka event, one C call per run.
+/* connectless.native._records: the sink's per-record work on a Lambda Kafka event, a run of records per C call.
  *
- * raws_from_event(records, fallback)  -> list of RawRecord    (lambda_sink/events.py's _raws_from)
- * sink_records(raws, key_reader, value_reader, convert_headers, empty_headers) -> list of SinkRecord
- *                                                                  (pipeline/sink.py's process_into, before the chain)
+ * bind(raw_type, sink_type, ts_types, no_ts_type)       the record classes to build (connectless.native does it)
+ * raws_from_event(records, fallback)                     a partition's event records -> RawRecords
+ * one_partition_in_order(raws)                           parse_event's check that a list needs no regrouping
+ * sink_records(raws, key_reader, value_reader, ...)      RawRecords -> SinkRecords through schemaless readers
+ * map_values(records, steps, start)                      the chain's value map steps over a run
+ * KeyRenamer, IntFieldStep, MillisFormat                 ReplaceField's and TimestampConverter's steps
+ * json_lines(records, ...)                               FileStreamSink's lines for one put
+ * last_offsets(raws)                                     the offsets to commit
+ * encode_record(raw, ...)                                the poller's event JSON of one record
  *
- * The records are the project's slots dataclasses, filled slot by slot: bind(raw_type, sink_type) finds each
- * field's slot offset from its member descriptor once (and refuses a class that is not a plain slots class), so
- * building one costs an allocation and a few stores instead of a call of the dataclass's __init__ in Python.
- * Whatever the fast path does not cover exactly (headers, a number of another type, base64 that is not canonical,
- * a value the JSON guard sends to the exact parse) is handed back to Python, record by record: the results are the
- * pure-Python path's, field for field (tests/unit/native run both).
+ * The records are the project's slots dataclasses, filled slot by slot: bind finds each field's slot offset from
+ * its member descriptor once (and refuses a class that is not a plain slots class), so building one costs an
+ * allocation and a few stores instead of a call of the dataclass's __init__ in Python. Whatever a fast path does
+ * not cover exactly (headers, a number of another type, base64 that is not canonical, a value the JSON guard sends
+ * to the exact parse, a step that raises) is handed back to Python, record by record: the results are the
+ * pure-Python path's, field for field, and its errors (tests/unit/native, and the callers' tests run both paths).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
