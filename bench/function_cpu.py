@@ -11,7 +11,8 @@ chain; no Kafka, no config topic. The CPU time (thread_time) of each part, per r
 --gc lambda (the default) leaves the collector as functions/sink_task sets it on Lambda (its import raises the
 young-generation threshold, runtime/gcpause.py); --gc default keeps CPython's thresholds, as before 2026-12-06.
 The warm state is frozen (gc.freeze) after a first batch, as the function does. --profile prints a cProfile of the
-rounds instead. Prints one JSON line. The machine is shared: compare checkouts by alternating runs.
+rounds instead. Prints one JSON line ("native": connectless.native's C extension in use; CONNECTLESS_NATIVE=0 turns
+it off). The machine is shared: compare checkouts by alternating runs.
 """
 
 from __future__ import annotations
@@ -94,8 +95,14 @@ def main() -> int:
     handler.close()
     out.unlink()
     parse, decode, handle = (min(r[i] for r in rounds) / n * 1e6 for i in range(3))
+    try:
+        from connectless import native  # a checkout from before it has none
+    except ImportError:
+        native_in_use = False
+    else:
+        native_in_use = native.records is not None
     print(json.dumps({
-        "shared": str(args.shared), "gc": args.gc, "records": n, "rounds": args.rounds,
+        "shared": str(args.shared), "gc": args.gc, "native": native_in_use, "records": n, "rounds": args.rounds,
         "event_bytes_per_record": round(len(payload) / n, 1), "parse_us": round(parse, 3),
         "handler_us": round(handle, 3), "of_which_decode_us": round(decode, 3), "function_us": round(parse + handle, 3),
     }))  # fmt: skip
