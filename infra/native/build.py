@@ -11,13 +11,14 @@ side and each Python picks its own:
   compiler (the ziglang wheel, a dev dependency) against the 3.13 headers; the two architectures are LP64
   little-endian Linux, so the x86_64 interpreter's pyconfig.h describes aarch64's too.
 Without a python3.13 (its headers) or ziglang the builds that need them are skipped with a warning: the library
-then runs the pure-Python path there. A build whose source has not changed is kept. `--check` builds nothing and
-fails when a build is missing or stale.
+then runs the pure-Python path there. A build made from the same source with the same command is kept (a hash
+beside it says which). `--check` builds nothing and fails when a build is missing or stale.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import os
 import platform
@@ -82,14 +83,18 @@ def main() -> int:
     for reason in skipped:
         print(f"connectless.native: {reason}", file=sys.stderr)
     for compiler, include, out in builds:
-        if out.exists() and out.stat().st_mtime >= SOURCE.stat().st_mtime:
+        command = [*compiler, *FLAGS, f"-I{include}", str(SOURCE), "-o", str(out)]
+        # what the build was made from: the source and the command (a checkout's mtimes say nothing about that)
+        digest = hashlib.sha256(SOURCE.read_bytes() + "\0".join(command).encode()).hexdigest()
+        stamp = out.with_name(f".{out.name}.sha256")
+        if out.exists() and stamp.exists() and stamp.read_text(encoding="utf-8").strip() == digest:
             continue
         if args.check:
             stale.append(out.name)
             continue
-        command = [*compiler, *FLAGS, f"-I{include}", str(SOURCE), "-o", str(out)]
         print(" ".join(command), flush=True)
         subprocess.run(command, check=True)
+        stamp.write_text(digest + "\n", encoding="utf-8")
     if stale:
         print(f"stale or missing: {', '.join(stale)} (run make native)", file=sys.stderr)
         return 1
