@@ -50,6 +50,7 @@ from connectless.runtime.source_transactions import (
 )
 from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, codec
+from connectless.storage.log import StoreError
 from connectless.storage.offsets import TaskOffsetReader, offset_key
 
 if TYPE_CHECKING:
@@ -154,12 +155,26 @@ class SourceTaskRunner:
         """Claim the task (fence older runners), restore its offsets, start it."""
         if self._fence is not None:
             self._kafka(self._fence.init_transactions, 30)
-            self.offsets.refresh()  # after the fence: whatever a fenced runner committed is visible now
+            self._refresh_offsets()  # after the fence: whatever a fenced runner committed is visible now
         reader = TaskOffsetReader(self.offsets, self.connector)
         context = TransactionalSourceTaskContext(self.task_config, reader, self.transaction_context)
         self.task.initialize(context)
         self.task.start(self.task_config)
         self._started = True
+
+    def _refresh_offsets(self) -> None:
+        """Read the offsets topic to its end; a broker just back may have no partition leader for a moment, so a
+        failed read is tried again until errors.retry.timeout has passed."""
+        deadline = self._retry_deadline()
+        while True:
+            try:
+                self.offsets.refresh()
+                return
+            except StoreError as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                log.warning("task %s-%d: %s, trying again", self.connector, self.task_id, exc)
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def _delivery_callback(self) -> Callable[[KafkaError | None, Message], None]:
         failures = self._failures
