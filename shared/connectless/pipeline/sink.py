@@ -90,6 +90,8 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             if read_key is not None:  # a schemaless key (JSON without schemas, String) beside a schema'd value
                 self._read_key = read_key
                 self._process_fast = self._process_schemaless_key  # type: ignore[method-assign]
+                self._read_keys = self.key_converter.schemaless_batch_reader()
+                self._to_connect_values = self.value_converter.batch_reader()
 
     def _process_schemaless(self, raw: RawRecord) -> SinkRecord | None:
         """_process_fast for converters whose schema is always None (JsonConverter, schemas.enable=false), with a
@@ -123,6 +125,8 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         When a reader raises (one record of the run is not what the fast path reads), the run is read record by
         record instead."""
         if not self._optimistic or self._process_fast != self._process_schemaless_mapped:
+            if self._optimistic and self._process_fast == self._process_schemaless_key:
+                return self._process_keyed_into(raws, records, originals)
             return self._process_each_into(raws, records, originals)
         converted = self._converted_run(raws)
         if converted is None:
@@ -261,6 +265,57 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                     record.value = mapped
                 else:
                     record = chained(record)
+            except Exception:
+                try:
+                    record = self._process_staged(raw)
+                except ToleranceExceededError as error:
+                    return dropped, index, error
+            if record is None:
+                dropped += 1
+                continue
+            append(record)
+            keep(raw)
+        return dropped, None, None
+
+    def _process_keyed_into(
+        self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        """process_into for a schemaless key beside a value converter with schemas (Avro, Protobuf, JSON Schema
+        keyed by plain JSON or strings): a run of one topic has its keys and its values read by the converters'
+        batch readers, one call each, then each record goes through the chain as `_process_schemaless_key` sends
+        it. When a batch reader raises (a record of the run it cannot read), the run is read record by record."""
+        read_keys, to_connect_values = self._read_keys, self._to_connect_values
+        if read_keys is None or to_connect_values is None or not raws:
+            return self._process_each_into(raws, records, originals)
+        topic = raws[0].topic
+        try:
+            if any(raw.topic != topic for raw in raws):
+                raise ValueError("a run of several topics")
+            keys = read_keys([raw.key for raw in raws])
+            values = to_connect_values(topic, [raw.value for raw in raws])
+        except Exception:
+            return self._process_each_into(raws, records, originals)
+        transform = self._transform
+        append, keep = records.append, originals.append
+        dropped = 0
+        for index, raw in enumerate(raws):
+            record: SinkRecord | None
+            try:
+                value_schema, value = values[index]
+                record = SinkRecord(
+                    topic,
+                    raw.partition,
+                    None,
+                    keys[index],
+                    value_schema,
+                    value,
+                    raw.timestamp,
+                    self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+                    raw.offset,
+                    raw.timestamp_type,
+                )
+                if transform is not None:
+                    record = transform(record)
             except Exception:
                 try:
                     record = self._process_staged(raw)
