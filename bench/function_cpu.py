@@ -99,8 +99,8 @@ def main() -> int:
         from connectless import native  # a checkout from before it has none
     except ImportError:
         native_in_use = False
-    else:
-        native_in_use = native.records is not None
+    else:  # (an editable install may find this checkout's module for another checkout's package: not in use there)
+        native_in_use = native.records is not None and Path(native.__file__ or "").is_relative_to(args.shared.resolve())
     print(json.dumps({
         "shared": str(args.shared), "gc": args.gc, "native": native_in_use, "records": n, "rounds": args.rounds,
         "event_bytes_per_record": round(len(payload) / n, 1), "parse_us": round(parse, 3),
