@@ -116,7 +116,9 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         record to `process`, the fast path's body inlined) and the run's keys and values are read by the
         converters' batch readers, one call each; it does exactly what `process` does, record for record
         (tests/unit/pipeline check the two against each other). When a batch reader raises (one record of the run
-        is not what the fast path reads), the run is read record by record instead."""
+        is not what the fast path reads), the run is read record by record instead. A schemaless key beside a value
+        converter with schemas takes `_process_keyed_into`, the same way (tests/unit/errors/
+        test_pipeline_registry_runs.py)."""
         if not self._optimistic or self._process_fast != self._process_schemaless_mapped:
             if self._optimistic and self._process_fast == self._process_schemaless_key:
                 return self._process_keyed_into(raws, records, originals)
