@@ -123,7 +123,8 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         one call (`_converted_run`: connectless.native, or the converters' batch readers); it does exactly what
         `process` does, record for record (tests/unit/errors/test_pipelines.py checks the two against each other).
         When a reader raises (one record of the run is not what the fast path reads), the run is read record by
-        record instead."""
+        record instead. A schemaless key beside a value converter with schemas takes `_process_keyed_into`, the
+        same way (tests/unit/errors/test_pipeline_registry_runs.py)."""
         if not self._optimistic or self._process_fast != self._process_schemaless_mapped:
             if self._optimistic and self._process_fast == self._process_schemaless_key:
                 return self._process_keyed_into(raws, records, originals)
