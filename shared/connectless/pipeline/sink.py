@@ -11,8 +11,9 @@ means. The batch protocol of a sink runtime, in order:
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from connectless import native
 from connectless.connector import SinkTask
 from connectless.errors.errant import SinkErrantRecordReporter
 from connectless.errors.exceptions import ToleranceExceededError
@@ -69,6 +70,11 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             self._read_key, self._read_value = read_key, read_value
             self._read_keys = self.key_converter.schemaless_batch_reader()
             self._read_values = self.value_converter.schemaless_batch_reader()
+            key_pair, value_pair = (
+                self.key_converter.schemaless_reader_pair(),
+                self.value_converter.schemaless_reader_pair(),
+            )
+            self._reader_pairs = None if key_pair is None or value_pair is None else (key_pair, value_pair)
             steps, transform = self.chain.value_map_steps(), self._transform
             if transform is None:
                 self._process_fast = self._process_schemaless_unchained  # type: ignore[method-assign]
@@ -113,29 +119,107 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         ToleranceExceededError (nothing after it is processed).
 
         With schemaless converters and a chain of value map steps, the loop is written out here (no call per
-        record to `process`, the fast path's body inlined) and the run's keys and values are read by the
-        converters' batch readers, one call each; it does exactly what `process` does, record for record
-        (tests/unit/pipeline check the two against each other). When a batch reader raises (one record of the run
-        is not what the fast path reads), the run is read record by record instead."""
+        record to `process`, the fast path's body inlined) and the run's SinkRecords are built before the chain in
+        one call (`_converted_run`: connectless.native, or the converters' batch readers); it does exactly what
+        `process` does, record for record (tests/unit/errors/test_pipelines.py checks the two against each other).
+        When a reader raises (one record of the run is not what the fast path reads), the run is read record by
+        record instead. A schemaless key beside a value converter with schemas takes `_process_keyed_into`, the
+        same way (tests/unit/errors/test_pipeline_registry_runs.py)."""
         if not self._optimistic or self._process_fast != self._process_schemaless_mapped:
             if self._optimistic and self._process_fast == self._process_schemaless_key:
                 return self._process_keyed_into(raws, records, originals)
             return self._process_each_into(raws, records, originals)
+        converted = self._converted_run(raws)
+        if converted is None:
+            return self._process_mapped_into(raws, records, originals)
+        fast = native.records
+        if fast is not None:
+            return self._map_run_native(fast, raws, converted, records, originals)
+        steps = self._value_steps
+        append, keep = records.append, originals.append
+        dropped = 0
+        for index, built in enumerate(converted):
+            record: SinkRecord | None = built
+            mapped = built.value
+            try:
+                if type(mapped) is not dict:
+                    record = self._unmapped(raws[index], built)
+                else:
+                    try:
+                        for step in steps:
+                            mapped = step(built, mapped)
+                        built.value = mapped
+                    except Exception:
+                        record = self._unmapped(raws[index], built)
+            except ToleranceExceededError as error:
+                return dropped, index, error
+            if record is None:
+                dropped += 1
+                continue
+            append(record)
+            keep(raws[index])
+        return dropped, None, None
+
+    def _map_run_native(
+        self,
+        fast: Any,
+        raws: Sequence[RawRecord],
+        converted: list[SinkRecord],
+        records: list[SinkRecord],
+        originals: list[RawRecord],
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        """process_into's loop with the map steps run from C (connectless.native.map_values) over each stretch of
+        records whose values they take, the others one by one here."""
+        steps, n = self._value_steps, len(converted)
+        dropped = start = 0
+        while start < n:
+            stop = fast.map_values(converted, steps, start)
+            if stop > start:
+                records.extend(converted[start:stop])
+                originals.extend(raws[start:stop])
+            if stop >= n:
+                break
+            try:
+                record = self._unmapped(raws[stop], converted[stop])
+            except ToleranceExceededError as error:
+                return dropped, stop, error
+            if record is None:
+                dropped += 1
+            else:
+                records.append(record)
+                originals.append(raws[stop])
+            start = stop + 1
+        return dropped, None, None
+
+    def _unmapped(self, raw: RawRecord, built: SinkRecord) -> SinkRecord | None:
+        """A record of process_into's run the map steps did not take: its value is not a map (the whole chain
+        then), or a step raised on it (the staged path, from the raw record). Raises ToleranceExceededError."""
+        if type(built.value) is not dict:
+            try:
+                return self._chained(built)
+            except Exception:
+                pass
+        return self._process_staged(raw)
+
+    def _converted_run(self, raws: Sequence[RawRecord]) -> list[SinkRecord] | None:
+        """The SinkRecords of `raws` before the chain, their keys and values read by the schemaless readers a run
+        at a time (one C call with connectless.native built, else the converters' batch readers); None when the
+        run must be read record by record (a reader raised for one of them)."""
+        fast = native.records
+        pairs = self._reader_pairs
+        if fast is not None and pairs is not None:
+            try:
+                return fast.sink_records(raws, *pairs, self._convert_headers, EMPTY_HEADERS)
+            except Exception:
+                return None
         read_keys, read_values = self._read_keys, self._read_values
         if read_keys is None or read_values is None:
-            return self._process_mapped_into(raws, records, originals)
+            return None
         try:
             keys = read_keys([raw.key for raw in raws])
             values = read_values([raw.value for raw in raws])
-        except Exception:
-            return self._process_mapped_into(raws, records, originals)
-        steps, chained = self._value_steps, self._chained
-        append, keep = records.append, originals.append
-        dropped = 0
-        for index, raw in enumerate(raws):
-            record: SinkRecord | None
-            try:
-                record = SinkRecord(
+            return [
+                SinkRecord(
                     raw.topic,
                     raw.partition,
                     None,
@@ -147,24 +231,10 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                     raw.offset,
                     raw.timestamp_type,
                 )
-                mapped = record.value
-                if type(mapped) is dict:
-                    for step in steps:
-                        mapped = step(record, mapped)
-                    record.value = mapped
-                else:
-                    record = chained(record)
-            except Exception:
-                try:
-                    record = self._process_staged(raw)
-                except ToleranceExceededError as error:
-                    return dropped, index, error
-            if record is None:
-                dropped += 1
-                continue
-            append(record)
-            keep(raw)
-        return dropped, None, None
+                for index, raw in enumerate(raws)
+            ]
+        except Exception:
+            return None
 
     def _process_mapped_into(
         self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
