@@ -38,11 +38,11 @@ from connectless.transforms.util import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructStep
 
 FIELD_CONFIG = "field"
 TARGET_TYPE_CONFIG = "target.type"
@@ -279,6 +279,21 @@ class TimestampConverter(OperandRewrite):
         def convert_field(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
             current = owned.get(field)
             owned[field] = direct(current) if direct is not None and type(current) is int else convert(current)
+            return owned
+
+        return convert_field
+
+    def owned_map_run_step(self) -> MapRunStep | None:
+        if type(self).owned_map_step is not TimestampConverter.owned_map_step:
+            return super().owned_map_run_step()
+        if self.owned_map_step() is None:
+            return None
+        field, direct, convert = self.field, self._millis_to_target, self.convert
+
+        def convert_field(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            for value in owned:
+                current = value.get(field)
+                value[field] = direct(current) if direct is not None and type(current) is int else convert(current)
             return owned
 
         return convert_field
