@@ -14,7 +14,8 @@ at-least-once, never a gap. The standalone worker and the Lambda handler both dr
 
 With `DeliveryOptions` (runtime/source_transactions) step 3 is a Kafka transaction of a producer whose
 transactional.id is fixed per task, which fences any older runner of the same task; with exactly-once the
-records of 1 join that transaction too, and 2-3 become one `commit_transaction()` at each transaction boundary.
+records of 1 join that transaction too, and 2-3 become one `commit_transaction()` at each transaction boundary
+(the offsets are sent into the transaction before the flush of 2, so nothing is visible before the commit).
 Crash points (runtime/crashpoints) mark each step for the fault tests; they do nothing in production.
 """
 
@@ -381,15 +382,17 @@ class SourceTaskRunner:
             self.pipeline.flush(60)
             return 0
         self._begin()
-        self._kafka(self.producer.flush, 60)
-        if self._failures:
-            self._abort(keep_offsets=False)
-            self._check_failures(tolerate=False)
-        crash_point("after_flush")
-        self.pipeline.flush(60)
+        # The offsets join the transaction before the flush: their partition is added to the transaction and their
+        # record sent while the records are acknowledged, not one round trip after another once they are.
         pending, self._pending = self._pending, {}
         self._produce_offsets(self.producer, pending.values())
         crash_point("offset_write")
+        self._kafka(self.producer.flush, 60)
+        if self._failures:
+            self._abort(keep_offsets=False)  # the offsets go with the records they cover
+            self._check_failures(tolerate=False)
+        crash_point("after_flush")
+        self.pipeline.flush(60)
         try:
             self._kafka(self.producer.commit_transaction, 60)
         finally:
