@@ -164,10 +164,10 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         if read_values is None or run_steps is None or (read_keys is None and not keyed):
             return one_by_one(raws, records, originals)
         try:
-            built, values = self._mapped_run(raws, read_keys, read_values, run_steps)
+            built, values, all_maps = self._mapped_run(raws, read_keys, read_values, run_steps)
         except Exception:
             return one_by_one(raws, records, originals)
-        if all(type(value) is dict for value in values):
+        if all_maps:
             records.extend(built)
             originals.extend(raws)
             return 0, None, None
@@ -197,10 +197,10 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         read_keys: BatchReader | None,
         read_values: BatchReader,
         run_steps: tuple[MapRunStep, ...],
-    ) -> tuple[list[SinkRecord], list[Any]]:
-        """process_into's first two passes: the run's records, each map value through every map step, and the
-        values as read (a record whose value is not a map keeps it, for the chain). Raises what a reader, a header
-        converter or a step raises; it reports nothing."""
+    ) -> tuple[list[SinkRecord], list[Any], bool]:
+        """process_into's first two passes: the run's records, each map value through every map step, the values as
+        read (a record whose value is not a map keeps it, for the chain), and whether every value was a map. Raises
+        what a reader, a header converter or a step raises; it reports nothing."""
         values = read_values([raw.value for raw in raws])
         key_schemas: Iterable[Schema | None]
         if read_keys is not None:
@@ -232,7 +232,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             owned = step(maps, owned)
         for record, mapped in zip(maps, owned, strict=True):
             record.value = mapped
-        return built, values
+        return built, values, len(maps) == len(built)
 
     def _process_mapped_into(
         self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
