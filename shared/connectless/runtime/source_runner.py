@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from confluent_kafka import Message, Producer
 
     from connectless.kafka.settings import KafkaSettings
+    from connectless.raw_records import RawRecord
     from connectless.records import SourceRecord
     from connectless.runtime.source_transactions import DeliveryOptions
     from connectless.storage import StatusStore
@@ -193,18 +194,25 @@ class SourceTaskRunner:
         if not records:
             self.producer.poll(0)
             return 0
-        produce, process, pending = self.producer.produce, self.pipeline.process, self._pending
+        # Every record through transforms and converters first: a failure errors.* does not tolerate raises before
+        # any record of the poll reaches the producer or moves an offset, and with exactly-once the transaction's
+        # first record (which adds the topic's partition to the transaction) is sent a whole poll's work after the
+        # previous commit, when the broker has most likely finished writing that commit's markers.
+        raws = list(map(self.pipeline.process, records))
+        if None in raws:
+            self._count_dropped(raws)
+        produce, pending = self.producer.produce, self._pending
         transactions, half = self.transaction_context, len(records) // 2
         active_topics = self.active_topics.seen
         record_hook = self._record_hook
-        for index, record in enumerate(records):
+        for index, (record, raw) in enumerate(zip(records, raws, strict=True)):
             if index == half:
                 crash_point("mid_poll")
-            raw = process(record)
             if record.source_partition is not None and record.source_offset is not None:
                 pending[codec.canonical(record.source_partition)] = (record.source_partition, record.source_offset)
             if raw is None:
-                self._dropped(record, record_hook)
+                if record_hook:
+                    self._record_done(record, None)
             else:
                 on_delivery = partial(self._acked, record) if record_hook else self._on_delivery
                 kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": on_delivery}
@@ -222,25 +230,26 @@ class SourceTaskRunner:
                 self._sent += 1
                 self.stats.bytes_out += len(raw.value or b"") + len(raw.key or b"")
             if transactions is not None:
-                if transactions.should_abort_on(record):
-                    self._abort(keep_offsets=True)
-                elif transactions.should_commit_on(record):
-                    self.commit()
+                self._record_boundary(transactions, record)
         self.stats.polled += len(records)
         self.producer.poll(0)
         crash_point("after_produce")
         return len(records)
 
-    def _dropped(self, record: SourceRecord, record_hook: bool) -> None:
-        """A record that goes nowhere: a transform dropped it, or it failed and was skipped (errors.tolerance=all)."""
+    def _record_boundary(self, transactions: WorkerTransactionContext, record: SourceRecord) -> None:
+        """Connector-defined boundaries: the abort or commit the task asked for right after `record`."""
+        if transactions.should_abort_on(record):
+            self._abort(keep_offsets=True)
+        elif transactions.should_commit_on(record):
+            self.commit()
+
+    def _count_dropped(self, raws: list[RawRecord | None]) -> None:
+        """The poll's records that go nowhere: those a transform dropped, and those that failed and were skipped
+        (errors.tolerance=all, counted by the operator)."""
         skipped = self.pipeline.operator.total_skipped
-        if skipped != self._skipped:  # a tolerated failure, not a transform's drop
-            self.stats.dead_lettered += skipped - self._skipped
-            self._skipped = skipped
-        else:
-            self.stats.dropped += 1
-        if record_hook:
-            self._record_done(record, None)
+        dead_lettered, self._skipped = skipped - self._skipped, skipped
+        self.stats.dead_lettered += dead_lettered
+        self.stats.dropped += raws.count(None) - dead_lettered
 
     def _acked(self, record: SourceRecord, err: KafkaError | None, msg: Message) -> None:
         """The delivery callback of a task with commit_record: a failure as `_on_delivery` counts it (a tolerated one
