@@ -77,6 +77,18 @@ class SourceRunStats:
     aborted: int = 0
 
 
+def _produce_kwargs(raw: RawRecord, on_delivery: Callable[..., None]) -> dict[str, Any]:
+    """Producer.produce's keyword arguments for `raw` (its partition, timestamp and headers when it has them)."""
+    kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": on_delivery}
+    if raw.partition >= 0:
+        kwargs["partition"] = raw.partition
+    if raw.timestamp is not None:
+        kwargs["timestamp"] = raw.timestamp
+    if raw.headers:
+        kwargs["headers"] = list(raw.headers)
+    return kwargs
+
+
 class SourceTaskRunner:
     """One source task's loop, bounded by a deadline and an optional record/byte budget per run."""
 
@@ -108,13 +120,18 @@ class SourceTaskRunner:
         self.pipeline = SourcePipeline(connector, task_id, connector_config, settings)
         self.tolerate_produce_errors = self.pipeline.errors.tolerates_all and not self.exactly_once
         self._fence: Producer | None = None
+        # commit_record: called only for tasks that override it (a callback per record costs)
+        self._record_hook = type(task).commit_record is not SourceTask.commit_record
+        # Without that hook only a failed delivery matters: librdkafka reports no other (no callback per record).
+        reports = {} if self._record_hook else {"delivery.report.only.error": True}
         if delivery is not None and delivery.exactly_once:
-            self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5})
+            self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5}, **reports)
             self._fence = self.producer
         else:
             # Idempotent: a retried produce never duplicates; murmur2 places keys as Kafka Connect does.
             self.producer = producer or settings.producer(
-                **{"enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random"}
+                **{"enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random"},
+                **reports,
             )
             if delivery is not None:
                 self._fence = settings.producer(**delivery.producer_config(), **{"linger.ms": 0})
@@ -134,8 +151,6 @@ class SourceTaskRunner:
         self._in_transaction = False
         self._last_transaction = time.monotonic()
         self._on_delivery = self._delivery_callback()
-        # commit_record: called only for tasks that override it (a callback per record costs)
-        self._record_hook = type(task).commit_record is not SourceTask.commit_record
         self._committable: list[tuple[SourceRecord, RecordMetadata | None]] = []  # exactly-once: until the commit
 
     def start(self) -> None:
@@ -204,33 +219,34 @@ class SourceTaskRunner:
         produce, pending = self.producer.produce, self._pending
         transactions, half = self.transaction_context, len(records) // 2
         active_topics = self.active_topics.seen
-        record_hook = self._record_hook
+        record_hook, exactly_once = self._record_hook, self.exactly_once
+        last_partition, partition_key = None, b""  # a task mostly hands out one partition object for a poll's records
         for index, (record, raw) in enumerate(zip(records, raws, strict=True)):
             if index == half:
                 crash_point("mid_poll")
-            if record.source_partition is not None and record.source_offset is not None:
-                pending[codec.canonical(record.source_partition)] = (record.source_partition, record.source_offset)
+            source_partition, source_offset = record.source_partition, record.source_offset
+            if source_partition is not None and source_offset is not None:
+                if source_partition is not last_partition:
+                    last_partition, partition_key = source_partition, codec.canonical(source_partition)
+                pending[partition_key] = (source_partition, source_offset)
             if raw is None:
                 if record_hook:
                     self._record_done(record, None)
             else:
-                on_delivery = partial(self._acked, record) if record_hook else self._on_delivery
-                kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": on_delivery}
-                if raw.partition >= 0:
-                    kwargs["partition"] = raw.partition
-                if raw.timestamp is not None:
-                    kwargs["timestamp"] = raw.timestamp
-                if raw.headers:
-                    kwargs["headers"] = list(raw.headers)
-                if self.exactly_once:
+                kwargs = _produce_kwargs(raw, partial(self._acked, record) if record_hook else self._on_delivery)
+                if exactly_once and not self._in_transaction:
                     self._begin()
-                self._produce(produce, raw.topic, kwargs)
+                try:
+                    produce(raw.topic, **kwargs)
+                except (BufferError, KafkaException):  # the queue full, or fenced: waited on or raised there
+                    self._produce(produce, raw.topic, kwargs)
                 if raw.topic not in active_topics:
                     self.active_topics.record(raw.topic)
                 self._sent += 1
                 self.stats.bytes_out += len(raw.value or b"") + len(raw.key or b"")
             if transactions is not None:
                 self._record_boundary(transactions, record)
+                pending = self._pending  # a commit or abort started a new one
         self.stats.polled += len(records)
         self.producer.poll(0)
         crash_point("after_produce")
