@@ -206,9 +206,12 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         if read_keys is not None:
             keys, key_schemas = read_keys([raw.key for raw in raws]), repeat(None)
         else:
-            to_key = self._key_to_connect
-            converted = [to_key(raw.topic, raw.key) for raw in raws]
-            keys, key_schemas = [pair.value for pair in converted], [pair.schema for pair in converted]
+            to_key, keys, key_schemas = self._key_to_connect, [], []
+            add_key, add_schema = keys.append, key_schemas.append
+            for raw in raws:  # each pair unpacked at once: a run of them kept alive would be the collector's to scan
+                key_schema, key = to_key(raw.topic, raw.key)
+                add_schema(key_schema)
+                add_key(key)
         convert_headers = self._convert_headers
         built = [
             SinkRecord(
