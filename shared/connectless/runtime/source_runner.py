@@ -122,16 +122,16 @@ class SourceTaskRunner:
         self._fence: Producer | None = None
         # commit_record: called only for tasks that override it (a callback per record costs)
         self._record_hook = type(task).commit_record is not SourceTask.commit_record
-        # Without that hook only a failed delivery matters: librdkafka reports no other (no callback per record).
-        reports = {} if self._record_hook else {"delivery.report.only.error": True}
+        # Every delivery is reported (delivery.report.only.error would spare a callback per record, but then a fatal
+        # error, such as the fence, reaches the failure callback with its exception pending: confluent-kafka 2.16
+        # raises SystemError there, and the fenced invocation fails instead of stopping quietly).
         if delivery is not None and delivery.exactly_once:
-            self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5}, **reports)
+            self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5})
             self._fence = self.producer
         else:
             # Idempotent: a retried produce never duplicates; murmur2 places keys as Kafka Connect does.
             self.producer = producer or settings.producer(
-                **{"enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random"},
-                **reports,
+                **{"enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random"}
             )
             if delivery is not None:
                 self._fence = settings.producer(**delivery.producer_config(), **{"linger.ms": 0})
