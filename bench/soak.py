@@ -21,7 +21,9 @@ here, with moto and every handler.
 
     python bench/soak.py [--minutes 30] [--rate 20] [--fault-every 180] [--outage 10] [--out bench/results]
 
-SOAK_MINUTES sets the default of --minutes. Writes <out>/soak-<date>.{md,json}; exit status 1 when a check fails.
+SOAK_MINUTES sets the default of --minutes. Writes <out>/soak-<date>-<HHMM>-<commit>.{md,json} (UTC start time:
+a run never overwrites an earlier one's report), naming the commit and the command in it; exit status 1 when a check
+fails.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ import datetime as dt
 import json
 import os
 import platform
+import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -303,6 +307,28 @@ class Soak:
         return result
 
 
+def git_commit() -> str:
+    """The commit run, `+dirty` when the library, the handlers or this script differ from it; SOAK_GIT_COMMIT names
+    it when running from an exported tree."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=_REPO, capture_output=True, text=True, check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    if not head:
+        return os.environ.get("SOAK_GIT_COMMIT", "unknown")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "shared", "functions", "infra", "bench/soak.py")
+    return head + ("+dirty" if dirty else "")
+
+
+def command_line() -> str:
+    """How this run was started: `make soak` sets MAKELEVEL in its children."""
+    script = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "bench/soak.py", *sys.argv[1:]])
+    minutes = os.environ.get("SOAK_MINUTES")
+    command = f"SOAK_MINUTES={minutes} {script}" if minutes else script
+    return f"make soak (runs {command})" if os.environ.get("MAKELEVEL") else command
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=float(os.environ.get("SOAK_MINUTES", "30")))
@@ -323,6 +349,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    started_at, commit = dt.datetime.now(dt.UTC), git_commit()
     workdir = Path(tempfile.mkdtemp(prefix="soak-"))
     postgres = PostgresServer()
     postgres.start()
@@ -363,13 +390,15 @@ def main() -> int:
         f"open fds flat (last third <= first third + {args.fd_tolerance})": flat["fds"]["flat"],
         "every fault fired": all(f.get("fired", True) for f in soak.faults),
     }  # fmt: skip
-    result = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": platform.platform(),
+    result = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+              "started": started_at.isoformat(timespec="seconds"), "commit": commit, "command": command_line(),
+              "machine": platform.platform(),
               "cpus": os.cpu_count(), "minutes": args.minutes, "rate_per_s": args.rate,
               "fault_every_s": args.fault_every, "outage_s": args.outage, "faults": soak.faults, **drained,
               "counts": counts, "states": states, "flatness": flat, "samples": soak.samples,
               "checks": checks}  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"soak-{dt.date.today().isoformat()}"
+    stem = args.out / f"soak-{started_at:%Y-%m-%d-%H%M}-{commit.replace('+', '-')}"
     stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     report = markdown(result)
     stem.with_suffix(".md").write_text(report)
@@ -387,6 +416,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"JDBC upsert sink into PostgreSQL (ReplaceField), errors.tolerance=all with a DLQ; a fault every "
         f"{result['fault_every_s']:g} s: {faults}. {result['machine']}, {result['cpus']} CPUs. The sink caught up "
         f"{result['drained_after_s']} s after the faulted window.", "",
+        f"Commit `{result['commit']}`, started {result['started']}; command: `{result['command']}`.", "",
         "| count | value |", "|---|--:|",
     ]  # fmt: skip
     keys = ("source_records_expected", "topic_records", "topic_source_records", "topic_source_duplicates",

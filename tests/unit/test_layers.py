@@ -14,7 +14,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("data", "config", "plugins", "tracing", "logs", "kafka"),
     ("records",),
     ("connector", "raw_records"),
-    ("errors", "converters", "transforms", "connectors", "connector_config", "aws_names"),
+    ("errors", "converters", "transforms", "connectors", "connector_config", "aws_names", "deployment_keys"),
     ("pipeline", "storage"),
     ("runtime",),
     ("manager",),

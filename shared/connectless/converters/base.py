@@ -83,6 +83,12 @@ class Converter(ABC):
 
         return read_each
 
+    def batch_reader(self) -> Callable[[str, Sequence[bytes | None]], list[SchemaAndValue]] | None:
+        """`to_connect_data` over a run of records of one topic at once, or None when there is none: a function of
+        the topic and a list of byte strings (None for a null) that returns each one's SchemaAndValue. It may raise
+        where to_connect_data would for one of them: the run is then converted record by record."""
+        return None
+
     def close(self) -> None:
         """Release resources; called once, when the task stops."""
 

@@ -37,11 +37,11 @@ from connectless.aws_names import connector_for_alias
 from connectless.config.providers import resolve_config
 from connectless.connector import SinkTask, TopicPartition
 from connectless.connector_config import CONNECTOR_CLASS, NAME, find_connector
+from connectless.deployment_keys import provisioned
 from connectless.errors.exceptions import ConnectError, ToleranceExceededError
 from connectless.errors.stage import Stage
 from connectless.lambda_sink.events import parse_event, partition_key, record_count
 from connectless.lambda_sink.target import connector_name
-from connectless.manager.aws_sinks import provisioned
 from connectless.pipeline.sink import SinkPipeline
 from connectless.runtime.contexts import RuntimeSinkTaskContext
 from connectless.runtime.gcpause import gc_paused

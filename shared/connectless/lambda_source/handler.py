@@ -10,6 +10,18 @@ The order, per invocation of `{"connector": C, "task": N}`:
 5. commit (runtime/source_runner): at-least-once by default, exactly-once with exactly.once.support=required;
 6. status: RUNNING once the task started; FAILED with the trace when anything failed (the invocation raises).
 
+Replays. When a run must abandon its uncommitted work for a reason that may pass (RunAbortedError: its transaction
+aborted by the coordinator or timed out in a broker outage longer than transaction.timeout.ms, records refused with a
+retriable error), the task is not failed at once: the runner is released without committing, and a fresh one fences
+the old producer (`init_transactions()` also aborts its transaction), reads the committed offsets and starts the task
+from them, so nothing is lost and a read_committed consumer sees each record once (when the abort shows that a
+newer invocation holds the task, the run ends FENCED instead: a replay would take it back). Replays go on, with a
+backoff growing from 300 ms to errors.retry.delay.max.ms, until errors.retry.timeout has passed since the first abort
+(counted across invocations: an invocation that reaches its end still replaying returns ABORTED and the next one goes
+on); then, or at once with errors.retry.timeout=0, the task is FAILED with a message saying so. errors.tolerance=all
+does not skip an aborted transaction: its records are whole batches, not failed records (Kafka Connect fails the
+task).
+
 Why a fence and not a lease. A lease record on a compacted topic can only be checked, not compared-and-set,
 and it trusts clocks: two invocations may both believe they hold it. The transactional fence is enforced by the
 broker itself: after the newer invocation's `init_transactions()`, the older one's next offset commit fails with
@@ -40,11 +52,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from connectless.connector import SourceConnector, SourceTask
 from connectless.connector_config import CONNECTOR_CLASS, NAME, find_connector
+from connectless.errors.config import ErrorsConfig
 from connectless.errors.exceptions import ConnectError
 from connectless.runtime.source_runner import SourceRunStats, SourceTaskRunner
 from connectless.runtime.source_transactions import (
     OFFSETS_STORAGE_TOPIC,
     DeliveryOptions,
+    RunAbortedError,
     TaskFencedError,
     TransactionBoundary,
     transactional_id,
@@ -76,13 +90,17 @@ class SourceTaskFailedError(ConnectError):
     """The task failed; its status is FAILED with the trace. The invocation fails so that Lambda counts it."""
 
 
+class ReplaysExhaustedError(ConnectError):
+    """The task's work kept being aborted for longer than errors.retry.timeout."""
+
+
 @dataclass
 class SourceInvocationResult(TaskResult):
     """What one invocation did; the function turns it into its response and metrics."""
 
     connector: str
     task: int
-    outcome: str = "RAN"  # RAN, PAUSED, STOPPED, UNKNOWN, FENCED, FAILED
+    outcome: str = "RAN"  # RAN, PAUSED, STOPPED, UNKNOWN, FENCED, ABORTED (replaying next time), FAILED
     records_in: int = 0  # polled
     records_out: int = 0  # produced and acknowledged (committed, with exactly-once)
     records_dropped: int = 0  # by a transform
@@ -186,6 +204,7 @@ class SourceTaskHandler(TaskHandlerBase):
         self._warm: dict[tuple[str, int], _WarmTask] = {}
         self.warm_invocations = 0  # invocations that ran on a task kept from the previous one
         self._offset_stores: dict[str, OffsetStore] = {}
+        self._replaying: dict[tuple[str, int], float] = {}  # task -> when its first unreplayed abort happened
 
     @classmethod
     def _from_env(
@@ -291,25 +310,34 @@ class SourceTaskHandler(TaskHandlerBase):
         warm = self._warm.pop((connector, task_id), None)  # in use by this invocation, or released below
         deadline = time.monotonic() + self._run_seconds(remaining_s)
         runner: SourceTaskRunner | None = None
+        replaced: SourceTaskRunner | None = None  # the last runner whose work was abandoned (for its counts)
+        replays = 0
         try:
-            if warm is not None and self._still_valid(warm, connector, config, task_config):
-                runner = warm.runner
-                runner.stats = SourceRunStats()  # this invocation's counts
-                self.warm_invocations += 1
-            else:
-                _stop_quietly(warm.runner if warm else None)
-                runner = self._runner(connector, task_id, config, task_config)
-                runner.start()
-            self.set_status(connector, task_id, State.RUNNING)
-            budget = self.budget
-            self._running(runner)
-            runner.run(
-                deadline,
-                should_stop=should_stop,
-                max_records=budget.max_records,
-                max_bytes=budget.max_bytes,
-                max_idle_s=budget.max_idle_s,
-            )
+            while True:
+                try:
+                    candidate, warm = warm, None
+                    runner = self._start_runner(result, config, task_config, candidate, replaced)
+                    replaced = None  # its counts are the new runner's now; its producers go with it
+                    self.set_status(connector, task_id, State.RUNNING)
+                    budget = self.budget
+                    self._running(runner)
+                    runner.run(
+                        deadline,
+                        should_stop=should_stop,
+                        max_records=budget.max_records,
+                        max_bytes=budget.max_bytes,
+                        max_idle_s=budget.max_idle_s,
+                    )
+                    break
+                except RunAbortedError as exc:
+                    _stop_quietly(runner)  # nothing more is committed: the next runner replays from the offsets
+                    replaced, runner = runner or replaced, None
+                    self._before_replay(result, config, exc, replays, deadline, should_stop)
+                    if result.outcome == "ABORTED":
+                        return
+                    replays += 1
+            self._replaying.pop((connector, task_id), None)
+            assert runner is not None
             if self.keep_warm and not should_stop():
                 self._warm[(connector, task_id)] = _WarmTask(runner, dict(config), dict(task_config))
             else:
@@ -319,13 +347,81 @@ class SourceTaskHandler(TaskHandlerBase):
             result.outcome = "FENCED"
             _stop_quietly(runner)
         except Exception as exc:
+            self._replaying.pop((connector, task_id), None)
             result.outcome = "FAILED"
             self.set_status(connector, task_id, State.FAILED, traceback.format_exc())
             _stop_quietly(runner)
             raise SourceTaskFailedError(f"source task {connector}-{task_id} failed: {exc}") from exc
         finally:
-            if runner is not None:
-                _copy_stats(runner, result)
+            if runner is not None or replaced is not None:
+                _copy_stats(runner or replaced, result)  # type: ignore[arg-type]
+
+    def _start_runner(
+        self,
+        result: SourceInvocationResult,
+        config: Mapping[str, str],
+        task_config: Mapping[str, str],
+        warm: _WarmTask | None,
+        replaced: SourceTaskRunner | None,
+    ) -> SourceTaskRunner:
+        """The warm runner when it may run this invocation, else a fresh one, started; a replay's runner counts on
+        from the one it replaces and retries no longer than the replays may."""
+        connector, task_id = result.connector, result.task
+        if replaced is None and warm is not None and self._still_valid(warm, connector, config, task_config):
+            warm.runner.stats = SourceRunStats()  # this invocation's counts
+            self.warm_invocations += 1
+            return warm.runner
+        _stop_quietly(warm.runner if warm else None)
+        runner = self._runner(connector, task_id, config, task_config)
+        if replaced is not None:
+            runner.adopt_stats(replaced)
+            runner.retry_until = self._replay_ends(result, config)
+        try:
+            runner.start()
+        except BaseException:
+            _stop_quietly(runner)
+            raise
+        return runner
+
+    def _replay_ends(self, result: SourceInvocationResult, config: Mapping[str, str]) -> float | None:
+        since = self._replaying.get((result.connector, result.task))
+        timeout_ms = ErrorsConfig.from_config(config).retry_timeout_ms
+        return None if since is None or timeout_ms < 0 else since + timeout_ms / 1000
+
+    def _before_replay(
+        self,
+        result: SourceInvocationResult,
+        config: Mapping[str, str],
+        aborted: RunAbortedError,
+        replays: int,
+        deadline: float,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        """Raise ReplaysExhaustedError once errors.retry.timeout has passed since the first abort; else wait the
+        backoff, or set outcome ABORTED when this invocation has no time left for a replay."""
+        key = (result.connector, result.task)
+        errors = ErrorsConfig.from_config(config)
+        since = self._replaying.setdefault(key, time.monotonic())
+        elapsed_s = time.monotonic() - since
+        if errors.retry_timeout_ms >= 0 and elapsed_s * 1000 >= errors.retry_timeout_ms:
+            raise ReplaysExhaustedError(
+                f"{aborted}. Replayed from the committed offsets for {elapsed_s:.0f} s, and errors.retry.timeout="
+                f"{errors.retry_timeout_ms} ms allows no more: the task fails. Its records since the last commit "
+                "were never committed (no read_committed consumer saw them) and are produced again when it is "
+                "restarted. If the broker was up, the transaction timed out: raise "
+                "producer.override.transaction.timeout.ms, or make transactions smaller (transaction.boundary=poll)"
+            ) from aborted
+        backoff_s = min(0.3 * 2**replays, errors.retry_delay_max_ms / 1000)
+        log.warning(
+            "source task %s-%d: %s; replaying from the committed offsets in %.1f s (replay %d, %.0f s since the first "
+            "abort)",
+            result.connector, result.task, aborted, backoff_s, replays + 1, elapsed_s,
+        )  # fmt: skip
+        wake = time.monotonic() + backoff_s
+        while time.monotonic() < wake and time.monotonic() < deadline and not should_stop():
+            time.sleep(min(0.1, max(0.0, wake - time.monotonic())))
+        if time.monotonic() >= deadline or should_stop():
+            result.outcome = "ABORTED"  # the next invocation replays (the window keeps counting)
 
     def _still_valid(
         self, warm: _WarmTask, connector: str, config: Mapping[str, str], task_config: Mapping[str, str]

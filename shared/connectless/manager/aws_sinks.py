@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 
+from connectless import deployment_keys as lc
 from connectless.aws_names import consumer_group_id
 from connectless.connector_config import parse_topics_list
+from connectless.deployment_keys import provisioned
 from connectless.kafka.admin import COORDINATOR_BUSY, alter_group_offsets
-from connectless.manager import lambda_config as lc
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -59,10 +60,6 @@ def sink_group(connector: str, topic: str, topics: Sequence[str]) -> str:
 
 def sink_groups(connector: str, topics: Sequence[str]) -> dict[str, str]:
     return {topic: sink_group(connector, topic, topics) for topic in topics}
-
-
-def provisioned(config: Mapping[str, str]) -> bool:
-    return bool(config.get(lc.MIN_POLLERS, "").strip() or config.get(lc.MAX_POLLERS, "").strip())
 
 
 def check_sink_config(config: Mapping[str, str]) -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from connectless import deployment_keys
 from connectless.config.providers import REFERENCE, ConfigProviderError, resolve_config
 from connectless.connector_config import (
     CONNECTOR_CLASS,
@@ -24,7 +25,6 @@ from connectless.connector_config import (
     find_connector,
     with_task_class,
 )
-from connectless.manager import lambda_config
 from connectless.manager.aws_sinks import check_sink_config
 from connectless.manager.backends.base import Op, TaskUnit
 from connectless.manager.errors import BadRequestError, ConnectorNotFoundError, TaskApplyError
@@ -87,7 +87,7 @@ def check_config(name: str, config: Mapping[str, str], *, on_aws: bool = False) 
     full = _resolved(name, raw)
     try:
         result = check_connector_config(full, name)
-        bad = {v.name: v.errors for v in lambda_config.CONFIG_DEF.validate(full) if v.errors}
+        bad = {v.name: v.errors for v in deployment_keys.CONFIG_DEF.validate(full) if v.errors}
         if on_aws and result.plugin is not None and connector_type(result.plugin) == "sink":
             bad.update(check_sink_config(full))
         if bad:

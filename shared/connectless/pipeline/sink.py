@@ -85,7 +85,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                 self._value_steps: tuple[MapStep, ...] = steps or ()
                 self._value_run_steps = self.chain.value_map_run_steps()
                 if read_key is None:  # a key with a schema (StringConverter, Avro, ...): read by to_connect_data
-                    self._process_fast = self._process_keyed_mapped  # type: ignore[method-assign]
+                    self._process_fast = self._process_typed_key_mapped  # type: ignore[method-assign]
                 else:
                     chained = self._process_schemaless if steps is None else self._process_schemaless_mapped
                     self._process_fast = chained  # type: ignore[method-assign]
@@ -96,6 +96,8 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             if read_key is not None:  # a schemaless key (JSON without schemas, String) beside a schema'd value
                 self._read_key = read_key
                 self._process_fast = self._process_schemaless_key  # type: ignore[method-assign]
+                self._read_keys = self.key_converter.schemaless_batch_reader()
+                self._to_connect_values = self.value_converter.batch_reader()
 
     def _process_schemaless(self, raw: RawRecord) -> SinkRecord | None:
         """_process_fast for converters whose schema is always None (JsonConverter, schemas.enable=false), with a
@@ -114,7 +116,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         record.value = value
         return record
 
-    def _process_keyed_mapped(self, raw: RawRecord) -> SinkRecord | None:
+    def _process_typed_key_mapped(self, raw: RawRecord) -> SinkRecord | None:
         """_process_schemaless_mapped with the key read by its converter's to_connect_data (a key converter with a
         schema, such as StringConverter's, beside a schemaless value)."""
         key_schema, key = self._key_to_connect(raw.topic, raw.key)
@@ -154,10 +156,13 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         Nothing in the first two passes has an effect outside the run, so when a reader or a step raises (a record
         the fast path does not read, or one a transform fails), the run is done again record by record, where each
         failure is handled and reported in order. Either way it does exactly what `process` does, record for record
-        (tests/unit/errors/test_pipelines.py checks the two against each other)."""
+        (tests/unit/errors/test_pipelines.py checks the two against each other). A schemaless key beside a value
+        converter with schemas takes `_process_keyed_into`."""
         fast = self._process_fast
-        keyed = fast == self._process_keyed_mapped
+        keyed = fast == self._process_typed_key_mapped
         if not self._optimistic or not (keyed or fast == self._process_schemaless_mapped):
+            if self._optimistic and fast == self._process_schemaless_key:
+                return self._process_keyed_into(raws, records, originals)
             return self._process_each_into(raws, records, originals)
         one_by_one = self._process_each_into if keyed else self._process_mapped_into
         read_keys, read_values, run_steps = self._read_keys, self._read_values, self._value_run_steps
@@ -267,6 +272,57 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                     record.value = mapped
                 else:
                     record = chained(record)
+            except Exception:
+                try:
+                    record = self._process_staged(raw)
+                except ToleranceExceededError as error:
+                    return dropped, index, error
+            if record is None:
+                dropped += 1
+                continue
+            append(record)
+            keep(raw)
+        return dropped, None, None
+
+    def _process_keyed_into(
+        self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        """process_into for a schemaless key beside a value converter with schemas (Avro, Protobuf, JSON Schema
+        keyed by plain JSON or strings): a run of one topic has its keys and its values read by the converters'
+        batch readers, one call each, then each record goes through the chain as `_process_schemaless_key` sends
+        it. When a batch reader raises (a record of the run it cannot read), the run is read record by record."""
+        read_keys, to_connect_values = self._read_keys, self._to_connect_values
+        if read_keys is None or to_connect_values is None or not raws:
+            return self._process_each_into(raws, records, originals)
+        topic = raws[0].topic
+        try:
+            if any(raw.topic != topic for raw in raws):
+                raise ValueError("a run of several topics")
+            keys = read_keys([raw.key for raw in raws])
+            values = to_connect_values(topic, [raw.value for raw in raws])
+        except Exception:
+            return self._process_each_into(raws, records, originals)
+        transform = self._transform
+        append, keep = records.append, originals.append
+        dropped = 0
+        for index, raw in enumerate(raws):
+            record: SinkRecord | None
+            try:
+                value_schema, value = values[index]
+                record = SinkRecord(
+                    topic,
+                    raw.partition,
+                    None,
+                    keys[index],
+                    value_schema,
+                    value,
+                    raw.timestamp,
+                    self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+                    raw.offset,
+                    raw.timestamp_type,
+                )
+                if transform is not None:
+                    record = transform(record)
             except Exception:
                 try:
                     record = self._process_staged(raw)

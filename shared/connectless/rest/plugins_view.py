@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from connectless import deployment_keys
 from connectless.config import ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance
 from connectless.config.configdef import NO_DEFAULT
 from connectless.connector_config import CONNECTOR_CLASS, find_connector, validate_connector_config
-from connectless.manager import lambda_config
 from connectless.manager.errors import BadRequestError
 from connectless.plugins import REGISTRY, PluginDesc, PluginKind, PluginNotFoundError
 from connectless.rest.errors import NotFoundError
@@ -66,9 +66,9 @@ def validate(plugin: str, body: Any) -> dict[str, Any]:
         if not same:
             raise BadRequestError(f"Included connector type {given} does not match request type {plugin}")
     result = validate_connector_config(config)
-    definition = result.definition.merge(lambda_config.CONFIG_DEF)
+    definition = result.definition.merge(deployment_keys.CONFIG_DEF)
     errors = {k: list(v) for k, v in result.errors.items()}
-    for value in lambda_config.CONFIG_DEF.validate(config):
+    for value in deployment_keys.CONFIG_DEF.validate(config):
         errors.setdefault(value.name, []).extend(value.errors)
     return validation_json(result.plugin.class_name if result.plugin else plugin, definition, config,
                            result.values, errors)  # fmt: skip

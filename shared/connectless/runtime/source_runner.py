@@ -17,6 +17,11 @@ transactional.id is fixed per task, which fences any older runner of the same ta
 records of 1 join that transaction too, and 2-3 become one `commit_transaction()` at each transaction boundary
 (the offsets are sent into the transaction before the flush of 2, so nothing is visible before the commit).
 Crash points (runtime/crashpoints) mark each step for the fault tests; they do nothing in production.
+
+When the uncommitted work cannot be committed for a reason that may pass (the transaction aborted by its coordinator
+or abortable: records timed out in a broker outage longer than transaction.timeout.ms; a producer error it cannot go
+on from; records refused with a retriable error, errors.tolerance=none), the runner abandons it (a best-effort abort,
+nothing committed) and raises RunAbortedError: its caller replays from the committed offsets with a fresh runner.
 """
 
 from __future__ import annotations
@@ -36,14 +41,17 @@ from connectless.errors.stage import Stage
 from connectless.pipeline.source import SourcePipeline
 from connectless.runtime.crashpoints import crash_point
 from connectless.runtime.source_transactions import (
+    RunAbortedError,
     TaskFencedError,
     TransactionalSourceTaskContext,
     TransactionBoundary,
     WorkerTransactionContext,
     is_fenced,
+    is_transient_delivery_error,
 )
 from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, codec
+from connectless.storage.log import StoreError
 from connectless.storage.offsets import TaskOffsetReader, offset_key
 
 if TYPE_CHECKING:
@@ -59,6 +67,7 @@ if TYPE_CHECKING:
     from connectless.storage.offsets import OffsetStore
 
 log = logging.getLogger(__name__)
+ABANDON_TIMEOUT_S = 5.0  # the best-effort abort of an abandoned transaction (a fresh producer's init aborts it anyway)
 
 
 class ProduceError(ConnectError):
@@ -152,17 +161,37 @@ class SourceTaskRunner:
         self._last_transaction = time.monotonic()
         self._on_delivery = self._delivery_callback()
         self._committable: list[tuple[SourceRecord, RecordMetadata | None]] = []  # exactly-once: until the commit
+        self.retry_until: float | None = None  # a replaying caller's end of errors.retry.timeout (time.monotonic)
+
+    def adopt_stats(self, previous: SourceTaskRunner) -> None:
+        """Count on from `previous`, the runner this one replays for in the same invocation."""
+        self.stats = previous.stats
+        self._reported = previous._reported
 
     def start(self) -> None:
         """Claim the task (fence older runners), restore its offsets, start it."""
         if self._fence is not None:
             self._kafka(self._fence.init_transactions, 30)
-            self.offsets.refresh()  # after the fence: whatever a fenced runner committed is visible now
+            self._refresh_offsets()  # after the fence: whatever a fenced runner committed is visible now
         reader = TaskOffsetReader(self.offsets, self.connector)
         context = TransactionalSourceTaskContext(self.task_config, reader, self.transaction_context)
         self.task.initialize(context)
         self.task.start(self.task_config)
         self._started = True
+
+    def _refresh_offsets(self) -> None:
+        """Read the offsets topic to its end; a broker just back may have no partition leader for a moment, so a
+        failed read is tried again until errors.retry.timeout has passed."""
+        deadline = self._retry_deadline()
+        while True:
+            try:
+                self.offsets.refresh()
+                return
+            except StoreError as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                log.warning("task %s-%d: %s, trying again", self.connector, self.task_id, exc)
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def _delivery_callback(self) -> Callable[[KafkaError | None, Message], None]:
         failures = self._failures
@@ -319,14 +348,46 @@ class SourceTaskRunner:
                         f"task {self.connector}-{self.task_id} was fenced by a newer invocation of itself"
                     ) from exc
                 error = exc.args[0] if exc.args else None
-                transient = isinstance(error, KafkaError) and error.retriable() and not error.txn_requires_abort()
+                if isinstance(error, KafkaError) and (error.txn_requires_abort() or error.fatal()):
+                    # the transaction must be aborted, or the producer is done: what it holds is replayed
+                    raise self._abandon(f"{getattr(call, '__name__', 'a transactional call')}: {error.str()}") from exc
+                transient = isinstance(error, KafkaError) and error.retriable()
                 if not transient or time.monotonic() >= deadline:
                     raise
                 log.warning("task %s-%d: %s, trying again", self.connector, self.task_id, exc)
 
     def _retry_deadline(self) -> float:
         timeout_ms = self.pipeline.errors.retry_timeout_ms
-        return float("inf") if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        own = float("inf") if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        return own if self.retry_until is None else min(own, self.retry_until)
+
+    def _abandon(self, reason: str) -> ConnectError:
+        """Give up the uncommitted work: abort the open transaction if the producer still can (best effort: the
+        fresh producer's init_transactions() aborts it otherwise), forget its offsets and records. Returns what to
+        raise: RunAbortedError (replay), or TaskFencedError when the abort shows a newer invocation took the task,
+        which a replay would take back (an abortable error is how an old producer first learns it)."""
+        fenced: KafkaException | None = None
+        for producer in {id(p): p for p in (self._fence,) if p is not None}.values():
+            try:
+                producer.abort_transaction(ABANDON_TIMEOUT_S)
+            except KafkaException as exc:
+                fenced = exc if is_fenced(exc) else fenced
+                log.debug("task %s-%d: abort of the abandoned transaction: %s", self.connector, self.task_id, exc)
+        if self._in_transaction:
+            self.stats.aborted += 1
+        self._in_transaction = False
+        self._pending.clear()
+        self._committable.clear()
+        self._failures.clear()
+        self._sent = 0
+        if fenced is not None:
+            return TaskFencedError(f"task {self.connector}-{self.task_id} was fenced ({reason}; then {fenced})")
+        return RunAbortedError(
+            f"task {self.connector}-{self.task_id}: {reason}; the records since the last commit were not committed"
+        )
+
+    def _transient_failures(self) -> bool:
+        return bool(self._failures) and all(is_transient_delivery_error(err) for _, err in self._failures)
 
     # -- commit --------------------------------------------------------------------------------
     def commit(self) -> int:
@@ -368,6 +429,12 @@ class SourceTaskRunner:
         if not tolerate:
             self._pending.clear()
             topic, err = failures[0]
+            if all(is_transient_delivery_error(e) for _, e in failures):
+                self._sent = 0
+                raise RunAbortedError(
+                    f"task {self.connector}-{self.task_id}: {len(failures)} records not delivered (on topic {topic}: "
+                    f"{err.str()}); offsets of this batch are not committed"
+                )
             raise ProduceError(
                 f"Unrecoverable exception from producer send callback ({Stage.KAFKA_PRODUCE.name}) on topic "
                 f"{topic}: {err.str()}; offsets of this batch are not committed"
@@ -413,6 +480,9 @@ class SourceTaskRunner:
         self._produce_offsets(self.producer, pending.values())
         crash_point("offset_write")
         self._kafka(self.producer.flush, 60)
+        if self._transient_failures():
+            topic, err = self._failures[0]
+            raise self._abandon(f"{len(self._failures)} records not delivered (on topic {topic}: {err.str()})")
         if self._failures:
             self._abort(keep_offsets=False)  # the offsets go with the records they cover
             self._check_failures(tolerate=False)

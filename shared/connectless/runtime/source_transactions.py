@@ -31,6 +31,9 @@ EXACTLY_ONCE_SUPPORT = "exactly.once.support"
 TRANSACTION_BOUNDARY = "transaction.boundary"
 TRANSACTION_BOUNDARY_INTERVAL_MS = "transaction.boundary.interval.ms"
 OFFSETS_STORAGE_TOPIC = "offsets.storage.topic"
+# Kafka Connect's per-connector producer override (client override policy All, its default since 3.0)
+TRANSACTION_TIMEOUT_OVERRIDE = "producer.override.transaction.timeout.ms"
+MIN_TRANSACTION_TIMEOUT_MS = 1000  # librdkafka's lowest transaction.timeout.ms
 MAX_TRANSACTION_TIMEOUT_MS = 900_000  # the broker's default transaction.max.timeout.ms
 
 
@@ -44,18 +47,49 @@ class TaskFencedError(ConnectError):
     """A newer invocation of the same task claimed its transactional.id: this one must stop, unfailed."""
 
 
+class RunAbortedError(ConnectError):
+    """The run's uncommitted work was abandoned for a reason that may pass: its transaction was aborted by the
+    coordinator or became abortable (records timed out in a broker outage longer than transaction.timeout.ms), its
+    producer hit an error it cannot go on from, or records failed with a retriable error. Nothing of that work is
+    committed: a fresh runner replays it from the committed offsets (lambda_source.handler, within
+    errors.retry.timeout)."""
+
+
+# Delivery failures that a replay may get past: the broker away or slow, records timed out or purged by an abort.
+TRANSIENT_DELIVERY_ERRORS = frozenset(
+    {
+        KafkaError._MSG_TIMED_OUT,
+        KafkaError._TIMED_OUT,
+        KafkaError._TIMED_OUT_QUEUE,
+        KafkaError._TRANSPORT,
+        KafkaError._PURGE_QUEUE,
+        KafkaError._PURGE_INFLIGHT,
+        KafkaError.INVALID_PRODUCER_EPOCH,  # the coordinator aborted the transaction (timed out) and bumped the epoch
+    }
+)
+
+
 def transactional_id(cluster: str, connector: str, task: int) -> str:
     """Kafka Connect's `<group.id>-<connector>-<task>`, fixed per task so that a restart fences its zombie."""
     return f"{cluster}-{connector}-{task}"
 
 
 def is_fenced(exc: BaseException) -> bool:
+    """A newer producer took the transactional.id. An abortable INVALID_PRODUCER_EPOCH is not that: it is how a
+    transaction that the coordinator aborted on its timeout shows (Kafka Connect reads it as a transaction timeout)."""
     if not isinstance(exc, KafkaException) or not exc.args or not isinstance(exc.args[0], KafkaError):
         return False
-    code = exc.args[0].code()
-    return code in {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH} or (
-        code == KafkaError._FATAL and "fenced" in exc.args[0].str().lower()
+    error: KafkaError = exc.args[0]
+    code = error.code()
+    if code == KafkaError.INVALID_PRODUCER_EPOCH:
+        return not error.txn_requires_abort()
+    return code in {KafkaError._FENCED, KafkaError.PRODUCER_FENCED} or (
+        code == KafkaError._FATAL and "fenced" in error.str().lower()
     )
+
+
+def is_transient_delivery_error(error: KafkaError) -> bool:
+    return error.retriable() or error.txn_requires_abort() or error.code() in TRANSIENT_DELIVERY_ERRORS
 
 
 @dataclass(frozen=True)
@@ -66,6 +100,7 @@ class DeliveryOptions:
     boundary: TransactionBoundary = TransactionBoundary.POLL
     interval_s: float = 60.0
     retry_timeout_ms: int = 0  # errors.retry.timeout: -1 retries forever
+    transaction_timeout_override_ms: int | None = None  # producer.override.transaction.timeout.ms
 
     @classmethod
     def from_config(
@@ -77,13 +112,17 @@ class DeliveryOptions:
         interval_ms = config.get(TRANSACTION_BOUNDARY_INTERVAL_MS, "").strip()
         interval_s = int(interval_ms) / 1000 if interval_ms else default_interval_s
         retry_ms = config.get("errors.retry.timeout", "0").strip() or "0"
-        return cls(transactional_id, offsets_topic, exactly_once, boundary, interval_s, int(retry_ms))
+        override = _transaction_timeout_override(config.get(TRANSACTION_TIMEOUT_OVERRIDE, ""))
+        return cls(transactional_id, offsets_topic, exactly_once, boundary, interval_s, int(retry_ms), override)
 
     @property
     def transaction_timeout_ms(self) -> int:
         """Long enough for one interval transaction, and for a broker outage that errors.retry.timeout rides out
         (a transactional producer's records time out with the transaction, failing the task, where Kafka Connect's
-        source producer never times a record out), within the broker's maximum."""
+        source producer never times a record out), within the broker's maximum; the connector's
+        producer.override.transaction.timeout.ms when it sets one."""
+        if self.transaction_timeout_override_ms is not None:
+            return self.transaction_timeout_override_ms
         wanted = int(self.interval_s * 1000) + 60_000 if self.boundary is TransactionBoundary.INTERVAL else 60_000
         retry = MAX_TRANSACTION_TIMEOUT_MS if self.retry_timeout_ms < 0 else self.retry_timeout_ms + 60_000
         return min(MAX_TRANSACTION_TIMEOUT_MS, max(wanted, retry))
@@ -96,6 +135,22 @@ class DeliveryOptions:
             "acks": "all",
             "partitioner": "murmur2_random",
         }
+
+
+def _transaction_timeout_override(raw: str) -> int | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < MIN_TRANSACTION_TIMEOUT_MS:
+        raise ConnectError(
+            f"Invalid value {raw!r} for configuration {TRANSACTION_TIMEOUT_OVERRIDE}: an integer of milliseconds, at "
+            f"least {MIN_TRANSACTION_TIMEOUT_MS} (and at most the broker's transaction.max.timeout.ms) is required"
+        )
+    return value
 
 
 class WorkerTransactionContext:

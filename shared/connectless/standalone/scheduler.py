@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEDULE_EXPRESSION: Final = "connectless.source.schedule"  # as the manager names it (manager/lambda_config)
+SCHEDULE_EXPRESSION: Final = "connectless.source.schedule"  # as the manager names it (deployment_keys)
 DEFAULT_SCHEDULE: Final = "rate(1 minute)"
 BACK_TO_BACK: Final = 0.0  # fire again as soon as the previous run ends
 _RATE = re.compile(r"^\s*rate\(\s*(\d+(?:\.\d+)?)\s+(second|seconds|minute|minutes|hour|hours|day|days)\s*\)\s*$")

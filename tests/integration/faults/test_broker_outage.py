@@ -1,12 +1,16 @@
 """A broker outage in the middle of the work: nothing lost, nothing doubled where the guarantee says so, no FAILED task.
 
 A dedicated broker (not the session's: its outage must not disturb other tests) serves one `connectless standalone`
-running, at once, a source at-least-once, a source exactly-once and a JDBC sink with upserts into PostgreSQL. While
-all three are mid-flight the broker process is stopped for OUTAGE_S seconds, then started again on the same data and
-ports. Each connector has errors.retry.timeout longer than the outage.
+running, at once, a source at-least-once, two sources exactly-once and a JDBC sink with upserts into PostgreSQL.
+While all four are mid-flight the broker process is stopped for OUTAGE_S seconds, then started again on the same
+data and ports. Each connector has errors.retry.timeout longer than the outage. One exactly-once source has the
+transaction timeout that covers its retries (errors.retry.timeout + 60 s); the other sets
+producer.override.transaction.timeout.ms to SHORT_TRANSACTION_MS, shorter than the outage (the broker's
+transaction.max.timeout.ms, 15 min by default, allows it): its open transaction times out and is aborted, and the
+task replays from its committed offsets (the worker's log must say so).
 
 After it: the broker answers at the same address with the records written before the outage, the at-least-once
-topic holds every id (duplicates allowed), a read_committed consumer sees every id of the exactly-once topic exactly
+topic holds every id (duplicates allowed), a read_committed consumer sees every id of each exactly-once topic exactly
 once, the table holds every id once, and every connector and task is RUNNING.
 """
 
@@ -33,9 +37,10 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.kafka
 OUTAGE_S = float(os.environ.get("OUTAGE_SECONDS", "20"))
-TOTAL = 1_200
-RATE = 60  # records per second per source: 20 s of work, the outage once a fifth of it is done
+TOTAL = 600
+RATE = 60  # records per second per source: 10 s of work, the outage once a fifth of it is done
 RETRY = {"errors.retry.timeout": "120000", "errors.retry.delay.max.ms": "2000"}
+SHORT_TRANSACTION_MS = 5_000  # shorter than the outage
 JSON = {"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "true"}
 
 
@@ -56,12 +61,14 @@ def test_sources_and_a_sink_ride_out_a_broker_outage(broker: EmbeddedKafka,
     with psycopg.connect(postgres_server.dsn, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {database}")
     dsn = postgres_server.dsn.rsplit("/", 1)[0] + "/" + database
-    alo, eos = f"alo-{tag}", f"eos-{tag}"
+    alo, eos, eos_short = f"alo-{tag}", f"eos-{tag}", f"eos-short-{tag}"
     source = {"connector.class": "Datagen", "tasks.max": "1", "max.records": str(TOTAL),
               "records.per.second": str(RATE), "batch.size": "50", **JSON, **RETRY}  # fmt: skip
     connectors: dict[str, dict[str, str]] = {
         "alo": {**source, "kafka.topic": alo},
         "eos": {**source, "kafka.topic": eos, "exactly.once.support": "required"},
+        "eos-short": {**source, "kafka.topic": eos_short, "exactly.once.support": "required",
+                      "producer.override.transaction.timeout.ms": str(SHORT_TRANSACTION_MS)},
         "pg": {"connector.class": "JdbcSink", "tasks.max": "1", "topics": alo, "table.name.format": "orders",
                "connection.url": f"jdbc:postgresql://127.0.0.1:{postgres_server.port}/{database}?user=postgres",
                "insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "id", "auto.create": "true",
@@ -83,7 +90,8 @@ def test_sources_and_a_sink_ride_out_a_broker_outage(broker: EmbeddedKafka,
         # mid-flight: every connector has done some of its work, none all of it
         eventually(lambda: len(ids_in(bootstrap, alo)) >= TOTAL // 5 and rows() > 0, 60)
         written = ids_in(bootstrap, alo)
-        before = {"alo": len(written), "eos": len(ids_in(bootstrap, eos)), "rows": rows()}
+        before = {"alo": len(written), "eos": len(ids_in(bootstrap, eos)),
+                  "eos-short": len(ids_in(bootstrap, eos_short)), "rows": rows()}  # fmt: skip
         assert before["alo"] < TOTAL and before["rows"] < TOTAL, before
         broker.stop_broker()
         assert not broker.is_running()
@@ -94,11 +102,16 @@ def test_sources_and_a_sink_ride_out_a_broker_outage(broker: EmbeddedKafka,
         eventually(lambda: set(written) <= set(ids_in(bootstrap, alo)), 60)
 
         progress: dict[str, int] = {}
+        caught_up: dict[str, float] = {}  # seconds after the restart when each had every record
 
         def done() -> bool:
             progress.update(alo=len(set(ids_in(bootstrap, alo))), rows=rows(),
-                            eos=len(ids_in(bootstrap, eos, committed=True)))  # fmt: skip
-            return progress["alo"] == TOTAL and progress["rows"] == TOTAL and progress["eos"] >= TOTAL
+                            eos=len(ids_in(bootstrap, eos, committed=True)),
+                            eos_short=len(ids_in(bootstrap, eos_short, committed=True)))  # fmt: skip
+            for key, count in progress.items():
+                if count >= TOTAL:
+                    caught_up.setdefault(key, round(time.monotonic() - back, 1))
+            return len(caught_up) == len(progress)
 
         try:
             eventually(done, 180, interval_s=1.0)
@@ -114,9 +127,15 @@ def test_sources_and_a_sink_ride_out_a_broker_outage(broker: EmbeddedKafka,
         recovered_s = time.monotonic() - back
         at_least_once = ids_in(bootstrap, alo)
         exactly_once = ids_in(bootstrap, eos, committed=True)
+        replayed = ids_in(bootstrap, eos_short, committed=True)
         assert set(at_least_once) == set(range(TOTAL))
-        assert sorted(exactly_once) == list(range(TOTAL)), [i for i, n in collections.Counter(exactly_once).items()
-                                                            if n > 1][:10]  # fmt: skip
+        for committed in (exactly_once, replayed):
+            assert sorted(committed) == list(range(TOTAL)), [i for i, n in collections.Counter(committed).items()
+                                                             if n > 1][:10]  # fmt: skip
+        # the short transaction did time out, and the task replayed instead of failing
+        replays = [line for line in worker.lines if "eos-short-0" in line and "replaying from the committed" in line]
+        assert replays, "the short transaction was never aborted: the outage did not outlast it"
+        raw = ids_in(bootstrap, eos_short)  # read_uncommitted: the aborted records are in the log, never committed
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT count(*), count(DISTINCT id) FROM orders").fetchone() == (TOTAL, TOTAL)
         states = statuses(worker.url, connectors)
@@ -125,9 +144,13 @@ def test_sources_and_a_sink_ride_out_a_broker_outage(broker: EmbeddedKafka,
         code = worker.stop()
     assert code == 0, worker.output[-3000:]
     report(f"broker outage of {OUTAGE_S:.0f}s at {before} of {TOTAL} records: recovered {recovered_s:.1f}s after "
-           f"the restart; at-least-once topic {len(at_least_once)} records ({len(at_least_once) - TOTAL} "
-           f"duplicates, none missing), exactly-once {len(exactly_once)} committed (each once), table {TOTAL} rows "
-           f"once each; states {sorted(set(states.values()))}")  # fmt: skip
+           f"the restart (each caught up after, in s: {caught_up}); at-least-once topic {len(at_least_once)} records "
+           f"({len(at_least_once) - TOTAL} "
+           f"duplicates, none missing), exactly-once {len(exactly_once)} committed (each once); exactly-once with a "
+           f"{SHORT_TRANSACTION_MS / 1000:.0f}s transaction: {len(replays)} replays from the committed offsets, "
+           f"{len(raw) - len(replayed)} aborted records in the log, {len(replayed)} committed (each once) [the first: "
+           f"{replays[0].split('eos-short-0: ', 1)[-1].strip()[:240]}]; table "
+           f"{TOTAL} rows once each; states {sorted(set(states.values()))}")  # fmt: skip
 
 
 def statuses(url: str, connectors: dict[str, Any]) -> dict[str, str]:

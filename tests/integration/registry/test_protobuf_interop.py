@@ -192,3 +192,64 @@ def test_connectless_logical_types_are_read_by_confluents_protobuf_deserializer(
     amount = proto.message_type[0].field[0]
     assert amount.type_name == ".confluent.type.Decimal"
     assert dict(amount.options.Extensions[meta_pb2.field_meta].params) == {"precision": "8", "scale": "2"}
+
+
+def order_class(package: str) -> type:
+    """package <p>; message Order { oneof pay { string card = 1; int64 cash = 2; } Status status = 3;
+    map<string, int64> counts = 4; Line line = 5; message Line { string sku = 1; } enum Status { OPEN = 0;
+    SHIPPED = 3; } }"""
+    proto = descriptor_pb2.FileDescriptorProto(name=f"{package}.proto", package=package, syntax="proto3")
+    order = proto.message_type.add(name="Order")
+    order.oneof_decl.add(name="pay")
+    order.field.add(name="card", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL, oneof_index=0)
+    order.field.add(name="cash", number=2, type=F.TYPE_INT64, label=F.LABEL_OPTIONAL, oneof_index=0)
+    order.field.add(name="status", number=3, type=F.TYPE_ENUM, type_name=f".{package}.Order.Status",
+                    label=F.LABEL_OPTIONAL)  # fmt: skip
+    order.field.add(name="counts", number=4, type=F.TYPE_MESSAGE, type_name=f".{package}.Order.CountsEntry",
+                    label=F.LABEL_REPEATED)  # fmt: skip
+    order.field.add(name="line", number=5, type=F.TYPE_MESSAGE, type_name=f".{package}.Order.Line",
+                    label=F.LABEL_OPTIONAL)  # fmt: skip
+    entry = order.nested_type.add(name="CountsEntry")
+    entry.options.map_entry = True
+    entry.field.add(name="key", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    entry.field.add(name="value", number=2, type=F.TYPE_INT64, label=F.LABEL_OPTIONAL)
+    order.nested_type.add(name="Line").field.add(name="sku", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    status = order.enum_type.add(name="Status")
+    status.value.add(name="OPEN", number=0)
+    status.value.add(name="SHIPPED", number=3)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.Order"))
+
+
+def test_enums_oneofs_maps_and_nested_messages_from_confluents_serializer_with_enhanced_schema_support(
+    kafka_bootstrap: str, kafka_admin: AdminClient, unique_topic: Callable[..., str], schema_registry_url: str
+) -> None:
+    """What Confluent's ProtobufData gives with enhanced.protobuf.schema.support: the message, the nested message,
+    the enum, the oneof's union and the map named by their full names (package included); the oneof's field
+    `pay_0`; the enum's parameters its simple name and its symbols' numbers."""
+    topic = topic_with(kafka_admin, unique_topic, "proto-enhanced")
+    package = "e" + uuid.uuid4().hex[:8]
+    order = order_class(package)
+    line = message_factory.GetMessageClass(order.DESCRIPTOR.nested_types_by_name["Line"])
+    serialize = ProtobufSerializer(order, SchemaRegistryClient({"url": schema_registry_url}), OPTIONS)
+    message = order(card="4111", status=3, counts={"x": 2}, line=line(sku="A-1"))
+    produce(kafka_bootstrap, topic, [serialize(message, SerializationContext(topic, MessageField.VALUE))])
+    config = sink_config(topic, schema_registry_url, "io.confluent.connect.protobuf.ProtobufConverter",
+                         **{"value.converter.enhanced.protobuf.schema.support": "true"})  # fmt: skip
+    run_sink(kafka_bootstrap, config, lambda: len(sink_fakes.WRITTEN[config["name"]]) >= 1)
+
+    (value,) = written(config)
+    schema = value.schema
+    assert schema.name == f"{package}.Order"
+    assert {f.name: f.schema.name for f in schema.fields} == {
+        "pay_0": f"io.confluent.connect.protobuf.Union.{package}.Order.pay",
+        "status": f"{package}.Order.Status",
+        "counts": f"{package}.Order.counts",
+        "line": f"{package}.Order.Line",
+    }
+    enum, tag = "io.confluent.connect.protobuf.Enum", "io.confluent.connect.protobuf.Tag"
+    assert schema.field("status").schema.parameters == {
+        enum: "Status", f"{enum}.OPEN": "0", f"{enum}.SHIPPED": "3", tag: "3"}  # fmt: skip
+    assert (value.get("pay_0").get("card"), value.get("pay_0").get("cash")) == ("4111", None)
+    assert (value.get("status"), value.get("counts"), value.get("line").get("sku")) == ("SHIPPED", {"x": 2}, "A-1")

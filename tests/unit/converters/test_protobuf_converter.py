@@ -71,16 +71,17 @@ def test_messages_read_as_confluent_maps_them() -> None:
     back = conv.to_connect_data("t", data)
     schema = back.schema
     assert schema.name == "Order" and schema.version == 1
-    assert [f.name for f in schema.fields] == ["pay", "id", "delta", "color", "line"]  # the oneof comes first
+    # the oneof comes first, named `<oneof>_<index>` (Confluent's generate.index.for.unions, default true)
+    assert [f.name for f in schema.fields] == ["pay_0", "id", "delta", "color", "line"]
     assert schema.field("id").schema.parameters == {"io.confluent.connect.protobuf.Tag": "1"}
     assert schema.field("delta").schema.parameters["io.confluent.connect.protobuf.Type"] == "sint32"
     color = schema.field("color").schema
     assert color.name == "Color" and color.parameters["io.confluent.connect.protobuf.Enum.GREEN"] == "1"
-    assert schema.field("pay").schema.name == "io.confluent.connect.protobuf.Union.pay"
+    assert schema.field("pay_0").schema.name == "io.confluent.connect.protobuf.Union.pay"
     assert all(f.schema.optional for f in schema.fields)
     value = back.value
     assert (value.get("id"), value.get("delta"), value.get("color")) == (7, -3, "GREEN")
-    assert value.get("pay").get("cash") == 40 and value.get("pay").get("card") is None
+    assert value.get("pay_0").get("cash") == 40 and value.get("pay_0").get("card") is None
     assert value.get("line").get("sku") == "A-1"
 
 
@@ -200,3 +201,18 @@ def test_schema_evolution_a_field_added_reads_across_versions() -> None:
     assert (old.schema.version, new.schema.version) == (1, 2)
     assert [f.name for f in old.schema.fields] == ["id"] and [f.name for f in new.schema.fields] == ["id", "reason"]
     assert (old.value.get("id"), new.value.get("id"), new.value.get("reason")) == (1, 2, "late")
+
+
+def test_a_recursive_message_is_refused_with_a_clear_error() -> None:
+    """message Node { string name = 1; Node next = 2; }: Connect schemas here cannot refer to themselves
+    (docs/compatibility.md: Confluent's converter reads it through a cyclic schema wrapper)."""
+    conv = converter()
+    proto = descriptor_pb2.FileDescriptorProto(name="node.proto", package="tree", syntax="proto3")
+    node = proto.message_type.add(name="Node")
+    node.field.add(name="name", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    node.field.add(name="next", number=2, type=F.TYPE_MESSAGE, type_name=".tree.Node", label=F.LABEL_OPTIONAL)
+    schema_id = conv.registry.id_for(
+        "t-value", RegistrySchema(base64.b64encode(proto.SerializeToString()).decode(), "PROTOBUF"), register=True
+    )
+    with pytest.raises(DataError, match=r"Recursive Protobuf messages .* tree\.Node refers to itself"):
+        conv.to_connect_data("t", wire.header(schema_id) + b"\x00" + b"\x0a\x01a")

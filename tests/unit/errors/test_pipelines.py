@@ -367,7 +367,7 @@ def test_process_into_is_process_record_for_record(
 ) -> None:
     one, one_reports = sink({**MAPPED, **key, **extra})
     run, run_reports = sink({**MAPPED, **key, **extra})
-    mapped = run._process_keyed_mapped if key else run._process_schemaless_mapped
+    mapped = run._process_typed_key_mapped if key else run._process_schemaless_mapped
     assert (run._process_fast == mapped) is ("transforms" not in extra)
     assert run._optimistic is ("errors.retry.timeout" not in extra)
     expected = [(r, one.process(r)) for r in batch]

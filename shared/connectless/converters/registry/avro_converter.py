@@ -25,7 +25,7 @@ from connectless.data.errors import DataError
 from connectless.plugins import PluginKind, default_aliases, register
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from confluent_kafka.schema_registry import Schema as RegistrySchema
 
@@ -120,12 +120,29 @@ class AvroConverter(RegistryConverter):
             def decode(payload: memoryview) -> Any:
                 return read(buffer(payload), parsed, None)
 
+            def decode_run(datas: Sequence[bytes]) -> list[Any]:
+                values = []
+                for data in datas:
+                    stream = buffer(data)  # the message's own bytes, not a copy (a memoryview would be copied)
+                    stream.seek(5)
+                    values.append(read(stream, parsed, None))
+                return values
+
         else:
+            to_connect = reader
 
             def decode(payload: memoryview) -> Any:
-                return reader(read(buffer(payload), parsed, None))
+                return to_connect(read(buffer(payload), parsed, None))
 
-        return Reading(schema, decode)
+            def decode_run(datas: Sequence[bytes]) -> list[Any]:
+                values = []
+                for data in datas:
+                    stream = buffer(data)
+                    stream.seek(5)
+                    values.append(to_connect(read(stream, parsed, None)))
+                return values
+
+        return Reading(schema, decode, decode_run=decode_run)
 
     def _referenced(self, registry_schema: RegistrySchema, seen: set[tuple[str, int]]) -> list[Any]:
         """The Avro schemas `registry_schema` references, transitively, dependencies first."""

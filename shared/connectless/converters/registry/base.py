@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from cachetools import LRUCache
 
@@ -24,7 +24,7 @@ from connectless.data.schema_and_value import NULL_SCHEMA_AND_VALUE, SchemaAndVa
 from connectless.errors.exceptions import RetriableError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from confluent_kafka.schema_registry import Schema as RegistrySchema
 
@@ -54,6 +54,8 @@ class Reading:
     decode: Callable[[memoryview], Any]  # the payload after the header -> the value
     # a format whose payload says which of several schemas it holds (Protobuf's message indexes): both at once
     decode_with_schema: Callable[[memoryview], tuple[Schema, Any]] | None = None
+    # the values of a run of whole messages (header included) that share this reading's header, in one call
+    decode_run: Callable[[Sequence[bytes]], list[Any]] | None = None
 
 
 _NO_READING = Reading(None, lambda payload: None)
@@ -152,12 +154,7 @@ class RegistryConverter(Converter):
             if data[:5] == last[0] and topic == last[1]:  # the header of a record read before: valid
                 reading, payload = last[2], memoryview(data)[5:]
             else:
-                schema_id, payload = wire.split(data)
-                cached = self._readings.get((topic, schema_id))
-                if cached is None:
-                    cached = self._readings[(topic, schema_id)] = self._load_reading(topic, schema_id)
-                reading = cached
-                self._last_reading = (bytes(data[:5]), topic, reading)
+                reading, payload = self._reading_of(topic, data)
             try:
                 if reading.decode_with_schema is not None:
                     return _new_tuple(SchemaAndValue, reading.decode_with_schema(payload))
@@ -170,6 +167,51 @@ class RegistryConverter(Converter):
             raise type(exc)(f"Failed to deserialize data for topic {topic} to {self.FORMAT}: {exc}") from exc
         except DataError as exc:
             raise DataError(f"Failed to deserialize data for topic {topic} to {self.FORMAT}: {exc}") from exc
+
+    def _reading_of(self, topic: str, data: bytes) -> tuple[Reading, memoryview]:
+        """The reading of a framed message's schema id (registry lookups cached) and its payload; remembered as
+        the last one read."""
+        schema_id, payload = wire.split(data)
+        reading = self._readings.get((topic, schema_id))
+        if reading is None:
+            reading = self._readings[(topic, schema_id)] = self._load_reading(topic, schema_id)
+        self._last_reading = (bytes(data[:5]), topic, reading)
+        return reading, payload
+
+    def batch_reader(self) -> Callable[[str, Sequence[bytes | None]], list[SchemaAndValue]] | None:
+        return self._to_connect_run
+
+    def _to_connect_run(self, topic: str, datas: Sequence[bytes | None]) -> list[SchemaAndValue]:
+        """to_connect_data over a run of records of `topic`, without its per-record wrapping: consecutive records
+        with the same 5 header bytes share a reading (looked up once for them), decoded by its `decode_run` in one
+        call where the format has one. Raises where to_connect_data would fail for one of them (the caller then
+        reads them one by one)."""
+        results: list[SchemaAndValue] = []
+        append = results.append
+        at, count = 0, len(datas)
+        while at < count:
+            data = datas[at]
+            if data is None:
+                append(NULL_SCHEMA_AND_VALUE)
+                at += 1
+                continue
+            reading, _ = self._reading_of(topic, data)
+            header = bytes(data[:5])
+            end = at + 1
+            while end < count and (following := datas[end]) is not None and following.startswith(header):
+                end += 1
+            run = cast("Sequence[bytes]", datas[at:end])  # no None in it: the loop above stopped at one
+            schema, decode_run = reading.schema, reading.decode_run
+            if decode_run is not None:
+                results += [_new_tuple(SchemaAndValue, (schema, value)) for value in decode_run(run)]
+            elif reading.decode_with_schema is not None:
+                decode_with_schema = reading.decode_with_schema
+                results += [_new_tuple(SchemaAndValue, decode_with_schema(memoryview(d)[5:])) for d in run]
+            else:
+                decode = reading.decode
+                results += [_new_tuple(SchemaAndValue, (schema, decode(memoryview(d)[5:]))) for d in run]
+            at = end
+        return results
 
     def _load_reading(self, topic: str, schema_id: int) -> Reading:
         registry_schema = self.registry.schema(schema_id, self.SCHEMA_FORMAT)

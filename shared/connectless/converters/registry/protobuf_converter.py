@@ -5,7 +5,11 @@ The frame is magic byte 0, the 4-byte schema id, then the message-index array (w
 serialized form (a base64 FileDescriptorProto: `format=serialized`), which protobuf's descriptor pool reads with
 no .proto parser; references (imports) resolve through the registry; google/protobuf/*, google/type/* and
 confluent/* are built in (protobuf_builtins), as Confluent's serializers treat them.
-`enhanced.protobuf.schema.support` names Connect schemas by full message names.
+Reading names a message's struct by the message's simple name, an enum's string by the enum's, a oneof's union
+struct `io.confluent.connect.protobuf.Union.<oneof>` and a map by its field; with `enhanced.protobuf.schema.support`
+each of them by its full name instead (package and enclosing messages: `shop.Order`, `shop.Order.Color`,
+`...Union.shop.Order.pay`, `shop.Order.counts`), as Confluent's ProtobufData does. A oneof's field is named
+`<oneof>_<index>` (`generate.index.for.unions`, default true) or `<oneof>`.
 """
 
 from __future__ import annotations
@@ -33,13 +37,26 @@ CLASS_NAME = "io.confluent.connect.protobuf.ProtobufConverter"
 ENHANCED = "enhanced.protobuf.schema.support"
 SERIALIZED = "serialized"
 
-CONFIG_DEF = registry_config_def().define(
-    ENHANCED,
-    ConfigType.BOOLEAN,
-    False,
-    None,
-    Importance.MEDIUM,
-    "Toggle for enabling/disabling enhanced protobuf schema support: package name preservation",
+INDEX_UNIONS = "generate.index.for.unions"
+
+CONFIG_DEF = (
+    registry_config_def()
+    .define(
+        ENHANCED,
+        ConfigType.BOOLEAN,
+        False,
+        None,
+        Importance.MEDIUM,
+        "Toggle for enabling/disabling enhanced protobuf schema support: package name preservation",
+    )
+    .define(
+        INDEX_UNIONS,
+        ConfigType.BOOLEAN,
+        True,
+        None,
+        Importance.LOW,
+        "Whether to suffix union names with an underscore and the index of the oneof in the message",
+    )
 )
 
 
@@ -82,6 +99,7 @@ class ProtobufConverter(RegistryConverter):
 
     def _configure_format(self, props: Mapping[str, Any]) -> None:
         self.enhanced = bool(props.get(ENHANCED, False))
+        self.index_unions = bool(props.get(INDEX_UNIONS, True))
 
     # -- writing ----------------------------------------------------------------------------------------------
 
@@ -152,7 +170,9 @@ class ProtobufConverter(RegistryConverter):
             found = by_indexes.get(key)
             if found is None:
                 descriptor = _message_at(file, indexes)
-                schema, read = protobuf_data.ToConnect(enhanced=self.enhanced).message(descriptor, version)
+                schema, read = protobuf_data.ToConnect(enhanced=self.enhanced, index_unions=self.index_unions).message(
+                    descriptor, version
+                )
                 found = by_indexes[key] = (schema, message_factory.GetMessageClass(descriptor), read)
             return found
 

@@ -5,9 +5,10 @@ Protobuf -> Connect: a message is a struct named by the message's simple name (i
 number); int32 is int32, sint32/sfixed32 int32 with `io.confluent.connect.protobuf.Type`, uint32/fixed32 and the
 64-bit kinds int64 (with the Type parameter unless int64), float/double float32/float64; an enum is a string named
 by the enum with `io.confluent.connect.protobuf.Enum` parameters (symbol -> number); repeated is an array of
-optional elements, a map field a map; google.protobuf.Timestamp is Timestamp, google.type.Date Date,
-google.type.TimeOfDay Time; a oneof is an optional struct `io.confluent.connect.protobuf.Union.<name>` placed
-before the other fields. Proto3 scalars read as their value (0, "" when unset); an unset message field is null.
+optional elements, a map field a map named after the field; google.protobuf.Timestamp is Timestamp, google.type.Date
+Date, google.type.TimeOfDay Time; a oneof is an optional struct `io.confluent.connect.protobuf.Union.<name>` in a
+field `<name>_<index>` (or `<name>`), placed before the other fields. Enhanced support names messages, enums, oneofs
+and maps by their full names. Proto3 scalars read as their value (0, "" when unset); an unset message field is null.
 confluent.type.Decimal is Decimal, its Connect scale (and `connect.decimal.precision`) from the field's
 `confluent.field_meta` params `scale` and `precision` (scale 0 without them), its value the message's own unscaled
 bytes and scale. An int32 field whose meta says `connect.type` int8 or int16 reads as that type. Times and
@@ -17,14 +18,15 @@ Connect -> Protobuf builds a proto3 FileDescriptorProto: a struct is a message (
 int8/int16/int32 int32 (int8/int16 marked with the `connect.type` meta param), int64 int64, Decimal
 confluent.type.Decimal (with `precision`/`scale` meta params), Date google.type.Date, Time google.type.TimeOfDay,
 Timestamp google.protobuf.Timestamp (these imported as built-in files, with no registry reference), arrays
-repeated, string-keyed or integer-keyed maps map fields, a Union struct a oneof. Field numbers follow
-`io.confluent.connect.protobuf.Tag` when present, else the field order (1, 2, ...).
+repeated, string-keyed or integer-keyed maps map fields, a Union struct a oneof (named by the union's name).
+Field numbers follow `io.confluent.connect.protobuf.Tag` when present, else the field order (1, 2, ...).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from typing import TYPE_CHECKING, Any
 
 from connectless.data.errors import DataError
@@ -90,9 +92,15 @@ def _fd() -> Any:
 class ToConnect:
     """Connect schemas and readers of the messages of one descriptor pool."""
 
-    def __init__(self, *, enhanced: bool = False) -> None:
+    def __init__(self, *, enhanced: bool = False, index_unions: bool = True) -> None:
         self.enhanced = enhanced
+        self.index_unions = index_unions
         self._in_progress: set[str] = set()
+
+    def _name(self, descriptor: Any) -> str:
+        """A message's, enum's or oneof's Connect name: its full name (with the package and enclosing messages)
+        with `enhanced.protobuf.schema.support`, else its simple name."""
+        return str(descriptor.full_name if self.enhanced else descriptor.name)
 
     def message(self, descriptor: Descriptor, version: int | None = None) -> tuple[Schema, Callable[[Any], Any]]:
         full = descriptor.full_name
@@ -100,20 +108,22 @@ class ToConnect:
             raise DataError(f"Recursive Protobuf messages cannot become Connect schemas: {full} refers to itself")
         self._in_progress.add(full)
         try:
-            builder = SchemaBuilder.struct().name(full if self.enhanced else descriptor.name)
+            builder = SchemaBuilder.struct().name(self._name(descriptor))
             plan: list[tuple[str, Callable[[Any], Any]]] = []
             for oneof in descriptor.oneofs:
                 if _is_synthetic(oneof):
                     continue
-                union = SchemaBuilder.struct().name(PROTOBUF_TYPE_UNION_PREFIX + oneof.name).optional()
+                union = SchemaBuilder.struct().name(PROTOBUF_TYPE_UNION_PREFIX + self._name(oneof)).optional()
                 members = []
                 for field in oneof.fields:
                     schema, read = self.field(field)
                     union.field(field.name, schema)
                     members.append((field.name, read))
                 union_schema = union.build()
-                builder.field(oneof.name, union_schema)
-                plan.append((oneof.name, _oneof_reader(union_schema, oneof.name, members)))
+                # generate.index.for.unions (default true): the field is named `<oneof>_<its index>`
+                field_name = f"{oneof.name}_{oneof.index}" if self.index_unions else oneof.name
+                builder.field(field_name, union_schema)
+                plan.append((field_name, _oneof_reader(union_schema, oneof.name, members)))
             for field in descriptor.fields:
                 if field.containing_oneof is not None and not _is_synthetic(field.containing_oneof):
                     continue
@@ -137,7 +147,8 @@ class ToConnect:
             entry = field.message_type
             key, read_key = self.field(entry.fields_by_name["key"])
             value, read_value = self.field(entry.fields_by_name["value"])
-            map_schema = SchemaBuilder.map(key, value).optional()
+            # named after the field, as protoc names its entry: `<field>` (`<package>.<message>.<field>` enhanced)
+            map_schema = SchemaBuilder.map(key, value).name(_map_field_name(self._name(entry))).optional()
             map_schema.parameter(PROTOBUF_TYPE_TAG, str(field.number))
             return map_schema.build(), lambda m: {read_key(k): read_value(v) for k, v in m.items()}
         builder, read = self._scalar_or_message(field)
@@ -181,7 +192,7 @@ class ToConnect:
             return simple[t](), _same
         if t == kind.TYPE_ENUM:
             enum = field.enum_type
-            builder = SchemaBuilder.string().name(enum.full_name if self.enhanced else enum.name)
+            builder = SchemaBuilder.string().name(self._name(enum))
             builder.parameter(PROTOBUF_TYPE_ENUM, enum.name)
             for value in enum.values:
                 builder.parameter(f"{PROTOBUF_TYPE_ENUM}.{value.name}", str(value.number))
@@ -198,6 +209,15 @@ class ToConnect:
             return _decimal_builder(_field_meta(field)), _read_decimal
         schema, read = self.message(message)
         return SchemaBuilder.from_schema(schema), read
+
+
+def _map_field_name(entry_name: str) -> str:
+    """The map field of a protoc map entry name: `CountsEntry` -> `counts`, `a.B.OrderLinesEntry` ->
+    `a.B.order_lines` (the last part's UpperCamel without `Entry` in lower_underscore)."""
+    scope, dot, last = entry_name.rpartition(".")
+    if last.endswith("Entry"):
+        last = re.sub(r"(?<!^)(?=[A-Z])", "_", last[: -len("Entry")]).lower()
+    return f"{scope}{dot}{last}"
 
 
 def _is_synthetic(oneof: Any) -> bool:
@@ -334,7 +354,8 @@ def _message(message: Any, name: str, schema: Schema, file: Any) -> None:
         fs = field.schema
         if fs.type is Type.STRUCT and (fs.name or "").startswith(PROTOBUF_TYPE_UNION_PREFIX):
             oneof_index = len(message.oneof_decl)
-            message.oneof_decl.add(name=field.name)
+            # the oneof is named by the union schema (its last part), not by the field (`pay_0`)
+            message.oneof_decl.add(name=(fs.name or "").rpartition(".")[2])
             for member in fs.fields:
                 proto_field = message.field.add(name=member.name, number=_tag(member.schema) or next_number)
                 next_number = max(next_number, proto_field.number) + 1

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from connectless import deployment_keys as lc
 from connectless.aws_names import alias_name, schedule_name
 from connectless.connector_config import consumer_group
-from connectless.manager import lambda_config as lc
 from connectless.manager.aws_sinks import REGEX_REFUSED, provisioned, seed_group, sink_groups, sink_topics
 from connectless.manager.backends.base import Backend, TaskUnit
 from connectless.storage import State

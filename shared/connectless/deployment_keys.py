@@ -5,7 +5,12 @@ They validate with the rest of the config, so a bad batch size is a 400 before a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from connectless.config import ConfigDef, ConfigType, Importance, Range, ValidString
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SCHEDULE = "connectless.source.schedule"
 BATCH_SIZE = "connectless.sink.batch.size"
@@ -42,3 +47,8 @@ CONFIG_DEF = (
     .define(MAX_POLLERS, ConfigType.INT, None, Range.between(1, 2000), Importance.LOW,
             "Provisioned mode: MaximumPollers.", group=GROUP)
 )  # fmt: skip
+
+
+def provisioned(config: Mapping[str, str]) -> bool:
+    """Whether the connector's mappings run in provisioned mode (pollers set), where AWS allows error handling."""
+    return bool(config.get(MIN_POLLERS, "").strip() or config.get(MAX_POLLERS, "").strip())
