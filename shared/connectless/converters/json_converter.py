@@ -341,6 +341,10 @@ class JsonConverter(DataAndHeaderConverter):
         """read_schemaless_run when schemas are off (see schemaless_reader)."""
         return read_schemaless_run if not self.schemas_enabled and self._content is None else None
 
+    def schemaless_reader_pair(self) -> tuple[Callable[[bytes], Any], Callable[[bytes], Any] | None] | None:
+        """(orjson.loads, read_schemaless) when schemas are off: read_schemaless's own guard, made by the caller."""
+        return (orjson.loads, read_schemaless) if not self.schemas_enabled and self._content is None else None
+
     def to_connect_data(self, topic: str, data: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
         if data is None:
             return NULL_SCHEMA_AND_VALUE  # a tombstone

@@ -14,6 +14,7 @@ import time
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
+from connectless import native
 from connectless.connector import SinkTask
 from connectless.errors.errant import SinkErrantRecordReporter
 from connectless.errors.exceptions import ToleranceExceededError
@@ -78,6 +79,11 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             if read_key is not None:
                 self._read_key = read_key
                 self._read_keys = self.key_converter.schemaless_batch_reader()
+            key_pair, value_pair = (
+                self.key_converter.schemaless_reader_pair() if read_key is not None else None,
+                self.value_converter.schemaless_reader_pair(),
+            )
+            self._reader_pairs = None if key_pair is None or value_pair is None else (key_pair, value_pair)
             if transform is None:
                 self._process_fast = self._process_schemaless_unchained  # type: ignore[method-assign]
             else:
@@ -153,11 +159,12 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         are read by the converter's batch reader in one call (its keys too when the key converter is schemaless,
         else one by one by to_connect_data) and its records built; each map step runs over the run's map values at
         once (`OperandRewrite.owned_map_run_step`); then a record whose value is not a map goes through the chain.
-        Nothing in the first two passes has an effect outside the run, so when a reader or a step raises (a record
-        the fast path does not read, or one a transform fails), the run is done again record by record, where each
-        failure is handled and reported in order. Either way it does exactly what `process` does, record for record
-        (tests/unit/errors/test_pipelines.py checks the two against each other). A schemaless key beside a value
-        converter with schemas takes `_process_keyed_into`."""
+        With connectless.native built and both converters schemaless, the records are built and the map steps run
+        from C instead (`_converted_run`, `_map_run_native`). Nothing in the first two passes has an effect outside
+        the run, so when a reader or a step raises (a record the fast path does not read, or one a transform fails),
+        the run is done again record by record, where each failure is handled and reported in order. Either way it
+        does exactly what `process` does, record for record (tests/unit/errors/test_pipelines.py checks the two
+        against each other). A schemaless key beside a value converter with schemas takes `_process_keyed_into`."""
         fast = self._process_fast
         keyed = fast == self._process_typed_key_mapped
         if not self._optimistic or not (keyed or fast == self._process_schemaless_mapped):
@@ -165,6 +172,12 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                 return self._process_keyed_into(raws, records, originals)
             return self._process_each_into(raws, records, originals)
         one_by_one = self._process_each_into if keyed else self._process_mapped_into
+        fast_records = native.records
+        if fast_records is not None and not keyed and self._reader_pairs is not None:
+            converted = self._converted_run(raws)  # records built in one C call, the map steps run from C
+            if converted is None:
+                return one_by_one(raws, records, originals)
+            return self._map_run_native(fast_records, raws, converted, records, originals)
         read_keys, read_values, run_steps = self._read_keys, self._read_values, self._value_run_steps
         if read_values is None or run_steps is None or (read_keys is None and not keyed):
             return one_by_one(raws, records, originals)
@@ -195,6 +208,82 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             append(record)
             keep(raw)
         return dropped, None, None
+
+    def _map_run_native(
+        self,
+        fast: Any,
+        raws: Sequence[RawRecord],
+        converted: list[SinkRecord],
+        records: list[SinkRecord],
+        originals: list[RawRecord],
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        """process_into's loop with the map steps run from C (connectless.native.map_values) over each stretch of
+        records whose values they take, the others one by one here."""
+        steps, n = self._value_steps, len(converted)
+        dropped = start = 0
+        while start < n:
+            stop = fast.map_values(converted, steps, start)
+            if stop > start:
+                records.extend(converted[start:stop])
+                originals.extend(raws[start:stop])
+            if stop >= n:
+                break
+            try:
+                record = self._unmapped(raws[stop], converted[stop])
+            except ToleranceExceededError as error:
+                return dropped, stop, error
+            if record is None:
+                dropped += 1
+            else:
+                records.append(record)
+                originals.append(raws[stop])
+            start = stop + 1
+        return dropped, None, None
+
+    def _unmapped(self, raw: RawRecord, built: SinkRecord) -> SinkRecord | None:
+        """A record of process_into's run the map steps did not take: its value is not a map (the whole chain
+        then), or a step raised on it (the staged path, from the raw record). Raises ToleranceExceededError."""
+        if type(built.value) is not dict:
+            try:
+                return self._chained(built)
+            except Exception:
+                pass
+        return self._process_staged(raw)
+
+    def _converted_run(self, raws: Sequence[RawRecord]) -> list[SinkRecord] | None:
+        """The SinkRecords of `raws` before the chain, their keys and values read by the schemaless readers a run
+        at a time (one C call with connectless.native built, else the converters' batch readers); None when the
+        run must be read record by record (a reader raised for one of them)."""
+        fast = native.records
+        pairs = self._reader_pairs
+        if fast is not None and pairs is not None:
+            try:
+                return fast.sink_records(raws, *pairs, self._convert_headers, EMPTY_HEADERS)
+            except Exception:
+                return None
+        read_keys, read_values = self._read_keys, self._read_values
+        if read_keys is None or read_values is None:
+            return None
+        try:
+            keys = read_keys([raw.key for raw in raws])
+            values = read_values([raw.value for raw in raws])
+            return [
+                SinkRecord(
+                    raw.topic,
+                    raw.partition,
+                    None,
+                    keys[index],
+                    None,
+                    values[index],
+                    raw.timestamp,
+                    self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+                    raw.offset,
+                    raw.timestamp_type,
+                )
+                for index, raw in enumerate(raws)
+            ]
+        except Exception:
+            return None
 
     def _mapped_run(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from connectless import native
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import LambdaValidator
 from connectless.data import DataError, SchemaBuilder
@@ -129,6 +130,9 @@ class ReplaceField(OperandRewrite):
 
         def rename(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
             return {get(k, k): v for k, v in owned.items()}
+
+        if not exclude and not include and native.records is not None:
+            return native.records.KeyRenamer(renames)  # rename, in C
 
         def filter_and_rename(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
             return {get(k, k): v for k, v in owned.items() if k not in exclude and (not include or k in include)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from connectless import native
 from connectless.config import ConfigDef, ConfigType, Importance, ValidString
 from connectless.data import (
     INT64_SCHEMA,
@@ -125,7 +126,7 @@ class _Translators:
             TYPE_TIMESTAMP: logical.timestamp_from_millis,
             TYPE_UNIX: self._millis_to_unix,
             # the bound format itself when there is one: one call less per record
-            TYPE_STRING: self._millis_to_string if date_format is None else date_format.format,
+            TYPE_STRING: self._millis_to_string if date_format is None else date_format.fast_format(),
             TYPE_DATE: lambda millis: logical.date_from_days(millis // _MILLIS_PER_DAY),
             TYPE_TIME: lambda millis: logical.time_from_millis(millis % _MILLIS_PER_DAY),
         }
@@ -281,6 +282,8 @@ class TimestampConverter(OperandRewrite):
             owned[field] = direct(current) if direct is not None and type(current) is int else convert(current)
             return owned
 
+        if native.records is not None:  # convert_field in C
+            return native.records.IntFieldStep(field, direct, convert)
         return convert_field
 
     def owned_map_run_step(self) -> MapRunStep | None:

@@ -26,6 +26,9 @@ from connectless.transforms.base import Transformation
 if TYPE_CHECKING:
     from connectless.records import ConnectRecord
 
+# every pipeline test runs on connectless.native and on the pure-Python path (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("native_mode")
+
 JSON = "org.apache.kafka.connect.json.JsonConverter"
 STRING = "org.apache.kafka.connect.storage.StringConverter"
 INSERT_VALUE = "org.apache.kafka.connect.transforms.InsertField$Value"

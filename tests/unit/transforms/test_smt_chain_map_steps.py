@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from smt_helpers import configured, sink
 
 from connectless.transforms import InsertFieldValue, TransformationChain
 from connectless.transforms.chain import _FusedRewrites
+
+# runs on connectless.native's map steps and on the pure-Python ones (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("native_mode")
 
 FIELDS = ["id", "email", "city", "created_at", "note"]
 
