@@ -172,13 +172,13 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                 return self._process_keyed_into(raws, records, originals)
             return self._process_each_into(raws, records, originals)
         one_by_one = self._process_each_into if keyed else self._process_mapped_into
+        read_keys, read_values, run_steps = self._read_keys, self._read_values, self._value_run_steps
         fast_records = native.records
-        if fast_records is not None and not keyed and self._reader_pairs is not None:
-            converted = self._converted_run(raws)  # records built in one C call, the map steps run from C
+        if fast_records is not None and (keyed or self._reader_pairs is not None):
+            converted = self._native_run(raws, keyed, read_values)
             if converted is None:
                 return one_by_one(raws, records, originals)
             return self._map_run_native(fast_records, raws, converted, records, originals)
-        read_keys, read_values, run_steps = self._read_keys, self._read_values, self._value_run_steps
         if read_values is None or run_steps is None or (read_keys is None and not keyed):
             return one_by_one(raws, records, originals)
         try:
@@ -208,6 +208,20 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             append(record)
             keep(raw)
         return dropped, None, None
+
+    def _native_run(
+        self, raws: Sequence[RawRecord], keyed: bool, read_values: BatchReader | None
+    ) -> list[SinkRecord] | None:
+        """The run's SinkRecords for connectless.native's map steps: built in one C call when both converters are
+        schemaless, else (a key converter with a schema) by `_built_run`. None: read the run record by record."""
+        if not keyed:
+            return self._converted_run(raws)
+        if read_values is None:
+            return None
+        try:
+            return self._built_run(raws, None, read_values)[0]
+        except Exception:
+            return None
 
     def _map_run_native(
         self,
@@ -295,6 +309,21 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         """process_into's first two passes: the run's records, each map value through every map step, the values as
         read (a record whose value is not a map keeps it, for the chain), and whether every value was a map. Raises
         what a reader, a header converter or a step raises; it reports nothing."""
+        built, values = self._built_run(raws, read_keys, read_values)
+        maps = [record for record in built if type(record.value) is dict]
+        owned: list[dict[str, Any]] = [record.value for record in maps]
+        for step in run_steps:
+            owned = step(maps, owned)
+        for record, mapped in zip(maps, owned, strict=True):
+            record.value = mapped
+        return built, values, len(maps) == len(built)
+
+    def _built_run(
+        self, raws: Sequence[RawRecord], read_keys: BatchReader | None, read_values: BatchReader
+    ) -> tuple[list[SinkRecord], list[Any]]:
+        """The run's SinkRecords before the chain, and its values as read: the values by the batch reader, the keys
+        by theirs or (a key converter with a schema) by to_connect_data. Raises what a reader or a header converter
+        raises."""
         values = read_values([raw.value for raw in raws])
         key_schemas: Iterable[Schema | None]
         if read_keys is not None:
@@ -323,13 +352,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             # key_schemas may be an endless repeat(None)
             for raw, key_schema, key, value in zip(raws, key_schemas, keys, values, strict=False)
         ]
-        maps = [record for record in built if type(record.value) is dict]
-        owned: list[dict[str, Any]] = [record.value for record in maps]
-        for step in run_steps:
-            owned = step(maps, owned)
-        for record, mapped in zip(maps, owned, strict=True):
-            record.value = mapped
-        return built, values, len(maps) == len(built)
+        return built, values
 
     def _process_mapped_into(
         self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
