@@ -281,7 +281,13 @@ class JsonConverter(DataAndHeaderConverter):
         if schema is None:
             if value is None:
                 return None
-            body = self._dumps_schemaless(value)
+            try:  # _dumps_schemaless's common case inline: one call per record on a sink's or source's hot path
+                body = orjson.dumps(value, default=orjson_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+            except orjson.JSONEncodeError:
+                body = self._dumps_schemaless(value)
+            else:
+                if b"\\u00" in body:
+                    body = _jackson_escapes(body)
             return _NULL_ENVELOPE + body + b"}" if self.schemas_enabled else body
         encoding = self._encodings_by_id.get(id(schema))
         if encoding is None or encoding.schema is not schema:

@@ -21,11 +21,11 @@ from connectless.transforms.util import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructStep
 
 EXCLUDE = "exclude"
 INCLUDE = "include"
@@ -136,6 +136,25 @@ class ReplaceField(OperandRewrite):
 
         def filter_and_rename(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
             return {get(k, k): v for k, v in owned.items() if k not in exclude and (not include or k in include)}
+
+        return rename if not exclude and not include else filter_and_rename
+
+    def owned_map_run_step(self) -> MapRunStep | None:
+        if type(self).owned_map_step is not ReplaceField.owned_map_step:
+            return super().owned_map_run_step()
+        if self.owned_map_step() is None:
+            return None
+        renames, exclude, include = self.renames, self.exclude, self.include
+        get = renames.get
+
+        def rename(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{get(k, k): v for k, v in value.items()} for value in owned]
+
+        def filter_and_rename(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [
+                {get(k, k): v for k, v in value.items() if k not in exclude and (not include or k in include)}
+                for value in owned
+            ]
 
         return rename if not exclude and not include else filter_and_rename
 

@@ -39,11 +39,11 @@ from connectless.transforms.util import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructStep
 
 FIELD_CONFIG = "field"
 TARGET_TYPE_CONFIG = "target.type"
@@ -284,6 +284,21 @@ class TimestampConverter(OperandRewrite):
 
         if native.records is not None:  # convert_field in C
             return native.records.IntFieldStep(field, direct, convert)
+        return convert_field
+
+    def owned_map_run_step(self) -> MapRunStep | None:
+        if type(self).owned_map_step is not TimestampConverter.owned_map_step:
+            return super().owned_map_run_step()
+        if self.owned_map_step() is None:
+            return None
+        field, direct, convert = self.field, self._millis_to_target, self.convert
+
+        def convert_field(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            for value in owned:
+                current = value.get(field)
+                value[field] = direct(current) if direct is not None and type(current) is int else convert(current)
+            return owned
+
         return convert_field
 
     def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
