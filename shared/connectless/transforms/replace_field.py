@@ -8,6 +8,7 @@ from connectless import native
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import LambdaValidator
 from connectless.data import DataError, SchemaBuilder
+from connectless.data.java_hash_order import java_hash_map_order
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
@@ -208,9 +209,10 @@ class ReplaceField(OperandRewrite):
             if self.keeps(f.name):
                 builder.field(self.renamed(f.name), f.schema)
                 names.append(self.renamed(f.name))
-        # Kafka fills each new field from the old one its *reverse* rename names (the last rename to a name
-        # wins), so two renames to one name read the other field, or fail when it is gone.
-        reverse = {target: source for source, target in self.renames.items()}
+        # Kafka fills each new field from the old one its *reverse* rename names: the renames' HashMap inverted,
+        # the last in Java's iteration order winning, so two renames to one name read the other field, or fail
+        # when it is gone.
+        reverse = {self.renames[source]: source for source in java_hash_map_order(self.renames)}
         indices: list[int] = []
         defaults: list[tuple[int, Any]] = []
         for name in names:
