@@ -156,8 +156,9 @@ class FileStreamSinkTask(SinkTask):
 
     def put(self, records: Sequence[SinkRecord]) -> None:
         """Each value on a line of its own, UTF-8: a string as it is, anything structured as compact JSON."""
-        # One write of the put's lines (a put holds max.poll.records, 500 by default): a call per line cost more.
-        self._out.write(b"".join([to_json_line(record.value) for record in records]))
+        # Each line into the buffer as it is made (writelines takes them from the map in C), freed at once: a put's
+        # lines joined first (~150 KB for 500) made glibc grow and trim the heap each put, ~1 page fault per record.
+        self._out.writelines(map(to_json_line, [record.value for record in records]))
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
         self._out.flush()
