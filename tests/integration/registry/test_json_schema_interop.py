@@ -14,6 +14,7 @@ from registry_interop import produce, run_sink, sink_config, topic_with, written
 
 import sink_fakes
 from connectless.converters.registry import JsonSchemaConverter
+from connectless.data.errors import DataError
 from connectless.data.logical import DATE_SCHEMA
 from connectless.data.schema import (
     BOOLEAN_SCHEMA,
@@ -81,7 +82,9 @@ def test_connectless_output_is_read_by_confluents_json_deserializer(
     assert registered["title"] == "Delivery" and registered["properties"]["day"]["connect.type"] == "int32"
 
 
-ITEM_V1 = {"type": "object", "title": "Item", "properties": {"id": {"type": "integer"}}}
+# A closed content model ("additionalProperties": false): under BACKWARD a later version may add a property (in an
+# open model it may not, as old data could hold that property with another type; Apicurio and Confluent agree).
+ITEM_V1 = {"type": "object", "title": "Item", "properties": {"id": {"type": "integer"}}, "additionalProperties": False}
 ITEM_V2 = {**ITEM_V1, "properties": {**ITEM_V1["properties"], "currency": {"type": "string", "default": "EUR"}}}
 
 
@@ -114,9 +117,11 @@ def test_schema_evolution_a_field_added_with_a_default_reads_across_versions(
 def test_schema_evolution_connectless_writes_both_versions_and_confluent_reads_them(
     unique_topic: Callable[..., str], schema_registry_url: str
 ) -> None:
-    """The reverse: a Connectless source's converter registers v1 then v2 (a field added with a default) under
-    BACKWARD, Confluent's JSONDeserializer reads both records; with use.latest.version a writer still on v1 writes
-    under v2's id, which Confluent reads (JSON has no defaults on the wire: the property stays absent)."""
+    """The reverse: a Connectless source's converter with object.additional.properties=false (closed objects, as
+    Confluent's converter writes them with that setting) registers v1 then v2 (a field added with a default) under
+    BACKWARD, and Confluent's JSONDeserializer reads both records; with use.latest.version a writer still on v1
+    writes under v2's id, which Confluent reads (JSON has no defaults on the wire: the property stays absent). With
+    the default open objects the registry refuses v2 under BACKWARD, with its own message."""
     topic = unique_topic("json-evolve-out")
     v1 = SchemaBuilder.struct().name("Item").field("id", INT64_SCHEMA).build()
     v2 = (
@@ -124,14 +129,14 @@ def test_schema_evolution_connectless_writes_both_versions_and_confluent_reads_t
         .field("currency", SchemaBuilder.string().default_value("EUR").build()).build()
     )  # fmt: skip
     converter = JsonSchemaConverter()
-    converter.configure({"schema.registry.url": schema_registry_url}, False)
+    converter.configure({"schema.registry.url": schema_registry_url, "object.additional.properties": "false"}, False)
     first = converter.from_connect_data(topic, v1, Struct(v1).put("id", 1))
     second = converter.from_connect_data(topic, v2, Struct(v2).put("id", 2).put("currency", "USD"))
     assert first is not None and second is not None and first[:5] != second[:5]
     client = SchemaRegistryClient({"url": schema_registry_url})
     assert client.get_versions(f"{topic}-value") == [1, 2]
     registered = json.loads(client.get_latest_version(f"{topic}-value").schema.schema_str)
-    assert registered["properties"]["currency"]["default"] == "EUR"
+    assert registered["additionalProperties"] is False and registered["properties"]["currency"]["default"] == "EUR"
     ctx = SerializationContext(topic, MessageField.VALUE)
     read = JSONDeserializer(None, schema_registry_client=client)
     assert (read(first, ctx), read(second, ctx)) == ({"id": 1}, {"id": 2, "currency": "USD"})
@@ -142,3 +147,10 @@ def test_schema_evolution_connectless_writes_both_versions_and_confluent_reads_t
     third = latest.from_connect_data(topic, v1, Struct(v1).put("id", 3))
     assert third is not None and third[:5] == second[:5]
     assert read(third, ctx) == {"id": 3}
+
+    open_topic = unique_topic("json-evolve-open")
+    default = JsonSchemaConverter()
+    default.configure({"schema.registry.url": schema_registry_url}, False)
+    default.from_connect_data(open_topic, v1, Struct(v1).put("id", 1))
+    with pytest.raises(DataError, match="Incompatible"):
+        default.from_connect_data(open_topic, v2, Struct(v2).put("id", 2).put("currency", "USD"))

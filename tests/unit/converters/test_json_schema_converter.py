@@ -134,3 +134,17 @@ def test_bad_payload_is_a_data_error() -> None:
     data = conv.from_connect_data("t", INNER, Struct(INNER).put("x", 1))
     with pytest.raises(DataError, match="Failed to deserialize data for topic t to JSON"):
         conv.to_connect_data("t", data[:-2])
+
+
+def test_object_additional_properties_false_closes_every_struct_object() -> None:
+    inner = SchemaBuilder.struct().name("Inner").field("x", INT64_SCHEMA).build()
+    outer = (SchemaBuilder.struct().name("Outer").field("inner", inner)
+             .field("many", SchemaBuilder.array(inner).build()).build())  # fmt: skip
+    value = Struct(outer).put("inner", Struct(inner).put("x", 1)).put("many", [Struct(inner).put("x", 2)])
+    for configs, closed in (({}, False), ({"object.additional.properties": "false"}, True)):
+        made = converter(**configs)
+        data = made.from_connect_data("t", outer, value)
+        document = json.loads(made.registry.latest("t-value").schema.schema_str or "null")
+        objects = [document, document["properties"]["inner"], document["properties"]["many"]["items"]]
+        assert [o.get("additionalProperties") for o in objects] == [False if closed else None] * 3
+        assert made.to_connect_data("t", data).value.get("many")[0].get("x") == 2  # a closed object reads back

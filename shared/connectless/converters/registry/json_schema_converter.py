@@ -1,6 +1,7 @@
 """JsonSchemaConverter (io.confluent.connect.json.JsonSchemaConverter): Connect data <-> Confluent-framed JSON
 with a JSON Schema in the registry. The payload is the value's JSON text; with `json.fail.invalid.schema` the value
-is validated against its schema (jsonschema) when written and read, as Confluent's serializer does.
+is validated against its schema (jsonschema) when written and read, as Confluent's serializer does; with
+`object.additional.properties=false` each struct is written as a closed object (`"additionalProperties": false`).
 
 Example:
     converter = JsonSchemaConverter()
@@ -32,13 +33,26 @@ if TYPE_CHECKING:
 CLASS_NAME = "io.confluent.connect.json.JsonSchemaConverter"
 FAIL_INVALID_SCHEMA = "json.fail.invalid.schema"
 
-CONFIG_DEF = registry_config_def().define(
-    FAIL_INVALID_SCHEMA,
-    ConfigType.BOOLEAN,
-    False,
-    None,
-    Importance.MEDIUM,
-    "Whether to fail deserialization if the payload does not match the schema",
+ADDITIONAL_PROPERTIES = "object.additional.properties"
+
+CONFIG_DEF = (
+    registry_config_def()
+    .define(
+        FAIL_INVALID_SCHEMA,
+        ConfigType.BOOLEAN,
+        False,
+        None,
+        Importance.MEDIUM,
+        "Whether to fail deserialization if the payload does not match the schema",
+    )
+    .define(
+        ADDITIONAL_PROPERTIES,
+        ConfigType.BOOLEAN,
+        True,
+        None,
+        Importance.LOW,
+        "Whether to allow additional properties for object schemas.",
+    )
 )
 
 
@@ -71,11 +85,14 @@ class JsonSchemaConverter(RegistryConverter):
 
     def _configure_format(self, props: Mapping[str, Any]) -> None:
         self.validate = bool(props.get(FAIL_INVALID_SCHEMA, False))
+        # false: each struct's JSON Schema is a closed content model, under which a registry's BACKWARD rule lets a
+        # later version add a property (an open model's does not: the old data may hold it with another type)
+        self.closed = not props.get(ADDITIONAL_PROPERTIES, True)
 
     def _format_schema(self, schema: Schema) -> FormatSchema:
         from confluent_kafka.schema_registry import Schema as RegistrySchema
 
-        document = json_schema_data.from_connect_schema(schema)
+        document = json_schema_data.from_connect_schema(schema, closed=self.closed)
         encode_value = json_schema_data.encoder(schema)
         validate = _validator(document) if self.validate else None
 

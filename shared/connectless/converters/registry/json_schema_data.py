@@ -58,16 +58,20 @@ _CONNECT_TYPES = {
 # ---------------------------------------------------------------------------- Connect schema -> JSON Schema
 
 
-def from_connect_schema(schema: Schema, index: int | None = None, *, ignore_optional: bool = False) -> dict[str, Any]:
-    """The JSON Schema (as a dict) of a Connect schema."""
+def from_connect_schema(
+    schema: Schema, index: int | None = None, *, ignore_optional: bool = False, closed: bool = False
+) -> dict[str, Any]:
+    """The JSON Schema (as a dict) of a Connect schema. `closed` (`object.additional.properties=false`): each
+    struct's object takes no other properties (`"additionalProperties": false`), a closed content model."""
     if schema.type is Type.STRUCT and schema.name == JSON_TYPE_ONE_OF:
         members = [{"type": "null"}] if schema.optional else []
-        members += [from_connect_schema(_required(f.schema), f.index, ignore_optional=True) for f in schema.fields]
+        members += [from_connect_schema(_required(f.schema), f.index, ignore_optional=True, closed=closed)
+                    for f in schema.fields]  # fmt: skip
         return _indexed({"oneOf": members}, index)
     if schema.optional and not ignore_optional:
-        inner = from_connect_schema(schema, None, ignore_optional=True)
+        inner = from_connect_schema(schema, None, ignore_optional=True, closed=closed)
         return _indexed({"oneOf": [{"type": "null"}, inner]}, index)
-    out = _base(schema)
+    out = _base(schema, closed)
     if schema.name is not None:
         out["title"] = schema.name
     if schema.version is not None:
@@ -88,7 +92,7 @@ def _indexed(out: dict[str, Any], index: int | None) -> dict[str, Any]:
     return out
 
 
-def _base(schema: Schema) -> dict[str, Any]:
+def _base(schema: Schema, closed: bool) -> dict[str, Any]:
     kind = schema.type
     if kind in _NUMBER_TYPES:
         json_type, connect_type = _NUMBER_TYPES[kind]
@@ -106,16 +110,20 @@ def _base(schema: Schema) -> dict[str, Any]:
         return {"type": "string", CONNECT_TYPE: "bytes"}
     if kind is Type.ARRAY:
         assert schema.value_schema is not None
-        return {"type": "array", "items": from_connect_schema(schema.value_schema)}
+        return {"type": "array", "items": from_connect_schema(schema.value_schema, closed=closed)}
     if kind is Type.MAP:
         key, value = schema.key_schema, schema.value_schema
         assert key is not None and value is not None
         if key.type is Type.STRING and not key.optional:
-            return {"type": "object", "additionalProperties": from_connect_schema(value), CONNECT_TYPE: "map"}
-        entry = {"type": "object", "properties": {"key": from_connect_schema(key, 0), "value": from_connect_schema(
-            value, 1)}}  # fmt: skip
+            values = from_connect_schema(value, closed=closed)
+            return {"type": "object", "additionalProperties": values, CONNECT_TYPE: "map"}
+        entry_properties = {"key": from_connect_schema(key, 0, closed=closed),
+                            "value": from_connect_schema(value, 1, closed=closed)}  # fmt: skip
+        entry = {"type": "object", "properties": entry_properties}
         return {"type": "array", "items": entry, CONNECT_TYPE: "map"}
-    properties = {f.name: from_connect_schema(f.schema, f.index) for f in schema.fields}
+    properties = {f.name: from_connect_schema(f.schema, f.index, closed=closed) for f in schema.fields}
+    if closed:
+        return {"type": "object", "properties": properties, "additionalProperties": False}
     return {"type": "object", "properties": properties}
 
 
