@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo demo-standalone test lint typecheck template-check unit integration bench fuzz load soak clean
+.PHONY: install native system-deps demo demo-standalone test lint typecheck template-check unit integration bench fuzz load soak clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
@@ -14,7 +14,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: system-deps $(STAMP)
+install: system-deps $(STAMP) native
+
+# connectless.native's C extension from source: this interpreter (x86_64 here), python3.13 x86_64 and the
+# Lambda layer's python3.13 arm64 (zig cc, from the ziglang dev dependency). Without it the library runs in Python.
+native: $(STAMP)
+	$(PY) infra/native/build.py
 
 # Java 17+ and Maven fetch and run the embedded Apache Kafka broker.
 system-deps:
@@ -51,7 +56,7 @@ $(SAM_VENV)/.installed: infra/sam/requirements.txt
 template-check: $(STAMP) $(SAM_VENV)/.installed
 	SAM_VENV=$(SAM_VENV) VENV_PY=$(PY) bash infra/sam/template_check.sh
 
-unit: $(STAMP)
+unit: $(STAMP) native
 	$(VENV)/bin/pytest -q tests/unit
 
 integration: install

@@ -7,11 +7,13 @@ chain; no Kafka, no config topic. The CPU time (thread_time) of each part, per r
 
     python bench/function_cpu.py [--rounds 7] [--records 10000] [--gc lambda|default] [--profile]
     python bench/function_cpu.py --shared /other/checkout/shared  # the same on another checkout's library
+    python bench/function_cpu.py --through-app  # through functions/sink_task/app.py's lambda_handler, Lambda's env
 
 --gc lambda (the default) leaves the collector as functions/sink_task sets it on Lambda (its import raises the
 young-generation threshold, runtime/gcpause.py); --gc default keeps CPython's thresholds, as before 2026-12-06.
 The warm state is frozen (gc.freeze) after a first batch, as the function does. --profile prints a cProfile of the
-rounds instead. Prints one JSON line. The machine is shared: compare checkouts by alternating runs.
+rounds instead. Prints one JSON line ("native": connectless.native's C extension in use; CONNECTLESS_NATIVE=0 turns
+it off). The machine is shared: compare checkouts by alternating runs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import cProfile
 import gc
 import json
+import os
 import pstats
 import sys
 import tempfile
@@ -36,8 +39,16 @@ def main() -> int:
     parser.add_argument("--gc", choices=("lambda", "default"), default="lambda")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--shared", type=Path, default=BENCH.parent / "shared", help="the library to measure")
+    parser.add_argument("--through-app", action="store_true",
+                        help="the handler as Lambda calls it: functions/sink_task/app.py's lambda_handler (Powertools' "
+                             "logger, metrics and tracer) with Lambda's environment, the configs given")  # fmt: skip
     args = parser.parse_args()
     sys.path[0:0] = [str(BENCH), str(args.shared)]
+    if args.through_app:
+        from sidebyside.runs import LAMBDA_ENV
+
+        os.environ.update(LAMBDA_ENV)
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
     import simplejson
 
@@ -66,6 +77,23 @@ def main() -> int:
     config = {"name": "bench", "connector.class": "FileStreamSink", "tasks.max": "1", "topics": "bench",
               "file": str(out), **CHAIN, **CONVERTERS}  # fmt: skip
     handler = SinkBatchHandler(None, None, None)
+    run = handler.run
+    if args.through_app:
+        from connectless.runtime.lambda_context import EmulatedLambdaContext
+        from sidebyside.children import SINK_APP, load_handler_module
+
+        app = load_handler_module(SINK_APP)
+        handler._topic_configs = lambda _connector: (config, config)  # type: ignore[method-assign]
+        app.function.handler = handler
+        context = EmulatedLambdaContext("connectless-sink", "bench", timeout_s=300)
+
+        def run(_config: object, _task_config: object, event: object) -> object:
+            return app.lambda_handler(event, context)
+
+        # Powertools' log and metric lines go to stdout (fd 1): to /dev/null while measuring, not into the report
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        report_fd = os.dup(1)
+        os.dup2(quiet, 1)
 
     def one() -> tuple[float, float, float]:
         cpu0 = time.thread_time()
@@ -73,29 +101,37 @@ def main() -> int:
         cpu1 = time.thread_time()
         parse_event(event)  # the handler's first step alone: the event's records decoded
         cpu2 = time.thread_time()
-        handler.run(config, config, event)
+        run(config, config, event)
         cpu3 = time.thread_time()
         return cpu1 - cpu0, cpu2 - cpu1, cpu3 - cpu2
 
     one()
     gc.collect()
     gc.freeze()
-    if args.profile:
-        profile = cProfile.Profile()
+    profile = cProfile.Profile() if args.profile else None
+    if profile is not None:
         profile.enable()
-        for _ in range(args.rounds):
-            one()
-        profile.disable()
-        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
-        handler.close()
-        out.unlink()
-        return 0
     rounds = [one() for _ in range(args.rounds)]
+    if profile is not None:
+        profile.disable()
     handler.close()
     out.unlink()
+    if args.through_app:
+        sys.stdout.flush()
+        os.dup2(report_fd, 1)
+    if profile is not None:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        return 0
     parse, decode, handle = (min(r[i] for r in rounds) / n * 1e6 for i in range(3))
+    try:
+        from connectless import native  # a checkout from before it has none
+    except ImportError:
+        native_in_use = False
+    else:  # (an editable install may find this checkout's module for another checkout's package: not in use there)
+        native_in_use = native.records is not None and Path(native.__file__ or "").is_relative_to(args.shared.resolve())
     print(json.dumps({
-        "shared": str(args.shared), "gc": args.gc, "records": n, "rounds": args.rounds,
+        "shared": str(args.shared), "gc": args.gc, "native": native_in_use, "through_app": args.through_app,
+        "records": n, "rounds": args.rounds,
         "event_bytes_per_record": round(len(payload) / n, 1), "parse_us": round(parse, 3),
         "handler_us": round(handle, 3), "of_which_decode_us": round(decode, 3), "function_us": round(parse + handle, 3),
     }))  # fmt: skip

@@ -1,7 +1,8 @@
 """Records per second per core through decode -> 3 transforms -> encode (issue 3's benchmark).
 
-Workload: JSON records of about 300 bytes through the sink pipeline exactly as a task runs it
-(SinkPipeline: converters, the transform chain under errors.*), then re-encoded by the JsonConverter:
+Workload: JSON records of about 300 bytes through the sink pipeline exactly as the sink function runs it
+(SinkPipeline.process_into over a batch of 10,000: converters, the transform chain under errors.*), then each
+re-encoded by the JsonConverter:
 InsertField$Value (static field), ReplaceField$Value (rename), TimestampConverter$Value (epoch ms -> string).
 Run once with schemas.enable=false and once with the JSON envelope (schemas.enable=true).
 
@@ -20,6 +21,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -27,6 +29,9 @@ from connectless.converters.json_converter import JsonConverter
 from connectless.data import INT64_SCHEMA, STRING_SCHEMA, Struct, struct_schema
 from connectless.pipeline.sink import SinkPipeline
 from connectless.raw_records import RawRecord
+
+if TYPE_CHECKING:
+    from connectless.records import SinkRecord
 
 TARGETS = {"schemaless": 150_000, "envelope": 60_000}
 
@@ -106,19 +111,22 @@ def run(count: int, envelope: bool) -> dict[str, float]:
     sample = pipeline.process(first)
     assert sample is not None
     out_sample = encode("bench", sample.value_schema, sample.value)
-    process = pipeline.process
+    process_into = pipeline.process_into
     cpu = wall = 0.0
     out_bytes = in_bytes = 0
     for start in range(0, count, CHUNK):
         raws = make_inputs(start, min(CHUNK, count - start), envelope, encoder)  # not timed
         in_bytes += sum(len(r.value or b"") for r in raws)
+        records: list[SinkRecord] = []
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        for raw in raws:
-            record = process(raw)
-            out_bytes += len(encode("bench", record.value_schema, record.value) or b"")  # type: ignore[union-attr]
+        dropped, stopped_at, _error = process_into(raws, records, [])  # a batch, as the sink function runs it
+        for record in records:
+            out_bytes += len(encode("bench", record.value_schema, record.value) or b"")
         cpu += time.process_time() - cpu0
         wall += time.perf_counter() - wall0
-        del raws
+        if dropped or stopped_at is not None or len(records) != len(raws):
+            raise SystemExit(f"{mode}: {dropped} records dropped, stopped at {stopped_at}: not a clean run")
+        del raws, records
     size = in_bytes / count
     pipeline.close()
     rate = count / cpu

@@ -375,6 +375,15 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def native_state() -> str:
+    """Whether the Connectless side runs connectless.native's C extension (`make native`) or the Python path."""
+    from connectless import native
+
+    if native.records is None:
+        return "off (pure Python)"
+    return f"on ({Path(native.records.__file__).name})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -420,6 +429,7 @@ def main() -> int:
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
+            "native": native_state(),
             "java": kc.java_version(),
             "kafka_version": KAFKA_VERSION,
             "kafka_connect_version": kc.KAFKA_CONNECT_VERSION,

@@ -307,7 +307,9 @@ def markdown(results: dict[str, Any]) -> str:
     out = [
         f"# Connectless vs Apache Kafka Connect — {meta['date']}",
         "",
-        f"`{meta['command']}` on {meta['machine']}: {meta['cpus']} cores, Python {meta['python']}, "
+        f"`{meta['command']}` on {meta['machine']}: {meta['cpus']} cores, Python {meta['python']}"
+        + (f" (connectless.native {meta['native']})" if "native" in meta else "")
+        + ", "
         f"{meta['java']}, Apache Kafka {meta['kafka_version']} (one KRaft node on 127.0.0.1), "
         f"commit {meta['git_commit']}. {meta['records']:,} records per run; runs one after the other. "
         "Load averages before each run are in the JSON (the machine is shared).",

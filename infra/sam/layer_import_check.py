@@ -121,6 +121,14 @@ def start_connectors(tmp: Path) -> tuple[list[str], list[str]]:
     return lines, failures
 
 
+def native_check() -> list[str]:
+    """connectless.native's C extension loads from the layer (make native builds it for python3.13: x86_64 for
+    this check, arm64 for Lambda)."""
+    from connectless import native
+
+    return [] if native.records is not None else ["connectless.native's C extension did not load: run make native"]
+
+
 def main(layer: str, functions: str) -> int:
     sys.path.insert(0, layer)
     failures: list[str] = []
@@ -131,6 +139,7 @@ def main(layer: str, functions: str) -> int:
 
     if not connectless.__file__ or not connectless.__file__.startswith(str(Path(layer).resolve())):
         failures.append(f"connectless came from {connectless.__file__}, not from the layer")
+    failures += native_check()
     modules = [m.name for m in pkgutil.walk_packages(connectless.__path__, "connectless.")]
     for name in modules:
         try:

@@ -14,7 +14,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("data", "config", "plugins", "tracing", "logs", "kafka"),
     ("records",),
     ("connector", "raw_records"),
-    ("errors", "converters", "transforms", "connectors", "connector_config", "aws_names", "deployment_keys"),
+    ("errors", "converters", "transforms", "connectors", "connector_config", "aws_names", "deployment_keys", "native"),
     ("pipeline", "storage"),
     ("runtime",),
     ("manager",),

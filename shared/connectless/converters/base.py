@@ -83,6 +83,15 @@ class Converter(ABC):
 
         return read_each
 
+    def schemaless_reader_pair(self) -> tuple[Callable[[bytes], Any], Callable[[bytes], Any] | None] | None:
+        """`schemaless_reader` as connectless.native calls it, or None when there is none: (fast, exact), where
+        the reader's value of `data` is exact(data) when exact is not None and `data` (JSON text) holds "-0" or
+        19 digits in a row, else fast(data). The native code makes that check itself, so a JSON reader hands it
+        orjson.loads and keeps its own guard for the rest; with exact set it also reads a JSON integer of up to 18
+        digits (no sign, no leading zero) itself, as orjson does. It may raise where the reader would."""
+        read = self.schemaless_reader()
+        return None if read is None else (read, None)
+
     def batch_reader(self) -> Callable[[str, Sequence[bytes | None]], list[SchemaAndValue]] | None:
         """`to_connect_data` over a run of records of one topic at once, or None when there is none: a function of
         the topic and a list of byte strings (None for a null) that returns each one's SchemaAndValue. It may raise

@@ -11,8 +11,10 @@ means. The batch protocol of a sink runtime, in order:
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
 
+from connectless import native
 from connectless.connector import SinkTask
 from connectless.errors.errant import SinkErrantRecordReporter
 from connectless.errors.exceptions import ToleranceExceededError
@@ -23,16 +25,18 @@ from connectless.raw_records import RawRecord
 from connectless.records import EMPTY_HEADERS, Header, Headers, SinkRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from concurrent.futures import Future
 
+    from connectless.data.schema import Schema
     from connectless.data.schema_and_value import SchemaAndValue
     from connectless.errors.reporters import ErrorReporter
     from connectless.kafka.settings import KafkaSettings
     from connectless.raw_records import RawHeaders
-    from connectless.transforms.base import MapStep
+    from connectless.transforms.base import MapRunStep, MapStep
 
     RawLookup = Callable[[str, int, int], RawRecord | None]
+    BatchReader = Callable[[Sequence[bytes | None]], list[Any]]
 
 
 class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
@@ -65,22 +69,36 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         self._value_to_connect = self.value_converter.to_connect_data
         self._header_to_connect = self.header_converter.to_connect_header
         read_key, read_value = self.key_converter.schemaless_reader(), self.value_converter.schemaless_reader()
-        if read_key is not None and read_value is not None:
-            self._read_key, self._read_value = read_key, read_value
-            self._read_keys = self.key_converter.schemaless_batch_reader()
+        self._read_keys: BatchReader | None = None
+        self._read_values: BatchReader | None = None
+        self._value_run_steps: tuple[MapRunStep, ...] | None = None
+        steps, transform = self.chain.value_map_steps() if self._transform is not None else None, self._transform
+        if read_value is not None and (read_key is not None or steps is not None):
+            self._read_value = read_value
             self._read_values = self.value_converter.schemaless_batch_reader()
-            steps, transform = self.chain.value_map_steps(), self._transform
+            if read_key is not None:
+                self._read_key = read_key
+                self._read_keys = self.key_converter.schemaless_batch_reader()
+            key_pair, value_pair = (
+                self.key_converter.schemaless_reader_pair() if read_key is not None else None,
+                self.value_converter.schemaless_reader_pair(),
+            )
+            self._reader_pairs = None if key_pair is None or value_pair is None else (key_pair, value_pair)
             if transform is None:
                 self._process_fast = self._process_schemaless_unchained  # type: ignore[method-assign]
             else:
                 self._chained: Callable[[SinkRecord], SinkRecord | None] = transform
                 self._value_steps: tuple[MapStep, ...] = steps or ()
-                chained = self._process_schemaless if steps is None else self._process_schemaless_mapped
-                self._process_fast = chained  # type: ignore[method-assign]
+                self._value_run_steps = self.chain.value_map_run_steps()
+                if read_key is None:  # a key with a schema (StringConverter, Avro, ...): read by to_connect_data
+                    self._process_fast = self._process_typed_key_mapped  # type: ignore[method-assign]
+                else:
+                    chained = self._process_schemaless if steps is None else self._process_schemaless_mapped
+                    self._process_fast = chained  # type: ignore[method-assign]
         else:
-            if self._transform is not None:
+            if transform is not None:
                 # the record _process_fast builds is its own: a fused value-side chain may set the result on it
-                self._transform = self.chain.owned_value_rewrite() or self._transform
+                self._transform = self.chain.owned_value_rewrite() or transform
             if read_key is not None:  # a schemaless key (JSON without schemas, String) beside a schema'd value
                 self._read_key = read_key
                 self._process_fast = self._process_schemaless_key  # type: ignore[method-assign]
@@ -104,6 +122,31 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         record.value = value
         return record
 
+    def _process_typed_key_mapped(self, raw: RawRecord) -> SinkRecord | None:
+        """_process_schemaless_mapped with the key read by its converter's to_connect_data (a key converter with a
+        schema, such as StringConverter's, beside a schemaless value)."""
+        key_schema, key = self._key_to_connect(raw.topic, raw.key)
+        data = raw.value
+        value = None if data is None else self._read_value(data)
+        record = SinkRecord(
+            raw.topic,
+            raw.partition,
+            key_schema,
+            key,
+            None,
+            value,
+            raw.timestamp,
+            self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+            raw.offset,
+            raw.timestamp_type,
+        )
+        if type(value) is not dict:
+            return self._chained(record)
+        for step in self._value_steps:
+            value = step(record, value)
+        record.value = value
+        return record
+
     def process_into(
         self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]
     ) -> tuple[int, int | None, ToleranceExceededError | None]:
@@ -112,30 +155,134 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         failed and tolerated, and, when a failure is not tolerated, the index of that raw and its
         ToleranceExceededError (nothing after it is processed).
 
-        With schemaless converters and a chain of value map steps, the loop is written out here (no call per
-        record to `process`, the fast path's body inlined) and the run's keys and values are read by the
-        converters' batch readers, one call each; it does exactly what `process` does, record for record
-        (tests/unit/pipeline check the two against each other). When a batch reader raises (one record of the run
-        is not what the fast path reads), the run is read record by record instead."""
-        if not self._optimistic or self._process_fast != self._process_schemaless_mapped:
-            if self._optimistic and self._process_fast == self._process_schemaless_key:
+        With a schemaless value converter and a chain of value map steps, a run is done in three passes: its values
+        are read by the converter's batch reader in one call (its keys too when the key converter is schemaless,
+        else one by one by to_connect_data) and its records built; each map step runs over the run's map values at
+        once (`OperandRewrite.owned_map_run_step`); then a record whose value is not a map goes through the chain.
+        With connectless.native built and both converters schemaless, the records are built and the map steps run
+        from C instead (`_converted_run`, `_map_run_native`). Nothing in the first two passes has an effect outside
+        the run, so when a reader or a step raises (a record the fast path does not read, or one a transform fails),
+        the run is done again record by record, where each failure is handled and reported in order. Either way it
+        does exactly what `process` does, record for record (tests/unit/errors/test_pipelines.py checks the two
+        against each other). A schemaless key beside a value converter with schemas takes `_process_keyed_into`."""
+        fast = self._process_fast
+        keyed = fast == self._process_typed_key_mapped
+        if not self._optimistic or not (keyed or fast == self._process_schemaless_mapped):
+            if self._optimistic and fast == self._process_schemaless_key:
                 return self._process_keyed_into(raws, records, originals)
             return self._process_each_into(raws, records, originals)
+        one_by_one = self._process_each_into if keyed else self._process_mapped_into
+        read_keys, read_values, run_steps = self._read_keys, self._read_values, self._value_run_steps
+        fast_records = native.records
+        if fast_records is not None and (keyed or self._reader_pairs is not None):
+            converted = self._native_run(raws, keyed, read_values)
+            if converted is None:
+                return one_by_one(raws, records, originals)
+            return self._map_run_native(fast_records, raws, converted, records, originals)
+        if read_values is None or run_steps is None or (read_keys is None and not keyed):
+            return one_by_one(raws, records, originals)
+        try:
+            built, values, all_maps = self._mapped_run(raws, read_keys, read_values, run_steps)
+        except Exception:
+            return one_by_one(raws, records, originals)
+        if all_maps:
+            records.extend(built)
+            originals.extend(raws)
+            return 0, None, None
+        chained = self._chained
+        append, keep = records.append, originals.append
+        dropped = 0
+        for index, (raw, built_record, value) in enumerate(zip(raws, built, values, strict=True)):
+            record: SinkRecord | None = built_record
+            if type(value) is not dict:  # not a map: the chain's own path, as `process` takes it
+                try:
+                    record = chained(built_record)
+                except Exception:
+                    try:
+                        record = self._process_staged(raw)
+                    except ToleranceExceededError as error:
+                        return dropped, index, error
+            if record is None:
+                dropped += 1
+                continue
+            append(record)
+            keep(raw)
+        return dropped, None, None
+
+    def _native_run(
+        self, raws: Sequence[RawRecord], keyed: bool, read_values: BatchReader | None
+    ) -> list[SinkRecord] | None:
+        """The run's SinkRecords for connectless.native's map steps: built in one C call when both converters are
+        schemaless, else (a key converter with a schema) by `_built_run`. None: read the run record by record."""
+        if not keyed:
+            return self._converted_run(raws)
+        if read_values is None:
+            return None
+        try:
+            return self._built_run(raws, None, read_values)[0]
+        except Exception:
+            return None
+
+    def _map_run_native(
+        self,
+        fast: Any,
+        raws: Sequence[RawRecord],
+        converted: list[SinkRecord],
+        records: list[SinkRecord],
+        originals: list[RawRecord],
+    ) -> tuple[int, int | None, ToleranceExceededError | None]:
+        """process_into's loop with the map steps run from C (connectless.native.map_values) over each stretch of
+        records whose values they take, the others one by one here."""
+        steps, n = self._value_steps, len(converted)
+        dropped = start = 0
+        while start < n:
+            stop = fast.map_values(converted, steps, start)
+            if stop > start:
+                records.extend(converted[start:stop])
+                originals.extend(raws[start:stop])
+            if stop >= n:
+                break
+            try:
+                record = self._unmapped(raws[stop], converted[stop])
+            except ToleranceExceededError as error:
+                return dropped, stop, error
+            if record is None:
+                dropped += 1
+            else:
+                records.append(record)
+                originals.append(raws[stop])
+            start = stop + 1
+        return dropped, None, None
+
+    def _unmapped(self, raw: RawRecord, built: SinkRecord) -> SinkRecord | None:
+        """A record of process_into's run the map steps did not take: its value is not a map (the whole chain
+        then), or a step raised on it (the staged path, from the raw record). Raises ToleranceExceededError."""
+        if type(built.value) is not dict:
+            try:
+                return self._chained(built)
+            except Exception:
+                pass
+        return self._process_staged(raw)
+
+    def _converted_run(self, raws: Sequence[RawRecord]) -> list[SinkRecord] | None:
+        """The SinkRecords of `raws` before the chain, their keys and values read by the schemaless readers a run
+        at a time (one C call with connectless.native built, else the converters' batch readers); None when the
+        run must be read record by record (a reader raised for one of them)."""
+        fast = native.records
+        pairs = self._reader_pairs
+        if fast is not None and pairs is not None:
+            try:
+                return fast.sink_records(raws, *pairs, self._convert_headers, EMPTY_HEADERS)
+            except Exception:
+                return None
         read_keys, read_values = self._read_keys, self._read_values
         if read_keys is None or read_values is None:
-            return self._process_mapped_into(raws, records, originals)
+            return None
         try:
             keys = read_keys([raw.key for raw in raws])
             values = read_values([raw.value for raw in raws])
-        except Exception:
-            return self._process_mapped_into(raws, records, originals)
-        steps, chained = self._value_steps, self._chained
-        append, keep = records.append, originals.append
-        dropped = 0
-        for index, raw in enumerate(raws):
-            record: SinkRecord | None
-            try:
-                record = SinkRecord(
+            return [
+                SinkRecord(
                     raw.topic,
                     raw.partition,
                     None,
@@ -147,24 +294,65 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
                     raw.offset,
                     raw.timestamp_type,
                 )
-                mapped = record.value
-                if type(mapped) is dict:
-                    for step in steps:
-                        mapped = step(record, mapped)
-                    record.value = mapped
-                else:
-                    record = chained(record)
-            except Exception:
-                try:
-                    record = self._process_staged(raw)
-                except ToleranceExceededError as error:
-                    return dropped, index, error
-            if record is None:
-                dropped += 1
-                continue
-            append(record)
-            keep(raw)
-        return dropped, None, None
+                for index, raw in enumerate(raws)
+            ]
+        except Exception:
+            return None
+
+    def _mapped_run(
+        self,
+        raws: Sequence[RawRecord],
+        read_keys: BatchReader | None,
+        read_values: BatchReader,
+        run_steps: tuple[MapRunStep, ...],
+    ) -> tuple[list[SinkRecord], list[Any], bool]:
+        """process_into's first two passes: the run's records, each map value through every map step, the values as
+        read (a record whose value is not a map keeps it, for the chain), and whether every value was a map. Raises
+        what a reader, a header converter or a step raises; it reports nothing."""
+        built, values = self._built_run(raws, read_keys, read_values)
+        maps = [record for record in built if type(record.value) is dict]
+        owned: list[dict[str, Any]] = [record.value for record in maps]
+        for step in run_steps:
+            owned = step(maps, owned)
+        for record, mapped in zip(maps, owned, strict=True):
+            record.value = mapped
+        return built, values, len(maps) == len(built)
+
+    def _built_run(
+        self, raws: Sequence[RawRecord], read_keys: BatchReader | None, read_values: BatchReader
+    ) -> tuple[list[SinkRecord], list[Any]]:
+        """The run's SinkRecords before the chain, and its values as read: the values by the batch reader, the keys
+        by theirs or (a key converter with a schema) by to_connect_data. Raises what a reader or a header converter
+        raises."""
+        values = read_values([raw.value for raw in raws])
+        key_schemas: Iterable[Schema | None]
+        if read_keys is not None:
+            keys, key_schemas = read_keys([raw.key for raw in raws]), repeat(None)
+        else:
+            to_key, keys, key_schemas = self._key_to_connect, [], []
+            add_key, add_schema = keys.append, key_schemas.append
+            for raw in raws:  # each pair unpacked at once: a run of them kept alive would be the collector's to scan
+                key_schema, key = to_key(raw.topic, raw.key)
+                add_schema(key_schema)
+                add_key(key)
+        convert_headers = self._convert_headers
+        built = [
+            SinkRecord(
+                raw.topic,
+                raw.partition,
+                key_schema,
+                key,
+                None,
+                value,
+                raw.timestamp,
+                convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+                raw.offset,
+                raw.timestamp_type,
+            )
+            # key_schemas may be an endless repeat(None)
+            for raw, key_schema, key, value in zip(raws, key_schemas, keys, values, strict=False)
+        ]
+        return built, values
 
     def _process_mapped_into(
         self, raws: Sequence[RawRecord], records: list[SinkRecord], originals: list[RawRecord]

@@ -3,7 +3,8 @@
 Off unless the environment names a point: CONNECTLESS_CRASH_POINT=<name> and, optionally,
 CONNECTLESS_CRASH_AFTER=<n> (die on the n-th time the point is reached, default 1). In production the
 variable is unset and each call is one dict lookup. Points the source runner passes, in commit order:
-`mid_poll`, `after_produce`, `after_flush`, `offset_write`, `after_offset_write`.
+`mid_poll`, `after_produce`, `after_flush`, `offset_write`, `after_offset_write` (with exactly-once the offsets are
+written into the transaction before its flush: `offset_write` comes before `after_flush`).
 """
 
 from __future__ import annotations

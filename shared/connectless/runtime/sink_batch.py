@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from connectless import native
 from connectless.connector import TopicPartition
 from connectless.errors.exceptions import RetriableError
 
@@ -47,9 +48,14 @@ class WriteOutcome:
 
 def next_offsets(raws: Sequence[RawRecord]) -> dict[TopicPartition, int]:
     """The offsets to commit once `raws` are handled: the last offset + 1 of each partition."""
-    last: dict[tuple[str, int], int] = {}
-    for raw in raws:  # a plain tuple per record; a TopicPartition only per partition
-        last[raw.topic, raw.partition] = raw.offset + 1
+    fast = native.records
+    last: dict[tuple[str, int], int]
+    if fast is not None:
+        last = fast.last_offsets(raws)  # a tuple per run of a partition
+    else:
+        last = {}
+        for raw in raws:  # a plain tuple per record; a TopicPartition only per partition
+            last[raw.topic, raw.partition] = raw.offset + 1
     return {TopicPartition(topic, partition): offset for (topic, partition), offset in last.items()}
 
 

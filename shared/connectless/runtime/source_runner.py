@@ -14,7 +14,8 @@ at-least-once, never a gap. The standalone worker and the Lambda handler both dr
 
 With `DeliveryOptions` (runtime/source_transactions) step 3 is a Kafka transaction of a producer whose
 transactional.id is fixed per task, which fences any older runner of the same task; with exactly-once the
-records of 1 join that transaction too, and 2-3 become one `commit_transaction()` at each transaction boundary.
+records of 1 join that transaction too, and 2-3 become one `commit_transaction()` at each transaction boundary
+(the offsets are sent into the transaction before the flush of 2, so nothing is visible before the commit).
 Crash points (runtime/crashpoints) mark each step for the fault tests; they do nothing in production.
 
 When the uncommitted work cannot be committed for a reason that may pass (the transaction aborted by its coordinator
@@ -50,6 +51,7 @@ from connectless.runtime.source_transactions import (
 )
 from connectless.runtime.throughput import THROUGHPUT
 from connectless.storage import ActiveTopics, codec
+from connectless.storage.log import StoreError
 from connectless.storage.offsets import TaskOffsetReader, offset_key
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from confluent_kafka import Message, Producer
 
     from connectless.kafka.settings import KafkaSettings
+    from connectless.raw_records import RawRecord
     from connectless.records import SourceRecord
     from connectless.runtime.source_transactions import DeliveryOptions
     from connectless.storage import StatusStore
@@ -81,6 +84,18 @@ class SourceRunStats:
     bytes_out: int = 0
     transactions: int = 0
     aborted: int = 0
+
+
+def _produce_kwargs(raw: RawRecord, on_delivery: Callable[..., None]) -> dict[str, Any]:
+    """Producer.produce's keyword arguments for `raw` (its partition, timestamp and headers when it has them)."""
+    kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": on_delivery}
+    if raw.partition >= 0:
+        kwargs["partition"] = raw.partition
+    if raw.timestamp is not None:
+        kwargs["timestamp"] = raw.timestamp
+    if raw.headers:
+        kwargs["headers"] = list(raw.headers)
+    return kwargs
 
 
 class SourceTaskRunner:
@@ -114,6 +129,11 @@ class SourceTaskRunner:
         self.pipeline = SourcePipeline(connector, task_id, connector_config, settings)
         self.tolerate_produce_errors = self.pipeline.errors.tolerates_all and not self.exactly_once
         self._fence: Producer | None = None
+        # commit_record: called only for tasks that override it (a callback per record costs)
+        self._record_hook = type(task).commit_record is not SourceTask.commit_record
+        # Every delivery is reported (delivery.report.only.error would spare a callback per record, but then a fatal
+        # error, such as the fence, reaches the failure callback with its exception pending: confluent-kafka 2.16
+        # raises SystemError there, and the fenced invocation fails instead of stopping quietly).
         if delivery is not None and delivery.exactly_once:
             self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5})
             self._fence = self.producer
@@ -139,9 +159,8 @@ class SourceTaskRunner:
         self._started = False
         self._in_transaction = False
         self._last_transaction = time.monotonic()
+        self._transaction_began = time.monotonic()
         self._on_delivery = self._delivery_callback()
-        # commit_record: called only for tasks that override it (a callback per record costs)
-        self._record_hook = type(task).commit_record is not SourceTask.commit_record
         self._committable: list[tuple[SourceRecord, RecordMetadata | None]] = []  # exactly-once: until the commit
         self.retry_until: float | None = None  # a replaying caller's end of errors.retry.timeout (time.monotonic)
 
@@ -154,12 +173,26 @@ class SourceTaskRunner:
         """Claim the task (fence older runners), restore its offsets, start it."""
         if self._fence is not None:
             self._kafka(self._fence.init_transactions, 30)
-            self.offsets.refresh()  # after the fence: whatever a fenced runner committed is visible now
+            self._refresh_offsets()  # after the fence: whatever a fenced runner committed is visible now
         reader = TaskOffsetReader(self.offsets, self.connector)
         context = TransactionalSourceTaskContext(self.task_config, reader, self.transaction_context)
         self.task.initialize(context)
         self.task.start(self.task_config)
         self._started = True
+
+    def _refresh_offsets(self) -> None:
+        """Read the offsets topic to its end; a broker just back may have no partition leader for a moment, so a
+        failed read is tried again until errors.retry.timeout has passed."""
+        deadline = self._retry_deadline()
+        while True:
+            try:
+                self.offsets.refresh()
+                return
+            except StoreError as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                log.warning("task %s-%d: %s, trying again", self.connector, self.task_id, exc)
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def _delivery_callback(self) -> Callable[[KafkaError | None, Message], None]:
         failures = self._failures
@@ -206,54 +239,63 @@ class SourceTaskRunner:
         if not records:
             self.producer.poll(0)
             return 0
-        produce, process, pending = self.producer.produce, self.pipeline.process, self._pending
+        # Every record through transforms and converters first: a failure errors.* does not tolerate raises before
+        # any record of the poll reaches the producer or moves an offset, and with exactly-once the transaction's
+        # first record (which adds the topic's partition to the transaction) is sent a whole poll's work after the
+        # previous commit, when the broker has most likely finished writing that commit's markers.
+        raws = list(map(self.pipeline.process, records))
+        if None in raws:
+            self._count_dropped(raws)
+        produce, pending = self.producer.produce, self._pending
         transactions, half = self.transaction_context, len(records) // 2
         active_topics = self.active_topics.seen
-        record_hook = self._record_hook
-        for index, record in enumerate(records):
+        record_hook, exactly_once = self._record_hook, self.exactly_once
+        last_partition, partition_key = None, b""  # a task mostly hands out one partition object for a poll's records
+        for index, (record, raw) in enumerate(zip(records, raws, strict=True)):
             if index == half:
                 crash_point("mid_poll")
-            raw = process(record)
-            if record.source_partition is not None and record.source_offset is not None:
-                pending[codec.canonical(record.source_partition)] = (record.source_partition, record.source_offset)
+            source_partition, source_offset = record.source_partition, record.source_offset
+            if source_partition is not None and source_offset is not None:
+                if source_partition is not last_partition:
+                    last_partition, partition_key = source_partition, codec.canonical(source_partition)
+                pending[partition_key] = (source_partition, source_offset)
             if raw is None:
-                self._dropped(record, record_hook)
+                if record_hook:
+                    self._record_done(record, None)
             else:
-                on_delivery = partial(self._acked, record) if record_hook else self._on_delivery
-                kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": on_delivery}
-                if raw.partition >= 0:
-                    kwargs["partition"] = raw.partition
-                if raw.timestamp is not None:
-                    kwargs["timestamp"] = raw.timestamp
-                if raw.headers:
-                    kwargs["headers"] = list(raw.headers)
-                if self.exactly_once:
+                kwargs = _produce_kwargs(raw, partial(self._acked, record) if record_hook else self._on_delivery)
+                if exactly_once and not self._in_transaction:
                     self._begin()
-                self._produce(produce, raw.topic, kwargs)
+                try:
+                    produce(raw.topic, **kwargs)
+                except (BufferError, KafkaException):  # the queue full, or fenced: waited on or raised there
+                    self._produce(produce, raw.topic, kwargs)
                 if raw.topic not in active_topics:
                     self.active_topics.record(raw.topic)
                 self._sent += 1
                 self.stats.bytes_out += len(raw.value or b"") + len(raw.key or b"")
             if transactions is not None:
-                if transactions.should_abort_on(record):
-                    self._abort(keep_offsets=True)
-                elif transactions.should_commit_on(record):
-                    self.commit()
+                self._record_boundary(transactions, record)
+                pending = self._pending  # a commit or abort started a new one
         self.stats.polled += len(records)
         self.producer.poll(0)
         crash_point("after_produce")
         return len(records)
 
-    def _dropped(self, record: SourceRecord, record_hook: bool) -> None:
-        """A record that goes nowhere: a transform dropped it, or it failed and was skipped (errors.tolerance=all)."""
+    def _record_boundary(self, transactions: WorkerTransactionContext, record: SourceRecord) -> None:
+        """Connector-defined boundaries: the abort or commit the task asked for right after `record`."""
+        if transactions.should_abort_on(record):
+            self._abort(keep_offsets=True)
+        elif transactions.should_commit_on(record):
+            self.commit()
+
+    def _count_dropped(self, raws: list[RawRecord | None]) -> None:
+        """The poll's records that go nowhere: those a transform dropped, and those that failed and were skipped
+        (errors.tolerance=all, counted by the operator)."""
         skipped = self.pipeline.operator.total_skipped
-        if skipped != self._skipped:  # a tolerated failure, not a transform's drop
-            self.stats.dead_lettered += skipped - self._skipped
-            self._skipped = skipped
-        else:
-            self.stats.dropped += 1
-        if record_hook:
-            self._record_done(record, None)
+        dead_lettered, self._skipped = skipped - self._skipped, skipped
+        self.stats.dead_lettered += dead_lettered
+        self.stats.dropped += raws.count(None) - dead_lettered
 
     def _acked(self, record: SourceRecord, err: KafkaError | None, msg: Message) -> None:
         """The delivery callback of a task with commit_record: a failure as `_on_delivery` counts it (a tolerated one
@@ -427,29 +469,33 @@ class SourceTaskRunner:
         if not self._in_transaction:
             self._kafka(self.producer.begin_transaction)
             self._in_transaction = True
+            self._transaction_began = time.monotonic()
 
     def _commit_transaction(self) -> int:
         if not self._in_transaction and not self._pending:
             self.pipeline.flush(60)
             return 0
         self._begin()
+        # The offsets join the transaction before the flush: their partition is added to the transaction and their
+        # record sent while the records are acknowledged, not one round trip after another once they are.
+        pending, self._pending = self._pending, {}
+        self._produce_offsets(self.producer, pending.values())
+        crash_point("offset_write")
         self._kafka(self.producer.flush, 60)
         if self._transient_failures():
             topic, err = self._failures[0]
             raise self._abandon(f"{len(self._failures)} records not delivered (on topic {topic}: {err.str()})")
         if self._failures:
-            self._abort(keep_offsets=False)
+            self._abort(keep_offsets=False)  # the offsets go with the records they cover
             self._check_failures(tolerate=False)
         crash_point("after_flush")
         self.pipeline.flush(60)
-        pending, self._pending = self._pending, {}
-        self._produce_offsets(self.producer, pending.values())
-        crash_point("offset_write")
         try:
             self._kafka(self.producer.commit_transaction, 60)
         finally:
             self._in_transaction = False
         crash_point("after_offset_write")
+        self._note_late_commit()
         self.committed.update(pending)
         self._last_transaction = time.monotonic()
         self.stats.transactions += 1
@@ -462,6 +508,17 @@ class SourceTaskRunner:
             self._commit_record(record, metadata)
         self.task.commit()
         return len(pending)
+
+    def _note_late_commit(self) -> None:
+        """A commit that outlived transaction.timeout.ms (the broker away, then back before its coordinator aborted the
+        transaction: the coordinator accepts it) is worth a line; one it aborted is replayed instead."""
+        assert self.delivery is not None
+        lasted_s = time.monotonic() - self._transaction_began
+        if lasted_s * 1000 > self.delivery.transaction_timeout_ms:
+            log.warning(
+                "task %s-%d: transaction committed %.1f s after it began, past its transaction.timeout.ms (%d ms)",
+                self.connector, self.task_id, lasted_s, self.delivery.transaction_timeout_ms,
+            )  # fmt: skip
 
     def _abort(self, *, keep_offsets: bool) -> None:
         """Drop the open transaction's records; with `keep_offsets` commit their offsets alone (Kafka Connect's

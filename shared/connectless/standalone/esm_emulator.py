@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_right
+from collections import deque
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import accumulate, groupby, repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import orjson
 from confluent_kafka import KafkaError, KafkaException
@@ -50,6 +52,7 @@ from connectless.lambda_sink.events import (
     SELF_MANAGED_EVENT_SOURCE,
     decoded_event,
     encode_record,
+    encode_records,
     encoded_size,
     partition_key,
     partition_size_base,
@@ -88,6 +91,10 @@ _TRANSIENT_CODES: Final = frozenset(
 )  # fmt: skip
 FAILURE_HEADER_PREFIX: Final = "__connectless.esm."
 _EVENT_OVERHEAD: Final = 200  # eventSource, bootstrapServers, braces
+# A broker restart can forget the group's member (UNKNOWN_MEMBER_ID): the consumer joins again under a new id and
+# the coordinator holds the rebalance until the old id's session expires. Kafka's 45 s default left a sink idle that
+# long after every restart; 10 s (Kafka's default before 3.0) bounds it, and librdkafka heartbeats from its own thread.
+SESSION_TIMEOUT_MS: Final = 10_000
 JOIN_TIMEOUT_S: Final = 30.0  # run_until_idle waits this long at most for the group's first assignment
 _PREFETCH_IDLE_S: Final = 0.05  # how long polling ahead waits for a first record while the function runs
 
@@ -98,6 +105,31 @@ _offset = attrgetter("offset")
 
 def _never() -> bool:
     return False
+
+
+def _fit_one_partition(
+    items: list[RawRecord], datas: list[bytes], bases: dict[tuple[str, int], int], room: int, space: int, empty: bool
+) -> tuple[int, int] | None:
+    """poll_batch's record-by-record fitting for records of one partition, at once: (how many of `items` join the
+    batch, the event bytes they add). `datas`: their JSON; `room`: the records the batch has left, `space`: its
+    bytes left, `empty`: whether it holds none yet (a first record joins whatever its size). None when the items
+    span partitions. The partition's first record in the batch also adds the partition's key."""
+    if not items:
+        return None
+    tps = list(map(_topic_partition, items))
+    tp = tps[0]
+    if tps.count(tp) != len(tps):
+        return None
+    opening = 0
+    if tp not in bases:
+        bases[tp] = partition_size_base(*tp)
+        opening = len(partition_key(*tp)) + 6  # "key":[ ... ] and a comma
+    # each record adds its JSON and a comma; records join while the event stays within the payload limit
+    lengths = list(accumulate(map(len, datas)))  # the first i + 1 records' JSON: lengths[i] + i + 1 with commas
+    taken = min(room, bisect_right(range(len(lengths)), space - opening, key=lambda i: lengths[i] + i + 1))
+    if taken == 0 and empty:
+        taken = 1
+    return taken, (opening + lengths[taken - 1] + taken if taken else 0)
 
 
 class MappingConfigError(ValueError):
@@ -234,7 +266,7 @@ class EventSourceMappingEmulator:
         self._consumer = self.settings.consumer(
             self.config.group_id,
             **{"enable.auto.commit": False, "auto.offset.reset": reset, "enable.partition.eof": False,
-               "on_commit": self._on_commit},
+               "on_commit": self._on_commit, "session.timeout.ms": SESSION_TIMEOUT_MS},
         )  # fmt: skip
         self._joined = False
         self._consumer.subscribe(list(self.config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
@@ -272,21 +304,18 @@ class EventSourceMappingEmulator:
     def poll_batch(self, idle_timeout: float = 1.0) -> list[RawRecord]:
         """One batch: up to BatchSize records, within the batching window and the payload limit."""
         consumer = self._require_consumer()
-        cfg = self.config
-        batch_size, max_bytes = cfg.batch_size, cfg.max_payload_bytes
+        batch_size, round_trip = self.config.batch_size, self._json_round_trip
         batch: list[RawRecord] = []
-        encoded, sizes, round_trip = self._encoded, self._sizes, self._json_round_trip
         size = _EVENT_OVERHEAD + len(self.settings.bootstrap_servers)
         # (topic, partition) -> the size its records share (partition_size_base); a key's cost is counted once.
         bases: dict[tuple[str, int], int] = {}
-        last_tp, base = ("", -1), 0
         window_end: float | None = None
         first_wait_end = time.monotonic() + idle_timeout
         while len(batch) < batch_size:
-            known: dict[int, bytes] = {}  # id(raw) -> its JSON, for records carried over already encoded
-            if self._carry:
+            datas: list[bytes] | None  # each item's JSON (round trip), or None: counted without encoding
+            if self._carry:  # records carried over (already encoded with the round trip)
                 items = [raw for raw, _ in self._carry]
-                known = {id(raw): data for raw, data in self._carry if data}
+                datas = [data for _, data in self._carry] if round_trip else None
                 self._carry = []
             else:
                 now = time.monotonic()
@@ -294,35 +323,66 @@ class EventSourceMappingEmulator:
                 if now >= end:
                     break
                 items = self._consume(consumer, batch_size - len(batch), min(0.1, end - now))
-            for index, raw in enumerate(items):
-                extra = 1
-                tp = (raw.topic, raw.partition)
-                if tp != last_tp:
-                    found = bases.get(tp)
-                    if found is None:  # the partition's first record (a carried one returns the batch)
-                        base = bases[tp] = partition_size_base(*tp)
-                        extra += len(partition_key(*tp)) + 6
-                    else:
-                        base = found
-                    last_tp = tp
-                if round_trip:
-                    data = known.get(id(raw)) or encode_record(raw)
-                    length = len(data)
-                else:  # the same length, counted without encoding
-                    data, length = b"", encoded_size(raw, base)
-                extra += length
-                if len(batch) >= batch_size or (batch and size + extra > max_bytes):
-                    self._carry = [(raw, data), *((r, known.get(id(r), b"")) for r in items[index + 1 :])]
-                    return batch
-                batch.append(raw)
-                if round_trip:
-                    encoded[id(raw)] = data  # encoded once: the event is assembled from these bytes
-                else:
-                    sizes[id(raw)] = length
-                size += extra
+                datas = encode_records(items) if round_trip else None
+            size, full = self._add(batch, items, datas, size, bases)
+            if full:
+                return batch
             if batch and window_end is None:
-                window_end = time.monotonic() + cfg.maximum_batching_window_s
+                window_end = time.monotonic() + self.config.maximum_batching_window_s
         return batch
+
+    def _add(
+        self,
+        batch: list[RawRecord],
+        items: list[RawRecord],
+        datas: list[bytes] | None,
+        size: int,
+        bases: dict[tuple[str, int], int],
+    ) -> tuple[int, bool]:
+        """Append to `batch` what of `items` fits in it; the rest is carried to the next batch. Returns the event's
+        size and whether the batch is full (something was carried)."""
+        cfg = self.config
+        batch_size, max_bytes = cfg.batch_size, cfg.max_payload_bytes
+        encoded, sizes = self._encoded, self._sizes
+        if datas is not None:
+            fitted = _fit_one_partition(items, datas, bases, batch_size - len(batch), max_bytes - size, not batch)
+            if fitted is not None:  # the common case: a chunk of one partition, fitted at once
+                taken, added = fitted
+                batch.extend(items[:taken])
+                encoded.update(zip(map(id, items[:taken]), datas[:taken], strict=True))
+                if taken < len(items):
+                    self._carry = list(zip(items[taken:], datas[taken:], strict=True))
+                    return size + added, True
+                return size + added, False
+        last_tp, base = ("", -1), 0
+        for index, raw in enumerate(items):
+            extra = 1
+            tp = (raw.topic, raw.partition)
+            if tp != last_tp:
+                found = bases.get(tp)
+                if found is None:  # the partition's first record (a carried one returns the batch)
+                    base = bases[tp] = partition_size_base(*tp)
+                    extra += len(partition_key(*tp)) + 6
+                else:
+                    base = found
+                last_tp = tp
+            if datas is not None:
+                data = datas[index]
+                length = len(data)
+            else:  # the same length, counted without encoding
+                data, length = b"", encoded_size(raw, base)
+            extra += length
+            if len(batch) >= batch_size or (batch and size + extra > max_bytes):
+                rest = datas[index:] if datas is not None else [b""] * (len(items) - index)
+                self._carry = list(zip(items[index:], rest, strict=True))
+                return size, True
+            batch.append(raw)
+            if datas is not None:
+                encoded[id(raw)] = data  # encoded once: the event is assembled from these bytes
+            else:
+                sizes[id(raw)] = length
+            size += extra
+        return size, False
 
     def _consume(self, consumer: Consumer, count: int, timeout: float) -> list[RawRecord]:
         return raws_from_messages(consumer.consume(count, max(timeout, 0.0)))
@@ -350,10 +410,10 @@ class EventSourceMappingEmulator:
             self._encoded.clear()
             self._sizes.clear()
             return
-        encoded, sizes = self._encoded, self._sizes
-        for raw in raws:
-            encoded.pop(id(raw), None)
-            sizes.pop(id(raw), None)
+        ids = list(map(id, raws))
+        for kept in (self._encoded, self._sizes):
+            if kept:  # the mode's one: each id popped from C (a batch is up to 10,000 records)
+                deque(map(kept.pop, ids, repeat(None)), maxlen=0)
 
     def run(self, should_stop: Callable[[], bool], idle_timeout: float = 0.2) -> None:
         """Deliver batches until `should_stop()`, which is also asked before each retry of a failing batch."""
@@ -513,19 +573,36 @@ class EventSourceMappingEmulator:
 
     def _payload(self, raws: list[RawRecord]) -> bytes:
         """The event's JSON bytes, as Lambda's poller sends them."""
+        datas = list(map(self._encoded.get, map(id, raws)))  # as poll_batch encoded them
+        if None in datas:
+            datas = [encode_record(raw) if data is None else data for raw, data in zip(raws, datas, strict=True)]
+        tps = list(map(_topic_partition, raws))
         grouped: dict[tuple[str, int], list[bytes]] = {}
-        encoded = self._encoded
-        for raw in raws:
-            data = encoded.get(id(raw)) or encode_record(raw)
-            tp = (raw.topic, raw.partition)
-            found = grouped.get(tp)
-            if found is None:
-                grouped[tp] = [data]
-            else:
-                found.append(data)
-        head = self._head()
-        records = b",".join(orjson.dumps(partition_key(*tp)) + b":[" + b",".join(v) + b"]" for tp, v in grouped.items())
-        payload = orjson.dumps(head)[:-1] + b',"records":{' + records + b"}}"
+        if tps and tps.count(tps[0]) == len(tps):  # one partition
+            grouped[tps[0]] = cast("list[bytes]", datas)
+        else:
+            for tp, data in zip(tps, datas, strict=True):
+                found = grouped.get(tp)
+                if found is None:
+                    grouped[tp] = [cast("bytes", data)]
+                else:
+                    found.append(cast("bytes", data))
+        opening = orjson.dumps(self._head())[:-1] + b',"records":{'
+        # {head,"records":{"t-0":[r,r],"t-1":[r]}} in one join over the records (the event is megabytes: each
+        # concatenation of the whole would copy it again): the records and the partitions are both comma-separated.
+        pieces: list[bytes] = []
+        for tp, group in grouped.items():
+            start = len(pieces)
+            pieces.extend(group)
+            pieces[start] = orjson.dumps(partition_key(*tp)) + b":[" + pieces[start]
+            pieces[-1] += b"]"
+        if not pieces:
+            return self._sized(opening + b"}}")
+        pieces[0] = opening + pieces[0]
+        pieces[-1] += b"}}"
+        return self._sized(b",".join(pieces))
+
+    def _sized(self, payload: bytes) -> bytes:
         self.stats.payload_sizes.append(len(payload))
         return payload
 

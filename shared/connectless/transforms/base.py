@@ -24,12 +24,14 @@ from connectless.records import ConnectRecord
 from connectless.transforms.util import with_key, with_value
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from connectless.data import Schema
 
     # A rewrite of a schemaless map the chain owns: (record for its metadata, the dict) -> the resulting dict.
     MapStep = Callable[[ConnectRecord, dict[str, Any]], dict[str, Any]]
+    # A map step over a run: (the records, the dicts the chain owns, one per record) -> the resulting dicts, in order.
+    MapRunStep = Callable[[Sequence[ConnectRecord], list[dict[str, Any]]], list[dict[str, Any]]]
     # The same for a Struct's field values: (record for its metadata, a list the chain owns) -> the new values.
     StructStep = Callable[[ConnectRecord, list[Any]], list[Any]]
 
@@ -123,6 +125,21 @@ class OperandRewrite(OperandTransformation):
         rewrites: `step(record, owned)` gets a dict the chain made for itself, may change it in place, and returns
         the result. None: no such step (the chain then calls `transform_operand`)."""
         return None
+
+    def owned_map_run_step(self) -> MapRunStep | None:
+        """`owned_map_step` over a run of maps at once, for a pipeline that reads a batch: `step(records, owned)`
+        gets the records (for their metadata) and, at the same positions, the dicts the chain made for them; it may
+        change the dicts in place and returns the resulting dicts in order. A step that raises for one map leaves
+        the run to be done again map by map. This default calls the map step once per map; a transform whose step
+        is cheap writes its own loop, so a map costs no call."""
+        step = self.owned_map_step()
+        if step is None:
+            return None
+
+        def each(records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [step(record, value) for record, value in zip(records, owned, strict=True)]
+
+        return each
 
     def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
         """What `transform_operand` does to a Struct whose own schema is `schema` (the operand's schema too), as

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from connectless.data.schema import Schema
-    from connectless.transforms.base import MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructStep
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class _FusedRewrites:
     as each rewrite reads only the operand it is given and the record's unchanged metadata."""
 
     __slots__ = (
+        "_map_run_steps",
         "_map_steps",
         "_new_record",
         "_operands",
@@ -116,6 +117,12 @@ class _FusedRewrites:
         steps = [rewrite.owned_map_step() for rewrite in rewrites]
         known = tuple(step for step in steps if step is not None)
         self._map_steps: tuple[MapStep, ...] | None = known if len(known) == len(steps) else None
+        self._map_run_steps: tuple[MapRunStep, ...] | None = None
+        if self._map_steps is not None:
+            run_steps = [rewrite.owned_map_run_step() for rewrite in rewrites]
+            self._map_run_steps = tuple(step for step in run_steps if step is not None)
+            if len(self._map_run_steps) != len(rewrites):  # a subclass that refuses the run form
+                self._map_run_steps = None
         # A Struct through rewrites that all have a struct step: its values copied once, then changed in place,
         # one Struct built at the end. Planned once per input schema: (final schema, steps) or _NO_STRUCT_PLAN.
         self._struct_plans: SchemaUpdateCache[tuple[Schema | None, tuple[StructStep, ...]]] = SchemaUpdateCache()
@@ -364,6 +371,13 @@ class TransformationChain:
         if not isinstance(step, _FusedRewrites) or not isinstance(step.first, ValueOperand):
             return None
         return step._map_steps
+
+    def value_map_run_steps(self) -> tuple[MapRunStep, ...] | None:
+        """`value_map_steps`, each over a run of maps at once (`OperandRewrite.owned_map_run_step`); None when
+        value_map_steps is None."""
+        if self.value_map_steps() is None:
+            return None
+        return cast("_FusedRewrites", self._steps[0])._map_run_steps
 
     def owned_value_rewrite(self) -> Callable[[Any], Any] | None:
         """When the whole chain is one run of value-side rewrites: `apply` without an executor for a record the

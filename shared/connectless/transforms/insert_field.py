@@ -33,11 +33,11 @@ from connectless.transforms.util import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructStep
 
 TOPIC_FIELD = "topic.field"
 PARTITION_FIELD = "partition.field"
@@ -136,6 +136,20 @@ class InsertField(OperandRewrite):
             return owned
 
         return insert
+
+    def owned_map_run_step(self) -> MapRunStep | None:
+        if self._static_only is None or type(self).owned_map_step is not InsertField.owned_map_step:
+            return super().owned_map_run_step()
+        if self.owned_map_step() is None:
+            return None
+        name, static = self._static_only
+
+        def insert_static(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            for value in owned:
+                value[name] = static
+            return owned
+
+        return insert_static
 
     def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
         if type(self).transform_operand is not InsertField.transform_operand:

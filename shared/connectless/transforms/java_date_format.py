@@ -15,10 +15,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from connectless import native
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_FIRST_TEMPLATE_SECOND = -62135596800  # 0001-01-01: gmtime covers years 1..9999
 _MONTHS = (
     "January",
     "February",
@@ -246,17 +249,29 @@ class JavaDateFormat:
 
     def format(self, millis: int) -> str:
         seconds, millis_of_second = divmod(millis, 1000)
-        if self._template is not None and seconds >= -62135596800:  # gmtime covers years 1..9999
+        if self._template is not None and seconds >= _FIRST_TEMPLATE_SECOND:
             last = self._last_second
             if last is None or last[0] != seconds:
-                t = time.gmtime(seconds)
-                last = self._last_second = (seconds, self._second_template.format(t[0], t[1], t[2], t[3], t[4], t[5]))
+                last = self._last_second = (seconds, self._second_text(seconds))
             fields = self._millis_fields
             if fields == 1:
                 return last[1] % millis_of_second
             return last[1] % ((millis_of_second,) * fields)
         moment = _EPOCH + dt.timedelta(seconds=seconds)
         return "".join([f(moment, millis_of_second) for f in self._formatters])
+
+    def _second_text(self, seconds: int) -> str:
+        """The text of one second, a %-template of its milliseconds (see _second_template)."""
+        t = time.gmtime(seconds)
+        return self._second_template.format(t[0], t[1], t[2], t[3], t[4], t[5])
+
+    def fast_format(self) -> Callable[[int], str]:
+        """`format` itself, or the same in one C call when connectless.native is built (its own cache of the
+        current second's text, made by `_second_text`; whatever it does not cover it hands to `format`)."""
+        fast = native.records
+        if fast is None or self._template is None:
+            return self.format
+        return fast.MillisFormat(self._second_text, self._millis_fields, _FIRST_TEMPLATE_SECOND, self.format)
 
     # -- parsing -----------------------------------------------------------------------------------
     def _regex(self) -> re.Pattern[str]:

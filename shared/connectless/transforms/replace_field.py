@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from connectless import native
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance
 from connectless.config.validators import LambdaValidator
 from connectless.data import DataError, SchemaBuilder
+from connectless.data.java_hash_order import java_hash_map_order
 from connectless.transforms.base import KeyOperand, OperandRewrite, ValueOperand, register_variants
 from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import (
@@ -20,11 +22,11 @@ from connectless.transforms.util import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructStep
 
 EXCLUDE = "exclude"
 INCLUDE = "include"
@@ -130,8 +132,30 @@ class ReplaceField(OperandRewrite):
         def rename(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
             return {get(k, k): v for k, v in owned.items()}
 
+        if not exclude and not include and native.records is not None:
+            return native.records.KeyRenamer(renames)  # rename, in C
+
         def filter_and_rename(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
             return {get(k, k): v for k, v in owned.items() if k not in exclude and (not include or k in include)}
+
+        return rename if not exclude and not include else filter_and_rename
+
+    def owned_map_run_step(self) -> MapRunStep | None:
+        if type(self).owned_map_step is not ReplaceField.owned_map_step:
+            return super().owned_map_run_step()
+        if self.owned_map_step() is None:
+            return None
+        renames, exclude, include = self.renames, self.exclude, self.include
+        get = renames.get
+
+        def rename(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{get(k, k): v for k, v in value.items()} for value in owned]
+
+        def filter_and_rename(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [
+                {get(k, k): v for k, v in value.items() if k not in exclude and (not include or k in include)}
+                for value in owned
+            ]
 
         return rename if not exclude and not include else filter_and_rename
 
@@ -185,9 +209,10 @@ class ReplaceField(OperandRewrite):
             if self.keeps(f.name):
                 builder.field(self.renamed(f.name), f.schema)
                 names.append(self.renamed(f.name))
-        # Kafka fills each new field from the old one its *reverse* rename names (the last rename to a name
-        # wins), so two renames to one name read the other field, or fail when it is gone.
-        reverse = {target: source for source, target in self.renames.items()}
+        # Kafka fills each new field from the old one its *reverse* rename names: the renames' HashMap inverted,
+        # the last in Java's iteration order winning, so two renames to one name read the other field, or fail
+        # when it is gone.
+        reverse = {self.renames[source]: source for source in java_hash_map_order(self.renames)}
         indices: list[int] = []
         defaults: list[tuple[int, Any]] = []
         for name in names:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from connectless import native
 from connectless.config import ConfigDef, ConfigType, Importance, ValidString
 from connectless.data import (
     INT64_SCHEMA,
@@ -38,11 +39,11 @@ from connectless.transforms.util import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructStep
 
 FIELD_CONFIG = "field"
 TARGET_TYPE_CONFIG = "target.type"
@@ -125,7 +126,7 @@ class _Translators:
             TYPE_TIMESTAMP: logical.timestamp_from_millis,
             TYPE_UNIX: self._millis_to_unix,
             # the bound format itself when there is one: one call less per record
-            TYPE_STRING: self._millis_to_string if date_format is None else date_format.format,
+            TYPE_STRING: self._millis_to_string if date_format is None else date_format.fast_format(),
             TYPE_DATE: lambda millis: logical.date_from_days(millis // _MILLIS_PER_DAY),
             TYPE_TIME: lambda millis: logical.time_from_millis(millis % _MILLIS_PER_DAY),
         }
@@ -279,6 +280,23 @@ class TimestampConverter(OperandRewrite):
         def convert_field(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
             current = owned.get(field)
             owned[field] = direct(current) if direct is not None and type(current) is int else convert(current)
+            return owned
+
+        if native.records is not None:  # convert_field in C
+            return native.records.IntFieldStep(field, direct, convert)
+        return convert_field
+
+    def owned_map_run_step(self) -> MapRunStep | None:
+        if type(self).owned_map_step is not TimestampConverter.owned_map_step:
+            return super().owned_map_run_step()
+        if self.owned_map_step() is None:
+            return None
+        field, direct, convert = self.field, self._millis_to_target, self.convert
+
+        def convert_field(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            for value in owned:
+                current = value.get(field)
+                value[field] = direct(current) if direct is not None and type(current) is int else convert(current)
             return owned
 
         return convert_field

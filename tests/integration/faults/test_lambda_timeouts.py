@@ -215,17 +215,17 @@ def test_a_timeout_mid_batch_and_a_batch_delivered_twice(sink: Sink, kafka_boots
             seen["stored_at_cut"] = len(sink.stored())
             recycle(function)
 
-    config = MappingConfig(name, [topic], batch_size=10_000, retry_delay_s=0.2, maximum_batching_window_s=1.0,
+    config = MappingConfig(name, [topic], batch_size=10_000, retry_delay_s=0.2, maximum_batching_window_s=0.5,
                            function_timeout_s=30.0, function_name="connectless-sink")  # fmt: skip
     esm = EventSourceMappingEmulator(settings, config, invoke)
     cutting = threading.Event()
     esm.start()
     try:
         produce(range(WARM))  # a warm container first, as most invocations find it
-        esm.run_until_idle(idle_timeout=2.0)
+        esm.run_until_idle(idle_timeout=1.0)
         cutting.set()
         produce(range(WARM, WARM + RECORDS))
-        esm.run_until_idle(idle_timeout=2.0)
+        esm.run_until_idle(idle_timeout=1.0)
     finally:
         esm.stop()
     assert seen["cut"] and esm.stats.function_errors >= 1, "no invocation was cut"

@@ -26,6 +26,9 @@ from connectless.transforms.base import Transformation
 if TYPE_CHECKING:
     from connectless.records import ConnectRecord
 
+# every pipeline test runs on connectless.native and on the pure-Python path (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("native_mode")
+
 JSON = "org.apache.kafka.connect.json.JsonConverter"
 STRING = "org.apache.kafka.connect.storage.StringConverter"
 INSERT_VALUE = "org.apache.kafka.connect.transforms.InsertField$Value"
@@ -332,11 +335,26 @@ READABLE = [
 ]
 
 
-@pytest.mark.parametrize("batch", [MIXED, READABLE], ids=["a-record-the-batch-reader-refuses", "readable"])
+# Every value read and every map through the steps, with values that are not maps (the chain's own path) among them.
+MAPS_AND_OTHERS = [
+    raw(b'{"id": 1, "ts": 1700000000000}', key=b"7"),
+    raw(b"[1, 2]", key=b"7"),  # InsertField refuses a list: reported, dropped
+    raw(None, key=None),  # a tombstone: passed through
+    raw(b'{"id": 3, "ts": 5}', key=b"1", headers=(("h", b"3"), ("n", None))),
+]
+KEYED = {"key.converter": STRING}  # a key converter with a schema beside the schemaless value
+
+
+@pytest.mark.parametrize("key", [{}, KEYED], ids=["schemaless-key", "string-key"])
+@pytest.mark.parametrize(
+    "batch",
+    [MIXED, READABLE, MAPS_AND_OTHERS],
+    ids=["a-record-the-batch-reader-refuses", "readable-a-step-fails", "maps-and-others"],
+)
 @pytest.mark.parametrize(
     "extra",
     [
-        {},  # the written-out loop of the mapped fast path
+        {},  # the mapped fast path: the run in passes, or record by record when a pass raises
         {"errors.retry.timeout": "1"},  # every record staged
         {  # a chain that is not all value map steps: process() per record
             "transforms": "ins,route",
@@ -347,10 +365,13 @@ READABLE = [
     ],
     ids=["mapped", "staged", "other-chain"],
 )
-def test_process_into_is_process_record_for_record(extra: dict[str, str], batch: list[RawRecord]) -> None:
-    one, one_reports = sink({**MAPPED, **extra})
-    run, run_reports = sink({**MAPPED, **extra})
-    assert (run._process_fast == run._process_schemaless_mapped) is ("transforms" not in extra)
+def test_process_into_is_process_record_for_record(
+    extra: dict[str, str], batch: list[RawRecord], key: dict[str, str]
+) -> None:
+    one, one_reports = sink({**MAPPED, **key, **extra})
+    run, run_reports = sink({**MAPPED, **key, **extra})
+    mapped = run._process_typed_key_mapped if key else run._process_schemaless_mapped
+    assert (run._process_fast == mapped) is ("transforms" not in extra)
     assert run._optimistic is ("errors.retry.timeout" not in extra)
     expected = [(r, one.process(r)) for r in batch]
     records: list[SinkRecord] = [SinkRecord("earlier", 0, None, None, None, None)]  # appended to, not replaced
@@ -363,6 +384,29 @@ def test_process_into_is_process_record_for_record(extra: dict[str, str], batch:
     assert [(c.stage, c.executing_class_name) for c in run_reports.contexts] == [
         (c.stage, c.executing_class_name) for c in one_reports.contexts
     ]
+
+
+@pytest.mark.parametrize("key", [{}, KEYED], ids=["schemaless-key", "string-key"])
+def test_process_into_runs_a_readable_run_in_passes(key: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    pipeline, reports = sink({**MAPPED, **key})
+    for one_by_one in ("_process_mapped_into", "_process_each_into", "_process_staged"):
+        monkeypatch.setattr(pipeline, one_by_one, None)  # any record-by-record pass would fail the test
+    records: list[SinkRecord] = []
+    originals: list[RawRecord] = []
+    batch = [raw(b'{"id": 1, "ts": 1700000000000}', key=b"7"), raw(b'{"ts": 0, "id": 2}', key=None), raw(None, b'"k"')]
+    assert pipeline.process_into(batch, records, originals) == (0, None, None)
+    assert originals == batch
+    assert [list(r.value.items()) if r.value is not None else None for r in records] == [
+        [("ident", 1), ("ts", "2023-11-14"), ("at", 17), ("via", "pipeline")],
+        [("ts", "1970-01-01"), ("ident", 2), ("at", 17), ("via", "pipeline")],
+        None,
+    ]
+    assert [(r.key_schema, r.key) for r in records] == (
+        [(OPTIONAL_STRING_SCHEMA, "7"), (OPTIONAL_STRING_SCHEMA, None), (OPTIONAL_STRING_SCHEMA, '"k"')]
+        if key
+        else [(None, 7), (None, None), (None, "k")]
+    )
+    assert reports.contexts == []
 
 
 def test_process_into_stops_at_a_failure_it_does_not_tolerate() -> None:

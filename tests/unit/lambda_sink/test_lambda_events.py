@@ -14,6 +14,7 @@ from connectless.lambda_sink.events import (
     KafkaEventError,
     build_event,
     encode_record,
+    encode_records,
     event_record,
     parse_event,
     partition_key,
@@ -100,6 +101,25 @@ def test_the_fast_encoder_writes_the_same_bytes_as_orjson(
 ) -> None:  # fmt: skip
     record = RawRecord(topic, partition, offset, timestamp, timestamp_type, key, value, tuple(headers))
     assert encode_record(record) == orjson.dumps(event_record(record))
+
+
+RECORDS = st.builds(
+    RawRecord,
+    topic=st.sampled_from(["orders", "100%s", 'pay\u00e9"ments']),  # a % must not reach the record's template
+    partition=st.integers(0, 3),
+    offset=st.integers(0, 2**63 - 1),
+    timestamp=st.one_of(st.none(), st.integers(0, 2**63 - 1)),
+    timestamp_type=st.sampled_from([TimestampType.CREATE_TIME, TimestampType.LOG_APPEND_TIME, "odd"]),
+    key=st.one_of(st.none(), st.binary(max_size=20)),
+    value=st.one_of(st.none(), st.binary(max_size=60)),
+    headers=st.one_of(st.just(()), st.lists(st.tuples(st.text(max_size=4), st.binary(max_size=4)), max_size=2)
+                      .map(tuple)),
+)  # fmt: skip
+
+
+@given(st.lists(RECORDS, max_size=12))
+def test_a_run_of_records_encodes_as_each_record_alone(records: list[RawRecord]) -> None:
+    assert encode_records(records) == [encode_record(record) for record in records]
 
 
 def test_records_are_grouped_by_topic_partition() -> None:

@@ -118,7 +118,12 @@ def test_layer_is_built_for_the_functions_architecture() -> None:
     archs = TEMPLATE["Globals"]["Function"]["Architectures"]
     assert layer["Properties"]["ContentUri"] == "shared/"
     assert layer["Properties"]["CompatibleArchitectures"] == archs == [layer["Metadata"]["BuildArchitecture"]]
-    assert layer["Metadata"]["BuildMethod"] == TEMPLATE["Globals"]["Function"]["Runtime"]
+    # shared/Makefile builds it (SAM's python build method drops connectless.native's .so): for the functions' runtime
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    makefile = (ROOT / "shared" / "Makefile").read_text(encoding="utf-8")
+    runtime = TEMPLATE["Globals"]["Function"]["Runtime"]  # python3.13
+    assert "build-ConnectlessLayer:" in makefile and f"--python-version {runtime.removeprefix('python')}" in makefile
+    assert f"_records.cpython-{runtime.removeprefix('python').replace('.', '')}-aarch64-linux-gnu.so" in makefile
 
 
 def test_state_machine_substitutes_every_placeholder_of_the_asl() -> None:

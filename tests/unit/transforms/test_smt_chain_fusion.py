@@ -12,6 +12,9 @@ from connectless.errors.stage import Stage
 from connectless.transforms import InsertFieldValue, ReplaceFieldValue, TimestampConverterValue, TransformationChain
 from connectless.transforms.chain import ChainStage, _FusedRewrites
 
+# runs on connectless.native's map steps and on the pure-Python ones (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("native_mode")
+
 VALUE_CHAIN = {
     "transforms": "ins,ren,ts,cast,mask,meta,hoist,flat,extract",
     "transforms.ins.type": "InsertField$Value",

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from smt_helpers import configured, sink
 
 from connectless.transforms import InsertFieldValue, TransformationChain
 from connectless.transforms.chain import _FusedRewrites
+
+# runs on connectless.native's map steps and on the pure-Python ones (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("native_mode")
 
 FIELDS = ["id", "email", "city", "created_at", "note"]
 
@@ -92,3 +96,43 @@ def test_a_subclass_with_its_own_rewrite_has_no_map_step() -> None:
 
     assert configured(Upper, {"static.field": "a", "static.value": "b"}).owned_map_step() is None
     assert configured(InsertFieldValue, {"static.field": "a", "static.value": "b"}).owned_map_step() is not None
+
+
+def _through(steps: Any, records: list[Any], values: list[dict[str, Any]], run: bool) -> Any:
+    owned = [dict(value) for value in values]
+    try:
+        if run:
+            for run_step in steps:
+                owned = run_step(records, owned)
+        else:
+            for index, record in enumerate(records):
+                for step in steps:
+                    owned[index] = step(record, owned[index])
+    except Exception as exc:  # a run step raises where some map's step raises
+        return ("error", type(exc).__name__)
+    return ("maps", [list(value.items()) for value in owned])  # key order too
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(STAGES, min_size=2, max_size=4), st.lists(VALUES, max_size=4))
+def test_the_run_steps_give_what_the_map_steps_give_map_by_map(stages: list[Any], values: list[dict[str, Any]]) -> None:
+    chain = TransformationChain.from_config(chain_config(stages))
+    map_steps, run_steps = chain.value_map_steps(), chain.value_map_run_steps()
+    assert map_steps is not None and run_steps is not None and len(run_steps) == len(map_steps)
+    records = [sink(value, topic="orders", partition=3, offset=41 + i) for i, value in enumerate(values)]
+    assert _through(run_steps, records, values, run=True) == _through(map_steps, records, values, run=False)
+
+
+def test_a_subclass_with_its_own_map_step_has_its_run_form() -> None:
+    class Marked(InsertFieldValue):
+        def owned_map_step(self) -> Any:
+            def mark(record: Any, owned: dict[str, Any]) -> dict[str, Any]:
+                owned["marked"] = record.kafka_offset
+                return owned
+
+            return mark
+
+    run_step = configured(Marked, {"static.field": "a", "static.value": "b"}).owned_map_run_step()
+    assert run_step is not None
+    records = [sink({}, offset=5), sink({}, offset=6)]
+    assert run_step(records, [{}, {"x": 1}]) == [{"marked": 5}, {"x": 1, "marked": 6}]

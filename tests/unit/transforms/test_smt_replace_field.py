@@ -7,6 +7,9 @@ from connectless.config import ConfigError
 from connectless.data import BOOLEAN_SCHEMA, INT32_SCHEMA, STRING_SCHEMA, SchemaBuilder
 from connectless.transforms import ReplaceFieldKey, ReplaceFieldValue
 
+# runs on connectless.native's map steps and on the pure-Python ones (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("native_mode")
+
 VALUE = {"dont": "whatever", "abc": 42, "foo": True, "etc": "etc"}
 SCHEMA = struct_schema(("dont", STRING_SCHEMA), ("abc", INT32_SCHEMA), ("foo", BOOLEAN_SCHEMA), ("etc", STRING_SCHEMA))
 

@@ -11,6 +11,9 @@ from connectless.data import INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA
 from connectless.errors.exceptions import ConnectError
 from connectless.transforms import TimestampConverterKey, TimestampConverterValue
 
+# runs on connectless.native's map steps and on the pure-Python ones (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("native_mode")
+
 # 2017-02-19T10:26:29.345Z
 MILLIS = 1487499989345
 DATE_TIME = dt.datetime(2017, 2, 19, 10, 26, 29, 345000, tzinfo=dt.UTC)

@@ -1,0 +1,59 @@
+"""The sink's per-record hot path in C, with the pure-Python path as its fallback.
+
+`_records.c` (built by `make native` for this interpreter and for the Lambda layer's python3.13 on arm64, see
+build.py) turns a partition's event records into RawRecords and a run of RawRecords into SinkRecords in one call
+each. The callers (lambda_sink/events.py, pipeline/sink.py) read `records` on every batch: None means the
+extension is not built here or is switched off (CONNECTLESS_NATIVE=0), and they take the pure-Python path, which
+gives the same records field for field (tests/unit/native run both).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from connectless.raw_records import RawRecord
+from connectless.records import SinkRecord, TimestampType
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+log = logging.getLogger(__name__)
+
+DISABLE_ENV = "CONNECTLESS_NATIVE"
+
+# Lambda's timestampType names -> Kafka Connect's (what lambda_sink/events.py maps them to).
+LAMBDA_TIMESTAMP_TYPES = {
+    "CREATE_TIME": TimestampType.CREATE_TIME,
+    "LOG_APPEND_TIME": TimestampType.LOG_APPEND_TIME,
+    "NO_TIMESTAMP_TYPE": TimestampType.NO_TIMESTAMP_TYPE,
+}
+
+
+def _load() -> ModuleType | None:
+    if os.environ.get(DISABLE_ENV, "1").strip().lower() in {"0", "false", "off"}:
+        return None
+    try:
+        from connectless.native import _records  # type: ignore[attr-defined]  # noqa: PLC0415
+    except ImportError:  # not built for this interpreter: the pure-Python path
+        return None
+    # It fills every field of the two record classes: a class with other fields is not one it can build.
+    fields = (
+        tuple(f.name for f in dataclasses.fields(RawRecord)),
+        tuple(f.name for f in dataclasses.fields(SinkRecord)),
+    )
+    try:
+        if fields != (_records.RAW_FIELDS, _records.SINK_FIELDS):
+            raise TypeError(f"the record classes' fields {fields} are not {_records.RAW_FIELDS, _records.SINK_FIELDS}")
+        _records.bind(RawRecord, SinkRecord, LAMBDA_TIMESTAMP_TYPES, TimestampType.NO_TIMESTAMP_TYPE)
+    except (TypeError, AttributeError):  # the record classes are no longer the plain slots classes it fills
+        log.warning("connectless.native does not fit this version's record classes: using Python", exc_info=True)
+        return None
+    return _records
+
+
+records: ModuleType | None = _load()
+
+__all__ = ["DISABLE_ENV", "LAMBDA_TIMESTAMP_TYPES", "records"]

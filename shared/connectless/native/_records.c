@@ -1,0 +1,988 @@
+/* connectless.native._records: the sink's per-record work on a Lambda Kafka event, a run of records per C call.
+ *
+ * bind(raw_type, sink_type, ts_types, no_ts_type)       the record classes to build (connectless.native does it)
+ * raws_from_event(records, fallback)                     a partition's event records -> RawRecords
+ * one_partition_in_order(raws)                           parse_event's check that a list needs no regrouping
+ * sink_records(raws, key_reader, value_reader, ...)      RawRecords -> SinkRecords through schemaless readers
+ * map_values(records, steps, start)                      the chain's value map steps over a run
+ * KeyRenamer, IntFieldStep, MillisFormat                 ReplaceField's and TimestampConverter's steps
+ * json_lines(records, ...)                               FileStreamSink's lines for one put
+ * last_offsets(raws)                                     the offsets to commit
+ * encode_record(raw, ...)                                the poller's event JSON of one record
+ *
+ * The records are the project's slots dataclasses, filled slot by slot: bind finds each field's slot offset from
+ * its member descriptor once (and refuses a class that is not a plain slots class), so building one costs an
+ * allocation and a few stores instead of a call of the dataclass's __init__ in Python. Whatever a fast path does
+ * not cover exactly (headers, a number of another type, base64 that is not canonical, a value the JSON guard sends
+ * to the exact parse, a step that raises) is handed back to Python, record by record: the results are the
+ * pure-Python path's, field for field, and its errors (tests/unit/native, and the callers' tests run both paths).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stdint.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030B0000
+#error "Python 3.11+ is required"
+#endif
+
+/* RawRecord's fields, in its dataclass order. */
+enum { R_TOPIC, R_PARTITION, R_OFFSET, R_TIMESTAMP, R_TS_TYPE, R_KEY, R_VALUE, R_HEADERS, R_COUNT };
+static const char *raw_fields[R_COUNT] = {"topic", "partition", "offset", "timestamp", "timestamp_type",
+                                          "key", "value", "headers"};
+/* SinkRecord's fields (ConnectRecord's, then its own). */
+enum {
+    S_TOPIC, S_PARTITION, S_KEY_SCHEMA, S_KEY, S_VALUE_SCHEMA, S_VALUE, S_TIMESTAMP, S_HEADERS, S_OFFSET,
+    S_TS_TYPE, S_ORIG_TOPIC, S_ORIG_PARTITION, S_ORIG_OFFSET, S_COUNT
+};
+static const char *sink_fields[S_COUNT] = {"topic", "kafka_partition", "key_schema", "key", "value_schema", "value",
+                                           "timestamp", "headers", "kafka_offset", "timestamp_type", "original_topic",
+                                           "original_kafka_partition", "original_kafka_offset"};
+
+typedef struct {
+    PyTypeObject *raw_type, *sink_type;
+    Py_ssize_t raw_off[R_COUNT], sink_off[S_COUNT];
+    PyObject *ts_types;  /* dict: Lambda's timestampType -> Kafka Connect's name */
+    PyObject *no_ts_type; /* NoTimestampType */
+    PyObject *empty_tuple;
+    PyObject *k_topic, *k_partition, *k_offset, *k_timestamp, *k_ts_type, *k_key, *k_value, *k_headers;
+} State;
+
+static State S; /* one interpreter: the Lambda runtime's */
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+/* The slot offset of field `name` of `type`: its member descriptor must be an object slot. */
+static int slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *out) {
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
+    if (descr == NULL) return -1;
+    if (Py_TYPE(descr) != &PyMemberDescr_Type) {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a slot", type->tp_name, name);
+        Py_DECREF(descr);
+        return -1;
+    }
+    PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+    if (member->type != T_OBJECT_EX || (member->flags & READONLY)) {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a writable object slot", type->tp_name, name);
+        Py_DECREF(descr);
+        return -1;
+    }
+    *out = member->offset;
+    Py_DECREF(descr);
+    return 0;
+}
+
+static int check_plain(PyTypeObject *type) {
+    if (type->tp_dictoffset != 0 || type->tp_new != PyBaseObject_Type.tp_new || type->tp_alloc == NULL ||
+        !(type->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        PyErr_Format(PyExc_TypeError, "%s is not a plain slots class", type->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *bind(PyObject *self, PyObject *args) {
+    PyObject *raw_type, *sink_type, *ts_types, *no_ts_type;
+    if (!PyArg_ParseTuple(args, "O!O!O!U", &PyType_Type, &raw_type, &PyType_Type, &sink_type, &PyDict_Type,
+                          &ts_types, &no_ts_type))
+        return NULL;
+    PyTypeObject *rt = (PyTypeObject *)raw_type, *st = (PyTypeObject *)sink_type;
+    if (check_plain(rt) < 0 || check_plain(st) < 0) return NULL;
+    for (int i = 0; i < R_COUNT; i++)
+        if (slot_offset(rt, raw_fields[i], &S.raw_off[i]) < 0) return NULL;
+    for (int i = 0; i < S_COUNT; i++)
+        if (slot_offset(st, sink_fields[i], &S.sink_off[i]) < 0) return NULL;
+    Py_INCREF(raw_type);
+    Py_INCREF(sink_type);
+    Py_INCREF(ts_types);
+    Py_INCREF(no_ts_type);
+    Py_XSETREF(S.raw_type, rt);
+    Py_XSETREF(S.sink_type, st);
+    Py_XSETREF(S.ts_types, ts_types);
+    Py_XSETREF(S.no_ts_type, no_ts_type);
+    Py_RETURN_NONE;
+}
+
+/* -- base64 ------------------------------------------------------------------------------------------------- */
+
+static unsigned char b64_table[256]; /* 0..63, or 0x80 for anything else */
+/* One table per position of a quad: OR-ed, they give the quad's 3 bytes as a little-endian word (bit 24 marks a
+ * character outside the alphabet), so a quad costs 4 loads and one store. */
+#define B64_BAD 0x01000000u
+static uint32_t b64_d0[256], b64_d1[256], b64_d2[256], b64_d3[256];
+
+static void b64_init(void) {
+    const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(b64_table, 0x80, sizeof b64_table);
+    for (int i = 0; i < 256; i++) b64_d0[i] = b64_d1[i] = b64_d2[i] = b64_d3[i] = B64_BAD;
+    for (uint32_t v = 0; v < 64; v++) {
+        unsigned char c = (unsigned char)alphabet[v];
+        b64_table[c] = (unsigned char)v;
+        b64_d0[c] = v << 2;
+        b64_d1[c] = (v >> 4) | (v & 0x0F) << 12;
+        b64_d2[c] = (v >> 2) << 8 | (v & 0x03) << 22;
+        b64_d3[c] = v << 16;
+    }
+}
+
+static inline uint32_t b64_quad(const unsigned char *in) {
+    return b64_d0[in[0]] | b64_d1[in[1]] | b64_d2[in[2]] | b64_d3[in[3]];
+}
+
+/* Canonical base64 (length a multiple of 4, the alphabet, at most two '=' at the end) to a new bytes object;
+ * NULL without an exception set when `text` is anything else (Python's decoder then decides what it means). */
+static PyObject *b64_decode(PyObject *text) {
+    Py_ssize_t n;
+    const unsigned char *in;
+    if (!PyUnicode_IS_COMPACT_ASCII(text)) return NULL;
+    n = PyUnicode_GET_LENGTH(text);
+    in = (const unsigned char *)PyUnicode_DATA(text);
+    if (n % 4 != 0) return NULL;
+    Py_ssize_t pad = 0;
+    if (n >= 4 && in[n - 1] == '=') pad = in[n - 2] == '=' ? 2 : 1;
+    Py_ssize_t out_len = n / 4 * 3 - pad;
+    PyObject *bytes = PyBytes_FromStringAndSize(NULL, out_len);
+    if (bytes == NULL) return NULL;
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(bytes);
+    Py_ssize_t full = pad ? n - 4 : n, i = 0, o = 0;
+#if PY_LITTLE_ENDIAN
+    for (; i + 4 < full; i += 4, o += 3) { /* 4 bytes stored, the 4th overwritten by the next quad */
+        uint32_t v = b64_quad(in + i);
+        if (v & B64_BAD) goto invalid;
+        memcpy(out + o, &v, 4);
+    }
+#endif
+    for (; i < full; i += 4) {
+        unsigned a = b64_table[in[i]], b = b64_table[in[i + 1]], c = b64_table[in[i + 2]], d = b64_table[in[i + 3]];
+        if ((a | b | c | d) & 0x80) goto invalid;
+        unsigned v = a << 18 | b << 12 | c << 6 | d;
+        out[o] = (unsigned char)(v >> 16);
+        out[o + 1] = (unsigned char)(v >> 8);
+        out[o + 2] = (unsigned char)v;
+        o += 3;
+    }
+    if (pad) {
+        unsigned a = b64_table[in[i]], b = b64_table[in[i + 1]];
+        unsigned c = pad == 1 ? b64_table[in[i + 2]] : 0;
+        if ((a | b | c) & 0x80) goto invalid;
+        unsigned v = a << 18 | b << 12 | c << 6;
+        out[o++] = (unsigned char)(v >> 16);
+        if (pad == 1) out[o++] = (unsigned char)(v >> 8);
+    }
+    return bytes;
+invalid:
+    Py_DECREF(bytes);
+    return NULL;
+}
+
+/* -- RawRecord -> its event record's JSON (the poller's side) --------------------------------------------------- */
+
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *b64_encode_into(char *out, const unsigned char *in, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        out[0] = b64_alphabet[v >> 18];
+        out[1] = b64_alphabet[(v >> 12) & 63];
+        out[2] = b64_alphabet[(v >> 6) & 63];
+        out[3] = b64_alphabet[v & 63];
+        out += 4;
+    }
+    if (n - i == 1) {
+        unsigned v = (unsigned)in[i] << 16;
+        out[0] = b64_alphabet[v >> 18];
+        out[1] = b64_alphabet[(v >> 12) & 63];
+        out[2] = out[3] = '=';
+        out += 4;
+    } else if (n - i == 2) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
+        out[0] = b64_alphabet[v >> 18];
+        out[1] = b64_alphabet[(v >> 12) & 63];
+        out[2] = b64_alphabet[(v >> 6) & 63];
+        out[3] = '=';
+        out += 4;
+    }
+    return out;
+}
+
+static char *put(char *out, const char *text, size_t n) {
+    memcpy(out, text, n);
+    return out + n;
+}
+
+/* An exact int that fits a long long, written in decimal into `digits` (at least 21 bytes); -1 when not. */
+static int decimal_of(PyObject *number, char *digits) {
+    if (!PyLong_CheckExact(number)) return -1;
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(number, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return -1;
+    }
+    return snprintf(digits, 24, "%lld", v);
+}
+
+/* encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: events.encode_record's JSON,
+ * byte for byte. topic_json: {topic: its JSON}; a record of another topic, with headers, or with fields of other
+ * types goes to fallback(raw). */
+static PyObject *encode_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) return PyErr_Format(PyExc_TypeError, "encode_record takes 5 arguments");
+    PyObject *raw = args[0], *topic_json = args[1], *ts_type_json = args[2], *no_ts_json = args[3];
+    PyObject *fallback = args[4];
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    if (Py_TYPE(raw) != S.raw_type || !PyDict_CheckExact(topic_json) || !PyDict_CheckExact(ts_type_json))
+        return PyObject_CallOneArg(fallback, raw);
+    const Py_ssize_t *ro = S.raw_off;
+    PyObject *topic = SLOT(raw, ro[R_TOPIC]), *partition = SLOT(raw, ro[R_PARTITION]),
+             *offset = SLOT(raw, ro[R_OFFSET]), *timestamp = SLOT(raw, ro[R_TIMESTAMP]),
+             *ts_type = SLOT(raw, ro[R_TS_TYPE]), *key = SLOT(raw, ro[R_KEY]), *value = SLOT(raw, ro[R_VALUE]),
+             *headers = SLOT(raw, ro[R_HEADERS]);
+    if (!topic || !partition || !offset || !timestamp || !ts_type || !key || !value || !headers)
+        return PyObject_CallOneArg(fallback, raw);
+    if (!PyTuple_CheckExact(headers) || PyTuple_GET_SIZE(headers) != 0 || !PyUnicode_CheckExact(topic) ||
+        (key != Py_None && !PyBytes_CheckExact(key)) || (value != Py_None && !PyBytes_CheckExact(value)))
+        return PyObject_CallOneArg(fallback, raw);
+    PyObject *topic_text = PyDict_GetItemWithError(topic_json, topic);
+    if (topic_text == NULL || !PyBytes_CheckExact(topic_text)) {
+        if (PyErr_Occurred()) return NULL;
+        return PyObject_CallOneArg(fallback, raw); /* Python escapes the topic and remembers it */
+    }
+    if (!PyUnicode_CheckExact(ts_type)) return PyObject_CallOneArg(fallback, raw);
+    PyObject *type_text = PyDict_GetItemWithError(ts_type_json, ts_type);
+    if (type_text == NULL && PyErr_Occurred()) return NULL;
+    if (type_text == NULL) type_text = no_ts_json;
+    if (!PyBytes_CheckExact(type_text)) return PyObject_CallOneArg(fallback, raw);
+    char p_digits[24], o_digits[24], t_digits[24];
+    int p_len = decimal_of(partition, p_digits), o_len = decimal_of(offset, o_digits), t_len;
+    if (timestamp == Py_None) t_len = (int)strlen(strcpy(t_digits, "-1"));
+    else t_len = decimal_of(timestamp, t_digits);
+    if (p_len < 0 || o_len < 0 || t_len < 0) return PyObject_CallOneArg(fallback, raw);
+
+    static const char f_topic[] = "{\"topic\":", f_partition[] = ",\"partition\":", f_offset[] = ",\"offset\":",
+                      f_timestamp[] = ",\"timestamp\":", f_type[] = ",\"timestampType\":", f_key[] = ",\"key\":\"",
+                      f_value[] = ",\"value\":\"", f_headers[] = ",\"headers\":[]}";
+    Py_ssize_t key_len = key == Py_None ? -1 : PyBytes_GET_SIZE(key);
+    Py_ssize_t value_len = value == Py_None ? -1 : PyBytes_GET_SIZE(value);
+    Py_ssize_t size = (Py_ssize_t)(sizeof f_topic - 1) + PyBytes_GET_SIZE(topic_text) + (Py_ssize_t)(sizeof f_partition - 1) +
+                      p_len + (Py_ssize_t)(sizeof f_offset - 1) + o_len + (Py_ssize_t)(sizeof f_timestamp - 1) + t_len +
+                      (Py_ssize_t)(sizeof f_type - 1) + PyBytes_GET_SIZE(type_text) + (Py_ssize_t)(sizeof f_headers - 1);
+    if (key_len >= 0) size += (Py_ssize_t)(sizeof f_key - 1) + (key_len + 2) / 3 * 4 + 1;
+    if (value_len >= 0) size += (Py_ssize_t)(sizeof f_value - 1) + (value_len + 2) / 3 * 4 + 1;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+    if (out == NULL) return NULL;
+    char *w = PyBytes_AS_STRING(out);
+    w = put(w, f_topic, sizeof f_topic - 1);
+    w = put(w, PyBytes_AS_STRING(topic_text), (size_t)PyBytes_GET_SIZE(topic_text));
+    w = put(w, f_partition, sizeof f_partition - 1);
+    w = put(w, p_digits, (size_t)p_len);
+    w = put(w, f_offset, sizeof f_offset - 1);
+    w = put(w, o_digits, (size_t)o_len);
+    w = put(w, f_timestamp, sizeof f_timestamp - 1);
+    w = put(w, t_digits, (size_t)t_len);
+    w = put(w, f_type, sizeof f_type - 1);
+    w = put(w, PyBytes_AS_STRING(type_text), (size_t)PyBytes_GET_SIZE(type_text));
+    if (key_len >= 0) {
+        w = put(w, f_key, sizeof f_key - 1);
+        w = b64_encode_into(w, (const unsigned char *)PyBytes_AS_STRING(key), key_len);
+        *w++ = '"';
+    }
+    if (value_len >= 0) {
+        w = put(w, f_value, sizeof f_value - 1);
+        w = b64_encode_into(w, (const unsigned char *)PyBytes_AS_STRING(value), value_len);
+        *w++ = '"';
+    }
+    w = put(w, f_headers, sizeof f_headers - 1);
+    if (w - PyBytes_AS_STRING(out) != size) { /* cannot happen: the sizes above are the writes' */
+        Py_DECREF(out);
+        return PyErr_Format(PyExc_SystemError, "encode_record wrote %zd bytes of %zd", w - PyBytes_AS_STRING(out), size);
+    }
+    return out;
+}
+
+/* -- event records -> RawRecords ---------------------------------------------------------------------------- */
+
+/* A field of an event record, borrowed; NULL when absent (no exception) or on error (exception set). */
+static inline PyObject *field(PyObject *record, PyObject *name) { return PyDict_GetItemWithError(record, name); }
+
+/* The RawRecord of one event record when the fast path covers it exactly; NULL with no exception when it does not
+ * (then Python builds it), NULL with an exception on error. */
+static PyObject *raw_from(PyObject *record, PyObject **previous_topic) {
+    PyObject *topic, *partition, *offset, *timestamp, *ts_type, *key, *value, *headers;
+    if (!PyDict_CheckExact(record)) return NULL;
+    if (!(topic = field(record, S.k_topic)) || !(partition = field(record, S.k_partition)) ||
+        !(offset = field(record, S.k_offset)))
+        return NULL; /* an error, or a missing field Python reports */
+    timestamp = field(record, S.k_timestamp);
+    if (timestamp == NULL && PyErr_Occurred()) return NULL;
+    ts_type = field(record, S.k_ts_type);
+    if (ts_type == NULL && PyErr_Occurred()) return NULL;
+    key = field(record, S.k_key);
+    if (key == NULL && PyErr_Occurred()) return NULL;
+    value = field(record, S.k_value);
+    if (value == NULL && PyErr_Occurred()) return NULL;
+    headers = field(record, S.k_headers);
+    if (headers == NULL && PyErr_Occurred()) return NULL;
+
+    if (!PyLong_CheckExact(partition) || !PyLong_CheckExact(offset) || !PyUnicode_CheckExact(topic)) return NULL;
+    if (topic != *previous_topic) { /* one str object for a partition's topic: later compares are by identity */
+        if (*previous_topic != NULL && PyUnicode_Compare(topic, *previous_topic) == 0)
+            topic = *previous_topic;
+        else if (PyErr_Occurred())
+            return NULL;
+        else
+            *previous_topic = topic;
+    }
+    if (timestamp == Py_None) timestamp = NULL;
+    if (timestamp != NULL) {
+        if (!PyLong_CheckExact(timestamp)) return NULL;
+        int overflow;
+        long long ms = PyLong_AsLongLongAndOverflow(timestamp, &overflow);
+        if (ms == -1 && PyErr_Occurred()) return NULL;
+        if (overflow < 0 || (overflow == 0 && ms < 0)) timestamp = NULL; /* Lambda's -1: no timestamp */
+    }
+    PyObject *ts_name = S.no_ts_type;
+    if (ts_type != NULL) {
+        if (!PyUnicode_CheckExact(ts_type)) return NULL;
+        PyObject *found = PyDict_GetItemWithError(S.ts_types, ts_type);
+        if (found == NULL && PyErr_Occurred()) return NULL;
+        if (found != NULL) ts_name = found;
+    }
+    if (headers != NULL && headers != Py_None && !(PyList_CheckExact(headers) && PyList_GET_SIZE(headers) == 0))
+        return NULL; /* headers: Python's */
+    if ((key != NULL && key != Py_None && !PyUnicode_CheckExact(key)) ||
+        (value != NULL && value != Py_None && !PyUnicode_CheckExact(value)))
+        return NULL;
+
+    PyObject *key_bytes = NULL, *value_bytes = NULL;
+    if (key != NULL && key != Py_None && (key_bytes = b64_decode(key)) == NULL) return NULL;
+    if (value != NULL && value != Py_None && (value_bytes = b64_decode(value)) == NULL) {
+        Py_XDECREF(key_bytes);
+        return NULL;
+    }
+    PyObject *raw = S.raw_type->tp_alloc(S.raw_type, 0);
+    if (raw == NULL) {
+        Py_XDECREF(key_bytes);
+        Py_XDECREF(value_bytes);
+        return NULL;
+    }
+    SLOT(raw, S.raw_off[R_TOPIC]) = Py_NewRef(topic);
+    SLOT(raw, S.raw_off[R_PARTITION]) = Py_NewRef(partition);
+    SLOT(raw, S.raw_off[R_OFFSET]) = Py_NewRef(offset);
+    SLOT(raw, S.raw_off[R_TIMESTAMP]) = Py_NewRef(timestamp ? timestamp : Py_None);
+    SLOT(raw, S.raw_off[R_TS_TYPE]) = Py_NewRef(ts_name);
+    SLOT(raw, S.raw_off[R_KEY]) = key_bytes ? key_bytes : Py_NewRef(Py_None);
+    SLOT(raw, S.raw_off[R_VALUE]) = value_bytes ? value_bytes : Py_NewRef(Py_None);
+    SLOT(raw, S.raw_off[R_HEADERS]) = Py_NewRef(S.empty_tuple);
+    return raw;
+}
+
+static PyObject *raws_from_event(PyObject *self, PyObject *args) {
+    PyObject *records, *fallback;
+    if (!PyArg_ParseTuple(args, "OO", &records, &fallback)) return NULL;
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    PyObject *seq = PySequence_Fast(records, "the records of a partition must be a list");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(n), *previous_topic = NULL; /* borrowed from a record of `records` */
+    if (out == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *raw = raw_from(items[i], &previous_topic);
+        if (raw == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            raw = PyObject_CallOneArg(fallback, items[i]);
+            if (raw == NULL) goto fail;
+        }
+        PyList_SET_ITEM(out, i, raw);
+    }
+    Py_DECREF(seq);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+/* -- RawRecords -> SinkRecords (schemaless converters) ------------------------------------------------------ */
+
+/* JsonConverter's guard: text holding "-0" or a run of 19 digits may hold a number Jackson reads differently
+ * from orjson (-0.0, an integer past 64 bits), so it goes to the exact parse. */
+static int json_needs_exact(const char *s, Py_ssize_t n) {
+    const char *dash = s, *end = s + n;
+    while ((dash = memchr(dash, '-', (size_t)(end - dash))) != NULL) { /* memchr: SIMD in libc */
+        if (dash + 1 < end && dash[1] == '0') return 1;
+        dash++;
+    }
+    /* A run of 19 digits covers one of every 19th position: look there, and measure the run around a digit. */
+    for (Py_ssize_t i = 18; i < n;) {
+        if (s[i] < '0' || s[i] > '9') {
+            i += 19;
+            continue;
+        }
+        Py_ssize_t first = i, last = i;
+        while (first > 0 && s[first - 1] >= '0' && s[first - 1] <= '9') first--;
+        while (last + 1 < n && s[last + 1] >= '0' && s[last + 1] <= '9') last++;
+        if (last - first + 1 >= 19) return 1;
+        i = last + 1 + 19;
+    }
+    return 0;
+}
+
+/* JSON text that is a non-negative integer of at most 18 digits without a leading zero (a typical key): its value,
+ * as orjson.loads reads it; NULL with no exception set for anything else. */
+static PyObject *small_json_int(const char *s, Py_ssize_t n) {
+    if (n < 1 || n > 18 || (s[0] == '0' && n > 1)) return NULL;
+    long long v = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return NULL;
+        v = v * 10 + (s[i] - '0');
+    }
+    return PyLong_FromLongLong(v);
+}
+
+/* One key or value through its reader: (fast, exact or None, guarded). New reference, or NULL on error. */
+static PyObject *read_datum(PyObject *data, PyObject *reader) {
+    if (data == Py_None) return Py_NewRef(Py_None);
+    PyObject *fast = PyTuple_GET_ITEM(reader, 0), *exact = PyTuple_GET_ITEM(reader, 1);
+    if (exact != Py_None) { /* JSON: the guard, and a small integer read here */
+        if (!PyBytes_CheckExact(data)) return PyObject_CallOneArg(exact, data);
+        const char *text = PyBytes_AS_STRING(data);
+        Py_ssize_t size = PyBytes_GET_SIZE(data);
+        PyObject *number = small_json_int(text, size);
+        if (number != NULL || PyErr_Occurred()) return number;
+        if (json_needs_exact(text, size)) return PyObject_CallOneArg(exact, data);
+    }
+    return PyObject_CallOneArg(fast, data);
+}
+
+static PyObject *sink_records(PyObject *self, PyObject *args) {
+    PyObject *raws, *key_reader, *value_reader, *convert_headers, *empty_headers;
+    if (!PyArg_ParseTuple(args, "OO!O!OO", &raws, &PyTuple_Type, &key_reader, &PyTuple_Type, &value_reader,
+                          &convert_headers, &empty_headers))
+        return NULL;
+    if (S.sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    if (PyTuple_GET_SIZE(key_reader) != 2 || PyTuple_GET_SIZE(value_reader) != 2)
+        return PyErr_Format(PyExc_TypeError, "a reader is (fast, exact or None)");
+    PyObject *seq = PySequence_Fast(raws, "raws must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) goto fail;
+    const Py_ssize_t *ro = S.raw_off, *so = S.sink_off;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *raw = items[i];
+        if (Py_TYPE(raw) != S.raw_type) {
+            PyErr_SetString(PyExc_TypeError, "not a RawRecord");
+            goto fail;
+        }
+        PyObject *topic = SLOT(raw, ro[R_TOPIC]), *partition = SLOT(raw, ro[R_PARTITION]),
+                 *offset = SLOT(raw, ro[R_OFFSET]), *timestamp = SLOT(raw, ro[R_TIMESTAMP]),
+                 *ts_type = SLOT(raw, ro[R_TS_TYPE]), *key = SLOT(raw, ro[R_KEY]), *value = SLOT(raw, ro[R_VALUE]),
+                 *headers = SLOT(raw, ro[R_HEADERS]);
+        if (!topic || !partition || !offset || !timestamp || !ts_type || !key || !value || !headers) {
+            PyErr_SetString(PyExc_AttributeError, "a RawRecord with a field unset");
+            goto fail;
+        }
+        PyObject *k = read_datum(key, key_reader);
+        if (k == NULL) goto fail;
+        PyObject *v = read_datum(value, value_reader);
+        if (v == NULL) {
+            Py_DECREF(k);
+            goto fail;
+        }
+        PyObject *h;
+        if (PyTuple_CheckExact(headers) && PyTuple_GET_SIZE(headers) == 0)
+            h = Py_NewRef(empty_headers);
+        else if ((h = PyObject_CallOneArg(convert_headers, raw)) == NULL) {
+            Py_DECREF(k);
+            Py_DECREF(v);
+            goto fail;
+        }
+        PyObject *rec = S.sink_type->tp_alloc(S.sink_type, 0);
+        if (rec == NULL) {
+            Py_DECREF(k);
+            Py_DECREF(v);
+            Py_DECREF(h);
+            goto fail;
+        }
+        SLOT(rec, so[S_TOPIC]) = Py_NewRef(topic);
+        SLOT(rec, so[S_PARTITION]) = Py_NewRef(partition);
+        SLOT(rec, so[S_KEY_SCHEMA]) = Py_NewRef(Py_None);
+        SLOT(rec, so[S_KEY]) = k;
+        SLOT(rec, so[S_VALUE_SCHEMA]) = Py_NewRef(Py_None);
+        SLOT(rec, so[S_VALUE]) = v;
+        SLOT(rec, so[S_TIMESTAMP]) = Py_NewRef(timestamp);
+        SLOT(rec, so[S_HEADERS]) = h;
+        SLOT(rec, so[S_OFFSET]) = Py_NewRef(offset);
+        SLOT(rec, so[S_TS_TYPE]) = Py_NewRef(ts_type);
+        SLOT(rec, so[S_ORIG_TOPIC]) = Py_NewRef(topic);
+        SLOT(rec, so[S_ORIG_PARTITION]) = Py_NewRef(partition);
+        SLOT(rec, so[S_ORIG_OFFSET]) = Py_NewRef(offset);
+        PyList_SET_ITEM(out, i, rec);
+    }
+    Py_DECREF(seq);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+/* -- a run's checks and its value map steps ------------------------------------------------------------------ */
+
+static PyObject *one_partition_in_order(PyObject *self, PyObject *raws) {
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    if (!PyList_CheckExact(raws)) return PyErr_Format(PyExc_TypeError, "raws must be a list");
+    Py_ssize_t n = PyList_GET_SIZE(raws);
+    if (n == 0) Py_RETURN_TRUE;
+    const Py_ssize_t *ro = S.raw_off;
+    PyObject *first = PyList_GET_ITEM(raws, 0);
+    if (Py_TYPE(first) != S.raw_type) Py_RETURN_FALSE;
+    PyObject *topic = SLOT(first, ro[R_TOPIC]), *partition = SLOT(first, ro[R_PARTITION]),
+             *previous = SLOT(first, ro[R_OFFSET]);
+    if (!topic || !partition || !previous || !PyUnicode_CheckExact(topic) || !PyLong_CheckExact(partition) ||
+        !PyLong_CheckExact(previous))
+        Py_RETURN_FALSE;
+    for (Py_ssize_t i = 1; i < n; i++) {
+        PyObject *raw = PyList_GET_ITEM(raws, i);
+        if (Py_TYPE(raw) != S.raw_type) Py_RETURN_FALSE;
+        PyObject *t = SLOT(raw, ro[R_TOPIC]), *p = SLOT(raw, ro[R_PARTITION]), *o = SLOT(raw, ro[R_OFFSET]);
+        if (!t || !p || !o || !PyLong_CheckExact(p) || !PyLong_CheckExact(o)) Py_RETURN_FALSE;
+        int same;
+        if (t != topic) {
+            if (!PyUnicode_CheckExact(t)) Py_RETURN_FALSE;
+            if ((same = PyUnicode_Compare(t, topic)) == -1 && PyErr_Occurred()) return NULL;
+            if (same != 0) Py_RETURN_FALSE;
+        }
+        if (p != partition) {
+            if ((same = PyObject_RichCompareBool(p, partition, Py_EQ)) < 0) return NULL;
+            if (!same) Py_RETURN_FALSE;
+        }
+        if ((same = PyObject_RichCompareBool(o, previous, Py_GE)) < 0) return NULL;
+        if (!same) Py_RETURN_FALSE;
+        previous = o;
+    }
+    Py_RETURN_TRUE;
+}
+
+/* map_values(records, steps, start) -> stop: for records[start:] in order, while a record's value is a dict,
+ * value = step(record, value) for each step, then record.value = value. Returns the index of the first record it
+ * did not map (its value is not a dict, or a step raised an Exception: cleared, the caller runs that record the
+ * long way), or len(records). */
+static PyObject *map_values(PyObject *self, PyObject *args) {
+    PyObject *records, *steps;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!O!n", &PyList_Type, &records, &PyTuple_Type, &steps, &start)) return NULL;
+    if (S.sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    Py_ssize_t n = PyList_GET_SIZE(records), nsteps = PyTuple_GET_SIZE(steps);
+    Py_ssize_t value_off = S.sink_off[S_VALUE];
+    Py_ssize_t i = start < 0 ? 0 : start;
+    for (; i < n; i++) {
+        PyObject *record = PyList_GET_ITEM(records, i);
+        if (Py_TYPE(record) != S.sink_type) break;
+        PyObject *value = SLOT(record, value_off);
+        if (value == NULL || !PyDict_CheckExact(value)) break;
+        Py_INCREF(value);
+        PyObject *call[2] = {record, NULL};
+        for (Py_ssize_t s = 0; s < nsteps && value != NULL; s++) {
+            call[1] = value;
+            PyObject *next = PyObject_Vectorcall(PyTuple_GET_ITEM(steps, s), call, 2, NULL);
+            Py_DECREF(value);
+            value = next;
+        }
+        if (value == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception)) return NULL;
+            PyErr_Clear();
+            break;
+        }
+        Py_XSETREF(SLOT(record, value_off), value);
+    }
+    return PyLong_FromSsize_t(i);
+}
+
+/* -- ReplaceField's rename, FileStreamSink's lines, the offsets to commit ------------------------------------ */
+
+/* KeyRenamer(renames)(record, owned) -> {renames.get(k, k): v for k, v in owned.items()}: ReplaceField's map step
+ * when it only renames (the record is not read). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *renames;
+    vectorcallfunc vectorcall;
+} KeyRenamer;
+
+static PyObject *renamer_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 2 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        return PyErr_Format(PyExc_TypeError, "KeyRenamer takes (record, value)");
+    PyObject *owned = args[1], *renames = ((KeyRenamer *)callable)->renames;
+    if (!PyDict_Check(owned)) return PyErr_Format(PyExc_TypeError, "KeyRenamer renames the keys of a dict");
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(owned, &pos, &key, &value)) {
+        PyObject *renamed = PyDict_GetItemWithError(renames, key);
+        if (renamed == NULL && PyErr_Occurred()) goto fail;
+        if (PyDict_SetItem(out, renamed ? renamed : key, value) < 0) goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+static PyObject *renamer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *renames;
+    if (!PyArg_ParseTuple(args, "O!:KeyRenamer", &PyDict_Type, &renames)) return NULL;
+    KeyRenamer *self = (KeyRenamer *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->renames = PyDict_Copy(renames);
+    if (self->renames == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->vectorcall = renamer_vectorcall;
+    return (PyObject *)self;
+}
+
+static void renamer_dealloc(KeyRenamer *self) {
+    Py_XDECREF(self->renames);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject KeyRenamerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.KeyRenamer",
+    .tp_basicsize = sizeof(KeyRenamer),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "KeyRenamer(renames)(record, value): value's keys renamed by the renames dict, in order",
+    .tp_new = renamer_new,
+    .tp_dealloc = (destructor)renamer_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(KeyRenamer, vectorcall),
+};
+
+/* MillisFormat(second_text, fields, min_seconds, slow)(millis) -> JavaDateFormat.format(millis): the text of
+ * millis's second comes from second_text(seconds) (a %-template of the milliseconds, remembered until the second
+ * changes) and is filled with the milliseconds `fields` times; an int before min_seconds, or anything else, goes
+ * to slow(millis). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *second_text, *slow, *template;
+    long long min_seconds, seconds;
+    Py_ssize_t fields;
+    vectorcallfunc vectorcall;
+} MillisFormat;
+
+static PyObject *millis_format_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    MillisFormat *self = (MillisFormat *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        return PyErr_Format(PyExc_TypeError, "MillisFormat takes one argument");
+    PyObject *millis = args[0];
+    if (!PyLong_CheckExact(millis)) return PyObject_CallOneArg(self->slow, millis);
+    int overflow;
+    long long value = PyLong_AsLongLongAndOverflow(millis, &overflow);
+    if (overflow || (value == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return PyObject_CallOneArg(self->slow, millis);
+    }
+    long long seconds = value / 1000, ms = value % 1000;
+    if (ms < 0) { /* Python's divmod: floor */
+        ms += 1000;
+        seconds -= 1;
+    }
+    if (seconds < self->min_seconds) return PyObject_CallOneArg(self->slow, millis);
+    if (self->template == NULL || self->seconds != seconds) {
+        PyObject *py_seconds = PyLong_FromLongLong(seconds);
+        if (py_seconds == NULL) return NULL;
+        PyObject *template = PyObject_CallOneArg(self->second_text, py_seconds);
+        Py_DECREF(py_seconds);
+        if (template == NULL) return NULL;
+        if (!PyUnicode_CheckExact(template)) {
+            Py_DECREF(template);
+            return PyErr_Format(PyExc_TypeError, "second_text must return a str");
+        }
+        Py_XSETREF(self->template, template);
+        self->seconds = seconds;
+    }
+    PyObject *template = Py_NewRef(self->template), *fill = PyLong_FromLongLong(ms), *text = NULL;
+    if (fill != NULL && self->fields != 1) {
+        PyObject *tuple = PyTuple_New(self->fields);
+        for (Py_ssize_t i = 0; tuple != NULL && i < self->fields; i++) PyTuple_SET_ITEM(tuple, i, Py_NewRef(fill));
+        Py_SETREF(fill, tuple);
+    }
+    if (fill != NULL) text = PyUnicode_Format(template, fill);
+    Py_XDECREF(fill);
+    Py_DECREF(template);
+    return text;
+}
+
+static PyObject *millis_format_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *second_text, *slow;
+    Py_ssize_t fields;
+    long long min_seconds;
+    if (!PyArg_ParseTuple(args, "OnLO:MillisFormat", &second_text, &fields, &min_seconds, &slow)) return NULL;
+    if (fields < 0) return PyErr_Format(PyExc_ValueError, "fields must be >= 0");
+    MillisFormat *self = (MillisFormat *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->second_text = Py_NewRef(second_text);
+    self->slow = Py_NewRef(slow);
+    self->template = NULL;
+    self->fields = fields;
+    self->min_seconds = min_seconds;
+    self->vectorcall = millis_format_call;
+    return (PyObject *)self;
+}
+
+static void millis_format_dealloc(MillisFormat *self) {
+    Py_XDECREF(self->second_text);
+    Py_XDECREF(self->slow);
+    Py_XDECREF(self->template);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject MillisFormatType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.MillisFormat",
+    .tp_basicsize = sizeof(MillisFormat),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "MillisFormat(second_text, fields, min_seconds, slow)(millis): JavaDateFormat.format's text",
+    .tp_new = millis_format_new,
+    .tp_dealloc = (destructor)millis_format_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(MillisFormat, vectorcall),
+};
+
+/* IntFieldStep(field, direct, convert)(record, owned) -> owned, with owned[field] = direct(current) when current
+ * (owned.get(field)) is an int and direct is not None, else convert(current): TimestampConverter's map step. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *field, *direct, *convert;
+    vectorcallfunc vectorcall;
+} IntFieldStep;
+
+static PyObject *int_field_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    IntFieldStep *self = (IntFieldStep *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 2 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        return PyErr_Format(PyExc_TypeError, "IntFieldStep takes (record, value)");
+    PyObject *owned = args[1];
+    if (!PyDict_Check(owned)) return PyErr_Format(PyExc_TypeError, "IntFieldStep changes a dict");
+    PyObject *current = PyDict_GetItemWithError(owned, self->field);
+    if (current == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        current = Py_None;
+    }
+    Py_INCREF(current);
+    PyObject *converter = self->direct != Py_None && PyLong_CheckExact(current) ? self->direct : self->convert;
+    PyObject *result = PyObject_CallOneArg(converter, current);
+    Py_DECREF(current);
+    if (result == NULL) return NULL;
+    int failed = PyDict_SetItem(owned, self->field, result);
+    Py_DECREF(result);
+    if (failed < 0) return NULL;
+    return Py_NewRef(owned);
+}
+
+static PyObject *int_field_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *field, *direct, *convert;
+    if (!PyArg_ParseTuple(args, "OOO:IntFieldStep", &field, &direct, &convert)) return NULL;
+    IntFieldStep *self = (IntFieldStep *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->field = Py_NewRef(field);
+    self->direct = Py_NewRef(direct);
+    self->convert = Py_NewRef(convert);
+    self->vectorcall = int_field_call;
+    return (PyObject *)self;
+}
+
+static void int_field_dealloc(IntFieldStep *self) {
+    Py_XDECREF(self->field);
+    Py_XDECREF(self->direct);
+    Py_XDECREF(self->convert);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject IntFieldStepType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.IntFieldStep",
+    .tp_basicsize = sizeof(IntFieldStep),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "IntFieldStep(field, direct, convert)(record, value): a field of the dict value converted",
+    .tp_new = int_field_new,
+    .tp_dealloc = (destructor)int_field_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(IntFieldStep, vectorcall),
+};
+
+/* json_lines(records, dumps, default, option, line) -> bytes: b"".join(line(r.value) for r in records), where a
+ * dict or list value's line is dumps(value, default=default, option=option), made here without a Python frame. */
+static PyObject *json_lines(PyObject *self, PyObject *args) {
+    PyObject *records, *dumps, *dflt, *option, *line, *kwnames = NULL, *lines = NULL, *seq, *joined = NULL;
+    if (!PyArg_ParseTuple(args, "OOOOO", &records, &dumps, &dflt, &option, &line)) return NULL;
+    if ((seq = PySequence_Fast(records, "records must be a sequence")) == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    /* interned names: orjson matches keyword names by identity first */
+    PyObject *k_default = PyUnicode_InternFromString("default"), *k_option = PyUnicode_InternFromString("option");
+    if (k_default && k_option) kwnames = PyTuple_Pack(2, k_default, k_option);
+    Py_XDECREF(k_default);
+    Py_XDECREF(k_option);
+    if (kwnames == NULL) goto done;
+    if ((lines = PyList_New(n)) == NULL) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *record = items[i], *value, *text;
+        if (S.sink_type != NULL && Py_TYPE(record) == S.sink_type) {
+            value = Py_XNewRef(SLOT(record, S.sink_off[S_VALUE]));
+            if (value == NULL) {
+                PyErr_SetString(PyExc_AttributeError, "value");
+                goto done;
+            }
+        } else if ((value = PyObject_GetAttrString(record, "value")) == NULL) {
+            goto done;
+        }
+        if (PyDict_CheckExact(value) || PyList_CheckExact(value)) {
+            PyObject *call[3] = {value, dflt, option};
+            text = PyObject_Vectorcall(dumps, call, 1, kwnames);
+        } else {
+            text = PyObject_CallOneArg(line, value);
+        }
+        Py_DECREF(value);
+        if (text == NULL) goto done;
+        PyList_SET_ITEM(lines, i, text);
+    }
+    PyObject *empty = PyBytes_FromStringAndSize(NULL, 0);
+    if (empty == NULL) goto done;
+    joined = PyObject_CallMethod(empty, "join", "O", lines);
+    Py_DECREF(empty);
+done:
+    Py_XDECREF(kwnames);
+    Py_XDECREF(lines);
+    Py_DECREF(seq);
+    return joined;
+}
+
+/* 1 when `raw` is a RawRecord of that topic and partition, 0 when not, -1 on error. */
+static int same_partition(PyObject *raw, PyObject *topic, PyObject *partition) {
+    const Py_ssize_t *ro = S.raw_off;
+    if (Py_TYPE(raw) != S.raw_type || SLOT(raw, ro[R_OFFSET]) == NULL) return 0;
+    PyObject *t = SLOT(raw, ro[R_TOPIC]), *p = SLOT(raw, ro[R_PARTITION]);
+    if (t == NULL || p == NULL) return 0;
+    int same = 1;
+    if (t != topic && (same = PyObject_RichCompareBool(t, topic, Py_EQ)) <= 0) return same;
+    if (p != partition && (same = PyObject_RichCompareBool(p, partition, Py_EQ)) <= 0) return same;
+    return 1;
+}
+
+/* last_offsets(raws) -> {(topic, partition): offset + 1} for the last record of each partition, keys in the order
+ * partitions first appear (sink_batch.next_offsets's loop, a tuple per run of a partition instead of per record). */
+static PyObject *last_offsets(PyObject *self, PyObject *raws) {
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    PyObject *seq = PySequence_Fast(raws, "raws must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *last = PyDict_New();
+    if (last == NULL) goto fail;
+    const Py_ssize_t *ro = S.raw_off;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *raw = items[i];
+        if (Py_TYPE(raw) != S.raw_type) {
+            PyErr_SetString(PyExc_TypeError, "not a RawRecord");
+            goto fail;
+        }
+        PyObject *topic = SLOT(raw, ro[R_TOPIC]), *partition = SLOT(raw, ro[R_PARTITION]);
+        if (topic == NULL || partition == NULL || SLOT(raw, ro[R_OFFSET]) == NULL) {
+            PyErr_SetString(PyExc_AttributeError, "a RawRecord with a field unset");
+            goto fail;
+        }
+        if (i + 1 < n) { /* the run of this partition goes on: its last record decides */
+            PyObject *next = items[i + 1];
+            int same = same_partition(next, topic, partition);
+            if (same < 0) goto fail;
+            if (same) continue;
+        }
+        PyObject *key = PyTuple_Pack(2, topic, partition);
+        if (key == NULL) goto fail;
+        PyObject *one = PyLong_FromLong(1);
+        PyObject *next_offset = one ? PyNumber_Add(SLOT(raw, ro[R_OFFSET]), one) : NULL;
+        Py_XDECREF(one);
+        if (next_offset == NULL || PyDict_SetItem(last, key, next_offset) < 0) {
+            Py_DECREF(key);
+            Py_XDECREF(next_offset);
+            goto fail;
+        }
+        Py_DECREF(key);
+        Py_DECREF(next_offset);
+    }
+    Py_DECREF(seq);
+    return last;
+fail:
+    Py_XDECREF(last);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"bind", bind, METH_VARARGS,
+     "bind(raw_type, sink_type, ts_types, no_ts_type): the record classes to build and Lambda's timestamp types"},
+    {"raws_from_event", raws_from_event, METH_VARARGS,
+     "raws_from_event(records, fallback) -> [RawRecord]: a partition's event records; fallback(record) builds "
+     "one the fast path does not cover"},
+    {"sink_records", sink_records, METH_VARARGS,
+     "sink_records(raws, key_reader, value_reader, convert_headers, empty_headers) -> [SinkRecord]; a reader is "
+     "(fast, exact): exact(data) for JSON text holding -0 or 19 digits in a row when exact is not None"},
+    {"one_partition_in_order", one_partition_in_order, METH_O,
+     "one_partition_in_order(raws) -> bool: every RawRecord of the list has the first's topic and partition, and "
+     "the offsets never go down"},
+    {"map_values", map_values, METH_VARARGS,
+     "map_values(records, steps, start) -> stop: each record's dict value through the map steps, from start until "
+     "a record the steps cannot take (see the source)"},
+    {"encode_record", (PyCFunction)(void (*)(void))encode_record, METH_FASTCALL,
+     "encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: the event record's JSON"},
+    {"json_lines", json_lines, METH_VARARGS,
+     "json_lines(records, dumps, default, option, line) -> bytes: each record's value on a line (see the source)"},
+    {"last_offsets", last_offsets, METH_O,
+     "last_offsets(raws) -> {(topic, partition): offset + 1} of each partition's last record"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_records", .m_size = -1, .m_methods = methods};
+
+PyMODINIT_FUNC PyInit__records(void) {
+    b64_init();
+    if ((S.empty_tuple = PyTuple_New(0)) == NULL) return NULL;
+#define KEY(var, text) \
+    if ((S.var = PyUnicode_InternFromString(text)) == NULL) return NULL;
+    KEY(k_topic, "topic")
+    KEY(k_partition, "partition")
+    KEY(k_offset, "offset")
+    KEY(k_timestamp, "timestamp")
+    KEY(k_ts_type, "timestampType")
+    KEY(k_key, "key")
+    KEY(k_value, "value")
+    KEY(k_headers, "headers")
+#undef KEY
+    if (PyType_Ready(&KeyRenamerType) < 0 || PyType_Ready(&MillisFormatType) < 0 ||
+        PyType_Ready(&IntFieldStepType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    PyObject *raw_names = PyTuple_New(R_COUNT), *sink_names = PyTuple_New(S_COUNT);
+    for (int i = 0; raw_names && i < R_COUNT; i++) PyTuple_SET_ITEM(raw_names, i, PyUnicode_FromString(raw_fields[i]));
+    for (int i = 0; sink_names && i < S_COUNT; i++)
+        PyTuple_SET_ITEM(sink_names, i, PyUnicode_FromString(sink_fields[i]));
+    if (raw_names == NULL || sink_names == NULL || PyErr_Occurred() ||
+        PyModule_AddObject(m, "RAW_FIELDS", raw_names) < 0 || PyModule_AddObject(m, "SINK_FIELDS", sink_names) < 0) {
+        Py_XDECREF(raw_names);
+        Py_XDECREF(sink_names);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(m, "KeyRenamer", (PyObject *)&KeyRenamerType) < 0 ||
+        PyModule_AddObjectRef(m, "MillisFormat", (PyObject *)&MillisFormatType) < 0 ||
+        PyModule_AddObjectRef(m, "IntFieldStep", (PyObject *)&IntFieldStepType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
