@@ -71,7 +71,7 @@ def _flat_names(schema: Schema) -> tuple[str, ...] | None:
 
 
 # What to_json_line hands orjson.dumps for a dict or list value, for a caller that makes that call itself
-# (connectless.native's json_lines, FileStreamSink's put).
+# (connectless.native's json_lines).
 JSON_LINE_DEFAULT = _default
 JSON_LINE_OPTION = _LINE
 
