@@ -162,7 +162,7 @@ class ReplaceField(OperandRewrite):
 
         return rename if not self.exclude and not self.include else each
 
-    def _collided(self, owned: dict[str, Any]) -> dict[str, Any]:
+    def _collided(self, owned: Mapping[str, Any]) -> dict[str, Any]:
         """Two kept fields renamed to one name: Kafka puts them into the new map in its value HashMap's order, the
         last one winning, so they go in Java's order here too (the table sized as a map filled by puts)."""
         get = self.renames.get
