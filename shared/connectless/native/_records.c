@@ -605,11 +605,13 @@ static PyObject *map_values(PyObject *self, PyObject *args) {
 
 /* -- ReplaceField's rename, FileStreamSink's lines, the offsets to commit ------------------------------------ */
 
-/* KeyRenamer(renames)(record, owned) -> {renames.get(k, k): v for k, v in owned.items()}: ReplaceField's map step
- * when it only renames (the record is not read). */
+/* KeyRenamer(renames, collided)(record, owned) -> {renames.get(k, k): v for k, v in owned.items()}: ReplaceField's
+ * map step when it only renames (the record is not read); when two keys land on one name, collided(record, owned)
+ * answers instead (Kafka's HashMap order decides which wins). */
 typedef struct {
     PyObject_HEAD
     PyObject *renames;
+    PyObject *collided;
     vectorcallfunc vectorcall;
 } KeyRenamer;
 
@@ -628,6 +630,10 @@ static PyObject *renamer_vectorcall(PyObject *callable, PyObject *const *args, s
         if (renamed == NULL && PyErr_Occurred()) goto fail;
         if (PyDict_SetItem(out, renamed ? renamed : key, value) < 0) goto fail;
     }
+    if (PyDict_GET_SIZE(out) != PyDict_GET_SIZE(owned)) {
+        Py_DECREF(out);
+        return PyObject_Vectorcall(((KeyRenamer *)callable)->collided, args, 2, NULL);
+    }
     return out;
 fail:
     Py_DECREF(out);
@@ -635,10 +641,13 @@ fail:
 }
 
 static PyObject *renamer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    PyObject *renames;
-    if (!PyArg_ParseTuple(args, "O!:KeyRenamer", &PyDict_Type, &renames)) return NULL;
+    PyObject *renames, *collided;
+    if (!PyArg_ParseTuple(args, "O!O:KeyRenamer", &PyDict_Type, &renames, &collided)) return NULL;
+    if (!PyCallable_Check(collided)) return PyErr_Format(PyExc_TypeError, "KeyRenamer's collided must be callable");
     KeyRenamer *self = (KeyRenamer *)type->tp_alloc(type, 0);
     if (self == NULL) return NULL;
+    Py_INCREF(collided);
+    self->collided = collided;
     self->renames = PyDict_Copy(renames);
     if (self->renames == NULL) {
         Py_DECREF(self);
@@ -650,6 +659,7 @@ static PyObject *renamer_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
 
 static void renamer_dealloc(KeyRenamer *self) {
     Py_XDECREF(self->renames);
+    Py_XDECREF(self->collided);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -657,7 +667,8 @@ static PyTypeObject KeyRenamerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.KeyRenamer",
     .tp_basicsize = sizeof(KeyRenamer),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "KeyRenamer(renames)(record, value): value's keys renamed by the renames dict, in order",
+    .tp_doc = "KeyRenamer(renames, collided)(record, value): value's keys renamed by the renames dict, in order "
+              "(collided(record, value) when two keys land on one name)",
     .tp_new = renamer_new,
     .tp_dealloc = (destructor)renamer_dealloc,
     .tp_call = PyVectorcall_Call,
