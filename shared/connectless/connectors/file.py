@@ -152,8 +152,8 @@ class FileStreamSinkTask(SinkTask):
     def put(self, records: Sequence[SinkRecord]) -> None:
         """Each value on a line of its own, UTF-8: a string as it is, anything structured as compact JSON."""
         # Each line into the buffer as it is made (writelines takes them from the map in C), freed at once: a put's
-        # lines joined first (~150 KB for 500, in Python or by connectless.native's json_lines) made glibc grow and
-        # trim the heap each put, ~1 page fault per record (+0.8 s of CPU per million records, with native too).
+        # lines joined first (~150 KB for 500) made glibc grow and trim the heap each put, ~1 page fault per
+        # record (+0.8 s of CPU per million records).
         self._out.writelines(map(to_json_line, [record.value for record in records]))
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
