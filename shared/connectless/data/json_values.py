@@ -70,12 +70,6 @@ def _flat_names(schema: Schema) -> tuple[str, ...] | None:
     return names
 
 
-# What to_json_line hands orjson.dumps for a dict or list value, for a caller that makes that call itself
-# (connectless.native's json_lines, FileStreamSink's put).
-JSON_LINE_DEFAULT = _default
-JSON_LINE_OPTION = _LINE
-
-
 def to_json_line(value: Any) -> bytes:
     """`to_json_text(value)` and a newline, as UTF-8 (a sink's hot path: JSON objects straight to bytes)."""
     kind = type(value)

@@ -6,7 +6,6 @@
  * sink_records(raws, key_reader, value_reader, ...)      RawRecords -> SinkRecords through schemaless readers
  * map_values(records, steps, start)                      the chain's value map steps over a run
  * KeyRenamer, IntFieldStep, MillisFormat                 ReplaceField's and TimestampConverter's steps
- * json_lines(records, ...)                               FileStreamSink's lines for one put
  * last_offsets(raws)                                     the offsets to commit
  * encode_record(raw, ...)                                the poller's event JSON of one record
  *
@@ -605,11 +604,13 @@ static PyObject *map_values(PyObject *self, PyObject *args) {
 
 /* -- ReplaceField's rename, FileStreamSink's lines, the offsets to commit ------------------------------------ */
 
-/* KeyRenamer(renames)(record, owned) -> {renames.get(k, k): v for k, v in owned.items()}: ReplaceField's map step
- * when it only renames (the record is not read). */
+/* KeyRenamer(renames, collided)(record, owned) -> {renames.get(k, k): v for k, v in owned.items()}: ReplaceField's
+ * map step when it only renames (the record is not read); when two keys land on one name, collided(record, owned)
+ * answers instead (Kafka's HashMap order decides which wins). */
 typedef struct {
     PyObject_HEAD
     PyObject *renames;
+    PyObject *collided;
     vectorcallfunc vectorcall;
 } KeyRenamer;
 
@@ -628,6 +629,10 @@ static PyObject *renamer_vectorcall(PyObject *callable, PyObject *const *args, s
         if (renamed == NULL && PyErr_Occurred()) goto fail;
         if (PyDict_SetItem(out, renamed ? renamed : key, value) < 0) goto fail;
     }
+    if (PyDict_GET_SIZE(out) != PyDict_GET_SIZE(owned)) {
+        Py_DECREF(out);
+        return PyObject_Vectorcall(((KeyRenamer *)callable)->collided, args, 2, NULL);
+    }
     return out;
 fail:
     Py_DECREF(out);
@@ -635,10 +640,13 @@ fail:
 }
 
 static PyObject *renamer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    PyObject *renames;
-    if (!PyArg_ParseTuple(args, "O!:KeyRenamer", &PyDict_Type, &renames)) return NULL;
+    PyObject *renames, *collided;
+    if (!PyArg_ParseTuple(args, "O!O:KeyRenamer", &PyDict_Type, &renames, &collided)) return NULL;
+    if (!PyCallable_Check(collided)) return PyErr_Format(PyExc_TypeError, "KeyRenamer's collided must be callable");
     KeyRenamer *self = (KeyRenamer *)type->tp_alloc(type, 0);
     if (self == NULL) return NULL;
+    Py_INCREF(collided);
+    self->collided = collided;
     self->renames = PyDict_Copy(renames);
     if (self->renames == NULL) {
         Py_DECREF(self);
@@ -650,6 +658,7 @@ static PyObject *renamer_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
 
 static void renamer_dealloc(KeyRenamer *self) {
     Py_XDECREF(self->renames);
+    Py_XDECREF(self->collided);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -657,7 +666,8 @@ static PyTypeObject KeyRenamerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.KeyRenamer",
     .tp_basicsize = sizeof(KeyRenamer),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "KeyRenamer(renames)(record, value): value's keys renamed by the renames dict, in order",
+    .tp_doc = "KeyRenamer(renames, collided)(record, value): value's keys renamed by the renames dict, in order "
+              "(collided(record, value) when two keys land on one name)",
     .tp_new = renamer_new,
     .tp_dealloc = (destructor)renamer_dealloc,
     .tp_call = PyVectorcall_Call,
@@ -814,53 +824,6 @@ static PyTypeObject IntFieldStepType = {
     .tp_vectorcall_offset = offsetof(IntFieldStep, vectorcall),
 };
 
-/* json_lines(records, dumps, default, option, line) -> bytes: b"".join(line(r.value) for r in records), where a
- * dict or list value's line is dumps(value, default=default, option=option), made here without a Python frame. */
-static PyObject *json_lines(PyObject *self, PyObject *args) {
-    PyObject *records, *dumps, *dflt, *option, *line, *kwnames = NULL, *lines = NULL, *seq, *joined = NULL;
-    if (!PyArg_ParseTuple(args, "OOOOO", &records, &dumps, &dflt, &option, &line)) return NULL;
-    if ((seq = PySequence_Fast(records, "records must be a sequence")) == NULL) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    /* interned names: orjson matches keyword names by identity first */
-    PyObject *k_default = PyUnicode_InternFromString("default"), *k_option = PyUnicode_InternFromString("option");
-    if (k_default && k_option) kwnames = PyTuple_Pack(2, k_default, k_option);
-    Py_XDECREF(k_default);
-    Py_XDECREF(k_option);
-    if (kwnames == NULL) goto done;
-    if ((lines = PyList_New(n)) == NULL) goto done;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *record = items[i], *value, *text;
-        if (S.sink_type != NULL && Py_TYPE(record) == S.sink_type) {
-            value = Py_XNewRef(SLOT(record, S.sink_off[S_VALUE]));
-            if (value == NULL) {
-                PyErr_SetString(PyExc_AttributeError, "value");
-                goto done;
-            }
-        } else if ((value = PyObject_GetAttrString(record, "value")) == NULL) {
-            goto done;
-        }
-        if (PyDict_CheckExact(value) || PyList_CheckExact(value)) {
-            PyObject *call[3] = {value, dflt, option};
-            text = PyObject_Vectorcall(dumps, call, 1, kwnames);
-        } else {
-            text = PyObject_CallOneArg(line, value);
-        }
-        Py_DECREF(value);
-        if (text == NULL) goto done;
-        PyList_SET_ITEM(lines, i, text);
-    }
-    PyObject *empty = PyBytes_FromStringAndSize(NULL, 0);
-    if (empty == NULL) goto done;
-    joined = PyObject_CallMethod(empty, "join", "O", lines);
-    Py_DECREF(empty);
-done:
-    Py_XDECREF(kwnames);
-    Py_XDECREF(lines);
-    Py_DECREF(seq);
-    return joined;
-}
-
 /* 1 when `raw` is a RawRecord of that topic and partition, 0 when not, -1 on error. */
 static int same_partition(PyObject *raw, PyObject *topic, PyObject *partition) {
     const Py_ssize_t *ro = S.raw_off;
@@ -939,8 +902,6 @@ static PyMethodDef methods[] = {
      "a record the steps cannot take (see the source)"},
     {"encode_record", (PyCFunction)(void (*)(void))encode_record, METH_FASTCALL,
      "encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: the event record's JSON"},
-    {"json_lines", json_lines, METH_VARARGS,
-     "json_lines(records, dumps, default, option, line) -> bytes: each record's value on a line (see the source)"},
     {"last_offsets", last_offsets, METH_O,
      "last_offsets(raws) -> {(topic, partition): offset + 1} of each partition's last record"},
     {NULL, NULL, 0, NULL},

@@ -127,37 +127,46 @@ class ReplaceField(OperandRewrite):
         if type(self).transform_operand is not ReplaceField.transform_operand:
             return None  # a subclass that rewrites differently
         renames, exclude, include = self.renames, self.exclude, self.include
-        get = renames.get
+        get, collided = renames.get, self._collided
 
-        def rename(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
-            return {get(k, k): v for k, v in owned.items()}
+        def rename(record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
+            out = {get(k, k): v for k, v in owned.items()}
+            return out if len(out) == len(owned) else collided(owned)
 
         if not exclude and not include and native.records is not None:
-            return native.records.KeyRenamer(renames)  # rename, in C
+            return native.records.KeyRenamer(renames, lambda _record, owned: collided(owned))  # rename, in C
 
-        def filter_and_rename(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
-            return {get(k, k): v for k, v in owned.items() if k not in exclude and (not include or k in include)}
+        def filter_and_rename(record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
+            kept = [(k, v) for k, v in owned.items() if k not in exclude and (not include or k in include)]
+            out = {get(k, k): v for k, v in kept}
+            return out if len(out) == len(kept) else collided(owned)
 
         return rename if not exclude and not include else filter_and_rename
 
     def owned_map_run_step(self) -> MapRunStep | None:
         if type(self).owned_map_step is not ReplaceField.owned_map_step:
             return super().owned_map_run_step()
-        if self.owned_map_step() is None:
+        step = self.owned_map_step()
+        if step is None:
             return None
-        renames, exclude, include = self.renames, self.exclude, self.include
-        get = renames.get
+        get, collided = self.renames.get, self._collided
 
         def rename(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [{get(k, k): v for k, v in value.items()} for value in owned]
+            out = [{get(k, k): v for k, v in value.items()} for value in owned]
+            if list(map(len, out)) != list(map(len, owned)):  # two keys on one name somewhere in the run
+                out = [o if len(o) == len(v) else collided(v) for o, v in zip(out, owned, strict=True)]
+            return out
 
-        def filter_and_rename(_records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [
-                {get(k, k): v for k, v in value.items() if k not in exclude and (not include or k in include)}
-                for value in owned
-            ]
+        def each(records: Sequence[ConnectRecord], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [step(record, value) for record, value in zip(records, owned, strict=True)]
 
-        return rename if not exclude and not include else filter_and_rename
+        return rename if not self.exclude and not self.include else each
+
+    def _collided(self, owned: Mapping[str, Any]) -> dict[str, Any]:
+        """Two kept fields renamed to one name: Kafka puts them into the new map in its value HashMap's order, the
+        last one winning, so they go in Java's order here too (the table sized as a map filled by puts)."""
+        get = self.renames.get
+        return {get(k, k): owned[k] for k in java_hash_map_order(owned) if self.keeps(k)}
 
     def owned_struct_step(self, schema: Schema) -> tuple[Schema, StructStep | None] | None:
         if type(self).transform_operand is not ReplaceField.transform_operand:
@@ -180,16 +189,10 @@ class ReplaceField(OperandRewrite):
             return schema, value
         if schema is None:
             mapping = require_map(value, PURPOSE)
-            renames, exclude, include = self.renames, self.exclude, self.include
-            if not exclude and not include:
-                updated = {renames.get(k, k): v for k, v in mapping.items()}
-            else:
-                updated = {
-                    renames.get(k, k): v
-                    for k, v in mapping.items()
-                    if k not in exclude and (not include or k in include)
-                }
-            return None, updated
+            get = self.renames.get
+            kept = [(k, v) for k, v in mapping.items() if self.keeps(k)]
+            updated = {get(k, k): v for k, v in kept}
+            return None, updated if len(updated) == len(kept) else self._collided(mapping)
         struct = require_struct(value, PURPOSE)
         schema = struct.schema
         plan = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import math
 from typing import Any
 
 import pytest
@@ -288,6 +289,25 @@ def test_the_batch_reader_reads_the_numbers_only_the_exact_parse_gets_right() ->
     # Jackson's readings: -0.0 is 0.0 (a BigDecimal), an integer past 64 bits keeps its low 64 bits.
     got = batch_reader([b"1", b"-0.0", b"18446744073709551617", None])
     assert got == [1, 0.0, 1, None]
+
+
+@pytest.mark.parametrize("at", [0, 63, 64, 150, 199])
+def test_the_batch_reader_finds_those_numbers_in_any_record_of_a_long_run(at: int) -> None:
+    """The check is made a group of records at a time: a record past the first group is checked too."""
+    converter = JsonConverter()
+    converter.configure({"schemas.enable": "false"}, False)
+    batch_reader = converter.schemaless_batch_reader()
+    assert batch_reader is not None
+    plain = [b'{"id":%d,"city":"Lisbon","at":1764000000%03d}' % (i, i) for i in range(200)]
+    expected = [json.loads(data) for data in plain]
+    for odd, read in (
+        (b'{"v":-0.0}', 0.0),
+        (b'{"v":18446744073709551617}', 1),
+        (b'{"v":9223372036854775808}', -(2**63)),
+    ):
+        got = batch_reader([*plain[:at], odd, *plain[at + 1 :]])
+        assert got[at] == {"v": read} and math.copysign(1, got[at]["v"]) == math.copysign(1, read)  # 0.0, not -0.0
+        assert got[:at] + got[at + 1 :] == expected[:at] + expected[at + 1 :]
 
 
 def test_there_is_no_schemaless_reader_with_schemas_on() -> None:
