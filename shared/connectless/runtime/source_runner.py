@@ -98,6 +98,17 @@ def _produce_kwargs(raw: RawRecord, on_delivery: Callable[..., None]) -> dict[st
     return kwargs
 
 
+def _unwrapped(call: Callable[..., Any], *args: Any) -> Any:
+    """`call(*args)`; a SystemError caused by a KafkaException is raised as that exception. confluent-kafka (2.16)
+    can surface a fatal error (a fence) hit inside flush's or poll's callbacks that way."""
+    try:
+        return call(*args)
+    except SystemError as exc:
+        if isinstance(exc.__cause__, KafkaException):
+            raise exc.__cause__ from exc
+        raise
+
+
 class SourceTaskRunner:
     """One source task's loop, bounded by a deadline and an optional record/byte budget per run."""
 
@@ -342,7 +353,7 @@ class SourceTaskRunner:
         deadline = self._retry_deadline()
         while True:
             try:
-                return call(*args)
+                return _unwrapped(call, *args)
             except KafkaException as exc:
                 if is_fenced(exc):
                     raise TaskFencedError(

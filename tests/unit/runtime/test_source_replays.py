@@ -324,3 +324,19 @@ def test_an_old_invocation_that_learns_of_its_fence_by_an_abortable_error_stops_
     result = handler.run({**CONFIG, "errors.retry.timeout": "10000"}, {}, 0)
     assert result.outcome == "FENCED" and CountingTask.starts == [0]  # a replay would fence the newer one back
     assert handler.task_failures == 0 and cluster.committed == []
+
+
+def test_a_fence_that_confluent_kafka_raises_as_a_system_error_in_flush_ends_the_run_fenced(cluster: Cluster) -> None:
+    class FencedInFlush(TransactionalProducer):
+        def flush(self, _timeout: float = 0) -> int:
+            try:
+                raise KafkaException(KafkaError(KafkaError._FENCED, "Producer fenced by newer instance", fatal=True))
+            except KafkaException as fence:  # as confluent-kafka 2.16 surfaces a fence hit inside flush's callbacks
+                raise SystemError("<built-in function isinstance> returned a result with an exception set") from fence
+
+    handler = Handler(cluster)
+    handler._runner = lambda c, t, config, task_config: SourceTaskRunner(  # type: ignore[method-assign]
+        c, t, CountingTask(), task_config, config, SETTINGS, handler.offsets, producer=FencedInFlush(cluster),  # type: ignore[arg-type]
+        delivery=DeliveryOptions.from_config(config, "test", OFFSETS_TOPIC))  # fmt: skip
+    result = handler.run(CONFIG, {}, 0)
+    assert result.outcome == "FENCED" and handler.task_failures == 0 and cluster.committed == []
