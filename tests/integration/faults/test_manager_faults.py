@@ -87,10 +87,20 @@ def test_a_fault_mid_map_leaves_nothing_half_deployed(local_stack: LocalSamStack
     created = requests.post(f"{url}/connectors", json=source(name), timeout=120)
     assert created.status_code == 500 and "injected fault" in created.json()["message"], created.text
     assert faulty.deploys >= 3  # the fault came mid-Map, after other tasks were deployed
-    status = requests.get(f"{url}/connectors/{name}/status", timeout=30).json()
+    # The status view reads the status topic, which may not yet hold the roll-back's last updates: wait for them.
+    # A task left RUNNING for good (a deploy landing after the roll-back) still fails here.
+    deadline = time.monotonic() + 15
+    while True:
+        status = requests.get(f"{url}/connectors/{name}/status", timeout=30).json()
+        settled = [t["state"] for t in status["tasks"]] == ["FAILED"] * TASKS
+        if settled or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
     assert status["connector"]["state"] == "FAILED" and "injected fault" in status["connector"]["trace"], status
-    assert [t["state"] for t in status["tasks"]] == ["FAILED"] * TASKS, status
+    assert settled, status
     time.sleep(faulty.slow_others_s + 1.0)  # had a deploy still been in flight, it would have landed by now
+    after = requests.get(f"{url}/connectors/{name}/status", timeout=30).json()
+    assert [t["state"] for t in after["tasks"]] == ["FAILED"] * TASKS, after  # and it stays so
     assert schedules(name) == []  # nothing of it runs
     executions = boto3.client("stepfunctions").list_executions(stateMachineArn=local_stack.endpoints.state_machine_arn)
     failed = [e for e in executions["executions"] if e["name"].startswith(name) and e["status"] == "FAILED"]
