@@ -1,0 +1,222 @@
+/* connectless.native._avro: AvroConverter's common case in C, a run of Confluent-framed messages per call.
+ *
+ * bind(struct_type)                                  the Struct class to build (converters/registry/avro_native.py)
+ * decode_run(datas, program, schema, fallback)       framed messages -> Structs of `schema`
+ *
+ * The common case is a writer schema that is a flat record of null/boolean/int/long/float/double/string/bytes
+ * fields and ["null", primitive] unions (no logical types): `program` has one byte per field, its kind in the low
+ * nibble and where a union puts null in the high one (avro_native.program_of writes it). Each message's payload
+ * (after the 5 header bytes) is read field by field straight into the Struct's values list, with the values
+ * fastavro's schemaless_reader gives (the same Python types; bytes after the record are ignored, as fastavro and
+ * Confluent's deserializer, which hands Avro's BinaryDecoder the whole buffer, ignore them).
+ *
+ * Anything the reader does not read exactly (a payload cut short, an int past 32 bits or 5 bytes, a long past 10
+ * bytes, a boolean byte other than 0 or 1, a negative length, UTF-8 that Python's strict decoder refuses, a union
+ * index other than 0 or 1, a message that is not bytes) is handed to `fallback(message)`, the fastavro path, for
+ * that message alone: its result or its exception is the converter's, as without this module.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stdint.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030B0000
+#error "Python 3.11+ is required"
+#endif
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "Avro's float and double are little-endian: this reader copies them as they are"
+#endif
+
+/* A field's kind (the program byte's low nibble) and where its union has null (the high nibble). */
+enum { K_BOOLEAN = 1, K_INT, K_LONG, K_FLOAT, K_DOUBLE, K_STRING, K_BYTES, K_LAST = K_BYTES };
+enum { U_NONE = 0, U_NULL_FIRST = 1, U_NULL_SECOND = 2 };
+#define HEADER 5 /* magic byte and schema id */
+
+static PyTypeObject *struct_type;
+static Py_ssize_t off_schema, off_values;
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+static int slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *out) {
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
+    if (descr == NULL) return -1;
+    int ok = Py_TYPE(descr) == &PyMemberDescr_Type;
+    PyMemberDef *member = ok ? ((PyMemberDescrObject *)descr)->d_member : NULL;
+    if (!ok || member->type != T_OBJECT_EX || (member->flags & READONLY)) {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a writable object slot", type->tp_name, name);
+        Py_DECREF(descr);
+        return -1;
+    }
+    *out = member->offset;
+    Py_DECREF(descr);
+    return 0;
+}
+
+static PyObject *bind(PyObject *self, PyObject *type) {
+    if (!PyType_Check(type)) {
+        PyErr_SetString(PyExc_TypeError, "bind() takes the Struct class");
+        return NULL;
+    }
+    PyTypeObject *t = (PyTypeObject *)type;
+    if (t->tp_dictoffset != 0 || t->tp_new != PyBaseObject_Type.tp_new || t->tp_alloc == NULL ||
+        !(t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        PyErr_Format(PyExc_TypeError, "%s is not a plain slots class", t->tp_name);
+        return NULL;
+    }
+    Py_ssize_t schema_at, values_at;
+    if (slot_offset(t, "schema", &schema_at) < 0 || slot_offset(t, "_values", &values_at) < 0) return NULL;
+    off_schema = schema_at;
+    off_values = values_at;
+    Py_INCREF(type);
+    Py_XSETREF(struct_type, t);
+    Py_RETURN_NONE;
+}
+
+/* A zigzag varint of at most `max_bytes` bytes; -1 when cut short or longer (or, at 10 bytes, past 64 bits). */
+static inline int read_varint(const uint8_t **at, const uint8_t *end, int max_bytes, int64_t *out) {
+    const uint8_t *p = *at;
+    uint64_t n = 0;
+    for (int i = 0; i < max_bytes; i++) {
+        if (p >= end) return -1;
+        uint8_t b = *p++;
+        if (i == 9 && b > 1) return -1;
+        n |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *at = p;
+            *out = (int64_t)(n >> 1) ^ -(int64_t)(n & 1);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* One field's value (a new reference), or NULL with no exception set when the bytes are not read exactly. */
+static PyObject *read_value(int kind, const uint8_t **at, const uint8_t *end) {
+    const uint8_t *p = *at;
+    int64_t n;
+    switch (kind) {
+    case K_BOOLEAN:
+        if (p >= end || *p > 1) return NULL;
+        *at = p + 1;
+        return PyBool_FromLong(*p);
+    case K_INT:
+        if (read_varint(at, end, 5, &n) < 0 || n < INT32_MIN || n > INT32_MAX) return NULL;
+        return PyLong_FromLongLong(n);
+    case K_LONG:
+        if (read_varint(at, end, 10, &n) < 0) return NULL;
+        return PyLong_FromLongLong(n);
+    case K_FLOAT: {
+        float f;
+        if (end - p < 4) return NULL;
+        memcpy(&f, p, 4);
+        *at = p + 4;
+        return PyFloat_FromDouble((double)f);
+    }
+    case K_DOUBLE: {
+        double d;
+        if (end - p < 8) return NULL;
+        memcpy(&d, p, 8);
+        *at = p + 8;
+        return PyFloat_FromDouble(d);
+    }
+    case K_STRING:
+    case K_BYTES: {
+        if (read_varint(&p, end, 10, &n) < 0 || n < 0 || n > end - p) return NULL;
+        PyObject *value = kind == K_STRING ? PyUnicode_DecodeUTF8((const char *)p, (Py_ssize_t)n, NULL)
+                                           : PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
+        if (value == NULL) {
+            if (kind == K_STRING && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) PyErr_Clear();
+            return NULL; /* invalid UTF-8 goes to fastavro; anything else (no memory) stays raised */
+        }
+        *at = p + n;
+        return value;
+    }
+    }
+    return NULL;
+}
+
+/* The message's Struct, or NULL: with an exception set on a real error, without one when fastavro must read it. */
+static PyObject *read_struct(PyObject *message, const unsigned char *program, Py_ssize_t count, PyObject *schema) {
+    if (!PyBytes_CheckExact(message) || PyBytes_GET_SIZE(message) < HEADER) return NULL;
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(message) + HEADER;
+    const uint8_t *end = (const uint8_t *)PyBytes_AS_STRING(message) + PyBytes_GET_SIZE(message);
+    PyObject *values = PyList_New(count);
+    if (values == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int kind = program[i] & 0x0f, nulls = program[i] >> 4;
+        PyObject *value;
+        if (nulls != U_NONE) {
+            int64_t branch;
+            if (read_varint(&p, end, 10, &branch) < 0 || (branch != 0 && branch != 1)) goto handed_back;
+            if (branch == (nulls == U_NULL_FIRST ? 0 : 1)) {
+                PyList_SET_ITEM(values, i, Py_NewRef(Py_None));
+                continue;
+            }
+        }
+        value = read_value(kind, &p, end);
+        if (value == NULL) goto handed_back;
+        PyList_SET_ITEM(values, i, value);
+    }
+    PyObject *result = struct_type->tp_alloc(struct_type, 0);
+    if (result == NULL) {
+        Py_DECREF(values);
+        return NULL;
+    }
+    SLOT(result, off_schema) = Py_NewRef(schema);
+    SLOT(result, off_values) = values;
+    return result;
+handed_back:
+    Py_DECREF(values);
+    return NULL;
+}
+
+static PyObject *decode_run(PyObject *self, PyObject *args) {
+    PyObject *datas, *schema, *fallback;
+    const unsigned char *program;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "Oy#OO", &datas, &program, &count, &schema, &fallback)) return NULL;
+    if (struct_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "connectless.native._avro: bind() was not called");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if ((program[i] & 0x0f) < K_BOOLEAN || (program[i] & 0x0f) > K_LAST || (program[i] >> 4) > U_NULL_SECOND) {
+            PyErr_Format(PyExc_ValueError, "invalid program byte %d for field %zd", program[i], i);
+            return NULL;
+        }
+    }
+    PyObject *seq = PySequence_Fast(datas, "decode_run() takes a sequence of messages");
+    if (seq == NULL) return NULL;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(size);
+    if (out == NULL) goto failed;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *value = read_struct(items[i], program, count, schema);
+        if (value == NULL) {
+            if (PyErr_Occurred()) goto failed;
+            value = PyObject_CallOneArg(fallback, items[i]);
+            if (value == NULL) goto failed;
+        }
+        PyList_SET_ITEM(out, i, value);
+    }
+    Py_DECREF(seq);
+    return out;
+failed:
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"bind", bind, METH_O, "bind(struct_type): the Struct class decode_run builds"},
+    {"decode_run", decode_run, METH_VARARGS,
+     "decode_run(datas, program, schema, fallback) -> [Struct]: each framed message's flat record, or "
+     "fallback(message) where this reader does not read it exactly (see the source)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_avro", .m_size = -1, .m_methods = methods};
+
+PyMODINIT_FUNC PyInit__avro(void) { return PyModule_Create(&module); }
