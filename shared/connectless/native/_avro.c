@@ -2,6 +2,7 @@
  *
  * bind(struct_type)                                  the Struct class to build (converters/registry/avro_native.py)
  * decode_run(datas, program, schema, fallback)       framed messages -> Structs of `schema`
+ * flat_dict(names, values)                           a flat Struct's {name: value} (data/json_values.to_json_line)
  *
  * The common case is a writer schema that is a flat record of null/boolean/int/long/float/double/string/bytes
  * fields and ["null", primitive] unions (no logical types): `program` has one byte per field, its kind in the low
@@ -209,11 +210,41 @@ failed:
     return NULL;
 }
 
+/* flat_dict(names, values) -> dict(zip(names, values)) for a tuple of field names and a list of as many values:
+ * the dict orjson writes a flat Struct's JSON line from (dict(zip()) costs about 3 times as much for 10 fields). */
+static PyObject *flat_dict(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyTuple_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "flat_dict() takes a tuple of names and a sequence of values");
+        return NULL;
+    }
+    PyObject *names = args[0], *values = PySequence_Fast(args[1], "flat_dict() takes a sequence of values");
+    if (values == NULL) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    PyObject *out = NULL;
+    if (PySequence_Fast_GET_SIZE(values) != count) {
+        PyErr_Format(PyExc_ValueError, "flat_dict(): %zd names for %zd values", count, PySequence_Fast_GET_SIZE(values));
+        goto done;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(values);
+    if ((out = _PyDict_NewPresized(count)) == NULL) goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PyDict_SetItem(out, PyTuple_GET_ITEM(names, i), items[i]) < 0) {
+            Py_CLEAR(out);
+            goto done;
+        }
+    }
+done:
+    Py_DECREF(values);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_O, "bind(struct_type): the Struct class decode_run builds"},
     {"decode_run", decode_run, METH_VARARGS,
      "decode_run(datas, program, schema, fallback) -> [Struct]: each framed message's flat record, or "
      "fallback(message) where this reader does not read it exactly (see the source)"},
+    {"flat_dict", (PyCFunction)(void (*)(void))flat_dict, METH_FASTCALL,
+     "flat_dict(names, values) -> dict: dict(zip(names, values)) for a name tuple and a value list of one length"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -17,13 +17,14 @@ import fastavro
 import pytest
 from confluent_kafka.schema_registry import Schema as RegistrySchema
 
+from connectless import native
 from connectless.converters.registry import AvroConverter, avro_native
 from connectless.converters.registry.client import mock_client
 from connectless.data.struct import Struct
 
-pytestmark = pytest.mark.skipif(avro_native.avro is None, reason="connectless.native._avro is not built: make native")
+pytestmark = pytest.mark.skipif(native.avro is None, reason="connectless.native._avro is not built: make native")
 
-NATIVE = avro_native.avro
+NATIVE = native.avro
 PRIMITIVES = ["boolean", "int", "long", "float", "double", "string", "bytes"]
 TEXTS = ["", "a", "é", "日本語", "😀 emoji", "\x00nul", "x" * 200, "ünïcödé " * 40]
 
@@ -103,8 +104,8 @@ def converters(monkeypatch: pytest.MonkeyPatch, writer: dict[str, Any]) -> tuple
     schema_id = mock_client(url).register_schema("t-value", RegistrySchema(json.dumps(writer), "AVRO"))
     first = framed(schema_id, fastavro.parse_schema(writer), random_record(random.Random(0), writer))
     made = []
-    for native in (None, NATIVE):  # a converter takes the setting when it first reads the schema
-        monkeypatch.setattr(avro_native, "avro", native)
+    for module in (None, NATIVE):  # a converter takes the setting when it first reads the schema
+        monkeypatch.setattr(native, "avro", module)
         converter = AvroConverter()
         converter.configure({"schema.registry.url": url}, False)
         converter.to_connect_data("t", first)
@@ -232,6 +233,6 @@ def test_the_program_says_kind_and_where_null_is() -> None:
 
 def test_connectless_native_0_switches_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONNECTLESS_NATIVE", "0")
-    assert avro_native._load() is None
+    assert native._load_avro() is None
     monkeypatch.delenv("CONNECTLESS_NATIVE")
-    assert avro_native._load() is not None
+    assert native._load_avro() is not None

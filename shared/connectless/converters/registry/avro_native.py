@@ -4,47 +4,24 @@ connectless.native._avro (built by `make native` beside _records, see infra/nati
 messages of a flat record of null/boolean/int/long/float/double/string/bytes fields and ["null", primitive]
 unions, without logical types, straight into Structs: one call per run, no fastavro dict in between. Everything
 else (other schemas, and any message it does not read exactly) stays with fastavro, so values, errors and the
-DLQ behaviour are fastavro's. `avro` is None where the module is not built or CONNECTLESS_NATIVE=0.
+DLQ behaviour are fastavro's. connectless.native.avro is None where the module is not built or CONNECTLESS_NATIVE=0
+(read when a converter first reads a schema).
 """
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import TYPE_CHECKING, Any
 
-from connectless.data.struct import Struct
+from connectless import native
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from types import ModuleType
 
     from connectless.data.schema import Schema
 
-log = logging.getLogger(__name__)
-
-DISABLE_ENV = "CONNECTLESS_NATIVE"  # connectless.native's switch
 # A field's kind (a program byte's low nibble, as _avro.c numbers them) and where its union has null (high nibble).
 KINDS = {"boolean": 1, "int": 2, "long": 3, "float": 4, "double": 5, "string": 6, "bytes": 7}
 NULL_FIRST, NULL_SECOND = 0x10, 0x20
-
-
-def _load() -> ModuleType | None:
-    if os.environ.get(DISABLE_ENV, "1").strip().lower() in {"0", "false", "off"}:
-        return None
-    try:
-        from connectless.native import _avro  # type: ignore[attr-defined]  # noqa: PLC0415
-    except ImportError:  # not built for this interpreter: fastavro reads everything
-        return None
-    try:
-        _avro.bind(Struct)
-    except TypeError:  # Struct is no longer the plain slots class it fills
-        log.warning("connectless.native._avro does not fit this version's Struct: using fastavro", exc_info=True)
-        return None
-    return _avro
-
-
-avro: ModuleType | None = _load()
 
 
 def _primitive(avro_type: Any) -> int | None:
@@ -83,7 +60,7 @@ def run_decoder(
 ) -> Callable[[Sequence[bytes]], list[Any]] | None:
     """decode_run for the Structs of `schema` from messages of writer schema `writer`, with `fallback` (the fastavro
     path of one whole message) for the messages it does not read exactly; None when the fast path does not apply."""
-    module = avro
+    module = native.avro
     program = program_of(writer)
     if module is None or program is None or len(program) != len(schema.fields):
         return None
