@@ -2,6 +2,7 @@
  *
  * bind(struct_type)                                  the Struct class to build (converters/registry/avro_native.py)
  * decode_run(datas, program, schema, fallback)       framed messages -> Structs of `schema`
+ * decode_one(payload, program, schema)               one message's payload -> its Struct, or None for fastavro
  * flat_dict(names, values)                           a flat Struct's {name: value} (data/json_values.to_json_line)
  *
  * The common case is a writer schema that is a flat record of null/boolean/int/long/float/double/string/bytes
@@ -137,11 +138,10 @@ static PyObject *read_value(int kind, const uint8_t **at, const uint8_t *end) {
     return NULL;
 }
 
-/* The message's Struct, or NULL: with an exception set on a real error, without one when fastavro must read it. */
-static PyObject *read_struct(PyObject *message, const unsigned char *program, Py_ssize_t count, PyObject *schema) {
-    if (!PyBytes_CheckExact(message) || PyBytes_GET_SIZE(message) < HEADER) return NULL;
-    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(message) + HEADER;
-    const uint8_t *end = (const uint8_t *)PyBytes_AS_STRING(message) + PyBytes_GET_SIZE(message);
+/* The Struct of the payload p..end, or NULL: with an exception set on a real error, without one when fastavro must
+ * read it. */
+static PyObject *read_struct(const uint8_t *p, const uint8_t *end, const unsigned char *program, Py_ssize_t count,
+                             PyObject *schema) {
     PyObject *values = PyList_New(count);
     if (values == NULL) return NULL;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -172,21 +172,44 @@ handed_back:
     return NULL;
 }
 
+static int check_program(const unsigned char *program, Py_ssize_t count) {
+    if (struct_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "connectless.native._avro: bind() was not called");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if ((program[i] & 0x0f) < K_BOOLEAN || (program[i] & 0x0f) > K_LAST || (program[i] >> 4) > U_NULL_SECOND) {
+            PyErr_Format(PyExc_ValueError, "invalid program byte %d for field %zd", program[i], i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* decode_one(payload, program, schema) -> the Struct of one payload (the bytes after the header, any buffer), or
+ * None where fastavro must read it. */
+static PyObject *decode_one(PyObject *self, PyObject *args) {
+    Py_buffer payload;
+    PyObject *schema;
+    const unsigned char *program;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "y*y#O", &payload, &program, &count, &schema)) return NULL;
+    PyObject *value = NULL;
+    if (check_program(program, count) == 0) {
+        const uint8_t *start = (const uint8_t *)payload.buf;
+        value = read_struct(start, start + payload.len, program, count, schema);
+        if (value == NULL && !PyErr_Occurred()) value = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&payload);
+    return value;
+}
+
 static PyObject *decode_run(PyObject *self, PyObject *args) {
     PyObject *datas, *schema, *fallback;
     const unsigned char *program;
     Py_ssize_t count;
     if (!PyArg_ParseTuple(args, "Oy#OO", &datas, &program, &count, &schema, &fallback)) return NULL;
-    if (struct_type == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "connectless.native._avro: bind() was not called");
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if ((program[i] & 0x0f) < K_BOOLEAN || (program[i] & 0x0f) > K_LAST || (program[i] >> 4) > U_NULL_SECOND) {
-            PyErr_Format(PyExc_ValueError, "invalid program byte %d for field %zd", program[i], i);
-            return NULL;
-        }
-    }
+    if (check_program(program, count) < 0) return NULL;
     PyObject *seq = PySequence_Fast(datas, "decode_run() takes a sequence of messages");
     if (seq == NULL) return NULL;
     Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
@@ -194,7 +217,11 @@ static PyObject *decode_run(PyObject *self, PyObject *args) {
     PyObject *out = PyList_New(size);
     if (out == NULL) goto failed;
     for (Py_ssize_t i = 0; i < size; i++) {
-        PyObject *value = read_struct(items[i], program, count, schema);
+        PyObject *value = NULL, *message = items[i];
+        if (PyBytes_CheckExact(message) && PyBytes_GET_SIZE(message) >= HEADER) {
+            const uint8_t *start = (const uint8_t *)PyBytes_AS_STRING(message);
+            value = read_struct(start + HEADER, start + PyBytes_GET_SIZE(message), program, count, schema);
+        }
         if (value == NULL) {
             if (PyErr_Occurred()) goto failed;
             value = PyObject_CallOneArg(fallback, items[i]);
@@ -243,6 +270,9 @@ static PyMethodDef methods[] = {
     {"decode_run", decode_run, METH_VARARGS,
      "decode_run(datas, program, schema, fallback) -> [Struct]: each framed message's flat record, or "
      "fallback(message) where this reader does not read it exactly (see the source)"},
+    {"decode_one", decode_one, METH_VARARGS,
+     "decode_one(payload, program, schema) -> Struct or None: one message's payload (after the header), None where "
+     "fastavro must read it"},
     {"flat_dict", (PyCFunction)(void (*)(void))flat_dict, METH_FASTCALL,
      "flat_dict(names, values) -> dict: dict(zip(names, values)) for a name tuple and a value list of one length"},
     {NULL, NULL, 0, NULL},

@@ -129,8 +129,13 @@ def test_random_flat_records_read_as_fastavro_reads_them(monkeypatch: pytest.Mon
         decode_run = avro_native.run_decoder(writer, schema, lambda data: pytest.fail(f"handed back {data!r}"))
         assert decode_run is not None
         assert [same(v) for v in decode_run(datas)] == [same(e.value) for e in expected], writer
+        # one message's payload alone
+        decode_one = avro_native.one_decoder(writer, schema)
+        assert decode_one is not None
+        assert [same(decode_one(memoryview(d)[5:])) for d in datas] == [same(e.value) for e in expected]
         # and through the converter, its batch reader and the per-record path
         assert outcome(fast.batch_reader(), "t", datas) == ("ok", [same(e.value) for e in expected])
+        assert [outcome(fast.to_connect_data, "t", d) for d in datas] == [("ok", same(e.value)) for e in expected]
 
 
 EVERY_KIND = {
@@ -190,10 +195,14 @@ def test_bytes_the_fast_path_does_not_read_exactly_get_fastavros_outcome(
     decode_run = avro_native.run_decoder(EVERY_KIND, schema, lambda d: handed_back.append(d) or "fastavro")
     assert decode_run is not None
     result = decode_run([good, data])
+    decode_one = avro_native.one_decoder(EVERY_KIND, schema)
+    assert decode_one is not None
     if name == "trailing bytes":  # read (and the extra bytes ignored) as fastavro and Confluent's reader do
         assert handed_back == [] and same(result[1]) == same(slow.to_connect_data("t", data).value)
+        assert same(decode_one(memoryview(data)[5:])) == same(result[1])
     else:
         assert handed_back == [data] and result[1] == "fastavro"
+        assert decode_one(memoryview(data)[5:]) is None
     assert same(result[0]) == same(slow.to_connect_data("t", good).value)
 
 

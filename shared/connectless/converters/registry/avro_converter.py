@@ -153,6 +153,13 @@ class AvroConverter(RegistryConverter):
 
             # a flat record: read in C, fastavro (decode_one) for any message the C reader does not read exactly
             decode_run = avro_native.run_decoder(avro, schema, decode_one) or read_run
+            native_one = avro_native.one_decoder(avro, schema)
+            if native_one is not None:
+                read_payload = decode
+
+                def decode(payload: memoryview) -> Any:
+                    struct = native_one(payload)
+                    return read_payload(payload) if struct is None else struct
 
         return Reading(schema, decode, decode_run=decode_run)
 

@@ -70,3 +70,18 @@ def run_decoder(
         return decode(datas, program, schema, fallback)
 
     return decode_run
+
+
+def one_decoder(writer: Any, schema: Schema) -> Callable[[memoryview], Any] | None:
+    """The Struct of one message's payload (after its header) of writer schema `writer`, or None where fastavro must
+    read it (a payload the C reader does not read exactly); None when the fast path does not apply."""
+    module = native.avro
+    program = program_of(writer)
+    if module is None or program is None or len(program) != len(schema.fields):
+        return None
+    decode = module.decode_one
+
+    def decode_payload(payload: memoryview) -> Any:
+        return decode(payload, program, schema)
+
+    return decode_payload
