@@ -1,7 +1,8 @@
 /* connectless.native._avro: AvroConverter's common case in C, a run of Confluent-framed messages per call.
  *
- * bind(struct_type)                                  the Struct class to build (converters/registry/avro_native.py)
- * decode_run(datas, program, schema, fallback)       framed messages -> Structs of `schema`
+ * bind(struct_type)                                  the Struct class to build (connectless.native binds it)
+ * decode_run(datas, program, schema, fallback[, pair_type])   framed messages -> Structs of `schema` (or
+ *                                                    pair_type(schema, Struct) pairs: SchemaAndValues)
  * decode_one(payload, program, schema)               one message's payload -> its Struct, or None for fastavro
  * flat_dict(names, values)                           a flat Struct's {name: value} (data/json_values.to_json_line)
  *
@@ -204,12 +205,47 @@ static PyObject *decode_one(PyObject *self, PyObject *args) {
     return value;
 }
 
+/* (schema, value) as an instance of `pair_type`, a tuple subclass with no fields of its own (SchemaAndValue): what
+ * tuple.__new__(pair_type, (schema, value)) makes. Steals `value`. */
+static PyObject *pair_of(PyTypeObject *pair_type, PyObject *schema, PyObject *value) {
+#if PY_VERSION_HEX < 0x030E0000 /* tuples have no other fields to set up before 3.14 */
+    PyObject *pair = pair_type->tp_alloc(pair_type, 2);
+    if (pair == NULL) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(pair, 0, Py_NewRef(schema));
+    PyTuple_SET_ITEM(pair, 1, value);
+    return pair;
+#else
+    PyObject *items = PyTuple_Pack(2, schema, value);
+    Py_DECREF(value);
+    if (items == NULL) return NULL;
+    PyObject *args = PyTuple_Pack(1, items);
+    Py_DECREF(items);
+    if (args == NULL) return NULL;
+    PyObject *pair = PyTuple_Type.tp_new(pair_type, args, NULL);
+    Py_DECREF(args);
+    return pair;
+#endif
+}
+
 static PyObject *decode_run(PyObject *self, PyObject *args) {
-    PyObject *datas, *schema, *fallback;
+    PyObject *datas, *schema, *fallback, *pairs = Py_None;
     const unsigned char *program;
     Py_ssize_t count;
-    if (!PyArg_ParseTuple(args, "Oy#OO", &datas, &program, &count, &schema, &fallback)) return NULL;
+    if (!PyArg_ParseTuple(args, "Oy#OO|O", &datas, &program, &count, &schema, &fallback, &pairs)) return NULL;
     if (check_program(program, count) < 0) return NULL;
+    PyTypeObject *pair_type = NULL;
+    if (pairs != Py_None) {
+        if (!PyType_Check(pairs) || !PyType_IsSubtype((PyTypeObject *)pairs, &PyTuple_Type) ||
+            ((PyTypeObject *)pairs)->tp_basicsize != PyTuple_Type.tp_basicsize ||
+            ((PyTypeObject *)pairs)->tp_alloc == NULL) {
+            PyErr_SetString(PyExc_TypeError, "decode_run(): pair_type must be a tuple subclass without fields");
+            return NULL;
+        }
+        pair_type = (PyTypeObject *)pairs;
+    }
     PyObject *seq = PySequence_Fast(datas, "decode_run() takes a sequence of messages");
     if (seq == NULL) return NULL;
     Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
@@ -227,6 +263,7 @@ static PyObject *decode_run(PyObject *self, PyObject *args) {
             value = PyObject_CallOneArg(fallback, items[i]);
             if (value == NULL) goto failed;
         }
+        if (pair_type != NULL && (value = pair_of(pair_type, schema, value)) == NULL) goto failed;
         PyList_SET_ITEM(out, i, value);
     }
     Py_DECREF(seq);
@@ -268,8 +305,9 @@ done:
 static PyMethodDef methods[] = {
     {"bind", bind, METH_O, "bind(struct_type): the Struct class decode_run builds"},
     {"decode_run", decode_run, METH_VARARGS,
-     "decode_run(datas, program, schema, fallback) -> [Struct]: each framed message's flat record, or "
-     "fallback(message) where this reader does not read it exactly (see the source)"},
+     "decode_run(datas, program, schema, fallback[, pair_type]) -> [Struct]: each framed message's flat record, or "
+     "fallback(message) where this reader does not read it exactly (see the source); with pair_type, each as "
+     "pair_type(schema, value)"},
     {"decode_one", decode_one, METH_VARARGS,
      "decode_one(payload, program, schema) -> Struct or None: one message's payload (after the header), None where "
      "fastavro must read it"},

@@ -20,6 +20,7 @@ from confluent_kafka.schema_registry import Schema as RegistrySchema
 from connectless import native
 from connectless.converters.registry import AvroConverter, avro_native
 from connectless.converters.registry.client import mock_client
+from connectless.data.schema_and_value import SchemaAndValue
 from connectless.data.struct import Struct
 
 pytestmark = pytest.mark.skipif(native.avro is None, reason="connectless.native._avro is not built: make native")
@@ -95,7 +96,9 @@ def outcome(call: Any, *args: Any) -> Any:
         result = call(*args)
     except Exception as exc:  # noqa: BLE001 - the error's type and message are compared
         return ("error", type(exc), re.sub(" at 0x[0-9a-f]+", "", str(exc)))  # fastavro names its stream object
-    return ("ok", [same(v.value) for v in result] if isinstance(result, list) else same(result.value))
+    if isinstance(result, list):
+        return ("ok", [(type(v), v.schema, same(v.value)) for v in result])
+    return ("ok", (type(result), result.schema, same(result.value)))
 
 
 def converters(monkeypatch: pytest.MonkeyPatch, writer: dict[str, Any]) -> tuple[AvroConverter, AvroConverter, int]:
@@ -134,8 +137,9 @@ def test_random_flat_records_read_as_fastavro_reads_them(monkeypatch: pytest.Mon
         assert decode_one is not None
         assert [same(decode_one(memoryview(d)[5:])) for d in datas] == [same(e.value) for e in expected]
         # and through the converter, its batch reader and the per-record path
-        assert outcome(fast.batch_reader(), "t", datas) == ("ok", [same(e.value) for e in expected])
-        assert [outcome(fast.to_connect_data, "t", d) for d in datas] == [("ok", same(e.value)) for e in expected]
+        pairs = [(SchemaAndValue, schema, same(e.value)) for e in expected]
+        assert outcome(fast.batch_reader(), "t", datas) == ("ok", pairs)
+        assert [outcome(fast.to_connect_data, "t", d) for d in datas] == [("ok", pair) for pair in pairs]
 
 
 EVERY_KIND = {
@@ -245,3 +249,10 @@ def test_connectless_native_0_switches_it_off(monkeypatch: pytest.MonkeyPatch) -
     assert native._load_avro() is None
     monkeypatch.delenv("CONNECTLESS_NATIVE")
     assert native._load_avro() is not None
+
+
+def test_decode_run_makes_pairs_only_of_a_tuple_subclass() -> None:
+    program = avro_native.program_of(EVERY_KIND)
+    for pair_type in (list, int, "SchemaAndValue"):
+        with pytest.raises(TypeError, match="pair_type"):
+            NATIVE.decode_run([], program, None, None, pair_type)  # type: ignore[union-attr]

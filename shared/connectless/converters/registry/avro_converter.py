@@ -23,6 +23,7 @@ from connectless.converters.registry.avro_data import AvroData, avro_full_name
 from connectless.converters.registry.base import FormatSchema, Reading, RegistryConverter
 from connectless.converters.registry.config import registry_config_def
 from connectless.data.errors import DataError
+from connectless.data.schema_and_value import SchemaAndValue
 from connectless.plugins import PluginKind, default_aliases, register
 
 if TYPE_CHECKING:
@@ -117,6 +118,7 @@ class AvroConverter(RegistryConverter):
             read = partial(read, return_named_type=True, return_named_type_override=True)
 
         decode_run: Callable[[Sequence[bytes]], list[Any]]
+        decode_run_pairs = None
         if reader is None:
 
             def decode(payload: memoryview) -> Any:
@@ -153,6 +155,7 @@ class AvroConverter(RegistryConverter):
 
             # a flat record: read in C, fastavro (decode_one) for any message the C reader does not read exactly
             decode_run = avro_native.run_decoder(avro, schema, decode_one) or read_run
+            decode_run_pairs = avro_native.run_decoder(avro, schema, decode_one, SchemaAndValue)
             native_one = avro_native.one_decoder(avro, schema)
             if native_one is not None:
                 read_payload = decode
@@ -161,7 +164,7 @@ class AvroConverter(RegistryConverter):
                     struct = native_one(payload)
                     return read_payload(payload) if struct is None else struct
 
-        return Reading(schema, decode, decode_run=decode_run)
+        return Reading(schema, decode, decode_run=decode_run, decode_run_pairs=decode_run_pairs)
 
     def _referenced(self, registry_schema: RegistrySchema, seen: set[tuple[str, int]]) -> list[Any]:
         """The Avro schemas `registry_schema` references, transitively, dependencies first."""

@@ -56,10 +56,11 @@ def program_of(writer: Any) -> bytes | None:
 
 
 def run_decoder(
-    writer: Any, schema: Schema, fallback: Callable[[bytes], Any]
+    writer: Any, schema: Schema, fallback: Callable[[bytes], Any], pair_type: type[tuple[Any, ...]] | None = None
 ) -> Callable[[Sequence[bytes]], list[Any]] | None:
     """decode_run for the Structs of `schema` from messages of writer schema `writer`, with `fallback` (the fastavro
-    path of one whole message) for the messages it does not read exactly; None when the fast path does not apply."""
+    path of one whole message) for the messages it does not read exactly; each as pair_type(schema, value) when
+    given (a SchemaAndValue). None when the fast path does not apply."""
     module = native.avro
     program = program_of(writer)
     if module is None or program is None or len(program) != len(schema.fields):
@@ -67,7 +68,7 @@ def run_decoder(
     decode = module.decode_run
 
     def decode_run(datas: Sequence[bytes]) -> list[Any]:
-        return decode(datas, program, schema, fallback)
+        return decode(datas, program, schema, fallback, pair_type)
 
     return decode_run
 
