@@ -5,6 +5,7 @@
  *                                                    pair_type(schema, Struct) pairs: SchemaAndValues)
  * decode_one(payload, program, schema)               one message's payload -> its Struct, or None for fastavro
  * flat_dict(names, values)                           a flat Struct's {name: value} (data/json_values.to_json_line)
+ * struct_run(pairs, schema, final_schema, ops)       a chain's struct steps over a run of (schema, Struct) pairs
  *
  * The common case is a writer schema that is a flat record of null/boolean/int/long/float/double/string/bytes
  * fields and ["null", primitive] unions (no logical types): `program` has one byte per field, its kind in the low
@@ -302,6 +303,102 @@ done:
     return out;
 }
 
+/* struct_run(pairs, schema, final_schema, ops) -> [Struct or None]: a chain of value rewrites over a run
+ * (transforms/chain.py _FusedRewrites.struct_run), as its struct steps do it record by record. Each pair whose
+ * schema is `schema` and whose value is a Struct of that schema gets a new Struct of `final_schema`: a copy of
+ * its values changed by `ops` in order, each one of
+ *   (OP_APPEND, value)                        append value (InsertField's static field)
+ *   (OP_CONVERT, index, direct, convert)      values[index] = direct(v) for an exact int v when direct is not None,
+ *                                             else convert(v) (TimestampConverter's field)
+ * Any other pair, and a pair where a call raises an Exception, gets None: the caller runs the chain on that
+ * record in Python, where the error is raised again and handled as without this function. */
+enum { OP_APPEND = 0, OP_CONVERT = 1 };
+
+static int check_ops(PyObject *ops) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ops); i++) {
+        PyObject *op = PyTuple_GET_ITEM(ops, i);
+        long code = PyTuple_CheckExact(op) && PyTuple_GET_SIZE(op) >= 2 ? PyLong_AsLong(PyTuple_GET_ITEM(op, 0)) : -1;
+        if (code == -1 && PyErr_Occurred()) return -1;
+        int ok = (code == OP_APPEND && PyTuple_GET_SIZE(op) == 2) ||
+                 (code == OP_CONVERT && PyTuple_GET_SIZE(op) == 4 && PyLong_CheckExact(PyTuple_GET_ITEM(op, 1)) &&
+                  PyCallable_Check(PyTuple_GET_ITEM(op, 3)) &&
+                  (PyTuple_GET_ITEM(op, 2) == Py_None || PyCallable_Check(PyTuple_GET_ITEM(op, 2))));
+        if (!ok) {
+            PyErr_Format(PyExc_ValueError, "struct_run(): op %zd is not (0, value) or (1, index, direct, convert)", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The new Struct of one pair, or NULL: with an exception set on a real error, without one for Python's path. */
+static PyObject *run_one(PyObject *pair, PyObject *schema, PyObject *final_schema, PyObject *ops) {
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || PyTuple_GET_ITEM(pair, 0) != schema) return NULL;
+    PyObject *value = PyTuple_GET_ITEM(pair, 1);
+    if (Py_TYPE(value) != struct_type || SLOT(value, off_schema) != schema) return NULL;
+    PyObject *old = SLOT(value, off_values);
+    if (old == NULL || !PyList_CheckExact(old)) return NULL;
+    PyObject *values = PyList_GetSlice(old, 0, PyList_GET_SIZE(old));
+    if (values == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ops); i++) {
+        PyObject *op = PyTuple_GET_ITEM(ops, i);
+        if (PyTuple_GET_SIZE(op) == 2) {
+            if (PyList_Append(values, PyTuple_GET_ITEM(op, 1)) < 0) goto failed;
+            continue;
+        }
+        Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(op, 1));
+        if (index < 0 || index >= PyList_GET_SIZE(values)) {
+            if (PyErr_Occurred()) goto failed;
+            goto handed_back;
+        }
+        PyObject *current = PyList_GET_ITEM(values, index), *direct = PyTuple_GET_ITEM(op, 2);
+        PyObject *converted = PyObject_CallOneArg(
+            direct != Py_None && PyLong_CheckExact(current) ? direct : PyTuple_GET_ITEM(op, 3), current);
+        if (converted == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception)) goto failed;
+            PyErr_Clear();
+            goto handed_back;
+        }
+        PyList_SetItem(values, index, converted); /* steals converted, releases current */
+    }
+    PyObject *result = struct_type->tp_alloc(struct_type, 0);
+    if (result == NULL) goto failed;
+    SLOT(result, off_schema) = Py_NewRef(final_schema);
+    SLOT(result, off_values) = values;
+    return result;
+handed_back:
+failed:
+    Py_DECREF(values);
+    return NULL;
+}
+
+static PyObject *struct_run(PyObject *self, PyObject *args) {
+    PyObject *pairs, *schema, *final_schema, *ops;
+    if (!PyArg_ParseTuple(args, "OOOO!", &pairs, &schema, &final_schema, &PyTuple_Type, &ops)) return NULL;
+    if (struct_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    if (check_ops(ops) < 0) return NULL;
+    PyObject *seq = PySequence_Fast(pairs, "struct_run() takes a sequence of (schema, value) pairs");
+    if (seq == NULL) return NULL;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(size);
+    if (out == NULL) goto failed;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *value = run_one(items[i], schema, final_schema, ops);
+        if (value == NULL) {
+            if (PyErr_Occurred()) goto failed;
+            value = Py_NewRef(Py_None);
+        }
+        PyList_SET_ITEM(out, i, value);
+    }
+    Py_DECREF(seq);
+    return out;
+failed:
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_O, "bind(struct_type): the Struct class decode_run builds"},
     {"decode_run", decode_run, METH_VARARGS,
@@ -313,6 +410,9 @@ static PyMethodDef methods[] = {
      "fastavro must read it"},
     {"flat_dict", (PyCFunction)(void (*)(void))flat_dict, METH_FASTCALL,
      "flat_dict(names, values) -> dict: dict(zip(names, values)) for a name tuple and a value list of one length"},
+    {"struct_run", struct_run, METH_VARARGS,
+     "struct_run(pairs, schema, final_schema, ops) -> [Struct or None]: a chain's struct steps over a run of "
+     "(schema, Struct) pairs (see the source); None where Python must run the chain"},
     {NULL, NULL, 0, NULL},
 };
 

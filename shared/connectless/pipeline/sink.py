@@ -72,6 +72,8 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         self._read_keys: BatchReader | None = None
         self._read_values: BatchReader | None = None
         self._value_run_steps: tuple[MapRunStep, ...] | None = None
+        # A run's Structs through the owned value rewrite in one C call (_process_keyed_into); None: per record.
+        self._struct_run: Callable[[Sequence[Any]], tuple[Schema, list[Any]] | None] | None = None
         steps, transform = self.chain.value_map_steps() if self._transform is not None else None, self._transform
         if read_value is not None and (read_key is not None or steps is not None):
             self._read_value = read_value
@@ -99,6 +101,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             if transform is not None:
                 # the record _process_fast builds is its own: a fused value-side chain may set the result on it
                 self._transform = self.chain.owned_value_rewrite() or transform
+                self._struct_run = self.chain.owned_value_struct_run()
             if read_key is not None:  # a schemaless key (JSON without schemas, String) beside a schema'd value
                 self._read_key = read_key
                 self._process_fast = self._process_schemaless_key  # type: ignore[method-assign]
@@ -415,11 +418,31 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         except Exception:
             return self._process_each_into(raws, records, originals)
         transform = self._transform
+        # the chain's Struct steps over the whole run in C: each record's new Struct, or None for apply_owned
+        done = None if self._struct_run is None else self._struct_run(values)
+        final_schema, transformed = done if done is not None else (None, repeat(None))
         append, keep = records.append, originals.append
         dropped = 0
-        for index, raw in enumerate(raws):
+        for index, (raw, new_value) in enumerate(zip(raws, transformed, strict=False)):
             record: SinkRecord | None
             try:
+                if new_value is not None:
+                    append(
+                        SinkRecord(
+                            topic,
+                            raw.partition,
+                            None,
+                            keys[index],
+                            final_schema,
+                            new_value,
+                            raw.timestamp,
+                            self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+                            raw.offset,
+                            raw.timestamp_type,
+                        )
+                    )
+                    keep(raw)
+                    continue
                 value_schema, value = values[index]
                 record = SinkRecord(
                     topic,
