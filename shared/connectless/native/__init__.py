@@ -71,7 +71,12 @@ def _load_avro() -> ModuleType | None:
 
     try:
         _avro.bind(Struct)
-    except TypeError:  # Struct is no longer the plain slots class it fills
+        # sink_run fills every SinkRecord field: a class with other fields is not one it can build
+        sink_fields = tuple(f.name for f in dataclasses.fields(SinkRecord))
+        if sink_fields != _avro.SINK_FIELDS:
+            raise TypeError(f"SinkRecord's fields {sink_fields} are not {_avro.SINK_FIELDS}")
+        _avro.bind_records(RawRecord, SinkRecord)
+    except (TypeError, AttributeError):  # Struct or the records are no longer the plain slots classes it fills
         log.warning("connectless.native._avro does not fit this version's Struct: using Python", exc_info=True)
         return None
     return _avro

@@ -6,6 +6,8 @@
  * decode_one(payload, program, schema)               one message's payload -> its Struct, or None for fastavro
  * flat_dict(names, values)                           a flat Struct's {name: value} (data/json_values.to_json_line)
  * struct_run(pairs, schema, final_schema, ops)       a chain's struct steps over a run of (schema, Struct) pairs
+ * bind_records(raw_type, sink_type)                  RawRecord and SinkRecord (connectless.native binds them)
+ * sink_run(raws, keys, schema, values, no_headers)    the run's SinkRecords of a schemaless key and a Struct value
  *
  * The common case is a writer schema that is a flat record of null/boolean/int/long/float/double/string/bytes
  * fields and ["null", primitive] unions (no logical types): `program` has one byte per field, its kind in the low
@@ -399,6 +401,87 @@ failed:
     return NULL;
 }
 
+/* RawRecord's and SinkRecord's slots that sink_run reads and fills (their dataclass field names). */
+enum { RA_TOPIC, RA_PARTITION, RA_OFFSET, RA_TIMESTAMP, RA_TS_TYPE, RA_HEADERS, RA_COUNT };
+static const char *raw_names[RA_COUNT] = {"topic", "partition", "offset", "timestamp", "timestamp_type", "headers"};
+enum {
+    SK_TOPIC, SK_PARTITION, SK_KEY_SCHEMA, SK_KEY, SK_VALUE_SCHEMA, SK_VALUE, SK_TIMESTAMP, SK_HEADERS, SK_OFFSET,
+    SK_TS_TYPE, SK_ORIG_TOPIC, SK_ORIG_PARTITION, SK_ORIG_OFFSET, SK_COUNT
+};
+static const char *sink_names[SK_COUNT] = {"topic", "kafka_partition", "key_schema", "key", "value_schema", "value",
+                                           "timestamp", "headers", "kafka_offset", "timestamp_type", "original_topic",
+                                           "original_kafka_partition", "original_kafka_offset"};
+static PyTypeObject *raw_type, *sink_type;
+static Py_ssize_t raw_off[RA_COUNT], sink_off[SK_COUNT];
+
+/* bind_records(raw_type, sink_type): the record classes sink_run reads and builds (connectless.native checks that
+ * SinkRecord's fields are sink_names, all of them, so that a record built here has every slot set). */
+static PyObject *bind_records(PyObject *self, PyObject *args) {
+    PyTypeObject *raw, *sink;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &raw, &PyType_Type, &sink)) return NULL;
+    if (sink->tp_dictoffset != 0 || sink->tp_new != PyBaseObject_Type.tp_new || sink->tp_alloc == NULL ||
+        !(sink->tp_flags & Py_TPFLAGS_HEAPTYPE))
+        return PyErr_Format(PyExc_TypeError, "%s is not a plain slots class", sink->tp_name);
+    Py_ssize_t raw_at[RA_COUNT], sink_at[SK_COUNT];
+    for (int i = 0; i < RA_COUNT; i++)
+        if (slot_offset(raw, raw_names[i], &raw_at[i]) < 0) return NULL;
+    for (int i = 0; i < SK_COUNT; i++)
+        if (slot_offset(sink, sink_names[i], &sink_at[i]) < 0) return NULL;
+    memcpy(raw_off, raw_at, sizeof raw_off);
+    memcpy(sink_off, sink_at, sizeof sink_off);
+    Py_XSETREF(raw_type, (PyTypeObject *)Py_NewRef(raw));
+    Py_XSETREF(sink_type, (PyTypeObject *)Py_NewRef(sink));
+    Py_RETURN_NONE;
+}
+
+/* sink_run(raws, keys, schema, values, no_headers) -> [SinkRecord or None]: for each raw whose values[i] is not
+ * None, SinkRecord(raw.topic, raw.partition, None, keys[i], schema, values[i], raw.timestamp, no_headers,
+ * raw.offset, raw.timestamp_type) as its __init__ and __post_init__ make it (the original_* fields are the topic,
+ * partition and offset). None where values[i] is None or the raw has headers (Python converts them). */
+static PyObject *sink_run(PyObject *self, PyObject *args) {
+    PyObject *raws, *keys, *schema, *values, *no_headers;
+    if (!PyArg_ParseTuple(args, "O!O!OO!O", &PyList_Type, &raws, &PyList_Type, &keys, &schema, &PyList_Type, &values,
+                          &no_headers))
+        return NULL;
+    if (sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind_records() first");
+    Py_ssize_t size = PyList_GET_SIZE(raws);
+    if (PyList_GET_SIZE(keys) != size || PyList_GET_SIZE(values) != size)
+        return PyErr_Format(PyExc_ValueError, "sink_run(): %zd raws, %zd keys, %zd values", size,
+                            PyList_GET_SIZE(keys), PyList_GET_SIZE(values));
+    PyObject *out = PyList_New(size);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *raw = PyList_GET_ITEM(raws, i), *value = PyList_GET_ITEM(values, i), *got[RA_COUNT];
+        int fits = value != Py_None && Py_TYPE(raw) == raw_type;
+        for (int f = 0; fits && f < RA_COUNT; f++) fits = (got[f] = SLOT(raw, raw_off[f])) != NULL;
+        if (!fits || !PyTuple_CheckExact(got[RA_HEADERS]) || PyTuple_GET_SIZE(got[RA_HEADERS]) != 0) {
+            PyList_SET_ITEM(out, i, Py_NewRef(Py_None));
+            continue;
+        }
+        PyObject *rec = sink_type->tp_alloc(sink_type, 0);
+        if (rec == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        const Py_ssize_t *so = sink_off;
+        SLOT(rec, so[SK_TOPIC]) = Py_NewRef(got[RA_TOPIC]);
+        SLOT(rec, so[SK_PARTITION]) = Py_NewRef(got[RA_PARTITION]);
+        SLOT(rec, so[SK_KEY_SCHEMA]) = Py_NewRef(Py_None);
+        SLOT(rec, so[SK_KEY]) = Py_NewRef(PyList_GET_ITEM(keys, i));
+        SLOT(rec, so[SK_VALUE_SCHEMA]) = Py_NewRef(schema);
+        SLOT(rec, so[SK_VALUE]) = Py_NewRef(value);
+        SLOT(rec, so[SK_TIMESTAMP]) = Py_NewRef(got[RA_TIMESTAMP]);
+        SLOT(rec, so[SK_HEADERS]) = Py_NewRef(no_headers);
+        SLOT(rec, so[SK_OFFSET]) = Py_NewRef(got[RA_OFFSET]);
+        SLOT(rec, so[SK_TS_TYPE]) = Py_NewRef(got[RA_TS_TYPE]);
+        SLOT(rec, so[SK_ORIG_TOPIC]) = Py_NewRef(got[RA_TOPIC]);
+        SLOT(rec, so[SK_ORIG_PARTITION]) = Py_NewRef(got[RA_PARTITION]);
+        SLOT(rec, so[SK_ORIG_OFFSET]) = Py_NewRef(got[RA_OFFSET]);
+        PyList_SET_ITEM(out, i, rec);
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_O, "bind(struct_type): the Struct class decode_run builds"},
     {"decode_run", decode_run, METH_VARARGS,
@@ -413,9 +496,27 @@ static PyMethodDef methods[] = {
     {"struct_run", struct_run, METH_VARARGS,
      "struct_run(pairs, schema, final_schema, ops) -> [Struct or None]: a chain's struct steps over a run of "
      "(schema, Struct) pairs (see the source); None where Python must run the chain"},
+    {"bind_records", bind_records, METH_VARARGS, "bind_records(raw_type, sink_type): the classes sink_run uses"},
+    {"sink_run", sink_run, METH_VARARGS,
+     "sink_run(raws, keys, schema, values, no_headers) -> [SinkRecord or None]: each raw's record of a schemaless key "
+     "and a value of `schema`; None where the value is None or the raw has headers"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_avro", .m_size = -1, .m_methods = methods};
 
-PyMODINIT_FUNC PyInit__avro(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__avro(void) {
+    PyObject *m = PyModule_Create(&module), *names = PyTuple_New(SK_COUNT);
+    if (m == NULL || names == NULL) goto failed;
+    for (int i = 0; i < SK_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(sink_names[i]);
+        if (name == NULL) goto failed;
+        PyTuple_SET_ITEM(names, i, name);
+    }
+    if (PyModule_AddObject(m, "SINK_FIELDS", names) < 0) goto failed; /* steals names on success */
+    return m;
+failed:
+    Py_XDECREF(names);
+    Py_XDECREF(m);
+    return NULL;
+}

@@ -421,10 +421,20 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         # the chain's Struct steps over the whole run in C: each record's new Struct, or None for apply_owned
         done = None if self._struct_run is None else self._struct_run(values)
         final_schema, transformed = done if done is not None else (None, repeat(None))
+        built: Iterable[SinkRecord | None] = repeat(None)
+        fast = native.avro
+        if done is not None and fast is not None and type(keys) is list:  # and the records of those built in C
+            built = fast.sink_run(
+                raws if type(raws) is list else list(raws), keys, final_schema, done[1], EMPTY_HEADERS
+            )
         append, keep = records.append, originals.append
         dropped = 0
-        for index, (raw, new_value) in enumerate(zip(raws, transformed, strict=False)):
+        for index, (raw, new_value, made) in enumerate(zip(raws, transformed, built, strict=False)):
             record: SinkRecord | None
+            if made is not None:
+                append(made)
+                keep(raw)
+                continue
             try:
                 if new_value is not None:
                     append(

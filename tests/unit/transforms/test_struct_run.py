@@ -5,6 +5,7 @@ and the errors.* outcome of a record a transform fails."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from typing import Any
@@ -86,7 +87,7 @@ CHAINS: dict[str, dict[str, str]] = {
 }
 
 
-def raws(count: int, bad_every: int = 0) -> list[RawRecord]:
+def raws(count: int, bad_every: int = 0, headers_every: int = 0) -> list[RawRecord]:
     schema_id = mock_client(REGISTRY).register_schema("orders-value", RegistrySchema(json.dumps(SCHEMA), "AVRO"))
     parsed = fastavro.parse_schema(SCHEMA)
     out = []
@@ -102,19 +103,24 @@ def raws(count: int, bad_every: int = 0) -> list[RawRecord]:
         buffer = io.BytesIO()
         fastavro.schemaless_writer(buffer, parsed, value)
         framed = b"\x00" + schema_id.to_bytes(4, "big") + buffer.getvalue()
-        out.append(RawRecord("orders", 0, i, 1_764_000_000_000 + i, "CreateTime", str(i).encode(), framed, ()))
+        headers = (("h", f"v{i}".encode()),) if headers_every and i % headers_every == 2 else ()
+        out.append(RawRecord("orders", 3, i, 1_764_000_000_000 + i, "CreateTime", str(i).encode(), framed, headers))
     return out
 
 
 def described(record: SinkRecord) -> tuple[Any, ...]:
     """Every field of the record, the value Struct as (schema, values) and its schema field by field."""
     value, schema = record.value, record.value_schema
-    assert type(value) is Struct and value.schema is schema
-    fields = [(f.name, f.index, f.schema) for f in schema.fields]
-    shape = (schema.name, schema.version, schema.optional, schema.doc, schema.parameters, fields)
     rest = (record.topic, record.kafka_partition, record.key_schema, record.key, record.timestamp, record.headers)
-    values = [(type(v), v) for _name, v in value.items()]
-    return (*rest, record.kafka_offset, record.timestamp_type, shape, schema, values)
+    shape: Any = None
+    values: list[Any] = []
+    if schema is not None or value is not None:
+        assert type(value) is Struct and value.schema is schema
+        fields = [(f.name, f.index, f.schema) for f in schema.fields]
+        shape = (schema.name, schema.version, schema.optional, schema.doc, schema.parameters, fields)
+        values = [(type(v), v) for _name, v in value.items()]
+    originals = (record.original_topic, record.original_kafka_partition, record.original_kafka_offset)
+    return (*rest, record.kafka_offset, record.timestamp_type, shape, schema, values, originals)
 
 
 def processed(config: dict[str, str], batch: list[RawRecord]) -> tuple[list[tuple[Any, ...]], Any]:
@@ -159,6 +165,15 @@ def test_the_bench_chain_takes_the_c_run(monkeypatch: pytest.MonkeyPatch) -> Non
     assert [name for name, *_ in records[0][8][5]] == ["id", "contact_email", "town", "created_at", "when",
                                                       "maybe_ts", "pipeline"]  # fmt: skip
     assert records[0][10][3] == (str, "2025-11-24T16:00:00.000")
+
+
+def test_records_with_headers_or_no_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = raws(40, headers_every=5)
+    batch[7] = dataclasses.replace(batch[7], value=None)
+    in_c, in_python = both(monkeypatch, CHAINS["bench"], batch)
+    assert in_c == in_python
+    assert [len(r[5]) for r in in_c[0][:3]] == [0, 0, 1]
+    assert in_c[0][7][8:11] == (None, None, [])  # the null value: InsertField and TimestampConverter pass it on
 
 
 @pytest.mark.parametrize("tolerance", ["all", "none"])
