@@ -8,6 +8,7 @@
  * struct_run(pairs, schema, final_schema, ops)       a chain's struct steps over a run of (schema, Struct) pairs
  * bind_records(raw_type, sink_type)                  RawRecord and SinkRecord (connectless.native binds them)
  * sink_run(raws, keys, schema, values, no_headers)    the run's SinkRecords of a schemaless key and a Struct value
+ * json_lines(values, names_of, each, dumps, default, option)   the JSON lines of a run of values (flat Structs in C)
  *
  * The common case is a writer schema that is a flat record of null/boolean/int/long/float/double/string/bytes
  * fields and ["null", primitive] unions (no logical types): `program` has one byte per field, its kind in the low
@@ -434,7 +435,7 @@ static PyObject *bind_records(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* sink_run(raws, keys, schema, values, no_headers) -> [SinkRecord or None]: for each raw whose values[i] is not
+/* sink_run(raws, keys, schema, values, no_headers) -> ([SinkRecord or None], count of None): for each raw whose values[i] is not
  * None, SinkRecord(raw.topic, raw.partition, None, keys[i], schema, values[i], raw.timestamp, no_headers,
  * raw.offset, raw.timestamp_type) as its __init__ and __post_init__ make it (the original_* fields are the topic,
  * partition and offset). None where values[i] is None or the raw has headers (Python converts them). */
@@ -450,11 +451,13 @@ static PyObject *sink_run(PyObject *self, PyObject *args) {
                             PyList_GET_SIZE(keys), PyList_GET_SIZE(values));
     PyObject *out = PyList_New(size);
     if (out == NULL) return NULL;
+    Py_ssize_t fallbacks = 0;
     for (Py_ssize_t i = 0; i < size; i++) {
         PyObject *raw = PyList_GET_ITEM(raws, i), *value = PyList_GET_ITEM(values, i), *got[RA_COUNT];
         int fits = value != Py_None && Py_TYPE(raw) == raw_type;
         for (int f = 0; fits && f < RA_COUNT; f++) fits = (got[f] = SLOT(raw, raw_off[f])) != NULL;
         if (!fits || !PyTuple_CheckExact(got[RA_HEADERS]) || PyTuple_GET_SIZE(got[RA_HEADERS]) != 0) {
+            fallbacks++;
             PyList_SET_ITEM(out, i, Py_NewRef(Py_None));
             continue;
         }
@@ -479,7 +482,69 @@ static PyObject *sink_run(PyObject *self, PyObject *args) {
         SLOT(rec, so[SK_ORIG_OFFSET]) = Py_NewRef(got[RA_OFFSET]);
         PyList_SET_ITEM(out, i, rec);
     }
+    return Py_BuildValue("(Nn)", out, fallbacks);
+}
+
+/* json_lines(values, names_of, each, dumps, default, option) -> [bytes]: each value's JSON line
+ * (data/json_values.to_json_lines). A Struct whose schema names_of(schema) gives field names for (a flat record,
+ * asked once per schema met in a row) and with as many values is written as
+ * dumps(flat_dict(names, values), default=default, option=option); any other value as each(value). */
+static PyObject *json_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6 || !PyList_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "json_lines(values, names_of, each, dumps, default, option): values a list");
+        return NULL;
+    }
+    PyObject *values = args[0], *names_of = args[1], *each = args[2], *dumps = args[3];
+    /* interned names: orjson matches its keywords by identity first, as CPython's own functions do */
+    PyObject *kwnames = PyTuple_New(2);
+    if (kwnames == NULL) return NULL;
+    PyObject *kw_default = PyUnicode_InternFromString("default"), *kw_option = PyUnicode_InternFromString("option");
+    if (kw_default == NULL || kw_option == NULL) {
+        Py_XDECREF(kw_default);
+        Py_XDECREF(kw_option);
+        Py_DECREF(kwnames);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(kwnames, 0, kw_default);
+    PyTuple_SET_ITEM(kwnames, 1, kw_option);
+    Py_ssize_t size = PyList_GET_SIZE(values);
+    PyObject *out = PyList_New(size), *schema = NULL, *names = NULL; /* the last schema met and its names */
+    if (out == NULL) goto failed;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *value = PyList_GET_ITEM(values, i), *line = NULL;
+        if (Py_TYPE(value) == struct_type && SLOT(value, off_schema) != NULL && SLOT(value, off_values) != NULL) {
+            PyObject *of = SLOT(value, off_schema);
+            if (of != schema) {
+                PyObject *found = PyObject_CallOneArg(names_of, of);
+                if (found == NULL) goto failed;
+                Py_XSETREF(names, found);
+                Py_XSETREF(schema, Py_NewRef(of));
+            }
+            PyObject *fields = SLOT(value, off_values);
+            if (PyTuple_CheckExact(names) && PyList_CheckExact(fields) &&
+                PyList_GET_SIZE(fields) == PyTuple_GET_SIZE(names)) {
+                PyObject *pair[2] = {names, fields};
+                PyObject *mapping = flat_dict(NULL, pair, 2);
+                if (mapping == NULL) goto failed;
+                PyObject *call[4] = {NULL, mapping, args[4], args[5]};
+                line = PyObject_Vectorcall(dumps, call + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
+                Py_DECREF(mapping);
+                if (line == NULL) goto failed;
+            }
+        }
+        if (line == NULL && (line = PyObject_CallOneArg(each, value)) == NULL) goto failed;
+        PyList_SET_ITEM(out, i, line);
+    }
+    Py_XDECREF(schema);
+    Py_XDECREF(names);
+    Py_DECREF(kwnames);
     return out;
+failed:
+    Py_XDECREF(schema);
+    Py_XDECREF(names);
+    Py_XDECREF(out);
+    Py_DECREF(kwnames);
+    return NULL;
 }
 
 static PyMethodDef methods[] = {
@@ -498,8 +563,11 @@ static PyMethodDef methods[] = {
      "(schema, Struct) pairs (see the source); None where Python must run the chain"},
     {"bind_records", bind_records, METH_VARARGS, "bind_records(raw_type, sink_type): the classes sink_run uses"},
     {"sink_run", sink_run, METH_VARARGS,
-     "sink_run(raws, keys, schema, values, no_headers) -> [SinkRecord or None]: each raw's record of a schemaless key "
+     "sink_run(raws, keys, schema, values, no_headers) -> ([SinkRecord or None], Nones): each raw's record of a schemaless key "
      "and a value of `schema`; None where the value is None or the raw has headers"},
+    {"json_lines", (PyCFunction)(void (*)(void))json_lines, METH_FASTCALL,
+     "json_lines(values, names_of, each, dumps, default, option) -> [bytes]: a flat Struct's line as "
+     "dumps(flat_dict(names_of(schema), values), default=, option=), any other value's as each(value)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -405,7 +405,11 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         """process_into for a schemaless key beside a value converter with schemas (Avro, Protobuf, JSON Schema
         keyed by plain JSON or strings): a run of one topic has its keys and its values read by the converters'
         batch readers, one call each, then each record goes through the chain as `_process_schemaless_key` sends
-        it. When a batch reader raises (a record of the run it cannot read), the run is read record by record."""
+        it. When a batch reader raises (a record of the run it cannot read), the run is read record by record.
+        With connectless.native built and a chain of value rewrites that all have C ops, the run's Structs go
+        through the chain (_FusedRewrites.struct_run) and their records are built (_avro.sink_run) in one call
+        each; a record either leaves out (headers, a null value, a step that raises) takes the loop below.
+        tests/unit/transforms/test_struct_run.py checks both against the Python path."""
         read_keys, to_connect_values = self._read_keys, self._to_connect_values
         if read_keys is None or to_connect_values is None or not raws:
             return self._process_each_into(raws, records, originals)
@@ -424,15 +428,19 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         built: Iterable[SinkRecord | None] = repeat(None)
         fast = native.avro
         if done is not None and fast is not None and type(keys) is list:  # and the records of those built in C
-            built = fast.sink_run(
-                raws if type(raws) is list else list(raws), keys, final_schema, done[1], EMPTY_HEADERS
-            )
+            raws = raws if type(raws) is list else list(raws)
+            made, fallbacks = fast.sink_run(raws, keys, final_schema, done[1], EMPTY_HEADERS)
+            if not fallbacks:  # every record built in C: nothing left for the loop
+                records.extend(made)
+                originals.extend(raws)
+                return 0, None, None
+            built = made
         append, keep = records.append, originals.append
         dropped = 0
-        for index, (raw, new_value, made) in enumerate(zip(raws, transformed, built, strict=False)):
+        for index, (raw, new_value, ready) in enumerate(zip(raws, transformed, built, strict=False)):
             record: SinkRecord | None
-            if made is not None:
-                append(made)
+            if ready is not None:
+                append(ready)
                 keep(raw)
                 continue
             try:

@@ -19,7 +19,7 @@ from connectless.data import (
     SchemaBuilder,
     Struct,
 )
-from connectless.data.json_values import _flat_names, to_json_line, to_plain
+from connectless.data.json_values import _flat_names, to_json_line, to_json_lines, to_plain
 from connectless.data.logical import TIMESTAMP_SCHEMA, decimal_schema
 
 
@@ -75,3 +75,29 @@ def test_the_native_flat_dict_is_dict_of_zip_or_refuses() -> None:
 def test_a_struct_with_other_fields_takes_the_to_plain_walk(struct: Struct) -> None:
     assert _flat_names(struct.schema) is None
     assert to_json_line(struct) == orjson.dumps(to_plain(struct)) + b"\n"
+
+
+def test_a_batch_of_lines_is_each_value_s_to_json_line(native_mode: str) -> None:
+    """to_json_lines (FileStreamSink.put): with connectless.native, flat Structs in C (_avro.json_lines, 64 values a
+    call), the rest by to_json_line; the same bytes either way, in order, across chunk boundaries."""
+    other_flat = _struct(("x", STRING_SCHEMA, "y"))
+    short = Struct.of_values(FLAT.schema, [1, "a"])  # fewer values than fields: the general walk's error or line
+    values: list[object] = [FLAT, other_flat, *MIXED, {"a": [1, 2]}, [3], "text", None, 5, 1.5, INNER]
+    values = values * 15 + [FLAT] * 70
+    expected = [to_json_line(value) for value in values]
+    assert list(to_json_lines(values)) == expected
+    assert list(to_json_lines([])) == []
+    with pytest.raises(Exception) as plain:
+        to_json_line(short)
+    with pytest.raises(type(plain.value)):
+        list(to_json_lines([FLAT, short]))
+
+
+def test_the_native_json_lines_refuses_bad_arguments() -> None:
+    fast = native.avro
+    if fast is None:
+        pytest.skip("connectless.native._avro is not built: make native")
+    with pytest.raises(TypeError, match="values a list"):
+        fast.json_lines((FLAT,), _flat_names, to_json_line, orjson.dumps, None, 0)
+    with pytest.raises(ZeroDivisionError):
+        fast.json_lines([FLAT], lambda _schema: 1 / 0, to_json_line, orjson.dumps, None, 0)
