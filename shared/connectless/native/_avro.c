@@ -9,6 +9,7 @@
  * bind_records(raw_type, sink_type)                  RawRecord and SinkRecord (connectless.native binds them)
  * sink_run(raws, keys, schema, values, no_headers)    the run's SinkRecords of a schemaless key and a Struct value
  * json_lines(values, names_of, each, dumps, default, option)   the JSON lines of a run of values (flat Structs in C)
+ * header_run(datas, start, header)                   where the run of messages starting with `header` ends
  *
  * The common case is a writer schema that is a flat record of null/boolean/int/long/float/double/string/bytes
  * fields and ["null", primitive] unions (no logical types): `program` has one byte per field, its kind in the low
@@ -547,6 +548,24 @@ failed:
     return NULL;
 }
 
+/* header_run(datas, start, header) -> end: the first index from `start` on whose message is not bytes starting with
+ * `header` (a registry converter's run of records sharing a schema id: converters/registry/base.py). */
+static PyObject *header_run(PyObject *self, PyObject *args) {
+    PyObject *datas;
+    Py_ssize_t start;
+    const char *header;
+    Py_ssize_t length;
+    if (!PyArg_ParseTuple(args, "O!ny#", &PyList_Type, &datas, &start, &header, &length)) return NULL;
+    Py_ssize_t end = start < 0 ? 0 : start, size = PyList_GET_SIZE(datas);
+    for (; end < size; end++) {
+        PyObject *data = PyList_GET_ITEM(datas, end);
+        if (!PyBytes_CheckExact(data) || PyBytes_GET_SIZE(data) < length ||
+            memcmp(PyBytes_AS_STRING(data), header, (size_t)length) != 0)
+            break;
+    }
+    return PyLong_FromSsize_t(end);
+}
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_O, "bind(struct_type): the Struct class decode_run builds"},
     {"decode_run", decode_run, METH_VARARGS,
@@ -568,6 +587,9 @@ static PyMethodDef methods[] = {
     {"json_lines", (PyCFunction)(void (*)(void))json_lines, METH_FASTCALL,
      "json_lines(values, names_of, each, dumps, default, option) -> [bytes]: a flat Struct's line as "
      "dumps(flat_dict(names_of(schema), values), default=, option=), any other value's as each(value)"},
+    {"header_run", header_run, METH_VARARGS,
+     "header_run(datas, start, header) -> end: the first index from start whose message (bytes) does not start with "
+     "header"},
     {NULL, NULL, 0, NULL},
 };
 
