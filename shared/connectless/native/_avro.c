@@ -10,6 +10,7 @@
  * sink_run(raws, keys, schema, values, no_headers)    the run's SinkRecords of a schemaless key and a Struct value
  * json_lines(values, names_of, each, dumps, default, option)   the JSON lines of a run of values (flat Structs in C)
  * header_run(datas, start, header)                   where the run of messages starting with `header` ends
+ * raw_columns(raws, topic)                           the run's keys and values, when all its raws are of `topic`
  *
  * The common case is a writer schema that is a flat record of null/boolean/int/long/float/double/string/bytes
  * fields and ["null", primitive] unions (no logical types): `program` has one byte per field, its kind in the low
@@ -404,8 +405,9 @@ failed:
 }
 
 /* RawRecord's and SinkRecord's slots that sink_run reads and fills (their dataclass field names). */
-enum { RA_TOPIC, RA_PARTITION, RA_OFFSET, RA_TIMESTAMP, RA_TS_TYPE, RA_HEADERS, RA_COUNT };
-static const char *raw_names[RA_COUNT] = {"topic", "partition", "offset", "timestamp", "timestamp_type", "headers"};
+enum { RA_TOPIC, RA_PARTITION, RA_OFFSET, RA_TIMESTAMP, RA_TS_TYPE, RA_HEADERS, RA_KEY, RA_VALUE, RA_COUNT };
+static const char *raw_names[RA_COUNT] = {"topic",          "partition", "offset", "timestamp",
+                                          "timestamp_type", "headers",   "key",    "value"};
 enum {
     SK_TOPIC, SK_PARTITION, SK_KEY_SCHEMA, SK_KEY, SK_VALUE_SCHEMA, SK_VALUE, SK_TIMESTAMP, SK_HEADERS, SK_OFFSET,
     SK_TS_TYPE, SK_ORIG_TOPIC, SK_ORIG_PARTITION, SK_ORIG_OFFSET, SK_COUNT
@@ -566,6 +568,39 @@ static PyObject *header_run(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(end);
 }
 
+/* raw_columns(raws, topic) -> ([key], [value]) of a list of RawRecords all of `topic` (an equal str), or None when
+ * one is of another topic or not a RawRecord (pipeline/sink.py _process_keyed_into then reads them in Python). */
+static PyObject *raw_columns(PyObject *self, PyObject *args) {
+    PyObject *raws, *topic;
+    if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &raws, &topic)) return NULL;
+    if (raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind_records() first");
+    Py_ssize_t size = PyList_GET_SIZE(raws);
+    PyObject *keys = PyList_New(size), *values = PyList_New(size);
+    if (keys == NULL || values == NULL) goto failed;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *raw = PyList_GET_ITEM(raws, i), *of, *key, *value;
+        if (Py_TYPE(raw) != raw_type || (of = SLOT(raw, raw_off[RA_TOPIC])) == NULL ||
+            (key = SLOT(raw, raw_off[RA_KEY])) == NULL || (value = SLOT(raw, raw_off[RA_VALUE])) == NULL)
+            goto other;
+        if (of != topic) {
+            int equal = PyUnicode_CheckExact(of) ? PyUnicode_Compare(of, topic) : -1;
+            if (equal == -1 && PyErr_Occurred()) goto failed;
+            if (equal != 0) goto other;
+        }
+        PyList_SET_ITEM(keys, i, Py_NewRef(key));
+        PyList_SET_ITEM(values, i, Py_NewRef(value));
+    }
+    return Py_BuildValue("(NN)", keys, values);
+other:
+    Py_DECREF(keys);
+    Py_DECREF(values);
+    Py_RETURN_NONE;
+failed:
+    Py_XDECREF(keys);
+    Py_XDECREF(values);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_O, "bind(struct_type): the Struct class decode_run builds"},
     {"decode_run", decode_run, METH_VARARGS,
@@ -590,6 +625,8 @@ static PyMethodDef methods[] = {
     {"header_run", header_run, METH_VARARGS,
      "header_run(datas, start, header) -> end: the first index from start whose message (bytes) does not start with "
      "header"},
+    {"raw_columns", raw_columns, METH_VARARGS,
+     "raw_columns(raws, topic) -> ([key], [value]) or None: the run's keys and values when every raw is of topic"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -414,11 +414,18 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         if read_keys is None or to_connect_values is None or not raws:
             return self._process_each_into(raws, records, originals)
         topic = raws[0].topic
+        fast = native.avro
+        # the run's keys and values taken in C where it is (and its topics checked), else in Python
+        columns = (
+            fast.raw_columns(raws, topic) if fast is not None and type(raws) is list and type(topic) is str else None
+        )
         try:
-            if any(raw.topic != topic for raw in raws):
-                raise ValueError("a run of several topics")
-            keys = read_keys([raw.key for raw in raws])
-            values = to_connect_values(topic, [raw.value for raw in raws])
+            if columns is None:
+                if any(raw.topic != topic for raw in raws):
+                    raise ValueError("a run of several topics")
+                columns = [raw.key for raw in raws], [raw.value for raw in raws]
+            keys = read_keys(columns[0])
+            values = to_connect_values(topic, columns[1])
         except Exception:
             return self._process_each_into(raws, records, originals)
         transform = self._transform
@@ -426,7 +433,6 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         done = None if self._struct_run is None else self._struct_run(values)
         final_schema, transformed = done if done is not None else (None, repeat(None))
         built: Iterable[SinkRecord | None] = repeat(None)
-        fast = native.avro
         if done is not None and fast is not None and type(keys) is list:  # and the records of those built in C
             raws = raws if type(raws) is list else list(raws)
             made, fallbacks = fast.sink_run(raws, keys, final_schema, done[1], EMPTY_HEADERS)

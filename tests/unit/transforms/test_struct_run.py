@@ -176,6 +176,22 @@ def test_records_with_headers_or_no_value(monkeypatch: pytest.MonkeyPatch) -> No
     assert in_c[0][7][8:11] == (None, None, [])  # the null value: InsertField and TimestampConverter pass it on
 
 
+def test_a_run_of_two_topics_is_read_as_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = raws(20)
+    batch[5] = dataclasses.replace(batch[5], topic="elsewhere")  # no schema under its subject: a tolerated failure
+    config = {**CHAINS["bench"], "topics": "orders,elsewhere", "errors.tolerance": "all"}
+    in_c, in_python = both(monkeypatch, config, batch)
+    assert in_c == in_python
+    assert len(in_c[0]) == 19
+    fast = native.avro
+    assert fast is not None
+    assert fast.raw_columns(batch, "orders") is None
+    keys, values = fast.raw_columns(batch[:5], "orders")
+    assert (keys, values) == ([raw.key for raw in batch[:5]], [raw.value for raw in batch[:5]])
+    assert fast.raw_columns([], "orders") == ([], [])
+    assert fast.raw_columns([*batch[:2], ("not", "a raw")], "orders") is None
+
+
 @pytest.mark.parametrize("tolerance", ["all", "none"])
 def test_a_record_the_transform_fails_is_handled_as_in_python(monkeypatch: pytest.MonkeyPatch, tolerance: str) -> None:
     config = {**CHAINS["string field parsed"], "errors.tolerance": tolerance}
