@@ -620,7 +620,7 @@ static PyObject *renamer_vectorcall(PyObject *callable, PyObject *const *args, s
         return PyErr_Format(PyExc_TypeError, "KeyRenamer takes (record, value)");
     PyObject *owned = args[1], *renames = ((KeyRenamer *)callable)->renames;
     if (!PyDict_Check(owned)) return PyErr_Format(PyExc_TypeError, "KeyRenamer renames the keys of a dict");
-    PyObject *out = PyDict_New();
+    PyObject *out = _PyDict_NewPresized(PyDict_GET_SIZE(owned)); /* sized once: no resize while it fills */
     if (out == NULL) return NULL;
     Py_ssize_t pos = 0;
     PyObject *key, *value;
@@ -678,13 +678,74 @@ static PyTypeObject KeyRenamerType = {
  * millis's second comes from second_text(seconds) (a %-template of the milliseconds, remembered until the second
  * changes) and is filled with the milliseconds `fields` times; an int before min_seconds, or anything else, goes
  * to slow(millis). */
+#define MILLIS_TEXT_MAX 256 /* a second's text longer than this is formatted by PyUnicode_Format */
+#define MILLIS_FIELDS_MAX 8
 typedef struct {
     PyObject_HEAD
     PyObject *second_text, *slow, *template;
     long long min_seconds, seconds;
     Py_ssize_t fields;
     vectorcallfunc vectorcall;
+    /* The template compiled (ASCII, only %% and %0Nd in it): its literal text and where each field goes. */
+    int compiled, nfields;
+    Py_ssize_t literal_len, at[MILLIS_FIELDS_MAX];
+    int width[MILLIS_FIELDS_MAX];
+    char literal[MILLIS_TEXT_MAX];
 } MillisFormat;
+
+/* Compiles self->template when it is ASCII and holds only %% and %0Nd (N of 1 to 9) with self->fields fields, the
+ * templates _second_template makes; anything else is left to PyUnicode_Format (compiled = 0). */
+static void millis_compile(MillisFormat *self) {
+    self->compiled = 0;
+    if (!PyUnicode_IS_ASCII(self->template)) return;
+    const char *t = (const char *)PyUnicode_1BYTE_DATA(self->template);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(self->template), out = 0;
+    int nfields = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (out >= MILLIS_TEXT_MAX) return;
+        if (t[i] != '%') {
+            self->literal[out++] = t[i];
+            continue;
+        }
+        if (i + 1 < n && t[i + 1] == '%') {
+            self->literal[out++] = '%';
+            i++;
+            continue;
+        }
+        if (!(i + 3 < n && t[i + 1] == '0' && t[i + 2] >= '1' && t[i + 2] <= '9' && t[i + 3] == 'd')) return;
+        if (nfields >= MILLIS_FIELDS_MAX) return;
+        self->at[nfields] = out;
+        self->width[nfields++] = t[i + 2] - '0';
+        i += 3;
+    }
+    if (nfields != self->fields) return;
+    self->nfields = nfields;
+    self->literal_len = out;
+    self->compiled = 1;
+}
+
+/* The compiled template filled with ms (0..999): `template % ((ms,) * fields)`, built in one allocation. */
+static PyObject *millis_fill(MillisFormat *self, long long ms) {
+    char digits[3];
+    int ndigits = ms >= 100 ? 3 : ms >= 10 ? 2 : 1;
+    for (int d = ndigits - 1, v = (int)ms; d >= 0; d--, v /= 10) digits[d] = (char)('0' + v % 10);
+    Py_ssize_t size = self->literal_len;
+    for (int f = 0; f < self->nfields; f++) size += self->width[f] > ndigits ? self->width[f] : ndigits;
+    PyObject *text = PyUnicode_New(size, 127);
+    if (text == NULL) return NULL;
+    char *out = (char *)PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t from = 0;
+    for (int f = 0; f < self->nfields; f++) {
+        memcpy(out, self->literal + from, (size_t)(self->at[f] - from));
+        out += self->at[f] - from;
+        from = self->at[f];
+        for (int pad = self->width[f] - ndigits; pad > 0; pad--) *out++ = '0';
+        memcpy(out, digits, (size_t)ndigits);
+        out += ndigits;
+    }
+    memcpy(out, self->literal + from, (size_t)(self->literal_len - from));
+    return text;
+}
 
 static PyObject *millis_format_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     MillisFormat *self = (MillisFormat *)callable;
@@ -716,7 +777,9 @@ static PyObject *millis_format_call(PyObject *callable, PyObject *const *args, s
         }
         Py_XSETREF(self->template, template);
         self->seconds = seconds;
+        millis_compile(self);
     }
+    if (self->compiled) return millis_fill(self, ms);
     PyObject *template = Py_NewRef(self->template), *fill = PyLong_FromLongLong(ms), *text = NULL;
     if (fill != NULL && self->fields != 1) {
         PyObject *tuple = PyTuple_New(self->fields);
@@ -740,6 +803,7 @@ static PyObject *millis_format_new(PyTypeObject *type, PyObject *args, PyObject 
     self->second_text = Py_NewRef(second_text);
     self->slow = Py_NewRef(slow);
     self->template = NULL;
+    self->compiled = 0;
     self->fields = fields;
     self->min_seconds = min_seconds;
     self->vectorcall = millis_format_call;
@@ -824,6 +888,198 @@ static PyTypeObject IntFieldStepType = {
     .tp_vectorcall_offset = offsetof(IntFieldStep, vectorcall),
 };
 
+/* == i17f: FileStreamSink's lines, JSON written into the task's kept buffer =================================== */
+
+/* json_lines_into(values, start, buffer) -> (stop, used, slow): to_json_line(value) of values[start:], one after
+ * the other, into the bytearray buffer (its size never changes: no heap growth per put) until the next line does
+ * not fit or a value is not covered here; used bytes are filled. slow: values[stop] is not covered (or its line
+ * alone is larger than the buffer): the caller writes to_json_line(values[stop]) itself, so its result or its
+ * error is orjson's. Covered, as orjson.dumps writes them: dicts (str keys) and lists of str, int (64 bits), bool,
+ * None, dicts and lists, and a str at the top (its UTF-8 as it is). */
+
+enum { JL_OK, JL_SLOW, JL_FULL };
+#define JL_MAX_DEPTH 64
+
+typedef struct {
+    char *p, *end;
+} JsonOut;
+
+static unsigned char jl_escape[256]; /* 0: as it is; else the letter of a short escape, or 'u' for \u00XX */
+
+static void jl_init(void) {
+    for (int c = 0; c < 0x20; c++) jl_escape[c] = 'u';
+    jl_escape['\b'] = 'b';
+    jl_escape['\f'] = 'f';
+    jl_escape['\n'] = 'n';
+    jl_escape['\r'] = 'r';
+    jl_escape['\t'] = 't';
+    jl_escape['"'] = '"';
+    jl_escape['\\'] = '\\';
+}
+
+static int jl_bytes(JsonOut *o, const char *s, Py_ssize_t n) {
+    if (o->end - o->p < n) return JL_FULL;
+    memcpy(o->p, s, (size_t)n);
+    o->p += n;
+    return JL_OK;
+}
+
+/* The first index from i on of a byte that needs an escape (< 0x20, '"' or '\\'), or n: 8 bytes a step. */
+static inline Py_ssize_t jl_plain_run(const char *s, Py_ssize_t i, Py_ssize_t n) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t special = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+        if (special & highs) break; /* one of these 8: found below, byte by byte */
+    }
+    while (i < n && !jl_escape[(unsigned char)s[i]]) i++;
+    return i;
+}
+
+/* The decimal digits of v at the end of buf (24 bytes); returns where they start. */
+static inline char *jl_digits(char *end, unsigned long long v) {
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+static int jl_str(JsonOut *o, PyObject *text) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(text, &n);
+    if (s == NULL) { /* surrogates: orjson's error, from the caller's to_json_line */
+        PyErr_Clear();
+        return JL_SLOW;
+    }
+    if (o->end - o->p < n + 2) return JL_FULL;
+    char *p = o->p;
+    *p++ = '"';
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_ssize_t run = jl_plain_run(s, i, n);
+        if (o->end - p < run - i + 2) return JL_FULL;
+        memcpy(p, s + i, (size_t)(run - i));
+        p += run - i;
+        if (run == n) break;
+        unsigned char c = (unsigned char)s[run], e = jl_escape[c];
+        if (o->end - p < 7) return JL_FULL;
+        *p++ = '\\';
+        if (e == 'u') {
+            static const char hex[] = "0123456789abcdef";
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        } else
+            *p++ = (char)e;
+        i = run + 1;
+    }
+    if (o->end - p < 1) return JL_FULL;
+    *p++ = '"';
+    o->p = p;
+    return JL_OK;
+}
+
+static int jl_int(JsonOut *o, PyObject *number) {
+    char digits[24], *end = digits + sizeof digits, *first;
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(number, &overflow);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    if (overflow == 0 && v >= 0)
+        first = jl_digits(end, (unsigned long long)v);
+    else if (overflow == 0) { /* the magnitude as unsigned: -2**63 too */
+        first = jl_digits(end, 0ULL - (unsigned long long)v);
+        *--first = '-';
+    } else if (overflow > 0) { /* up to 2**64 - 1, as orjson */
+        unsigned long long u = PyLong_AsUnsignedLongLong(number);
+        if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return JL_SLOW;
+        }
+        first = jl_digits(end, u);
+    } else
+        return JL_SLOW;
+    return jl_bytes(o, first, end - first);
+}
+
+static int jl_value(JsonOut *o, PyObject *v, int depth) {
+    int r;
+    if (PyUnicode_CheckExact(v)) return jl_str(o, v);
+    if (v == Py_None) return jl_bytes(o, "null", 4);
+    if (v == Py_True) return jl_bytes(o, "true", 4);
+    if (v == Py_False) return jl_bytes(o, "false", 5);
+    if (PyLong_CheckExact(v)) return jl_int(o, v);
+    if (depth >= JL_MAX_DEPTH) return JL_SLOW;
+    if (PyDict_CheckExact(v)) {
+        if ((r = jl_bytes(o, "{", 1)) != JL_OK) return r;
+        Py_ssize_t pos = 0;
+        PyObject *key, *item;
+        int first = 1;
+        while (PyDict_Next(v, &pos, &key, &item)) {
+            if (!PyUnicode_CheckExact(key)) return JL_SLOW;
+            if (!first && (r = jl_bytes(o, ",", 1)) != JL_OK) return r;
+            first = 0;
+            if ((r = jl_str(o, key)) != JL_OK || (r = jl_bytes(o, ":", 1)) != JL_OK ||
+                (r = jl_value(o, item, depth + 1)) != JL_OK)
+                return r;
+        }
+        return jl_bytes(o, "}", 1);
+    }
+    if (PyList_CheckExact(v)) {
+        if ((r = jl_bytes(o, "[", 1)) != JL_OK) return r;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
+            if (i > 0 && (r = jl_bytes(o, ",", 1)) != JL_OK) return r;
+            if ((r = jl_value(o, PyList_GET_ITEM(v, i), depth + 1)) != JL_OK) return r;
+        }
+        return jl_bytes(o, "]", 1);
+    }
+    return JL_SLOW;
+}
+
+/* One value's line at o->p: JL_OK, JL_SLOW, JL_FULL, or -1 with an exception set. */
+static int jl_line(JsonOut *o, PyObject *value) {
+    int r;
+    if (PyUnicode_CheckExact(value)) { /* to_json_line: the text's UTF-8 as it is */
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(value, &n);
+        if (s == NULL) {
+            PyErr_Clear();
+            return JL_SLOW;
+        }
+        if ((r = jl_bytes(o, s, n)) != JL_OK) return r;
+    } else if (PyDict_CheckExact(value) || PyList_CheckExact(value)) {
+        if ((r = jl_value(o, value, 0)) != JL_OK) return r;
+    } else
+        return JL_SLOW;
+    return jl_bytes(o, "\n", 1);
+}
+
+static PyObject *json_lines_into(PyObject *self, PyObject *args) {
+    PyObject *values, *buffer;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!nO!", &PyList_Type, &values, &start, &PyByteArray_Type, &buffer)) return NULL;
+    char *base = PyByteArray_AS_STRING(buffer);
+    JsonOut o = {base, base + PyByteArray_GET_SIZE(buffer)};
+    Py_ssize_t i = start < 0 ? 0 : start;
+    int slow = 0;
+    for (; i < PyList_GET_SIZE(values); i++) {
+        char *line = o.p;
+        int r = jl_line(&o, PyList_GET_ITEM(values, i));
+        if (r == JL_OK) continue;
+        o.p = line; /* the line is not there */
+        if (r < 0) return NULL;
+        slow = r == JL_SLOW || line == base; /* a line larger than the whole buffer: the caller's too */
+        break;
+    }
+    return Py_BuildValue("nnO", i, (Py_ssize_t)(o.p - base), slow ? Py_True : Py_False);
+}
+
+/* == end of i17f's section ====================================================================================== */
+
 /* 1 when `raw` is a RawRecord of that topic and partition, 0 when not, -1 on error. */
 static int same_partition(PyObject *raw, PyObject *topic, PyObject *partition) {
     const Py_ssize_t *ro = S.raw_off;
@@ -900,6 +1156,7 @@ static PyMethodDef methods[] = {
     {"map_values", map_values, METH_VARARGS,
      "map_values(records, steps, start) -> stop: each record's dict value through the map steps, from start until "
      "a record the steps cannot take (see the source)"},
+    {"json_lines_into", json_lines_into, METH_VARARGS, "json_lines_into(values, start, buffer) -> (stop, used, slow)"},
     {"encode_record", (PyCFunction)(void (*)(void))encode_record, METH_FASTCALL,
      "encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: the event record's JSON"},
     {"last_offsets", last_offsets, METH_O,
@@ -911,6 +1168,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_records",
 
 PyMODINIT_FUNC PyInit__records(void) {
     b64_init();
+    jl_init();
     if ((S.empty_tuple = PyTuple_New(0)) == NULL) return NULL;
 #define KEY(var, text) \
     if ((S.var = PyUnicode_InternFromString(text)) == NULL) return NULL;

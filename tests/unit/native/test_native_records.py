@@ -282,7 +282,18 @@ def test_encode_record_is_the_python_encoding_byte_for_byte(raws: list[RawRecord
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.sampled_from(["yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy-MM-dd", "HH:mm:ss.SSS 'x' SSS%", "yyyyMMddHHmmss"]),
+    st.sampled_from(
+        [
+            "yyyy-MM-dd'T'HH:mm:ss.SSS",
+            "yyyy-MM-dd",
+            "HH:mm:ss.SSS 'x' SSS%",
+            "yyyyMMddHHmmss",
+            "ss.S",
+            "SS'%%'mm",
+            "SSSSS",
+            "'é' HH:mm:ss.SSS",
+        ]
+    ),  # fmt: skip
     st.lists(st.one_of(st.integers(-(2**63), 2**63), st.integers(1_700_000_000_000, 1_700_000_003_000)), max_size=6),
 )
 def test_millis_format_is_java_date_format(pattern: str, millis: list[int]) -> None:
@@ -321,3 +332,93 @@ def test_it_refuses_record_classes_with_other_fields(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(native.dataclasses, "fields", one_more)
     assert native._load() is None  # a field it would leave unset: the Python path
+
+
+# -- FileStreamSink's lines (json_lines_into) ----------------------------------------------------------------------
+
+_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=24)
+_SCALAR = st.one_of(
+    _TEXT,
+    st.integers(-(2**65), 2**65),
+    st.sampled_from([0, -1, 2**63 - 1, -(2**63), 2**63, 2**64 - 1, 2**64, -(2**63) - 1]),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.binary(max_size=3),
+)
+_JSONISH = st.recursive(
+    _SCALAR,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(_TEXT, st.integers(0, 3)), inner, max_size=4),
+        st.tuples(inner),
+    ),
+    max_leaves=12,
+)
+
+
+def _lines_through_c(values: list[Any], size: int) -> tuple[bytes, Any]:
+    """What FileStreamSink's native put writes for `values` with a buffer of `size` bytes, and how it ends."""
+    buffer, out, start = bytearray(size), bytearray(), 0
+    while start < len(values):
+        start, used, slow = records.json_lines_into(values, start, buffer)
+        out += buffer[:used]
+        if slow:
+            outcome = _outcome(to_json_line, values[start])
+            if outcome[0] == "error":
+                return bytes(out), outcome
+            out += outcome[1]
+            start += 1
+    return bytes(out), None
+
+
+def _lines_through_python(values: list[Any]) -> tuple[bytes, Any]:
+    out = bytearray()
+    for value in values:
+        outcome = _outcome(to_json_line, value)
+        if outcome[0] == "error":
+            return bytes(out), outcome
+        out += outcome[1]
+    return bytes(out), None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_JSONISH, max_size=6), st.sampled_from([1, 7, 64, 1 << 16]))
+def test_json_lines_into_writes_to_json_lines_bytes(values: list[Any], size: int) -> None:
+    # every value the C path covers comes out byte for byte as orjson writes it; the rest (floats, bytes, tuples,
+    # int keys, big ints, surrogates, a line larger than the buffer) is handed to to_json_line, errors included
+    assert _lines_through_c(values, size) == _lines_through_python(values)
+
+
+def test_json_lines_into_covers_the_benchs_values_and_escapes() -> None:
+    values = [
+        {"id": 7, "name": 'a "quoted"\\ name\n\t\x00\x1f\x7f é \u2028 😀', "n": -(2**63), "u": 2**64 - 1},
+        ["x" * 40 + '"', True, False, None, {"k": []}],
+        "plain é",
+    ]
+    buffer = bytearray(1 << 10)
+    stop, used, slow = records.json_lines_into(values, 0, buffer)
+    assert (stop, slow) == (3, False)  # all three in C
+    assert bytes(buffer[:used]) == b"".join(map(to_json_line, values))
+    assert records.json_lines_into([{"f": 1.5}], 0, buffer) == (0, 0, True)  # a float: orjson's
+    assert records.json_lines_into([{"a": "x" * 100}], 0, bytearray(50)) == (0, 0, True)  # larger than the buffer
+    assert records.json_lines_into(["ab", "cd"], 0, bytearray(4)) == (1, 3, False)  # full: the next call goes on
+
+
+@pytest.mark.parametrize("path", ["native", "python"])
+def test_file_sink_writes_the_same_file_on_both_paths(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    from connectless.connectors import file as file_module
+
+    if path == "python":
+        monkeypatch.setattr(native, "records", None)
+    monkeypatch.setattr(file_module, "LINES_BUFFER_BYTES", 64)  # several writes a put, and lines larger than it
+    values = [{"i": i, "s": "é" * (i % 50)} for i in range(40)] + ["t", {"f": 0.5}, None, _struct(), {"x": 2**70}, {}]
+    task = FileStreamSinkTask()
+    task.start({"file": str(tmp_path / "out")})
+    task.put([SinkRecord("t", 0, None, None, None, v) for v in values[:-2]])
+    with pytest.raises(TypeError, match="64-bit"):  # the lines before the value orjson refuses are written
+        task.put([SinkRecord("t", 0, None, None, None, v) for v in values[-3:]])
+    task.stop()
+    assert (tmp_path / "out").read_bytes() == b"".join(map(to_json_line, values[:-2])) + to_json_line(values[-3])
