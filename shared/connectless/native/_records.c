@@ -1078,6 +1078,50 @@ static PyObject *json_lines_into(PyObject *self, PyObject *args) {
     return Py_BuildValue("nnO", i, (Py_ssize_t)(o.p - base), slow ? Py_True : Py_False);
 }
 
+/* StaticField(name, value)(record, owned) -> owned, with owned[name] = value: InsertField's map step when it
+ * inserts only a static field (the record is not read). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *name, *value;
+    vectorcallfunc vectorcall;
+} StaticField;
+
+static PyObject *static_field_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    StaticField *self = (StaticField *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 2 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        return PyErr_Format(PyExc_TypeError, "StaticField takes (record, value)");
+    if (PyObject_SetItem(args[1], self->name, self->value) < 0) return NULL;
+    return Py_NewRef(args[1]);
+}
+
+static PyObject *static_field_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *name, *value;
+    if (!PyArg_ParseTuple(args, "OO:StaticField", &name, &value)) return NULL;
+    StaticField *self = (StaticField *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->name = Py_NewRef(name);
+    self->value = Py_NewRef(value);
+    self->vectorcall = static_field_call;
+    return (PyObject *)self;
+}
+
+static void static_field_dealloc(StaticField *self) {
+    Py_XDECREF(self->name);
+    Py_XDECREF(self->value);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject StaticFieldType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.StaticField",
+    .tp_basicsize = sizeof(StaticField),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "StaticField(name, value)(record, owned): owned with owned[name] = value",
+    .tp_new = static_field_new,
+    .tp_dealloc = (destructor)static_field_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(StaticField, vectorcall),
+};
+
 /* == end of i17f's section ====================================================================================== */
 
 /* 1 when `raw` is a RawRecord of that topic and partition, 0 when not, -1 on error. */
@@ -1184,6 +1228,7 @@ PyMODINIT_FUNC PyInit__records(void) {
     if (PyType_Ready(&KeyRenamerType) < 0 || PyType_Ready(&MillisFormatType) < 0 ||
         PyType_Ready(&IntFieldStepType) < 0)
         return NULL;
+    if (PyType_Ready(&StaticFieldType) < 0) return NULL; /* i17f */
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     PyObject *raw_names = PyTuple_New(R_COUNT), *sink_names = PyTuple_New(S_COUNT);
@@ -1200,6 +1245,10 @@ PyMODINIT_FUNC PyInit__records(void) {
     if (PyModule_AddObjectRef(m, "KeyRenamer", (PyObject *)&KeyRenamerType) < 0 ||
         PyModule_AddObjectRef(m, "MillisFormat", (PyObject *)&MillisFormatType) < 0 ||
         PyModule_AddObjectRef(m, "IntFieldStep", (PyObject *)&IntFieldStepType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(m, "StaticField", (PyObject *)&StaticFieldType) < 0) { /* i17f */
         Py_DECREF(m);
         return NULL;
     }

@@ -422,3 +422,20 @@ def test_file_sink_writes_the_same_file_on_both_paths(
         task.put([SinkRecord("t", 0, None, None, None, v) for v in values[-3:]])
     task.stop()
     assert (tmp_path / "out").read_bytes() == b"".join(map(to_json_line, values[:-2])) + to_json_line(values[-3])
+
+
+def test_static_field_is_insert_fields_static_map_step() -> None:
+    from connectless.transforms.insert_field import InsertFieldValue
+
+    step = InsertFieldValue()
+    step.configure({"static.field": "pipeline", "static.value": "bench"})
+    fast = step.owned_map_step()
+    assert type(fast) is records.StaticField
+    owned = {"a": 1, "pipeline": "old"}
+    assert fast(None, owned) is owned
+    assert list(owned.items()) == [("a", 1), ("pipeline", "bench")]  # replaced in place, as owned[name] = value
+    assert fast(None, {}) == {"pipeline": "bench"}
+    with pytest.raises(TypeError):
+        fast(None, None)
+    with pytest.raises(TypeError, match="takes"):
+        fast({})
