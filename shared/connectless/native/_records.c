@@ -305,24 +305,79 @@ static PyObject *encode_record(PyObject *self, PyObject *const *args, Py_ssize_t
 /* A field of an event record, borrowed; NULL when absent (no exception) or on error (exception set). */
 static inline PyObject *field(PyObject *record, PyObject *name) { return PyDict_GetItemWithError(record, name); }
 
+/* == i17f: an event record's fields by the order of its keys ================================================== */
+
+/* The runtime's parser gives each record of an event the same keys, the same str objects (its memo), in the same
+ * order: KeyLayout remembers which field the key at each position of the last record was (a strong reference to
+ * that key), so a record's fields are found by one pass over its items and a pointer compare each, instead of a
+ * hashed lookup (and a string compare) per field. */
+enum { E_TOPIC, E_PARTITION, E_OFFSET, E_TIMESTAMP, E_TS_TYPE, E_KEY, E_VALUE, E_HEADERS, E_COUNT };
+#define LAYOUT_MAX 16
+typedef struct {
+    PyObject *key[LAYOUT_MAX];
+    signed char field[LAYOUT_MAX]; /* E_*, or -1: a key no field reads */
+} KeyLayout;
+
+static void layout_clear(KeyLayout *layout) {
+    for (int j = 0; j < LAYOUT_MAX; j++) Py_CLEAR(layout->key[j]);
+}
+
+/* f[E_*] = the record's fields (borrowed; NULL when absent). 0 when a key is not an exact str: the caller then
+ * looks the fields up by hash, as PyDict_GetItem would find them. */
+static int event_fields(PyObject *record, KeyLayout *layout, PyObject **f) {
+    PyObject *names[E_COUNT] = {S.k_topic, S.k_partition, S.k_offset, S.k_timestamp,
+                                S.k_ts_type, S.k_key, S.k_value, S.k_headers};
+    Py_ssize_t pos = 0, j = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(record, &pos, &k, &v)) {
+        int which = -1;
+        if (j < LAYOUT_MAX && layout->key[j] == k)
+            which = layout->field[j];
+        else {
+            if (!PyUnicode_CheckExact(k)) return 0;
+            for (int e = 0; e < E_COUNT; e++)
+                if (k == names[e] || PyUnicode_Compare(k, names[e]) == 0) {
+                    which = e;
+                    break;
+                }
+            if (j < LAYOUT_MAX) {
+                Py_XSETREF(layout->key[j], Py_NewRef(k));
+                layout->field[j] = (signed char)which;
+            }
+        }
+        if (which >= 0) f[which] = v;
+        j++;
+    }
+    return 1;
+}
+
+/* == end of i17f's section ====================================================================================== */
+
 /* The RawRecord of one event record when the fast path covers it exactly; NULL with no exception when it does not
  * (then Python builds it), NULL with an exception on error. */
-static PyObject *raw_from(PyObject *record, PyObject **previous_topic) {
+static PyObject *raw_from(PyObject *record, PyObject **previous_topic, KeyLayout *layout) {
     PyObject *topic, *partition, *offset, *timestamp, *ts_type, *key, *value, *headers;
     if (!PyDict_CheckExact(record)) return NULL;
-    if (!(topic = field(record, S.k_topic)) || !(partition = field(record, S.k_partition)) ||
-        !(offset = field(record, S.k_offset)))
-        return NULL; /* an error, or a missing field Python reports */
-    timestamp = field(record, S.k_timestamp);
-    if (timestamp == NULL && PyErr_Occurred()) return NULL;
-    ts_type = field(record, S.k_ts_type);
-    if (ts_type == NULL && PyErr_Occurred()) return NULL;
-    key = field(record, S.k_key);
-    if (key == NULL && PyErr_Occurred()) return NULL;
-    value = field(record, S.k_value);
-    if (value == NULL && PyErr_Occurred()) return NULL;
-    headers = field(record, S.k_headers);
-    if (headers == NULL && PyErr_Occurred()) return NULL;
+    PyObject *f[E_COUNT] = {NULL};
+    if (event_fields(record, layout, f)) {
+        topic = f[E_TOPIC], partition = f[E_PARTITION], offset = f[E_OFFSET], timestamp = f[E_TIMESTAMP];
+        ts_type = f[E_TS_TYPE], key = f[E_KEY], value = f[E_VALUE], headers = f[E_HEADERS];
+        if (!topic || !partition || !offset) return NULL; /* a missing field Python reports */
+    } else {
+        if (!(topic = field(record, S.k_topic)) || !(partition = field(record, S.k_partition)) ||
+            !(offset = field(record, S.k_offset)))
+            return NULL; /* an error, or a missing field Python reports */
+        timestamp = field(record, S.k_timestamp);
+        if (timestamp == NULL && PyErr_Occurred()) return NULL;
+        ts_type = field(record, S.k_ts_type);
+        if (ts_type == NULL && PyErr_Occurred()) return NULL;
+        key = field(record, S.k_key);
+        if (key == NULL && PyErr_Occurred()) return NULL;
+        value = field(record, S.k_value);
+        if (value == NULL && PyErr_Occurred()) return NULL;
+        headers = field(record, S.k_headers);
+        if (headers == NULL && PyErr_Occurred()) return NULL;
+    }
 
     if (!PyLong_CheckExact(partition) || !PyLong_CheckExact(offset) || !PyUnicode_CheckExact(topic)) return NULL;
     if (topic != *previous_topic) { /* one str object for a partition's topic: later compares are by identity */
@@ -386,9 +441,10 @@ static PyObject *raws_from_event(PyObject *self, PyObject *args) {
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
     PyObject *out = PyList_New(n), *previous_topic = NULL; /* borrowed from a record of `records` */
+    KeyLayout layout = {{NULL}, {0}};
     if (out == NULL) goto fail;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *raw = raw_from(items[i], &previous_topic);
+        PyObject *raw = raw_from(items[i], &previous_topic, &layout);
         if (raw == NULL) {
             if (PyErr_Occurred()) goto fail;
             raw = PyObject_CallOneArg(fallback, items[i]);
@@ -396,9 +452,11 @@ static PyObject *raws_from_event(PyObject *self, PyObject *args) {
         }
         PyList_SET_ITEM(out, i, raw);
     }
+    layout_clear(&layout);
     Py_DECREF(seq);
     return out;
 fail:
+    layout_clear(&layout);
     Py_XDECREF(out);
     Py_DECREF(seq);
     return NULL;
@@ -607,11 +665,16 @@ static PyObject *map_values(PyObject *self, PyObject *args) {
 /* KeyRenamer(renames, collided)(record, owned) -> {renames.get(k, k): v for k, v in owned.items()}: ReplaceField's
  * map step when it only renames (the record is not read); when two keys land on one name, collided(record, owned)
  * answers instead (Kafka's HashMap order decides which wins). */
+#define RENAMER_LAYOUT_MAX 32
 typedef struct {
     PyObject_HEAD
     PyObject *renames;
     PyObject *collided;
     vectorcallfunc vectorcall;
+    /* i17f: the last value's key at each position (a strong reference) and its new name (NULL: kept), so that the
+     * values of a topic, whose keys a JSON parser hands over as the same str objects in the same order, are renamed
+     * by a pointer compare per key instead of a lookup in renames. */
+    PyObject *seen[RENAMER_LAYOUT_MAX], *renamed[RENAMER_LAYOUT_MAX];
 } KeyRenamer;
 
 static PyObject *renamer_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
@@ -620,13 +683,24 @@ static PyObject *renamer_vectorcall(PyObject *callable, PyObject *const *args, s
         return PyErr_Format(PyExc_TypeError, "KeyRenamer takes (record, value)");
     PyObject *owned = args[1], *renames = ((KeyRenamer *)callable)->renames;
     if (!PyDict_Check(owned)) return PyErr_Format(PyExc_TypeError, "KeyRenamer renames the keys of a dict");
+    KeyRenamer *self = (KeyRenamer *)callable;
     PyObject *out = _PyDict_NewPresized(PyDict_GET_SIZE(owned)); /* sized once: no resize while it fills */
     if (out == NULL) return NULL;
-    Py_ssize_t pos = 0;
+    Py_ssize_t pos = 0, j = 0;
     PyObject *key, *value;
     while (PyDict_Next(owned, &pos, &key, &value)) {
-        PyObject *renamed = PyDict_GetItemWithError(renames, key);
-        if (renamed == NULL && PyErr_Occurred()) goto fail;
+        PyObject *renamed;
+        if (j < RENAMER_LAYOUT_MAX && self->seen[j] == key)
+            renamed = self->renamed[j];
+        else {
+            renamed = PyDict_GetItemWithError(renames, key);
+            if (renamed == NULL && PyErr_Occurred()) goto fail;
+            if (j < RENAMER_LAYOUT_MAX && PyUnicode_CheckExact(key)) { /* an exact str: its lookup never changes */
+                Py_XSETREF(self->seen[j], Py_NewRef(key));
+                Py_XSETREF(self->renamed[j], Py_XNewRef(renamed));
+            }
+        }
+        j++;
         if (PyDict_SetItem(out, renamed ? renamed : key, value) < 0) goto fail;
     }
     if (PyDict_GET_SIZE(out) != PyDict_GET_SIZE(owned)) {
@@ -657,6 +731,10 @@ static PyObject *renamer_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
 }
 
 static void renamer_dealloc(KeyRenamer *self) {
+    for (int j = 0; j < RENAMER_LAYOUT_MAX; j++) {
+        Py_CLEAR(self->seen[j]);
+        Py_CLEAR(self->renamed[j]);
+    }
     Py_XDECREF(self->renames);
     Py_XDECREF(self->collided);
     Py_TYPE(self)->tp_free((PyObject *)self);

@@ -67,6 +67,39 @@ def test_raws_from_event_is_the_python_loop(items: list[dict[str, Any]]) -> None
     assert _outcome(records.raws_from_event, items, events._raw_from) == _outcome(events._raws_from_python, items)
 
 
+class _Key(str):
+    """A str subclass: a dict finds it by hash and equality, so the C path takes a record holding one by lookups."""
+
+
+def _reordered(item: dict[Any, Any], order: list[int], extra: Any) -> dict[Any, Any]:
+    pairs = list(item.items())
+    pairs = [pairs[i] for i in order if i < len(pairs)] + [p for i, p in enumerate(pairs) if i not in order]
+    if extra is not None:
+        at = len(pairs) // 2
+        pairs.insert(at, (extra, "x"))
+    if extra == "subclass" and pairs and pairs[0][0] == "topic":
+        pairs[0] = (_Key("topic"), pairs[0][1])
+    return dict(pairs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _EVENT_RECORD,
+            st.permutations(range(8)),
+            st.one_of(st.none(), st.sampled_from(["extra", "Topic", 7, "subclass", "topicc"])),
+        ),
+        max_size=6,
+    )
+)
+def test_raws_from_event_reads_records_whatever_their_keys_order(rows: list[Any]) -> None:
+    # the records' key layout (remembered from record to record) changes, holds keys no field reads, or a key that
+    # is not an exact str: the fields are still the ones a lookup finds
+    items = [_reordered(item, order, extra) for item, order, extra in rows]
+    assert _outcome(records.raws_from_event, items, events._raw_from) == _outcome(events._raws_from_python, items)
+
+
 def test_raws_from_event_takes_lambdas_record() -> None:
     item = {"topic": "t", "partition": 2, "offset": 9, "timestamp": 5, "timestampType": "LOG_APPEND_TIME",
             "key": "azE=", "value": "eyJhIjoxfQ==", "headers": []}  # fmt: skip
@@ -187,6 +220,36 @@ def test_key_renamer_is_the_dict_comprehension(value: dict[str, int]) -> None:
         assert list(got.items()) == list(expected.items())  # same keys, same order
     else:  # two keys on one name: the collided callable answers, with the value as it came
         assert got == ("collided", value)
+
+
+_RENAMER = None  # one KeyRenamer across examples: what it remembers of earlier values' keys must never matter
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.one_of(st.sampled_from(["a", "b", "c", "d", "e"]), st.builds(_Key, st.sampled_from(["a", "c"])),
+                      st.integers(0, 2)),
+            st.integers(),
+            max_size=5,
+        ),
+        max_size=5,
+    )
+)  # fmt: skip
+def test_key_renamer_remembers_nothing_that_changes_a_rename(values: list[dict[Any, int]]) -> None:
+    global _RENAMER  # noqa: PLW0603 - kept across examples on purpose
+    renames = {"a": "b", "c": "z", 1: "one"}
+    if _RENAMER is None:
+        _RENAMER = records.KeyRenamer(renames, lambda _record, owned: ("collided", owned))
+    for value in values:
+        expected = {renames.get(k, k): v for k, v in value.items()}
+        got = _RENAMER(None, value)
+        if len(expected) == len(value):
+            assert list(got.items()) == list(expected.items())
+            assert [type(k) for k in got] == [type(k) for k in expected]  # a str subclass stays itself
+        else:
+            assert got == ("collided", value)
 
 
 def _struct() -> Struct:
