@@ -968,10 +968,10 @@ static PyTypeObject IntFieldStepType = {
 
 /* == i17f: FileStreamSink's lines, JSON written into the task's kept buffer =================================== */
 
-/* json_lines_into(values, start, buffer) -> (stop, used, slow): to_json_line(value) of values[start:], one after
+/* json_lines_into(records, start, buffer) -> (stop, used, slow): to_json_line(record.value) of records[start:], one after
  * the other, into the bytearray buffer (its size never changes: no heap growth per put) until the next line does
- * not fit or a value is not covered here; used bytes are filled. slow: values[stop] is not covered (or its line
- * alone is larger than the buffer): the caller writes to_json_line(values[stop]) itself, so its result or its
+ * not fit or a value is not covered here; used bytes are filled. slow: records[stop].value is not covered (or its
+ * line alone is larger than the buffer): the caller writes to_json_line of it itself, so its result or its
  * error is orjson's. Covered, as orjson.dumps writes them: dicts (str keys) and lists of str, int (64 bits), bool,
  * None, dicts and lists, and a str at the top (its UTF-8 as it is). */
 
@@ -1137,22 +1137,36 @@ static int jl_line(JsonOut *o, PyObject *value) {
 }
 
 static PyObject *json_lines_into(PyObject *self, PyObject *args) {
-    PyObject *values, *buffer;
+    PyObject *records, *buffer;
     Py_ssize_t start;
-    if (!PyArg_ParseTuple(args, "O!nO!", &PyList_Type, &values, &start, &PyByteArray_Type, &buffer)) return NULL;
+    if (!PyArg_ParseTuple(args, "OnO!", &records, &start, &PyByteArray_Type, &buffer)) return NULL;
+    if (S.sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    PyObject *seq = PySequence_Fast(records, "records must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), value_off = S.sink_off[S_VALUE];
+    PyObject **items = PySequence_Fast_ITEMS(seq);
     char *base = PyByteArray_AS_STRING(buffer);
     JsonOut o = {base, base + PyByteArray_GET_SIZE(buffer)};
     Py_ssize_t i = start < 0 ? 0 : start;
     int slow = 0;
-    for (; i < PyList_GET_SIZE(values); i++) {
+    for (; i < n; i++) {
         char *line = o.p;
-        int r = jl_line(&o, PyList_GET_ITEM(values, i));
+        PyObject *value = Py_TYPE(items[i]) == S.sink_type ? SLOT(items[i], value_off) : NULL;
+        if (value == NULL) { /* not a SinkRecord (or its value unset): the caller's record.value */
+            slow = 1;
+            break;
+        }
+        int r = jl_line(&o, value);
         if (r == JL_OK) continue;
         o.p = line; /* the line is not there */
-        if (r < 0) return NULL;
+        if (r < 0) {
+            Py_DECREF(seq);
+            return NULL;
+        }
         slow = r == JL_SLOW || line == base; /* a line larger than the whole buffer: the caller's too */
         break;
     }
+    Py_DECREF(seq);
     return Py_BuildValue("nnO", i, (Py_ssize_t)(o.p - base), slow ? Py_True : Py_False);
 }
 
@@ -1278,7 +1292,7 @@ static PyMethodDef methods[] = {
     {"map_values", map_values, METH_VARARGS,
      "map_values(records, steps, start) -> stop: each record's dict value through the map steps, from start until "
      "a record the steps cannot take (see the source)"},
-    {"json_lines_into", json_lines_into, METH_VARARGS, "json_lines_into(values, start, buffer) -> (stop, used, slow)"},
+    {"json_lines_into", json_lines_into, METH_VARARGS, "json_lines_into(records, start, buffer) -> (stop, used, slow)"},
     {"encode_record", (PyCFunction)(void (*)(void))encode_record, METH_FASTCALL,
      "encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: the event record's JSON"},
     {"last_offsets", last_offsets, METH_O,

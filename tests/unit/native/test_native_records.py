@@ -423,8 +423,9 @@ _JSONISH = st.recursive(
 def _lines_through_c(values: list[Any], size: int) -> tuple[bytes, Any]:
     """What FileStreamSink's native put writes for `values` with a buffer of `size` bytes, and how it ends."""
     buffer, out, start = bytearray(size), bytearray(), 0
+    recs = [SinkRecord("t", 0, None, None, None, v) for v in values]
     while start < len(values):
-        start, used, slow = records.json_lines_into(values, start, buffer)
+        start, used, slow = records.json_lines_into(recs, start, buffer)
         out += buffer[:used]
         if slow:
             outcome = _outcome(to_json_line, values[start])
@@ -460,12 +461,17 @@ def test_json_lines_into_covers_the_benchs_values_and_escapes() -> None:
         "plain é",
     ]
     buffer = bytearray(1 << 10)
-    stop, used, slow = records.json_lines_into(values, 0, buffer)
+
+    def recs(*items: Any) -> tuple[SinkRecord, ...]:
+        return tuple(SinkRecord("t", 0, None, None, None, v) for v in items)
+
+    stop, used, slow = records.json_lines_into(recs(*values), 0, buffer)
     assert (stop, slow) == (3, False)  # all three in C
     assert bytes(buffer[:used]) == b"".join(map(to_json_line, values))
-    assert records.json_lines_into([{"f": 1.5}], 0, buffer) == (0, 0, True)  # a float: orjson's
-    assert records.json_lines_into([{"a": "x" * 100}], 0, bytearray(50)) == (0, 0, True)  # larger than the buffer
-    assert records.json_lines_into(["ab", "cd"], 0, bytearray(4)) == (1, 3, False)  # full: the next call goes on
+    assert records.json_lines_into(recs({"f": 1.5}), 0, buffer) == (0, 0, True)  # a float: orjson's
+    assert records.json_lines_into(recs({"a": "x" * 100}), 0, bytearray(50)) == (0, 0, True)  # larger than it
+    assert records.json_lines_into(recs("ab", "cd"), 0, bytearray(4)) == (1, 3, False)  # full: the next call goes on
+    assert records.json_lines_into(["not a record"], 0, buffer) == (0, 0, True)  # its .value is the caller's
 
 
 @pytest.mark.parametrize("path", ["native", "python"])
