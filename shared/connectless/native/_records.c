@@ -1084,6 +1084,32 @@ static int jl_int(JsonOut *o, PyObject *number) {
     return jl_bytes(o, first, end - first);
 }
 
+/* The top-level keys' text ("key":) at each position of the last value written, with a strong reference to each
+ * key: a topic's values hand over the same key objects in the same order (a JSON parser's key cache, a rename's
+ * names), so a key's text is one copy instead of its escape scan. A str is immutable: its text never changes. */
+#define JL_KEYS_MAX 32
+#define JL_KEY_TEXT_MAX 64
+static struct {
+    PyObject *key;
+    Py_ssize_t len;
+    char text[JL_KEY_TEXT_MAX];
+} jl_keys[JL_KEYS_MAX];
+
+/* "key": for an exact str key at top-level position j (JL_KEYS_MAX: not remembered). */
+static int jl_key(JsonOut *o, PyObject *key, Py_ssize_t j) {
+    if (j < JL_KEYS_MAX && jl_keys[j].key == key) return jl_bytes(o, jl_keys[j].text, jl_keys[j].len);
+    char *at = o->p;
+    int r;
+    if ((r = jl_str(o, key)) != JL_OK || (r = jl_bytes(o, ":", 1)) != JL_OK) return r;
+    Py_ssize_t len = o->p - at;
+    if (j < JL_KEYS_MAX && len <= JL_KEY_TEXT_MAX) {
+        Py_XSETREF(jl_keys[j].key, Py_NewRef(key));
+        memcpy(jl_keys[j].text, at, (size_t)len);
+        jl_keys[j].len = len;
+    }
+    return JL_OK;
+}
+
 static int jl_value(JsonOut *o, PyObject *v, int depth) {
     int r;
     if (PyUnicode_CheckExact(v)) return jl_str(o, v);
@@ -1094,16 +1120,15 @@ static int jl_value(JsonOut *o, PyObject *v, int depth) {
     if (depth >= JL_MAX_DEPTH) return JL_SLOW;
     if (PyDict_CheckExact(v)) {
         if ((r = jl_bytes(o, "{", 1)) != JL_OK) return r;
-        Py_ssize_t pos = 0;
+        Py_ssize_t pos = 0, j = 0;
         PyObject *key, *item;
-        int first = 1;
         while (PyDict_Next(v, &pos, &key, &item)) {
             if (!PyUnicode_CheckExact(key)) return JL_SLOW;
-            if (!first && (r = jl_bytes(o, ",", 1)) != JL_OK) return r;
-            first = 0;
-            if ((r = jl_str(o, key)) != JL_OK || (r = jl_bytes(o, ":", 1)) != JL_OK ||
+            if (j > 0 && (r = jl_bytes(o, ",", 1)) != JL_OK) return r;
+            if ((r = jl_key(o, key, depth == 0 ? j : JL_KEYS_MAX)) != JL_OK ||
                 (r = jl_value(o, item, depth + 1)) != JL_OK)
                 return r;
+            j++;
         }
         return jl_bytes(o, "}", 1);
     }

@@ -508,3 +508,23 @@ def test_static_field_is_insert_fields_static_map_step() -> None:
         fast(None, None)
     with pytest.raises(TypeError, match="takes"):
         fast({})
+
+
+def test_json_lines_into_remembers_only_what_a_key_object_writes() -> None:
+    # a top-level key's text is remembered by position with the key object itself: the same objects in another order,
+    # equal keys that are other objects, keys longer than what it keeps, and nested keys all come out as orjson's
+    long = "k" * 100
+    values: list[Any] = [
+        {"a": 1, 'b"': 2, long: 3},
+        {'b"': 4, "a": 5, long: 6},
+        {"".join(["a"]): 7, "".join(["b", '"']): 8},
+        {"a": {"a": 9, 'b"': [{"a": 1}]}},
+        {f"key{i}": i for i in range(40)},
+        {"a": 1, 'b"': 2, long: 3},
+    ]
+    recs = [SinkRecord("t", 0, None, None, None, v) for v in values]
+    buffer = bytearray(1 << 12)
+    for _ in range(2):
+        stop, used, slow = records.json_lines_into(recs, 0, buffer)
+        assert (stop, slow) == (len(values), False)
+        assert bytes(buffer[:used]) == b"".join(map(to_json_line, values))
