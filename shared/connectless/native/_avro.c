@@ -8,7 +8,7 @@
  * struct_run(pairs, schema, final_schema, ops)       a chain's struct steps over a run of (schema, Struct) pairs
  * bind_records(raw_type, sink_type)                  RawRecord and SinkRecord (connectless.native binds them)
  * sink_run(raws, keys, schema, values, no_headers)    the run's SinkRecords of a schemaless key and a Struct value
- * json_lines(values, names_of, each, dumps, default, option)   the JSON lines of a run of values (flat Structs in C)
+ * struct_lines(records, start, limit, names_of, each, dumps, default, option)   a run of Struct values' JSON lines
  * header_run(datas, start, header)                   where the run of messages starting with `header` ends
  * raw_columns(raws, topic)                           the run's keys and values, when all its raws are of `topic`
  *
@@ -488,16 +488,24 @@ static PyObject *sink_run(PyObject *self, PyObject *args) {
     return Py_BuildValue("(Nn)", out, fallbacks);
 }
 
-/* json_lines(values, names_of, each, dumps, default, option) -> [bytes]: each value's JSON line
- * (data/json_values.to_json_lines). A Struct whose schema names_of(schema) gives field names for (a flat record,
- * asked once per schema met in a row) and with as many values is written as
- * dumps(flat_dict(names, values), default=default, option=option); any other value as each(value). */
-static PyObject *json_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 6 || !PyList_CheckExact(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "json_lines(values, names_of, each, dumps, default, option): values a list");
+/* struct_lines(records, start, limit, names_of, each, dumps, default, option) -> [bytes]: the JSON lines of
+ * records[start:] (SinkRecords) while their value is a Struct, at most `limit` of them (connectors/file.py, for the
+ * values _records.json_lines_into leaves to Python). A Struct whose schema names_of(schema) gives field names for (a
+ * flat record, asked once per schema met in a row) and with as many values is written as
+ * dumps(flat_dict(names, values), default=default, option=option), as to_json_line writes it; another Struct as
+ * each(value). Stops at the first record that is not a SinkRecord or whose value is not a Struct. */
+static PyObject *struct_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t start, limit;
+    if (nargs != 8 || !PyList_CheckExact(args[0]) || (start = PyLong_AsSsize_t(args[1])) < 0 ||
+        (limit = PyLong_AsSsize_t(args[2])) < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError,
+                            "struct_lines(records, start, limit, names_of, each, dumps, default, option): a list, "
+                            "two counts");
         return NULL;
     }
-    PyObject *values = args[0], *names_of = args[1], *each = args[2], *dumps = args[3];
+    if (sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind_records() first");
+    PyObject *records = args[0], *names_of = args[3], *each = args[4], *dumps = args[5];
     /* interned names: orjson matches its keywords by identity first, as CPython's own functions do */
     PyObject *kwnames = PyTuple_New(2);
     if (kwnames == NULL) return NULL;
@@ -510,33 +518,37 @@ static PyObject *json_lines(PyObject *self, PyObject *const *args, Py_ssize_t na
     }
     PyTuple_SET_ITEM(kwnames, 0, kw_default);
     PyTuple_SET_ITEM(kwnames, 1, kw_option);
-    Py_ssize_t size = PyList_GET_SIZE(values);
-    PyObject *out = PyList_New(size), *schema = NULL, *names = NULL; /* the last schema met and its names */
+    PyObject *out = PyList_New(0), *schema = NULL, *names = NULL; /* the last schema met and its names */
     if (out == NULL) goto failed;
-    for (Py_ssize_t i = 0; i < size; i++) {
-        PyObject *value = PyList_GET_ITEM(values, i), *line = NULL;
-        if (Py_TYPE(value) == struct_type && SLOT(value, off_schema) != NULL && SLOT(value, off_values) != NULL) {
-            PyObject *of = SLOT(value, off_schema);
-            if (of != schema) {
-                PyObject *found = PyObject_CallOneArg(names_of, of);
-                if (found == NULL) goto failed;
-                Py_XSETREF(names, found);
-                Py_XSETREF(schema, Py_NewRef(of));
-            }
-            PyObject *fields = SLOT(value, off_values);
-            if (PyTuple_CheckExact(names) && PyList_CheckExact(fields) &&
-                PyList_GET_SIZE(fields) == PyTuple_GET_SIZE(names)) {
-                PyObject *pair[2] = {names, fields};
-                PyObject *mapping = flat_dict(NULL, pair, 2);
-                if (mapping == NULL) goto failed;
-                PyObject *call[4] = {NULL, mapping, args[4], args[5]};
-                line = PyObject_Vectorcall(dumps, call + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
-                Py_DECREF(mapping);
-                if (line == NULL) goto failed;
-            }
+    Py_ssize_t stop = PyList_GET_SIZE(records);
+    if (stop - start > limit) stop = start + limit;
+    for (Py_ssize_t i = start; i < stop; i++) {
+        PyObject *record = PyList_GET_ITEM(records, i), *value, *line = NULL;
+        if (Py_TYPE(record) != sink_type || (value = SLOT(record, sink_off[SK_VALUE])) == NULL ||
+            Py_TYPE(value) != struct_type || SLOT(value, off_schema) == NULL || SLOT(value, off_values) == NULL)
+            break;
+        PyObject *of = SLOT(value, off_schema);
+        if (of != schema) {
+            PyObject *found = PyObject_CallOneArg(names_of, of);
+            if (found == NULL) goto failed;
+            Py_XSETREF(names, found);
+            Py_XSETREF(schema, Py_NewRef(of));
         }
-        if (line == NULL && (line = PyObject_CallOneArg(each, value)) == NULL) goto failed;
-        PyList_SET_ITEM(out, i, line);
+        PyObject *fields = SLOT(value, off_values);
+        if (PyTuple_CheckExact(names) && PyList_CheckExact(fields) &&
+            PyList_GET_SIZE(fields) == PyTuple_GET_SIZE(names)) {
+            PyObject *pair[2] = {names, fields};
+            PyObject *mapping = flat_dict(NULL, pair, 2);
+            if (mapping == NULL) goto failed;
+            PyObject *call[4] = {NULL, mapping, args[6], args[7]};
+            line = PyObject_Vectorcall(dumps, call + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
+            Py_DECREF(mapping);
+        } else
+            line = PyObject_CallOneArg(each, value);
+        if (line == NULL) goto failed;
+        int appended = PyList_Append(out, line);
+        Py_DECREF(line);
+        if (appended < 0) goto failed;
     }
     Py_XDECREF(schema);
     Py_XDECREF(names);
@@ -619,9 +631,9 @@ static PyMethodDef methods[] = {
     {"sink_run", sink_run, METH_VARARGS,
      "sink_run(raws, keys, schema, values, no_headers) -> ([SinkRecord or None], Nones): each raw's record of a schemaless key "
      "and a value of `schema`; None where the value is None or the raw has headers"},
-    {"json_lines", (PyCFunction)(void (*)(void))json_lines, METH_FASTCALL,
-     "json_lines(values, names_of, each, dumps, default, option) -> [bytes]: a flat Struct's line as "
-     "dumps(flat_dict(names_of(schema), values), default=, option=), any other value's as each(value)"},
+    {"struct_lines", (PyCFunction)(void (*)(void))struct_lines, METH_FASTCALL,
+     "struct_lines(records, start, limit, names_of, each, dumps, default, option) -> [bytes]: the lines of "
+     "records[start:] while their value is a Struct, at most limit (a flat one's as to_json_line writes it)"},
     {"header_run", header_run, METH_VARARGS,
      "header_run(datas, start, header) -> end: the first index from start whose message (bytes) does not start with "
      "header"},

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from pathlib import Path
 
 import orjson
 import pytest
 
 from connectless import native
+from connectless.connectors.file import FileStreamSinkTask
 from connectless.data import (
     BOOLEAN_SCHEMA,
     FLOAT64_SCHEMA,
@@ -19,8 +21,9 @@ from connectless.data import (
     SchemaBuilder,
     Struct,
 )
-from connectless.data.json_values import _flat_names, to_json_line, to_json_lines, to_plain
+from connectless.data.json_values import FLAT_STRUCT_LINE, _flat_names, to_json_line, to_plain
 from connectless.data.logical import TIMESTAMP_SCHEMA, decimal_schema
+from connectless.records import SinkRecord
 
 
 def _struct(*fields: tuple[str, object, object]) -> Struct:
@@ -77,27 +80,36 @@ def test_a_struct_with_other_fields_takes_the_to_plain_walk(struct: Struct) -> N
     assert to_json_line(struct) == orjson.dumps(to_plain(struct)) + b"\n"
 
 
-def test_a_batch_of_lines_is_each_value_s_to_json_line(native_mode: str) -> None:
-    """to_json_lines (FileStreamSink.put): with connectless.native, flat Structs in C (_avro.json_lines, 64 values a
-    call), the rest by to_json_line; the same bytes either way, in order, across chunk boundaries."""
+def test_file_sink_writes_runs_of_structs_as_to_json_line(native_mode: str, tmp_path: Path) -> None:
+    """FileStreamSink.put: with connectless.native, the values _records.json_lines_into leaves (Structs) are written
+    by _avro.struct_lines, 64 a call; the same bytes either way, in order, across chunk and run boundaries."""
     other_flat = _struct(("x", STRING_SCHEMA, "y"))
-    short = Struct.of_values(FLAT.schema, [1, "a"])  # fewer values than fields: the general walk's error or line
     values: list[object] = [FLAT, other_flat, *MIXED, {"a": [1, 2]}, [3], "text", None, 5, 1.5, INNER]
-    values = values * 15 + [FLAT] * 70
-    expected = [to_json_line(value) for value in values]
-    assert list(to_json_lines(values)) == expected
-    assert list(to_json_lines([])) == []
-    with pytest.raises(Exception) as plain:
-        to_json_line(short)
-    with pytest.raises(type(plain.value)):
-        list(to_json_lines([FLAT, short]))
+    values = values * 15 + [FLAT] * 70 + [{"b": 1}] + [FLAT] * 65
+    task = FileStreamSinkTask()
+    task.start({"file": str(tmp_path / "out")})
+    task.put([SinkRecord("t", 0, None, None, None, value) for value in values])
+    task.stop()
+    assert (tmp_path / "out").read_bytes() == b"".join(to_json_line(value) for value in values)
 
 
-def test_the_native_json_lines_refuses_bad_arguments() -> None:
+def test_struct_lines_writes_a_run_of_structs_and_stops_at_anything_else() -> None:
     fast = native.avro
     if fast is None:
         pytest.skip("connectless.native._avro is not built: make native")
-    with pytest.raises(TypeError, match="values a list"):
-        fast.json_lines((FLAT,), _flat_names, to_json_line, orjson.dumps, None, 0)
+    records = [SinkRecord("t", 0, None, None, None, v) for v in [FLAT, MIXED[0], INNER, {"a": 1}, FLAT]]
+    lines = fast.struct_lines(records, 0, 64, *FLAT_STRUCT_LINE)
+    assert lines == [to_json_line(FLAT), to_json_line(MIXED[0]), to_json_line(INNER)]
+    assert fast.struct_lines(records, 0, 2, *FLAT_STRUCT_LINE) == lines[:2]
+    assert fast.struct_lines(records, 3, 64, *FLAT_STRUCT_LINE) == []
+    assert fast.struct_lines(records, 4, 64, *FLAT_STRUCT_LINE) == [to_json_line(FLAT)]
+    assert fast.struct_lines(records, 9, 64, *FLAT_STRUCT_LINE) == []
+    short = SinkRecord("t", 0, None, None, None, Struct.of_values(FLAT.schema, [1, "a"]))  # fewer values than fields
+    with pytest.raises(Exception) as plain:
+        to_json_line(short.value)
+    with pytest.raises(type(plain.value)):
+        fast.struct_lines([short], 0, 64, *FLAT_STRUCT_LINE)
+    with pytest.raises(TypeError, match="a list, two counts"):
+        fast.struct_lines(tuple(records), 0, 64, *FLAT_STRUCT_LINE)
     with pytest.raises(ZeroDivisionError):
-        fast.json_lines([FLAT], lambda _schema: 1 / 0, to_json_line, orjson.dumps, None, 0)
+        fast.struct_lines(records, 0, 64, lambda _schema: 1 / 0, *FLAT_STRUCT_LINE[1:])
