@@ -488,12 +488,126 @@ static PyObject *sink_run(PyObject *self, PyObject *args) {
     return Py_BuildValue("(Nn)", out, fallbacks);
 }
 
+/* A flat Struct's JSON line written here, byte for byte as orjson.dumps writes its dict (no spaces, UTF-8 as it is,
+ * control characters escaped as \b \t \n \f \r or \u00xx, '"' and '\\' escaped): its values str, int (64 bits),
+ * bool and None. Another value (a float, a larger int, a str or int subclass, a str with a lone surrogate) is left
+ * to orjson: line_of returns 0 without an exception. */
+typedef struct {
+    char *p;
+    Py_ssize_t len, cap;
+} LineBuf;
+
+static LineBuf line_buf;
+
+static int lb_reserve(LineBuf *b, Py_ssize_t more) {
+    if (b->cap - b->len >= more) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 1024;
+    while (cap - b->len < more) {
+        if (cap > PY_SSIZE_T_MAX / 2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = PyMem_Realloc(b->p, (size_t)cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* 1 written, 0 not covered (no exception), -1 error. */
+static int lb_str(LineBuf *b, PyObject *text) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(text, &n);
+    if (s == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+        PyErr_Clear(); /* a lone surrogate: orjson's error */
+        return 0;
+    }
+    if (lb_reserve(b, 6 * n + 2) < 0) return -1;
+    char *o = b->p + b->len;
+    *o++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\t': *o++ = 't'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\r': *o++ = 'r'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = "0123456789abcdef"[c >> 4];
+            *o++ = "0123456789abcdef"[c & 15];
+        }
+    }
+    *o++ = '"';
+    b->len = o - b->p;
+    return 1;
+}
+
+static int lb_raw(LineBuf *b, const char *s, Py_ssize_t n) {
+    if (lb_reserve(b, n) < 0) return -1;
+    memcpy(b->p + b->len, s, (size_t)n);
+    b->len += n;
+    return 1;
+}
+
+static int lb_value(LineBuf *b, PyObject *v) {
+    if (PyUnicode_CheckExact(v)) return lb_str(b, v);
+    if (v == Py_None) return lb_raw(b, "null", 4);
+    if (v == Py_True) return lb_raw(b, "true", 4);
+    if (v == Py_False) return lb_raw(b, "false", 5);
+    if (PyLong_CheckExact(v)) {
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow) return 0; /* past int64: orjson's (unsigned 64 bits, or its error) */
+        if (x == -1 && PyErr_Occurred()) return -1;
+        char digits[24];
+        int n = snprintf(digits, sizeof digits, "%lld", x);
+        return lb_raw(b, digits, n);
+    }
+    return 0;
+}
+
+/* The line of a flat Struct's names and values (as many of each), or NULL: with an exception on an error, without
+ * one where orjson must write it. */
+static PyObject *line_of(PyObject *names, PyObject *values) {
+    LineBuf *b = &line_buf;
+    b->len = 0;
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    if (lb_raw(b, "{", 1) < 0) return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        int r;
+        if ((i > 0 && lb_raw(b, ",", 1) < 0)) return NULL;
+        if (!PyUnicode_CheckExact(name)) return NULL;
+        if ((r = lb_str(b, name)) <= 0 || lb_raw(b, ":", 1) < 0) return NULL;
+        if ((r = lb_value(b, PyList_GET_ITEM(values, i))) <= 0) return NULL;
+    }
+    if (lb_raw(b, "}\n", 2) < 0) return NULL;
+    return PyBytes_FromStringAndSize(b->p, b->len);
+}
+
 /* struct_lines(records, start, limit, names_of, each, dumps, default, option) -> [bytes]: the JSON lines of
  * records[start:] (SinkRecords) while their value is a Struct, at most `limit` of them (connectors/file.py, for the
  * values _records.json_lines_into leaves to Python). A Struct whose schema names_of(schema) gives field names for (a
- * flat record, asked once per schema met in a row) and with as many values is written as
- * dumps(flat_dict(names, values), default=default, option=option), as to_json_line writes it; another Struct as
- * each(value). Stops at the first record that is not a SinkRecord or whose value is not a Struct. */
+ * flat record, asked once per schema met in a row) and with as many values is written here when its values are
+ * str, int, bool and None (line_of: orjson's bytes), else as dumps(flat_dict(names, values), default=default,
+ * option=option), as to_json_line writes it; another Struct as each(value). Stops at the first record that is not a SinkRecord or whose value is not a Struct. */
 static PyObject *struct_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_ssize_t start, limit;
     if (nargs != 8 || !PyList_CheckExact(args[0]) || (start = PyLong_AsSsize_t(args[1])) < 0 ||
@@ -537,12 +651,15 @@ static PyObject *struct_lines(PyObject *self, PyObject *const *args, Py_ssize_t 
         PyObject *fields = SLOT(value, off_values);
         if (PyTuple_CheckExact(names) && PyList_CheckExact(fields) &&
             PyList_GET_SIZE(fields) == PyTuple_GET_SIZE(names)) {
-            PyObject *pair[2] = {names, fields};
-            PyObject *mapping = flat_dict(NULL, pair, 2);
-            if (mapping == NULL) goto failed;
-            PyObject *call[4] = {NULL, mapping, args[6], args[7]};
-            line = PyObject_Vectorcall(dumps, call + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
-            Py_DECREF(mapping);
+            line = line_of(names, fields);
+            if (line == NULL && !PyErr_Occurred()) { /* a value orjson writes itself: its dict, as to_json_line */
+                PyObject *pair[2] = {names, fields};
+                PyObject *mapping = flat_dict(NULL, pair, 2);
+                if (mapping == NULL) goto failed;
+                PyObject *call[4] = {NULL, mapping, args[6], args[7]};
+                line = PyObject_Vectorcall(dumps, call + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
+                Py_DECREF(mapping);
+            }
         } else
             line = PyObject_CallOneArg(each, value);
         if (line == NULL) goto failed;

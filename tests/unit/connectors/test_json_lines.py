@@ -9,6 +9,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectless import native
 from connectless.connectors.file import FileStreamSinkTask
@@ -113,3 +115,46 @@ def test_struct_lines_writes_a_run_of_structs_and_stops_at_anything_else() -> No
         fast.struct_lines(tuple(records), 0, 64, *FLAT_STRUCT_LINE)
     with pytest.raises(ZeroDivisionError):
         fast.struct_lines(records, 0, 64, lambda _schema: 1 / 0, *FLAT_STRUCT_LINE[1:])
+    # str, int, bool and None: written in C, orjson not called; FLAT's float: orjson writes that line
+    names_of, each, _dumps, default, option = FLAT_STRUCT_LINE
+    plain = _struct(("id", INT64_SCHEMA, -5), ("s", STRING_SCHEMA, 'a"\n\x01é'), ("b", BOOLEAN_SCHEMA, False))
+    plain_record = SinkRecord("t", 0, None, None, None, plain)
+    assert fast.struct_lines([plain_record], 0, 64, names_of, each, None, default, option) == [to_json_line(plain)]
+    with pytest.raises(TypeError):
+        fast.struct_lines(records[:1], 0, 64, names_of, each, None, default, option)
+
+
+_SCALARS = st.one_of(
+    st.text(),
+    st.text(alphabet=st.characters(max_codepoint=0x7F)),
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(),  # past 64 bits: orjson's line (unsigned 64 bits) or its error
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),  # orjson writes floats: handed to it
+    st.sampled_from(["\ud800", "a\udfffb", '\x00\x1f\x7f"\\/\u2028']),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=8), _SCALARS), min_size=1, max_size=8, unique_by=lambda t: t[0]))
+def test_struct_lines_writes_flat_structs_as_orjson(fields: list[tuple[str, object]]) -> None:
+    """_avro.struct_lines writes a flat Struct of str, int, bool and None itself: the bytes orjson writes for its
+    dict, escapes included; anything else it hands to orjson, so the line or the error is to_json_line's."""
+    fast = native.avro
+    if fast is None:
+        pytest.skip("connectless.native._avro is not built: make native")
+    builder = SchemaBuilder.struct()
+    for name, _ in fields:
+        builder.field(name, OPTIONAL_STRING_SCHEMA)  # a flat schema; the values are not checked against it
+    struct = Struct.of_values(builder.build(), [value for _, value in fields])
+    record = SinkRecord("t", 0, None, None, None, struct)
+    try:
+        expected: object = to_json_line(struct)
+    except Exception as error:  # noqa: BLE001 - the same error type is expected
+        expected = type(error)
+    try:
+        got: object = fast.struct_lines([record], 0, 64, *FLAT_STRUCT_LINE)[0]
+    except Exception as error:  # noqa: BLE001
+        got = type(error)
+    assert got == expected
