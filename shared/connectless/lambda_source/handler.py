@@ -439,7 +439,7 @@ class SourceTaskHandler(TaskHandlerBase):
             if time.monotonic() >= give_up:
                 log.info("source task %s-%d: offsets topic busy, starting it afresh", connector, warm.runner.task_id)
                 return False
-            time.sleep(0.01)
+            time.sleep(0.002)  # the markers take a few ms: a longer nap is most of a warm invocation's cost
         offsets.refresh()
         if all(offsets.offset(connector, partition) == offset for partition, offset in committed):
             return True

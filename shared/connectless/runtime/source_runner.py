@@ -150,8 +150,15 @@ class SourceTaskRunner:
             self._fence = self.producer
         else:
             # Idempotent: a retried produce never duplicates; murmur2 places keys as Kafka Connect does.
+            # enable.sparse.connections: see DeliveryOptions.producer_config (its producer ID is acquired the same way)
             self.producer = producer or settings.producer(
-                **{"enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random"}
+                **{
+                    "enable.idempotence": True,
+                    "acks": "all",
+                    "linger.ms": 5,
+                    "partitioner": "murmur2_random",
+                    "enable.sparse.connections": False,
+                }
             )
             if delivery is not None:
                 self._fence = settings.producer(**delivery.producer_config(), **{"linger.ms": 0})

@@ -134,6 +134,10 @@ class DeliveryOptions:
             "enable.idempotence": True,
             "acks": "all",
             "partitioner": "murmur2_random",
+            # librdkafka (2.16) otherwise connects to one broker at a time: when init_transactions() looks for the
+            # transaction coordinator just as the bootstrap connection is replaced by the broker it learned, it finds
+            # no broker up and asks again only on its 500 ms timer (rdkafka_txnmgr.c); 1 start in 3 paid that here.
+            "enable.sparse.connections": False,
         }
 
 
