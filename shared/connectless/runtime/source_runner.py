@@ -27,8 +27,9 @@ nothing committed) and raises RunAbortedError: its caller replays from the commi
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,31 @@ class SourceRunStats:
     bytes_out: int = 0
     transactions: int = 0
     aborted: int = 0
+
+
+class _Abandon(Exception):  # noqa: N818 - a signal to the task's thread, not an error of its own
+    """Raised by `_kafka_call` where `_kafka` abandons the run (the committer thread leaves that to the task's)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(eq=False)
+class _InFlight:
+    """A transaction handed to the committer thread: its producer, what it covers and how it ended."""
+
+    producer: Producer
+    pending: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]]
+    sent: int
+    committable: list[tuple[SourceRecord, RecordMetadata | None]]
+    failures: list[tuple[str, KafkaError]]
+    began: float
+    thread: threading.Thread = field(init=False)
+    flushed: threading.Event = field(default_factory=threading.Event)
+    swapped: bool = False  # the task's thread moved on to the other producer
+    committed: bool = False
+    error: BaseException | None = None
 
 
 def _produce_kwargs(raw: RawRecord, on_delivery: Callable[..., None]) -> dict[str, Any]:
@@ -145,9 +171,13 @@ class SourceTaskRunner:
         # Every delivery is reported (delivery.report.only.error would spare a callback per record, but then a fatal
         # error, such as the fence, reaches the failure callback with its exception pending: confluent-kafka 2.16
         # raises SystemError there, and the fenced invocation fails instead of stopping quietly).
+        # A transaction per poll (exactly-once): two producers take turns (see _hand_off); None: one does it all.
+        self._spare: Producer | None = None
         if delivery is not None and delivery.exactly_once:
             self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5})
             self._fence = self.producer
+            if producer is None and delivery.pipelined:
+                self._spare = settings.producer(**delivery.producer_config(second=True), **{"linger.ms": 5})
         else:
             # Idempotent: a retried produce never duplicates; murmur2 places keys as Kafka Connect does.
             # enable.sparse.connections: see DeliveryOptions.producer_config (its producer ID is acquired the same way)
@@ -178,8 +208,12 @@ class SourceTaskRunner:
         self._in_transaction = False
         self._last_transaction = time.monotonic()
         self._transaction_began = time.monotonic()
-        self._on_delivery = self._delivery_callback()
+        self._on_delivery = self._delivery_callback(self._failures)
         self._committable: list[tuple[SourceRecord, RecordMetadata | None]] = []  # exactly-once: until the commit
+        # the spare producer's own failure list and callback, swapped in with it
+        self._spare_failures: list[tuple[str, KafkaError]] = []
+        self._spare_on_delivery = self._delivery_callback(self._spare_failures)
+        self._in_flight: _InFlight | None = None  # the transaction the committer thread is flushing and committing
         self.retry_until: float | None = None  # a replaying caller's end of errors.retry.timeout (time.monotonic)
 
     def adopt_stats(self, previous: SourceTaskRunner) -> None:
@@ -191,6 +225,8 @@ class SourceTaskRunner:
         """Claim the task (fence older runners), restore its offsets, start it."""
         if self._fence is not None:
             self._kafka(self._fence.init_transactions, 30)
+            if self._spare is not None:
+                self._kafka(self._spare.init_transactions, 30)
             self._refresh_offsets()  # after the fence: whatever a fenced runner committed is visible now
         reader = TaskOffsetReader(self.offsets, self.connector)
         context = TransactionalSourceTaskContext(self.task_config, reader, self.transaction_context)
@@ -212,9 +248,9 @@ class SourceTaskRunner:
                 log.warning("task %s-%d: %s, trying again", self.connector, self.task_id, exc)
                 time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
-    def _delivery_callback(self) -> Callable[[KafkaError | None, Message], None]:
-        failures = self._failures
-
+    def _delivery_callback(
+        self, failures: list[tuple[str, KafkaError]]
+    ) -> Callable[[KafkaError | None, Message], None]:
         def on_delivery(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
                 failures.append((msg.topic() or "", err))
@@ -232,8 +268,26 @@ class SourceTaskRunner:
     ) -> SourceRunStats:
         """Poll until `deadline` (time.monotonic), a stop request, a budget or `max_idle_s` without records;
         commit at the end (exactly-once: as the transaction boundary says)."""
-        next_commit = time.monotonic() + self.commit_interval_s
         start_polled, start_bytes = self.stats.polled, self.stats.bytes_out
+        try:
+            self._loop(deadline, should_stop, max_records, max_bytes, max_idle_s, start_polled, start_bytes)
+        except BaseException:
+            self._settle_quietly()
+            raise
+        self._finish()
+        return self.stats
+
+    def _loop(
+        self,
+        deadline: float,
+        should_stop: Callable[[], bool],
+        max_records: int | None,
+        max_bytes: int | None,
+        max_idle_s: float | None,
+        start_polled: int,
+        start_bytes: int,
+    ) -> None:
+        next_commit = time.monotonic() + self.commit_interval_s
         last_records = time.monotonic()
         while not should_stop() and time.monotonic() < deadline:
             if max_records is not None and self.stats.polled - start_polled >= max_records:
@@ -249,8 +303,6 @@ class SourceTaskRunner:
             elif time.monotonic() >= next_commit:
                 self.commit()
                 next_commit = time.monotonic() + self.commit_interval_s
-        self._finish()
-        return self.stats
 
     def poll_once(self) -> int:
         records = self.task.poll()
@@ -264,6 +316,8 @@ class SourceTaskRunner:
         raws = list(map(self.pipeline.process, records))
         if None in raws:
             self._count_dropped(raws)
+        if self._in_flight is not None:
+            self._await_flushed()  # this poll's records go after the previous transaction's, on the other producer
         produce, pending = self.producer.produce, self._pending
         transactions, half = self.transaction_context, len(records) // 2
         active_topics = self.active_topics.seen
@@ -357,6 +411,14 @@ class SourceTaskRunner:
         """A transactional call; a fenced producer becomes TaskFencedError. A retriable error (the broker away, a
         call timed out) is tried again until errors.retry.timeout has passed (-1: forever; 0: no retry), as Kafka
         Connect's producer keeps retrying: a broker outage shorter than that leaves the task running."""
+        try:
+            return self._kafka_call(call, *args)
+        except _Abandon as exc:
+            raise self._abandon(exc.reason) from exc.__cause__
+
+    def _kafka_call(self, call: Callable[..., Any], *args: Any) -> Any:
+        """`_kafka` without touching the runner's state (the committer thread's form): a transaction that must be
+        abandoned raises _Abandon, which the task's thread turns into `_abandon`."""
         deadline = self._retry_deadline()
         while True:
             try:
@@ -369,7 +431,7 @@ class SourceTaskRunner:
                 error = exc.args[0] if exc.args else None
                 if isinstance(error, KafkaError) and (error.txn_requires_abort() or error.fatal()):
                     # the transaction must be aborted, or the producer is done: what it holds is replayed
-                    raise self._abandon(f"{getattr(call, '__name__', 'a transactional call')}: {error.str()}") from exc
+                    raise _Abandon(f"{getattr(call, '__name__', 'a transactional call')}: {error.str()}") from exc
                 transient = isinstance(error, KafkaError) and error.retriable()
                 if not transient or time.monotonic() >= deadline:
                     raise
@@ -386,7 +448,10 @@ class SourceTaskRunner:
         raise: RunAbortedError (replay), or TaskFencedError when the abort shows a newer invocation took the task,
         which a replay would take back (an abortable error is how an old producer first learns it)."""
         fenced: KafkaException | None = None
-        for producer in {id(p): p for p in (self._fence,) if p is not None}.values():
+        flight, self._in_flight = self._in_flight, None
+        if flight is not None:
+            flight.thread.join()  # whatever it committed is in the offsets the replay reads
+        for producer in {id(p): p for p in (self._fence, self._spare) if p is not None}.values():
             try:
                 producer.abort_transaction(ABANDON_TIMEOUT_S)
             except KafkaException as exc:
@@ -490,6 +555,8 @@ class SourceTaskRunner:
             self._transaction_began = time.monotonic()
 
     def _commit_transaction(self) -> int:
+        if self._spare is not None:
+            return self._hand_off()
         if not self._in_transaction and not self._pending:
             self.pipeline.flush(60)
             return 0
@@ -513,25 +580,151 @@ class SourceTaskRunner:
         finally:
             self._in_transaction = False
         crash_point("after_offset_write")
-        self._note_late_commit()
+        sent, self._sent = self._sent, 0
+        committable, self._committable = self._committable, []
+        self._after_commit(pending, sent, committable, self._transaction_began)
+        return len(pending)
+
+    def _after_commit(
+        self,
+        pending: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]],
+        sent: int,
+        committable: list[tuple[SourceRecord, RecordMetadata | None]],
+        began: float,
+    ) -> None:
+        """A transaction committed: count it, then pass its records to commit_record and call the task's commit."""
+        self._note_late_commit(began)
         self.committed.update(pending)
         self._last_transaction = time.monotonic()
         self.stats.transactions += 1
-        self.stats.produced += self._sent
-        self._sent = 0
+        self.stats.produced += sent
         self._report_throughput()
         self.stats.offsets_committed += len(pending)
-        committable, self._committable = self._committable, []
         for record, metadata in committable:
             self._commit_record(record, metadata)
         self.task.commit()
+
+    # -- exactly-once, a transaction per poll: two producers take turns ------------------------
+    # Kafka Connect polls, sends, flushes and commits one after the other. Here the transaction's flush and commit run
+    # on a committer thread (they wait on the broker, the GIL released) while the task's thread polls and converts
+    # the next batch; that batch is sent, on the other producer, once the previous one's records are acknowledged
+    # (so records keep their order in each partition, offsets records too), and its transaction is handed to the
+    # committer only after the previous one committed: transactions commit in poll order, and when one fails the
+    # next, still open, is aborted with it. Only the task's thread calls poll(), commit_record() and commit(); a
+    # transaction's records reach commit_record() once it committed, before the next one is handed off. Two
+    # producers, because the broker refuses a producer's next transaction until the previous one's commit markers
+    # are written (CONCURRENT_TRANSACTIONS, which librdkafka retries 20 ms later): each producer's markers are
+    # written while the other one's transaction runs.
+    def _hand_off(self) -> int:
+        """The open transaction (this poll's records) gets its offsets and goes to the committer thread."""
+        self._await_committed()
+        if not self._in_transaction and not self._pending:
+            self.pipeline.flush(60)
+            return 0
+        self._begin()
+        pending, self._pending = self._pending, {}
+        self._produce_offsets(self.producer, pending.values())
+        crash_point("offset_write")
+        self.pipeline.flush(60)  # the poll's dead letters acknowledged before its transaction commits
+        flight = _InFlight(
+            self.producer, pending, self._sent, self._committable, self._failures, self._transaction_began
+        )
+        self._sent, self._in_transaction = 0, False
+        flight.thread = threading.Thread(
+            target=self._complete, args=(flight,), name=f"commit-{self.connector}-{self.task_id}", daemon=True
+        )
+        self._in_flight = flight
+        flight.thread.start()
         return len(pending)
 
-    def _note_late_commit(self) -> None:
+    def _complete(self, flight: _InFlight) -> None:
+        """The committer thread: acknowledge the transaction's records, then commit it unless one was refused."""
+        try:
+            self._kafka_call(flight.producer.flush, 60)
+            flight.flushed.set()
+            if flight.failures:
+                return  # the task's thread decides (abort, replay or fail)
+            crash_point("after_flush")
+            self._kafka_call(flight.producer.commit_transaction, 60)
+            crash_point("after_offset_write")
+            flight.committed = True
+        except BaseException as exc:
+            flight.error = exc
+        finally:
+            flight.flushed.set()
+
+    def _await_flushed(self) -> None:
+        """Before this poll's first send: the transaction in flight has its records acknowledged; then the other
+        producer takes over (with its own failure list: the callbacks of the one in flight have all run)."""
+        flight = self._in_flight
+        assert flight is not None and self._spare is not None
+        if flight.swapped:
+            return
+        flight.flushed.wait()
+        if flight.error is not None or flight.failures:
+            self._await_committed()  # raises
+        self.producer, self._spare = self._spare, self.producer
+        self._failures, self._spare_failures = self._spare_failures, self._failures
+        self._on_delivery, self._spare_on_delivery = self._spare_on_delivery, self._on_delivery
+        self._committable = []
+        flight.swapped = True
+
+    def _await_committed(self) -> None:
+        """The transaction in flight, if any, committed: counted and passed on; or its failure raised, after the
+        transaction opened since (on the other producer) is aborted with it."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return
+        flight.thread.join()
+        if flight.committed:
+            self._after_commit(flight.pending, flight.sent, flight.committable, flight.began)
+            return
+        self._pending.clear()  # the offsets of anything polled since are not committed either
+        if flight.error is not None:
+            if isinstance(flight.error, _Abandon):
+                raise self._abandon(flight.error.reason) from flight.error.__cause__
+            self._abort_quietly(flight)
+            raise flight.error
+        failures = flight.failures
+        topic, err = failures[0]
+        if all(is_transient_delivery_error(e) for _, e in failures):
+            raise self._abandon(f"{len(failures)} records not delivered (on topic {topic}: {err.str()})")
+        self._abort_quietly(flight)
+        self._sent = 0
+        raise ProduceError(
+            f"Unrecoverable exception from producer send callback ({Stage.KAFKA_PRODUCE.name}) on topic "
+            f"{topic}: {err.str()}; offsets of this batch are not committed"
+        )
+
+    def _abort_quietly(self, flight: _InFlight) -> None:
+        """Best effort, the run fails anyway: abort the transaction in flight that failed and the one opened since on
+        the other producer; a fresh runner's init_transactions() aborts whatever is left."""
+        producers = [flight.producer]
+        if self._in_transaction and self.producer is not flight.producer:
+            producers.append(self.producer)
+        for producer in producers:
+            try:
+                producer.abort_transaction(ABANDON_TIMEOUT_S)
+            except KafkaException as exc:
+                log.debug("task %s-%d: abort after a failed transaction: %s", self.connector, self.task_id, exc)
+        self._in_transaction = False
+        self._committable.clear()
+
+    def _settle_quietly(self) -> None:
+        """The run raised: let the transaction in flight end (complete, it commits as Kafka Connect would have before
+        the next poll); its failure, if any, is logged: the run's own error is the one raised."""
+        if self._in_flight is None:
+            return
+        try:
+            self._await_committed()
+        except Exception as exc:
+            log.warning("task %s-%d: transaction in flight: %s", self.connector, self.task_id, exc)
+
+    def _note_late_commit(self, began: float) -> None:
         """A commit that outlived transaction.timeout.ms (the broker away, then back before its coordinator aborted the
         transaction: the coordinator accepts it) is worth a line; one it aborted is replayed instead."""
         assert self.delivery is not None
-        lasted_s = time.monotonic() - self._transaction_began
+        lasted_s = time.monotonic() - began
         if lasted_s * 1000 > self.delivery.transaction_timeout_ms:
             log.warning(
                 "task %s-%d: transaction committed %.1f s after it began, past its transaction.timeout.ms (%d ms)",
@@ -572,6 +765,7 @@ class SourceTaskRunner:
         """End of a run: commit; for connector-defined boundaries only what the task asked to commit."""
         if self.transaction_context is None:
             self.commit()
+            self._await_committed()
             return
         self._maybe_commit_transaction()
         if self._in_transaction or self._pending:
