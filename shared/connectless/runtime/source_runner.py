@@ -149,6 +149,7 @@ class SourceTaskRunner:
         offsets: OffsetStore,
         *,
         producer: Producer | None = None,
+        second_producer: Producer | None = None,
         commit_interval_s: float = 1.0,
         delivery: DeliveryOptions | None = None,
         statuses: StatusStore | None = None,
@@ -176,8 +177,10 @@ class SourceTaskRunner:
         if delivery is not None and delivery.exactly_once:
             self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5})
             self._fence = self.producer
-            if producer is None and delivery.pipelined:
-                self._spare = settings.producer(**delivery.producer_config(second=True), **{"linger.ms": 5})
+            if delivery.pipelined and (producer is None or second_producer is not None):
+                self._spare = second_producer or settings.producer(
+                    **delivery.producer_config(second=True), **{"linger.ms": 5}
+                )
         else:
             # Idempotent: a retried produce never duplicates; murmur2 places keys as Kafka Connect does.
             # enable.sparse.connections: see DeliveryOptions.producer_config (its producer ID is acquired the same way)
