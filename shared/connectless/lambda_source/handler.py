@@ -3,7 +3,9 @@
 The order, per invocation of `{"connector": C, "task": N}`:
 1. read the config topic to its end; a connector that is unknown, PAUSED or STOPPED returns at once;
 2. claim the task: `init_transactions()` on the producer whose transactional.id is `<cluster>-<C>-<N>`
-   (Kafka Connect's naming). The broker bumps that id's epoch, so every older invocation of the task is fenced;
+   (Kafka Connect's naming; exactly-once with a transaction per poll also on `<cluster>-<C>-<N>.1`, the second
+   producer the runner alternates with). The broker bumps that id's epoch, so every older invocation of the task is
+   fenced;
 3. read the offsets topic to its end (read_committed) and start the task, which restores its offsets;
 4. poll until the remaining Lambda time falls under the safety margin, a record/byte budget is spent or the
    task stays idle for `max_idle_s`; every record goes through transforms then converters and is produced;

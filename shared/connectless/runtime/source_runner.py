@@ -16,6 +16,9 @@ With `DeliveryOptions` (runtime/source_transactions) step 3 is a Kafka transacti
 transactional.id is fixed per task, which fences any older runner of the same task; with exactly-once the
 records of 1 join that transaction too, and 2-3 become one `commit_transaction()` at each transaction boundary
 (the offsets are sent into the transaction before the flush of 2, so nothing is visible before the commit).
+With a transaction per poll (transaction.boundary=poll) the task has two such producers that take turns: while one
+transaction is flushed and committed on a committer thread, the task's thread polls and converts the next batch
+(see `_hand_off`); transactions still commit one by one, in poll order.
 Crash points (runtime/crashpoints) mark each step for the fault tests; they do nothing in production.
 
 When the uncommitted work cannot be committed for a reason that may pass (the transaction aborted by its coordinator
