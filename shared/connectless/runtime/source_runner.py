@@ -153,6 +153,7 @@ class SourceTaskRunner:
         *,
         producer: Producer | None = None,
         second_producer: Producer | None = None,
+        pipelined: bool = True,
         commit_interval_s: float = 1.0,
         delivery: DeliveryOptions | None = None,
         statuses: StatusStore | None = None,
@@ -180,7 +181,7 @@ class SourceTaskRunner:
         if delivery is not None and delivery.exactly_once:
             self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5})
             self._fence = self.producer
-            if delivery.pipelined and (producer is None or second_producer is not None):
+            if pipelined and delivery.pipelined and (producer is None or second_producer is not None):
                 self._spare = second_producer or settings.producer(
                     **delivery.producer_config(second=True), **{"linger.ms": 5}
                 )
