@@ -173,18 +173,17 @@ class SourceTaskRunner:
         self._fence: Producer | None = None
         # commit_record: called only for tasks that override it (a callback per record costs)
         self._record_hook = type(task).commit_record is not SourceTask.commit_record
-        # Every delivery is reported (delivery.report.only.error would spare a callback per record, but then a fatal
-        # error, such as the fence, reaches the failure callback with its exception pending: confluent-kafka 2.16
-        # raises SystemError there, and the fenced invocation fails instead of stopping quietly).
         # A transaction per poll (exactly-once): two producers take turns (see _hand_off); None: one does it all.
         self._spare: Producer | None = None
         if delivery is not None and delivery.exactly_once:
-            self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5})
+            # Exactly-once reports only failures unless the task has commit_record: otherwise the committer thread
+            # would take the GIL from the task's thread for every acknowledged record. A fence that confluent-kafka
+            # (2.16) raises as SystemError from a failure callback is read as the fence (_unwrapped, _serve).
+            reports = {"linger.ms": 5, "delivery.report.only.error": not self._record_hook}
+            self.producer = producer or settings.producer(**delivery.producer_config(), **reports)
             self._fence = self.producer
             if pipelined and delivery.pipelined and (producer is None or second_producer is not None):
-                self._spare = second_producer or settings.producer(
-                    **delivery.producer_config(second=True), **{"linger.ms": 5}
-                )
+                self._spare = second_producer or settings.producer(**delivery.producer_config(second=True), **reports)
         else:
             # Idempotent: a retried produce never duplicates; murmur2 places keys as Kafka Connect does.
             # enable.sparse.connections: see DeliveryOptions.producer_config (its producer ID is acquired the same way)
@@ -314,7 +313,7 @@ class SourceTaskRunner:
     def poll_once(self) -> int:
         records = self.task.poll()
         if not records:
-            self.producer.poll(0)
+            self._serve(0)
             return 0
         # Every record through transforms and converters first: a failure errors.* does not tolerate raises before
         # any record of the poll reaches the producer or moves an offset, and with exactly-once the transaction's
@@ -357,7 +356,7 @@ class SourceTaskRunner:
                 self._record_boundary(transactions, record)
                 pending = self._pending  # a commit or abort started a new one
         self.stats.polled += len(records)
-        self.producer.poll(0)
+        self._serve(0)
         crash_point("after_produce")
         return len(records)
 
@@ -408,11 +407,20 @@ class SourceTaskRunner:
                 produce(topic, **kwargs)
                 return
             except BufferError:
-                self.producer.poll(0.1)  # local queue full: let deliveries drain, then retry
+                self._serve(0.1)  # local queue full: let deliveries drain, then retry
             except KafkaException as exc:
                 if is_fenced(exc):
                     raise TaskFencedError(f"task {self.connector}-{self.task_id} was fenced") from exc
                 raise
+
+    def _serve(self, timeout: float) -> None:
+        """Serve the producer's delivery reports; a fence met in a failure callback becomes TaskFencedError."""
+        try:
+            _unwrapped(self.producer.poll, timeout)
+        except KafkaException as exc:
+            if is_fenced(exc):
+                raise TaskFencedError(f"task {self.connector}-{self.task_id} was fenced") from exc
+            raise
 
     def _kafka(self, call: Callable[..., Any], *args: Any) -> Any:
         """A transactional call; a fenced producer becomes TaskFencedError. A retriable error (the broker away, a
@@ -746,7 +754,7 @@ class SourceTaskRunner:
             self._in_transaction = False
             self.stats.aborted += 1
         self._sent = 0
-        self.producer.poll(0)
+        self._serve(0)
         self._failures.clear()  # purged by the abort
         self._committable.clear()  # never committed: not passed to commit_record
         if keep_offsets:
