@@ -13,6 +13,9 @@ from connectless.lambda_sink.events import encode_record, parse_event
 from connectless.records import TimestampType
 from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
+# Both paths: connectless.native's C poller functions and the pure-Python ones (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("native_mode")
+
 
 class FakeConsumer:
     def __init__(self, messages: list[Any]) -> None:

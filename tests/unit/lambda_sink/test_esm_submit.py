@@ -8,9 +8,13 @@ from typing import Any
 
 import confluent_kafka as ck
 import orjson
+import pytest
 
 from connectless.lambda_sink.events import encode_record, parse_event
 from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
+
+# Both paths: connectless.native's C poller functions and the pure-Python ones (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("native_mode")
 
 
 class Settings:
