@@ -108,7 +108,7 @@ def test_the_next_batch_is_polled_while_the_function_runs_and_delivered_after_th
         ("committed", [(0, 10)]),
         ("committed", [(0, 10)]),  # idle: the asynchronous commits settled by a synchronous one
     ]
-    assert esm._encoded == {} and esm._prefetched == []  # nothing kept per record once delivered
+    assert esm._kept == {} and esm._prefetched == []  # nothing kept once delivered
 
 
 def test_a_failed_batch_is_retried_before_the_polled_ahead_one_and_nothing_is_committed_past_it() -> None:
@@ -146,10 +146,10 @@ def test_a_revoked_partition_drops_its_polled_ahead_records() -> None:
     batch = esm.poll_batch(0.01)
     esm._prefetched = ahead = esm.poll_batch(0.01)  # as _poll_ahead leaves it while the function runs
     assert [r.offset for r in batch] == [0, 1, 2, 3] and [r.offset for r in ahead] == [4, 5, 6, 7]
-    assert all(id(r) in esm._encoded for r in ahead)
+    assert esm._kept_for(ahead) == [encode_record(r) for r in ahead]
     esm._on_revoke(esm._consumer, [ck.TopicPartition("orders", 0)])  # type: ignore[arg-type]
     assert esm._prefetched == []
-    assert not any(id(r) in esm._encoded for r in ahead)  # their next owner reads them again
+    assert esm._kept_for(ahead) is None and list(esm._kept) == [id(batch)]  # their next owner reads them again
     assert log == [("consumed", [0, 1, 2, 3]), ("consumed", [4, 5, 6, 7])]
 
 
