@@ -11,8 +11,9 @@ Python and the C it calls) and the wall time, per million records:
     python bench/poller_cpu.py [--records 300000] [--rounds 3]
     python bench/poller_cpu.py --compare /other/checkout/shared  # alternates rounds: this checkout's, the other's
 
---profile FILE runs the first measured round (round 0; round -1 warms up) under py-spy (FILE.txt, collapsed stacks with the native frames and the
-threads) when py-spy is on PATH. The machine is shared: compare checkouts with --compare (alternated, same broker).
+--profile FILE runs round 0 (round -1 warms up) under py-spy (FILE-this.txt, FILE-compare.txt: collapsed stacks
+with the native frames) when py-spy is on PATH. --consumer K=V tries a librdkafka setting on this checkout's rounds.
+The machine is shared: compare checkouts with --compare (alternated, same broker).
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 
 
-def child(bootstrap: str, topic: str, records: int, batch_size: int) -> None:
+def child(bootstrap: str, topic: str, records: int, batch_size: int, consumer_extra: dict[str, str]) -> None:
     """One round, in this process: the emulator over `topic` until `records` were delivered."""
     import connectless
     from connectless.kafka.settings import KafkaSettings
@@ -41,13 +46,17 @@ def child(bootstrap: str, topic: str, records: int, batch_size: int) -> None:
 
     payload_bytes = 0
 
-    def submit(payload: bytes, _context: object) -> object:
+    def submit(payload: bytes, _context: object) -> Callable[[], None]:
         nonlocal payload_bytes
         payload_bytes += len(payload)
         return lambda: None
 
+    class Settings(KafkaSettings):  # --consumer K=V: librdkafka settings to try on the poller's consumer
+        def consumer_config(self, group_id: str, **overrides: object) -> dict[str, object]:
+            return super().consumer_config(group_id, **overrides) | consumer_extra
+
     config = MappingConfig(f"poller-{uuid.uuid4().hex[:8]}", [topic], batch_size=batch_size)
-    esm = EventSourceMappingEmulator(KafkaSettings(bootstrap), config, lambda *_: None, submit=submit)
+    esm = EventSourceMappingEmulator(Settings(bootstrap), config, lambda *_: None, submit=submit)
     threads0 = thread_cpu()
     cpu0, thread0, wall0 = time.process_time(), time.thread_time(), time.perf_counter()
     esm.start()
@@ -107,10 +116,13 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--compare", type=Path, help="another checkout's shared/ folder: rounds alternate with it")
     parser.add_argument("--profile", type=Path, help="py-spy's collapsed stacks of the first round, to FILE.txt")
+    parser.add_argument("--consumer", action="append", default=[], metavar="K=V",
+                        help="a librdkafka setting for this checkout's poller consumer")  # fmt: skip
     parser.add_argument("--child", nargs=2, metavar=("BOOTSTRAP", "TOPIC"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.records, args.batch_size)
+        extra = dict(item.split("=", 1) for item in args.consumer)
+        child(args.child[0], args.child[1], args.records, args.batch_size, extra)
         return 0
 
     sys.path[0:0] = [str(REPO / "infra" / "local")]
@@ -130,6 +142,8 @@ def main() -> int:
             for name, shared in trees:
                 command = [sys.executable, str(Path(__file__).resolve()), "--records", str(args.records),
                            "--batch-size", str(args.batch_size), "--child", bootstrap, topic]  # fmt: skip
+                if name == "this":
+                    command[2:2] = [f"--consumer={item}" for item in args.consumer]
                 if args.profile and round_ == 0 and shutil.which("py-spy"):
                     out = args.profile.with_name(f"{args.profile.name}-{name}.txt")
                     command = ["py-spy", "record", "--native", "--threads", "--rate", "250", "--format", "raw",
