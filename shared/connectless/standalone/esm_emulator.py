@@ -263,6 +263,7 @@ class EventSourceMappingEmulator:
         self._commit_error: KafkaError | None = None  # an asynchronous commit refused for another reason
         self._submit = submit
         self._prefetched: list[RawRecord] = []  # polled while the function ran: the next batch
+        self._prebuilt: tuple[list[RawRecord], bytes] | None = None  # that batch's event, built while it waited
         self._joined = True  # False from start() until the group first assigns partitions
         self._seeks: dict[tuple[str, int], int] = {}  # asked for during an invocation: applied when it returns
 
@@ -414,6 +415,7 @@ class EventSourceMappingEmulator:
         """Drop what was kept beside a delivered batch: a polled-ahead batch keeps its own until it is delivered."""
         if not self._prefetched:
             self._kept.clear()
+            self._prebuilt = None
         else:
             self._kept.pop(id(batch), None)
 
@@ -425,6 +427,7 @@ class EventSourceMappingEmulator:
 
     def _replace_prefetched(self, rest: list[RawRecord]) -> None:
         self._kept.pop(id(self._prefetched), None)
+        self._prebuilt = None
         self._prefetched = rest
 
     def run(self, should_stop: Callable[[], bool], idle_timeout: float = 0.2) -> None:
@@ -576,7 +579,9 @@ class EventSourceMappingEmulator:
     def _poll_ahead(self) -> None:
         """While the function runs elsewhere: poll and encode the next batch (once), unless stopping."""
         if not self._prefetched and not self._should_stop():
-            self._prefetched = self.poll_batch(_PREFETCH_IDLE_S)
+            self._prefetched = batch = self.poll_batch(_PREFETCH_IDLE_S)
+            if batch:  # its event too while the function runs: the next invocation only sends it
+                self._prebuilt = (batch, self._build_payload(batch))
 
     def _event(self, raws: list[RawRecord]) -> Mapping[str, Any]:
         if not self._json_round_trip:
@@ -585,16 +590,24 @@ class EventSourceMappingEmulator:
         return event
 
     def _payload(self, raws: list[RawRecord]) -> bytes:
-        """The event's JSON bytes, as Lambda's poller sends them."""
+        """The event's JSON bytes, as Lambda's poller sends them (built while polling ahead, for that batch)."""
+        prebuilt = self._prebuilt
+        if prebuilt is not None and prebuilt[0] is raws:
+            payload, self._prebuilt = prebuilt[1], None
+        else:
+            payload = self._build_payload(raws)
+        self.stats.payload_sizes.append(len(payload))
+        return payload
+
+    def _build_payload(self, raws: list[RawRecord]) -> bytes:
         datas = self._kept_for(raws)  # as poll_batch encoded them
         if datas is None:
             datas = encode_records(raws)
-        tps = list(map(_topic_partition, raws))
         grouped: dict[tuple[str, int], list[bytes]] = {}
-        if tps and tps.count(tps[0]) == len(tps):  # one partition
-            grouped[tps[0]] = cast("list[bytes]", datas)
+        if raws and _one_partition(raws):
+            grouped[raws[0].topic, raws[0].partition] = cast("list[bytes]", datas)
         else:
-            for tp, data in zip(tps, datas, strict=True):
+            for tp, data in zip(map(_topic_partition, raws), datas, strict=True):
                 found = grouped.get(tp)
                 if found is None:
                     grouped[tp] = [cast("bytes", data)]
@@ -610,14 +623,10 @@ class EventSourceMappingEmulator:
             pieces[start] = orjson.dumps(partition_key(*tp)) + b":[" + pieces[start]
             pieces[-1] += b"]"
         if not pieces:
-            return self._sized(opening + b"}}")
+            return opening + b"}}"
         pieces[0] = opening + pieces[0]
         pieces[-1] += b"}}"
-        return self._sized(b",".join(pieces))
-
-    def _sized(self, payload: bytes) -> bytes:
-        self.stats.payload_sizes.append(len(payload))
-        return payload
+        return b",".join(pieces)
 
     def _head(self) -> dict[str, Any]:
         head: dict[str, Any] = {"eventSource": self.config.event_source}

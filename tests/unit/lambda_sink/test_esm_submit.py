@@ -25,7 +25,11 @@ class Consumer:
     """consume() hands out the messages in order; commit() records what was committed; `log` gets both."""
 
     def __init__(self, messages: list[Any], log: list[tuple[Any, ...]]) -> None:
-        self.messages, self.log = messages, log
+        self.messages, self.log, self.all = messages, log, messages
+
+    def seek(self, tp: ck.TopicPartition) -> None:
+        self.messages = [m for m in self.all if m.offset() >= tp.offset]
+        self.log.append(("sought", tp.offset))
 
     def consume(self, count: int, timeout: float) -> list[Any]:
         taken, self.messages = self.messages[:count], self.messages[count:]
@@ -159,3 +163,39 @@ def test_no_poll_ahead_when_stopping() -> None:
     esm.run_once(0.01)
     assert [entry[0] for entry in log] == ["consumed", "submitted", "returned", "committed"]
     assert esm._prefetched == []
+
+
+def test_the_polled_ahead_event_is_built_while_the_function_runs_and_sent_as_built() -> None:
+    esm, _, _ = emulator(8)
+    payloads: list[bytes] = []
+    prebuilt: list[Any] = []
+
+    def submit(payload: bytes, _context: Any) -> Any:
+        payloads.append(payload)
+        return lambda: prebuilt.append(esm._prebuilt)  # what was built during this invocation
+
+    esm._submit = submit
+    assert esm.run_until_idle(0.01) == 8
+    ahead, built = prebuilt[0]
+    assert [r.offset for r in ahead] == [4, 5, 6, 7] and built is payloads[1]  # sent as built, not rebuilt
+    assert [r.offset for raws in parse_event(orjson.loads(built)).values() for r in raws] == [4, 5, 6, 7]
+    assert prebuilt[1] is None and esm._prebuilt is None  # nothing left to poll ahead; nothing kept
+    assert esm.stats.payload_sizes == [len(p) for p in payloads]
+
+
+def test_a_seek_drops_the_polled_ahead_event_and_the_rest_is_built_again() -> None:
+    esm, _, log = emulator(8)
+    payloads: list[bytes] = []
+
+    def submit(payload: bytes, _context: Any) -> Any:
+        payloads.append(payload)
+        if len(payloads) == 1:
+            esm.seek({("orders", 0): 2})  # a sink task's rewind, asked during the first invocation
+        return lambda: None
+
+    esm._submit = submit
+    esm.run_until_idle(0.01)
+    delivered = [[r.offset for raws in parse_event(orjson.loads(p)).values() for r in raws] for p in payloads]
+    assert delivered == [[0, 1, 2, 3], [2, 3, 4, 5], [6, 7]]  # again from the sought offset, 4-7 not as polled
+    assert ("consumed", [4, 5, 6, 7]) in log  # polled ahead during the first invocation, then dropped
+    assert esm._prebuilt is None and esm._kept == {}
