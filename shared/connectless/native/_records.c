@@ -8,6 +8,7 @@
  * KeyRenamer, IntFieldStep, MillisFormat                 ReplaceField's and TimestampConverter's steps
  * last_offsets(raws)                                     the offsets to commit
  * encode_record(raw, ...)                                the poller's event JSON of one record
+ * raws_from_messages, encode_records                      the poller's per-batch work (i17p's section, at the end)
  *
  * The records are the project's slots dataclasses, filled slot by slot: bind finds each field's slot offset from
  * its member descriptor once (and refuses a class that is not a plain slots class), so building one costs an
