@@ -954,7 +954,7 @@ static PyObject *message_headers(PyObject *headers) {
 
 /* The RawRecord of one message without an error; NULL without an exception when the fast path does not cover it
  * exactly (Python builds it), NULL with an exception on error. */
-static PyObject *raw_of_message(PyObject *msg, PyObject *ts_types, PyObject *no_ts_type) {
+static PyObject *raw_of_message(PyObject *msg, PyObject *ts_types, PyObject *no_ts_type, PyObject **previous_topic) {
     PyObject *got[M_COUNT] = {NULL};
     PyObject *raw = NULL, *headers = NULL;
     for (int i = M_TOPIC; i < M_COUNT; i++)
@@ -965,6 +965,11 @@ static PyObject *raw_of_message(PyObject *msg, PyObject *ts_types, PyObject *no_
     if (!PyUnicode_CheckExact(topic) || !PyLong_CheckExact(partition) || !PyLong_CheckExact(offset) ||
         !PyTuple_CheckExact(stamp) || PyTuple_GET_SIZE(stamp) != 2 || PyUnicode_GET_LENGTH(topic) == 0)
         goto done;
+    if (*previous_topic != NULL && topic != *previous_topic) { /* one str per run of a topic: later checks by identity */
+        int same = PyUnicode_Compare(topic, *previous_topic);
+        if (same == -1 && PyErr_Occurred()) goto done;
+        if (same == 0) topic = *previous_topic;
+    }
     PyObject *ts_type = PyTuple_GET_ITEM(stamp, 0), *ts = PyTuple_GET_ITEM(stamp, 1);
     if (!PyLong_CheckExact(ts_type)) goto done;
     int stamped = PyObject_IsTrue(ts_type);
@@ -983,6 +988,7 @@ static PyObject *raw_of_message(PyObject *msg, PyObject *ts_types, PyObject *no_
     SLOT(raw, ro[R_VALUE]) = Py_NewRef(got[M_VALUE]);
     SLOT(raw, ro[R_HEADERS]) = headers;
     headers = NULL;
+    *previous_topic = topic; /* borrowed: the record just built holds it, and the list holds the record */
     /* Its fields are str, int, bytes, None and tuples of those: it can be in no reference cycle, so the cycle
      * collector need not count or walk the batch (a poller holds two batches of up to 10,000). */
     if (PyObject_GC_IsTracked(raw)) PyObject_GC_UnTrack(raw);
@@ -1002,14 +1008,14 @@ static PyObject *raws_from_messages(PyObject *self, PyObject *args) {
     PyObject *seq = PySequence_Fast(messages, "messages must be a sequence");
     if (seq == NULL) return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject *out = PyList_New(0);
+    PyObject *out = PyList_New(0), *previous_topic = NULL;
     if (out == NULL) goto fail;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *msg = PySequence_Fast_GET_ITEM(seq, i), *raw = NULL;
         if (Py_TYPE(msg) != message_type && bind_message_type(Py_TYPE(msg)) < 0) goto fail;
         PyObject *error = message_call(msg, M_ERROR);
         if (error == NULL) goto fail;
-        if (error == Py_None) raw = raw_of_message(msg, ts_types, no_ts_type);
+        if (error == Py_None) raw = raw_of_message(msg, ts_types, no_ts_type, &previous_topic);
         Py_DECREF(error);
         if (raw == NULL) {
             if (PyErr_Occurred()) goto fail;
