@@ -47,10 +47,14 @@ check_arch() {
         echo "not $2: $wrong" >&2
         return 1
     fi
-    if [[ -f "$1/connectless/native/_records.cpython-313-$2-linux-gnu.so" ]]; then
-        echo "   connectless.native: built for python3.13 $2"
+    local module missing=""
+    for module in _records _avro; do  # infra/native/build.py's MODULES
+        [[ -f "$1/connectless/native/$module.cpython-313-$2-linux-gnu.so" ]] || missing="$missing $module"
+    done
+    if [[ -z "$missing" ]]; then
+        echo "   connectless.native: _records and _avro built for python3.13 $2"
     elif [[ -n "$PY313" ]]; then
-        echo "no connectless.native build for python3.13 $2 (make native)" >&2
+        echo "no connectless.native build of$missing for python3.13 $2 (make native)" >&2
         return 1
     else
         echo "   connectless.native: no python3.13 here to build it with; the layer runs its pure-Python path"

@@ -13,6 +13,8 @@ def native_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     pure-Python path it stands in for (the callers read `native.records` on every call; None switches it off)."""
     if request.param == "python":
         monkeypatch.setattr(native, "records", None)
+        monkeypatch.setattr(native, "avro", None)  # _avro.c: AvroConverter's flat-record reader (read per schema)
     else:
         assert native.records is not None, "connectless.native is not built for this Python: run `make native`"
+        assert native.avro is not None, "connectless.native._avro is not built for this Python: run `make native`"
     return str(request.param)

@@ -5,7 +5,9 @@ build.py) turns a partition's event records into RawRecords and a run of RawReco
 each, and does the event-source-mapping emulator's per-record work (consumed messages into RawRecords, each record's
 event JSON). The callers (lambda_sink/events.py, pipeline/sink.py, raw_records.py, standalone/esm_emulator.py) read
 `records` on every batch: None means the extension is not built here or is switched off (CONNECTLESS_NATIVE=0), and
-they take the pure-Python path, which gives the same records field for field (tests/unit/native run both).
+they take the pure-Python path, which gives the same records field for field (tests/unit/native run both). `avro` is
+`_avro.c` the same way: AvroConverter's reader of flat records (converters/registry/avro_native.py) and the dict of a
+flat Struct's JSON line.
 """
 
 from __future__ import annotations
@@ -57,4 +59,26 @@ def _load() -> ModuleType | None:
 
 records: ModuleType | None = _load()
 
-__all__ = ["DISABLE_ENV", "LAMBDA_TIMESTAMP_TYPES", "records"]
+
+def _load_avro() -> ModuleType | None:
+    """`_avro.c` (AvroConverter's flat-record reader, a flat Struct's dict for its JSON line), bound to Struct;
+    None as for `records`. Its callers: converters/registry/avro_native.py, data/json_values.py."""
+    if os.environ.get(DISABLE_ENV, "1").strip().lower() in {"0", "false", "off"}:
+        return None
+    try:
+        from connectless.native import _avro  # type: ignore[attr-defined]  # noqa: PLC0415
+    except ImportError:  # not built for this interpreter: fastavro reads, Python builds the dicts
+        return None
+    from connectless.data.struct import Struct  # noqa: PLC0415 - only with the build
+
+    try:
+        _avro.bind(Struct)
+    except TypeError:  # Struct is no longer the plain slots class it fills
+        log.warning("connectless.native._avro does not fit this version's Struct: using Python", exc_info=True)
+        return None
+    return _avro
+
+
+avro: ModuleType | None = _load_avro()
+
+__all__ = ["DISABLE_ENV", "LAMBDA_TIMESTAMP_TYPES", "avro", "records"]

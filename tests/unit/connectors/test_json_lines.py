@@ -9,6 +9,7 @@ import decimal
 import orjson
 import pytest
 
+from connectless import native
 from connectless.data import (
     BOOLEAN_SCHEMA,
     FLOAT64_SCHEMA,
@@ -48,9 +49,26 @@ MIXED = [
 ]
 
 
-def test_a_flat_struct_is_written_as_the_to_plain_walk_writes_it() -> None:
+def test_a_flat_struct_is_written_as_the_to_plain_walk_writes_it(native_mode: str) -> None:
+    """With connectless.native the flat Struct's dict is built in C (_avro.flat_dict), without it by dict(zip())."""
     assert _flat_names(FLAT.schema) == ("id", "name", "note", "ok", "score")
     assert to_json_line(FLAT) == orjson.dumps(to_plain(FLAT)) + b"\n"
+
+
+def test_the_native_flat_dict_is_dict_of_zip_or_refuses() -> None:
+    fast = native.avro
+    if fast is None:
+        pytest.skip("connectless.native._avro is not built: make native")
+    names = ("a", "b", "c")
+    assert fast.flat_dict(names, [1, None, "é"]) == {"a": 1, "b": None, "c": "é"}
+    assert list(fast.flat_dict(names, (3, 2, 1))) == ["a", "b", "c"]
+    assert fast.flat_dict((), []) == {}
+    with pytest.raises(ValueError, match="3 names for 2 values"):
+        fast.flat_dict(names, [1, 2])
+    with pytest.raises(TypeError):
+        fast.flat_dict(["a"], [1])
+    with pytest.raises(TypeError):
+        fast.flat_dict(("a",), 1)
 
 
 @pytest.mark.parametrize("struct", MIXED, ids=["timestamp", "decimal", "bytes", "nested"])

@@ -103,7 +103,7 @@ def records(url: str) -> list[RawRecord]:
     ]
 
 
-def test_process_into_is_process_record_for_record_and_reports_the_same_failures() -> None:
+def test_process_into_is_process_record_for_record_and_reports_the_same_failures(native_mode: str) -> None:
     url = f"mock://{uuid.uuid4().hex}"
     batch = records(url)
     one, one_reports = sink(url, **{"errors.tolerance": "all"})
@@ -144,7 +144,9 @@ def test_a_readable_run_is_read_in_one_call_per_converter(monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize(("bad_offset", "stage"), [(2, Stage.VALUE_CONVERTER), (7, Stage.KEY_CONVERTER)])
-def test_tolerance_none_stops_the_run_at_the_record_that_failed(bad_offset: int, stage: Stage) -> None:
+def test_tolerance_none_stops_the_run_at_the_record_that_failed(
+    bad_offset: int, stage: Stage, native_mode: str
+) -> None:
     url = f"mock://{uuid.uuid4().hex}"
     good = [raw for raw in records(url) if raw.offset in (0, 1, 3, 4, 5, 9)]
     bad = next(raw for raw in records(url) if raw.offset == bad_offset)

@@ -17,11 +17,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectless.config import ConfigType, Importance
+from connectless.converters.registry import avro_native
 from connectless.converters.registry.avro_compat import incompatibilities
 from connectless.converters.registry.avro_data import AvroData, avro_full_name
 from connectless.converters.registry.base import FormatSchema, Reading, RegistryConverter
 from connectless.converters.registry.config import registry_config_def
 from connectless.data.errors import DataError
+from connectless.data.schema_and_value import SchemaAndValue
 from connectless.plugins import PluginKind, default_aliases, register
 
 if TYPE_CHECKING:
@@ -115,12 +117,14 @@ class AvroConverter(RegistryConverter):
         if named_unions:  # say which branch of a union a record, enum or fixed came from
             read = partial(read, return_named_type=True, return_named_type_override=True)
 
+        decode_run: Callable[[Sequence[bytes]], list[Any]]
+        decode_run_pairs = None
         if reader is None:
 
             def decode(payload: memoryview) -> Any:
                 return read(buffer(payload), parsed, None)
 
-            def decode_run(datas: Sequence[bytes]) -> list[Any]:
+            def read_run(datas: Sequence[bytes]) -> list[Any]:
                 values = []
                 for data in datas:
                     stream = buffer(data)  # the message's own bytes, not a copy (a memoryview would be copied)
@@ -128,13 +132,15 @@ class AvroConverter(RegistryConverter):
                     values.append(read(stream, parsed, None))
                 return values
 
+            decode_run = read_run
+
         else:
             to_connect = reader
 
             def decode(payload: memoryview) -> Any:
                 return to_connect(read(buffer(payload), parsed, None))
 
-            def decode_run(datas: Sequence[bytes]) -> list[Any]:
+            def read_run(datas: Sequence[bytes]) -> list[Any]:
                 values = []
                 for data in datas:
                     stream = buffer(data)
@@ -142,7 +148,23 @@ class AvroConverter(RegistryConverter):
                     values.append(to_connect(read(stream, parsed, None)))
                 return values
 
-        return Reading(schema, decode, decode_run=decode_run)
+            def decode_one(data: bytes) -> Any:
+                stream = buffer(data)
+                stream.seek(5)
+                return to_connect(read(stream, parsed, None))
+
+            # a flat record: read in C, fastavro (decode_one) for any message the C reader does not read exactly
+            decode_run = avro_native.run_decoder(avro, schema, decode_one) or read_run
+            decode_run_pairs = avro_native.run_decoder(avro, schema, decode_one, SchemaAndValue)
+            native_one = avro_native.one_decoder(avro, schema)
+            if native_one is not None:
+                read_payload = decode
+
+                def decode(payload: memoryview) -> Any:
+                    struct = native_one(payload)
+                    return read_payload(payload) if struct is None else struct
+
+        return Reading(schema, decode, decode_run=decode_run, decode_run_pairs=decode_run_pairs)
 
     def _referenced(self, registry_schema: RegistrySchema, seen: set[tuple[str, int]]) -> list[Any]:
         """The Avro schemas `registry_schema` references, transitively, dependencies first."""

@@ -56,6 +56,8 @@ class Reading:
     decode_with_schema: Callable[[memoryview], tuple[Schema, Any]] | None = None
     # the values of a run of whole messages (header included) that share this reading's header, in one call
     decode_run: Callable[[Sequence[bytes]], list[Any]] | None = None
+    # decode_run's result as SchemaAndValues of `schema` already (AvroConverter's C reader makes them)
+    decode_run_pairs: Callable[[Sequence[bytes]], list[SchemaAndValue]] | None = None
 
 
 _NO_READING = Reading(None, lambda payload: None)
@@ -202,7 +204,9 @@ class RegistryConverter(Converter):
                 end += 1
             run = cast("Sequence[bytes]", datas[at:end])  # no None in it: the loop above stopped at one
             schema, decode_run = reading.schema, reading.decode_run
-            if decode_run is not None:
+            if reading.decode_run_pairs is not None:
+                results += reading.decode_run_pairs(run)
+            elif decode_run is not None:
                 results += [_new_tuple(SchemaAndValue, (schema, value)) for value in decode_run(run)]
             elif reading.decode_with_schema is not None:
                 decode_with_schema = reading.decode_with_schema
