@@ -264,6 +264,9 @@ class EventSourceMappingEmulator:
         self._submit = submit
         self._prefetched: list[RawRecord] = []  # polled while the function ran: the next batch
         self._prebuilt: tuple[list[RawRecord], bytes] | None = None  # that batch's event, built while it waited
+        # With submit: the batch just delivered (and its JSON), freed once the next one is submitted, while the
+        # function runs (freeing 10,000 records and their JSON took ~3 ms between two invocations)
+        self._spent: list[Any] = []
         self._joined = True  # False from start() until the group first assigns partitions
         self._seeks: dict[tuple[str, int], int] = {}  # asked for during an invocation: applied when it returns
 
@@ -402,6 +405,7 @@ class EventSourceMappingEmulator:
             with gc_paused():  # a RawRecord per message, none in a cycle (each invocation pauses it again)
                 batch = self.poll_batch(idle_timeout)
         if not batch:
+            self._spent.clear()
             self.settle_commits()  # idle: what was delivered is committed for all to see
             return 0
         self.stats.batches += 1
@@ -409,6 +413,8 @@ class EventSourceMappingEmulator:
             self._deliver(_Pending(batch))
         finally:
             self._forget(batch)
+        if self._submit is not None and self._prefetched:  # the next invocation follows at once: free it then
+            self._spent.append(batch)
         return len(batch)
 
     def _forget(self, batch: list[RawRecord]) -> None:
@@ -417,7 +423,9 @@ class EventSourceMappingEmulator:
             self._kept.clear()
             self._prebuilt = None
         else:
-            self._kept.pop(id(batch), None)
+            kept = self._kept.pop(id(batch), None)
+            if kept is not None and self._submit is not None:
+                self._spent.append(kept)
 
     def _kept_for(self, raws: list[RawRecord]) -> list[Any] | None:
         """Each record's event JSON (or its length) as poll_batch kept it, when `raws` is a batch it returned (a
@@ -564,6 +572,7 @@ class EventSourceMappingEmulator:
         try:
             if self._submit is not None:
                 wait = self._submit(self._payload(raws), context)
+                self._spent.clear()
                 self._poll_ahead()
                 response = wait()
             else:
@@ -796,6 +805,7 @@ class EventSourceMappingEmulator:
 
     def stop(self) -> None:
         """Settle the commits, then leave the group."""
+        self._spent.clear()
         try:
             self.settle_commits()
         finally:

@@ -199,3 +199,20 @@ def test_a_seek_drops_the_polled_ahead_event_and_the_rest_is_built_again() -> No
     assert delivered == [[0, 1, 2, 3], [2, 3, 4, 5], [6, 7]]  # again from the sought offset, 4-7 not as polled
     assert ("consumed", [4, 5, 6, 7]) in log  # polled ahead during the first invocation, then dropped
     assert esm._prebuilt is None and esm._kept == {}
+
+
+def test_a_delivered_batch_is_freed_once_the_next_one_is_submitted() -> None:
+    esm, _, _ = emulator(10)
+    spent_at_submit: list[list[int]] = []
+    submit = esm._submit
+    assert submit is not None
+
+    def watching(payload: bytes, context: Any) -> Any:
+        spent_at_submit.append([r.offset for item in esm._spent if isinstance(item, list) for r in item])
+        return submit(payload, context)
+
+    esm._submit = watching
+    assert esm.run_until_idle(0.01) == 10
+    # still held while the next batch is submitted (the function waits for nothing), freed straight after
+    assert spent_at_submit == [[], [0, 1, 2, 3], [4, 5, 6, 7]]
+    assert esm._spent == []  # idle: nothing held
