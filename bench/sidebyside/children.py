@@ -185,6 +185,7 @@ class FunctionProcess:
         final = json.loads(_read_frame(self._from_child))
         self.stats["function_process_cpu_s"] = final["cpu_s"]
         self.stats["function_process_peak_rss_bytes"] = final["peak_rss_bytes"]
+        self.stats["function_gc"] = final["gc"]
         self.stats["poller_process_cpu_s"] = sample().cpu_s
         self.proc.wait(30)
         os.close(self._to_child)
@@ -244,10 +245,16 @@ def run_function(in_fd: int, out_fd: int) -> None:
     app = load_handler_module(SINK_APP)
     _write_frame(out_fd, json.dumps({"imported": time.time()}).encode())
     env = os.environ
+    collections = GcWatch()
+    profile = _function_profile()
     while payload := _read_frame(in_fd):
+        if profile is not None:
+            profile.enable()
         cpu0, wall0 = time.thread_time(), time.perf_counter()
-        event = runtime_json.loads(payload)
+        collections.phase = "parse"
+        event = runtime_json.loads(payload)  # (the previous event is freed here, as it is in the runtime's loop)
         cpu1 = time.thread_time()
+        collections.phase = "handler"
         records = record_count(event)
         context = EmulatedLambdaContext("connectless-sink", env["BENCH_CONNECTOR"], timeout_s=300)
         error, response = None, None
@@ -263,11 +270,50 @@ def run_function(in_fd: int, out_fd: int) -> None:
             "error": error,
             "response": response,
         }
+        collections.phase = "between"
+        if profile is not None:
+            profile.disable()
         _write_frame(out_fd, orjson.dumps(reply, default=str))
     if app.function.handler is not None:
         app.function.handler.close()
+    if profile is not None:
+        profile.dump_stats(env["BENCH_FUNCTION_PROFILE"])
     done = sample()
-    _write_frame(out_fd, json.dumps({"cpu_s": done.cpu_s, "peak_rss_bytes": done.peak_rss_bytes}).encode())
+    final = {"cpu_s": done.cpu_s, "peak_rss_bytes": done.peak_rss_bytes, "gc": collections.summary()}
+    _write_frame(out_fd, json.dumps(final).encode())
+
+
+class GcWatch:
+    """The cycle collector's passes in the function's process, per phase of an invocation (`phase`: parse, handler,
+    between) and generation: how many, and the CPU time they took (gc.callbacks; nothing runs between passes)."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.phase = "import"
+        self.passes: dict[str, list[float]] = {}  # "phase/genN" -> [count, cpu_s]
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, when: str, info: dict[str, int]) -> None:
+        if when == "start":
+            self._start = time.thread_time()
+            return
+        entry = self.passes.setdefault(f"{self.phase}/gen{info['generation']}", [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.thread_time() - self._start
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {key: {"passes": count, "cpu_s": round(cpu, 6)} for key, (count, cpu) in sorted(self.passes.items())}
+
+
+def _function_profile() -> Any:
+    """A cProfile of the function's invocations (parse + handler) with BENCH_FUNCTION_PROFILE=FILE, else None."""
+    if not os.environ.get("BENCH_FUNCTION_PROFILE"):
+        return None
+    import cProfile
+
+    return cProfile.Profile()
 
 
 def runtime_parser(stats: dict[str, Any]) -> str:

@@ -325,24 +325,79 @@ static PyObject *encode_record(PyObject *self, PyObject *const *args, Py_ssize_t
 /* A field of an event record, borrowed; NULL when absent (no exception) or on error (exception set). */
 static inline PyObject *field(PyObject *record, PyObject *name) { return PyDict_GetItemWithError(record, name); }
 
+/* == i17f: an event record's fields by the order of its keys ================================================== */
+
+/* The runtime's parser gives each record of an event the same keys, the same str objects (its memo), in the same
+ * order: KeyLayout remembers which field the key at each position of the last record was (a strong reference to
+ * that key), so a record's fields are found by one pass over its items and a pointer compare each, instead of a
+ * hashed lookup (and a string compare) per field. */
+enum { E_TOPIC, E_PARTITION, E_OFFSET, E_TIMESTAMP, E_TS_TYPE, E_KEY, E_VALUE, E_HEADERS, E_COUNT };
+#define LAYOUT_MAX 16
+typedef struct {
+    PyObject *key[LAYOUT_MAX];
+    signed char field[LAYOUT_MAX]; /* E_*, or -1: a key no field reads */
+} KeyLayout;
+
+static void layout_clear(KeyLayout *layout) {
+    for (int j = 0; j < LAYOUT_MAX; j++) Py_CLEAR(layout->key[j]);
+}
+
+/* f[E_*] = the record's fields (borrowed; NULL when absent). 0 when a key is not an exact str: the caller then
+ * looks the fields up by hash, as PyDict_GetItem would find them. */
+static int event_fields(PyObject *record, KeyLayout *layout, PyObject **f) {
+    PyObject *names[E_COUNT] = {S.k_topic, S.k_partition, S.k_offset, S.k_timestamp,
+                                S.k_ts_type, S.k_key, S.k_value, S.k_headers};
+    Py_ssize_t pos = 0, j = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(record, &pos, &k, &v)) {
+        int which = -1;
+        if (j < LAYOUT_MAX && layout->key[j] == k)
+            which = layout->field[j];
+        else {
+            if (!PyUnicode_CheckExact(k)) return 0;
+            for (int e = 0; e < E_COUNT; e++)
+                if (k == names[e] || PyUnicode_Compare(k, names[e]) == 0) {
+                    which = e;
+                    break;
+                }
+            if (j < LAYOUT_MAX) {
+                Py_XSETREF(layout->key[j], Py_NewRef(k));
+                layout->field[j] = (signed char)which;
+            }
+        }
+        if (which >= 0) f[which] = v;
+        j++;
+    }
+    return 1;
+}
+
+/* == end of i17f's section ====================================================================================== */
+
 /* The RawRecord of one event record when the fast path covers it exactly; NULL with no exception when it does not
  * (then Python builds it), NULL with an exception on error. */
-static PyObject *raw_from(PyObject *record, PyObject **previous_topic) {
+static PyObject *raw_from(PyObject *record, PyObject **previous_topic, KeyLayout *layout) {
     PyObject *topic, *partition, *offset, *timestamp, *ts_type, *key, *value, *headers;
     if (!PyDict_CheckExact(record)) return NULL;
-    if (!(topic = field(record, S.k_topic)) || !(partition = field(record, S.k_partition)) ||
-        !(offset = field(record, S.k_offset)))
-        return NULL; /* an error, or a missing field Python reports */
-    timestamp = field(record, S.k_timestamp);
-    if (timestamp == NULL && PyErr_Occurred()) return NULL;
-    ts_type = field(record, S.k_ts_type);
-    if (ts_type == NULL && PyErr_Occurred()) return NULL;
-    key = field(record, S.k_key);
-    if (key == NULL && PyErr_Occurred()) return NULL;
-    value = field(record, S.k_value);
-    if (value == NULL && PyErr_Occurred()) return NULL;
-    headers = field(record, S.k_headers);
-    if (headers == NULL && PyErr_Occurred()) return NULL;
+    PyObject *f[E_COUNT] = {NULL};
+    if (event_fields(record, layout, f)) {
+        topic = f[E_TOPIC], partition = f[E_PARTITION], offset = f[E_OFFSET], timestamp = f[E_TIMESTAMP];
+        ts_type = f[E_TS_TYPE], key = f[E_KEY], value = f[E_VALUE], headers = f[E_HEADERS];
+        if (!topic || !partition || !offset) return NULL; /* a missing field Python reports */
+    } else {
+        if (!(topic = field(record, S.k_topic)) || !(partition = field(record, S.k_partition)) ||
+            !(offset = field(record, S.k_offset)))
+            return NULL; /* an error, or a missing field Python reports */
+        timestamp = field(record, S.k_timestamp);
+        if (timestamp == NULL && PyErr_Occurred()) return NULL;
+        ts_type = field(record, S.k_ts_type);
+        if (ts_type == NULL && PyErr_Occurred()) return NULL;
+        key = field(record, S.k_key);
+        if (key == NULL && PyErr_Occurred()) return NULL;
+        value = field(record, S.k_value);
+        if (value == NULL && PyErr_Occurred()) return NULL;
+        headers = field(record, S.k_headers);
+        if (headers == NULL && PyErr_Occurred()) return NULL;
+    }
 
     if (!PyLong_CheckExact(partition) || !PyLong_CheckExact(offset) || !PyUnicode_CheckExact(topic)) return NULL;
     if (topic != *previous_topic) { /* one str object for a partition's topic: later compares are by identity */
@@ -406,9 +461,10 @@ static PyObject *raws_from_event(PyObject *self, PyObject *args) {
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
     PyObject *out = PyList_New(n), *previous_topic = NULL; /* borrowed from a record of `records` */
+    KeyLayout layout = {{NULL}, {0}};
     if (out == NULL) goto fail;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *raw = raw_from(items[i], &previous_topic);
+        PyObject *raw = raw_from(items[i], &previous_topic, &layout);
         if (raw == NULL) {
             if (PyErr_Occurred()) goto fail;
             raw = PyObject_CallOneArg(fallback, items[i]);
@@ -416,9 +472,11 @@ static PyObject *raws_from_event(PyObject *self, PyObject *args) {
         }
         PyList_SET_ITEM(out, i, raw);
     }
+    layout_clear(&layout);
     Py_DECREF(seq);
     return out;
 fail:
+    layout_clear(&layout);
     Py_XDECREF(out);
     Py_DECREF(seq);
     return NULL;
@@ -627,11 +685,16 @@ static PyObject *map_values(PyObject *self, PyObject *args) {
 /* KeyRenamer(renames, collided)(record, owned) -> {renames.get(k, k): v for k, v in owned.items()}: ReplaceField's
  * map step when it only renames (the record is not read); when two keys land on one name, collided(record, owned)
  * answers instead (Kafka's HashMap order decides which wins). */
+#define RENAMER_LAYOUT_MAX 32
 typedef struct {
     PyObject_HEAD
     PyObject *renames;
     PyObject *collided;
     vectorcallfunc vectorcall;
+    /* i17f: the last value's key at each position (a strong reference) and its new name (NULL: kept), so that the
+     * values of a topic, whose keys a JSON parser hands over as the same str objects in the same order, are renamed
+     * by a pointer compare per key instead of a lookup in renames. */
+    PyObject *seen[RENAMER_LAYOUT_MAX], *renamed[RENAMER_LAYOUT_MAX];
 } KeyRenamer;
 
 static PyObject *renamer_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
@@ -640,13 +703,24 @@ static PyObject *renamer_vectorcall(PyObject *callable, PyObject *const *args, s
         return PyErr_Format(PyExc_TypeError, "KeyRenamer takes (record, value)");
     PyObject *owned = args[1], *renames = ((KeyRenamer *)callable)->renames;
     if (!PyDict_Check(owned)) return PyErr_Format(PyExc_TypeError, "KeyRenamer renames the keys of a dict");
-    PyObject *out = PyDict_New();
+    KeyRenamer *self = (KeyRenamer *)callable;
+    PyObject *out = _PyDict_NewPresized(PyDict_GET_SIZE(owned)); /* sized once: no resize while it fills */
     if (out == NULL) return NULL;
-    Py_ssize_t pos = 0;
+    Py_ssize_t pos = 0, j = 0;
     PyObject *key, *value;
     while (PyDict_Next(owned, &pos, &key, &value)) {
-        PyObject *renamed = PyDict_GetItemWithError(renames, key);
-        if (renamed == NULL && PyErr_Occurred()) goto fail;
+        PyObject *renamed;
+        if (j < RENAMER_LAYOUT_MAX && self->seen[j] == key)
+            renamed = self->renamed[j];
+        else {
+            renamed = PyDict_GetItemWithError(renames, key);
+            if (renamed == NULL && PyErr_Occurred()) goto fail;
+            if (j < RENAMER_LAYOUT_MAX && PyUnicode_CheckExact(key)) { /* an exact str: its lookup never changes */
+                Py_XSETREF(self->seen[j], Py_NewRef(key));
+                Py_XSETREF(self->renamed[j], Py_XNewRef(renamed));
+            }
+        }
+        j++;
         if (PyDict_SetItem(out, renamed ? renamed : key, value) < 0) goto fail;
     }
     if (PyDict_GET_SIZE(out) != PyDict_GET_SIZE(owned)) {
@@ -677,6 +751,10 @@ static PyObject *renamer_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
 }
 
 static void renamer_dealloc(KeyRenamer *self) {
+    for (int j = 0; j < RENAMER_LAYOUT_MAX; j++) {
+        Py_CLEAR(self->seen[j]);
+        Py_CLEAR(self->renamed[j]);
+    }
     Py_XDECREF(self->renames);
     Py_XDECREF(self->collided);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -698,13 +776,74 @@ static PyTypeObject KeyRenamerType = {
  * millis's second comes from second_text(seconds) (a %-template of the milliseconds, remembered until the second
  * changes) and is filled with the milliseconds `fields` times; an int before min_seconds, or anything else, goes
  * to slow(millis). */
+#define MILLIS_TEXT_MAX 256 /* a second's text longer than this is formatted by PyUnicode_Format */
+#define MILLIS_FIELDS_MAX 8
 typedef struct {
     PyObject_HEAD
     PyObject *second_text, *slow, *template;
     long long min_seconds, seconds;
     Py_ssize_t fields;
     vectorcallfunc vectorcall;
+    /* The template compiled (ASCII, only %% and %0Nd in it): its literal text and where each field goes. */
+    int compiled, nfields;
+    Py_ssize_t literal_len, at[MILLIS_FIELDS_MAX];
+    int width[MILLIS_FIELDS_MAX];
+    char literal[MILLIS_TEXT_MAX];
 } MillisFormat;
+
+/* Compiles self->template when it is ASCII and holds only %% and %0Nd (N of 1 to 9) with self->fields fields, the
+ * templates _second_template makes; anything else is left to PyUnicode_Format (compiled = 0). */
+static void millis_compile(MillisFormat *self) {
+    self->compiled = 0;
+    if (!PyUnicode_IS_ASCII(self->template)) return;
+    const char *t = (const char *)PyUnicode_1BYTE_DATA(self->template);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(self->template), out = 0;
+    int nfields = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (out >= MILLIS_TEXT_MAX) return;
+        if (t[i] != '%') {
+            self->literal[out++] = t[i];
+            continue;
+        }
+        if (i + 1 < n && t[i + 1] == '%') {
+            self->literal[out++] = '%';
+            i++;
+            continue;
+        }
+        if (!(i + 3 < n && t[i + 1] == '0' && t[i + 2] >= '1' && t[i + 2] <= '9' && t[i + 3] == 'd')) return;
+        if (nfields >= MILLIS_FIELDS_MAX) return;
+        self->at[nfields] = out;
+        self->width[nfields++] = t[i + 2] - '0';
+        i += 3;
+    }
+    if (nfields != self->fields) return;
+    self->nfields = nfields;
+    self->literal_len = out;
+    self->compiled = 1;
+}
+
+/* The compiled template filled with ms (0..999): `template % ((ms,) * fields)`, built in one allocation. */
+static PyObject *millis_fill(MillisFormat *self, long long ms) {
+    char digits[3];
+    int ndigits = ms >= 100 ? 3 : ms >= 10 ? 2 : 1;
+    for (int d = ndigits - 1, v = (int)ms; d >= 0; d--, v /= 10) digits[d] = (char)('0' + v % 10);
+    Py_ssize_t size = self->literal_len;
+    for (int f = 0; f < self->nfields; f++) size += self->width[f] > ndigits ? self->width[f] : ndigits;
+    PyObject *text = PyUnicode_New(size, 127);
+    if (text == NULL) return NULL;
+    char *out = (char *)PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t from = 0;
+    for (int f = 0; f < self->nfields; f++) {
+        memcpy(out, self->literal + from, (size_t)(self->at[f] - from));
+        out += self->at[f] - from;
+        from = self->at[f];
+        for (int pad = self->width[f] - ndigits; pad > 0; pad--) *out++ = '0';
+        memcpy(out, digits, (size_t)ndigits);
+        out += ndigits;
+    }
+    memcpy(out, self->literal + from, (size_t)(self->literal_len - from));
+    return text;
+}
 
 static PyObject *millis_format_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     MillisFormat *self = (MillisFormat *)callable;
@@ -736,7 +875,9 @@ static PyObject *millis_format_call(PyObject *callable, PyObject *const *args, s
         }
         Py_XSETREF(self->template, template);
         self->seconds = seconds;
+        millis_compile(self);
     }
+    if (self->compiled) return millis_fill(self, ms);
     PyObject *template = Py_NewRef(self->template), *fill = PyLong_FromLongLong(ms), *text = NULL;
     if (fill != NULL && self->fields != 1) {
         PyObject *tuple = PyTuple_New(self->fields);
@@ -760,6 +901,7 @@ static PyObject *millis_format_new(PyTypeObject *type, PyObject *args, PyObject 
     self->second_text = Py_NewRef(second_text);
     self->slow = Py_NewRef(slow);
     self->template = NULL;
+    self->compiled = 0;
     self->fields = fields;
     self->min_seconds = min_seconds;
     self->vectorcall = millis_format_call;
@@ -843,6 +985,281 @@ static PyTypeObject IntFieldStepType = {
     .tp_call = PyVectorcall_Call,
     .tp_vectorcall_offset = offsetof(IntFieldStep, vectorcall),
 };
+
+/* == i17f: FileStreamSink's lines, JSON written into the task's kept buffer =================================== */
+
+/* json_lines_into(records, start, buffer) -> (stop, used, slow): to_json_line(record.value) of records[start:], one after
+ * the other, into the bytearray buffer (its size never changes: no heap growth per put) until the next line does
+ * not fit or a value is not covered here; used bytes are filled. slow: records[stop].value is not covered (or its
+ * line alone is larger than the buffer): the caller writes to_json_line of it itself, so its result or its
+ * error is orjson's. Covered, as orjson.dumps writes them: dicts (str keys) and lists of str, int (64 bits), bool,
+ * None, dicts and lists, and a str at the top (its UTF-8 as it is). */
+
+enum { JL_OK, JL_SLOW, JL_FULL };
+#define JL_MAX_DEPTH 64
+
+typedef struct {
+    char *p, *end;
+} JsonOut;
+
+static unsigned char jl_escape[256]; /* 0: as it is; else the letter of a short escape, or 'u' for \u00XX */
+
+static void jl_init(void) {
+    for (int c = 0; c < 0x20; c++) jl_escape[c] = 'u';
+    jl_escape['\b'] = 'b';
+    jl_escape['\f'] = 'f';
+    jl_escape['\n'] = 'n';
+    jl_escape['\r'] = 'r';
+    jl_escape['\t'] = 't';
+    jl_escape['"'] = '"';
+    jl_escape['\\'] = '\\';
+}
+
+static int jl_bytes(JsonOut *o, const char *s, Py_ssize_t n) {
+    if (o->end - o->p < n) return JL_FULL;
+    memcpy(o->p, s, (size_t)n);
+    o->p += n;
+    return JL_OK;
+}
+
+/* The first index from i on of a byte that needs an escape (< 0x20, '"' or '\\'), or n: 8 bytes a step. */
+static inline Py_ssize_t jl_plain_run(const char *s, Py_ssize_t i, Py_ssize_t n) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t special = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+        if (special & highs) break; /* one of these 8: found below, byte by byte */
+    }
+    while (i < n && !jl_escape[(unsigned char)s[i]]) i++;
+    return i;
+}
+
+/* The decimal digits of v at the end of buf (24 bytes); returns where they start. */
+static inline char *jl_digits(char *end, unsigned long long v) {
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+static int jl_str(JsonOut *o, PyObject *text) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(text, &n);
+    if (s == NULL) { /* surrogates: orjson's error, from the caller's to_json_line */
+        PyErr_Clear();
+        return JL_SLOW;
+    }
+    if (o->end - o->p < n + 2) return JL_FULL;
+    char *p = o->p;
+    *p++ = '"';
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_ssize_t run = jl_plain_run(s, i, n);
+        if (o->end - p < run - i + 2) return JL_FULL;
+        memcpy(p, s + i, (size_t)(run - i));
+        p += run - i;
+        if (run == n) break;
+        unsigned char c = (unsigned char)s[run], e = jl_escape[c];
+        if (o->end - p < 7) return JL_FULL;
+        *p++ = '\\';
+        if (e == 'u') {
+            static const char hex[] = "0123456789abcdef";
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        } else
+            *p++ = (char)e;
+        i = run + 1;
+    }
+    if (o->end - p < 1) return JL_FULL;
+    *p++ = '"';
+    o->p = p;
+    return JL_OK;
+}
+
+static int jl_int(JsonOut *o, PyObject *number) {
+    char digits[24], *end = digits + sizeof digits, *first;
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(number, &overflow);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    if (overflow == 0 && v >= 0)
+        first = jl_digits(end, (unsigned long long)v);
+    else if (overflow == 0) { /* the magnitude as unsigned: -2**63 too */
+        first = jl_digits(end, 0ULL - (unsigned long long)v);
+        *--first = '-';
+    } else if (overflow > 0) { /* up to 2**64 - 1, as orjson */
+        unsigned long long u = PyLong_AsUnsignedLongLong(number);
+        if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return JL_SLOW;
+        }
+        first = jl_digits(end, u);
+    } else
+        return JL_SLOW;
+    return jl_bytes(o, first, end - first);
+}
+
+/* The top-level keys' text ("key":) at each position of the last value written, with a strong reference to each
+ * key: a topic's values hand over the same key objects in the same order (a JSON parser's key cache, a rename's
+ * names), so a key's text is one copy instead of its escape scan. A str is immutable: its text never changes. */
+#define JL_KEYS_MAX 32
+#define JL_KEY_TEXT_MAX 64
+static struct {
+    PyObject *key;
+    Py_ssize_t len;
+    char text[JL_KEY_TEXT_MAX];
+} jl_keys[JL_KEYS_MAX];
+
+/* "key": for an exact str key at top-level position j (JL_KEYS_MAX: not remembered). */
+static int jl_key(JsonOut *o, PyObject *key, Py_ssize_t j) {
+    if (j < JL_KEYS_MAX && jl_keys[j].key == key) return jl_bytes(o, jl_keys[j].text, jl_keys[j].len);
+    char *at = o->p;
+    int r;
+    if ((r = jl_str(o, key)) != JL_OK || (r = jl_bytes(o, ":", 1)) != JL_OK) return r;
+    Py_ssize_t len = o->p - at;
+    if (j < JL_KEYS_MAX && len <= JL_KEY_TEXT_MAX) {
+        Py_XSETREF(jl_keys[j].key, Py_NewRef(key));
+        memcpy(jl_keys[j].text, at, (size_t)len);
+        jl_keys[j].len = len;
+    }
+    return JL_OK;
+}
+
+static int jl_value(JsonOut *o, PyObject *v, int depth) {
+    int r;
+    if (PyUnicode_CheckExact(v)) return jl_str(o, v);
+    if (v == Py_None) return jl_bytes(o, "null", 4);
+    if (v == Py_True) return jl_bytes(o, "true", 4);
+    if (v == Py_False) return jl_bytes(o, "false", 5);
+    if (PyLong_CheckExact(v)) return jl_int(o, v);
+    if (depth >= JL_MAX_DEPTH) return JL_SLOW;
+    if (PyDict_CheckExact(v)) {
+        if ((r = jl_bytes(o, "{", 1)) != JL_OK) return r;
+        Py_ssize_t pos = 0, j = 0;
+        PyObject *key, *item;
+        while (PyDict_Next(v, &pos, &key, &item)) {
+            if (!PyUnicode_CheckExact(key)) return JL_SLOW;
+            if (j > 0 && (r = jl_bytes(o, ",", 1)) != JL_OK) return r;
+            if ((r = jl_key(o, key, depth == 0 ? j : JL_KEYS_MAX)) != JL_OK ||
+                (r = jl_value(o, item, depth + 1)) != JL_OK)
+                return r;
+            j++;
+        }
+        return jl_bytes(o, "}", 1);
+    }
+    if (PyList_CheckExact(v)) {
+        if ((r = jl_bytes(o, "[", 1)) != JL_OK) return r;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
+            if (i > 0 && (r = jl_bytes(o, ",", 1)) != JL_OK) return r;
+            if ((r = jl_value(o, PyList_GET_ITEM(v, i), depth + 1)) != JL_OK) return r;
+        }
+        return jl_bytes(o, "]", 1);
+    }
+    return JL_SLOW;
+}
+
+/* One value's line at o->p: JL_OK, JL_SLOW, JL_FULL, or -1 with an exception set. */
+static int jl_line(JsonOut *o, PyObject *value) {
+    int r;
+    if (PyUnicode_CheckExact(value)) { /* to_json_line: the text's UTF-8 as it is */
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(value, &n);
+        if (s == NULL) {
+            PyErr_Clear();
+            return JL_SLOW;
+        }
+        if ((r = jl_bytes(o, s, n)) != JL_OK) return r;
+    } else if (PyDict_CheckExact(value) || PyList_CheckExact(value)) {
+        if ((r = jl_value(o, value, 0)) != JL_OK) return r;
+    } else
+        return JL_SLOW;
+    return jl_bytes(o, "\n", 1);
+}
+
+static PyObject *json_lines_into(PyObject *self, PyObject *args) {
+    PyObject *records, *buffer;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "OnO!", &records, &start, &PyByteArray_Type, &buffer)) return NULL;
+    if (S.sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    PyObject *seq = PySequence_Fast(records, "records must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), value_off = S.sink_off[S_VALUE];
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    char *base = PyByteArray_AS_STRING(buffer);
+    JsonOut o = {base, base + PyByteArray_GET_SIZE(buffer)};
+    Py_ssize_t i = start < 0 ? 0 : start;
+    int slow = 0;
+    for (; i < n; i++) {
+        char *line = o.p;
+        PyObject *value = Py_TYPE(items[i]) == S.sink_type ? SLOT(items[i], value_off) : NULL;
+        if (value == NULL) { /* not a SinkRecord (or its value unset): the caller's record.value */
+            slow = 1;
+            break;
+        }
+        int r = jl_line(&o, value);
+        if (r == JL_OK) continue;
+        o.p = line; /* the line is not there */
+        if (r < 0) {
+            Py_DECREF(seq);
+            return NULL;
+        }
+        slow = r == JL_SLOW || line == base; /* a line larger than the whole buffer: the caller's too */
+        break;
+    }
+    Py_DECREF(seq);
+    return Py_BuildValue("nnO", i, (Py_ssize_t)(o.p - base), slow ? Py_True : Py_False);
+}
+
+/* StaticField(name, value)(record, owned) -> owned, with owned[name] = value: InsertField's map step when it
+ * inserts only a static field (the record is not read). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *name, *value;
+    vectorcallfunc vectorcall;
+} StaticField;
+
+static PyObject *static_field_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    StaticField *self = (StaticField *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 2 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        return PyErr_Format(PyExc_TypeError, "StaticField takes (record, value)");
+    if (PyObject_SetItem(args[1], self->name, self->value) < 0) return NULL;
+    return Py_NewRef(args[1]);
+}
+
+static PyObject *static_field_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *name, *value;
+    if (!PyArg_ParseTuple(args, "OO:StaticField", &name, &value)) return NULL;
+    StaticField *self = (StaticField *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->name = Py_NewRef(name);
+    self->value = Py_NewRef(value);
+    self->vectorcall = static_field_call;
+    return (PyObject *)self;
+}
+
+static void static_field_dealloc(StaticField *self) {
+    Py_XDECREF(self->name);
+    Py_XDECREF(self->value);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject StaticFieldType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "connectless.native._records.StaticField",
+    .tp_basicsize = sizeof(StaticField),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "StaticField(name, value)(record, owned): owned with owned[name] = value",
+    .tp_new = static_field_new,
+    .tp_dealloc = (destructor)static_field_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(StaticField, vectorcall),
+};
+
+/* == end of i17f's section ====================================================================================== */
 
 /* 1 when `raw` is a RawRecord of that topic and partition, 0 when not, -1 on error. */
 static int same_partition(PyObject *raw, PyObject *topic, PyObject *partition) {
@@ -1084,6 +1501,7 @@ static PyMethodDef methods[] = {
     {"map_values", map_values, METH_VARARGS,
      "map_values(records, steps, start) -> stop: each record's dict value through the map steps, from start until "
      "a record the steps cannot take (see the source)"},
+    {"json_lines_into", json_lines_into, METH_VARARGS, "json_lines_into(records, start, buffer) -> (stop, used, slow)"},
     {"encode_record", (PyCFunction)(void (*)(void))encode_record, METH_FASTCALL,
      "encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: the event record's JSON"},
     {"last_offsets", last_offsets, METH_O,
@@ -1098,6 +1516,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_records",
 PyMODINIT_FUNC PyInit__records(void) {
     b64_init();
     b64_pairs_init();
+    jl_init();
     if ((S.empty_tuple = PyTuple_New(0)) == NULL) return NULL;
 #define KEY(var, text) \
     if ((S.var = PyUnicode_InternFromString(text)) == NULL) return NULL;
@@ -1113,6 +1532,7 @@ PyMODINIT_FUNC PyInit__records(void) {
     if (PyType_Ready(&KeyRenamerType) < 0 || PyType_Ready(&MillisFormatType) < 0 ||
         PyType_Ready(&IntFieldStepType) < 0)
         return NULL;
+    if (PyType_Ready(&StaticFieldType) < 0) return NULL; /* i17f */
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     PyObject *raw_names = PyTuple_New(R_COUNT), *sink_names = PyTuple_New(S_COUNT);
@@ -1129,6 +1549,10 @@ PyMODINIT_FUNC PyInit__records(void) {
     if (PyModule_AddObjectRef(m, "KeyRenamer", (PyObject *)&KeyRenamerType) < 0 ||
         PyModule_AddObjectRef(m, "MillisFormat", (PyObject *)&MillisFormatType) < 0 ||
         PyModule_AddObjectRef(m, "IntFieldStep", (PyObject *)&IntFieldStepType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(m, "StaticField", (PyObject *)&StaticFieldType) < 0) { /* i17f */
         Py_DECREF(m);
         return NULL;
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from connectless import native
 from connectless.config import ConfigDef, ConfigType, Importance
 from connectless.data import (
     INT32_SCHEMA,
@@ -123,6 +124,8 @@ class InsertField(OperandRewrite):
             return None  # a subclass that rewrites differently
         if self._static_only is not None:
             name, static = self._static_only
+            if native.records is not None:
+                return native.records.StaticField(name, static)  # the same, in C: no Python frame per record
 
             def insert_static(_record: ConnectRecord, owned: dict[str, Any]) -> dict[str, Any]:
                 owned[name] = static

@@ -67,6 +67,39 @@ def test_raws_from_event_is_the_python_loop(items: list[dict[str, Any]]) -> None
     assert _outcome(records.raws_from_event, items, events._raw_from) == _outcome(events._raws_from_python, items)
 
 
+class _Key(str):
+    """A str subclass: a dict finds it by hash and equality, so the C path takes a record holding one by lookups."""
+
+
+def _reordered(item: dict[Any, Any], order: list[int], extra: Any) -> dict[Any, Any]:
+    pairs = list(item.items())
+    pairs = [pairs[i] for i in order if i < len(pairs)] + [p for i, p in enumerate(pairs) if i not in order]
+    if extra is not None:
+        at = len(pairs) // 2
+        pairs.insert(at, (extra, "x"))
+    if extra == "subclass" and pairs and pairs[0][0] == "topic":
+        pairs[0] = (_Key("topic"), pairs[0][1])
+    return dict(pairs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _EVENT_RECORD,
+            st.permutations(range(8)),
+            st.one_of(st.none(), st.sampled_from(["extra", "Topic", 7, "subclass", "topicc"])),
+        ),
+        max_size=6,
+    )
+)
+def test_raws_from_event_reads_records_whatever_their_keys_order(rows: list[Any]) -> None:
+    # the records' key layout (remembered from record to record) changes, holds keys no field reads, or a key that
+    # is not an exact str: the fields are still the ones a lookup finds
+    items = [_reordered(item, order, extra) for item, order, extra in rows]
+    assert _outcome(records.raws_from_event, items, events._raw_from) == _outcome(events._raws_from_python, items)
+
+
 def test_raws_from_event_takes_lambdas_record() -> None:
     item = {"topic": "t", "partition": 2, "offset": 9, "timestamp": 5, "timestampType": "LOG_APPEND_TIME",
             "key": "azE=", "value": "eyJhIjoxfQ==", "headers": []}  # fmt: skip
@@ -189,6 +222,36 @@ def test_key_renamer_is_the_dict_comprehension(value: dict[str, int]) -> None:
         assert got == ("collided", value)
 
 
+_RENAMER = None  # one KeyRenamer across examples: what it remembers of earlier values' keys must never matter
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.one_of(st.sampled_from(["a", "b", "c", "d", "e"]), st.builds(_Key, st.sampled_from(["a", "c"])),
+                      st.integers(0, 2)),
+            st.integers(),
+            max_size=5,
+        ),
+        max_size=5,
+    )
+)  # fmt: skip
+def test_key_renamer_remembers_nothing_that_changes_a_rename(values: list[dict[Any, int]]) -> None:
+    global _RENAMER  # noqa: PLW0603 - kept across examples on purpose
+    renames = {"a": "b", "c": "z", 1: "one"}
+    if _RENAMER is None:
+        _RENAMER = records.KeyRenamer(renames, lambda _record, owned: ("collided", owned))
+    for value in values:
+        expected = {renames.get(k, k): v for k, v in value.items()}
+        got = _RENAMER(None, value)
+        if len(expected) == len(value):
+            assert list(got.items()) == list(expected.items())
+            assert [type(k) for k in got] == [type(k) for k in expected]  # a str subclass stays itself
+        else:
+            assert got == ("collided", value)
+
+
 def _struct() -> Struct:
     schema = SchemaBuilder.struct().field("id", INT64_SCHEMA).field("name", STRING_SCHEMA).build()
     return Struct(schema).put("id", 1).put("name", "x")
@@ -282,7 +345,18 @@ def test_encode_record_is_the_python_encoding_byte_for_byte(raws: list[RawRecord
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.sampled_from(["yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy-MM-dd", "HH:mm:ss.SSS 'x' SSS%", "yyyyMMddHHmmss"]),
+    st.sampled_from(
+        [
+            "yyyy-MM-dd'T'HH:mm:ss.SSS",
+            "yyyy-MM-dd",
+            "HH:mm:ss.SSS 'x' SSS%",
+            "yyyyMMddHHmmss",
+            "ss.S",
+            "SS'%%'mm",
+            "SSSSS",
+            "'é' HH:mm:ss.SSS",
+        ]
+    ),  # fmt: skip
     st.lists(st.one_of(st.integers(-(2**63), 2**63), st.integers(1_700_000_000_000, 1_700_000_003_000)), max_size=6),
 )
 def test_millis_format_is_java_date_format(pattern: str, millis: list[int]) -> None:
@@ -321,3 +395,136 @@ def test_it_refuses_record_classes_with_other_fields(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(native.dataclasses, "fields", one_more)
     assert native._load() is None  # a field it would leave unset: the Python path
+
+
+# -- FileStreamSink's lines (json_lines_into) ----------------------------------------------------------------------
+
+_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=24)
+_SCALAR = st.one_of(
+    _TEXT,
+    st.integers(-(2**65), 2**65),
+    st.sampled_from([0, -1, 2**63 - 1, -(2**63), 2**63, 2**64 - 1, 2**64, -(2**63) - 1]),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.binary(max_size=3),
+)
+_JSONISH = st.recursive(
+    _SCALAR,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(_TEXT, st.integers(0, 3)), inner, max_size=4),
+        st.tuples(inner),
+    ),
+    max_leaves=12,
+)
+
+
+def _lines_through_c(values: list[Any], size: int) -> tuple[bytes, Any]:
+    """What FileStreamSink's native put writes for `values` with a buffer of `size` bytes, and how it ends."""
+    buffer, out, start = bytearray(size), bytearray(), 0
+    recs = [SinkRecord("t", 0, None, None, None, v) for v in values]
+    while start < len(values):
+        start, used, slow = records.json_lines_into(recs, start, buffer)
+        out += buffer[:used]
+        if slow:
+            outcome = _outcome(to_json_line, values[start])
+            if outcome[0] == "error":
+                return bytes(out), outcome
+            out += outcome[1]
+            start += 1
+    return bytes(out), None
+
+
+def _lines_through_python(values: list[Any]) -> tuple[bytes, Any]:
+    out = bytearray()
+    for value in values:
+        outcome = _outcome(to_json_line, value)
+        if outcome[0] == "error":
+            return bytes(out), outcome
+        out += outcome[1]
+    return bytes(out), None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_JSONISH, max_size=6), st.sampled_from([1, 7, 64, 1 << 16]))
+def test_json_lines_into_writes_to_json_lines_bytes(values: list[Any], size: int) -> None:
+    # every value the C path covers comes out byte for byte as orjson writes it; the rest (floats, bytes, tuples,
+    # int keys, big ints, surrogates, a line larger than the buffer) is handed to to_json_line, errors included
+    assert _lines_through_c(values, size) == _lines_through_python(values)
+
+
+def test_json_lines_into_covers_the_benchs_values_and_escapes() -> None:
+    values = [
+        {"id": 7, "name": 'a "quoted"\\ name\n\t\x00\x1f\x7f é \u2028 😀', "n": -(2**63), "u": 2**64 - 1},
+        ["x" * 40 + '"', True, False, None, {"k": []}],
+        "plain é",
+    ]
+    buffer = bytearray(1 << 10)
+
+    def recs(*items: Any) -> tuple[SinkRecord, ...]:
+        return tuple(SinkRecord("t", 0, None, None, None, v) for v in items)
+
+    stop, used, slow = records.json_lines_into(recs(*values), 0, buffer)
+    assert (stop, slow) == (3, False)  # all three in C
+    assert bytes(buffer[:used]) == b"".join(map(to_json_line, values))
+    assert records.json_lines_into(recs({"f": 1.5}), 0, buffer) == (0, 0, True)  # a float: orjson's
+    assert records.json_lines_into(recs({"a": "x" * 100}), 0, bytearray(50)) == (0, 0, True)  # larger than it
+    assert records.json_lines_into(recs("ab", "cd"), 0, bytearray(4)) == (1, 3, False)  # full: the next call goes on
+    assert records.json_lines_into(["not a record"], 0, buffer) == (0, 0, True)  # its .value is the caller's
+
+
+@pytest.mark.parametrize("path", ["native", "python"])
+def test_file_sink_writes_the_same_file_on_both_paths(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    from connectless.connectors import file as file_module
+
+    if path == "python":
+        monkeypatch.setattr(native, "records", None)
+    monkeypatch.setattr(file_module, "LINES_BUFFER_BYTES", 64)  # several writes a put, and lines larger than it
+    values = [{"i": i, "s": "é" * (i % 50)} for i in range(40)] + ["t", {"f": 0.5}, None, _struct(), {"x": 2**70}, {}]
+    task = FileStreamSinkTask()
+    task.start({"file": str(tmp_path / "out")})
+    task.put([SinkRecord("t", 0, None, None, None, v) for v in values[:-2]])
+    with pytest.raises(TypeError, match="64-bit"):  # the lines before the value orjson refuses are written
+        task.put([SinkRecord("t", 0, None, None, None, v) for v in values[-3:]])
+    task.stop()
+    assert (tmp_path / "out").read_bytes() == b"".join(map(to_json_line, values[:-2])) + to_json_line(values[-3])
+
+
+def test_static_field_is_insert_fields_static_map_step() -> None:
+    from connectless.transforms.insert_field import InsertFieldValue
+
+    step = InsertFieldValue()
+    step.configure({"static.field": "pipeline", "static.value": "bench"})
+    fast = step.owned_map_step()
+    assert type(fast) is records.StaticField
+    owned = {"a": 1, "pipeline": "old"}
+    assert fast(None, owned) is owned
+    assert list(owned.items()) == [("a", 1), ("pipeline", "bench")]  # replaced in place, as owned[name] = value
+    assert fast(None, {}) == {"pipeline": "bench"}
+    with pytest.raises(TypeError):
+        fast(None, None)
+    with pytest.raises(TypeError, match="takes"):
+        fast({})
+
+
+def test_json_lines_into_remembers_only_what_a_key_object_writes() -> None:
+    # a top-level key's text is remembered by position with the key object itself: the same objects in another order,
+    # equal keys that are other objects, keys longer than what it keeps, and nested keys all come out as orjson's
+    long = "k" * 100
+    values: list[Any] = [
+        {"a": 1, 'b"': 2, long: 3},
+        {'b"': 4, "a": 5, long: 6},
+        {"".join(["a"]): 7, "".join(["b", '"']): 8},
+        {"a": {"a": 9, 'b"': [{"a": 1}]}},
+        {f"key{i}": i for i in range(40)},
+        {"a": 1, 'b"': 2, long: 3},
+    ]
+    recs = [SinkRecord("t", 0, None, None, None, v) for v in values]
+    buffer = bytearray(1 << 12)
+    for _ in range(2):
+        stop, used, slow = records.json_lines_into(recs, 0, buffer)
+        assert (stop, slow) == (len(values), False)
+        assert bytes(buffer[:used]) == b"".join(map(to_json_line, values))
