@@ -63,7 +63,8 @@ records: ModuleType | None = _load()
 
 def _load_avro() -> ModuleType | None:
     """`_avro.c` (AvroConverter's flat-record reader, a flat Struct's dict for its JSON line), bound to Struct;
-    None as for `records`. Its callers: converters/registry/avro_native.py, data/json_values.py."""
+    None as for `records`. Its callers: converters/registry/avro_native.py and base.py, data/json_values.py (through
+    native_flat_dict), transforms/chain.py and pipeline/sink.py (a run's Structs and records), connectors/file.py."""
     if os.environ.get(DISABLE_ENV, "1").strip().lower() in {"0", "false", "off"}:
         return None
     try:
