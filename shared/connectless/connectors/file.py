@@ -165,12 +165,14 @@ class FileStreamSinkTask(SinkTask):
             return
         # The same lines written by C into one buffer kept while the task runs (no allocation per line or per put),
         # a write per LINES_BUFFER_BYTES; a value it does not cover is to_json_line's, in its place. A run of
-        # Structs (a converter with schemas: Avro, ...) it leaves is written by _avro.struct_lines, to_json_line's
-        # line of each, up to STRUCT_LINES_AT_ONCE per call.
+        # Structs (a converter with schemas: Avro, ...) it leaves goes into the same buffer by
+        # _avro.struct_lines_into where it writes their lines itself (flat, str/int/bool/None values), else is
+        # written by _avro.struct_lines, to_json_line's line of each, up to STRUCT_LINES_AT_ONCE per call.
         if self._lines is None:
             self._lines = bytearray(LINES_BUFFER_BYTES)
         write, buffer = self._out.write, self._lines
         structs = native.avro
+        names_of = FLAT_STRUCT_LINE[0]
         listed = records if type(records) is list else list(records)
         start, end = 0, len(records)
         with memoryview(buffer) as view:
@@ -178,6 +180,10 @@ class FileStreamSinkTask(SinkTask):
                 start, used, slow = fast.json_lines_into(records, start, buffer)
                 if used:
                     write(view[:used])
+                if slow and structs is not None:
+                    start, used, slow = structs.struct_lines_into(listed, start, buffer, names_of)
+                    if used:
+                        write(view[:used])
                 if slow:
                     lines = None if structs is None else structs.struct_lines(listed, start, STRUCT_LINES_AT_ONCE,
                                                                               *FLAT_STRUCT_LINE)  # fmt: skip

@@ -9,6 +9,7 @@
  * bind_records(raw_type, sink_type)                  RawRecord and SinkRecord (connectless.native binds them)
  * sink_run(raws, keys, schema, values, no_headers)    the run's SinkRecords of a schemaless key and a Struct value
  * struct_lines(records, start, limit, names_of, each, dumps, default, option)   a run of Struct values' JSON lines
+ * struct_lines_into(records, start, buffer, names_of)   those of them written in C, into FileStreamSink's buffer
  * header_run(datas, start, header)                   where the run of messages starting with `header` ends
  * raw_columns(raws, topic)                           the run's keys and values, when all its raws are of `topic`
  *
@@ -583,23 +584,30 @@ static int lb_value(LineBuf *b, PyObject *v) {
     return 0;
 }
 
-/* The line of a flat Struct's names and values (as many of each), or NULL: with an exception on an error, without
- * one where orjson must write it. */
-static PyObject *line_of(PyObject *names, PyObject *values) {
+/* The line of a flat Struct's names and values (as many of each) into line_buf: 1 written, 0 where orjson must
+ * write it (no exception), -1 on an error. */
+static int line_into(PyObject *names, PyObject *values) {
     LineBuf *b = &line_buf;
     b->len = 0;
     Py_ssize_t count = PyTuple_GET_SIZE(names);
-    if (lb_raw(b, "{", 1) < 0) return NULL;
+    if (lb_raw(b, "{", 1) < 0) return -1;
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *name = PyTuple_GET_ITEM(names, i);
         int r;
-        if ((i > 0 && lb_raw(b, ",", 1) < 0)) return NULL;
-        if (!PyUnicode_CheckExact(name)) return NULL;
-        if ((r = lb_str(b, name)) <= 0 || lb_raw(b, ":", 1) < 0) return NULL;
-        if ((r = lb_value(b, PyList_GET_ITEM(values, i))) <= 0) return NULL;
+        if ((i > 0 && lb_raw(b, ",", 1) < 0)) return -1;
+        if (!PyUnicode_CheckExact(name)) return 0;
+        if ((r = lb_str(b, name)) <= 0) return r;
+        if (lb_raw(b, ":", 1) < 0) return -1;
+        if ((r = lb_value(b, PyList_GET_ITEM(values, i))) <= 0) return r;
     }
-    if (lb_raw(b, "}\n", 2) < 0) return NULL;
-    return PyBytes_FromStringAndSize(b->p, b->len);
+    return lb_raw(b, "}\n", 2);
+}
+
+/* The line of a flat Struct's names and values as bytes, or NULL: with an exception on an error, without one where
+ * orjson must write it. */
+static PyObject *line_of(PyObject *names, PyObject *values) {
+    if (line_into(names, values) <= 0) return NULL;
+    return PyBytes_FromStringAndSize(line_buf.p, line_buf.len);
 }
 
 /* struct_lines(records, start, limit, names_of, each, dumps, default, option) -> [bytes]: the JSON lines of
@@ -679,6 +687,65 @@ failed:
     return NULL;
 }
 
+/* struct_lines_into(records, start, buffer, names_of) -> (stop, used, slow): the lines struct_lines writes in C
+ * (a flat Struct of str, int, bool and None values: line_into), of records[start:] one after the other, into the
+ * bytearray buffer from its first byte (its size never changes), as _records.json_lines_into writes JSON values:
+ * until the next line does not fit (slow False) or records[stop] is not one of those (slow True: not a SinkRecord,
+ * not a Struct value, not a flat schema or values names_of(schema) covers, a value orjson writes itself, or a line
+ * larger than the whole buffer). The caller writes buffer[:used] and leaves records[stop] to struct_lines. */
+static PyObject *struct_lines_into(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t start;
+    if (nargs != 4 || !PyList_CheckExact(args[0]) || (start = PyLong_AsSsize_t(args[1])) < 0 ||
+        !PyByteArray_CheckExact(args[2])) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError,
+                            "struct_lines_into(records, start, buffer, names_of): a list, a count, a bytearray");
+        return NULL;
+    }
+    if (sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind_records() first");
+    PyObject *records = args[0], *buffer = args[2], *names_of = args[3];
+    PyObject *schema = NULL, *names = NULL; /* the last schema met and its names */
+    char *base = PyByteArray_AS_STRING(buffer), *o = base;
+    Py_ssize_t room = PyByteArray_GET_SIZE(buffer), n = PyList_GET_SIZE(records), i = start;
+    int slow = 0;
+    for (; i < n; i++) {
+        PyObject *record = PyList_GET_ITEM(records, i), *value;
+        if (Py_TYPE(record) != sink_type || (value = SLOT(record, sink_off[SK_VALUE])) == NULL ||
+            Py_TYPE(value) != struct_type || SLOT(value, off_schema) == NULL || SLOT(value, off_values) == NULL) {
+            slow = 1;
+            break;
+        }
+        PyObject *of = SLOT(value, off_schema), *fields = SLOT(value, off_values);
+        if (of != schema) {
+            PyObject *found = PyObject_CallOneArg(names_of, of);
+            if (found == NULL) goto failed;
+            Py_XSETREF(names, found);
+            Py_XSETREF(schema, Py_NewRef(of));
+        }
+        int r = 0;
+        if (PyTuple_CheckExact(names) && PyList_CheckExact(fields) && PyList_GET_SIZE(fields) == PyTuple_GET_SIZE(names))
+            r = line_into(names, fields);
+        if (r < 0) goto failed;
+        if (r == 0) {
+            slow = 1;
+            break;
+        }
+        if (line_buf.len > room - (o - base)) {
+            slow = o == base; /* a line larger than the whole buffer: struct_lines' */
+            break;
+        }
+        memcpy(o, line_buf.p, (size_t)line_buf.len);
+        o += line_buf.len;
+    }
+    Py_XDECREF(schema);
+    Py_XDECREF(names);
+    return Py_BuildValue("nnO", i, (Py_ssize_t)(o - base), slow ? Py_True : Py_False);
+failed:
+    Py_XDECREF(schema);
+    Py_XDECREF(names);
+    return NULL;
+}
+
 /* header_run(datas, start, header) -> end: the first index from `start` on whose message is not bytes starting with
  * `header` (a registry converter's run of records sharing a schema id: converters/registry/base.py). */
 static PyObject *header_run(PyObject *self, PyObject *args) {
@@ -751,6 +818,9 @@ static PyMethodDef methods[] = {
     {"struct_lines", (PyCFunction)(void (*)(void))struct_lines, METH_FASTCALL,
      "struct_lines(records, start, limit, names_of, each, dumps, default, option) -> [bytes]: the lines of "
      "records[start:] while their value is a Struct, at most limit (a flat one's as to_json_line writes it)"},
+    {"struct_lines_into", (PyCFunction)(void (*)(void))struct_lines_into, METH_FASTCALL,
+     "struct_lines_into(records, start, buffer, names_of) -> (stop, used, slow): the lines struct_lines writes in C, "
+     "of records[start:] into buffer until one does not fit or (slow) records[stop] is not covered"},
     {"header_run", header_run, METH_VARARGS,
      "header_run(datas, start, header) -> end: the first index from start whose message (bytes) does not start with "
      "header"},

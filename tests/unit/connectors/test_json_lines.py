@@ -158,3 +158,105 @@ def test_struct_lines_writes_flat_structs_as_orjson(fields: list[tuple[str, obje
     except Exception as error:  # noqa: BLE001
         got = type(error)
     assert got == expected
+
+
+PLAIN = _struct(("id", INT64_SCHEMA, -5), ("s", STRING_SCHEMA, 'a"\n\x01é'), ("b", BOOLEAN_SCHEMA, False))
+BIG = _struct(("s", STRING_SCHEMA, "x" * 70_000))  # one line larger than the whole 64 KiB buffer
+
+
+def test_file_sink_writes_runs_of_plain_structs_into_its_buffer(native_mode: str, tmp_path: Path) -> None:
+    """FileStreamSink.put: with connectless.native, flat Structs of str, int, bool and None go into the task's kept
+    buffer (_avro.struct_lines_into), the rest to struct_lines: the same bytes either way, in order, across buffer
+    fills (~1,300 lines of ~50 bytes per 64 KiB), runs, schemas and a line larger than the buffer."""
+    other = _struct(("k", STRING_SCHEMA, "v"), ("n", INT64_SCHEMA, 2**63 - 1))
+    values: list[object] = [PLAIN] * 3000 + [other, PLAIN, FLAT, PLAIN, BIG, PLAIN, {"a": 1}, "t", INNER, MIXED[0]]
+    values = values * 2 + [BIG, BIG, PLAIN]
+    task = FileStreamSinkTask()
+    task.start({"file": str(tmp_path / "out")})
+    task.put([SinkRecord("t", 0, None, None, None, value) for value in values])
+    task.put([SinkRecord("t", 0, None, None, None, value) for value in values[:5]])  # the kept buffer, reused
+    task.stop()
+    expected = b"".join(to_json_line(value) for value in values + values[:5])
+    assert (tmp_path / "out").read_bytes() == expected
+
+
+def _into_lines(fast: object, records: list[SinkRecord], size: int) -> tuple[bytes, int]:
+    """struct_lines_into from 0 with a buffer of `size` bytes, as FileStreamSink drives it: what it wrote, where it
+    stopped for a record it does not cover."""
+    buffer, out, start = bytearray(size), b"", 0
+    while True:
+        stop, used, slow = fast.struct_lines_into(records, start, buffer, FLAT_STRUCT_LINE[0])  # type: ignore[attr-defined]
+        out += bytes(buffer[:used])
+        if slow or stop == len(records) or stop == start:
+            return out, stop
+        start = stop
+
+
+def test_struct_lines_into_writes_plain_structs_and_stops_at_anything_else() -> None:
+    fast = native.avro
+    if fast is None:
+        pytest.skip("connectless.native._avro is not built: make native")
+    values = [PLAIN, PLAIN, FLAT, PLAIN, {"a": 1}, PLAIN, BIG, INNER, MIXED[0], PLAIN]
+    records = [SinkRecord("t", 0, None, None, None, v) for v in values]
+    buffer = bytearray(1 << 16)
+    line = to_json_line(PLAIN)
+    assert fast.struct_lines_into(records, 0, buffer, FLAT_STRUCT_LINE[0]) == (2, 2 * len(line), True)  # FLAT's float
+    assert bytes(buffer[: 2 * len(line)]) == line * 2 == b"".join(fast.struct_lines(records, 0, 2, *FLAT_STRUCT_LINE))
+    assert fast.struct_lines_into(records, 3, buffer, FLAT_STRUCT_LINE[0]) == (4, len(line), True)  # a dict
+    assert fast.struct_lines_into(records, 4, buffer, FLAT_STRUCT_LINE[0]) == (4, 0, True)
+    assert fast.struct_lines_into(records, 6, buffer, FLAT_STRUCT_LINE[0]) == (6, 0, True)  # larger than the buffer
+    assert fast.struct_lines_into(records, 7, buffer, FLAT_STRUCT_LINE[0]) == (8, len(to_json_line(INNER)), True)
+    assert fast.struct_lines_into(records, 8, buffer, FLAT_STRUCT_LINE[0]) == (
+        8,
+        0,
+        True,
+    )  # a timestamp field: not flat
+    assert fast.struct_lines_into(records, 9, buffer, FLAT_STRUCT_LINE[0]) == (10, len(line), False)
+    assert fast.struct_lines_into(records, 12, buffer, FLAT_STRUCT_LINE[0]) == (12, 0, False)
+    # a full buffer: the lines that fit, then the rest on the next call (not slow)
+    small, plains = bytearray(len(line) * 2 + 1), records[:1] * 3
+    assert fast.struct_lines_into(plains, 0, small, FLAT_STRUCT_LINE[0]) == (2, 2 * len(line), False)
+    assert fast.struct_lines_into(plains, 2, small, FLAT_STRUCT_LINE[0]) == (3, len(line), False)
+    assert fast.struct_lines_into(records, 3, bytearray(len(line) - 1), FLAT_STRUCT_LINE[0]) == (3, 0, True)
+    short = SinkRecord("t", 0, None, None, None, Struct.of_values(PLAIN.schema, [1, "a"]))  # fewer values: each()'s
+    assert fast.struct_lines_into([short], 0, buffer, FLAT_STRUCT_LINE[0]) == (0, 0, True)
+    with pytest.raises(TypeError, match="a list, a count, a bytearray"):
+        fast.struct_lines_into(tuple(records), 0, buffer, FLAT_STRUCT_LINE[0])
+    with pytest.raises(TypeError, match="a list, a count, a bytearray"):
+        fast.struct_lines_into(records, 0, bytes(10), FLAT_STRUCT_LINE[0])
+    with pytest.raises(ZeroDivisionError):
+        fast.struct_lines_into(records, 0, buffer, lambda _schema: 1 / 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.text(min_size=1, max_size=8), _SCALARS), min_size=1, max_size=6, unique_by=lambda t: t[0]
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(8, 400),
+)
+def test_struct_lines_into_writes_what_struct_lines_writes(structs: list[list[tuple[str, object]]], size: int) -> None:
+    """struct_lines_into over a run of flat Structs, with buffers of any size: byte for byte struct_lines' lines of
+    the records it covers, and where it stops, a record that struct_lines writes through orjson (or its error)."""
+    fast = native.avro
+    if fast is None:
+        pytest.skip("connectless.native._avro is not built: make native")
+    records = []
+    for fields in structs:
+        builder = SchemaBuilder.struct()
+        for name, _ in fields:
+            builder.field(name, OPTIONAL_STRING_SCHEMA)
+        records.append(SinkRecord("t", 0, None, None, None, Struct.of_values(builder.build(), [v for _, v in fields])))
+    out, stop = _into_lines(fast, records, size)
+    assert out == b"".join(fast.struct_lines(records, 0, stop, *FLAT_STRUCT_LINE))
+    if stop < len(records):
+        names, _each, _dumps, default, option = FLAT_STRUCT_LINE
+        try:  # not written in C: struct_lines without orjson fails on it, or it is larger than the buffer
+            line: object = fast.struct_lines(records, stop, 1, names, _each, None, default, option)[0]
+        except TypeError:
+            line = None
+        assert line is None or len(line) > size  # type: ignore[arg-type]
