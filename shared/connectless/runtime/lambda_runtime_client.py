@@ -26,8 +26,10 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 API_VERSION = "2018-06-01"
 
@@ -100,7 +102,9 @@ class RuntimeApi:
         host, _, port = address.rpartition(":")
         self.connection = http.client.HTTPConnection(host or address, int(port) if port.isdigit() else 80)
 
-    def _request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None):
+    def _request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[http.client.HTTPResponse, bytes]:
         self.connection.request(method, f"/{API_VERSION}/runtime/{path}", body=body, headers=headers or {})
         response = self.connection.getresponse()
         data = response.read()
