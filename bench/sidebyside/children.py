@@ -146,8 +146,10 @@ class FunctionProcess:
         )
         os.close(to_child_r)
         os.close(from_child_w)
-        ready = _read_frame(self._from_child)
-        self.stats["imported"] = json.loads(ready)["imported"]
+        ready = json.loads(_read_frame(self._from_child))
+        self.stats["imported"] = ready["imported"]
+        self.stats["runtime_client"] = ready["runtime_client"]
+        self.stats["event_parser"] = RUNTIME_CLIENTS[ready["runtime_client"]]
         self.stats["function_pid"] = self.proc.pid
 
     def submit(self, payload: bytes, _context: Any) -> Any:
@@ -208,9 +210,23 @@ def _read_frame(fd: int) -> bytes:
     return exactly(int.from_bytes(exactly(8), "big"))
 
 
+# Which Lambda runtime client runs the function, as template.yaml deploys it (SinkRuntimeClient, default
+# connectless): "connectless" = connectless.runtime.lambda_runtime_client, which hands app.lambda_handler_bytes the
+# event's bytes (orjson parses them inside the handler); "managed" = awslambdaric, which parses with simplejson first.
+RUNTIME_CLIENTS = {"connectless": "connectless (the event's bytes, orjson)", "managed": "awslambdaric (simplejson)"}
+
+
+def runtime_client() -> str:
+    client = os.environ.get("BENCH_RUNTIME_CLIENT", "connectless")
+    if client not in RUNTIME_CLIENTS:
+        raise SystemExit(f"BENCH_RUNTIME_CLIENT={client!r}: expected one of {', '.join(RUNTIME_CLIENTS)}")
+    return client
+
+
 def run_function(in_fd: int, out_fd: int) -> None:
-    """The function's process: each frame is an event's JSON, parsed as the Lambda Python runtime does
-    (awslambdaric: simplejson.loads), then the handler; SIGTERM is the poller's to handle (it closes us)."""
+    """The function's process: each frame is an event's JSON, handed to the handler as the template's runtime client
+    does (BENCH_RUNTIME_CLIENT, runtime_client()): the bytes to app.lambda_handler_bytes, or parsed as the managed
+    runtime does (awslambdaric: simplejson.loads) for app.lambda_handler; SIGTERM is the poller's (it closes us)."""
     import orjson
 
     from connectless.lambda_sink.events import record_count
@@ -224,8 +240,9 @@ def run_function(in_fd: int, out_fd: int) -> None:
 
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raw_bytes = runtime_client() == "connectless"
     app = load_handler_module(SINK_APP)
-    _write_frame(out_fd, json.dumps({"imported": time.time()}).encode())
+    _write_frame(out_fd, json.dumps({"imported": time.time(), "runtime_client": runtime_client()}).encode())
     env = os.environ
     collections = GcWatch()
     profile = _function_profile()
@@ -234,21 +251,28 @@ def run_function(in_fd: int, out_fd: int) -> None:
             profile.enable()
         cpu0, wall0 = time.thread_time(), time.perf_counter()
         collections.phase = "parse"
-        event = runtime_json.loads(payload)  # (the previous event is freed here, as it is in the runtime's loop)
+        # awslambdaric's parse (the previous event is freed here, as in its loop); our client parses nothing: the
+        # bytes entry parses with orjson and frees the event inside the handler's time
+        event = payload if raw_bytes else runtime_json.loads(payload)
         cpu1 = time.thread_time()
         collections.phase = "handler"
-        records = record_count(event)
         context = EmulatedLambdaContext("connectless-sink", env["BENCH_CONNECTOR"], timeout_s=300)
         error, response = None, None
         try:
-            response = app.lambda_handler(event, context)
+            if raw_bytes:
+                response = app.lambda_handler_bytes(event, context)
+            else:
+                response = app.lambda_handler(event, context)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
+        handler_cpu = time.thread_time() - cpu1
+        wall = time.perf_counter() - wall0
         reply = {
             "parse_cpu_s": cpu1 - cpu0,
-            "handler_cpu_s": time.thread_time() - cpu1,
-            "handler_wall_s": time.perf_counter() - wall0,
-            "records": records,
+            "handler_cpu_s": handler_cpu,
+            "handler_wall_s": wall,
+            # each record of the event has one "offset" key (the bench's records carry no header of that name)
+            "records": payload.count(b'"offset":') if raw_bytes else record_count(event),
             "error": error,
             "response": response,
         }
