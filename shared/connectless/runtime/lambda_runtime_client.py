@@ -105,10 +105,16 @@ class RuntimeApi:
     def _request(
         self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
     ) -> tuple[http.client.HTTPResponse, bytes]:
-        self.connection.request(method, f"/{API_VERSION}/runtime/{path}", body=body, headers=headers or {})
-        response = self.connection.getresponse()
-        data = response.read()
-        return response, data
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, f"/{API_VERSION}/runtime/{path}", body=body, headers=headers or {})
+                response = self.connection.getresponse()
+                return response, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.connection.close()  # a kept-alive connection the API closed meanwhile: once more, on a new one
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def next(self) -> tuple[bytes, Any]:
         response, body = self._request("GET", "invocation/next")

@@ -51,12 +51,15 @@ def handler_bytes(event, context):
 class FakeRuntimeApi:
     """Lambda's Runtime API for a queue of invocations: (request id, body bytes, headers); records what is posted."""
 
-    def __init__(self, invocations: list[tuple[str, bytes, dict[str, str]]]) -> None:
+    def __init__(self, invocations: list[tuple[str, bytes, dict[str, str]]], drop_kept_alive: bool = False) -> None:
+        """drop_kept_alive: HTTP/1.1, and each connection closed after a POST's answer without saying so."""
         self.invocations = list(invocations)
         self.posts: list[tuple[str, dict[str, str], Any]] = []
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if drop_kept_alive else "HTTP/1.0"
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -83,6 +86,7 @@ class FakeRuntimeApi:
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
+                self.close_connection = drop_kept_alive or self.close_connection
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -120,7 +124,10 @@ def run_client(monkeypatch: pytest.MonkeyPatch, api: FakeRuntimeApi, handler: st
     client.main(invocations)
 
 
-def test_invocations_success_error_trace_and_remaining_time(lambda_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("drop_kept_alive", [False, True])
+def test_invocations_success_error_trace_and_remaining_time(
+    lambda_env: Path, monkeypatch: pytest.MonkeyPatch, drop_kept_alive: bool
+) -> None:
     deadline = int(time.time() * 1000) + 60_000
     arn = "arn:aws:lambda:us-east-1:123456789012:function:connectless-sink:orders"
     trace = "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"
@@ -136,7 +143,7 @@ def test_invocations_success_error_trace_and_remaining_time(lambda_env: Path, mo
         ("req-1", b'{"records": {"t-0": [1, 2]}, "n": 18446744073709551616}', first),
         ("req-2", b'{"fail": "offset 7"}', second),
     ]
-    with FakeRuntimeApi(invocations) as api:
+    with FakeRuntimeApi(invocations, drop_kept_alive) as api:
         run_client(monkeypatch, api, "probe_handler.handler", 2)
 
     (path1, headers1, body1), (path2, headers2, body2) = api.posts
