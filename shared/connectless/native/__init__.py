@@ -15,6 +15,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+from connectless.data import json_values
 from connectless.raw_records import RawRecord
 from connectless.records import SinkRecord, TimestampType
 
@@ -78,5 +79,6 @@ def _load_avro() -> ModuleType | None:
 
 
 avro: ModuleType | None = _load_avro()
+json_values.native_flat_dict = avro.flat_dict if avro is not None else None
 
 __all__ = ["DISABLE_ENV", "LAMBDA_TIMESTAMP_TYPES", "avro", "records"]

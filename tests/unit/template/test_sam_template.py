@@ -123,7 +123,11 @@ def test_layer_is_built_for_the_functions_architecture() -> None:
     makefile = (ROOT / "shared" / "Makefile").read_text(encoding="utf-8")
     runtime = TEMPLATE["Globals"]["Function"]["Runtime"]  # python3.13
     assert "build-ConnectlessLayer:" in makefile and f"--python-version {runtime.removeprefix('python')}" in makefile
-    assert f"_records.cpython-{runtime.removeprefix('python').replace('.', '')}-aarch64-linux-gnu.so" in makefile
+    # every C module's arm64 build for that runtime is checked for in the layer
+    assert f".cpython-{runtime.removeprefix('python').replace('.', '')}-aarch64-linux-gnu.so" in makefile
+    modules = sorted(p.stem for p in (ROOT / "shared" / "connectless" / "native").glob("_*.c"))
+    looped = re.search(r"for module in ([\w ]+);", makefile)
+    assert modules and looped is not None and sorted(looped.group(1).split()) == modules
 
 
 def test_state_machine_substitutes_every_placeholder_of_the_asl() -> None:
