@@ -167,6 +167,7 @@ class FunctionProcess:
             stats["parse_cpu_s"] += reply["parse_cpu_s"]
             stats["handler_cpu_s"] += reply["handler_cpu_s"]
             stats["handler_wall_s"] += reply["handler_wall_s"]
+            stats["function_runqueue_wait_s"] = stats.get("function_runqueue_wait_s", 0.0) + reply["runqueue_wait_s"]
             stats["invocations"] += 1
             stats["records"] += reply["records"]
             stats["batch_times"].append((reply["records"], reply["handler_wall_s"], reply["handler_cpu_s"]))
@@ -251,7 +252,7 @@ def run_function(in_fd: int, out_fd: int) -> None:
     while payload := _read_frame(in_fd):
         if profile is not None:
             profile.enable()
-        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        cpu0, wall0, queued0 = time.thread_time(), time.perf_counter(), _runqueue_wait_s()
         collections.phase = "parse"
         # awslambdaric's parse (the previous event is freed here, as in its loop); our client parses nothing: the
         # bytes entry parses with orjson and frees the event inside the handler's time
@@ -269,10 +270,12 @@ def run_function(in_fd: int, out_fd: int) -> None:
             error = f"{type(exc).__name__}: {exc}"
         handler_cpu = time.thread_time() - cpu1
         wall = time.perf_counter() - wall0
+        queued = _runqueue_wait_s() - queued0
         reply = {
             "parse_cpu_s": cpu1 - cpu0,
             "handler_cpu_s": handler_cpu,
             "handler_wall_s": wall,
+            "runqueue_wait_s": queued,  # of the wall time: ready to run, waiting for a core
             "records": None if raw_bytes else record_count(event),  # (the raw bytes' records: counted by the poller)
             "error": error,
             "response": response,
@@ -288,6 +291,14 @@ def run_function(in_fd: int, out_fd: int) -> None:
     done = sample()
     final = {"cpu_s": done.cpu_s, "peak_rss_bytes": done.peak_rss_bytes, "gc": collections.summary()}
     _write_frame(out_fd, json.dumps(final).encode())
+
+
+def _runqueue_wait_s() -> float:
+    """This thread's time spent runnable but waiting for a core (Linux schedstat; 0 where there is none)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 class GcWatch:
