@@ -41,8 +41,21 @@ _TIMESTAMP_TYPES = {1: TimestampType.CREATE_TIME, 2: TimestampType.LOG_APPEND_TI
 def raws_from_messages(messages: Iterable[Message]) -> list[RawRecord]:
     """Consumed messages as RawRecords; error events are waited out or raised (kafka.errors.check_consumed).
 
-    A per-record hot path of every sink: lookups are bound once per call.
+    The poller's per-record hot path: in one C call when connectless.native is built (a message it does not take
+    exactly, or one with an error, goes through the Python loop), else `_raws_from_messages_python`.
     """
+    from connectless import native  # noqa: PLC0415 - connectless.native imports this module
+
+    fast = native.records
+    if fast is not None:
+        no_ts = TimestampType.NO_TIMESTAMP_TYPE
+        raws: list[RawRecord] = fast.raws_from_messages(messages, _TIMESTAMP_TYPES, no_ts, _raws_from_messages_python)
+        return raws
+    return _raws_from_messages_python(messages)
+
+
+def _raws_from_messages_python(messages: Iterable[Message]) -> list[RawRecord]:
+    """raws_from_messages in Python: lookups are bound once per call."""
     raws: list[RawRecord] = []
     append = raws.append
     new, ts_types, no_ts = RawRecord, _TIMESTAMP_TYPES, TimestampType.NO_TIMESTAMP_TYPE

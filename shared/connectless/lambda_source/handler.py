@@ -3,7 +3,9 @@
 The order, per invocation of `{"connector": C, "task": N}`:
 1. read the config topic to its end; a connector that is unknown, PAUSED or STOPPED returns at once;
 2. claim the task: `init_transactions()` on the producer whose transactional.id is `<cluster>-<C>-<N>`
-   (Kafka Connect's naming). The broker bumps that id's epoch, so every older invocation of the task is fenced;
+   (Kafka Connect's naming; exactly-once with a transaction per poll also on `<cluster>-<C>-<N>.1`, the second
+   producer the runner alternates with). The broker bumps that id's epoch, so every older invocation of the task is
+   fenced;
 3. read the offsets topic to its end (read_committed) and start the task, which restores its offsets;
 4. poll until the remaining Lambda time falls under the safety margin, a record/byte budget is spent or the
    task stays idle for `max_idle_s`; every record goes through transforms then converters and is produced;
@@ -82,6 +84,8 @@ MAX_BYTES_ENV: Final = "CONNECTLESS_SOURCE_MAX_BYTES"
 MAX_IDLE_ENV: Final = "CONNECTLESS_SOURCE_MAX_IDLE_MS"
 COMMIT_INTERVAL_ENV: Final = "CONNECTLESS_SOURCE_COMMIT_INTERVAL_MS"
 KEEP_WARM_ENV: Final = "CONNECTLESS_SOURCE_KEEP_WARM"  # "false": every invocation fences and starts afresh
+# "false": exactly-once with a transaction per poll on one producer, poll and commit in turn (Kafka Connect's order)
+PIPELINE_ENV: Final = "CONNECTLESS_SOURCE_PIPELINE"
 DEFAULT_MARGIN_S: Final = 10.0
 WARM_CHECK_S: Final = 0.5  # how long a warm task waits for the offsets topic's transactions to settle
 
@@ -190,6 +194,7 @@ class SourceTaskHandler(TaskHandlerBase):
         commit_interval_s: float = 5.0,
         topic_statuses: StatusStore | None = None,
         keep_warm: bool = True,
+        pipelined: bool = True,
     ) -> None:
         super().__init__(statuses, worker_id)
         self.settings = settings
@@ -201,6 +206,7 @@ class SourceTaskHandler(TaskHandlerBase):
         self.budget = budget or SourceBudget()
         self.commit_interval_s = commit_interval_s
         self.keep_warm = keep_warm
+        self.pipelined = pipelined  # exactly-once, a transaction per poll: two producers take turns (source_runner)
         self._warm: dict[tuple[str, int], _WarmTask] = {}
         self.warm_invocations = 0  # invocations that ran on a task kept from the previous one
         self._offset_stores: dict[str, OffsetStore] = {}
@@ -222,6 +228,7 @@ class SourceTaskHandler(TaskHandlerBase):
             budget=SourceBudget.from_env(env),
             commit_interval_s=int(interval) / 1000 if interval else 5.0,
             keep_warm=env.get(KEEP_WARM_ENV, "true").strip().lower() != "false",
+            pipelined=env.get(PIPELINE_ENV, "true").strip().lower() != "false",
         )
 
     # -- one Lambda invocation: {"connector": C, "task": N} from EventBridge Scheduler --------------
@@ -439,7 +446,7 @@ class SourceTaskHandler(TaskHandlerBase):
             if time.monotonic() >= give_up:
                 log.info("source task %s-%d: offsets topic busy, starting it afresh", connector, warm.runner.task_id)
                 return False
-            time.sleep(0.01)
+            time.sleep(0.002)  # the markers take a few ms: a longer nap is most of a warm invocation's cost
         offsets.refresh()
         if all(offsets.offset(connector, partition) == offset for partition, offset in committed):
             return True
@@ -493,6 +500,7 @@ class SourceTaskHandler(TaskHandlerBase):
             commit_interval_s=self.commit_interval_s,
             delivery=delivery,
             statuses=self.topic_statuses,
+            pipelined=self.pipelined,
         )
 
     def _offsets_for(self, config: Mapping[str, str]) -> OffsetStore:

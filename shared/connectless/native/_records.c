@@ -8,6 +8,7 @@
  * KeyRenamer, IntFieldStep, MillisFormat                 ReplaceField's and TimestampConverter's steps
  * last_offsets(raws)                                     the offsets to commit
  * encode_record(raw, ...)                                the poller's event JSON of one record
+ * raws_from_messages, encode_records                      the poller's per-batch work (i17p's section, at the end)
  *
  * The records are the project's slots dataclasses, filled slot by slot: bind finds each field's slot offset from
  * its member descriptor once (and refuses a class that is not a plain slots class), so building one costs an
@@ -179,14 +180,22 @@ invalid:
 
 static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* Each 12 bits' two base64 characters: a 3-byte group costs two loads and two stores (the poller's hot loop). */
+static char b64_pairs[4096][2];
+
+static void b64_pairs_init(void) {
+    for (int v = 0; v < 4096; v++) {
+        b64_pairs[v][0] = b64_alphabet[v >> 6];
+        b64_pairs[v][1] = b64_alphabet[v & 63];
+    }
+}
+
 static char *b64_encode_into(char *out, const unsigned char *in, Py_ssize_t n) {
     Py_ssize_t i = 0;
     for (; i + 3 <= n; i += 3) {
         unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        out[0] = b64_alphabet[v >> 18];
-        out[1] = b64_alphabet[(v >> 12) & 63];
-        out[2] = b64_alphabet[(v >> 6) & 63];
-        out[3] = b64_alphabet[v & 63];
+        memcpy(out, b64_pairs[v >> 12], 2);
+        memcpy(out + 2, b64_pairs[v & 0xFFF], 2);
         out += 4;
     }
     if (n - i == 1) {
@@ -220,7 +229,18 @@ static int decimal_of(PyObject *number, char *digits) {
         PyErr_Clear();
         return -1;
     }
-    return snprintf(digits, 24, "%lld", v);
+    char tmp[24];
+    int len = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do { /* snprintf's "%lld" took a third of a small record's encoding */
+        tmp[len++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    int at = 0;
+    if (v < 0) digits[at++] = '-';
+    while (len) digits[at++] = tmp[--len];
+    digits[at] = '\0';
+    return at;
 }
 
 /* encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: events.encode_record's JSON,
@@ -1302,6 +1322,170 @@ fail:
     return NULL;
 }
 
+/* ==== i17p: the event-source-mapping poller's side (standalone/esm_emulator.py) ==================================
+ * raws_from_messages(messages, ts_types, no_ts_type, fallback)  consumed confluent-kafka Messages -> RawRecords
+ * encode_records(raws, topic_json, ts_type_json, no_ts_type_json, fallback)  encode_record over a list
+ */
+
+/* The Message methods raws_from_messages calls, looked up once per message type (confluent_kafka.cimpl.Message). */
+enum { M_ERROR, M_TOPIC, M_PARTITION, M_OFFSET, M_TIMESTAMP, M_KEY, M_VALUE, M_HEADERS, M_COUNT };
+static const char *message_methods[M_COUNT] = {"error", "topic", "partition", "offset", "timestamp", "key",
+                                               "value", "headers"};
+static PyTypeObject *message_type;          /* the type the methods below were looked up on */
+static PyObject *message_method[M_COUNT];   /* its unbound methods, called with the message as first argument */
+
+static int bind_message_type(PyTypeObject *type) {
+    PyObject *found[M_COUNT];
+    for (int i = 0; i < M_COUNT; i++) {
+        if ((found[i] = PyObject_GetAttrString((PyObject *)type, message_methods[i])) == NULL) {
+            for (int j = 0; j < i; j++) Py_DECREF(found[j]);
+            return -1;
+        }
+    }
+    for (int i = 0; i < M_COUNT; i++) Py_XSETREF(message_method[i], found[i]);
+    Py_INCREF(type);
+    Py_XSETREF(message_type, type);
+    return 0;
+}
+
+static inline PyObject *message_call(PyObject *msg, int method) {
+    return PyObject_Vectorcall(message_method[method], &msg, 1, NULL);
+}
+
+/* The headers as raw_records' loop makes them: () for None or [], else a tuple of the (str, bytes | None) pairs
+ * when every pair is already exactly that (then str(k) and bytes(v) would give the same objects). NULL without an
+ * exception for anything else (Python converts it). Steals nothing; returns a new reference. */
+static PyObject *message_headers(PyObject *headers) {
+    if (headers == Py_None || (PyList_CheckExact(headers) && PyList_GET_SIZE(headers) == 0))
+        return Py_NewRef(S.empty_tuple);
+    if (!PyList_CheckExact(headers)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(headers);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PyList_GET_ITEM(headers, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return NULL;
+        PyObject *k = PyTuple_GET_ITEM(pair, 0), *v = PyTuple_GET_ITEM(pair, 1);
+        if (!PyUnicode_CheckExact(k) || (v != Py_None && !PyBytes_CheckExact(v))) return NULL;
+    }
+    return PyList_AsTuple(headers);
+}
+
+/* The RawRecord of one message without an error; NULL without an exception when the fast path does not cover it
+ * exactly (Python builds it), NULL with an exception on error. */
+static PyObject *raw_of_message(PyObject *msg, PyObject *ts_types, PyObject *no_ts_type, PyObject **previous_topic) {
+    PyObject *got[M_COUNT] = {NULL};
+    PyObject *raw = NULL, *headers = NULL;
+    for (int i = M_TOPIC; i < M_COUNT; i++)
+        if ((got[i] = message_call(msg, i)) == NULL) goto done;
+    PyObject *topic = got[M_TOPIC], *partition = got[M_PARTITION], *offset = got[M_OFFSET],
+             *stamp = got[M_TIMESTAMP];
+    /* `msg.topic() or ""`, `msg.partition() or 0`, `msg.offset() or 0`: the fast path takes the exact types */
+    if (!PyUnicode_CheckExact(topic) || !PyLong_CheckExact(partition) || !PyLong_CheckExact(offset) ||
+        !PyTuple_CheckExact(stamp) || PyTuple_GET_SIZE(stamp) != 2 || PyUnicode_GET_LENGTH(topic) == 0)
+        goto done;
+    if (*previous_topic != NULL && topic != *previous_topic) { /* one str per run of a topic: later checks by identity */
+        int same = PyUnicode_Compare(topic, *previous_topic);
+        if (same == -1 && PyErr_Occurred()) goto done;
+        if (same == 0) topic = *previous_topic;
+    }
+    PyObject *ts_type = PyTuple_GET_ITEM(stamp, 0), *ts = PyTuple_GET_ITEM(stamp, 1);
+    if (!PyLong_CheckExact(ts_type)) goto done;
+    int stamped = PyObject_IsTrue(ts_type);
+    if (stamped < 0) goto done;
+    PyObject *ts_name = PyDict_GetItemWithError(ts_types, ts_type);
+    if (ts_name == NULL && PyErr_Occurred()) goto done;
+    if ((headers = message_headers(got[M_HEADERS])) == NULL) goto done;
+    if ((raw = S.raw_type->tp_alloc(S.raw_type, 0)) == NULL) goto done;
+    const Py_ssize_t *ro = S.raw_off;
+    SLOT(raw, ro[R_TOPIC]) = Py_NewRef(topic);
+    SLOT(raw, ro[R_PARTITION]) = Py_NewRef(partition);
+    SLOT(raw, ro[R_OFFSET]) = Py_NewRef(offset);
+    SLOT(raw, ro[R_TIMESTAMP]) = Py_NewRef(stamped ? ts : Py_None);
+    SLOT(raw, ro[R_TS_TYPE]) = Py_NewRef(ts_name ? ts_name : no_ts_type);
+    SLOT(raw, ro[R_KEY]) = Py_NewRef(got[M_KEY]);
+    SLOT(raw, ro[R_VALUE]) = Py_NewRef(got[M_VALUE]);
+    SLOT(raw, ro[R_HEADERS]) = headers;
+    headers = NULL;
+    *previous_topic = topic; /* borrowed: the record just built holds it, and the list holds the record */
+    /* Its fields are str, int, bytes, None and tuples of those: it can be in no reference cycle, so the cycle
+     * collector need not count or walk the batch (a poller holds two batches of up to 10,000). */
+    if (PyObject_GC_IsTracked(raw)) PyObject_GC_UnTrack(raw);
+done:
+    for (int i = 0; i < M_COUNT; i++) Py_XDECREF(got[i]);
+    Py_XDECREF(headers);
+    return raw;
+}
+
+/* raws_from_messages(messages, ts_types, no_ts_type, fallback) -> [RawRecord]: raw_records.raws_from_messages's
+ * loop. ts_types: {timestamp type code: Kafka Connect's name}; a message with an error, or whose fields the fast
+ * path does not take exactly, goes to fallback([message]) (the Python loop), whose records join the list. */
+static PyObject *raws_from_messages(PyObject *self, PyObject *args) {
+    PyObject *messages, *ts_types, *no_ts_type, *fallback;
+    if (!PyArg_ParseTuple(args, "OO!UO", &messages, &PyDict_Type, &ts_types, &no_ts_type, &fallback)) return NULL;
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    PyObject *seq = PySequence_Fast(messages, "messages must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject *out = PyList_New(0), *previous_topic = NULL;
+    if (out == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *msg = PySequence_Fast_GET_ITEM(seq, i), *raw = NULL;
+        if (Py_TYPE(msg) != message_type && bind_message_type(Py_TYPE(msg)) < 0) goto fail;
+        PyObject *error = message_call(msg, M_ERROR);
+        if (error == NULL) goto fail;
+        if (error == Py_None) raw = raw_of_message(msg, ts_types, no_ts_type, &previous_topic);
+        Py_DECREF(error);
+        if (raw == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            PyObject *one = PyList_New(1);
+            if (one == NULL) goto fail;
+            PyList_SET_ITEM(one, 0, Py_NewRef(msg));
+            PyObject *built = PyObject_CallOneArg(fallback, one);
+            Py_DECREF(one);
+            if (built == NULL) goto fail;
+            Py_ssize_t end = PyList_GET_SIZE(out);
+            int extended = PyList_Check(built) ? PyList_SetSlice(out, end, end, built) : -1;
+            if (extended < 0 && !PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "fallback must return a list");
+            Py_DECREF(built);
+            if (extended < 0) goto fail;
+            continue;
+        }
+        int appended = PyList_Append(out, raw);
+        Py_DECREF(raw);
+        if (appended < 0) goto fail;
+    }
+    Py_DECREF(seq);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+/* encode_records(raws, topic_json, ts_type_json, no_ts_type_json, fallback) -> [bytes]: encode_record of each. */
+static PyObject *encode_records(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) return PyErr_Format(PyExc_TypeError, "encode_records takes 5 arguments");
+    PyObject *seq = PySequence_Fast(args[0], "raws must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) goto fail;
+    PyObject *call[5] = {NULL, args[1], args[2], args[3], args[4]};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        call[0] = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *data = encode_record(self, call, 5);
+        if (data == NULL) goto fail;
+        PyList_SET_ITEM(out, i, data);
+    }
+    Py_DECREF(seq);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+/* ==== end of i17p's section ====================================================================================== */
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
      "bind(raw_type, sink_type, ts_types, no_ts_type): the record classes to build and Lambda's timestamp types"},
@@ -1322,6 +1506,8 @@ static PyMethodDef methods[] = {
      "encode_record(raw, topic_json, ts_type_json, no_ts_type_json, fallback) -> bytes: the event record's JSON"},
     {"last_offsets", last_offsets, METH_O,
      "last_offsets(raws) -> {(topic, partition): offset + 1} of each partition's last record"},
+    {"raws_from_messages", raws_from_messages, METH_VARARGS, "raws_from_messages(messages, ts_types, no_ts_type, fallback) -> [RawRecord] (i17p)"},
+    {"encode_records", (PyCFunction)(void (*)(void))encode_records, METH_FASTCALL, "encode_records(raws, topic_json, ts_type_json, no_ts_type_json, fallback) -> [bytes] (i17p)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1329,6 +1515,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_records",
 
 PyMODINIT_FUNC PyInit__records(void) {
     b64_init();
+    b64_pairs_init();
     jl_init();
     if ((S.empty_tuple = PyTuple_New(0)) == NULL) return NULL;
 #define KEY(var, text) \

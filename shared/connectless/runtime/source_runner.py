@@ -16,6 +16,9 @@ With `DeliveryOptions` (runtime/source_transactions) step 3 is a Kafka transacti
 transactional.id is fixed per task, which fences any older runner of the same task; with exactly-once the
 records of 1 join that transaction too, and 2-3 become one `commit_transaction()` at each transaction boundary
 (the offsets are sent into the transaction before the flush of 2, so nothing is visible before the commit).
+With a transaction per poll (transaction.boundary=poll) the task has two such producers that take turns: while one
+transaction is flushed and committed on a committer thread, the task's thread polls and converts the next batch
+(see `_hand_off`); transactions still commit one by one, in poll order.
 Crash points (runtime/crashpoints) mark each step for the fault tests; they do nothing in production.
 
 When the uncommitted work cannot be committed for a reason that may pass (the transaction aborted by its coordinator
@@ -27,8 +30,9 @@ nothing committed) and raises RunAbortedError: its caller replays from the commi
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +90,31 @@ class SourceRunStats:
     aborted: int = 0
 
 
+class _Abandon(Exception):  # noqa: N818 - a signal to the task's thread, not an error of its own
+    """Raised by `_kafka_call` where `_kafka` abandons the run (the committer thread leaves that to the task's)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(eq=False)
+class _InFlight:
+    """A transaction handed to the committer thread: its producer, what it covers and how it ended."""
+
+    producer: Producer
+    pending: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]]
+    sent: int
+    committable: list[tuple[SourceRecord, RecordMetadata | None]]
+    failures: list[tuple[str, KafkaError]]
+    began: float
+    thread: threading.Thread = field(init=False)
+    flushed: threading.Event = field(default_factory=threading.Event)
+    swapped: bool = False  # the task's thread moved on to the other producer
+    committed: bool = False
+    error: BaseException | None = None
+
+
 def _produce_kwargs(raw: RawRecord, on_delivery: Callable[..., None]) -> dict[str, Any]:
     """Producer.produce's keyword arguments for `raw` (its partition, timestamp and headers when it has them)."""
     kwargs: dict[str, Any] = {"key": raw.key, "value": raw.value, "on_delivery": on_delivery}
@@ -123,6 +152,8 @@ class SourceTaskRunner:
         offsets: OffsetStore,
         *,
         producer: Producer | None = None,
+        second_producer: Producer | None = None,
+        pipelined: bool = True,
         commit_interval_s: float = 1.0,
         delivery: DeliveryOptions | None = None,
         statuses: StatusStore | None = None,
@@ -142,16 +173,28 @@ class SourceTaskRunner:
         self._fence: Producer | None = None
         # commit_record: called only for tasks that override it (a callback per record costs)
         self._record_hook = type(task).commit_record is not SourceTask.commit_record
-        # Every delivery is reported (delivery.report.only.error would spare a callback per record, but then a fatal
-        # error, such as the fence, reaches the failure callback with its exception pending: confluent-kafka 2.16
-        # raises SystemError there, and the fenced invocation fails instead of stopping quietly).
+        # A transaction per poll (exactly-once): two producers take turns (see _hand_off); None: one does it all.
+        self._spare: Producer | None = None
         if delivery is not None and delivery.exactly_once:
-            self.producer = producer or settings.producer(**delivery.producer_config(), **{"linger.ms": 5})
+            # Exactly-once reports only failures unless the task has commit_record: otherwise the committer thread
+            # would take the GIL from the task's thread for every acknowledged record. A fence that confluent-kafka
+            # (2.16) raises as SystemError from a failure callback is read as the fence (_unwrapped, _serve).
+            reports = {"linger.ms": 5, "delivery.report.only.error": not self._record_hook}
+            self.producer = producer or settings.producer(**delivery.producer_config(), **reports)
             self._fence = self.producer
+            if pipelined and delivery.pipelined and (producer is None or second_producer is not None):
+                self._spare = second_producer or settings.producer(**delivery.producer_config(second=True), **reports)
         else:
             # Idempotent: a retried produce never duplicates; murmur2 places keys as Kafka Connect does.
+            # enable.sparse.connections: see DeliveryOptions.producer_config (its producer ID is acquired the same way)
             self.producer = producer or settings.producer(
-                **{"enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random"}
+                **{
+                    "enable.idempotence": True,
+                    "acks": "all",
+                    "linger.ms": 5,
+                    "partitioner": "murmur2_random",
+                    "enable.sparse.connections": False,
+                }
             )
             if delivery is not None:
                 self._fence = settings.producer(**delivery.producer_config(), **{"linger.ms": 0})
@@ -171,8 +214,12 @@ class SourceTaskRunner:
         self._in_transaction = False
         self._last_transaction = time.monotonic()
         self._transaction_began = time.monotonic()
-        self._on_delivery = self._delivery_callback()
+        self._on_delivery = self._delivery_callback(self._failures)
         self._committable: list[tuple[SourceRecord, RecordMetadata | None]] = []  # exactly-once: until the commit
+        # the spare producer's own failure list and callback, swapped in with it
+        self._spare_failures: list[tuple[str, KafkaError]] = []
+        self._spare_on_delivery = self._delivery_callback(self._spare_failures)
+        self._in_flight: _InFlight | None = None  # the transaction the committer thread is flushing and committing
         self.retry_until: float | None = None  # a replaying caller's end of errors.retry.timeout (time.monotonic)
 
     def adopt_stats(self, previous: SourceTaskRunner) -> None:
@@ -184,6 +231,8 @@ class SourceTaskRunner:
         """Claim the task (fence older runners), restore its offsets, start it."""
         if self._fence is not None:
             self._kafka(self._fence.init_transactions, 30)
+            if self._spare is not None:
+                self._kafka(self._spare.init_transactions, 30)
             self._refresh_offsets()  # after the fence: whatever a fenced runner committed is visible now
         reader = TaskOffsetReader(self.offsets, self.connector)
         context = TransactionalSourceTaskContext(self.task_config, reader, self.transaction_context)
@@ -205,9 +254,9 @@ class SourceTaskRunner:
                 log.warning("task %s-%d: %s, trying again", self.connector, self.task_id, exc)
                 time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
-    def _delivery_callback(self) -> Callable[[KafkaError | None, Message], None]:
-        failures = self._failures
-
+    def _delivery_callback(
+        self, failures: list[tuple[str, KafkaError]]
+    ) -> Callable[[KafkaError | None, Message], None]:
         def on_delivery(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
                 failures.append((msg.topic() or "", err))
@@ -225,8 +274,26 @@ class SourceTaskRunner:
     ) -> SourceRunStats:
         """Poll until `deadline` (time.monotonic), a stop request, a budget or `max_idle_s` without records;
         commit at the end (exactly-once: as the transaction boundary says)."""
-        next_commit = time.monotonic() + self.commit_interval_s
         start_polled, start_bytes = self.stats.polled, self.stats.bytes_out
+        try:
+            self._loop(deadline, should_stop, max_records, max_bytes, max_idle_s, start_polled, start_bytes)
+        except BaseException:
+            self._settle_quietly()
+            raise
+        self._finish()
+        return self.stats
+
+    def _loop(
+        self,
+        deadline: float,
+        should_stop: Callable[[], bool],
+        max_records: int | None,
+        max_bytes: int | None,
+        max_idle_s: float | None,
+        start_polled: int,
+        start_bytes: int,
+    ) -> None:
+        next_commit = time.monotonic() + self.commit_interval_s
         last_records = time.monotonic()
         while not should_stop() and time.monotonic() < deadline:
             if max_records is not None and self.stats.polled - start_polled >= max_records:
@@ -242,13 +309,11 @@ class SourceTaskRunner:
             elif time.monotonic() >= next_commit:
                 self.commit()
                 next_commit = time.monotonic() + self.commit_interval_s
-        self._finish()
-        return self.stats
 
     def poll_once(self) -> int:
         records = self.task.poll()
         if not records:
-            self.producer.poll(0)
+            self._serve(0)
             return 0
         # Every record through transforms and converters first: a failure errors.* does not tolerate raises before
         # any record of the poll reaches the producer or moves an offset, and with exactly-once the transaction's
@@ -257,6 +322,8 @@ class SourceTaskRunner:
         raws = list(map(self.pipeline.process, records))
         if None in raws:
             self._count_dropped(raws)
+        if self._in_flight is not None:
+            self._await_flushed()  # this poll's records go after the previous transaction's, on the other producer
         produce, pending = self.producer.produce, self._pending
         transactions, half = self.transaction_context, len(records) // 2
         active_topics = self.active_topics.seen
@@ -289,7 +356,7 @@ class SourceTaskRunner:
                 self._record_boundary(transactions, record)
                 pending = self._pending  # a commit or abort started a new one
         self.stats.polled += len(records)
-        self.producer.poll(0)
+        self._serve(0)
         crash_point("after_produce")
         return len(records)
 
@@ -340,16 +407,33 @@ class SourceTaskRunner:
                 produce(topic, **kwargs)
                 return
             except BufferError:
-                self.producer.poll(0.1)  # local queue full: let deliveries drain, then retry
+                self._serve(0.1)  # local queue full: let deliveries drain, then retry
             except KafkaException as exc:
                 if is_fenced(exc):
                     raise TaskFencedError(f"task {self.connector}-{self.task_id} was fenced") from exc
                 raise
 
+    def _serve(self, timeout: float) -> None:
+        """Serve the producer's delivery reports; a fence met in a failure callback becomes TaskFencedError."""
+        try:
+            _unwrapped(self.producer.poll, timeout)
+        except KafkaException as exc:
+            if is_fenced(exc):
+                raise TaskFencedError(f"task {self.connector}-{self.task_id} was fenced") from exc
+            raise
+
     def _kafka(self, call: Callable[..., Any], *args: Any) -> Any:
         """A transactional call; a fenced producer becomes TaskFencedError. A retriable error (the broker away, a
         call timed out) is tried again until errors.retry.timeout has passed (-1: forever; 0: no retry), as Kafka
         Connect's producer keeps retrying: a broker outage shorter than that leaves the task running."""
+        try:
+            return self._kafka_call(call, *args)
+        except _Abandon as exc:
+            raise self._abandon(exc.reason) from exc.__cause__
+
+    def _kafka_call(self, call: Callable[..., Any], *args: Any) -> Any:
+        """`_kafka` without touching the runner's state (the committer thread's form): a transaction that must be
+        abandoned raises _Abandon, which the task's thread turns into `_abandon`."""
         deadline = self._retry_deadline()
         while True:
             try:
@@ -362,7 +446,7 @@ class SourceTaskRunner:
                 error = exc.args[0] if exc.args else None
                 if isinstance(error, KafkaError) and (error.txn_requires_abort() or error.fatal()):
                     # the transaction must be aborted, or the producer is done: what it holds is replayed
-                    raise self._abandon(f"{getattr(call, '__name__', 'a transactional call')}: {error.str()}") from exc
+                    raise _Abandon(f"{getattr(call, '__name__', 'a transactional call')}: {error.str()}") from exc
                 transient = isinstance(error, KafkaError) and error.retriable()
                 if not transient or time.monotonic() >= deadline:
                     raise
@@ -379,7 +463,10 @@ class SourceTaskRunner:
         raise: RunAbortedError (replay), or TaskFencedError when the abort shows a newer invocation took the task,
         which a replay would take back (an abortable error is how an old producer first learns it)."""
         fenced: KafkaException | None = None
-        for producer in {id(p): p for p in (self._fence,) if p is not None}.values():
+        flight, self._in_flight = self._in_flight, None
+        if flight is not None:
+            flight.thread.join()  # whatever it committed is in the offsets the replay reads
+        for producer in {id(p): p for p in (self._fence, self._spare) if p is not None}.values():
             try:
                 producer.abort_transaction(ABANDON_TIMEOUT_S)
             except KafkaException as exc:
@@ -483,6 +570,8 @@ class SourceTaskRunner:
             self._transaction_began = time.monotonic()
 
     def _commit_transaction(self) -> int:
+        if self._spare is not None:
+            return self._hand_off()
         if not self._in_transaction and not self._pending:
             self.pipeline.flush(60)
             return 0
@@ -506,25 +595,151 @@ class SourceTaskRunner:
         finally:
             self._in_transaction = False
         crash_point("after_offset_write")
-        self._note_late_commit()
+        sent, self._sent = self._sent, 0
+        committable, self._committable = self._committable, []
+        self._after_commit(pending, sent, committable, self._transaction_began)
+        return len(pending)
+
+    def _after_commit(
+        self,
+        pending: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]],
+        sent: int,
+        committable: list[tuple[SourceRecord, RecordMetadata | None]],
+        began: float,
+    ) -> None:
+        """A transaction committed: count it, then pass its records to commit_record and call the task's commit."""
+        self._note_late_commit(began)
         self.committed.update(pending)
         self._last_transaction = time.monotonic()
         self.stats.transactions += 1
-        self.stats.produced += self._sent
-        self._sent = 0
+        self.stats.produced += sent
         self._report_throughput()
         self.stats.offsets_committed += len(pending)
-        committable, self._committable = self._committable, []
         for record, metadata in committable:
             self._commit_record(record, metadata)
         self.task.commit()
+
+    # -- exactly-once, a transaction per poll: two producers take turns ------------------------
+    # Kafka Connect polls, sends, flushes and commits one after the other. Here the transaction's flush and commit run
+    # on a committer thread (they wait on the broker, the GIL released) while the task's thread polls and converts
+    # the next batch; that batch is sent, on the other producer, once the previous one's records are acknowledged
+    # (so records keep their order in each partition, offsets records too), and its transaction is handed to the
+    # committer only after the previous one committed: transactions commit in poll order, and when one fails the
+    # next, still open, is aborted with it. Only the task's thread calls poll(), commit_record() and commit(); a
+    # transaction's records reach commit_record() once it committed, before the next one is handed off. Two
+    # producers, because the broker refuses a producer's next transaction until the previous one's commit markers
+    # are written (CONCURRENT_TRANSACTIONS, which librdkafka retries 20 ms later): each producer's markers are
+    # written while the other one's transaction runs.
+    def _hand_off(self) -> int:
+        """The open transaction (this poll's records) gets its offsets and goes to the committer thread."""
+        self._await_committed()
+        if not self._in_transaction and not self._pending:
+            self.pipeline.flush(60)
+            return 0
+        self._begin()
+        pending, self._pending = self._pending, {}
+        self._produce_offsets(self.producer, pending.values())
+        crash_point("offset_write")
+        self.pipeline.flush(60)  # the poll's dead letters acknowledged before its transaction commits
+        flight = _InFlight(
+            self.producer, pending, self._sent, self._committable, self._failures, self._transaction_began
+        )
+        self._sent, self._in_transaction = 0, False
+        flight.thread = threading.Thread(
+            target=self._complete, args=(flight,), name=f"commit-{self.connector}-{self.task_id}", daemon=True
+        )
+        self._in_flight = flight
+        flight.thread.start()
         return len(pending)
 
-    def _note_late_commit(self) -> None:
+    def _complete(self, flight: _InFlight) -> None:
+        """The committer thread: acknowledge the transaction's records, then commit it unless one was refused."""
+        try:
+            self._kafka_call(flight.producer.flush, 60)
+            flight.flushed.set()
+            if flight.failures:
+                return  # the task's thread decides (abort, replay or fail)
+            crash_point("after_flush")
+            self._kafka_call(flight.producer.commit_transaction, 60)
+            crash_point("after_offset_write")
+            flight.committed = True
+        except BaseException as exc:
+            flight.error = exc
+        finally:
+            flight.flushed.set()
+
+    def _await_flushed(self) -> None:
+        """Before this poll's first send: the transaction in flight has its records acknowledged; then the other
+        producer takes over (with its own failure list: the callbacks of the one in flight have all run)."""
+        flight = self._in_flight
+        assert flight is not None and self._spare is not None
+        if flight.swapped:
+            return
+        flight.flushed.wait()
+        if flight.error is not None or flight.failures:
+            self._await_committed()  # raises
+        self.producer, self._spare = self._spare, self.producer
+        self._failures, self._spare_failures = self._spare_failures, self._failures
+        self._on_delivery, self._spare_on_delivery = self._spare_on_delivery, self._on_delivery
+        self._committable = []
+        flight.swapped = True
+
+    def _await_committed(self) -> None:
+        """The transaction in flight, if any, committed: counted and passed on; or its failure raised, after the
+        transaction opened since (on the other producer) is aborted with it."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return
+        flight.thread.join()
+        if flight.committed:
+            self._after_commit(flight.pending, flight.sent, flight.committable, flight.began)
+            return
+        self._pending.clear()  # the offsets of anything polled since are not committed either
+        if flight.error is not None:
+            if isinstance(flight.error, _Abandon):
+                raise self._abandon(flight.error.reason) from flight.error.__cause__
+            self._abort_quietly(flight)
+            raise flight.error
+        failures = flight.failures
+        topic, err = failures[0]
+        if all(is_transient_delivery_error(e) for _, e in failures):
+            raise self._abandon(f"{len(failures)} records not delivered (on topic {topic}: {err.str()})")
+        self._abort_quietly(flight)
+        self._sent = 0
+        raise ProduceError(
+            f"Unrecoverable exception from producer send callback ({Stage.KAFKA_PRODUCE.name}) on topic "
+            f"{topic}: {err.str()}; offsets of this batch are not committed"
+        )
+
+    def _abort_quietly(self, flight: _InFlight) -> None:
+        """Best effort, the run fails anyway: abort the transaction in flight that failed and the one opened since on
+        the other producer; a fresh runner's init_transactions() aborts whatever is left."""
+        producers = [flight.producer]
+        if self._in_transaction and self.producer is not flight.producer:
+            producers.append(self.producer)
+        for producer in producers:
+            try:
+                producer.abort_transaction(ABANDON_TIMEOUT_S)
+            except KafkaException as exc:
+                log.debug("task %s-%d: abort after a failed transaction: %s", self.connector, self.task_id, exc)
+        self._in_transaction = False
+        self._committable.clear()
+
+    def _settle_quietly(self) -> None:
+        """The run raised: let the transaction in flight end (complete, it commits as Kafka Connect would have before
+        the next poll); its failure, if any, is logged: the run's own error is the one raised."""
+        if self._in_flight is None:
+            return
+        try:
+            self._await_committed()
+        except Exception as exc:
+            log.warning("task %s-%d: transaction in flight: %s", self.connector, self.task_id, exc)
+
+    def _note_late_commit(self, began: float) -> None:
         """A commit that outlived transaction.timeout.ms (the broker away, then back before its coordinator aborted the
         transaction: the coordinator accepts it) is worth a line; one it aborted is replayed instead."""
         assert self.delivery is not None
-        lasted_s = time.monotonic() - self._transaction_began
+        lasted_s = time.monotonic() - began
         if lasted_s * 1000 > self.delivery.transaction_timeout_ms:
             log.warning(
                 "task %s-%d: transaction committed %.1f s after it began, past its transaction.timeout.ms (%d ms)",
@@ -539,7 +754,7 @@ class SourceTaskRunner:
             self._in_transaction = False
             self.stats.aborted += 1
         self._sent = 0
-        self.producer.poll(0)
+        self._serve(0)
         self._failures.clear()  # purged by the abort
         self._committable.clear()  # never committed: not passed to commit_record
         if keep_offsets:
@@ -565,6 +780,7 @@ class SourceTaskRunner:
         """End of a run: commit; for connector-defined boundaries only what the task asked to commit."""
         if self.transaction_context is None:
             self.commit()
+            self._await_committed()
             return
         self._maybe_commit_transaction()
         if self._in_transaction or self._pending:

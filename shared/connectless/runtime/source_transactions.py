@@ -127,13 +127,26 @@ class DeliveryOptions:
         retry = MAX_TRANSACTION_TIMEOUT_MS if self.retry_timeout_ms < 0 else self.retry_timeout_ms + 60_000
         return min(MAX_TRANSACTION_TIMEOUT_MS, max(wanted, retry))
 
-    def producer_config(self) -> dict[str, Any]:
+    @property
+    def pipelined(self) -> bool:
+        """Exactly-once with a transaction per poll: the runner alternates two producers (see `producer_config`)."""
+        return self.exactly_once and self.boundary is TransactionBoundary.POLL
+
+    def producer_config(self, *, second: bool = False) -> dict[str, Any]:
+        """The task's transactional producer; `second`: the one it alternates with when pipelined. The second's
+        transactional.id is the first's plus ".1" (a task id is an integer, so no other task's first id ends so):
+        while one producer's commit markers are being written, the next transaction runs on the other, which the
+        broker would otherwise refuse for that while (CONCURRENT_TRANSACTIONS, retried by librdkafka 20 ms later)."""
         return {
-            "transactional.id": self.transactional_id,
+            "transactional.id": f"{self.transactional_id}.1" if second else self.transactional_id,
             "transaction.timeout.ms": self.transaction_timeout_ms,
             "enable.idempotence": True,
             "acks": "all",
             "partitioner": "murmur2_random",
+            # librdkafka (2.16) otherwise connects to one broker at a time: when init_transactions() looks for the
+            # transaction coordinator just as the bootstrap connection is replaced by the broker it learned, it finds
+            # no broker up and asks again only on its 500 ms timer (rdkafka_txnmgr.c); 1 start in 3 paid that here.
+            "enable.sparse.connections": False,
         }
 
 

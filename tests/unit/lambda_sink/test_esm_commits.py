@@ -9,6 +9,9 @@ from confluent_kafka import KafkaError, KafkaException
 from connectless.kafka.settings import KafkaSettings
 from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
+# Both paths: connectless.native's C poller functions and the pure-Python ones (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("native_mode")
+
 
 def emulator() -> EventSourceMappingEmulator:
     return EventSourceMappingEmulator(KafkaSettings("h:9092"), MappingConfig("c", ["orders"]), lambda e, c: None)

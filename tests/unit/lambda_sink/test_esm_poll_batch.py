@@ -13,6 +13,9 @@ from connectless.lambda_sink.events import encode_record, parse_event
 from connectless.records import TimestampType
 from connectless.standalone.esm_emulator import EventSourceMappingEmulator, MappingConfig
 
+# Both paths: connectless.native's C poller functions and the pure-Python ones (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("native_mode")
+
 
 class FakeConsumer:
     def __init__(self, messages: list[Any]) -> None:
@@ -65,17 +68,16 @@ def test_counted_sizes_and_batches_match_the_encoded_event(max_bytes: int, one_p
         assert [(r.topic, r.partition, r.offset) for r in a] == [(r.topic, r.partition, r.offset) for r in b]
         if not a:
             break
-        for raw in a:
-            assert counted._sizes[id(raw)] == len(encode_record(raw))
-        for raw in b:
-            assert encoded._encoded[id(raw)] == encode_record(raw)
+        assert counted._kept_for(a) == [len(encode_record(raw)) for raw in a]
+        assert encoded._kept_for(b) == [encode_record(raw) for raw in b]
         event_a, event_b = counted._event(a), encoded._event(b)
         assert orjson.loads(orjson.dumps(dict(event_a))) == event_b
         assert parse_event(event_a) == parse_event(event_b)  # the records the handler gets, whichever way
         assert counted.stats.payload_sizes[-1] == encoded.stats.payload_sizes[-1] == len(orjson.dumps(event_b))
         assert encoded.stats.payload_sizes[-1] <= max_bytes or len(b) == 1
-        counted._sizes.clear()
-        encoded._encoded.clear()
+        counted._forget(a)
+        encoded._forget(b)
+        assert counted._kept == encoded._kept == {}
     assert counted.stats.payload_sizes == encoded.stats.payload_sizes
     assert sum(1 for _ in counted.stats.payload_sizes) >= (3 if max_bytes == 6 * 1024 * 1024 else 4)
 

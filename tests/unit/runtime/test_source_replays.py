@@ -3,7 +3,9 @@ outage) replays from its committed offsets within errors.retry.timeout, and fail
 
 The policy runs here on a stand-in transactional producer that commits into an in-memory offsets log, so each
 case takes milliseconds; the same path on the real broker (an outage longer than transaction.timeout.ms) is
-tests/integration/faults/test_broker_outage.py."""
+tests/integration/faults/test_broker_outage.py. Each case runs twice: with one producer, and pipelined (a
+transaction per poll on two producers that take turns, the next poll running while the previous transaction
+commits)."""
 
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ class Cluster:
         self.timing_out_transactions = 0  # the records of the next N transactions time out
         self.inits = 0
         self.aborts = 0
+        self.pipelined = False  # runners get a second producer (transaction.boundary=poll)
 
 
 class TransactionalProducer:
@@ -148,7 +151,7 @@ class CountingTask(SourceTask):
 
 
 class Handler(SourceTaskHandler):
-    """The source handler with runners on the stand-in producer."""
+    """The source handler with runners on the stand-in producer (two when the cluster says pipelined)."""
 
     def __init__(self, cluster: Cluster) -> None:
         offsets = OffsetStore(cluster.offsets_log)
@@ -161,13 +164,21 @@ class Handler(SourceTaskHandler):
                 task_config: Mapping[str, str]) -> SourceTaskRunner:  # fmt: skip
         delivery = DeliveryOptions.from_config(config, f"test-{connector}-{task_id}", OFFSETS_TOPIC)
         return SourceTaskRunner(connector, task_id, CountingTask(), task_config, config, SETTINGS, self.offsets,
-                                producer=TransactionalProducer(self.cluster), delivery=delivery)  # type: ignore[arg-type]  # fmt: skip
+                                producer=TransactionalProducer(self.cluster), delivery=delivery,  # type: ignore[arg-type]
+                                second_producer=second(self.cluster, TransactionalProducer))  # fmt: skip
 
 
-@pytest.fixture
-def cluster() -> Cluster:
+def second(cluster: Cluster, kind: Callable[[Cluster], Any]) -> Any:
+    """The producer the runner alternates with, when the case runs pipelined."""
+    return kind(cluster) if cluster.pipelined else None
+
+
+@pytest.fixture(params=[False, True], ids=["one-producer", "pipelined"])
+def cluster(request: pytest.FixtureRequest) -> Cluster:
     CountingTask.starts = []
-    return Cluster()
+    made = Cluster()
+    made.pipelined = request.param
+    return made
 
 
 def run(cluster: Cluster, **config: str) -> Any:
@@ -181,7 +192,8 @@ def test_a_transaction_the_coordinator_aborted_is_replayed_from_the_committed_of
     assert result.outcome == "RAN" and handler.task_failures == 0
     assert cluster.committed == [str(n) for n in range(TOTAL)]  # each record once, none lost
     assert CountingTask.starts == [0, 0]  # the first commit failed: the task restarted from nothing committed
-    assert cluster.inits == 2  # a fresh producer claimed the transactional.id (fencing the old one)
+    # a fresh producer claimed the transactional.id (fencing the old one); pipelined: both of the task's ids
+    assert cluster.inits == (4 if cluster.pipelined else 2)
     assert result.records_out == TOTAL
 
 
@@ -208,6 +220,7 @@ def test_a_replay_starts_after_the_last_committed_transaction(cluster: Cluster) 
     handler = Handler(cluster)
     handler._runner = lambda c, t, config, task_config: SourceTaskRunner(  # type: ignore[method-assign]
         c, t, CountingTask(), task_config, config, SETTINGS, handler.offsets, producer=FailSecond(cluster),  # type: ignore[arg-type]
+        second_producer=second(cluster, FailSecond),
         delivery=DeliveryOptions.from_config(config, "test", OFFSETS_TOPIC))  # fmt: skip
     result = handler.run({**CONFIG, "errors.retry.timeout": "10000"}, {}, 0)
     assert CountingTask.starts == [0, BATCH]  # batch 0 committed; the replay restarts at the aborted batch
