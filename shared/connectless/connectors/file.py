@@ -15,7 +15,7 @@ from connectless import native
 from connectless.config import ConfigDef, ConfigType, Importance, Range
 from connectless.connector import SinkConnector, SinkTask, SourceConnector, SourceTask
 from connectless.data import STRING_SCHEMA
-from connectless.data.json_values import to_json_line
+from connectless.data.json_values import FLAT_STRUCT_LINE, to_json_line
 from connectless.plugins import PluginKind, register
 from connectless.records import EMPTY_HEADERS, SourceRecord
 
@@ -31,6 +31,7 @@ TOPIC = "topic"
 TOPICS = "topics"
 BATCH_SIZE = "batch.size"
 LINES_BUFFER_BYTES = 1 << 16  # FileStreamSink's lines written by connectless.native: a write per 64 KiB
+STRUCT_LINES_AT_ONCE = 64  # Struct lines made per call: a few KB alive at once, as one line in Python
 SINGLE_TOPIC = "'topic' in FileStreamSourceConnector configuration requires definition of a single topic"
 
 SOURCE_CONFIG_DEF = (
@@ -163,10 +164,14 @@ class FileStreamSinkTask(SinkTask):
             self._out.writelines(map(to_json_line, [record.value for record in records]))
             return
         # The same lines written by C into one buffer kept while the task runs (no allocation per line or per put),
-        # a write per LINES_BUFFER_BYTES; a value it does not cover is to_json_line's, in its place.
+        # a write per LINES_BUFFER_BYTES; a value it does not cover is to_json_line's, in its place. A run of
+        # Structs (a converter with schemas: Avro, ...) it leaves is written by _avro.struct_lines, to_json_line's
+        # line of each, up to STRUCT_LINES_AT_ONCE per call.
         if self._lines is None:
             self._lines = bytearray(LINES_BUFFER_BYTES)
         write, buffer = self._out.write, self._lines
+        structs = native.avro
+        listed = records if type(records) is list else list(records)
         start, end = 0, len(records)
         with memoryview(buffer) as view:
             while start < end:
@@ -174,8 +179,14 @@ class FileStreamSinkTask(SinkTask):
                 if used:
                     write(view[:used])
                 if slow:
-                    write(to_json_line(records[start].value))
-                    start += 1
+                    lines = None if structs is None else structs.struct_lines(listed, start, STRUCT_LINES_AT_ONCE,
+                                                                              *FLAT_STRUCT_LINE)  # fmt: skip
+                    if lines:
+                        self._out.writelines(lines)
+                        start += len(lines)
+                    else:
+                        write(to_json_line(records[start].value))
+                        start += 1
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
         self._out.flush()

@@ -92,3 +92,9 @@ def to_json_line(value: Any) -> bytes:
     if kind is str:
         return value.encode() + b"\n"
     return to_json_text(value).encode() + b"\n"
+
+
+# to_json_line's own pieces, for connectless.native._avro.struct_lines (connectors/file.py), which writes a run of
+# Structs' lines in one call: the field names of a flat schema (or None), to_json_line for another Struct, and the
+# orjson call of a flat one's dict.
+FLAT_STRUCT_LINE = (_flat_names, to_json_line, orjson.dumps, _default, _LINE)

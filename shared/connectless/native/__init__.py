@@ -63,7 +63,8 @@ records: ModuleType | None = _load()
 
 def _load_avro() -> ModuleType | None:
     """`_avro.c` (AvroConverter's flat-record reader, a flat Struct's dict for its JSON line), bound to Struct;
-    None as for `records`. Its callers: converters/registry/avro_native.py, data/json_values.py."""
+    None as for `records`. Its callers: converters/registry/avro_native.py and base.py, data/json_values.py (through
+    native_flat_dict), transforms/chain.py and pipeline/sink.py (a run's Structs and records), connectors/file.py."""
     if os.environ.get(DISABLE_ENV, "1").strip().lower() in {"0", "false", "off"}:
         return None
     try:
@@ -74,7 +75,12 @@ def _load_avro() -> ModuleType | None:
 
     try:
         _avro.bind(Struct)
-    except TypeError:  # Struct is no longer the plain slots class it fills
+        # sink_run fills every SinkRecord field: a class with other fields is not one it can build
+        sink_fields = tuple(f.name for f in dataclasses.fields(SinkRecord))
+        if sink_fields != _avro.SINK_FIELDS:
+            raise TypeError(f"SinkRecord's fields {sink_fields} are not {_avro.SINK_FIELDS}")
+        _avro.bind_records(RawRecord, SinkRecord)
+    except (TypeError, AttributeError):  # Struct or the records are no longer the plain slots classes it fills
         log.warning("connectless.native._avro does not fit this version's Struct: using Python", exc_info=True)
         return None
     return _avro

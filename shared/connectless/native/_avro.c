@@ -5,6 +5,12 @@
  *                                                    pair_type(schema, Struct) pairs: SchemaAndValues)
  * decode_one(payload, program, schema)               one message's payload -> its Struct, or None for fastavro
  * flat_dict(names, values)                           a flat Struct's {name: value} (data/json_values.to_json_line)
+ * struct_run(pairs, schema, final_schema, ops)       a chain's struct steps over a run of (schema, Struct) pairs
+ * bind_records(raw_type, sink_type)                  RawRecord and SinkRecord (connectless.native binds them)
+ * sink_run(raws, keys, schema, values, no_headers)    the run's SinkRecords of a schemaless key and a Struct value
+ * struct_lines(records, start, limit, names_of, each, dumps, default, option)   a run of Struct values' JSON lines
+ * header_run(datas, start, header)                   where the run of messages starting with `header` ends
+ * raw_columns(raws, topic)                           the run's keys and values, when all its raws are of `topic`
  *
  * The common case is a writer schema that is a flat record of null/boolean/int/long/float/double/string/bytes
  * fields and ["null", primitive] unions (no logical types): `program` has one byte per field, its kind in the low
@@ -302,6 +308,428 @@ done:
     return out;
 }
 
+/* struct_run(pairs, schema, final_schema, ops) -> [Struct or None]: a chain of value rewrites over a run
+ * (transforms/chain.py _FusedRewrites.struct_run), as its struct steps do it record by record. Each pair whose
+ * schema is `schema` and whose value is a Struct of that schema gets a new Struct of `final_schema`: a copy of
+ * its values changed by `ops` in order, each one of
+ *   (OP_APPEND, value)                        append value (InsertField's static field)
+ *   (OP_CONVERT, index, direct, convert)      values[index] = direct(v) for an exact int v when direct is not None,
+ *                                             else convert(v) (TimestampConverter's field)
+ * Any other pair, and a pair where a call raises an Exception, gets None: the caller runs the chain on that
+ * record in Python, where the error is raised again and handled as without this function. */
+enum { OP_APPEND = 0, OP_CONVERT = 1 };
+
+static int check_ops(PyObject *ops) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ops); i++) {
+        PyObject *op = PyTuple_GET_ITEM(ops, i);
+        long code = PyTuple_CheckExact(op) && PyTuple_GET_SIZE(op) >= 2 ? PyLong_AsLong(PyTuple_GET_ITEM(op, 0)) : -1;
+        if (code == -1 && PyErr_Occurred()) return -1;
+        int ok = (code == OP_APPEND && PyTuple_GET_SIZE(op) == 2) ||
+                 (code == OP_CONVERT && PyTuple_GET_SIZE(op) == 4 && PyLong_CheckExact(PyTuple_GET_ITEM(op, 1)) &&
+                  PyCallable_Check(PyTuple_GET_ITEM(op, 3)) &&
+                  (PyTuple_GET_ITEM(op, 2) == Py_None || PyCallable_Check(PyTuple_GET_ITEM(op, 2))));
+        if (!ok) {
+            PyErr_Format(PyExc_ValueError, "struct_run(): op %zd is not (0, value) or (1, index, direct, convert)", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The new Struct of one pair, or NULL: with an exception set on a real error, without one for Python's path. */
+static PyObject *run_one(PyObject *pair, PyObject *schema, PyObject *final_schema, PyObject *ops) {
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || PyTuple_GET_ITEM(pair, 0) != schema) return NULL;
+    PyObject *value = PyTuple_GET_ITEM(pair, 1);
+    if (Py_TYPE(value) != struct_type || SLOT(value, off_schema) != schema) return NULL;
+    PyObject *old = SLOT(value, off_values);
+    if (old == NULL || !PyList_CheckExact(old)) return NULL;
+    PyObject *values = PyList_GetSlice(old, 0, PyList_GET_SIZE(old));
+    if (values == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ops); i++) {
+        PyObject *op = PyTuple_GET_ITEM(ops, i);
+        if (PyTuple_GET_SIZE(op) == 2) {
+            if (PyList_Append(values, PyTuple_GET_ITEM(op, 1)) < 0) goto failed;
+            continue;
+        }
+        Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(op, 1));
+        if (index < 0 || index >= PyList_GET_SIZE(values)) {
+            if (PyErr_Occurred()) goto failed;
+            goto handed_back;
+        }
+        PyObject *current = PyList_GET_ITEM(values, index), *direct = PyTuple_GET_ITEM(op, 2);
+        PyObject *converted = PyObject_CallOneArg(
+            direct != Py_None && PyLong_CheckExact(current) ? direct : PyTuple_GET_ITEM(op, 3), current);
+        if (converted == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception)) goto failed;
+            PyErr_Clear();
+            goto handed_back;
+        }
+        PyList_SetItem(values, index, converted); /* steals converted, releases current */
+    }
+    PyObject *result = struct_type->tp_alloc(struct_type, 0);
+    if (result == NULL) goto failed;
+    SLOT(result, off_schema) = Py_NewRef(final_schema);
+    SLOT(result, off_values) = values;
+    return result;
+handed_back:
+failed:
+    Py_DECREF(values);
+    return NULL;
+}
+
+static PyObject *struct_run(PyObject *self, PyObject *args) {
+    PyObject *pairs, *schema, *final_schema, *ops;
+    if (!PyArg_ParseTuple(args, "OOOO!", &pairs, &schema, &final_schema, &PyTuple_Type, &ops)) return NULL;
+    if (struct_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    if (check_ops(ops) < 0) return NULL;
+    PyObject *seq = PySequence_Fast(pairs, "struct_run() takes a sequence of (schema, value) pairs");
+    if (seq == NULL) return NULL;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(size);
+    if (out == NULL) goto failed;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *value = run_one(items[i], schema, final_schema, ops);
+        if (value == NULL) {
+            if (PyErr_Occurred()) goto failed;
+            value = Py_NewRef(Py_None);
+        }
+        PyList_SET_ITEM(out, i, value);
+    }
+    Py_DECREF(seq);
+    return out;
+failed:
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+/* RawRecord's and SinkRecord's slots that sink_run reads and fills (their dataclass field names). */
+enum { RA_TOPIC, RA_PARTITION, RA_OFFSET, RA_TIMESTAMP, RA_TS_TYPE, RA_HEADERS, RA_KEY, RA_VALUE, RA_COUNT };
+static const char *raw_names[RA_COUNT] = {"topic",          "partition", "offset", "timestamp",
+                                          "timestamp_type", "headers",   "key",    "value"};
+enum {
+    SK_TOPIC, SK_PARTITION, SK_KEY_SCHEMA, SK_KEY, SK_VALUE_SCHEMA, SK_VALUE, SK_TIMESTAMP, SK_HEADERS, SK_OFFSET,
+    SK_TS_TYPE, SK_ORIG_TOPIC, SK_ORIG_PARTITION, SK_ORIG_OFFSET, SK_COUNT
+};
+static const char *sink_names[SK_COUNT] = {"topic", "kafka_partition", "key_schema", "key", "value_schema", "value",
+                                           "timestamp", "headers", "kafka_offset", "timestamp_type", "original_topic",
+                                           "original_kafka_partition", "original_kafka_offset"};
+static PyTypeObject *raw_type, *sink_type;
+static Py_ssize_t raw_off[RA_COUNT], sink_off[SK_COUNT];
+
+/* bind_records(raw_type, sink_type): the record classes sink_run reads and builds (connectless.native checks that
+ * SinkRecord's fields are sink_names, all of them, so that a record built here has every slot set). */
+static PyObject *bind_records(PyObject *self, PyObject *args) {
+    PyTypeObject *raw, *sink;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &raw, &PyType_Type, &sink)) return NULL;
+    if (sink->tp_dictoffset != 0 || sink->tp_new != PyBaseObject_Type.tp_new || sink->tp_alloc == NULL ||
+        !(sink->tp_flags & Py_TPFLAGS_HEAPTYPE))
+        return PyErr_Format(PyExc_TypeError, "%s is not a plain slots class", sink->tp_name);
+    Py_ssize_t raw_at[RA_COUNT], sink_at[SK_COUNT];
+    for (int i = 0; i < RA_COUNT; i++)
+        if (slot_offset(raw, raw_names[i], &raw_at[i]) < 0) return NULL;
+    for (int i = 0; i < SK_COUNT; i++)
+        if (slot_offset(sink, sink_names[i], &sink_at[i]) < 0) return NULL;
+    memcpy(raw_off, raw_at, sizeof raw_off);
+    memcpy(sink_off, sink_at, sizeof sink_off);
+    Py_XSETREF(raw_type, (PyTypeObject *)Py_NewRef(raw));
+    Py_XSETREF(sink_type, (PyTypeObject *)Py_NewRef(sink));
+    Py_RETURN_NONE;
+}
+
+/* sink_run(raws, keys, schema, values, no_headers) -> ([SinkRecord or None], count of None): for each raw whose values[i] is not
+ * None, SinkRecord(raw.topic, raw.partition, None, keys[i], schema, values[i], raw.timestamp, no_headers,
+ * raw.offset, raw.timestamp_type) as its __init__ and __post_init__ make it (the original_* fields are the topic,
+ * partition and offset). None where values[i] is None or the raw has headers (Python converts them). */
+static PyObject *sink_run(PyObject *self, PyObject *args) {
+    PyObject *raws, *keys, *schema, *values, *no_headers;
+    if (!PyArg_ParseTuple(args, "O!O!OO!O", &PyList_Type, &raws, &PyList_Type, &keys, &schema, &PyList_Type, &values,
+                          &no_headers))
+        return NULL;
+    if (sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind_records() first");
+    Py_ssize_t size = PyList_GET_SIZE(raws);
+    if (PyList_GET_SIZE(keys) != size || PyList_GET_SIZE(values) != size)
+        return PyErr_Format(PyExc_ValueError, "sink_run(): %zd raws, %zd keys, %zd values", size,
+                            PyList_GET_SIZE(keys), PyList_GET_SIZE(values));
+    PyObject *out = PyList_New(size);
+    if (out == NULL) return NULL;
+    Py_ssize_t fallbacks = 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *raw = PyList_GET_ITEM(raws, i), *value = PyList_GET_ITEM(values, i), *got[RA_COUNT];
+        int fits = value != Py_None && Py_TYPE(raw) == raw_type;
+        for (int f = 0; fits && f < RA_COUNT; f++) fits = (got[f] = SLOT(raw, raw_off[f])) != NULL;
+        if (!fits || !PyTuple_CheckExact(got[RA_HEADERS]) || PyTuple_GET_SIZE(got[RA_HEADERS]) != 0) {
+            fallbacks++;
+            PyList_SET_ITEM(out, i, Py_NewRef(Py_None));
+            continue;
+        }
+        PyObject *rec = sink_type->tp_alloc(sink_type, 0);
+        if (rec == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        const Py_ssize_t *so = sink_off;
+        SLOT(rec, so[SK_TOPIC]) = Py_NewRef(got[RA_TOPIC]);
+        SLOT(rec, so[SK_PARTITION]) = Py_NewRef(got[RA_PARTITION]);
+        SLOT(rec, so[SK_KEY_SCHEMA]) = Py_NewRef(Py_None);
+        SLOT(rec, so[SK_KEY]) = Py_NewRef(PyList_GET_ITEM(keys, i));
+        SLOT(rec, so[SK_VALUE_SCHEMA]) = Py_NewRef(schema);
+        SLOT(rec, so[SK_VALUE]) = Py_NewRef(value);
+        SLOT(rec, so[SK_TIMESTAMP]) = Py_NewRef(got[RA_TIMESTAMP]);
+        SLOT(rec, so[SK_HEADERS]) = Py_NewRef(no_headers);
+        SLOT(rec, so[SK_OFFSET]) = Py_NewRef(got[RA_OFFSET]);
+        SLOT(rec, so[SK_TS_TYPE]) = Py_NewRef(got[RA_TS_TYPE]);
+        SLOT(rec, so[SK_ORIG_TOPIC]) = Py_NewRef(got[RA_TOPIC]);
+        SLOT(rec, so[SK_ORIG_PARTITION]) = Py_NewRef(got[RA_PARTITION]);
+        SLOT(rec, so[SK_ORIG_OFFSET]) = Py_NewRef(got[RA_OFFSET]);
+        PyList_SET_ITEM(out, i, rec);
+    }
+    return Py_BuildValue("(Nn)", out, fallbacks);
+}
+
+/* A flat Struct's JSON line written here, byte for byte as orjson.dumps writes its dict (no spaces, UTF-8 as it is,
+ * control characters escaped as \b \t \n \f \r or \u00xx, '"' and '\\' escaped): its values str, int (64 bits),
+ * bool and None. Another value (a float, a larger int, a str or int subclass, a str with a lone surrogate) is left
+ * to orjson: line_of returns 0 without an exception. */
+typedef struct {
+    char *p;
+    Py_ssize_t len, cap;
+} LineBuf;
+
+static LineBuf line_buf;
+
+static int lb_reserve(LineBuf *b, Py_ssize_t more) {
+    if (b->cap - b->len >= more) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 1024;
+    while (cap - b->len < more) {
+        if (cap > PY_SSIZE_T_MAX / 2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = PyMem_Realloc(b->p, (size_t)cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* 1 written, 0 not covered (no exception), -1 error. */
+static int lb_str(LineBuf *b, PyObject *text) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(text, &n);
+    if (s == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+        PyErr_Clear(); /* a lone surrogate: orjson's error */
+        return 0;
+    }
+    if (lb_reserve(b, 6 * n + 2) < 0) return -1;
+    char *o = b->p + b->len;
+    *o++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\t': *o++ = 't'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\r': *o++ = 'r'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = "0123456789abcdef"[c >> 4];
+            *o++ = "0123456789abcdef"[c & 15];
+        }
+    }
+    *o++ = '"';
+    b->len = o - b->p;
+    return 1;
+}
+
+static int lb_raw(LineBuf *b, const char *s, Py_ssize_t n) {
+    if (lb_reserve(b, n) < 0) return -1;
+    memcpy(b->p + b->len, s, (size_t)n);
+    b->len += n;
+    return 1;
+}
+
+static int lb_value(LineBuf *b, PyObject *v) {
+    if (PyUnicode_CheckExact(v)) return lb_str(b, v);
+    if (v == Py_None) return lb_raw(b, "null", 4);
+    if (v == Py_True) return lb_raw(b, "true", 4);
+    if (v == Py_False) return lb_raw(b, "false", 5);
+    if (PyLong_CheckExact(v)) {
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow) return 0; /* past int64: orjson's (unsigned 64 bits, or its error) */
+        if (x == -1 && PyErr_Occurred()) return -1;
+        char digits[24];
+        int n = snprintf(digits, sizeof digits, "%lld", x);
+        return lb_raw(b, digits, n);
+    }
+    return 0;
+}
+
+/* The line of a flat Struct's names and values (as many of each), or NULL: with an exception on an error, without
+ * one where orjson must write it. */
+static PyObject *line_of(PyObject *names, PyObject *values) {
+    LineBuf *b = &line_buf;
+    b->len = 0;
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    if (lb_raw(b, "{", 1) < 0) return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        int r;
+        if ((i > 0 && lb_raw(b, ",", 1) < 0)) return NULL;
+        if (!PyUnicode_CheckExact(name)) return NULL;
+        if ((r = lb_str(b, name)) <= 0 || lb_raw(b, ":", 1) < 0) return NULL;
+        if ((r = lb_value(b, PyList_GET_ITEM(values, i))) <= 0) return NULL;
+    }
+    if (lb_raw(b, "}\n", 2) < 0) return NULL;
+    return PyBytes_FromStringAndSize(b->p, b->len);
+}
+
+/* struct_lines(records, start, limit, names_of, each, dumps, default, option) -> [bytes]: the JSON lines of
+ * records[start:] (SinkRecords) while their value is a Struct, at most `limit` of them (connectors/file.py, for the
+ * values _records.json_lines_into leaves to Python). A Struct whose schema names_of(schema) gives field names for (a
+ * flat record, asked once per schema met in a row) and with as many values is written here when its values are
+ * str, int, bool and None (line_of: orjson's bytes), else as dumps(flat_dict(names, values), default=default,
+ * option=option), as to_json_line writes it; another Struct as each(value). Stops at the first record that is not a SinkRecord or whose value is not a Struct. */
+static PyObject *struct_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t start, limit;
+    if (nargs != 8 || !PyList_CheckExact(args[0]) || (start = PyLong_AsSsize_t(args[1])) < 0 ||
+        (limit = PyLong_AsSsize_t(args[2])) < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError,
+                            "struct_lines(records, start, limit, names_of, each, dumps, default, option): a list, "
+                            "two counts");
+        return NULL;
+    }
+    if (sink_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind_records() first");
+    PyObject *records = args[0], *names_of = args[3], *each = args[4], *dumps = args[5];
+    /* interned names: orjson matches its keywords by identity first, as CPython's own functions do */
+    PyObject *kwnames = PyTuple_New(2);
+    if (kwnames == NULL) return NULL;
+    PyObject *kw_default = PyUnicode_InternFromString("default"), *kw_option = PyUnicode_InternFromString("option");
+    if (kw_default == NULL || kw_option == NULL) {
+        Py_XDECREF(kw_default);
+        Py_XDECREF(kw_option);
+        Py_DECREF(kwnames);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(kwnames, 0, kw_default);
+    PyTuple_SET_ITEM(kwnames, 1, kw_option);
+    PyObject *out = PyList_New(0), *schema = NULL, *names = NULL; /* the last schema met and its names */
+    if (out == NULL) goto failed;
+    Py_ssize_t stop = PyList_GET_SIZE(records);
+    if (stop - start > limit) stop = start + limit;
+    for (Py_ssize_t i = start; i < stop; i++) {
+        PyObject *record = PyList_GET_ITEM(records, i), *value, *line = NULL;
+        if (Py_TYPE(record) != sink_type || (value = SLOT(record, sink_off[SK_VALUE])) == NULL ||
+            Py_TYPE(value) != struct_type || SLOT(value, off_schema) == NULL || SLOT(value, off_values) == NULL)
+            break;
+        PyObject *of = SLOT(value, off_schema);
+        if (of != schema) {
+            PyObject *found = PyObject_CallOneArg(names_of, of);
+            if (found == NULL) goto failed;
+            Py_XSETREF(names, found);
+            Py_XSETREF(schema, Py_NewRef(of));
+        }
+        PyObject *fields = SLOT(value, off_values);
+        if (PyTuple_CheckExact(names) && PyList_CheckExact(fields) &&
+            PyList_GET_SIZE(fields) == PyTuple_GET_SIZE(names)) {
+            line = line_of(names, fields);
+            if (line == NULL && !PyErr_Occurred()) { /* a value orjson writes itself: its dict, as to_json_line */
+                PyObject *pair[2] = {names, fields};
+                PyObject *mapping = flat_dict(NULL, pair, 2);
+                if (mapping == NULL) goto failed;
+                PyObject *call[4] = {NULL, mapping, args[6], args[7]};
+                line = PyObject_Vectorcall(dumps, call + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
+                Py_DECREF(mapping);
+            }
+        } else
+            line = PyObject_CallOneArg(each, value);
+        if (line == NULL) goto failed;
+        int appended = PyList_Append(out, line);
+        Py_DECREF(line);
+        if (appended < 0) goto failed;
+    }
+    Py_XDECREF(schema);
+    Py_XDECREF(names);
+    Py_DECREF(kwnames);
+    return out;
+failed:
+    Py_XDECREF(schema);
+    Py_XDECREF(names);
+    Py_XDECREF(out);
+    Py_DECREF(kwnames);
+    return NULL;
+}
+
+/* header_run(datas, start, header) -> end: the first index from `start` on whose message is not bytes starting with
+ * `header` (a registry converter's run of records sharing a schema id: converters/registry/base.py). */
+static PyObject *header_run(PyObject *self, PyObject *args) {
+    PyObject *datas;
+    Py_ssize_t start;
+    const char *header;
+    Py_ssize_t length;
+    if (!PyArg_ParseTuple(args, "O!ny#", &PyList_Type, &datas, &start, &header, &length)) return NULL;
+    Py_ssize_t end = start < 0 ? 0 : start, size = PyList_GET_SIZE(datas);
+    for (; end < size; end++) {
+        PyObject *data = PyList_GET_ITEM(datas, end);
+        if (!PyBytes_CheckExact(data) || PyBytes_GET_SIZE(data) < length ||
+            memcmp(PyBytes_AS_STRING(data), header, (size_t)length) != 0)
+            break;
+    }
+    return PyLong_FromSsize_t(end);
+}
+
+/* raw_columns(raws, topic) -> ([key], [value]) of a list of RawRecords all of `topic` (an equal str), or None when
+ * one is of another topic or not a RawRecord (pipeline/sink.py _process_keyed_into then reads them in Python). */
+static PyObject *raw_columns(PyObject *self, PyObject *args) {
+    PyObject *raws, *topic;
+    if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &raws, &topic)) return NULL;
+    if (raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind_records() first");
+    Py_ssize_t size = PyList_GET_SIZE(raws);
+    PyObject *keys = PyList_New(size), *values = PyList_New(size);
+    if (keys == NULL || values == NULL) goto failed;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *raw = PyList_GET_ITEM(raws, i), *of, *key, *value;
+        if (Py_TYPE(raw) != raw_type || (of = SLOT(raw, raw_off[RA_TOPIC])) == NULL ||
+            (key = SLOT(raw, raw_off[RA_KEY])) == NULL || (value = SLOT(raw, raw_off[RA_VALUE])) == NULL)
+            goto other;
+        if (of != topic) {
+            int equal = PyUnicode_CheckExact(of) ? PyUnicode_Compare(of, topic) : -1;
+            if (equal == -1 && PyErr_Occurred()) goto failed;
+            if (equal != 0) goto other;
+        }
+        PyList_SET_ITEM(keys, i, Py_NewRef(key));
+        PyList_SET_ITEM(values, i, Py_NewRef(value));
+    }
+    return Py_BuildValue("(NN)", keys, values);
+other:
+    Py_DECREF(keys);
+    Py_DECREF(values);
+    Py_RETURN_NONE;
+failed:
+    Py_XDECREF(keys);
+    Py_XDECREF(values);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_O, "bind(struct_type): the Struct class decode_run builds"},
     {"decode_run", decode_run, METH_VARARGS,
@@ -313,9 +741,38 @@ static PyMethodDef methods[] = {
      "fastavro must read it"},
     {"flat_dict", (PyCFunction)(void (*)(void))flat_dict, METH_FASTCALL,
      "flat_dict(names, values) -> dict: dict(zip(names, values)) for a name tuple and a value list of one length"},
+    {"struct_run", struct_run, METH_VARARGS,
+     "struct_run(pairs, schema, final_schema, ops) -> [Struct or None]: a chain's struct steps over a run of "
+     "(schema, Struct) pairs (see the source); None where Python must run the chain"},
+    {"bind_records", bind_records, METH_VARARGS, "bind_records(raw_type, sink_type): the classes sink_run uses"},
+    {"sink_run", sink_run, METH_VARARGS,
+     "sink_run(raws, keys, schema, values, no_headers) -> ([SinkRecord or None], Nones): each raw's record of a schemaless key "
+     "and a value of `schema`; None where the value is None or the raw has headers"},
+    {"struct_lines", (PyCFunction)(void (*)(void))struct_lines, METH_FASTCALL,
+     "struct_lines(records, start, limit, names_of, each, dumps, default, option) -> [bytes]: the lines of "
+     "records[start:] while their value is a Struct, at most limit (a flat one's as to_json_line writes it)"},
+    {"header_run", header_run, METH_VARARGS,
+     "header_run(datas, start, header) -> end: the first index from start whose message (bytes) does not start with "
+     "header"},
+    {"raw_columns", raw_columns, METH_VARARGS,
+     "raw_columns(raws, topic) -> ([key], [value]) or None: the run's keys and values when every raw is of topic"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_avro", .m_size = -1, .m_methods = methods};
 
-PyMODINIT_FUNC PyInit__avro(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__avro(void) {
+    PyObject *m = PyModule_Create(&module), *names = PyTuple_New(SK_COUNT);
+    if (m == NULL || names == NULL) goto failed;
+    for (int i = 0; i < SK_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(sink_names[i]);
+        if (name == NULL) goto failed;
+        PyTuple_SET_ITEM(names, i, name);
+    }
+    if (PyModule_AddObject(m, "SINK_FIELDS", names) < 0) goto failed; /* steals names on success */
+    return m;
+failed:
+    Py_XDECREF(names);
+    Py_XDECREF(m);
+    return NULL;
+}

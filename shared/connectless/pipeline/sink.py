@@ -72,6 +72,8 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         self._read_keys: BatchReader | None = None
         self._read_values: BatchReader | None = None
         self._value_run_steps: tuple[MapRunStep, ...] | None = None
+        # A run's Structs through the owned value rewrite in one C call (_process_keyed_into); None: per record.
+        self._struct_run: Callable[[Sequence[Any]], tuple[Schema, list[Any]] | None] | None = None
         steps, transform = self.chain.value_map_steps() if self._transform is not None else None, self._transform
         if read_value is not None and (read_key is not None or steps is not None):
             self._read_value = read_value
@@ -99,6 +101,7 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
             if transform is not None:
                 # the record _process_fast builds is its own: a fused value-side chain may set the result on it
                 self._transform = self.chain.owned_value_rewrite() or transform
+                self._struct_run = self.chain.owned_value_struct_run()
             if read_key is not None:  # a schemaless key (JSON without schemas, String) beside a schema'd value
                 self._read_key = read_key
                 self._process_fast = self._process_schemaless_key  # type: ignore[method-assign]
@@ -402,24 +405,68 @@ class SinkPipeline(PipelineBase[RawRecord, SinkRecord]):
         """process_into for a schemaless key beside a value converter with schemas (Avro, Protobuf, JSON Schema
         keyed by plain JSON or strings): a run of one topic has its keys and its values read by the converters'
         batch readers, one call each, then each record goes through the chain as `_process_schemaless_key` sends
-        it. When a batch reader raises (a record of the run it cannot read), the run is read record by record."""
+        it. When a batch reader raises (a record of the run it cannot read), the run is read record by record.
+        With connectless.native built and a chain of value rewrites that all have C ops, the run's Structs go
+        through the chain (_FusedRewrites.struct_run) and their records are built (_avro.sink_run) in one call
+        each; a record either leaves out (headers, a null value, a step that raises) takes the loop below.
+        tests/unit/transforms/test_struct_run.py checks both against the Python path."""
         read_keys, to_connect_values = self._read_keys, self._to_connect_values
         if read_keys is None or to_connect_values is None or not raws:
             return self._process_each_into(raws, records, originals)
         topic = raws[0].topic
+        fast = native.avro
+        # the run's keys and values taken in C where it is (and its topics checked), else in Python
+        columns = (
+            fast.raw_columns(raws, topic) if fast is not None and type(raws) is list and type(topic) is str else None
+        )
         try:
-            if any(raw.topic != topic for raw in raws):
-                raise ValueError("a run of several topics")
-            keys = read_keys([raw.key for raw in raws])
-            values = to_connect_values(topic, [raw.value for raw in raws])
+            if columns is None:
+                if any(raw.topic != topic for raw in raws):
+                    raise ValueError("a run of several topics")
+                columns = [raw.key for raw in raws], [raw.value for raw in raws]
+            keys = read_keys(columns[0])
+            values = to_connect_values(topic, columns[1])
         except Exception:
             return self._process_each_into(raws, records, originals)
         transform = self._transform
+        # the chain's Struct steps over the whole run in C: each record's new Struct, or None for apply_owned
+        done = None if self._struct_run is None else self._struct_run(values)
+        final_schema, transformed = done if done is not None else (None, repeat(None))
+        built: Iterable[SinkRecord | None] = repeat(None)
+        if done is not None and fast is not None and type(keys) is list:  # and the records of those built in C
+            raws = raws if type(raws) is list else list(raws)
+            made, fallbacks = fast.sink_run(raws, keys, final_schema, done[1], EMPTY_HEADERS)
+            if not fallbacks:  # every record built in C: nothing left for the loop
+                records.extend(made)
+                originals.extend(raws)
+                return 0, None, None
+            built = made
         append, keep = records.append, originals.append
         dropped = 0
-        for index, raw in enumerate(raws):
+        for index, (raw, new_value, ready) in enumerate(zip(raws, transformed, built, strict=False)):
             record: SinkRecord | None
+            if ready is not None:
+                append(ready)
+                keep(raw)
+                continue
             try:
+                if new_value is not None:
+                    append(
+                        SinkRecord(
+                            topic,
+                            raw.partition,
+                            None,
+                            keys[index],
+                            final_schema,
+                            new_value,
+                            raw.timestamp,
+                            self._convert_headers(raw) if raw.headers else EMPTY_HEADERS,
+                            raw.offset,
+                            raw.timestamp_type,
+                        )
+                    )
+                    keep(raw)
+                    continue
                 value_schema, value = values[index]
                 record = SinkRecord(
                     topic,

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     MapRunStep = Callable[[Sequence[ConnectRecord], list[dict[str, Any]]], list[dict[str, Any]]]
     # The same for a Struct's field values: (record for its metadata, a list the chain owns) -> the new values.
     StructStep = Callable[[ConnectRecord, list[Any]], list[Any]]
+    # A struct step as connectless.native._avro.struct_run runs it: (0, value) appends value; (1, index, direct,
+    # convert) sets values[index] to direct(v) for an exact int v when direct is not None, else to convert(v).
+    StructOp = tuple[Any, ...]
 
 R = TypeVar("R", bound=ConnectRecord)
 T = TypeVar("T", bound=type)
@@ -147,6 +150,12 @@ class OperandRewrite(OperandTransformation):
         in a list the chain made for itself, may change it in place, and returns the new struct's values; a step
         of None leaves the values as they are (a rename). None: no such step (the chain calls `transform_operand`).
         Asked once per schema; it may raise what planning that schema raises."""
+        return None
+
+    def owned_struct_ops(self, schema: Schema) -> tuple[StructOp, ...] | None:
+        """`owned_struct_step(schema)`'s step as ops that connectless.native._avro.struct_run runs over a run of
+        Structs in C (StructOp above); () for a step of None. None: the step has no such form (the chain then
+        runs the struct steps in Python). Asked once per schema, after owned_struct_step."""
         return None
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from connectless import native
 from connectless.config import ConfigDef, ConfigError, ConfigType, Importance, Validator, Width
 from connectless.config.configdef import parse_type
 from connectless.data.struct import Struct
@@ -33,10 +34,10 @@ from connectless.transforms.cache import SchemaUpdateCache
 from connectless.transforms.util import struct_of, struct_values
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from connectless.data.schema import Schema
-    from connectless.transforms.base import MapRunStep, MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructOp, StructStep
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class ChainStage:
 
 
 _NO_STRUCT_PLAN: tuple[None, tuple[()]] = (None, ())
+_NO_STRUCT_OPS: tuple[None, tuple[()]] = (None, ())
 
 
 class _FusedRewrites:
@@ -99,6 +101,7 @@ class _FusedRewrites:
         "_new_record",
         "_operands",
         "_schema_of",
+        "_struct_ops",
         "_struct_plans",
         "_value_of",
         "first",
@@ -126,6 +129,9 @@ class _FusedRewrites:
         # A Struct through rewrites that all have a struct step: its values copied once, then changed in place,
         # one Struct built at the end. Planned once per input schema: (final schema, steps) or _NO_STRUCT_PLAN.
         self._struct_plans: SchemaUpdateCache[tuple[Schema | None, tuple[StructStep, ...]]] = SchemaUpdateCache()
+        # The same plans as ops for native._avro.struct_run (a run of Structs in one call): (final schema, ops) or
+        # _NO_STRUCT_OPS when a rewrite has no op form.
+        self._struct_ops: SchemaUpdateCache[tuple[Schema | None, tuple[StructOp, ...]]] = SchemaUpdateCache()
 
     def __call__(self, record: Any) -> Any:
         schema = self._schema_of(record)
@@ -179,6 +185,42 @@ class _FusedRewrites:
         except Exception:  # each rewrite in turn then raises it, in the order a record meets them
             return self._struct_plans.put(schema, _NO_STRUCT_PLAN)
         return self._struct_plans.put(schema, (current, tuple(steps)))
+
+    def struct_run(self, pairs: Sequence[Any]) -> tuple[Schema, list[Any]] | None:
+        """apply_owned's Struct path over a run of (schema, value) pairs (a batch reader's SchemaAndValues), in C:
+        (the final schema, a list with, for each pair, the new Struct apply_owned would set on its record, or None
+        where that record must go through apply_owned). None when the C module is off or the run's first schema
+        has no op plan (then every record goes through apply_owned)."""
+        fast = native.avro
+        if fast is None or not pairs:
+            return None
+        schema = pairs[0][0]
+        if schema is None:
+            return None
+        final_schema, ops = self._struct_ops.get(schema) or self._plan_struct_ops(schema)
+        if final_schema is None:
+            return None
+        return final_schema, fast.struct_run(pairs, schema, final_schema, ops)
+
+    def _plan_struct_ops(self, schema: Schema) -> tuple[Schema | None, tuple[StructOp, ...]]:
+        final_schema, _steps = self._struct_plans.get(schema) or self._plan_struct(schema)
+        if final_schema is None:
+            return self._struct_ops.put(schema, _NO_STRUCT_OPS)
+        current: Schema = schema
+        ops: list[StructOp] = []
+        try:
+            for rewrite in self.rewrites:
+                planned, rewrite_ops = rewrite.owned_struct_step(current), rewrite.owned_struct_ops(current)
+                if planned is None or rewrite_ops is None:
+                    return self._struct_ops.put(schema, _NO_STRUCT_OPS)
+                current = planned[0]
+                ops.extend(rewrite_ops)
+        except Exception:  # apply_owned's Python steps then meet it record by record
+            return self._struct_ops.put(schema, _NO_STRUCT_OPS)
+        # apply_owned sets the plan's final schema: the same object here (each rewrite's schema cache gave it)
+        if current is not final_schema:
+            return self._struct_ops.put(schema, _NO_STRUCT_OPS)
+        return self._struct_ops.put(schema, (final_schema, tuple(ops)))
 
     def apply_with(self, record: Any, executor: Executor) -> Any:
         """As __call__, with each rewrite run (and its failures handled) by `executor`."""
@@ -388,6 +430,13 @@ class TransformationChain:
         if not isinstance(step, _FusedRewrites) or not isinstance(step.first, ValueOperand):
             return None
         return step.apply_owned
+
+    def owned_value_struct_run(self) -> Callable[[Sequence[Any]], tuple[Schema, list[Any]] | None] | None:
+        """With owned_value_rewrite: its Struct path over a run of (schema, value) pairs in one call
+        (_FusedRewrites.struct_run). Otherwise None."""
+        if self.owned_value_rewrite() is None:
+            return None
+        return cast("_FusedRewrites", self._steps[0]).struct_run
 
     def unguarded(self) -> Callable[[Any], Any]:
         """`apply` without an executor, as one callable: the only step itself when there is one."""

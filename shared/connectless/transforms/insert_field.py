@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapRunStep, MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructOp, StructStep
 
 TOPIC_FIELD = "topic.field"
 PARTITION_FIELD = "partition.field"
@@ -174,6 +174,12 @@ class InsertField(OperandRewrite):
             return owned
 
         return updated_schema, insert
+
+    def owned_struct_ops(self, schema: Schema) -> tuple[StructOp, ...] | None:
+        if type(self).transform_operand is not InsertField.transform_operand or self._static_only is None:
+            return None
+        _updated_schema, defaults = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
+        return None if defaults else ((0, self._static_only[1]),)
 
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapRunStep, MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructOp, StructStep
 
 EXCLUDE = "exclude"
 INCLUDE = "include"
@@ -183,6 +183,12 @@ class ReplaceField(OperandRewrite):
             return values
 
         return updated_schema, replace
+
+    def owned_struct_ops(self, schema: Schema) -> tuple[StructOp, ...] | None:
+        if type(self).transform_operand is not ReplaceField.transform_operand:
+            return None
+        _updated_schema, indices, defaults = self._cache.get(schema) or self._cache.put(schema, self._plan(schema))
+        return () if not defaults and indices == tuple(range(len(schema.fields))) else None
 
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if value is None:

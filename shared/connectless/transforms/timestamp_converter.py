@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from connectless.data import Schema
     from connectless.records import ConnectRecord
-    from connectless.transforms.base import MapRunStep, MapStep, StructStep
+    from connectless.transforms.base import MapRunStep, MapStep, StructOp, StructStep
 
 FIELD_CONFIG = "field"
 TARGET_TYPE_CONFIG = "target.type"
@@ -317,6 +317,22 @@ class TimestampConverter(OperandRewrite):
             return owned
 
         return updated_schema, convert_field
+
+    def owned_struct_ops(self, schema: Schema) -> tuple[StructOp, ...] | None:
+        if type(self).transform_operand is not TimestampConverter.transform_operand or not self.field:
+            return None
+        _updated_schema, index, convert, defaults = self._cache.get(schema) or self._cache.put(
+            schema, self._plan(schema)
+        )
+        if defaults:
+            return None
+        if index < 0:
+            return ()
+        try:  # as _plan: an int of a unix field goes straight to the target
+            direct = self._millis_to_target if kind_from_schema(schema.fields[index].schema) == TYPE_UNIX else None
+        except ConnectError:
+            direct = None
+        return ((1, index, direct, convert),)
 
     def transform_operand(self, record: ConnectRecord, schema: Schema | None, value: Any) -> tuple[Schema | None, Any]:
         if schema is None:

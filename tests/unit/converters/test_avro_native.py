@@ -101,9 +101,11 @@ def outcome(call: Any, *args: Any) -> Any:
     return ("ok", (type(result), result.schema, same(result.value)))
 
 
-def converters(monkeypatch: pytest.MonkeyPatch, writer: dict[str, Any]) -> tuple[AvroConverter, AvroConverter, int]:
+def converters(
+    monkeypatch: pytest.MonkeyPatch, writer: dict[str, Any], url: str = ""
+) -> tuple[AvroConverter, AvroConverter, int]:
     """Two converters on one mock registry holding `writer`: the first with the fast path, the second without."""
-    url = f"mock://{uuid.uuid4().hex}"
+    url = url or f"mock://{uuid.uuid4().hex}"
     schema_id = mock_client(url).register_schema("t-value", RegistrySchema(json.dumps(writer), "AVRO"))
     first = framed(schema_id, fastavro.parse_schema(writer), random_record(random.Random(0), writer))
     made = []
@@ -256,3 +258,23 @@ def test_decode_run_makes_pairs_only_of_a_tuple_subclass() -> None:
     for pair_type in (list, int, "SchemaAndValue"):
         with pytest.raises(TypeError, match="pair_type"):
             NATIVE.decode_run([], program, None, None, pair_type)  # type: ignore[union-attr]
+
+
+def test_a_run_of_several_headers_is_read_as_without_the_c_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_to_connect_run cuts a run where the 5 header bytes change (_avro.header_run in C, the Python loop after it
+    for what is not bytes): a null, another schema id, a bytearray and a message shorter than the header cut it the
+    same way either way, and the results are the same (a null is read before the scan)."""
+    url = f"mock://{uuid.uuid4().hex}"
+    fast, slow, schema_id = converters(monkeypatch, EVERY_KIND, url)
+    fewer = {**EVERY_KIND, "name": "Fewer", "fields": EVERY_KIND["fields"][:3]}
+    other = mock_client(url).register_schema("t-value", RegistrySchema(json.dumps(fewer), "AVRO"))
+    mine, theirs = b"\x00" + schema_id.to_bytes(4, "big"), b"\x00" + other.to_bytes(4, "big")
+    good, short = mine + payload_of(GOOD), theirs + payload_of(GOOD)[:3]
+    assert NATIVE.header_run([good, good, None, good], 1, mine) == 2
+    run: list[Any] = [good, good, good, good, short, short, good, bytearray(good), good, good]
+    assert NATIVE.header_run(run, 4, theirs) == 6
+    assert NATIVE.header_run(run, 6, mine) == 7  # a bytearray: the Python loop goes on past it
+    assert NATIVE.header_run([good, mine[:4]], 0, mine) == 1
+    assert NATIVE.header_run([], 0, mine) == 0
+    assert outcome(fast.batch_reader(), "t", run) == outcome(slow.batch_reader(), "t", run)
+    assert outcome(fast.batch_reader(), "t", run)[0] == "ok"
