@@ -8,6 +8,12 @@ chain; no Kafka, no config topic. The CPU time (thread_time) of each part, per r
     python bench/function_cpu.py [--rounds 7] [--records 10000] [--gc lambda|default] [--profile]
     python bench/function_cpu.py --shared /other/checkout/shared  # the same on another checkout's library
     python bench/function_cpu.py --through-app  # through functions/sink_task/app.py's lambda_handler, Lambda's env
+    python bench/function_cpu.py --runtime-client managed  # the event parsed as awslambdaric does (simplejson)
+
+--runtime-client connectless (the default, as template.yaml deploys the sink: SinkRuntimeClient) parses the event
+with orjson, as app.lambda_handler_bytes does for connectless.runtime.lambda_runtime_client; managed parses it with
+simplejson, as the managed runtime's client (awslambdaric) does before it calls app.lambda_handler. "free_us" is the
+event's deallocation, apart (awslambdaric frees it after the response; the bytes entry when the handler returns).
 
 --gc lambda (the default) leaves the collector as functions/sink_task sets it on Lambda (its import raises the
 young-generation threshold, runtime/gcpause.py); --gc default keeps CPython's thresholds, as before 2026-12-06.
@@ -38,6 +44,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--gc", choices=("lambda", "default"), default="lambda")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--runtime-client", choices=("connectless", "managed"), default="connectless",
+                        help="who parses the event: connectless (orjson) or managed (simplejson)")  # fmt: skip
     parser.add_argument("--shared", type=Path, default=BENCH.parent / "shared", help="the library to measure")
     parser.add_argument("--through-app", action="store_true",
                         help="the handler as Lambda calls it: functions/sink_task/app.py's lambda_handler (Powertools' "
@@ -50,6 +58,7 @@ def main() -> int:
         os.environ.update(LAMBDA_ENV)
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
+    import orjson
     import simplejson
 
     from connectless.lambda_sink.events import encode_record, parse_event
@@ -95,15 +104,19 @@ def main() -> int:
         report_fd = os.dup(1)
         os.dup2(quiet, 1)
 
-    def one() -> tuple[float, float, float]:
+    loads = orjson.loads if args.runtime_client == "connectless" else simplejson.loads
+
+    def one() -> tuple[float, float, float, float]:
         cpu0 = time.thread_time()
-        event = simplejson.loads(payload)
+        event = loads(payload)
         cpu1 = time.thread_time()
         parse_event(event)  # the handler's first step alone: the event's records decoded
         cpu2 = time.thread_time()
         run(config, config, event)
         cpu3 = time.thread_time()
-        return cpu1 - cpu0, cpu2 - cpu1, cpu3 - cpu2
+        del event
+        cpu4 = time.thread_time()
+        return cpu1 - cpu0, cpu2 - cpu1, cpu3 - cpu2, cpu4 - cpu3
 
     one()
     gc.collect()
@@ -122,7 +135,7 @@ def main() -> int:
     if profile is not None:
         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
         return 0
-    parse, decode, handle = (min(r[i] for r in rounds) / n * 1e6 for i in range(3))
+    parse, decode, handle, free = (min(r[i] for r in rounds) / n * 1e6 for i in range(4))
     try:
         from connectless import native  # a checkout from before it has none
     except ImportError:
@@ -130,10 +143,12 @@ def main() -> int:
     else:  # (an editable install may find this checkout's module for another checkout's package: not in use there)
         native_in_use = native.records is not None and Path(native.__file__ or "").is_relative_to(args.shared.resolve())
     print(json.dumps({
-        "shared": str(args.shared), "gc": args.gc, "native": native_in_use, "through_app": args.through_app,
+        "shared": str(args.shared), "runtime_client": args.runtime_client,
+        "gc": args.gc, "native": native_in_use, "through_app": args.through_app,
         "records": n, "rounds": args.rounds,
         "event_bytes_per_record": round(len(payload) / n, 1), "parse_us": round(parse, 3),
         "handler_us": round(handle, 3), "of_which_decode_us": round(decode, 3), "function_us": round(parse + handle, 3),
+        "free_us": round(free, 3),
     }))  # fmt: skip
     return 0
 

@@ -294,7 +294,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     f"{cpu['ratio']:.2f}x of the steady part ({cpu['function_us']:.1f} µs = parse "
                     f"{cpu['parse_us']:.1f} + handler {cpu['handler_us']:.1f}, against "
                     f"{cpu['kafka_connect_steady_us']:.1f} µs); {cpu['ratio_from_launch']:.2f}x of the whole run's "
-                    f"{cpu['kafka_connect_us']:.1f} µs",
+                    f"{cpu['kafka_connect_us']:.1f} µs"
+                    + (f"; the event parsed by {cpu['parser']}" if cpu["parser"] else ""),
                     cpu["ratio"] <= report.CPU_RATIO_TARGET,
                 )
             )

@@ -150,8 +150,10 @@ class FunctionProcess:
         )
         os.close(to_child_r)
         os.close(from_child_w)
-        ready = _read_frame(self._from_child)
-        self.stats["imported"] = json.loads(ready)["imported"]
+        ready = json.loads(_read_frame(self._from_child))
+        self.stats["imported"] = ready["imported"]
+        self.stats["runtime_client"] = ready["runtime_client"]
+        self.stats["event_parser"] = RUNTIME_CLIENTS[ready["runtime_client"]]
         self.stats["function_pid"] = self.proc.pid
 
     def submit(self, payload: bytes, _context: Any) -> Any:
@@ -163,10 +165,13 @@ class FunctionProcess:
             import orjson
 
             reply = orjson.loads(_read_frame(self._from_child))
+            if reply["records"] is None:  # in this process, not the function's: one "offset" key per event record
+                reply["records"] = payload.count(b'"offset":')  # (the bench's records carry no header of that name)
             stats = self.stats
             stats["parse_cpu_s"] += reply["parse_cpu_s"]
             stats["handler_cpu_s"] += reply["handler_cpu_s"]
             stats["handler_wall_s"] += reply["handler_wall_s"]
+            stats["function_runqueue_wait_s"] = stats.get("function_runqueue_wait_s", 0.0) + reply["runqueue_wait_s"]
             stats["invocations"] += 1
             stats["records"] += reply["records"]
             stats["batch_times"].append((reply["records"], reply["handler_wall_s"], reply["handler_cpu_s"]))
@@ -226,9 +231,23 @@ def _read_frame(fd: int) -> bytes:
     return exactly(int.from_bytes(exactly(8), "big"))
 
 
+# Which Lambda runtime client runs the function, as template.yaml deploys it (SinkRuntimeClient, default
+# connectless): "connectless" = connectless.runtime.lambda_runtime_client, which hands app.lambda_handler_bytes the
+# event's bytes (orjson parses them inside the handler); "managed" = awslambdaric, which parses with simplejson first.
+RUNTIME_CLIENTS = {"connectless": "connectless (the event's bytes, orjson)", "managed": "awslambdaric (simplejson)"}
+
+
+def runtime_client() -> str:
+    client = os.environ.get("BENCH_RUNTIME_CLIENT", "connectless")
+    if client not in RUNTIME_CLIENTS:
+        raise SystemExit(f"BENCH_RUNTIME_CLIENT={client!r}: expected one of {', '.join(RUNTIME_CLIENTS)}")
+    return client
+
+
 def run_function(in_fd: int, out_fd: int) -> None:
-    """The function's process: each frame is an event's JSON, parsed as the Lambda Python runtime does
-    (awslambdaric: simplejson.loads), then the handler; SIGTERM is the poller's to handle (it closes us)."""
+    """The function's process: each frame is an event's JSON, handed to the handler as the template's runtime client
+    does (BENCH_RUNTIME_CLIENT, runtime_client()): the bytes to app.lambda_handler_bytes, or parsed as the managed
+    runtime does (awslambdaric: simplejson.loads) for app.lambda_handler; SIGTERM is the poller's (it closes us)."""
     import orjson
 
     from connectless.lambda_sink.events import record_count
@@ -242,31 +261,40 @@ def run_function(in_fd: int, out_fd: int) -> None:
 
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raw_bytes = runtime_client() == "connectless"
     app = load_handler_module(SINK_APP)
-    _write_frame(out_fd, json.dumps({"imported": time.time()}).encode())
+    _write_frame(out_fd, json.dumps({"imported": time.time(), "runtime_client": runtime_client()}).encode())
     env = os.environ
     collections = GcWatch()
     profile = _function_profile()
     while payload := _read_frame(in_fd):
         if profile is not None:
             profile.enable()
-        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        cpu0, wall0, queued0 = time.thread_time(), time.perf_counter(), _runqueue_wait_s()
         collections.phase = "parse"
-        event = runtime_json.loads(payload)  # (the previous event is freed here, as it is in the runtime's loop)
+        # awslambdaric's parse (the previous event is freed here, as in its loop); our client parses nothing: the
+        # bytes entry parses with orjson and frees the event inside the handler's time
+        event = payload if raw_bytes else runtime_json.loads(payload)
         cpu1 = time.thread_time()
         collections.phase = "handler"
-        records = record_count(event)
         context = EmulatedLambdaContext("connectless-sink", env["BENCH_CONNECTOR"], timeout_s=300)
         error, response = None, None
         try:
-            response = app.lambda_handler(event, context)
+            if raw_bytes:
+                response = app.lambda_handler_bytes(event, context)
+            else:
+                response = app.lambda_handler(event, context)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
+        handler_cpu = time.thread_time() - cpu1
+        wall = time.perf_counter() - wall0
+        queued = _runqueue_wait_s() - queued0
         reply = {
             "parse_cpu_s": cpu1 - cpu0,
-            "handler_cpu_s": time.thread_time() - cpu1,
-            "handler_wall_s": time.perf_counter() - wall0,
-            "records": records,
+            "handler_cpu_s": handler_cpu,
+            "handler_wall_s": wall,
+            "runqueue_wait_s": queued,  # of the wall time: ready to run, waiting for a core
+            "records": None if raw_bytes else record_count(event),  # (the raw bytes' records: counted by the poller)
             "error": error,
             "response": response,
         }
@@ -281,6 +309,14 @@ def run_function(in_fd: int, out_fd: int) -> None:
     done = sample()
     final = {"cpu_s": done.cpu_s, "peak_rss_bytes": done.peak_rss_bytes, "gc": collections.summary()}
     _write_frame(out_fd, json.dumps(final).encode())
+
+
+def _runqueue_wait_s() -> float:
+    """This thread's time spent runnable but waiting for a core (Linux schedstat; 0 where there is none)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 class GcWatch:
@@ -317,8 +353,9 @@ def _function_profile() -> Any:
 
 
 def runtime_parser(stats: dict[str, Any]) -> str:
-    """The emulator's JSON round trip parses the event as the Lambda Python runtime does (awslambdaric:
-    simplejson.loads) and counts that CPU time in `stats["parse_cpu_s"]`: it is inside the billed duration."""
+    """The emulator's JSON round trip parses the event as the template's runtime client has it parsed (runtime_client():
+    orjson in app.lambda_handler_bytes, or awslambdaric's simplejson.loads) and counts that CPU time in
+    `stats["parse_cpu_s"]`: it is inside the billed duration."""
     import types
 
     import orjson
@@ -329,15 +366,19 @@ def runtime_parser(stats: dict[str, Any]) -> str:
         import simplejson as runtime_json
     except ImportError:  # the bench extra is not installed: the stdlib's parser, a close stand-in
         import json as runtime_json  # type: ignore[no-redef]
+    raw_bytes = runtime_client() == "connectless"
+    loads = orjson.loads if raw_bytes else runtime_json.loads
 
     def parse(payload: bytes) -> Any:
         cpu0 = time.thread_time()
         try:
-            return runtime_json.loads(payload)
+            return loads(payload)
         finally:
             stats["parse_cpu_s"] += time.thread_time() - cpu0
 
     esm_emulator.orjson = types.SimpleNamespace(dumps=orjson.dumps, loads=parse)
+    if raw_bytes:
+        return RUNTIME_CLIENTS["connectless"]
     return f"{runtime_json.__name__} {getattr(runtime_json, '__version__', '')}".strip()
 
 

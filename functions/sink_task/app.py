@@ -1,14 +1,17 @@
 """Lambda handler: a Kafka event-source-mapping batch -> one sink connector (parse -> library -> response).
 
-Invoked through an alias named after the connector (or with CONNECTLESS_CONNECTOR set). The library does the work
-(connectless.lambda_sink.handler) and the function's glue (connectless.runtime.task_function: metrics RecordsIn,
-RecordsOut, RecordsDeadLettered, BatchDuration, TaskFailures per connector); this module adds Powertools.
+Invoked through an alias named after the connector (or with CONNECTLESS_CONNECTOR set). `lambda_handler_bytes` is
+the same handler for the event's raw bytes, called by connectless.runtime.lambda_runtime_client (the template's
+AWS_LAMBDA_EXEC_WRAPPER): orjson parses a 5 MB batch faster than the managed runtime's simplejson. The library does
+the work (connectless.lambda_sink.handler) and the function's glue (connectless.runtime.task_function: metrics
+RecordsIn, RecordsOut, RecordsDeadLettered, BatchDuration, TaskFailures per connector); this module adds Powertools.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from aws_lambda_powertools import Logger, Metrics
 
 from connectless.lambda_sink.handler import SinkBatchHandler
@@ -29,3 +32,7 @@ function = TaskFunction(SinkBatchHandler, logger, metrics, tracer)  # warm state
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return function(event, context)
+
+
+def lambda_handler_bytes(event: bytes, context: Any) -> dict[str, Any]:
+    return lambda_handler(orjson.loads(event), context)

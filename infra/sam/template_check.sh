@@ -79,6 +79,8 @@ if [[ -n "$PY313" ]]; then
         --build-dir build/sam --cache-dir build/sam-cache --cached 2>&1 | grep -E 'Build Succeeded|Error|error' || true
     test -d build/sam/ConnectlessLayer/python/connectless
     check_arch build/sam/ConnectlessLayer/python aarch64
+    test -x build/sam/ConnectlessLayer/python/connectless/runtime/lambda_exec_wrapper  # AWS_LAMBDA_EXEC_WRAPPER
+    echo "   the sink's wrapper script (lambda_exec_wrapper) is executable in the layer"
     echo "   $(du -sh build/sam/ConnectlessLayer | cut -f1) unzipped (limit 250M with the functions)"
 else
     echo "   no python3.13 here: pip --platform manylinux aarch64 --python-version 3.13"

@@ -343,3 +343,40 @@ def test_without_a_status_store_nothing_is_tracked() -> None:
     configs.put_connector_config(NAME, BASE)
     handler = SinkBatchHandler(configs, None, None, worker_id="test", sleep=lambda _s: None)
     assert handler.handle(event(b"1"), NAME).response() == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize(
+    ("config", "report_failures"),
+    [
+        ({}, True),  # tolerance none: each partition stops at its first failed record, named in the response
+        ({}, False),  # ... and without batch item failures the invocation raises
+        ({"errors.tolerance": "all", "reject.values": "13"}, True),  # records skipped, the rest written
+    ],
+)
+def test_the_bytes_entry_gives_what_the_dict_entry_gives(
+    config: dict[str, str], report_failures: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """app.lambda_handler_bytes (connectless.runtime.lambda_runtime_client's call) against app.lambda_handler (the
+    managed runtime's, the event parsed first): the same response or error, records written and metrics."""
+    import orjson
+
+    other = [RawRecord("orders", 1, i, 5, "CreateTime", b"k", v) for i, v in enumerate([b"1", b"oops", b"3"])]
+    the_event = event(b"11", b"12", b"not json", b"13", b"14", more=other)
+    payload = json.dumps(the_event).encode()
+    outcomes = []
+    for entry in ("lambda_handler", "lambda_handler_bytes"):
+        sink_fakes.reset(NAME)
+        app = load_app()
+        app.function.handler = make_handler(**config)
+        app.function.handler.report_item_failures = report_failures
+        context = EmulatedLambdaContext("connectless-sink", NAME, timeout_s=60)
+        try:
+            outcome: Any = getattr(app, entry)(json.loads(payload) if entry == "lambda_handler" else payload, context)
+        except ConnectError as exc:
+            outcome = f"{type(exc).__name__}: {exc}"
+        lines = [orjson.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+        emf = next(line for line in lines if "_aws" in line)
+        metrics = {key: emf[key] for key in ("RecordsIn", "RecordsOut", "RecordsDeadLettered", "TaskFailures")}
+        outcomes.append((outcome, dict(written()), metrics))
+    assert outcomes[0] == outcomes[1]
+    assert 0 < len(outcomes[0][1]) < 8  # the scenarios write some of the 8 records and fail or skip others

@@ -245,3 +245,17 @@ def test_event_source_access_configurations(mode: str, secret: str, ca: str, msk
         expected += [{"Type": "VPC_SUBNET", "URI": "subnet:subnet-1"}, {"Type": "VPC_SUBNET", "URI": "subnet:subnet-2"}]
         expected.append({"Type": "VPC_SECURITY_GROUP", "URI": "security_group:sg-1"})
     assert got == expected
+
+
+def test_the_sink_function_starts_through_the_layers_wrapper_script() -> None:
+    """SinkRuntimeClient=connectless (the default): AWS_LAMBDA_EXEC_WRAPPER names the layer's wrapper script, which
+    exists in shared/ (the layer's /opt/python) and is executable; managed leaves the variable out."""
+    variables = RESOURCES["SinkTaskFunction"]["Properties"]["Environment"]["Variables"]
+    condition, wrapper, otherwise = variables["AWS_LAMBDA_EXEC_WRAPPER"]["Fn::If"]
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    assert TEMPLATE["Conditions"][condition] == {"Fn::Equals": [{"Ref": "SinkRuntimeClient"}, "connectless"]}
+    assert TEMPLATE["Parameters"]["SinkRuntimeClient"]["Default"] == "connectless"
+    assert wrapper.startswith("/opt/python/")
+    script = ROOT / "shared" / wrapper.removeprefix("/opt/python/")
+    assert script.is_file() and script.stat().st_mode & 0o111, script
+    assert "AWS_LAMBDA_EXEC_WRAPPER" not in json.dumps(RESOURCES["SourceTaskFunction"])
