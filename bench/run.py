@@ -447,9 +447,11 @@ def main() -> int:
             "The sink's Lambda-path run, the cold first record and the import times run with Lambda's environment "
             "(LAMBDA_TASK_ROOT, AWS_LAMBDA_FUNCTION_NAME, a trace header): Powertools Tracer is on, as the template's "
             "Tracing: Active makes it; the in-process (standalone) sink run has it off, as outside Lambda.",
-            "The Lambda-path run parses each event with simplejson, as the Lambda Python runtime (awslambdaric) does, "
-            "and counts that CPU time as the function's; the poller's work (consume, the event JSON) is the "
-            "emulator's, in the same process but not the function's.",
+            "The Lambda-path run's function gets each event as the template deploys it (BENCH_RUNTIME_CLIENT, "
+            "default connectless): its own runtime client hands the handler the event's bytes, which it parses with "
+            "orjson (SinkRuntimeClient=connectless); with BENCH_RUNTIME_CLIENT=managed the event is parsed with "
+            "simplejson first, as the managed runtime (awslambdaric) does. Either parse counts as the function's CPU; "
+            "the poller's work (consume, the event JSON) is the emulator's, in a process of its own.",
             "Import times: the target is judged on the import's CPU time, what an INIT with a vCPU of its own "
             "takes; the wall time on this shared machine is reported next to it.",
         ],
