@@ -36,8 +36,12 @@ LAMBDA_TIMESTAMP_TYPES = {
 }
 
 
+def _switched_off() -> bool:
+    return os.environ.get(DISABLE_ENV, "1").strip().lower() in {"0", "false", "off"}
+
+
 def _load() -> ModuleType | None:
-    if os.environ.get(DISABLE_ENV, "1").strip().lower() in {"0", "false", "off"}:
+    if _switched_off():
         return None
     try:
         from connectless.native import _records  # type: ignore[attr-defined]  # noqa: PLC0415
@@ -65,7 +69,7 @@ def _load_avro() -> ModuleType | None:
     """`_avro.c` (AvroConverter's flat-record reader, a flat Struct's dict for its JSON line), bound to Struct;
     None as for `records`. Its callers: converters/registry/avro_native.py and base.py, data/json_values.py (through
     native_flat_dict), transforms/chain.py and pipeline/sink.py (a run's Structs and records), connectors/file.py."""
-    if os.environ.get(DISABLE_ENV, "1").strip().lower() in {"0", "false", "off"}:
+    if _switched_off():
         return None
     try:
         from connectless.native import _avro  # type: ignore[attr-defined]  # noqa: PLC0415

@@ -55,16 +55,26 @@ def program_of(writer: Any) -> bytes | None:
     return bytes(program)
 
 
+def _native_program(writer: Any, schema: Schema) -> tuple[Any, bytes] | None:
+    """The C module and the program for `schema`'s Structs from writer schema `writer`, or None: not built, or not a
+    flat record the fast path reads."""
+    module = native.avro
+    program = program_of(writer)
+    if module is None or program is None or len(program) != len(schema.fields):
+        return None
+    return module, program
+
+
 def run_decoder(
     writer: Any, schema: Schema, fallback: Callable[[bytes], Any], pair_type: type[tuple[Any, ...]] | None = None
 ) -> Callable[[Sequence[bytes]], list[Any]] | None:
     """decode_run for the Structs of `schema` from messages of writer schema `writer`, with `fallback` (the fastavro
     path of one whole message) for the messages it does not read exactly; each as pair_type(schema, value) when
     given (a SchemaAndValue). None when the fast path does not apply."""
-    module = native.avro
-    program = program_of(writer)
-    if module is None or program is None or len(program) != len(schema.fields):
+    found = _native_program(writer, schema)
+    if found is None:
         return None
+    module, program = found
     decode = module.decode_run
 
     def decode_run(datas: Sequence[bytes]) -> list[Any]:
@@ -76,10 +86,10 @@ def run_decoder(
 def one_decoder(writer: Any, schema: Schema) -> Callable[[memoryview], Any] | None:
     """The Struct of one message's payload (after its header) of writer schema `writer`, or None where fastavro must
     read it (a payload the C reader does not read exactly); None when the fast path does not apply."""
-    module = native.avro
-    program = program_of(writer)
-    if module is None or program is None or len(program) != len(schema.fields):
+    found = _native_program(writer, schema)
+    if found is None:
         return None
+    module, program = found
     decode = module.decode_one
 
     def decode_payload(payload: memoryview) -> Any:
