@@ -322,8 +322,15 @@ class SourceTaskRunner:
         raws = list(map(self.pipeline.process, records))
         if None in raws:
             self._count_dropped(raws)
+        offsets_first = self._spare is not None
+        if offsets_first:
+            polled_offsets = self._poll_offsets(records)
         if self._in_flight is not None:
             self._await_flushed()  # this poll's records go after the previous transaction's, on the other producer
+        if offsets_first and polled_offsets:
+            self._begin()
+            self._produce_offsets(self.producer, polled_offsets.values())
+            self._pending.update(polled_offsets)
         produce, pending = self.producer.produce, self._pending
         transactions, half = self.transaction_context, len(records) // 2
         active_topics = self.active_topics.seen
@@ -333,7 +340,7 @@ class SourceTaskRunner:
             if index == half:
                 crash_point("mid_poll")
             source_partition, source_offset = record.source_partition, record.source_offset
-            if source_partition is not None and source_offset is not None:
+            if source_partition is not None and source_offset is not None and not offsets_first:
                 if source_partition is not last_partition:
                     last_partition, partition_key = source_partition, codec.canonical(source_partition)
                 pending[partition_key] = (source_partition, source_offset)
@@ -359,6 +366,20 @@ class SourceTaskRunner:
         self._serve(0)
         crash_point("after_produce")
         return len(records)
+
+    @staticmethod
+    def _poll_offsets(records: list[SourceRecord]) -> dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]]:
+        """The newest source offset per source partition among `records` (dropped and failed records included):
+        what the produce loop's `pending` would hold after them."""
+        offsets: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+        last_partition, partition_key = None, b""
+        for record in records:
+            source_partition, source_offset = record.source_partition, record.source_offset
+            if source_partition is not None and source_offset is not None:
+                if source_partition is not last_partition:
+                    last_partition, partition_key = source_partition, codec.canonical(source_partition)
+                offsets[partition_key] = (source_partition, source_offset)
+        return offsets
 
     def _record_boundary(self, transactions: WorkerTransactionContext, record: SourceRecord) -> None:
         """Connector-defined boundaries: the abort or commit the task asked for right after `record`."""
@@ -637,8 +658,7 @@ class SourceTaskRunner:
             self.pipeline.flush(60)
             return 0
         self._begin()
-        pending, self._pending = self._pending, {}
-        self._produce_offsets(self.producer, pending.values())
+        pending, self._pending = self._pending, {}  # its offsets records were sent before its records (poll_once)
         crash_point("offset_write")
         self.pipeline.flush(60)  # the poll's dead letters acknowledged before its transaction commits
         flight = _InFlight(
