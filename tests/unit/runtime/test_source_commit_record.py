@@ -60,7 +60,9 @@ class AckingProducer:
         self.waiting: list[tuple[Callable[[Any, Any], None], Message, bytes]] = []
         self.next_offset = 0
 
-    def produce(self, topic: str, *, value: bytes, on_delivery: Callable[[Any, Any], None], **_: Any) -> None:
+    def produce(self, topic: str, value: bytes, key: bytes | None = None, partition: int = -1,
+                on_delivery: Callable[[Any, Any], None] | None = None, *_: Any) -> None:  # fmt: skip
+        assert on_delivery is not None  # a task with commit_record: a callback with each record
         self.waiting.append((on_delivery, Message(topic, 0, self.next_offset, 1000 + self.next_offset), value))
         self.next_offset += 1
 

@@ -41,9 +41,9 @@ class Recording(TransactionalProducer):
         self.refuse: str | None = None  # a value whose delivery fails with MSG_SIZE_TOO_LARGE
         self.fenced_at_commit: int | None = None  # this producer's n-th commit finds it fenced
 
-    def produce(self, topic: str, *, key: bytes | None = None, value: bytes | None = None,
-                on_delivery: Callable[[Any, Any], None] | None = None, **_: Any) -> None:  # fmt: skip
-        super().produce(topic, key=key, value=value, on_delivery=on_delivery)
+    def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, partition: int = -1,
+                on_delivery: Callable[[Any, Any], None] | None = None, *_: Any) -> None:  # fmt: skip
+        super().produce(topic, value, key, partition, on_delivery)
         if value is not None and value.decode() == self.refuse and on_delivery is not None:
             self.reports[-1] = (on_delivery, KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "Broker: Message too large"))
 

@@ -81,8 +81,8 @@ class TransactionalProducer:
         if self.times_out:
             self.cluster.timing_out_transactions -= 1
 
-    def produce(self, topic: str, *, key: bytes | None = None, value: bytes | None = None,
-                on_delivery: Callable[[Any, Any], None] | None = None, **_: Any) -> None:  # fmt: skip
+    def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, partition: int = -1,
+                on_delivery: Callable[[Any, Any], None] | None = None, *_: Any) -> None:  # fmt: skip
         self.open.append((topic, key, value))
         if on_delivery is not None:
             error = KafkaError(KafkaError._MSG_TIMED_OUT, "Local: Message timed out") if self.times_out else None
@@ -286,8 +286,8 @@ class IdempotentProducer(TransactionalProducer):
         super().__init__(cluster)
         self.refusals = refusals
 
-    def produce(self, topic: str, *, key: bytes | None = None, value: bytes | None = None,
-                on_delivery: Callable[[Any, Any], None] | None = None, **_: Any) -> None:  # fmt: skip
+    def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, partition: int = -1,
+                on_delivery: Callable[[Any, Any], None] | None = None, *_: Any) -> None:  # fmt: skip
         error = self.refusals.pop(0) if self.refusals else None
         if error is None:
             self.cluster.committed.append((value or b"").decode())

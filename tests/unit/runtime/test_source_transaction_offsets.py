@@ -19,7 +19,7 @@ from connectless.storage import MemoryLog
 from connectless.storage.offsets import OffsetStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
 CONFIG = {
     "name": "txn",
@@ -43,7 +43,7 @@ class TransactionalProducer:
         assert self.open is None, "a transaction is already open"
         self.open = []
 
-    def produce(self, topic: str, *, value: bytes, on_delivery: Callable[..., None] | None = None, **_: Any) -> None:
+    def produce(self, topic: str, value: bytes, *_: Any) -> None:
         assert self.open is not None, "a send outside a transaction"
         self.open.append((topic, value))
 
