@@ -4,7 +4,9 @@ Off unless the environment names a point: CONNECTLESS_CRASH_POINT=<name> and, op
 CONNECTLESS_CRASH_AFTER=<n> (die on the n-th time the point is reached, default 1). In production the
 variable is unset and each call is one dict lookup. Points the source runner passes, in commit order:
 `mid_poll`, `after_produce`, `after_flush`, `offset_write`, `after_offset_write` (with exactly-once the offsets are
-written into the transaction before its flush: `offset_write` comes before `after_flush`).
+written into the transaction before its flush: `offset_write` comes before `after_flush`; with a transaction per poll,
+pipelined, a poll's offsets records are sent before its records, so `mid_poll` and `after_produce` find them in the
+open transaction too, and `offset_write` still marks the transaction whole and not yet committed).
 """
 
 from __future__ import annotations
