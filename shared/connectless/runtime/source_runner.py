@@ -326,53 +326,66 @@ class SourceTaskRunner:
         # any record of the poll reaches the producer or moves an offset, and with exactly-once the transaction's
         # first record (which adds the topic's partition to the transaction) is sent a whole poll's work after the
         # previous commit, when the broker has most likely finished writing that commit's markers.
-        raws = list(map(self.pipeline.process, records))
+        raws = self.pipeline.process_all(records)
         if None in raws:
             self._count_dropped(raws)
         offsets_first = self._spare is not None
         if offsets_first:
             self._send_offsets_first(records)
+        self._send(records, raws, track_offsets=not offsets_first)
+        self.stats.polled += len(records)
+        self._serve(0)
+        crash_point("after_produce")
+        return len(records)
+
+    def _send(self, records: list[SourceRecord], raws: list[RawRecord | None], *, track_offsets: bool) -> None:
+        """Each converted record to the producer (exactly-once: into the open transaction); with `track_offsets`, the
+        newest offset per source partition into the pending ones (a dropped record's too)."""
         produce, pending = self.producer.produce, self._pending
         transactions, half = self.transaction_context, len(records) // 2
         active_topics = self.active_topics.seen
         record_hook, exactly_once = self._record_hook, self.exactly_once
         on_delivery = self._on_delivery if self._callback_each else None  # None: the producer's own
         last_partition, partition_key = None, b""  # a task mostly hands out one partition object for a poll's records
-        for index, (record, raw) in enumerate(zip(records, raws, strict=True)):
-            if index == half:
-                crash_point("mid_poll")
-            source_partition, source_offset = record.source_partition, record.source_offset
-            if source_partition is not None and source_offset is not None and not offsets_first:
-                if source_partition is not last_partition:
-                    last_partition, partition_key = source_partition, codec.canonical(source_partition)
-                pending[partition_key] = (source_partition, source_offset)
-            if raw is None:
-                if record_hook:
-                    self._record_done(record, None)
-            else:
-                # Producer.produce's positional form: topic, value, key, partition (-1: the partitioner's),
-                # delivery callback, its alias, timestamp (0: now), headers (a keyword dict per record costs ~0.2 µs)
-                partition, timestamp, headers = raw.partition, raw.timestamp, raw.headers
-                args: tuple[Any, ...] = (raw.topic, raw.value, raw.key, partition if partition >= 0 else -1,
-                        partial(self._acked, record) if record_hook else on_delivery, None,
-                        timestamp or 0, list(headers) if headers else None)  # fmt: skip
-                if exactly_once and not self._in_transaction:
-                    self._begin()
-                try:
-                    produce(*args)
-                except (BufferError, KafkaException):  # the queue full, or fenced: waited on or raised there
-                    self._produce(produce, args)
-                if raw.topic not in active_topics:
-                    self.active_topics.record(raw.topic)
-                self._sent += 1
-                self.stats.bytes_out += len(raw.value or b"") + len(raw.key or b"")
-            if transactions is not None:
-                self._record_boundary(transactions, record)
-                pending = self._pending  # a commit or abort started a new one
-        self.stats.polled += len(records)
-        self._serve(0)
-        crash_point("after_produce")
-        return len(records)
+        sent = sent_bytes = 0  # added to the runner's counts at the end, and before a connector-defined boundary
+        try:
+            for index, (record, raw) in enumerate(zip(records, raws, strict=True)):
+                if index == half:
+                    crash_point("mid_poll")
+                if track_offsets:
+                    source_partition, source_offset = record.source_partition, record.source_offset
+                    if source_partition is not None and source_offset is not None:
+                        if source_partition is not last_partition:
+                            last_partition, partition_key = source_partition, codec.canonical(source_partition)
+                        pending[partition_key] = (source_partition, source_offset)
+                if raw is None:
+                    if record_hook:
+                        self._record_done(record, None)
+                else:
+                    # Producer.produce's positional form: topic, value, key, partition (-1: the partitioner's),
+                    # delivery callback, its alias, timestamp (0: now), headers (a keyword dict per record: ~0.2 µs)
+                    partition, timestamp, headers = raw.partition, raw.timestamp, raw.headers
+                    args: tuple[Any, ...] = (raw.topic, raw.value, raw.key, partition if partition >= 0 else -1,
+                            partial(self._acked, record) if record_hook else on_delivery, None,
+                            timestamp or 0, list(headers) if headers else None)  # fmt: skip
+                    if exactly_once and not self._in_transaction:
+                        self._begin()
+                    try:
+                        produce(*args)
+                    except (BufferError, KafkaException):  # the queue full, or fenced: waited on or raised there
+                        self._produce(produce, args)
+                    if raw.topic not in active_topics:
+                        self.active_topics.record(raw.topic)
+                    sent += 1
+                    sent_bytes += len(raw.value or b"") + len(raw.key or b"")
+                if transactions is not None:
+                    self._sent, self.stats.bytes_out = self._sent + sent, self.stats.bytes_out + sent_bytes
+                    sent = sent_bytes = 0
+                    self._record_boundary(transactions, record)
+                    pending = self._pending  # a commit or abort started a new one
+        finally:
+            self._sent += sent
+            self.stats.bytes_out += sent_bytes
 
     def _send_offsets_first(self, records: list[SourceRecord]) -> None:
         """Exactly-once, a transaction per poll, pipelined: the poll's offsets records open its transaction, before

@@ -221,6 +221,49 @@ def test_source_tolerance_none_raises() -> None:
         pipeline.process(SourceRecord("orders", 1, None, "k", STRING_SCHEMA, 42))
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"errors.tolerance": "all"}, {"transforms": "", "errors.tolerance": "all"},
+     {"errors.tolerance": "all", "errors.retry.timeout": "100"}],  # the last: every record staged
+    ids=["transform", "tolerant", "no-transform", "staged"],
+)  # fmt: skip
+def test_process_all_is_process_record_for_record(extra: dict[str, str]) -> None:
+    """A poll's records in one call: the same RawRecords (or None: dropped, failed and tolerated) as `process` gives
+    one by one, and the same failures reported, in order."""
+    drop = {"transforms": "ins,drop", "transforms.drop.type": "org.apache.kafka.connect.transforms.Filter",
+            "transforms.drop.predicate": "is7", "predicates": "is7",
+            "predicates.is7.type": "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+            "predicates.is7.name": "seven"} if "transforms" not in extra else {}  # fmt: skip
+    polled = [
+        SourceRecord("orders", None, None, None, None, {"id": 1}),
+        SourceRecord("orders", 3, None, "k", None, {"id": 2}, 1_700_000_000_000, Headers.of({"n": 5})),
+        SourceRecord("orders", None, None, None, None, {"id": 7}, None, Headers.of({"seven": 7})),  # filtered
+        SourceRecord("orders", 1, None, "k", STRING_SCHEMA, 42),  # InsertField needs a map, the converter a str
+        SourceRecord("orders", None, None, None, None, {"id": 3}),
+    ]
+    one_by_one, reported = source({**drop, **extra})
+    batch, batch_reported = source({**drop, **extra})
+    if extra.get("errors.tolerance") != "all":
+        polled.pop(3)  # it fails (the transform, or the converter): only a tolerant pipeline goes on past it
+    expected = [one_by_one.process(record) for record in polled]
+    assert batch.process_all(polled) == expected
+    assert [(c.stage, c.source_record) for c in batch_reported.contexts] == [
+        (c.stage, c.source_record) for c in reported.contexts
+    ]
+    if "transforms" not in extra:
+        assert expected[2] is None  # the filter dropped it
+    assert expected[1] == RawRecord("orders", 3, -1, 1_700_000_000_000, "CreateTime", b"k",
+                                    b'{"id":2,"via":"pipeline"}' if "transforms" not in extra else b'{"id":2}',
+                                    (("n", b"5"),))  # fmt: skip
+
+
+def test_process_all_raises_at_a_failure_it_does_not_tolerate() -> None:
+    pipeline, _ = source({"transforms": "", "value.converter.schemas.enable": "true"})
+    ok = SourceRecord("orders", 1, None, "k", STRING_SCHEMA, "fine")
+    with pytest.raises(ToleranceExceededError, match="VALUE_CONVERTER"):
+        pipeline.process_all([ok, SourceRecord("orders", 1, None, "k", STRING_SCHEMA, 42), ok])
+
+
 def test_source_serialises_the_polled_record_for_the_dlq_as_best_it_can() -> None:
     pipeline, _ = source({"value.converter.schemas.enable": "true"})
     polled = SourceRecord("orders", 1, None, "k", STRING_SCHEMA, {"not": "a string"}, None, Headers.of({"h": "v"}))
