@@ -165,12 +165,12 @@ class SourceTaskRunner:
         self._record_hook = type(task).commit_record is not SourceTask.commit_record
         # Each producer's failed deliveries go to its own list (the spare's is swapped in with it). A producer made
         # here reports them through its own on_delivery, so records are sent without a callback each (~0.2 µs a
-        # record, measured); one handed in gets the callback with each record.
+        # record, measured); when either is handed in, both get the callback with each record.
         self._failures: list[tuple[str, KafkaError]] = []
         self._on_delivery = self._delivery_callback(self._failures)
         self._spare_failures: list[tuple[str, KafkaError]] = []
         self._spare_on_delivery = self._delivery_callback(self._spare_failures)
-        self._callback_each = producer is not None
+        self._callback_each = producer is not None or second_producer is not None
         # A transaction per poll (exactly-once): two producers take turns (see _hand_off); None: one does it all.
         self._spare: Producer | None = None
         if delivery is not None and delivery.exactly_once:

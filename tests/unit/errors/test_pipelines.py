@@ -240,6 +240,7 @@ def test_process_all_is_process_record_for_record(extra: dict[str, str]) -> None
         SourceRecord("orders", None, None, None, None, {"id": 7}, None, Headers.of({"seven": 7})),  # filtered
         SourceRecord("orders", 1, None, "k", STRING_SCHEMA, 42),  # InsertField needs a map, the converter a str
         SourceRecord("orders", None, None, None, None, {"id": 3}),
+        SourceRecord("orders", None, None, None, None, None, 0),  # a tombstone, timestamp 0: null key and value
     ]
     one_by_one, reported = source({**drop, **extra})
     batch, batch_reported = source({**drop, **extra})
@@ -255,6 +256,14 @@ def test_process_all_is_process_record_for_record(extra: dict[str, str]) -> None
     assert expected[1] == RawRecord("orders", 3, -1, 1_700_000_000_000, "CreateTime", b"k",
                                     b'{"id":2,"via":"pipeline"}' if "transforms" not in extra else b'{"id":2}',
                                     (("n", b"5"),))  # fmt: skip
+    assert expected[0] == RawRecord("orders", -1, -1, None, "NoTimestampType", None,
+                                    b'{"id":1,"via":"pipeline"}' if "transforms" not in extra else b'{"id":1}',
+                                    ())  # fmt: skip
+    assert expected[-1] == RawRecord("orders", -1, -1, 0, "CreateTime", None, None, ())
+    # the failing record, when tolerated, is reported once (not once by the fast path and again when staged)
+    assert len(batch_reported.contexts) == (1 if extra.get("errors.tolerance") == "all" else 0)
+    if extra.get("errors.tolerance") == "all":
+        assert expected[3] is None and batch_reported.contexts[0].source_record is polled[3]
 
 
 def test_process_all_raises_at_a_failure_it_does_not_tolerate() -> None:
