@@ -343,7 +343,7 @@ def _kafka_connect_eos_table(source: dict[str, Any]) -> list[str]:
         return []
     e = eos["extra"]
     committed = e.get("committed_read", {})
-    txn = committed.get("transactions", {})
+    runs = committed.get("runs", {})
     evidence = e.get("transactional_producer", {})
     rows = [
         ("records/s, launch to last record", "records_per_s", 0),
@@ -375,11 +375,13 @@ def _kafka_connect_eos_table(source: dict[str, Any]) -> list[str]:
         f"poll, the default) POSTed to its REST API {_fmt(e.get('connector_submitted_s'), 2)} s after the launch. "
         "Its records are counted under read_committed (only committed ones; the markers take offsets of their own): "
         f"{_fmt(committed.get('records'))} records, {_fmt(committed.get('values_not_matching_the_file'))} differing "
-        f"from the file's line at their place, end offset {_fmt(committed.get('end_offset'))}; "
-        f"{_fmt(txn.get('transactions'))} transactions of {_fmt(txn.get('records_per_transaction_median'))} records "
-        f"(median), {_fmt(txn.get('ms_within_a_transaction_median'))} ms sending one and "
-        f"{_fmt(txn.get('ms_between_transactions_median'))} ms from one transaction's last record to the next one's "
-        f"first (median; producer timestamps). Transactional producer `{evidence.get('transactional_id', '-')}` in "
+        f"from the file's line at their place, end offset {_fmt(committed.get('end_offset'))}, so "
+        f"{_fmt(committed.get('offsets_not_records'))} offsets held by transaction markers; between markers "
+        f"{_fmt(runs.get('runs'))} runs of {_fmt(runs.get('records_per_run_median'))} records (median: one "
+        f"transaction each, one producer), {_fmt(runs.get('ms_within_a_run_median'))} ms sending one and "
+        f"{_fmt(runs.get('ms_between_runs_median'))} ms from one's last record to the next one's first (median, "
+        f"producer timestamps: the commit and the next begin). Transactional producer "
+        f"`{evidence.get('transactional_id', '-')}` in "
         f"the worker's log: {_yes_no(bool(evidence.get('producer_configured_with_it')))}; final offset "
         f"{e.get('final_offset')} read from the worker's offsets topic (read_committed).",
         "",
@@ -391,16 +393,23 @@ def _transactions_line(source: dict[str, Any]) -> list[str]:
     """How both exactly-once runs cut their records into transactions (read back under read_committed)."""
     parts = []
     for key, label in (("connectless-function-eos", "Connectless's function"), ("kafka-connect-eos", "Kafka Connect")):
-        txn = source.get(key, {}).get("extra", {}).get("committed_read", {}).get("transactions")
-        if txn:
+        committed = source.get(key, {}).get("extra", {}).get("committed_read")
+        if committed and "runs" in committed:
+            runs = committed["runs"]
             parts.append(
-                f"{label} {_fmt(txn['transactions'])} transactions of {_fmt(txn['records_per_transaction_median'])} "
-                f"records, {_fmt(txn['ms_between_transactions_median'])} ms between two (median; "
-                f"{_fmt(txn['ms_between_transactions_total'] / 1000, 1)} s in all)"
+                f"{label} {_fmt(committed['offsets_not_records'])} transaction markers; "
+                f"{_fmt(runs['runs'])} runs of consecutive records of {_fmt(runs['records_per_run_median'])} (median), "
+                f"{_fmt(runs['ms_between_runs_median'])} ms from one's last record to the next one's first (median; "
+                f"{_fmt(runs['ms_between_runs_total'] / 1000, 1)} s in all)"
             )
     if not parts:
         return []
-    return ["Exactly-once, as read back under read_committed: " + "; ".join(parts) + ".", ""]
+    return [
+        "Exactly-once, read back under read_committed: " + "; ".join(parts) + ". (A run is a transaction for "
+        "one producer; Connectless's two producers taking turns can put a transaction's records before the previous "
+        "commit's marker.)",
+        "",
+    ]
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -712,7 +721,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
         ("source\nrunner", "source", "connectless", "kafka-connect"),
         ("source\nfunction", "source", "connectless-function", "kafka-connect"),
         # exactly-once against Kafka Connect's own exactly-once (distributed) run
-        ("source fn\nexactly-once", "source", "connectless-function-eos", "kafka-connect-eos"),
+        ("source fn EOS\n(KC: its EOS)", "source", "connectless-function-eos", "kafka-connect-eos"),
     ]
     paths = [p for p in paths if p[2] in results.get(p[1], {}) and p[3] in results.get(p[1], {})]
     for ax, (title, key, scale) in zip(axes[0], panels, strict=True):
@@ -720,9 +729,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
         for i, runtime in enumerate(("kafka-connect", "connectless")):
             values = [results[phase][kc if i == 0 else run][key] * scale for _, phase, run, kc in paths]
             xs = [x + (i - 0.5) * width for x in range(len(paths))]
-            eos_pair = i == 0 and any(kc == "kafka-connect-eos" for *_, kc in paths)
-            legend = labels[runtime] + (" (its exactly-once run next to the exactly-once one)" if eos_pair else "")
-            bars = ax.bar(xs, values, width, label=legend, color=colours[runtime])
+            bars = ax.bar(xs, values, width, label=labels[runtime], color=colours[runtime])
             ax.bar_label(bars, fmt="{:,.0f}", fontsize=7)
         ax.set_xticks(range(len(paths)), [label for label, *_ in paths], fontsize=8)
         ax.set_title(title)

@@ -201,11 +201,12 @@ def last_line(path: Path) -> str:
         return fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1].decode()
 
 
-class TransactionRuns:
-    """The transactions of a topic read under read_committed, from its records' offsets and timestamps: a
-    transaction's commit marker takes an offset no consumer sees, so a gap in the offsets ends a transaction. The
-    timestamps (the producer's, CreateTime) give how long a transaction's records took to send and how long the
-    producer spent between one transaction's last record and the next one's first (the commit, the next begin)."""
+class OffsetRuns:
+    """A topic read under read_committed, cut into runs of consecutive offsets, with its records' timestamps (the
+    producer's, CreateTime). A commit marker takes an offset no consumer sees, so a gap ends a run: with one
+    producer a run is one transaction, and the time from a run's last record to the next one's first is what the
+    producer spent between two transactions (commit, next begin). With two producers taking turns (Connectless's
+    pipelined exactly-once) a transaction's records can precede the previous commit's marker: fewer, longer runs."""
 
     def __init__(self) -> None:
         self.sizes: list[int] = []
@@ -227,12 +228,12 @@ class TransactionRuns:
     def summary(self) -> dict[str, Any]:
         within = [*self.within_ms, self._last_ts - self._first_ts] if self.sizes else []
         return {
-            "transactions": len(self.sizes),
-            "records_per_transaction_median": _median(self.sizes),
-            "ms_within_a_transaction_median": _median(within),
-            "ms_between_transactions_median": _median(self.between_ms),
-            "ms_between_transactions_total": sum(self.between_ms),
-            "ms_within_transactions_total": sum(within),
+            "runs": len(self.sizes),
+            "records_per_run_median": _median(self.sizes),
+            "ms_within_a_run_median": _median(within),
+            "ms_between_runs_median": _median(self.between_ms),
+            "ms_between_runs_total": sum(self.between_ms),
+            "ms_within_runs_total": sum(within),
         }
 
 
@@ -245,14 +246,14 @@ def count_committed(settings: KafkaSettings, topic: str, expected: Path | None =
     """Every record of partition 0 read under read_committed, counted; with `expected` (the source's input file),
     each value compared with the file's line at the same place (JsonConverter's JSON string of the line). The end
     offset minus the records read is the number of offsets taken by transaction markers (and aborted records);
-    `transactions` splits the records into transactions (TransactionRuns)."""
+    `runs`: the records cut at those offsets (OffsetRuns)."""
     from confluent_kafka import KafkaError, TopicPartition
 
     consumer = settings.consumer(
         f"bench-count-{topic}", **{"isolation.level": "read_committed", "enable.partition.eof": True}
     )
     records = mismatched = 0
-    transactions = TransactionRuns()
+    offset_runs = OffsetRuns()
     lines = expected.open("rb") if expected else None
     try:
         end = int(consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10, cached=False)[1])
@@ -273,7 +274,7 @@ def count_committed(settings: KafkaSettings, topic: str, expected: Path | None =
                     done = message.offset() >= end
                     continue
                 records += 1
-                transactions.add(message.offset(), message.timestamp()[1])
+                offset_runs.add(message.offset(), message.timestamp()[1])
                 if lines is not None:
                     line = lines.readline().rstrip(b"\n").decode()
                     mismatched += json_string(message.value()) != line
@@ -285,7 +286,7 @@ def count_committed(settings: KafkaSettings, topic: str, expected: Path | None =
         "records": records,
         "end_offset": end,
         "offsets_not_records": end - records,
-        "transactions": transactions.summary(),
+        "runs": offset_runs.summary(),
     }
     if expected is not None:
         out["values_not_matching_the_file"] = mismatched

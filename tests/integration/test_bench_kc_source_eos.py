@@ -69,8 +69,9 @@ def test_the_counter_counts_committed_records_not_markers_nor_open_transactions(
     assert committed["records"] == 30
     assert committed["values_not_matching_the_file"] == 0
     assert committed["end_offset"] == 33
-    assert committed["transactions"]["transactions"] == 3
-    assert committed["transactions"]["records_per_transaction_median"] == 10
+    assert committed["offsets_not_records"] == 3  # the commit markers
+    assert committed["runs"]["runs"] == 3  # one producer: a run of offsets is a transaction
+    assert committed["runs"]["records_per_run_median"] == 10
 
 
 def test_kafka_connects_exactly_once_source_writes_each_line_once_in_transactions(
@@ -87,9 +88,9 @@ def test_kafka_connects_exactly_once_source_writes_each_line_once_in_transaction
     committed = extra["committed_read"]
     assert extra["records_in_topic"] == lines == committed["records"]
     assert committed["values_not_matching_the_file"] == 0
-    txn = committed["transactions"]
-    assert txn["transactions"] >= 3
-    assert committed["offsets_not_records"] == txn["transactions"]  # one commit marker each, nothing aborted
+    transactions = committed["runs"]["runs"]  # one producer: a run of offsets is a transaction
+    assert transactions >= 3
+    assert committed["offsets_not_records"] == transactions  # one commit marker each, nothing aborted
     assert extra["final_offset"] == {"position": size}
     assert extra["offsets_committed_s"] is not None
     assert extra["transactional_producer"]["producer_configured_with_it"] is True

@@ -78,18 +78,18 @@ def test_json_string_values_and_the_files_last_line(tmp_path: Path) -> None:
 
 
 def test_transactions_are_read_from_the_offsets_markers_take() -> None:
-    txn = runs.TransactionRuns()
+    txn = runs.OffsetRuns()
     # three transactions: offsets 0-2 (marker at 3), 4-5 (marker at 6), 7; producer timestamps in ms
     for offset, ts in ((0, 100), (1, 101), (2, 104), (4, 150), (5, 152), (7, 300)):
         txn.add(offset, ts)
     summary = txn.summary()
-    assert summary["transactions"] == 3
+    assert summary["runs"] == 3
     assert txn.sizes == [3, 2, 1]
     assert txn.between_ms == [46, 148]
     assert txn.within_ms == [4, 2]
-    assert summary["ms_within_transactions_total"] == 6  # 4 + 2 + 0 for the one-record transaction
-    assert summary["ms_between_transactions_median"] == 148.0
-    assert runs.TransactionRuns().summary()["transactions"] == 0
+    assert summary["ms_within_runs_total"] == 6  # 4 + 2 + 0 for the one-record transaction
+    assert summary["ms_between_runs_median"] == 148.0
+    assert runs.OffsetRuns().summary()["runs"] == 0
 
 
 def test_the_workers_log_shows_the_tasks_transactional_producer(tmp_path: Path) -> None:
@@ -130,14 +130,20 @@ def _run(records_per_s: float, steady: float | None = None, **extra: Any) -> dic
 def _source(kc_alo: float = 75_000, kc_eos: float = 20_000, fn_eos: float = 140_000) -> dict[str, Any]:
     fixed = {"invocations": 12, "warm_invocations": 11, "warm_ms_median": 3.0, "cold_task_ms_median": 12.0}
     txn = {
-        "transactions": 500,
-        "records_per_transaction_median": 2000.0,
-        "ms_within_a_transaction_median": 2.0,
-        "ms_between_transactions_median": 68.0,
-        "ms_between_transactions_total": 40_000,
-        "ms_within_transactions_total": 1_000,
+        "runs": 500,
+        "records_per_run_median": 2000.0,
+        "ms_within_a_run_median": 2.0,
+        "ms_between_runs_median": 68.0,
+        "ms_between_runs_total": 40_000,
+        "ms_within_runs_total": 1_000,
     }
-    committed = {"records": 1_000_000, "end_offset": 1_000_500, "values_not_matching_the_file": 0, "transactions": txn}
+    committed = {
+        "records": 1_000_000,
+        "end_offset": 1_000_500,
+        "offsets_not_records": 500,
+        "values_not_matching_the_file": 0,
+        "runs": txn,
+    }
     source = {
         "kafka-connect": _run(kc_alo),
         "connectless": _run(200_000),
@@ -203,7 +209,8 @@ def test_the_report_shows_kafka_connects_exactly_once_run_and_the_like_for_like_
     assert "Kafka Connect's own exactly-once source" in text
     assert "| records/s, launch to last record | 75,000 | 20,000 | 0.27 |" in text
     assert "exactly.once.support=required" in text
-    assert "500 transactions of 2,000 records" in text
+    assert "500 offsets held by transaction markers; between markers 500 runs of 2,000 records" in text
+    assert "Connectless's function 500 transaction markers; 500 runs of consecutive records of 2,000" in text
     assert "÷ Kafka Connect exactly-once" in text
     rows = [line for line in text.splitlines() if line.startswith("| exactly-once |")]
     assert len(rows) == 1
