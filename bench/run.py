@@ -1,4 +1,5 @@
-"""Connectless next to Apache Kafka Connect 4.1.1 standalone: one run, same broker, same data (issue 8).
+"""Connectless next to Apache Kafka Connect 4.1.1 standalone (and, for the exactly-once source, one distributed
+worker): one run, same broker, same data (issue 8).
 
     python bench/run.py [--records 1000000] [--only sink,source,cold] [--out bench/results]
 
