@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -87,7 +89,8 @@ def source_eos_measured(eos: dict[str, Any], fixed: dict[str, Any]) -> str:
         f"{eos['to_kafka_connect_eos_steady']:.2f}), {eos['to_kafka_connect']:.2f} against Kafka Connect "
         f"at-least-once (standalone); met against Kafka Connect exactly-once: "
         f"{_yes_no(eos['met_against_kafka_connect_eos'])}; against Kafka Connect at-least-once: "
-        f"{_yes_no(eos['met_against_kafka_connect'])} (the met column) ({fixed['invocations']} invocations, "
+        f"{_yes_no(eos['met_against_kafka_connect'])} (the met column is judged on this one, as before) "
+        f"({fixed['invocations']} invocations, "
         f"{fixed['warm_invocations']} on a warm task)"
     )
 
@@ -382,8 +385,8 @@ def _kafka_connect_eos_table(source: dict[str, Any]) -> list[str]:
         f"{_fmt(runs.get('ms_between_runs_median'))} ms from one's last record to the next one's first (median, "
         f"producer timestamps: the commit and the next begin). Transactional producer "
         f"`{evidence.get('transactional_id', '-')}` in "
-        f"the worker's log: {_yes_no(bool(evidence.get('producer_configured_with_it')))}; final offset "
-        f"{e.get('final_offset')} read from the worker's offsets topic (read_committed).",
+        f"the worker's log: {_yes_no(bool(evidence.get('producer_configured_with_it')))}; final source offset "
+        f"`{orjson.dumps(e.get('final_offset')).decode()}` read from the worker's offsets topic (read_committed).",
         "",
     ]
     return lines
