@@ -271,10 +271,10 @@ def count_committed(settings: KafkaSettings, topic: str, expected: Path | None =
                 if error is not None:
                     if error.code() != KafkaError._PARTITION_EOF:
                         raise BenchError(f"{topic}: {error}")
-                    done = message.offset() >= end
+                    done = (message.offset() or 0) >= end
                     continue
                 records += 1
-                offset_runs.add(message.offset(), message.timestamp()[1])
+                offset_runs.add(message.offset() or 0, message.timestamp()[1])
                 if lines is not None:
                     line = lines.readline().rstrip(b"\n").decode()
                     mismatched += json_string(message.value()) != line
@@ -761,8 +761,8 @@ def run_cl_source(
         if isinstance(stats.get(key), float):
             stats[f"{key}_s"] = stats.pop(key) - launched_epoch
     if exactly_once:
-        committed = count_committed(settings, topic, infile)
-        stats.update({"records_in_topic": committed["records"], "committed_read": committed})
+        read_back = count_committed(settings, topic, infile)
+        stats.update({"records_in_topic": read_back["records"], "committed_read": read_back})
     else:
         stats["records_in_topic"] = count_after(settings, topic)
     measure.extra.update(stats)
