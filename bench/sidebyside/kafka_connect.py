@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -219,16 +220,19 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
 
 def transactional_evidence(log: Path, transactional_id: str) -> dict[str, object]:
     """What the worker's log says about the task's producer: whether a producer was configured with the task's
-    transactional id (`<group.id>-<connector>-<task>`, KIP-618) and the lines where the broker gave it a
-    producer id (the transactional producer's init)."""
+    transactional id (`<group.id>-<connector>-<task>`, KIP-618), the lines naming it (the transactional
+    producer's init, its producer id) and the connector's `transaction.boundary` as the worker resolved it."""
     try:
         text = log.read_text(errors="replace")
     except OSError:
         return {"transactional_id": transactional_id, "error": f"no log at {log}"}
     configured = f"transactional.id = {transactional_id}" in text
     inits = [line.strip() for line in text.splitlines() if f"transactionalId={transactional_id}" in line]
+    # the source connector config's values as the worker logs them (SourceConnectorConfig's dump)
+    boundaries = re.findall(r"^\s*transaction\.boundary = (\S+)$", text, re.MULTILINE)
     return {
         "transactional_id": transactional_id,
+        "transaction_boundary": boundaries[-1] if boundaries else None,
         "producer_configured_with_it": configured,
         "log_lines_naming_it": len(inits),
         "first_lines": inits[:3],

@@ -374,8 +374,9 @@ def _kafka_connect_eos_table(source: dict[str, Any]) -> list[str]:
         "",
         "Exactly-once: one `connect-distributed` worker (same jars, JVM flags and converters) with "
         "`exactly.once.source.support=enabled`, its config/offset/status topics created beforehand (replication "
-        "factor 1), the same FileStreamSource config plus `exactly.once.support=required` (transaction.boundary: "
-        f"poll, the default) POSTed to its REST API {_fmt(e.get('connector_submitted_s'), 2)} s after the launch. "
+        "factor 1), the same FileStreamSource config plus `exactly.once.support=required` (transaction.boundary left "
+        f"at its default: the worker logged `{evidence.get('transaction_boundary')}`) POSTed to its REST API "
+        f"{_fmt(e.get('connector_submitted_s'), 2)} s after the launch. "
         "Its records are counted under read_committed (only committed ones; the markers take offsets of their own): "
         f"{_fmt(committed.get('records'))} records, {_fmt(committed.get('values_not_matching_the_file'))} differing "
         f"from the file's line at their place, end offset {_fmt(committed.get('end_offset'))}, so "

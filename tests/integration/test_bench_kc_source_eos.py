@@ -94,6 +94,7 @@ def test_kafka_connects_exactly_once_source_writes_each_line_once_in_transaction
     assert extra["final_offset"] == {"position": size}
     assert extra["offsets_committed_s"] is not None
     assert extra["transactional_producer"]["producer_configured_with_it"] is True
+    assert extra["transactional_producer"]["transaction_boundary"] == "poll"
     assert extra["transactional_producer"]["transactional_id"] == f"{name}-cluster-{name}-0"
     assert extra["connector_status"]["tasks"][0]["state"] == "RUNNING"
     assert measure.wall_s >= measure.first_record_s > 0

@@ -95,6 +95,7 @@ def test_transactions_are_read_from_the_offsets_markers_take() -> None:
 def test_the_workers_log_shows_the_tasks_transactional_producer(tmp_path: Path) -> None:
     log = tmp_path / "connect.log"
     log.write_text(
+        "\ttransaction.boundary = poll\n"
         "\ttransactional.id = g-kc-eos-0\n"
         "INFO [Producer clientId=connector-producer-kc-eos-0, transactionalId=g-kc-eos-0] Instantiated a "
         "transactional producer.\n"
@@ -103,6 +104,7 @@ def test_the_workers_log_shows_the_tasks_transactional_producer(tmp_path: Path) 
     found = kc.transactional_evidence(log, "g-kc-eos-0")
     assert found["producer_configured_with_it"] is True
     assert found["log_lines_naming_it"] == 2
+    assert found["transaction_boundary"] == "poll"
     assert kc.transactional_evidence(log, "g-other-0")["producer_configured_with_it"] is False
     assert "error" in kc.transactional_evidence(tmp_path / "missing.log", "g-kc-eos-0")
 
@@ -152,7 +154,11 @@ def _source(kc_alo: float = 75_000, kc_eos: float = 20_000, fn_eos: float = 140_
             committed_read=committed,
             connector_submitted_s=5.5,
             final_offset={"position": 302_000_000},
-            transactional_producer={"transactional_id": "g-kc-eos-0", "producer_configured_with_it": True},
+            transactional_producer={
+                "transactional_id": "g-kc-eos-0",
+                "transaction_boundary": "poll",
+                "producer_configured_with_it": True,
+            },
         ),
         "connectless-function": {**_run(170_000), "fixed_cost": fixed},
         "connectless-function-eos": {**_run(fn_eos, committed_read=committed), "fixed_cost": fixed},
@@ -209,6 +215,7 @@ def test_the_report_shows_kafka_connects_exactly_once_run_and_the_like_for_like_
     assert "Kafka Connect's own exactly-once source" in text
     assert "| records/s, launch to last record | 75,000 | 20,000 | 0.27 |" in text
     assert "exactly.once.support=required" in text
+    assert "the worker logged `poll`" in text
     assert "500 offsets held by transaction markers; between markers 500 runs of 2,000 records" in text
     assert "Connectless's function 500 transaction markers; 500 runs of consecutive records of 2,000" in text
     assert "÷ Kafka Connect exactly-once" in text
