@@ -1,11 +1,13 @@
-"""Connectless next to Apache Kafka Connect 4.1.1 standalone: one run, same broker, same data (issue 8).
+"""Connectless next to Apache Kafka Connect 4.1.1 standalone (and, for the exactly-once source, one distributed
+worker): one run, same broker, same data (issue 8).
 
     python bench/run.py [--records 1000000] [--only sink,source,cold] [--out bench/results]
 
 1. Sink: N JSON records of ~300 B in one topic -> InsertField$Value, ReplaceField$Value, TimestampConverter$Value
    -> file. Kafka Connect's FileStreamSink (connect-standalone) against Connectless's sink function
    (functions/sink_task/app.py) fed by the event-source-mapping emulator. Both read the same topic.
-2. Source: an N-line file -> topic, offsets committed. FileStreamSource against Connectless's SourceTaskRunner.
+2. Source: an N-line file -> topic, offsets committed. FileStreamSource against Connectless's SourceTaskRunner and
+   the scheduled function; Kafka Connect also exactly-once (a distributed worker) against the function's exactly-once.
 3. Cold start: `python -X importtime` of every functions/*/app.py; a cold process -> the first record delivered;
    peak memory of one ~6 MB event through the sink handler.
 4. Cost per million records: Lambda (1,769 MB and 512 MB) from the measured CPU time, MSK Connect from its
@@ -171,9 +173,16 @@ def phase_source(
     kc_run = runs.run_kc_source(
         settings, libs, work / "source-kafka-connect", infile, n, timeout, name=f"kc-source-{run_id}"
     )
+    # Kafka Connect's own exactly-once source (KIP-618 exists only in distributed mode): the reference for the
+    # exactly-once function run below, like for like.
+    log.info("source: kafka-connect, exactly-once (one distributed worker)")
+    kc_eos = runs.run_kc_source_eos(
+        settings, libs, work / "source-kafka-connect-eos", infile, n, timeout, name=f"kc-source-eos-{run_id}"
+    )
     log.info("source: connectless")
     cl_run = runs.run_cl_source(settings, work / "source-connectless", infile, n, timeout, name=f"cl-source-{run_id}")
     result = side_by_side("source", (kc_run, cl_run))
+    result["kafka-connect-eos"] = kc_eos.as_dict()
     # The same through the scheduled function (functions/source_task), as Lambda and the local scheduler run it.
     for key, exactly_once in (("connectless-function", False), ("connectless-function-eos", True)):
         name = f"cl-source-fn{'-eos' if exactly_once else ''}-{run_id}"
@@ -192,6 +201,20 @@ def phase_source(
             fn_run["records_per_s"] / result["kafka-connect"]["records_per_s"],
             fn_run["fixed_cost"]["warm_ms_median"],
             fn_run["fixed_cost"]["cold_task_ms_median"],
+        )
+    eos = report.source_eos_ratios(result)
+    if eos:
+        result["ratio_connectless_function_eos_to_kafka_connect_eos_records_per_s"] = eos["to_kafka_connect_eos"]
+        result["ratio_connectless_function_eos_to_kafka_connect_eos_steady_records_per_s"] = eos[
+            "to_kafka_connect_eos_steady"
+        ]
+        log.info(
+            "source: Kafka Connect exactly-once %.0f rec/s (at-least-once %.0f); the exactly-once function's ratio "
+            "%.2f against it (%.2f against at-least-once)",
+            result["kafka-connect-eos"]["records_per_s"],
+            result["kafka-connect"]["records_per_s"],
+            eos["to_kafka_connect_eos"],
+            eos["to_kafka_connect"],
         )
     infile.unlink(missing_ok=True)
     result["input"] = {"lines": n, "bytes": size}
@@ -324,10 +347,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             ratio = source[f"ratio_{key.replace('-', '_')}_records_per_s"]
             fixed = run["fixed_cost"]
+            measured = f"{ratio:.2f} ({fixed['invocations']} invocations, {fixed['warm_invocations']} on a warm task)"
+            eos = report.source_eos_ratios(source) if key.endswith("eos") else None
+            if eos:
+                measured = report.source_eos_measured(eos, fixed)
             found.append(
                 _target(
                     f"source through the scheduled function ({label}): ratio >= {report.SOURCE_FUNCTION_TARGET}",
-                    f"{ratio:.2f} ({fixed['invocations']} invocations, {fixed['warm_invocations']} on a warm task)",
+                    measured,
+                    # judged as before, against Kafka Connect at-least-once; the exactly-once comparison is in the
+                    # measured text: which one the target is judged on is for the issue to decide
                     ratio >= report.SOURCE_FUNCTION_TARGET,
                 )
             )

@@ -1,4 +1,4 @@
-"""Apache Kafka Connect 4.1.1 standalone, as its own scripts start it, from jars fetched with Maven.
+"""Apache Kafka Connect 4.1.1, standalone or distributed, as its own scripts start it, from jars fetched with Maven.
 
 The jars (connect-runtime, connect-file, connect-json, connect-transforms and a log4j2 binding, see
 bench/kafka-connect/pom.xml) land in <cache>/kafka-connect-<version>/libs, next to the embedded broker's, where
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
 KAFKA_CONNECT_VERSION = "4.1.1"  # keep in step with kafka.version in bench/kafka-connect/pom.xml
 POM = Path(__file__).parents[1] / "kafka-connect" / "pom.xml"
 MAIN_CLASS = "org.apache.kafka.connect.cli.ConnectStandalone"
+DISTRIBUTED_MAIN_CLASS = "org.apache.kafka.connect.cli.ConnectDistributed"
 _MARKER = ".connectless-complete.json"
 
 # bin/connect-standalone.sh's heap and bin/kafka-run-class.sh's KAFKA_JVM_PERFORMANCE_OPTS, unchanged.
@@ -112,21 +117,126 @@ def worker_properties(bootstrap: str, work: Path, converters: Mapping[str, str])
     }
 
 
+def distributed_worker_properties(
+    bootstrap: str, work: Path, converters: Mapping[str, str], group: str, *, exactly_once: bool
+) -> dict[str, str]:
+    """What a connect-distributed.properties holds for a one-worker cluster on a one-broker Kafka: the worker's
+    group and its three internal topics (replication factor 1), the same converters, REST port, offset flush
+    interval and plugin discovery as the standalone worker; `exactly_once`: `exactly.once.source.support=enabled`
+    (KIP-618, distributed mode only; a new cluster sets it to `enabled` at once, no `preparing` step)."""
+    standalone = worker_properties(bootstrap, work, converters)
+    del standalone["offset.storage.file.filename"]
+    return {
+        **standalone,
+        "group.id": group,
+        **{f"{kind}.storage.topic": topic for kind, topic in internal_topics(group).items()},
+        "config.storage.replication.factor": "1",
+        "offset.storage.replication.factor": "1",
+        "status.storage.replication.factor": "1",
+        **({"exactly.once.source.support": "enabled"} if exactly_once else {}),
+    }
+
+
+def internal_topics(group: str) -> dict[str, str]:
+    """The worker's config, offset and status topics, named after its group."""
+    return {"config": f"{group}-configs", "offset": f"{group}-offsets", "status": f"{group}-status"}
+
+
+# The internal topics as a distributed worker creates them when missing (DistributedConfig's defaults: 25 offset
+# partitions, 5 status partitions, the config topic always 1), all compacted.
+INTERNAL_TOPIC_PARTITIONS = {"config": 1, "offset": 25, "status": 5}
+
+
+def rest_url(worker: Mapping[str, str]) -> str:
+    return worker["listeners"].rstrip("/")
+
+
+def _launch(libs: Path, work: Path, main_class: str, *args: Path) -> subprocess.Popen[bytes]:
+    log4j = work / "log4j2.properties"
+    log4j.write_text(jvm.log4j2_file_config(work / "connect.log", {}))
+    options = [*JVM_OPTIONS, f"-Dlog4j2.configurationFile={log4j}"]
+    cmd = jvm.java_command(java(), options, [f"{libs}/*"], main_class, *map(str, args))
+    return jvm.launch(cmd, work, work / "console.log", die_with_parent=False)
+
+
 def start(libs: Path, work: Path, worker: Mapping[str, str], connector: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """`connect-standalone.sh worker.properties connector.properties`, minus the shell script, in `work`."""
     work.mkdir(parents=True, exist_ok=True)
-    log4j = work / "log4j2.properties"
-    log4j.write_text(jvm.log4j2_file_config(work / "connect.log", {}))
     worker_file = write_properties(work / "worker.properties", worker)
     connector_file = write_properties(work / "connector.properties", connector)
-    options = [*JVM_OPTIONS, f"-Dlog4j2.configurationFile={log4j}"]
-    cmd = jvm.java_command(java(), options, [f"{libs}/*"], MAIN_CLASS, str(worker_file), str(connector_file))
-    return jvm.launch(cmd, work, work / "console.log", die_with_parent=False)
+    return _launch(libs, work, MAIN_CLASS, worker_file, connector_file)
+
+
+def start_distributed(libs: Path, work: Path, worker: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """`connect-distributed.sh worker.properties` (bin/connect-distributed.sh has the standalone script's heap and
+    JVM flags), minus the shell script, in `work`; connectors come through the REST API (`submit_connector`)."""
+    work.mkdir(parents=True, exist_ok=True)
+    return _launch(libs, work, DISTRIBUTED_MAIN_CLASS, write_properties(work / "worker.properties", worker))
+
+
+def submit_connector(
+    url: str, config: Mapping[str, str], proc: subprocess.Popen[bytes], timeout_s: float = 120.0
+) -> float:
+    """`POST /connectors` once the worker takes it, retrying while its REST server is not up yet or answers that it
+    is not ready (409: rebalance in progress or stale config; 5xx); returns the seconds it took. A 400 (a config
+    the worker refuses, say `exactly.once.support=required` without worker support) fails at once."""
+    body = json.dumps({"name": config["name"], "config": dict(config)}).encode()
+    begun = time.perf_counter()
+    last = "no answer"
+    while time.perf_counter() - begun < timeout_s:
+        if proc.poll() is not None:
+            raise KafkaConnectError(f"the distributed worker exited with {proc.returncode} before taking the connector")
+        request = urllib.request.Request(
+            f"{url}/connectors", data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (our own worker on 127.0.0.1)
+                answer.read()
+                return time.perf_counter() - begun
+        except urllib.error.HTTPError as e:
+            last = f"HTTP {e.code}: {e.read().decode(errors='replace')}"
+            if e.code not in (404, 409) and e.code < 500:
+                raise KafkaConnectError(f"the worker refused connector {config['name']}: {last}") from e
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+            last = str(e)
+        time.sleep(0.05)
+    raise KafkaConnectError(f"the worker did not take connector {config['name']} in {timeout_s:.0f}s: {last}")
+
+
+def connector_status(url: str, name: str) -> dict[str, object]:
+    """`GET /connectors/<name>/status`, or the error met."""
+    try:
+        with urllib.request.urlopen(f"{url}/connectors/{name}/status", timeout=5) as answer:  # noqa: S310
+            status: dict[str, object] = json.loads(answer.read())
+            return status
+    except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError) as e:
+        return {"error": str(e)}
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
     """SIGTERM (the worker's clean shutdown: stop tasks, flush offsets), SIGKILL after `timeout`."""
     return jvm.stop(proc, timeout, "Kafka Connect")
+
+
+def transactional_evidence(log: Path, transactional_id: str) -> dict[str, object]:
+    """What the worker's log says about the task's producer: whether a producer was configured with the task's
+    transactional id (`<group.id>-<connector>-<task>`, KIP-618), the lines naming it (the transactional
+    producer's init, its producer id) and the connector's `transaction.boundary` as the worker resolved it."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return {"transactional_id": transactional_id, "error": f"no log at {log}"}
+    configured = f"transactional.id = {transactional_id}" in text
+    inits = [line.strip() for line in text.splitlines() if f"transactionalId={transactional_id}" in line]
+    # the source connector config's values as the worker logs them (SourceConnectorConfig's dump)
+    boundaries = re.findall(r"^\s*transaction\.boundary = (\S+)$", text, re.MULTILINE)
+    return {
+        "transactional_id": transactional_id,
+        "transaction_boundary": boundaries[-1] if boundaries else None,
+        "producer_configured_with_it": configured,
+        "log_lines_naming_it": len(inits),
+        "first_lines": inits[:3],
+    }
 
 
 def log_tail(work: Path, lines: int = 30) -> str:

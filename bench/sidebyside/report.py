@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -56,6 +58,41 @@ def function_cpu(results: dict[str, Any]) -> dict[str, float] | None:
         "ratio": (parse + handler) / kc_steady,  # judged on the steady part: JVM start-up not spread over records
         "parser": extra.get("event_parser", ""),
     }
+
+
+def source_eos_ratios(source: dict[str, Any]) -> dict[str, Any] | None:
+    """The exactly-once function run against both Kafka Connect runs: at-least-once (standalone, what the ratio
+    was judged on before) and exactly-once (a distributed worker with exactly.once.source.support=enabled, like
+    for like), each with whether it reaches SOURCE_FUNCTION_TARGET."""
+    run, kc, kc_eos = (source.get(k) for k in ("connectless-function-eos", "kafka-connect", "kafka-connect-eos"))
+    if not run or not kc or not kc_eos:
+        return None
+    to_kc = run["records_per_s"] / kc["records_per_s"]
+    to_eos = run["records_per_s"] / kc_eos["records_per_s"]
+    return {
+        "to_kafka_connect": to_kc,
+        "to_kafka_connect_eos": to_eos,
+        "to_kafka_connect_eos_steady": run["steady_records_per_s"] / kc_eos["steady_records_per_s"],
+        "met_against_kafka_connect": to_kc >= SOURCE_FUNCTION_TARGET,
+        "met_against_kafka_connect_eos": to_eos >= SOURCE_FUNCTION_TARGET,
+    }
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def source_eos_measured(eos: dict[str, Any], fixed: dict[str, Any]) -> str:
+    """The targets table's text for the exactly-once function: both ratios, and each one's verdict apart."""
+    return (
+        f"{eos['to_kafka_connect_eos']:.2f} against Kafka Connect exactly-once (distributed worker; steady "
+        f"{eos['to_kafka_connect_eos_steady']:.2f}), {eos['to_kafka_connect']:.2f} against Kafka Connect "
+        f"at-least-once (standalone); met against Kafka Connect exactly-once: "
+        f"{_yes_no(eos['met_against_kafka_connect_eos'])}; against Kafka Connect at-least-once: "
+        f"{_yes_no(eos['met_against_kafka_connect'])} (the met column is judged on this one, as before) "
+        f"({fixed['invocations']} invocations, "
+        f"{fixed['warm_invocations']} on a warm task)"
+    )
 
 
 def fixed_invocation_s(batches: list[tuple[float, float]]) -> float:
@@ -302,6 +339,83 @@ def _run_table(title: str, run: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _kafka_connect_eos_table(source: dict[str, Any]) -> list[str]:
+    """Kafka Connect's two source runs side by side: at-least-once (standalone) and exactly-once (distributed)."""
+    kc, eos = source["kafka-connect"], source.get("kafka-connect-eos")
+    if not eos:
+        return []
+    e = eos["extra"]
+    committed = e.get("committed_read", {})
+    runs = committed.get("runs", {})
+    evidence = e.get("transactional_producer", {})
+    rows = [
+        ("records/s, launch to last record", "records_per_s", 0),
+        ("records/s, first to last record (steady)", "steady_records_per_s", 0),
+        ("seconds to the first record, from launch", "first_record_s", 2),
+        ("seconds to the last record, from launch", "wall_s", 2),
+        ("CPU s per million records (process, from launch)", "cpu_s_per_million", 1),
+        ("CPU s per million records (steady part)", "steady_cpu_s_per_million", 1),
+        ("peak RSS, MiB", "peak_rss_mib", 0),
+    ]
+    lines = [
+        "#### 2b. Kafka Connect's own exactly-once source (the like-for-like reference for the exactly-once function)",
+        "",
+        "| | Kafka Connect at-least-once (standalone) | Kafka Connect exactly-once (distributed) | exactly-once "
+        "÷ at-least-once |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, key, digits in rows:
+        lines.append(f"| {label} | {_fmt(kc[key], digits)} | {_fmt(eos[key], digits)} | {_ratio(eos[key], kc[key])} |")
+    lines += [
+        f"| records in the topic after stop (exactly-once: read_committed) | "
+        f"{_fmt(kc['extra'].get('records_in_topic'))} | {_fmt(e.get('records_in_topic'))} | - |",
+        f"| seconds to the final source offset committed, from launch | "
+        f"{_fmt(kc['extra'].get('offsets_committed_s'), 2)} | {_fmt(e.get('offsets_committed_s'), 2)} | - |",
+        "",
+        "Exactly-once: one `connect-distributed` worker (same jars, JVM flags and converters) with "
+        "`exactly.once.source.support=enabled`, its config/offset/status topics created beforehand (replication "
+        "factor 1), the same FileStreamSource config plus `exactly.once.support=required` (transaction.boundary left "
+        f"at its default: the worker logged `{evidence.get('transaction_boundary')}`) POSTed to its REST API "
+        f"{_fmt(e.get('connector_submitted_s'), 2)} s after the launch. "
+        "Its records are counted under read_committed (only committed ones; the markers take offsets of their own): "
+        f"{_fmt(committed.get('records'))} records, {_fmt(committed.get('values_not_matching_the_file'))} differing "
+        f"from the file's line at their place, end offset {_fmt(committed.get('end_offset'))}, so "
+        f"{_fmt(committed.get('offsets_not_records'))} offsets held by transaction markers; between markers "
+        f"{_fmt(runs.get('runs'))} runs of {_fmt(runs.get('records_per_run_median'))} records (median: one "
+        f"transaction each, one producer), {_fmt(runs.get('ms_within_a_run_median'))} ms sending one and "
+        f"{_fmt(runs.get('ms_between_runs_median'))} ms from one's last record to the next one's first (median, "
+        f"producer timestamps: the commit and the next begin). Transactional producer "
+        f"`{evidence.get('transactional_id', '-')}` in "
+        f"the worker's log: {_yes_no(bool(evidence.get('producer_configured_with_it')))}; final source offset "
+        f"`{orjson.dumps(e.get('final_offset')).decode()}` read from the worker's offsets topic (read_committed).",
+        "",
+    ]
+    return lines
+
+
+def _transactions_line(source: dict[str, Any]) -> list[str]:
+    """How both exactly-once runs cut their records into transactions (read back under read_committed)."""
+    parts = []
+    for key, label in (("connectless-function-eos", "Connectless's function"), ("kafka-connect-eos", "Kafka Connect")):
+        committed = source.get(key, {}).get("extra", {}).get("committed_read")
+        if committed and "runs" in committed:
+            runs = committed["runs"]
+            parts.append(
+                f"{label} {_fmt(committed['offsets_not_records'])} transaction markers; "
+                f"{_fmt(runs['runs'])} runs of consecutive records of {_fmt(runs['records_per_run_median'])} (median), "
+                f"{_fmt(runs['ms_between_runs_median'])} ms from one's last record to the next one's first (median; "
+                f"{_fmt(runs['ms_between_runs_total'] / 1000, 1)} s in all)"
+            )
+    if not parts:
+        return []
+    return [
+        "Exactly-once, read back under read_committed: " + "; ".join(parts) + ". (A run is a transaction for "
+        "one producer; Connectless's two producers taking turns can put a transaction's records before the previous "
+        "commit's marker.)",
+        "",
+    ]
+
+
 def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     out = [
@@ -395,6 +509,7 @@ def markdown(results: dict[str, Any]) -> str:
             "the chain needs structured values).",
             "",
         ]
+        out += _kafka_connect_eos_table(results["source"])
     cold = results.get("cold_start")
     if cold:
         out += [
@@ -535,15 +650,17 @@ def markdown(results: dict[str, Any]) -> str:
         out += [
             "### 6. Source through the scheduled function (functions/source_task, fired back to back)",
             "",
-            "| run | records/s | ÷ Kafka Connect | invocations (warm) | fixed cost, warm task ms | fixed cost, task "
-            "started afresh ms | CPU s per million |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| run | records/s | ÷ Kafka Connect at-least-once | ÷ Kafka Connect exactly-once | invocations (warm) "
+            "| fixed cost, warm task ms | fixed cost, task started afresh ms | CPU s per million |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
+        kc_eos = source.get("kafka-connect-eos")
         for key, run in fn_runs:
             f = run["fixed_cost"]
+            like = _ratio(run["records_per_s"], kc_eos["records_per_s"]) if kc_eos and key.endswith("eos") else "-"
             out.append(
                 f"| {'exactly-once' if key.endswith('eos') else 'at-least-once'} | {run['records_per_s']:,.0f} | "
-                f"{run['records_per_s'] / source['kafka-connect']['records_per_s']:.2f} | {f['invocations']} "
+                f"{run['records_per_s'] / source['kafka-connect']['records_per_s']:.2f} | {like} | {f['invocations']} "
                 f"({f['warm_invocations']}) | {f.get('warm_ms_median', float('nan')):.1f} | "
                 f"{f.get('cold_task_ms_median', float('nan')):.1f} | {run['cpu_s_per_million']:.1f} |"
             )
@@ -551,9 +668,12 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "Each invocation polls at most 100,000 records then commits and returns; the fixed cost is the duration "
             "of an invocation with nothing left to poll (median of 5), on the task kept warm and with "
-            "CONNECTLESS_SOURCE_KEEP_WARM off (fence, offsets read, task start every time).",
+            "CONNECTLESS_SOURCE_KEEP_WARM off (fence, offsets read, task start every time). "
+            "÷ Kafka Connect at-least-once: against its standalone run (no transactions); ÷ Kafka Connect "
+            "exactly-once: the exactly-once run against Kafka Connect's own exactly-once run (2b), like for like.",
             "",
         ]
+        out += _transactions_line(source)
     pipeline = results.get("pipeline")
     if pipeline:
         out += [
@@ -598,22 +718,24 @@ def chart(results: dict[str, Any], path: Path) -> None:
         ("CPU s per million records", "cpu_s_per_million", 1.0),
         ("peak RSS, MiB", "peak_rss_mib", 1.0),
     ]
-    # (label, phase, Connectless's run): each next to Kafka Connect's run of the same phase
+    # (label, phase, Connectless's run, Kafka Connect's run of the same phase next to it)
     paths = [
-        ("sink\nstandalone", "sink", "connectless"),
-        ("sink\nLambda path", "sink", "connectless-json"),
-        ("source\nrunner", "source", "connectless"),
-        ("source\nfunction", "source", "connectless-function"),
+        ("sink\nstandalone", "sink", "connectless", "kafka-connect"),
+        ("sink\nLambda path", "sink", "connectless-json", "kafka-connect"),
+        ("source\nrunner", "source", "connectless", "kafka-connect"),
+        ("source\nfunction", "source", "connectless-function", "kafka-connect"),
+        # exactly-once against Kafka Connect's own exactly-once (distributed) run
+        ("source fn EOS\n(KC: its EOS)", "source", "connectless-function-eos", "kafka-connect-eos"),
     ]
-    paths = [p for p in paths if p[2] in results.get(p[1], {})]
+    paths = [p for p in paths if p[2] in results.get(p[1], {}) and p[3] in results.get(p[1], {})]
     for ax, (title, key, scale) in zip(axes[0], panels, strict=True):
         width = 0.38
         for i, runtime in enumerate(("kafka-connect", "connectless")):
-            values = [results[phase]["kafka-connect" if i == 0 else run][key] * scale for _, phase, run in paths]
+            values = [results[phase][kc if i == 0 else run][key] * scale for _, phase, run, kc in paths]
             xs = [x + (i - 0.5) * width for x in range(len(paths))]
             bars = ax.bar(xs, values, width, label=labels[runtime], color=colours[runtime])
             ax.bar_label(bars, fmt="{:,.0f}", fontsize=7)
-        ax.set_xticks(range(len(paths)), [label for label, _, _ in paths], fontsize=8)
+        ax.set_xticks(range(len(paths)), [label for label, *_ in paths], fontsize=8)
         ax.set_title(title)
         ax.legend(fontsize=8)
     cold = results.get("cold_start", {})

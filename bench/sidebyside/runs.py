@@ -2,7 +2,7 @@
 
 Both runtimes are watched the same way, by this (parent) process, from the moment the process is launched:
 - sink: the output file is read as it grows and its lines counted;
-- source: the output topic's high watermark is asked for;
+- source: the output topic's end offset is asked for, read_committed (exactly-once runs: see TopicCounter);
 and at the moment the last record shows up, the process's CPU seconds (all its threads) and its peak RSS
 (VmHWM) are read from /proc, before it is stopped. Runs go one after the other, never side by side.
 """
@@ -20,6 +20,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from sidebyside import kafka_connect as kc
 from sidebyside.procstat import loadavg, sample
@@ -121,20 +123,174 @@ class LineCounter:
 
 
 class TopicCounter:
-    """Records in partition 0 of a topic, by its high watermark."""
+    """Committed records in partition 0 of a topic, as a read_committed consumer sees them.
 
-    def __init__(self, settings: KafkaSettings, topic: str) -> None:
+    Without transactions (`last_value` None) the count is the end offset, which is then exact: no control records.
+    A transactional producer writes a commit marker after each transaction, which takes an offset of its own, so
+    there the end offset (the last stable offset, read_committed) overcounts by one per transaction: it only says
+    that the count is below `total` while it is. From then on the run is complete when the last record (the one
+    whose value is `last_value`) can be read under read_committed: the producer writes in order to one partition,
+    so every record before it is committed too; `count_committed` checks the whole topic after the run. Both
+    runtimes write the lines with JsonConverter (schemas off): a value is the line as a JSON string."""
+
+    def __init__(self, settings: KafkaSettings, topic: str, *, total: int = 0, last_line: str | None = None) -> None:
         from confluent_kafka import TopicPartition
 
-        self._consumer = settings.consumer(f"bench-watch-{topic}")
+        self._settings, self._topic, self._total, self._last_line = settings, topic, total, last_line
+        self._consumer = settings.consumer(f"bench-watch-{topic}", **{"isolation.level": "read_committed"})
         self._tp = TopicPartition(topic, 0)
+        self._tail: Any = None  # reads from offset total - 1 on: the last record cannot sit before it
+        self._last_seen = False
 
-    def __call__(self) -> int:
+    def end_offset(self) -> int:
         _low, high = self._consumer.get_watermark_offsets(self._tp, timeout=10, cached=False)
         return int(high)
 
+    def __call__(self) -> int:
+        end = self.end_offset()
+        if self._last_line is None:
+            return end
+        if not self._last_seen and end >= self._total:
+            self._last_seen = self._read_tail()
+        return committed_progress(end, self._total, last_seen=self._last_seen)
+
+    def _read_tail(self) -> bool:
+        """Whatever the tail reader has fetched, without waiting: is the last record among it?"""
+        from confluent_kafka import TopicPartition
+
+        if self._tail is None:
+            self._tail = self._settings.consumer(
+                f"bench-tail-{self._topic}", **{"isolation.level": "read_committed", "enable.partition.eof": True}
+            )
+            self._tail.assign([TopicPartition(self._topic, 0, max(0, self._total - 1))])
+        while (message := self._tail.poll(0)) is not None:
+            if message.error() is None and json_string(message.value()) == self._last_line:
+                return True
+            if message.error() is not None:  # the end of what is committed so far
+                return False
+        return False
+
     def close(self) -> None:
         self._consumer.close()
+        if self._tail is not None:
+            self._tail.close()
+
+
+def committed_progress(end_offset: int, total: int, *, last_seen: bool) -> int:
+    """A transactional run's progress for `watch`: `total` once the last record is committed; below that, the
+    end offset (markers included: 0 before the first commit), but never `total` before the last record is seen."""
+    if last_seen:
+        return total
+    return min(end_offset, total - 1)
+
+
+def json_string(value: bytes | None) -> str | None:
+    """The string a JsonConverter (schemas off) value holds, None for anything else."""
+    try:
+        decoded = orjson.loads(value or b"null")
+    except orjson.JSONDecodeError:
+        return None
+    return decoded if isinstance(decoded, str) else None
+
+
+def last_line(path: Path) -> str:
+    """The file's last line, without its newline (the source's last record)."""
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, fh.tell() - 65_536))
+        return fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1].decode()
+
+
+class OffsetRuns:
+    """A topic read under read_committed, cut into runs of consecutive offsets, with its records' timestamps (the
+    producer's, CreateTime). A commit marker takes an offset no consumer sees, so a gap ends a run: with one
+    producer a run is one transaction, and the time from a run's last record to the next one's first is what the
+    producer spent between two transactions (commit, next begin). With two producers taking turns (Connectless's
+    pipelined exactly-once) a transaction's records can precede the previous commit's marker: fewer, longer runs."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.within_ms: list[int] = []
+        self.between_ms: list[int] = []
+        self._first_ts = self._last_offset = self._last_ts = -1
+
+    def add(self, offset: int, timestamp_ms: int) -> None:
+        if self._last_offset >= 0 and offset == self._last_offset + 1:
+            self.sizes[-1] += 1
+        else:
+            if self._last_offset >= 0:
+                self.within_ms.append(self._last_ts - self._first_ts)
+                self.between_ms.append(timestamp_ms - self._last_ts)
+            self.sizes.append(1)
+            self._first_ts = timestamp_ms
+        self._last_offset, self._last_ts = offset, timestamp_ms
+
+    def summary(self) -> dict[str, Any]:
+        within = [*self.within_ms, self._last_ts - self._first_ts] if self.sizes else []
+        return {
+            "runs": len(self.sizes),
+            "records_per_run_median": _median(self.sizes),
+            "ms_within_a_run_median": _median(within),
+            "ms_between_runs_median": _median(self.between_ms),
+            "ms_between_runs_total": sum(self.between_ms),
+            "ms_within_runs_total": sum(within),
+        }
+
+
+def _median(values: list[int]) -> float | None:
+    ordered = sorted(values)
+    return float(ordered[len(ordered) // 2]) if ordered else None
+
+
+def count_committed(settings: KafkaSettings, topic: str, expected: Path | None = None) -> dict[str, Any]:
+    """Every record of partition 0 read under read_committed, counted; with `expected` (the source's input file),
+    each value compared with the file's line at the same place (JsonConverter's JSON string of the line). The end
+    offset minus the records read is the number of offsets taken by transaction markers (and aborted records);
+    `runs`: the records cut at those offsets (OffsetRuns)."""
+    from confluent_kafka import KafkaError, TopicPartition
+
+    consumer = settings.consumer(
+        f"bench-count-{topic}", **{"isolation.level": "read_committed", "enable.partition.eof": True}
+    )
+    records = mismatched = 0
+    offset_runs = OffsetRuns()
+    lines = expected.open("rb") if expected else None
+    try:
+        end = int(consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10, cached=False)[1])
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        done, deadline = end == 0, time.perf_counter() + 10
+        while not done:
+            # a short wait: consume() returns early only with a full batch
+            batch = consumer.consume(10_000, timeout=0.2)
+            if batch:
+                deadline = time.perf_counter() + 10
+            elif time.perf_counter() > deadline:
+                raise BenchError(f"{topic}: nothing more within 10 s after {records} records (end offset {end})")
+            for message in batch:
+                error = message.error()
+                if error is not None:
+                    if error.code() != KafkaError._PARTITION_EOF:
+                        raise BenchError(f"{topic}: {error}")
+                    done = (message.offset() or 0) >= end
+                    continue
+                records += 1
+                offset_runs.add(message.offset() or 0, message.timestamp()[1])
+                if lines is not None:
+                    line = lines.readline().rstrip(b"\n").decode()
+                    mismatched += json_string(message.value()) != line
+    finally:
+        consumer.close()
+        if lines is not None:
+            lines.close()
+    out: dict[str, Any] = {
+        "records": records,
+        "end_offset": end,
+        "offsets_not_records": end - records,
+        "runs": offset_runs.summary(),
+    }
+    if expected is not None:
+        out["values_not_matching_the_file"] = mismatched
+    return out
 
 
 def watch(
@@ -402,6 +558,116 @@ def run_kc_source(
     return measure
 
 
+class KafkaConnectOffsets:
+    """A distributed worker's offsets topic read under read_committed (an exactly-once task writes its offsets in
+    the transaction of its records), incrementally: the last source offset written for one source partition."""
+
+    def __init__(
+        self, settings: KafkaSettings, topic: str, partitions: int, connector: str, partition: dict[str, Any]
+    ) -> None:
+        from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+
+        self._connector, self._partition = connector, partition
+        self._consumer = settings.consumer(f"bench-offsets-{topic}", **{"isolation.level": "read_committed"})
+        self._consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+        self.offset: dict[str, Any] | None = None
+
+    def position(self) -> Any:
+        """Reads what has arrived (without waiting for more) and returns the latest offset's `position`."""
+        while batch := self._consumer.consume(1000, timeout=0.05):
+            for message in batch:
+                if message.error() is None:
+                    found = source_offset(message.key(), message.value(), self._connector, self._partition)
+                    if found is not None:
+                        self.offset = found
+        return (self.offset or {}).get("position")
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+def source_offset(key: bytes | None, value: bytes | None, connector: str, partition: dict[str, Any]) -> Any:
+    """The source offset of one record of Kafka Connect's offsets topic when it is `connector`'s offset for
+    `partition`, else None. The worker writes the key as the JSON array [connector, partition] and the value as
+    the JSON offset (its internal JsonConverter, schemas off); a null value is a tombstone (offset reset)."""
+    try:
+        name, part = orjson.loads(key or b"null")
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return None
+    if name != connector or part != partition or value is None:
+        return None
+    offset = orjson.loads(value)
+    return offset if isinstance(offset, dict) else None
+
+
+def run_kc_source_eos(
+    settings: KafkaSettings,
+    libs: Path,
+    work: Path,
+    infile: Path,
+    total: int,
+    timeout_s: float,
+    name: str = "kc-source-eos",
+) -> Measure:
+    """Kafka Connect's own exactly-once source (KIP-618): one distributed worker with
+    `exactly.once.source.support=enabled`, the standalone run's FileStreamSource connector plus
+    `exactly.once.support=required` (transaction.boundary left at its default, poll: a transaction per poll),
+    submitted through the REST API once the worker is up. Measured as run_kc_source: launch to the last record
+    committed (read_committed), the process's CPU, then the final offset in the worker's offsets topic."""
+    from connectless.kafka.admin import TopicSpec, ensure_topic
+
+    topic, group = f"{name}-out", f"{name}-cluster"
+    create_topic(settings, topic)
+    # The worker's internal topics exist before the launch, as the Connectless runs' state topics do: a cluster
+    # that is up creates them once, not per connector. Same partitions and policy as the worker would create.
+    for kind, internal in kc.internal_topics(group).items():
+        spec = TopicSpec(internal, kc.INTERNAL_TOPIC_PARTITIONS[kind], config={"cleanup.policy": "compact"})
+        ensure_topic(settings, spec)
+    counter = TopicCounter(settings, topic, total=total, last_line=last_line(infile))
+    worker = kc.distributed_worker_properties(settings.bootstrap_servers, work, CONVERTERS, group, exactly_once=True)
+    connector = {
+        "name": name,
+        "connector.class": "FileStreamSource",
+        "tasks.max": "1",
+        "topic": topic,
+        "file": str(infile),
+        "exactly.once.support": "required",
+    }
+    offsets_topic, partitions = kc.internal_topics(group)["offset"], kc.INTERNAL_TOPIC_PARTITIONS["offset"]
+    offsets = KafkaConnectOffsets(settings, offsets_topic, partitions, name, {"filename": str(infile)})
+    size = infile.stat().st_size
+    url = kc.rest_url(worker)
+    load = loadavg()
+    launched = time.perf_counter()
+    proc = kc.start_distributed(libs, work, worker)
+    try:
+        took = kc.submit_connector(url, connector, proc, timeout_s)
+        submitted_s = time.perf_counter() - launched
+        measure = watch(
+            "kafka-connect-eos", proc, launched, counter, total, timeout_s, load,
+            lambda: f"{kc.connector_status(url, name)}\n{kc.log_tail(work)}",
+        )  # fmt: skip
+        measure.extra["offsets_committed_s"] = wait_until(lambda: offsets.position() == size, 30, launched)
+        measure.extra["final_offset"] = offsets.offset
+        measure.extra["connector_status"] = kc.connector_status(url, name)
+    finally:
+        code = kc.stop(proc)
+        counter.close()
+        offsets.close()
+    committed = count_committed(settings, topic, infile)
+    measure.extra.update(
+        {
+            "exit_code": code,
+            "connector_submitted_s": submitted_s,
+            "connector_submit_wait_s": took,
+            "records_in_topic": committed["records"],
+            "committed_read": committed,
+            "transactional_producer": kc.transactional_evidence(work / "connect.log", f"{group}-{name}-0"),
+        }
+    )
+    return measure
+
+
 # The scheduled function's run: each invocation polls at most this many records, then commits and ends, and the
 # local scheduler fires the next one at once (back to back), so a million records take ten invocations or more.
 SOURCE_RECORDS_PER_INVOCATION = 100_000
@@ -452,7 +718,8 @@ def run_cl_source(
 
     topic, offsets_topic = f"{name}-out", f"{name}-offsets"
     deploy_cl_source(settings, name)
-    counter = TopicCounter(settings, topic)
+    # exactly-once: only committed records count, the transactions' markers do not (see TopicCounter)
+    counter = TopicCounter(settings, topic, total=total, last_line=last_line(infile) if exactly_once else None)
     offsets = OffsetStore(KafkaLog(settings, offsets_topic, partitions=OFFSETS_TOPIC_PARTITIONS))
     offsets.start()
     config = {
@@ -493,7 +760,12 @@ def run_cl_source(
     for key in ("started", "imported", "offsets_read", "task_started"):
         if isinstance(stats.get(key), float):
             stats[f"{key}_s"] = stats.pop(key) - launched_epoch
-    measure.extra.update({**stats, "records_in_topic": count_after(settings, topic)})
+    if exactly_once:
+        read_back = count_committed(settings, topic, infile)
+        stats.update({"records_in_topic": read_back["records"], "committed_read": read_back})
+    else:
+        stats["records_in_topic"] = count_after(settings, topic)
+    measure.extra.update(stats)
     return measure
 
 
