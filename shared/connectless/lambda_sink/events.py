@@ -413,7 +413,9 @@ def _json_type(value: Any) -> str:
 
 
 def _header_pairs(chunks: Any) -> tuple[tuple[str, bytes | None], ...]:
-    return tuple((str(n), None if d is None else bytes(d)) for chunk in chunks for n, d in chunk.items()) if chunks else ()
+    return (
+        tuple((str(n), None if d is None else bytes(d)) for chunk in chunks for n, d in chunk.items()) if chunks else ()
+    )
 
 
 # Each field as _raws_from_python reads it, with what it must be: the first that raises names the problem.
@@ -421,7 +423,7 @@ _FIELD_READERS: Final[dict[str, tuple[str, Callable[[Any], object]]]] = {
     "partition": ("an integer", lambda v: v if type(v) is int else int(v)),
     "offset": ("an integer", lambda v: v if type(v) is int else int(v)),
     "timestamp": ("epoch milliseconds", lambda v: None if v is None or v < 0 else int(v)),
-    "timestampType": ("a timestamp type name", lambda v: _FROM_LAMBDA_TS_TYPE.get(v)),
+    "timestampType": ("a timestamp type name", _FROM_LAMBDA_TS_TYPE.get),
     "key": ("base64", lambda v: None if v is None else pybase64.b64decode(v)),
     "value": ("base64", lambda v: None if v is None else pybase64.b64decode(v)),
     "headers": ('a list of {"<name>": [byte, ...]} objects', _header_pairs),
