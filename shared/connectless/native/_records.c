@@ -1501,9 +1501,10 @@ fail:
  * It takes only events whose every part it knows exactly, in a shape DecodedKafkaEvent gives back unchanged: the
  * head's values strings; each record an object of exactly topic, partition, offset, timestamp (an integer >= 0, or
  * -1 for none), timestampType (CREATE_TIME, LOG_APPEND_TIME or NO_TIMESTAMP_TYPE), headers (objects of one name and
- * an array of byte values), and key and value when present (canonical base64 strings); numbers in 64 bits. Anything
- * else (another field, a null, a float, a duplicate key, an escape in base64, JSON that is not valid) returns None:
- * the caller then parses with orjson and the Python path decides, errors included.
+ * an array of byte values), and key and value when present (canonical base64 strings, or null: None, as Python reads
+ * it; DecodedKafkaEvent's records view then leaves the field out, as the emulator writes none); numbers in 64 bits.
+ * Anything else (another field, another null, a float, a duplicate key, an escape in base64, JSON that is not valid)
+ * returns None: the caller then parses with orjson and the Python path decides, errors included.
  */
 
 typedef struct {
@@ -1837,7 +1838,12 @@ static int ev_record(EventCursor *c, PyObject **out) {
         }
         case E_KEY:
         case E_VALUE:
-            if ((r = ev_base64(c, &f[which])) <= 0) goto done;
+            ev_ws(c);
+            if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) { /* a tombstone's value, a record without key */
+                c->p += 4;
+                f[which] = Py_NewRef(Py_None);
+            } else if ((r = ev_base64(c, &f[which])) <= 0)
+                goto done;
             break;
         default: /* E_HEADERS */
             if ((r = ev_headers(c, &f[E_HEADERS])) <= 0) goto done;
