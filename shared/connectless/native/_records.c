@@ -1675,20 +1675,41 @@ static int ev_int_object(EventCursor *c, PyObject **out) {
     return *out ? 1 : -1;
 }
 
-/* A base64 string (no escapes: '\\' is not in the alphabet) as bytes. */
+/* The unused bits of base64's last character are 0: the base64 Lambda's poller writes, and DecodedKafkaEvent's. */
+static inline int ev_b64_tail_clean(const unsigned char *s, Py_ssize_t n) {
+    return !(n >= 4 && s[n - 1] == '=' &&
+             (s[n - 2] == '=' ? (b64_table[s[n - 3]] & 0x0F) != 0 : (b64_table[s[n - 2]] & 0x03) != 0));
+}
+
+/* A base64 string written with JSON escapes (e.g. "\/", as some writers escape '/'): unescaped, then decoded. */
+static int ev_base64_escaped(EventCursor *c, const unsigned char *quote, PyObject **out) {
+    PyObject *text;
+    c->p = quote;
+    EV_SURE(ev_read_str(c, &text));
+    int r = 0;
+    if (PyUnicode_IS_COMPACT_ASCII(text)) {
+        const unsigned char *s = PyUnicode_DATA(text);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        if (ev_b64_tail_clean(s, n) && (*out = b64_decode_span(s, n)) != NULL) r = 1;
+        else if (PyErr_Occurred()) r = -1;
+    }
+    Py_DECREF(text);
+    return r;
+}
+
+/* A base64 string as bytes: decoded from the JSON buffer itself ('\\' is not in the alphabet: a string with escapes
+ * fails there and takes ev_base64_escaped). */
 static int ev_base64(EventCursor *c, PyObject **out) {
     if (!ev_expect(c, '"')) return 0;
     const unsigned char *s = c->p, *q = memchr(s, '"', (size_t)(c->end - s));
     if (q == NULL) return 0;
     Py_ssize_t n = q - s;
-    /* the unused bits of the last character are 0: the base64 Lambda's poller writes, and DecodedKafkaEvent's */
-    if (n >= 4 && s[n - 1] == '=' &&
-        (s[n - 2] == '=' ? (b64_table[s[n - 3]] & 0x0F) != 0 : (b64_table[s[n - 2]] & 0x03) != 0))
-        return 0;
-    *out = b64_decode_span(s, n);
-    if (*out == NULL) return PyErr_Occurred() ? -1 : 0;
-    c->p = q + 1;
-    return 1;
+    if (ev_b64_tail_clean(s, n) && (*out = b64_decode_span(s, n)) != NULL) {
+        c->p = q + 1;
+        return 1;
+    }
+    if (PyErr_Occurred()) return -1;
+    return memchr(s, '\\', (size_t)n) != NULL ? ev_base64_escaped(c, s - 1, out) : 0;
 }
 
 /* One header: {"<name>": [byte, ...]} as (name, bytes). */

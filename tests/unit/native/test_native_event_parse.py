@@ -48,6 +48,7 @@ ENCODERS = {
     "json-unicode": lambda e: json.dumps(e, ensure_ascii=False).encode(),
     "json-indented": lambda e: json.dumps(e, indent=2).encode(),
     "json-tight": lambda e: json.dumps(e, separators=(",", ":")).encode(),
+    "slash-escaped": lambda e: orjson.dumps(e).replace(b"/", b"\\/"),  # '/' only occurs in strings: "\/" there
 }
 HEAD = st.sampled_from(
     [
@@ -200,7 +201,8 @@ def test_a_spoilt_byte_never_makes_c_take_what_json_refuses(data: st.DataObject)
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        (b'"key":"aw=="', b'"key":"aw\\u003d="'),  # an escape in base64
+        (b'"key":"aw=="', b'"key":"aw\\u003d\\"'),  # an escaped quote ends no string: not JSON
+        (b'"key":"aw=="', b'"key":"a\\u00e9=="'),  # an escape that is not base64 once unescaped
         (b'"value":"eyJhIjoxfQ=="', b'"value":"eyJhIjoxfQ"'),  # not base64: Python names the record
         (b'"value":"eyJhIjoxfQ=="', b'"value":"eyJhIjoxfR=="'),  # bits past the end: Python decodes, differently kept
         (b'"offset":17', b'"offset":17.0'),
@@ -249,9 +251,12 @@ def test_what_c_is_not_sure_of_goes_to_python(old: bytes, new: bytes) -> None:
         (b'"key":"aw=="', b'"key":null'),  # a record without a key, as Lambda may write it
         (b'"value":""', b'"value":null'),  # a tombstone
         (b'"value":""', b'"value" : null '),
+        (b'"key":"aw=="', b'"key":"aw\\u003d="'),  # base64 written with escapes: read once unescaped
+        (b'"key":"aw=="', b'"key":"\\u0061w=="'),
+        (b'"value":"eyJhIjoxfQ=="', b'"value":"eyJhIjoxfQ=\\u003d"'),
     ],
 )
-def test_a_null_key_or_value_is_none_as_python_reads_it(old: bytes, new: bytes) -> None:
+def test_a_null_or_escaped_key_or_value_is_read_as_python_reads_it(old: bytes, new: bytes) -> None:
     data = _VALID.replace(old, new, 1)
     assert data != _VALID
     assert _assert_read_as_python(data)
