@@ -477,10 +477,11 @@ def main() -> int:
             "(LAMBDA_TASK_ROOT, AWS_LAMBDA_FUNCTION_NAME, a trace header): Powertools Tracer is on, as the template's "
             "Tracing: Active makes it; the in-process (standalone) sink run has it off, as outside Lambda.",
             "The Lambda-path run's function gets each event as the template deploys it (BENCH_RUNTIME_CLIENT, "
-            "default connectless): its own runtime client hands the handler the event's bytes, which it parses with "
-            "orjson (SinkRuntimeClient=connectless); with BENCH_RUNTIME_CLIENT=managed the event is parsed with "
-            "simplejson first, as the managed runtime (awslambdaric) does. Either parse counts as the function's CPU; "
-            "the poller's work (consume, the event JSON) is the emulator's, in a process of its own.",
+            "default connectless): its own runtime client hands the handler the event's bytes, which it reads "
+            "straight into its records (SinkRuntimeClient=connectless; lambda_sink.events.loads_event: "
+            "connectless.native's C parser, orjson for what it leaves); with BENCH_RUNTIME_CLIENT=managed the event "
+            "is parsed with simplejson first, as the managed runtime (awslambdaric) does. Either parse counts as the "
+            "function's CPU; the poller's work (consume, the event JSON) is the emulator's, in a process of its own.",
             "Import times: the target is judged on the import's CPU time, what an INIT with a vCPU of its own "
             "takes; the wall time on this shared machine is reported next to it.",
         ],

@@ -233,8 +233,12 @@ def _read_frame(fd: int) -> bytes:
 
 # Which Lambda runtime client runs the function, as template.yaml deploys it (SinkRuntimeClient, default
 # connectless): "connectless" = connectless.runtime.lambda_runtime_client, which hands app.lambda_handler_bytes the
-# event's bytes (orjson parses them inside the handler); "managed" = awslambdaric, which parses with simplejson first.
-RUNTIME_CLIENTS = {"connectless": "connectless (the event's bytes, orjson)", "managed": "awslambdaric (simplejson)"}
+# event's bytes (read inside the handler: lambda_sink.events.loads_event, in C into records, else orjson);
+# "managed" = awslambdaric, which parses with simplejson first.
+RUNTIME_CLIENTS = {
+    "connectless": "connectless (the event's bytes: C into records, else orjson)",
+    "managed": "awslambdaric (simplejson)",
+}
 
 
 def runtime_client() -> str:
@@ -273,7 +277,7 @@ def run_function(in_fd: int, out_fd: int) -> None:
         cpu0, wall0, queued0 = time.thread_time(), time.perf_counter(), _runqueue_wait_s()
         collections.phase = "parse"
         # awslambdaric's parse (the previous event is freed here, as in its loop); our client parses nothing: the
-        # bytes entry parses with orjson and frees the event inside the handler's time
+        # bytes entry reads them (loads_event: C, else orjson) and frees the event inside the handler's time
         event = payload if raw_bytes else runtime_json.loads(payload)
         cpu1 = time.thread_time()
         collections.phase = "handler"

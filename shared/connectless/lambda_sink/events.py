@@ -21,7 +21,7 @@ from connectless.raw_records import RawRecord
 from connectless.records import TimestampType
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
 MSK_EVENT_SOURCE: Final = "aws:kafka"
 SELF_MANAGED_EVENT_SOURCE: Final = "SelfManagedKafka"
@@ -301,6 +301,23 @@ def record_size(raw: RawRecord) -> int:
     return size
 
 
+def loads_event(data: bytes) -> Mapping[str, Any]:
+    """The event of a Lambda invocation from its JSON bytes (the sink function's runtime client hands them over).
+
+    With connectless.native built: one C pass straight into RawRecords, the event a DecodedKafkaEvent (equal to
+    the JSON's dict, its records already decoded for parse_event), when the event is a Lambda Kafka event in the
+    exact shape the C parser takes (see parse_kafka_event in _records.c). Anything else, malformed JSON included, is
+    `orjson.loads(data)`, and the handler's Python path decides, errors and all."""
+    fast = native.records
+    if fast is not None:
+        parsed = fast.parse_kafka_event(data)
+        if parsed is not None:
+            head, decoded = parsed
+            return DecodedKafkaEvent(head, decoded, decoded)
+    event: Mapping[str, Any] = orjson.loads(data)
+    return event
+
+
 def parse_event(event: Mapping[str, Any]) -> dict[str, list[RawRecord]]:
     """The records of a Lambda Kafka event, per `<topic>-<partition>`, each list in offset order."""
     source = event.get("eventSource")
@@ -314,7 +331,7 @@ def parse_event(event: Mapping[str, Any]) -> dict[str, list[RawRecord]]:
         if not isinstance(records, dict):
             raise KafkaEventError("a Lambda Kafka event holds its records in an object keyed by <topic>-<partition>")
         # what Powertools' KafkaEvent.records walks, without a wrapper per record
-        batches = (_raws_from(items) for items in records.values())
+        batches = (_decoded_partition(key, items) for key, items in records.items())
     parsed: dict[str, list[RawRecord]] = {}
     fast = native.records
     in_order: set[str] = set()  # keys whose list is known to be in offset order: no sort
@@ -367,6 +384,67 @@ def record_count(event: Mapping[str, Any]) -> int:
     if not isinstance(records, dict):
         return 0
     return sum(len(items) for items in records.values() if isinstance(items, list))
+
+
+def _decoded_partition(key: str, items: Any) -> list[RawRecord]:
+    """`_raws_from(items)`; a malformed record raises KafkaEventError naming it and its problem (the diagnosis runs
+    only then: the hot path pays nothing for it)."""
+    try:
+        return _raws_from(items)
+    except (LookupError, TypeError, ValueError, AttributeError) as exc:
+        raise KafkaEventError(f"malformed Lambda Kafka event: {_malformed(key, items, exc)}") from exc
+
+
+def _malformed(key: str, items: Any, error: Exception) -> str:
+    where = f"records[{key!r}]"
+    if not isinstance(items, list):
+        return f"{where} is not a list of records but {_json_type(items)}"
+    for i, record in enumerate(items):
+        problem = _record_problem(record)
+        if problem is not None:
+            return f"{where}[{i}] {problem}"
+    return f"{where}: {type(error).__name__}: {error}"
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number" if isinstance(value, int | float) else type(value).__name__
+    )
+
+
+def _header_pairs(chunks: Any) -> tuple[tuple[str, bytes | None], ...]:
+    return (
+        tuple((str(n), None if d is None else bytes(d)) for chunk in chunks for n, d in chunk.items()) if chunks else ()
+    )
+
+
+# Each field as _raws_from_python reads it, with what it must be: the first that raises names the problem.
+_FIELD_READERS: Final[dict[str, tuple[str, Callable[[Any], object]]]] = {
+    "partition": ("an integer", lambda v: v if type(v) is int else int(v)),
+    "offset": ("an integer", lambda v: v if type(v) is int else int(v)),
+    "timestamp": ("epoch milliseconds", lambda v: None if v is None or v < 0 else int(v)),
+    "timestampType": ("a timestamp type name", _FROM_LAMBDA_TS_TYPE.get),
+    "key": ("base64", lambda v: None if v is None else pybase64.b64decode(v)),
+    "value": ("base64", lambda v: None if v is None else pybase64.b64decode(v)),
+    "headers": ('a list of {"<name>": [byte, ...]} objects', _header_pairs),
+}
+
+
+def _record_problem(record: Any) -> str | None:
+    """What is wrong with one event record, or None when `_raw_from` takes it."""
+    if not isinstance(record, Mapping):
+        return f"is not an object but {_json_type(record)}"
+    for name in ("topic", "partition", "offset"):
+        if name not in record:
+            return f"has no {name!r}"
+    for name, (wanted, read) in _FIELD_READERS.items():
+        value = record.get(name)
+        try:
+            read(value)
+        except (LookupError, TypeError, ValueError, AttributeError) as exc:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            return f"{name!r} is not {wanted}: {shown} ({exc})"
+    return None
 
 
 def _raw_from(record: Mapping[str, Any]) -> RawRecord:

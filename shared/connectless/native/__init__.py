@@ -1,13 +1,14 @@
 """The sink's per-record hot path in C, with the pure-Python path as its fallback.
 
 `_records.c` (built by `make native` for this interpreter and for the Lambda layer's python3.13 on arm64, see
-build.py) turns a partition's event records into RawRecords and a run of RawRecords into SinkRecords in one call
-each, and does the event-source-mapping emulator's per-record work (consumed messages into RawRecords, each record's
-event JSON). The callers (lambda_sink/events.py, pipeline/sink.py, raw_records.py, standalone/esm_emulator.py) read
-`records` on every batch: None means the extension is not built here or is switched off (CONNECTLESS_NATIVE=0), and
-they take the pure-Python path, which gives the same records field for field (tests/unit/native run both). `avro` is
-`_avro.c` the same way: AvroConverter's reader of flat records (converters/registry/avro_native.py) and the dict of a
-flat Struct's JSON line.
+build.py) reads a Lambda Kafka event's JSON bytes straight into RawRecords (lambda_sink/events.py loads_event; an
+event it is not sure of goes to orjson), turns a partition's event records into RawRecords and a run of RawRecords
+into SinkRecords in one call each, and does the event-source-mapping emulator's per-record work (consumed messages
+into RawRecords, each record's event JSON). The callers (lambda_sink/events.py, pipeline/sink.py, raw_records.py,
+standalone/esm_emulator.py) read `records` on every batch: None means the extension is not built here or is
+switched off (CONNECTLESS_NATIVE=0), and they take the pure-Python path, which gives the same records field for
+field (tests/unit/native run both). `avro` is `_avro.c` the same way: AvroConverter's reader of flat records
+(converters/registry/avro_native.py) and the dict of a flat Struct's JSON line.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@
  * last_offsets(raws)                                     the offsets to commit
  * encode_record(raw, ...)                                the poller's event JSON of one record
  * raws_from_messages, encode_records                      the poller's per-batch work (i17p's section, at the end)
+ * parse_kafka_event(data)                                a Lambda Kafka event's bytes -> RawRecords (i17e's section)
  *
  * The records are the project's slots dataclasses, filled slot by slot: bind finds each field's slot offset from
  * its member descriptor once (and refuses a class that is not a plain slots class), so building one costs an
@@ -132,12 +133,15 @@ static inline uint32_t b64_quad(const unsigned char *in) {
 
 /* Canonical base64 (length a multiple of 4, the alphabet, at most two '=' at the end) to a new bytes object;
  * NULL without an exception set when `text` is anything else (Python's decoder then decides what it means). */
+static PyObject *b64_decode_span(const unsigned char *in, Py_ssize_t n);
+
 static PyObject *b64_decode(PyObject *text) {
-    Py_ssize_t n;
-    const unsigned char *in;
     if (!PyUnicode_IS_COMPACT_ASCII(text)) return NULL;
-    n = PyUnicode_GET_LENGTH(text);
-    in = (const unsigned char *)PyUnicode_DATA(text);
+    return b64_decode_span((const unsigned char *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text));
+}
+
+/* b64_decode of the n ASCII characters at `in` (an event's JSON bytes, for parse_kafka_event). */
+static PyObject *b64_decode_span(const unsigned char *in, Py_ssize_t n) {
     if (n % 4 != 0) return NULL;
     Py_ssize_t pad = 0;
     if (n >= 4 && in[n - 1] == '=') pad = in[n - 2] == '=' ? 2 : 1;
@@ -1486,6 +1490,529 @@ fail:
 
 /* ==== end of i17p's section ====================================================================================== */
 
+/* ==== i17e: a Lambda Kafka event's JSON bytes -> its head and RawRecords, in one pass ============================
+ * parse_kafka_event(data) -> (head, decoded) | None
+ *
+ * The sink function's runtime client hands lambda_sink/events.py's loads_event the event's bytes; the Python path
+ * parses them with orjson into dicts of str (base64) and then builds the RawRecords (raws_from_event). This reads
+ * the bytes once, straight into RawRecords: `head` is the event's other fields ({"eventSource": ..., ...}), `decoded`
+ * {"<topic>-<partition>": [RawRecord, ...]} in the event's order, what parse_event's _raws_from gives each list.
+ *
+ * It takes only events whose every part it knows exactly, in a shape DecodedKafkaEvent gives back unchanged: the
+ * head's values strings; each record an object of exactly topic, partition, offset, timestamp (an integer >= 0, or
+ * -1 for none), timestampType (CREATE_TIME, LOG_APPEND_TIME or NO_TIMESTAMP_TYPE), headers (objects of one name and
+ * an array of byte values), and key and value when present (canonical base64 strings, or null: None, as Python reads
+ * it; DecodedKafkaEvent's records view then leaves the field out, as the emulator writes none); numbers in 64 bits.
+ * Anything else (another field, another null, a float, a duplicate key, an escape in base64, JSON that is not valid)
+ * returns None: the caller then parses with orjson and the Python path decides, errors included.
+ */
+
+typedef struct {
+    const unsigned char *p, *end;
+    PyObject *ts_names[3]; /* Kafka Connect's name of CREATE_TIME, LOG_APPEND_TIME, NO_TIMESTAMP_TYPE (borrowed) */
+    const unsigned char *topic_at; /* the last topic's JSON text and its str, shared by a partition's records */
+    Py_ssize_t topic_len;
+    PyObject *topic; /* a strong reference */
+} EventCursor;
+
+/* Each function below: 1 when it read its part, 0 when the part is not one it takes (no exception set: the caller
+ * falls back to Python), -1 on an error (exception set: memory). */
+#define EV_SURE(x)                  \
+    do {                            \
+        int ev_r_ = (x);            \
+        if (ev_r_ <= 0) return ev_r_; \
+    } while (0)
+
+static inline void ev_ws(EventCursor *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t')) c->p++;
+}
+
+/* The next non-space byte is `ch`: consumed. */
+static inline int ev_expect(EventCursor *c, unsigned char ch) {
+    ev_ws(c);
+    if (c->p >= c->end || *c->p != ch) return 0;
+    c->p++;
+    return 1;
+}
+
+/* A JSON string's raw text (between the quotes): *escaped when it holds a backslash. Control characters (which
+ * JSON forbids unescaped) are not taken. */
+static int ev_string_span(EventCursor *c, const unsigned char **s, Py_ssize_t *n, int *escaped) {
+    if (!ev_expect(c, '"')) return 0;
+    const unsigned char *p = c->p, *end = c->end;
+    int esc = 0;
+    for (; p < end; p++) {
+        unsigned char ch = *p;
+        if (ch == '"') break;
+        if (ch == '\\') {
+            esc = 1;
+            p++; /* the escaped character: never the closing quote */
+        } else if (ch < 0x20)
+            return 0;
+    }
+    if (p >= end) return 0;
+    *s = c->p;
+    *n = p - c->p;
+    *escaped = esc;
+    c->p = p + 1;
+    return 1;
+}
+
+static int ev_hex4(const unsigned char *s, unsigned *out) {
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char ch = s[i];
+        v <<= 4;
+        if (ch >= '0' && ch <= '9') v |= ch - '0';
+        else if (ch >= 'a' && ch <= 'f') v |= ch - 'a' + 10;
+        else if (ch >= 'A' && ch <= 'F') v |= ch - 'A' + 10;
+        else return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* The str of a string span; invalid UTF-8, a lone surrogate or an unknown escape: 0. */
+static int ev_str(const unsigned char *s, Py_ssize_t n, int escaped, PyObject **out) {
+    if (!escaped) {
+        *out = PyUnicode_DecodeUTF8((const char *)s, n, "strict");
+    } else {
+        unsigned char *buf = PyMem_Malloc(n > 0 ? (size_t)n : 1), *w = buf; /* escapes never grow in UTF-8 */
+        if (buf == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        const unsigned char *end = s + n;
+        while (s < end) {
+            if (*s != '\\') {
+                *w++ = *s++;
+                continue;
+            }
+            /* ev_string_span saw a character after each backslash */
+            unsigned char e = s[1];
+            const char *simple = strchr("\"\\/bfnrt", e);
+            if (e != 0 && simple != NULL) {
+                *w++ = (unsigned char)"\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
+                s += 2;
+                continue;
+            }
+            unsigned cp, low;
+            if (e != 'u' || end - s < 6 || !ev_hex4(s + 2, &cp)) goto unsure;
+            s += 6;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) goto unsure;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (end - s < 6 || s[0] != '\\' || s[1] != 'u' || !ev_hex4(s + 2, &low) || low < 0xDC00 ||
+                    low > 0xDFFF)
+                    goto unsure;
+                s += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            }
+            if (cp < 0x80) *w++ = (unsigned char)cp;
+            else if (cp < 0x800) {
+                *w++ = (unsigned char)(0xC0 | cp >> 6);
+                *w++ = (unsigned char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                *w++ = (unsigned char)(0xE0 | cp >> 12);
+                *w++ = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+                *w++ = (unsigned char)(0x80 | (cp & 0x3F));
+            } else {
+                *w++ = (unsigned char)(0xF0 | cp >> 18);
+                *w++ = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+                *w++ = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+                *w++ = (unsigned char)(0x80 | (cp & 0x3F));
+            }
+        }
+        *out = PyUnicode_DecodeUTF8((const char *)buf, w - buf, "strict");
+        PyMem_Free(buf);
+        goto decoded;
+    unsure:
+        PyMem_Free(buf);
+        return 0;
+    }
+decoded:
+    if (*out != NULL) return 1;
+    if (PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) { /* orjson refuses it too: Python's error to give */
+        PyErr_Clear();
+        return 0;
+    }
+    return -1;
+}
+
+/* A JSON string as a new str. */
+static int ev_read_str(EventCursor *c, PyObject **out) {
+    const unsigned char *s;
+    Py_ssize_t n;
+    int escaped;
+    EV_SURE(ev_string_span(c, &s, &n, &escaped));
+    return ev_str(s, n, escaped, out);
+}
+
+/* A JSON integer that fits 64 bits signed; a fraction or an exponent (a float to Python): 0. */
+static int ev_int(EventCursor *c, long long *out) {
+    ev_ws(c);
+    const unsigned char *p = c->p, *end = c->end;
+    int negative = p < end && *p == '-';
+    if (negative) p++;
+    if (p >= end || *p < '0' || *p > '9') return 0;
+    if (*p == '0' && p + 1 < end && p[1] >= '0' && p[1] <= '9') return 0; /* a leading zero: not JSON */
+    unsigned long long v = 0;
+    int digits = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+        if (digits == 19) return 0;
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) return 0;
+    if (v > (unsigned long long)LLONG_MAX + (unsigned long long)negative) return 0;
+    *out = negative ? (long long)(0ULL - v) : (long long)v;
+    c->p = p;
+    return 1;
+}
+
+static int ev_int_object(EventCursor *c, PyObject **out) {
+    long long v;
+    EV_SURE(ev_int(c, &v));
+    *out = PyLong_FromLongLong(v);
+    return *out ? 1 : -1;
+}
+
+/* The unused bits of base64's last character are 0: the base64 Lambda's poller writes, and DecodedKafkaEvent's. */
+static inline int ev_b64_tail_clean(const unsigned char *s, Py_ssize_t n) {
+    return !(n >= 4 && s[n - 1] == '=' &&
+             (s[n - 2] == '=' ? (b64_table[s[n - 3]] & 0x0F) != 0 : (b64_table[s[n - 2]] & 0x03) != 0));
+}
+
+/* A base64 string written with JSON escapes (e.g. "\/", as some writers escape '/'): unescaped, then decoded. */
+static int ev_base64_escaped(EventCursor *c, const unsigned char *quote, PyObject **out) {
+    PyObject *text;
+    c->p = quote;
+    EV_SURE(ev_read_str(c, &text));
+    int r = 0;
+    if (PyUnicode_IS_COMPACT_ASCII(text)) {
+        const unsigned char *s = PyUnicode_DATA(text);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        if (ev_b64_tail_clean(s, n) && (*out = b64_decode_span(s, n)) != NULL) r = 1;
+        else if (PyErr_Occurred()) r = -1;
+    }
+    Py_DECREF(text);
+    return r;
+}
+
+/* A base64 string as bytes: decoded from the JSON buffer itself ('\\' is not in the alphabet: a string with escapes
+ * fails there and takes ev_base64_escaped). */
+static int ev_base64(EventCursor *c, PyObject **out) {
+    if (!ev_expect(c, '"')) return 0;
+    const unsigned char *s = c->p, *q = memchr(s, '"', (size_t)(c->end - s));
+    if (q == NULL) return 0;
+    Py_ssize_t n = q - s;
+    if (ev_b64_tail_clean(s, n) && (*out = b64_decode_span(s, n)) != NULL) {
+        c->p = q + 1;
+        return 1;
+    }
+    if (PyErr_Occurred()) return -1;
+    return memchr(s, '\\', (size_t)n) != NULL ? ev_base64_escaped(c, s - 1, out) : 0;
+}
+
+/* One header: {"<name>": [byte, ...]} as (name, bytes). */
+static int ev_header(EventCursor *c, PyObject **out) {
+    PyObject *name = NULL, *data = NULL;
+    int r = 0;
+    if (!ev_expect(c, '{') || (r = ev_read_str(c, &name)) <= 0) return r;
+    r = 0;
+    if (!ev_expect(c, ':') || !ev_expect(c, '[')) goto done;
+    Py_ssize_t size = 0, cap = 16;
+    if ((data = PyBytes_FromStringAndSize(NULL, cap)) == NULL) goto error;
+    ev_ws(c);
+    if (c->p < c->end && *c->p == ']')
+        c->p++;
+    else
+        for (;;) {
+            long long byte;
+            if ((r = ev_int(c, &byte)) <= 0) goto done;
+            r = 0;
+            if (byte < 0 || byte > 255) goto done;
+            if (size == cap && _PyBytes_Resize(&data, cap *= 2) < 0) goto error;
+            PyBytes_AS_STRING(data)[size++] = (char)byte;
+            ev_ws(c);
+            if (c->p < c->end && *c->p == ',') {
+                c->p++;
+                continue;
+            }
+            if (!ev_expect(c, ']')) goto done;
+            break;
+        }
+    if (!ev_expect(c, '}')) goto done; /* one name per object, as Lambda writes them */
+    if (_PyBytes_Resize(&data, size) < 0) goto error;
+    if ((*out = PyTuple_Pack(2, name, data)) == NULL) goto error;
+    r = 1;
+    goto done;
+error:
+    r = -1;
+done:
+    Py_XDECREF(name);
+    Py_XDECREF(data);
+    return r;
+}
+
+static int ev_headers(EventCursor *c, PyObject **out) {
+    if (!ev_expect(c, '[')) return 0;
+    ev_ws(c);
+    if (c->p < c->end && *c->p == ']') {
+        c->p++;
+        *out = Py_NewRef(S.empty_tuple);
+        return 1;
+    }
+    PyObject *list = PyList_New(0), *header = NULL;
+    if (list == NULL) return -1;
+    int r;
+    for (;;) {
+        if ((r = ev_header(c, &header)) <= 0) goto done;
+        int appended = PyList_Append(list, header);
+        Py_DECREF(header);
+        if (appended < 0) {
+            r = -1;
+            goto done;
+        }
+        ev_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        r = ev_expect(c, ']');
+        break;
+    }
+    if (r == 1 && (*out = PyList_AsTuple(list)) == NULL) r = -1;
+done:
+    Py_DECREF(list);
+    return r;
+}
+
+/* `s` (n bytes) is `text` (a literal). */
+#define EV_IS(s, n, text) ((n) == sizeof(text) - 1 && memcmp((s), (text), sizeof(text) - 1) == 0)
+
+/* One record's key: which field it names (E_*), by its text. */
+static inline int ev_field_of(const unsigned char *s, Py_ssize_t n) {
+    switch (n) {
+    case 3: return EV_IS(s, n, "key") ? E_KEY : -1;
+    case 5: return EV_IS(s, n, "topic") ? E_TOPIC : EV_IS(s, n, "value") ? E_VALUE : -1;
+    case 6: return EV_IS(s, n, "offset") ? E_OFFSET : -1;
+    case 7: return EV_IS(s, n, "headers") ? E_HEADERS : -1;
+    case 9: return EV_IS(s, n, "partition") ? E_PARTITION : EV_IS(s, n, "timestamp") ? E_TIMESTAMP : -1;
+    case 13: return EV_IS(s, n, "timestampType") ? E_TS_TYPE : -1;
+    default: return -1;
+    }
+}
+
+/* One event record as a new RawRecord. */
+static int ev_record(EventCursor *c, PyObject **out) {
+    PyObject *f[E_COUNT] = {NULL}; /* new references: topic, partition, offset, timestamp, type, key, value, headers */
+    int r = 0;
+    if (!ev_expect(c, '{')) return 0;
+    for (int first = 1;; first = 0) {
+        ev_ws(c);
+        if (first && c->p < c->end && *c->p == '}') {
+            c->p++;
+            break;
+        }
+        const unsigned char *s;
+        Py_ssize_t n;
+        int escaped, which;
+        if ((r = ev_string_span(c, &s, &n, &escaped)) <= 0) goto done;
+        r = 0;
+        if (escaped || (which = ev_field_of(s, n)) < 0 || f[which] != NULL || !ev_expect(c, ':')) goto done;
+        switch (which) {
+        case E_TOPIC: {
+            const unsigned char *t;
+            Py_ssize_t tn;
+            if ((r = ev_string_span(c, &t, &tn, &escaped)) <= 0) goto done;
+            if (c->topic != NULL && tn == c->topic_len && memcmp(t, c->topic_at, (size_t)tn) == 0) {
+                f[E_TOPIC] = Py_NewRef(c->topic);
+            } else {
+                if ((r = ev_str(t, tn, escaped, &f[E_TOPIC])) <= 0) goto done;
+                Py_XSETREF(c->topic, Py_NewRef(f[E_TOPIC]));
+                c->topic_at = t, c->topic_len = tn;
+            }
+            break;
+        }
+        case E_PARTITION:
+        case E_OFFSET:
+            if ((r = ev_int_object(c, &f[which])) <= 0) goto done;
+            break;
+        case E_TIMESTAMP: {
+            long long ms;
+            if ((r = ev_int(c, &ms)) <= 0) goto done;
+            r = 0;
+            if (ms < -1) goto done; /* Python's None too, but Lambda's "no timestamp" is -1: anything else is odd */
+            if ((f[E_TIMESTAMP] = ms == -1 ? Py_NewRef(Py_None) : PyLong_FromLongLong(ms)) == NULL) goto error;
+            break;
+        }
+        case E_TS_TYPE: {
+            if ((r = ev_string_span(c, &s, &n, &escaped)) <= 0) goto done;
+            r = 0;
+            int t = escaped                             ? -1
+                    : EV_IS(s, n, "CREATE_TIME")        ? 0
+                    : EV_IS(s, n, "LOG_APPEND_TIME")    ? 1
+                    : EV_IS(s, n, "NO_TIMESTAMP_TYPE")  ? 2
+                                                        : -1;
+            if (t < 0 || c->ts_names[t] == NULL) goto done;
+            f[E_TS_TYPE] = Py_NewRef(c->ts_names[t]);
+            break;
+        }
+        case E_KEY:
+        case E_VALUE:
+            ev_ws(c);
+            if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) { /* a tombstone's value, a record without key */
+                c->p += 4;
+                f[which] = Py_NewRef(Py_None);
+            } else if ((r = ev_base64(c, &f[which])) <= 0)
+                goto done;
+            break;
+        default: /* E_HEADERS */
+            if ((r = ev_headers(c, &f[E_HEADERS])) <= 0) goto done;
+        }
+        r = 0;
+        ev_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (!ev_expect(c, '}')) goto done;
+        break;
+    }
+    r = 0;
+    if (!f[E_TOPIC] || !f[E_PARTITION] || !f[E_OFFSET] || !f[E_TIMESTAMP] || !f[E_TS_TYPE] || !f[E_HEADERS])
+        goto done; /* Python reports a missing field (or reads it as absent, which DecodedKafkaEvent would add) */
+    PyObject *raw = S.raw_type->tp_alloc(S.raw_type, 0);
+    if (raw == NULL) goto error;
+    static const int slot_of[E_COUNT] = {R_TOPIC, R_PARTITION, R_OFFSET, R_TIMESTAMP, R_TS_TYPE, R_KEY, R_VALUE,
+                                         R_HEADERS};
+    for (int e = 0; e < E_COUNT; e++) {
+        SLOT(raw, S.raw_off[slot_of[e]]) = f[e] ? f[e] : Py_NewRef(Py_None); /* the reference moves to the record */
+        f[e] = NULL;
+    }
+    *out = raw;
+    r = 1;
+    goto done;
+error:
+    r = -1;
+done:
+    for (int e = 0; e < E_COUNT; e++) Py_XDECREF(f[e]);
+    return r;
+}
+
+/* A partition's array of records as a new list. */
+static int ev_records(EventCursor *c, PyObject **out) {
+    if (!ev_expect(c, '[')) return 0;
+    PyObject *list = PyList_New(0), *raw = NULL;
+    if (list == NULL) return -1;
+    int r = 1;
+    ev_ws(c);
+    if (c->p < c->end && *c->p == ']')
+        c->p++;
+    else
+        for (;;) {
+            if ((r = ev_record(c, &raw)) <= 0) break;
+            if (PyList_Append(list, raw) < 0) r = -1;
+            Py_DECREF(raw);
+            if (r < 0) break;
+            ev_ws(c);
+            if (c->p < c->end && *c->p == ',') {
+                c->p++;
+                continue;
+            }
+            r = ev_expect(c, ']');
+            break;
+        }
+    if (r == 1) *out = list;
+    else Py_DECREF(list);
+    return r;
+}
+
+/* An object of string keys, each value read by `item` into the dict `into` (a duplicate key: 0, where orjson
+ * would keep the last). */
+typedef int (*EventItem)(EventCursor *c, PyObject *into, PyObject *key, void *ctx);
+static int ev_object(EventCursor *c, PyObject *into, EventItem item, void *ctx) {
+    if (!ev_expect(c, '{')) return 0;
+    ev_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return 1;
+    }
+    for (;;) {
+        PyObject *key;
+        int r = ev_read_str(c, &key);
+        if (r <= 0) return r;
+        r = PyDict_Contains(into, key);
+        if (r == 0) r = ev_expect(c, ':') ? item(c, into, key, ctx) : 0;
+        else if (r > 0) r = 0;
+        Py_DECREF(key);
+        if (r <= 0) return r;
+        ev_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        return ev_expect(c, '}');
+    }
+}
+
+static int ev_partition_item(EventCursor *c, PyObject *into, PyObject *key, void *ctx) {
+    PyObject *raws;
+    EV_SURE(ev_records(c, &raws));
+    int r = PyDict_SetItem(into, key, raws);
+    Py_DECREF(raws);
+    return r < 0 ? -1 : 1;
+}
+
+/* The event's fields: "records" into head->decoded, each other one a string into `into`. */
+typedef struct {
+    PyObject *decoded;
+    int seen_records;
+} EventHead;
+
+static int ev_head_item(EventCursor *c, PyObject *into, PyObject *key, void *ctx) {
+    EventHead *head = ctx;
+    PyObject *value;
+    if (PyUnicode_CompareWithASCIIString(key, "records") == 0) {
+        if (head->seen_records) return 0;
+        head->seen_records = 1;
+        return ev_object(c, head->decoded, ev_partition_item, NULL);
+    }
+    EV_SURE(ev_read_str(c, &value));
+    int r = PyDict_SetItem(into, key, value);
+    Py_DECREF(value);
+    return r < 0 ? -1 : 1;
+}
+
+static PyObject *parse_kafka_event(PyObject *self, PyObject *data) {
+    if (S.raw_type == NULL) return PyErr_Format(PyExc_RuntimeError, "bind() first");
+    if (!PyBytes_CheckExact(data)) Py_RETURN_NONE;
+    EventCursor c = {(const unsigned char *)PyBytes_AS_STRING(data),
+                     (const unsigned char *)PyBytes_AS_STRING(data) + PyBytes_GET_SIZE(data), {NULL}, NULL, 0, NULL};
+    static const char *lambda_names[3] = {"CREATE_TIME", "LOG_APPEND_TIME", "NO_TIMESTAMP_TYPE"};
+    for (int t = 0; t < 3; t++) {
+        c.ts_names[t] = PyDict_GetItemString(S.ts_types, lambda_names[t]);
+        if (c.ts_names[t] != NULL && !PyUnicode_CheckExact(c.ts_names[t])) c.ts_names[t] = NULL;
+    }
+    EventHead head = {PyDict_New(), 0};
+    PyObject *fields = PyDict_New(), *result = NULL;
+    if (head.decoded == NULL || fields == NULL) goto done;
+    int r = ev_object(&c, fields, ev_head_item, &head);
+    if (r < 0) goto done;
+    ev_ws(&c);
+    if (r == 0 || !head.seen_records || c.p != c.end) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    result = PyTuple_Pack(2, fields, head.decoded);
+done:
+    Py_XDECREF(c.topic);
+    Py_XDECREF(head.decoded);
+    Py_XDECREF(fields);
+    return result;
+}
+
+/* ==== end of i17e's section ====================================================================================== */
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
      "bind(raw_type, sink_type, ts_types, no_ts_type): the record classes to build and Lambda's timestamp types"},
@@ -1508,6 +2035,9 @@ static PyMethodDef methods[] = {
      "last_offsets(raws) -> {(topic, partition): offset + 1} of each partition's last record"},
     {"raws_from_messages", raws_from_messages, METH_VARARGS, "raws_from_messages(messages, ts_types, no_ts_type, fallback) -> [RawRecord] (i17p)"},
     {"encode_records", (PyCFunction)(void (*)(void))encode_records, METH_FASTCALL, "encode_records(raws, topic_json, ts_type_json, no_ts_type_json, fallback) -> [bytes] (i17p)"},
+    {"parse_kafka_event", parse_kafka_event, METH_O,
+     "parse_kafka_event(data) -> (head, {partition key: [RawRecord]}) or None: a Lambda Kafka event's JSON bytes "
+     "(i17e)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -212,8 +212,9 @@ def test_event_base64_is_decoded_as_the_stdlib_decodes_it(text: str) -> None:
         expected: bytes | type[Exception] = base64.b64decode(text)
     except binascii.Error:
         expected = binascii.Error
-    if expected is binascii.Error:
-        with pytest.raises(binascii.Error):
+    if expected is binascii.Error:  # named with its place and field, the decoder's error as its cause
+        with pytest.raises(KafkaEventError, match=r"records\['t-0'\]\[0\] 'value' is not base64") as raised:
             parse_event({"eventSource": "SelfManagedKafka", "records": {"t-0": [item]}})
+        assert isinstance(raised.value.__cause__, binascii.Error)
     else:
         assert parse_event({"eventSource": "SelfManagedKafka", "records": {"t-0": [item]}})["t-0"][0].value == expected

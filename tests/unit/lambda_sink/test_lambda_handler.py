@@ -380,3 +380,46 @@ def test_the_bytes_entry_gives_what_the_dict_entry_gives(
         outcomes.append((outcome, dict(written()), metrics))
     assert outcomes[0] == outcomes[1]
     assert 0 < len(outcomes[0][1]) < 8  # the scenarios write some of the 8 records and fail or skip others
+
+
+def _bad_base64(payload: bytes) -> bytes:
+    return payload.replace(b'"value": "MTI="', b'"value": "MTI"', 1)
+
+
+def _no_offset(payload: bytes) -> bytes:
+    return payload.replace(b'"offset": 1, ', b"", 1)
+
+
+@pytest.mark.parametrize("spoil", [None, _bad_base64, _no_offset])
+def test_the_bytes_entry_reads_the_event_as_the_dict_entry_does(spoil: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """lambda_handler_bytes reads a Kafka event's bytes straight into records (lambda_sink.events.loads_event, in C
+    when it is built): headers, a tombstone and a record without a key come out as through the dict entry; a malformed
+    record fails the invocation with the same error naming it (the C parser leaves it to Python), nothing written,
+    so the mapping delivers the batch again."""
+    from connectless import native
+
+    keyless = RawRecord("orders", 0, 3, 1003, "LogAppendTime", None, b"13", (("h", b"\x00\xff"), ("h", b"")))
+    tombstone = RawRecord("orders", 0, 4, None, "CreateTime", b"k", None)
+    payload = json.dumps(event(b"11", b"12", b"not json", more=[keyless, tombstone])).encode()
+    if spoil is not None:
+        payload = spoil(payload)
+        assert payload != json.dumps(event(b"11", b"12", b"not json", more=[keyless, tombstone])).encode()
+    if native.records is not None:
+        assert (native.records.parse_kafka_event(payload) is None) == (spoil is not None)
+    outcomes = []
+    for entry in ("lambda_handler", "lambda_handler_bytes"):
+        sink_fakes.reset(NAME)
+        app = load_app()
+        app.function.handler = make_handler(**{"errors.tolerance": "all"})
+        context = EmulatedLambdaContext("connectless-sink", NAME, timeout_s=60)
+        try:
+            outcome: Any = getattr(app, entry)(json.loads(payload) if entry == "lambda_handler" else payload, context)
+        except Exception as exc:  # noqa: BLE001 - the error's type and message are compared
+            outcome = f"{type(exc).__name__}: {exc}"
+        capsys.readouterr()
+        outcomes.append((outcome, dict(written())))
+    assert outcomes[0] == outcomes[1]
+    if spoil is None:
+        assert outcomes[0][1][("orders", 0, 4)] is None and len(outcomes[0][1]) == 4  # "not json" dead-lettered
+    else:
+        assert "malformed Lambda Kafka event: records['orders-0'][1]" in outcomes[0][0] and not outcomes[0][1]
