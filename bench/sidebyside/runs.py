@@ -526,6 +526,11 @@ def create_topic(settings: KafkaSettings, topic: str) -> None:
     ensure_topic(settings, TopicSpec(topic, 1, config={"retention.ms": "-1"}))  # kept for the whole run
 
 
+def file_source_config(name: str, topic: str, infile: Path) -> dict[str, str]:
+    """Kafka Connect's FileStreamSource reading `infile` into `topic`, one task (both Kafka Connect source runs)."""
+    return {"name": name, "connector.class": "FileStreamSource", "tasks.max": "1", "topic": topic, "file": str(infile)}
+
+
 def run_kc_source(
     settings: KafkaSettings, libs: Path, work: Path, infile: Path, total: int, timeout_s: float, name: str = "kc-source"
 ) -> Measure:
@@ -533,13 +538,7 @@ def run_kc_source(
     create_topic(settings, topic)
     counter = TopicCounter(settings, topic)
     worker = kc.worker_properties(settings.bootstrap_servers, work, CONVERTERS)
-    connector = {
-        "name": name,
-        "connector.class": "FileStreamSource",
-        "tasks.max": "1",
-        "topic": topic,
-        "file": str(infile),
-    }
+    connector = file_source_config(name, topic, infile)
     offsets_file = Path(worker["offset.storage.file.filename"])
     # FileOffsetBackingStore serializes the key and value bytes as they are: the JSON offset shows verbatim.
     final = re.compile(rb'"position":%d\b' % infile.stat().st_size)
@@ -625,14 +624,7 @@ def run_kc_source_eos(
         ensure_topic(settings, spec)
     counter = TopicCounter(settings, topic, total=total, last_line=last_line(infile))
     worker = kc.distributed_worker_properties(settings.bootstrap_servers, work, CONVERTERS, group, exactly_once=True)
-    connector = {
-        "name": name,
-        "connector.class": "FileStreamSource",
-        "tasks.max": "1",
-        "topic": topic,
-        "file": str(infile),
-        "exactly.once.support": "required",
-    }
+    connector = {**file_source_config(name, topic, infile), "exactly.once.support": "required"}
     offsets_topic, partitions = kc.internal_topics(group)["offset"], kc.INTERNAL_TOPIC_PARTITIONS["offset"]
     offsets = KafkaConnectOffsets(settings, offsets_topic, partitions, name, {"filename": str(infile)})
     size = infile.stat().st_size
