@@ -521,9 +521,7 @@ def main() -> int:
                 log.exception("cold-start phase failed")
         if "avro" in phases:  # issue 15: the sink again with Avro values (sidebyside/avro_sink.py)
             try:
-                # its own JSON run, side by side with the Avro one once the registry is up: against the sink phase's
-                # JSON run, minutes earlier, one full run gave 2.04 where --only avro gave 1.01 and 1.02
-                results["avro"] = avro_sink.phase_avro(settings, work, args.records, run_id, timeout, None)
+                results["avro"] = avro_sink.phase_avro(settings, work, args.records, run_id, timeout)
             except Exception:
                 failed = True
                 results["errors"]["avro"] = traceback.format_exc()
